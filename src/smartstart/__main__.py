@@ -1,0 +1,3 @@
+from smartstart.cli import app
+
+app(prog_name="smartstart")
