@@ -1,0 +1,90 @@
+"""The `smartstart` command: thin commands over the package's steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from smartstart.sources.errors import SourceError
+
+app = typer.Typer(
+    help="smartstart: data-driven prevention on CBS microdata, with disclosure-safe outputs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+
+def _fail(error: Exception) -> None:
+    console.print(f"[bold red]error:[/] {error}")
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Argument(help="Folder to write the CBS-format files into.")],
+    persons: Annotated[int | None, typer.Option(help="Number of persons (about 2.3 a household).")] = None,
+    households: Annotated[int | None, typer.Option(help="Number of households.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
+    fmt: Annotated[str, typer.Option("--format", help="sav | csv | csv-labels | parquet")] = "sav",
+    first_year: Annotated[int, typer.Option(help="First year of yearly tables.")] = 2012,
+    last_year: Annotated[int, typer.Option(help="Last year (the delivery year of spell tables).")] = 2022,
+) -> None:
+    """Write a synthetic municipality as CBS would deliver it, with its planted truth."""
+    from smartstart.synth import SynthSpec, generate
+
+    try:
+        spec = SynthSpec.from_size(
+            persons=persons, households=households, seed=seed, fmt=fmt,
+            first_year=first_year, last_year=last_year,
+        )
+        generate(out, spec, console=console)
+    except (SourceError, ValueError) as error:
+        _fail(error)
+
+
+@app.command()
+def ingest(
+    source_dir: Annotated[Path, typer.Argument(help="Folder with CBS files (searched recursively).")],
+    store: Annotated[Path, typer.Option(help="Folder of the typed parquet store.")],
+    pin: Annotated[
+        list[str] | None,
+        typer.Option(help="Use a version other than the newest: TABLE:YEAR=VERSION, e.g. GBAPERSOONTAB:2022=1."),
+    ] = None,
+    chunk_rows: Annotated[int, typer.Option(help="Rows read at a time (bounds memory).")] = 500_000,
+    unknown_codes: Annotated[
+        str, typer.Option(help="error: stop on a code outside the code list; null: store NULL and count it.")
+    ] = "error",
+) -> None:
+    """Read CBS files into a typed, validated parquet store with a manifest."""
+    from smartstart.sources import ingest as run_ingest
+    from smartstart.sources import parse_pins
+
+    try:
+        run_ingest(
+            source_dir, store, pins=parse_pins(pin or []), chunk_rows=chunk_rows,
+            unknown_codes=unknown_codes, console=console,
+        )
+    except SourceError as error:
+        _fail(error)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo's data, store and results.")] = Path("demo-output"),
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+) -> None:
+    """Synthesise the demo municipality and run everything that exists on it."""
+    from smartstart.demo import run_demo
+
+    try:
+        run_demo(out, seed=seed, console=console)
+    except SourceError as error:
+        _fail(error)
+
+
+if __name__ == "__main__":
+    app()
