@@ -1,0 +1,307 @@
+"""Validate and convert raw columns chunk by chunk into the store's types, counting every change.
+
+All work is vectorised with pyarrow.compute / numpy. Code and date columns are dictionary-encoded
+first, so the (few) distinct values are classified once and the result is taken back per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from smartstart.sources._catalog import ColumnSpec
+from smartstart.sources.errors import SourceError
+
+UnknownCodes = Literal["error", "null"]
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "key": pa.string(), "code": pa.string(), "str": pa.string(),
+    "date": pa.date32(), "int": pa.int64(), "float": pa.float64(),
+}
+_EXAMPLES = 5
+_INT_TEXT = r"^[+-]?\d+([.,]0*)?$"
+_FLOAT_TEXT = r"^[+-]?(\d+[.,]?\d*|[.,]\d+)([eE][+-]?\d+)?$"
+
+
+@dataclass
+class ColumnCounts:
+    """What conversion changed in one column (accumulated over chunks)."""
+
+    missing_code_nulls: int = 0
+    empty_nulls: int = 0
+    impossible_dates: int = 0
+    open_ends_normalised: int = 0
+    padded_codes: int = 0
+    labels_mapped: int = 0
+    unknown_codes_nulled: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """A catalog column and the file's column that feeds it (None: optional and absent)."""
+
+    spec: ColumnSpec
+    source: str | None
+
+
+@dataclass(frozen=True)
+class ConvertContext:
+    """What conversion needs besides the data: names for messages and the catalog's dates."""
+
+    label: str
+    open_end: str
+    open_end_aliases: frozenset[str]
+    unknown_codes: UnknownCodes
+
+
+@dataclass
+class Converter:
+    """Converts raw chunks of one file into store tables and keeps the counts per column."""
+
+    plans: Sequence[ColumnPlan]
+    ctx: ConvertContext
+    counts: dict[str, ColumnCounts] = field(init=False)
+    schema: pa.Schema = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.counts = {p.spec.name: ColumnCounts() for p in self.plans}
+        self.schema = pa.schema([(p.spec.name, ARROW_TYPES[p.spec.type]) for p in self.plans])
+
+    def convert(self, chunk: pa.Table, first_row: int) -> pa.Table:
+        """Convert one chunk (raw file column names) whose first row is ``first_row`` (0-based)."""
+        arrays = []
+        for plan in self.plans:
+            where = _Where(self.ctx, plan, first_row, first_row + chunk.num_rows)
+            if plan.source is None:
+                arrays.append(pa.nulls(chunk.num_rows, ARROW_TYPES[plan.spec.type]))
+                continue
+            raw = chunk.column(plan.source).combine_chunks()
+            arrays.append(_CONVERTERS[plan.spec.type](raw, plan.spec, self.counts[plan.spec.name],
+                                                      where))
+        return pa.Table.from_arrays(arrays, schema=self.schema)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a value was found, for error messages."""
+
+    ctx: ConvertContext
+    plan: ColumnPlan
+    start: int
+    stop: int
+
+    def describe(self) -> str:
+        return (f"{self.ctx.label}: column {self.plan.spec.name} (in the file: {self.plan.source}),"
+                f" rows {self.start + 1}-{self.stop}")
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def _count(mask: pa.Array, weights: np.ndarray | None = None) -> int:
+    """Number of rows where ``mask`` is true; with ``weights``, mask is per distinct value."""
+    if weights is None:
+        return int(pc.sum(mask).as_py() or 0)
+    flags = mask.fill_null(False).to_numpy(zero_copy_only=False)
+    return int(weights[flags].sum())
+
+
+def _encode(text: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray, int]:
+    """Distinct values, per-row indices into them, frequency per value, and the null count."""
+    encoded = pc.dictionary_encode(text)
+    indices = encoded.indices
+    valid = indices.drop_null().to_numpy()
+    weights = np.bincount(valid, minlength=len(encoded.dictionary))
+    return encoded.dictionary, indices, weights, indices.null_count
+
+
+def _is_number_type(arr: pa.Array) -> bool:
+    return pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)
+
+
+def _to_text(arr: pa.Array, spec: ColumnSpec) -> pa.Array:
+    """Any raw column as strings; whole floats lose their '.0', numeric keys get zero padding."""
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if pa.types.is_floating(arr.type):
+        whole = pc.equal(pc.floor(arr), arr)
+        as_int = pc.cast(pc.cast(arr, pa.int64(), safe=False), pa.string())
+        text = pc.if_else(whole, as_int, pc.cast(arr, pa.string()))
+    elif pa.types.is_string(arr.type):
+        return arr
+    else:
+        text = pc.cast(arr, pa.string())
+    if spec.type == "key" and spec.width and _is_number_type(arr):
+        text = pc.utf8_lpad(text, width=spec.width, padding="0")
+    return text
+
+
+def _missing_text(spec: ColumnSpec) -> pa.Array:
+    return pa.array(sorted(spec.missing_strings), pa.string())
+
+
+def _missing_numbers(spec: ColumnSpec) -> pa.Array:
+    values = []
+    for value in spec.missing:
+        try:
+            values.append(float(value))
+        except ValueError:
+            continue
+    return pa.array(values, pa.float64())
+
+
+def _strip(text: pa.Array, counts: ColumnCounts, weights: np.ndarray | None) -> pa.Array:
+    stripped = pc.utf8_trim_whitespace(text)
+    counts.padded_codes += _count(pc.not_equal(pc.binary_length(text),
+                                               pc.binary_length(stripped)), weights)
+    return stripped
+
+
+def _null_missing_text(text: pa.Array, spec: ColumnSpec, counts: ColumnCounts,
+                       weights: np.ndarray | None = None) -> tuple[pa.Array, pa.Array]:
+    """Missing codes and empty strings to NULL (counted); also returns the 'was nulled' mask."""
+    missing = pc.is_in(text, value_set=_missing_text(spec))
+    empty = pc.and_not(pc.equal(pc.binary_length(text), 0), missing)
+    counts.missing_code_nulls += _count(missing, weights)
+    counts.empty_nulls += _count(empty, weights)
+    nulled = pc.or_(missing, empty)
+    return pc.if_else(nulled, pa.scalar(None, text.type), text), nulled
+
+
+# --- per type ------------------------------------------------------------------------------------
+
+def _convert_text(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts, where: _Where) -> pa.Array:
+    """Keys and free strings: stripped (padding counted), missing codes and '' to NULL."""
+    counts.empty_nulls += raw.null_count
+    text = _strip(_to_text(raw, spec), counts, None)
+    return _null_missing_text(text, spec, counts)[0]
+
+
+def _convert_code(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts, where: _Where) -> pa.Array:
+    """Codes: stripped, labels mapped back to codes, missing to NULL, unknown codes checked."""
+    values, indices, weights, nulls = _encode(_to_text(raw, spec))
+    counts.empty_nulls += nulls
+    values = _strip(values, counts, weights)
+    values = _map_labels(values, spec, counts, weights)
+    values, nulled = _null_missing_text(values, spec, counts, weights)
+    unknown = pc.and_not(pc.invert(pc.is_in(values, value_set=pa.array(list(spec.codes)))),
+                         nulled)
+    if _count(unknown, weights):
+        _unknown_codes(values, unknown, weights, spec, counts, where)
+        values = pc.if_else(unknown, pa.scalar(None, pa.string()), values)
+    return values.take(indices)
+
+
+def _map_labels(values: pa.Array, spec: ColumnSpec, counts: ColumnCounts,
+                weights: np.ndarray) -> pa.Array:
+    """Value labels (trimmed, case-insensitive) back to their codes; codes win over labels."""
+    labels = spec.label_to_code
+    if not labels:
+        return values
+    codes, missing = set(spec.codes), spec.missing_strings
+    mapped = [v if v in codes or v in missing else labels.get(v.casefold(), v)
+              for v in values.to_pylist()]
+    result = pa.array(mapped, pa.string())
+    counts.labels_mapped += _count(pc.not_equal(result, values), weights)
+    return result
+
+
+def _unknown_codes(values: pa.Array, unknown: pa.Array, weights: np.ndarray, spec: ColumnSpec,
+                   counts: ColumnCounts, where: _Where) -> None:
+    """Raise for codes outside the code list, or count them when they are to become NULL."""
+    total = _count(unknown, weights)
+    if where.ctx.unknown_codes == "null":
+        counts.unknown_codes_nulled += total
+        return
+    flags = unknown.to_numpy(zero_copy_only=False)
+    found = sorted(zip(weights[flags].tolist(), values.filter(unknown).to_pylist(), strict=True),
+                   reverse=True)
+    examples = ", ".join(f"{v!r} ({n}x)" for n, v in found[:_EXAMPLES])
+    allowed = ", ".join(f"{c} ({label})" for c, label in spec.codes.items())
+    raise SourceError(
+        f"{where.describe()}: {total} values outside the code list, e.g. {examples}",
+        hint=f"allowed codes are {allowed}. Run with --unknown-codes null to store these values "
+        "as NULL (they are counted in the manifest), or add the codes to catalog.yaml",
+    )
+
+
+def _convert_date(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts, where: _Where) -> pa.Array:
+    """YYYYMMDD text to date32: open-end aliases to the open end, impossible dates to NULL."""
+    if pa.types.is_temporal(raw.type):
+        counts.empty_nulls += raw.null_count
+        return pc.cast(raw, pa.date32())
+    values, indices, weights, nulls = _encode(_to_text(raw, spec))
+    counts.empty_nulls += nulls
+    values, nulled = _null_missing_text(pc.utf8_trim_whitespace(values), spec, counts, weights)
+    alias = pc.is_in(values, value_set=pa.array(sorted(where.ctx.open_end_aliases), pa.string()))
+    counts.open_ends_normalised += _count(alias, weights)
+    values = pc.if_else(alias, pa.scalar(where.ctx.open_end), values)
+    dates = parse_yyyymmdd(values)
+    counts.impossible_dates += _count(pc.and_not(dates.is_null(), nulled), weights)
+    return dates.take(indices)
+
+
+def parse_yyyymmdd(text: pa.Array) -> pa.Array:
+    """8-digit YYYYMMDD strings to date32; anything else (20190231, 00000000, 2019-1-1) NULL."""
+    shaped = pc.and_(pc.equal(pc.binary_length(text), 8), pc.utf8_is_decimal(text))
+    shaped = shaped.fill_null(False)
+    digits = pc.if_else(shaped, text, pa.scalar("00000000")).cast(pa.int64()).to_numpy()
+    year, month, day = digits // 10000, digits // 100 % 100, digits % 100
+    ok = shaped.to_numpy(zero_copy_only=False) & (year >= 1) & (month >= 1) & (month <= 12)
+    first = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    last_day = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(int)
+    ok &= (day >= 1) & (day <= last_day)
+    days = first.astype("datetime64[D]").astype(np.int64) + day - 1
+    return pa.array(days.astype(np.int32), pa.date32(), mask=~ok)
+
+
+def _convert_number(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts,
+                    where: _Where) -> pa.Array:
+    """Numbers (or their text, ',' as decimal separator allowed) to int64/float64."""
+    counts.empty_nulls += raw.null_count
+    if pa.types.is_dictionary(raw.type):
+        raw = raw.cast(raw.type.value_type)
+    numbers = raw.cast(pa.float64()) if _is_number_type(raw) else _parse_numbers(raw, spec,
+                                                                                 counts, where)
+    missing = pc.is_in(numbers, value_set=_missing_numbers(spec))
+    counts.missing_code_nulls += _count(missing, None)
+    numbers = pc.if_else(missing, pa.scalar(None, pa.float64()), numbers)
+    if spec.type == "float":
+        return numbers
+    fraction = pc.not_equal(pc.floor(numbers), numbers)
+    if _count(fraction, None):
+        _bad_values(raw, fraction, where, "whole numbers")
+    return pc.cast(numbers, pa.int64())
+
+
+def _parse_numbers(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts,
+                   where: _Where) -> pa.Array:
+    text, _ = _null_missing_text(pc.utf8_trim_whitespace(_to_text(raw, spec)), spec, counts)
+    pattern = _INT_TEXT if spec.type == "int" else _FLOAT_TEXT
+    bad = pc.invert(pc.match_substring_regex(text, pattern))
+    if _count(bad, None):
+        _bad_values(text, bad, where, "numbers" if spec.type == "float" else "whole numbers")
+    return pc.cast(pc.replace_substring(text, ",", "."), pa.float64())
+
+
+def _bad_values(values: pa.Array, bad: pa.Array, where: _Where, expected: str) -> None:
+    found = pc.value_counts(values.filter(bad.fill_null(False))).to_pylist()
+    found.sort(key=lambda item: -item["counts"])
+    examples = ", ".join(f"{f['values']!r} ({f['counts']}x)" for f in found[:_EXAMPLES])
+    raise SourceError(
+        f"{where.describe()}: values that are not {expected}, e.g. {examples}",
+        hint="check that this is the right file and column; if these values mean 'unknown', "
+        "add them to the column's missing codes in catalog.yaml",
+    )
+
+
+_CONVERTERS = {
+    "key": _convert_text, "str": _convert_text, "code": _convert_code,
+    "date": _convert_date, "int": _convert_number, "float": _convert_number,
+}

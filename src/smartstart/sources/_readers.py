@@ -1,0 +1,179 @@
+"""Chunked readers for .sav, ;-separated Latin-1 .csv and .parquet: raw columns as arrow tables.
+
+Every reader first reads only the header (column names, declared row count), so a file can be
+checked against the catalog before any row is read. Damaged files become a ``SourceError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pyreadstat
+
+from smartstart.sources._csvcheck import CSV_DELIMITER, CSV_ENCODING, read_csv_header
+from smartstart.sources.errors import SourceError
+
+_COPY_AGAIN = "the file is damaged or incomplete: copy it again from the project drive"
+_SAV_ERRORS = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, UnicodeError)
+_CSV_BLOCK_BYTES = 8 << 20
+
+
+class SourceReader(Protocol):
+    """One source file: its column names, declared row count and raw chunks."""
+
+    path: Path
+    columns: tuple[str, ...]
+    total_rows: int | None
+
+    def batches(self, columns: Sequence[str], chunk_rows: int) -> Iterator[pa.Table]:
+        """Chunks of at most ``chunk_rows`` rows holding ``columns`` (names as in the file)."""
+        ...
+
+
+def open_reader(path: Path) -> SourceReader:
+    """The reader for a file, chosen by its extension (case-insensitive)."""
+    suffix = path.suffix.lower()
+    if suffix == ".sav":
+        return SavReader.open(path)
+    if suffix == ".csv":
+        return CsvReader.open(path)
+    if suffix == ".parquet":
+        return ParquetReader.open(path)
+    raise SourceError(f"{path}: unsupported format {path.suffix!r}",
+                      hint="convert it to .sav, ;-separated .csv or .parquet")
+
+
+def _damaged(path: Path, error: object) -> SourceError:
+    return SourceError(f"{path}: cannot be read ({error})", hint=_COPY_AGAIN)
+
+
+def _check_rows(path: Path, read: int, declared: int | None) -> None:
+    if declared is not None and read != declared:
+        raise SourceError(f"{path}: the header declares {declared} rows but {read} were read",
+                          hint=_COPY_AGAIN)
+
+
+@dataclass(frozen=True)
+class SavReader:
+    """SPSS .sav via pyreadstat: codes (not labels), strings as text, numbers as float64."""
+
+    path: Path
+    columns: tuple[str, ...]
+    total_rows: int | None
+    string_columns: frozenset[str]
+
+    @classmethod
+    def open(cls, path: Path) -> SavReader:
+        try:
+            _, meta = pyreadstat.read_sav(path, metadataonly=True)
+        except _SAV_ERRORS as error:
+            raise SourceError(f"{path}: not a readable SPSS .sav file ({error})",
+                              hint=f"{_COPY_AGAIN}; if it is not an SPSS file, give it the right "
+                              "extension") from error
+        rows = meta.number_rows if meta.number_rows is not None and meta.number_rows >= 0 else None
+        strings = {c for c, t in meta.readstat_variable_types.items() if t == "string"}
+        return cls(path, tuple(meta.column_names), rows, frozenset(strings))
+
+    def batches(self, columns: Sequence[str], chunk_rows: int) -> Iterator[pa.Table]:
+        offset = 0
+        while self.total_rows is None or offset < self.total_rows:
+            chunk = self._read(columns, offset, chunk_rows)
+            if chunk.num_rows == 0:
+                break
+            offset += chunk.num_rows
+            yield chunk
+        _check_rows(self.path, offset, self.total_rows)
+
+    def _read(self, columns: Sequence[str], offset: int, limit: int) -> pa.Table:
+        try:
+            data, _ = pyreadstat.read_sav(
+                self.path, usecols=list(columns), row_offset=offset, row_limit=limit,
+                apply_value_formats=False, output_format="dict",
+            )
+        except _SAV_ERRORS as error:
+            raise _damaged(self.path, error) from error
+        return pa.table({c: pa.array(data[c], pa.string() if c in self.string_columns else None)
+                         for c in columns})
+
+
+@dataclass(frozen=True)
+class CsvReader:
+    """CBS-converted CSV: ';'-separated, Latin-1, header row, every value read as text."""
+
+    path: Path
+    columns: tuple[str, ...]
+    total_rows: int | None = None
+
+    @classmethod
+    def open(cls, path: Path) -> CsvReader:
+        return cls(path, read_csv_header(path))
+
+    def batches(self, columns: Sequence[str], chunk_rows: int) -> Iterator[pa.Table]:
+        options = pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in self.columns}, include_columns=list(columns),
+            strings_can_be_null=False, quoted_strings_can_be_null=False,
+        )
+        try:
+            reader = pacsv.open_csv(
+                self.path,
+                read_options=pacsv.ReadOptions(encoding=CSV_ENCODING, block_size=_CSV_BLOCK_BYTES),
+                parse_options=pacsv.ParseOptions(delimiter=CSV_DELIMITER),
+                convert_options=options,
+            )
+            yield from _rebatch(reader, chunk_rows)
+        except (pa.ArrowInvalid, OSError) as error:
+            raise SourceError(f"{self.path}: not a valid ';'-separated CSV file ({error})",
+                              hint="every row needs as many ';'-separated fields as the header; "
+                              "if the copy is incomplete, copy it again from the project drive",
+                              ) from error
+
+
+def _rebatch(batches: Iterator[pa.RecordBatch], chunk_rows: int) -> Iterator[pa.Table]:
+    """Regroup record batches of any size into tables of exactly ``chunk_rows`` (last: fewer)."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        pending.append(batch)
+        held += batch.num_rows
+        while held >= chunk_rows:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, chunk_rows).combine_chunks()
+            rest = table.slice(chunk_rows)
+            pending, held = rest.to_batches(), rest.num_rows
+    if held:
+        yield pa.Table.from_batches(pending).combine_chunks()
+
+
+@dataclass(frozen=True)
+class ParquetReader:
+    """A parquet copy (made by a researcher): any column types, converted like the others."""
+
+    path: Path
+    columns: tuple[str, ...]
+    total_rows: int | None
+
+    @classmethod
+    def open(cls, path: Path) -> ParquetReader:
+        try:
+            meta = pq.read_metadata(path)
+        except (pa.ArrowException, OSError) as error:
+            raise SourceError(f"{path}: not a readable parquet file ({error})",
+                              hint=_COPY_AGAIN) from error
+        return cls(path, tuple(meta.schema.to_arrow_schema().names), meta.num_rows)
+
+    def batches(self, columns: Sequence[str], chunk_rows: int) -> Iterator[pa.Table]:
+        rows = 0
+        try:
+            with pq.ParquetFile(self.path) as parquet:
+                for batch in parquet.iter_batches(batch_size=chunk_rows, columns=list(columns)):
+                    rows += batch.num_rows
+                    yield pa.Table.from_batches([batch])
+        except (pa.ArrowException, OSError) as error:
+            raise _damaged(self.path, error) from error
+        _check_rows(self.path, rows, self.total_rows)

@@ -1,0 +1,174 @@
+"""The typed parquet store: one file per (table, year) plus ``manifest.json``, written atomically.
+
+A table file is written row group by row group to a temporary file next to its final place and
+renamed into place only when complete; the manifest is rewritten (atomically) after each table,
+so it never describes a file that is not complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from smartstart.sources.errors import SourceError
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_VERSION = 1
+_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
+_HASH_BLOCK = 1 << 20
+
+
+class TableRecord(BaseModel):
+    """One manifest entry: where a stored table came from and what ingest changed in it."""
+
+    model_config = ConfigDict(frozen=True)
+    table: str
+    year: int
+    version: int
+    store_path: str
+    source: str
+    format: str
+    size_bytes: int
+    mtime_ns: int
+    sha256: str
+    rows_read: int
+    rows_written: int
+    rows_dropped: dict[str, int] = {}
+    row_groups: int
+    columns: dict[str, dict[str, int]]
+    absent_columns: tuple[str, ...] = ()
+    dropped_columns: tuple[str, ...] = ()
+    unknown_codes: str
+    catalog_sha256: str
+    smartstart_version: str
+    started_at: str
+    finished_at: str
+
+    def total(self, count: str) -> int:
+        """A count (e.g. ``missing_code_nulls``) summed over all columns."""
+        return sum(c.get(count, 0) for c in self.columns.values())
+
+
+class _ManifestFile(BaseModel):
+    manifest_version: int = MANIFEST_VERSION
+    updated_at: str
+    entries: list[TableRecord]
+
+
+def now() -> str:
+    """The current time as ISO 8601 in UTC, as written into the manifest."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def table_path(store: Path, table: str, year: int) -> Path:
+    return store / table / f"{year}.parquet"
+
+
+def read_manifest(store: Path) -> dict[tuple[str, int], TableRecord]:
+    """The manifest's entries by (table, year); empty when the store is new."""
+    path = store / MANIFEST_NAME
+    if not path.exists():
+        return {}
+    try:
+        manifest = _ManifestFile.model_validate_json(path.read_bytes())
+    except (ValidationError, OSError) as error:
+        raise SourceError(f"{path}: not a readable smartstart manifest ({error})",
+                          hint="delete the store folder (or only manifest.json) and ingest again",
+                          ) from error
+    return {(e.table, e.year): e for e in manifest.entries}
+
+
+def write_manifest(store: Path, records: dict[tuple[str, int], TableRecord]) -> Path:
+    """Replace the manifest atomically with ``records``, sorted by table and year."""
+    manifest = _ManifestFile(updated_at=now(), entries=[records[k] for k in sorted(records)])
+    path = store / MANIFEST_NAME
+    temp = store / f".{MANIFEST_NAME}.{uuid.uuid4().hex}.tmp"
+    text = json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    try:
+        temp.write_text(text + "\n", encoding="utf-8")
+        _replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
+
+
+def remove_stale_temps(store: Path) -> None:
+    """Delete temporary files an interrupted earlier run left behind (only ours, by name)."""
+    if not store.is_dir():
+        return
+    for path in [*store.glob(".*.tmp"), *store.glob("*/.*.tmp")]:
+        if _TEMP_NAME.match(path.name):
+            path.unlink(missing_ok=True)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _replace(source: Path, target: Path) -> None:
+    try:
+        os.replace(source, target)
+    except PermissionError as error:
+        raise SourceError(f"{target}: cannot be replaced ({error})",
+                          hint="close programs that have the store open (DuckDB, Excel, R) and "
+                          "run ingest again") from error
+
+
+class ParquetSink:
+    """Writes one table file row group by row group; it appears only when ``commit`` is called.
+
+    Use as a context manager: leaving it without ``commit`` (an error) removes the temporary
+    file, so the store never holds half a table.
+    """
+
+    def __init__(self, target: Path, schema: pa.Schema) -> None:
+        self.target = target
+        self.schema = schema
+        self.row_groups = 0
+        self._temp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+        self._writer: pq.ParquetWriter | None = None
+        self._created_dir = False
+
+    def __enter__(self) -> ParquetSink:
+        self._created_dir = not self.target.parent.exists()
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = pq.ParquetWriter(self._temp, self.schema, compression="zstd")
+        return self
+
+    def write(self, table: pa.Table) -> None:
+        assert self._writer is not None, "use ParquetSink as a context manager"
+        if table.num_rows:
+            self._writer.write_table(table, row_group_size=table.num_rows)
+            self.row_groups += 1
+
+    def commit(self) -> None:
+        """Finish the file and move it into place."""
+        assert self._writer is not None, "use ParquetSink as a context manager"
+        if self.row_groups == 0:
+            self._writer.write_table(self.schema.empty_table())
+        self._writer.close()
+        self._writer = None
+        _replace(self._temp, self.target)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._temp.unlink(missing_ok=True)
+        if self._created_dir and not any(self.target.parent.iterdir()):
+            self.target.parent.rmdir()
