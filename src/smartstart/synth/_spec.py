@@ -1,0 +1,102 @@
+"""What to synthesise: sizes, years, seed, format, and the planted parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+SynthFormat = Literal["sav", "csv", "csv-labels", "parquet"]
+FORMATS: tuple[str, ...] = ("sav", "csv", "csv-labels", "parquet")
+
+PERSONS_PER_HOUSEHOLD = 2.3
+DEMO_MUNICIPALITY = ("0784", "Gilze en Rijen")
+DEMO_HOUSEHOLDS = 11_346
+#: The seed's food-bank clients: 191 of 11,346 households, in five types (mission.md).
+FOODBANK_SHARE = 191 / 11_346
+FOODBANK_TYPES: dict[int, tuple[str, int]] = {
+    1: ("Geen uitkering", 35),
+    2: ("Werkloosheidsuitkering", 38),
+    3: ("Jonge alleenstaande ouder in de bijstand", 26),
+    4: ("Zorg en ondersteuning (Wmo)", 30),
+    5: ("Eenpersoonshuishouden in de bijstand", 62),
+}
+#: Households of one municipality chunk beyond the demo municipality (national runs).
+MUNICIPALITY_HOUSEHOLDS = 25_000
+
+
+@dataclass(frozen=True)
+class RiskModel:
+    """Planted logistic model: out-of-home placement or OTS within `window_years` of peildatum.
+
+    Predictors are defined on what the CBS tables show at the peildatum (see truth.json).
+    """
+
+    intercept: float = -5.2
+    young_mother: float = 0.6
+    single_parent: float = 0.7
+    parent_no_work: float = 0.5
+    rent_allowance: float = 0.45
+    parent_low_education: float = 0.35
+    prior_youth_care: float = 1.1
+    #: young single mother without work renting with rent allowance: the seed's high-risk group
+    combination: float = 1.0
+    window_years: int = 3
+
+    def coefficients(self) -> dict[str, float]:
+        names = ("intercept", "young_mother", "single_parent", "parent_no_work",
+                 "rent_allowance", "parent_low_education", "prior_youth_care", "combination")
+        return {n: getattr(self, n) for n in names}
+
+
+@dataclass(frozen=True)
+class SynthSpec:
+    households: int = DEMO_HOUSEHOLDS
+    seed: int = 1
+    fmt: SynthFormat = "sav"
+    first_year: int = 2012
+    last_year: int = 2022
+    municipality: tuple[str, str] = DEMO_MUNICIPALITY
+    #: mean number of earlier address spells per person (national files: ~3.9 spells a person)
+    earlier_addresses: float = 2.0
+    unmatched_share: float = 0.04
+    intervention_effect: float = 0.6
+    risk: RiskModel = field(default_factory=RiskModel)
+
+    @classmethod
+    def from_size(cls, *, persons: int | None = None, households: int | None = None,
+                  **kwargs: object) -> SynthSpec:
+        if persons is not None and households is not None:
+            raise ValueError("give --persons or --households, not both")
+        if persons is not None:
+            households = max(1, round(persons / PERSONS_PER_HOUSEHOLD))
+        spec = cls(households=households or DEMO_HOUSEHOLDS, **kwargs)  # type: ignore[arg-type]
+        spec.validate()
+        return spec
+
+    def validate(self) -> None:
+        if self.fmt not in FORMATS:
+            raise ValueError(f"unknown format {self.fmt!r}: choose one of {', '.join(FORMATS)}")
+        if self.households < 200:
+            raise ValueError("a synthetic municipality needs at least 200 households")
+        if not 1995 <= self.first_year < self.last_year - 3:
+            raise ValueError("need first_year >= 1995 and at least 5 years of data")
+
+    @property
+    def peildatum(self) -> date:
+        """The planted reference date of the risk model: its outcome window ends with the data."""
+        return date(self.last_year - self.risk.window_years + 1, 1, 1)
+
+    @property
+    def intervention_year(self) -> int:
+        return self.last_year - 3
+
+    def chunk_sizes(self) -> list[int]:
+        """Households per municipality: the demo municipality first, then 25k-household ones."""
+        first = min(self.households, DEMO_HOUSEHOLDS)
+        rest = self.households - first
+        sizes = [first]
+        while rest > 0:
+            sizes.append(min(rest, MUNICIPALITY_HOUSEHOLDS))
+            rest -= sizes[-1]
+        return sizes
