@@ -11,7 +11,7 @@ def rin(index: np.ndarray, digits: int = 9, salt: int = 12_345_679) -> np.ndarra
     """Unique zero-padded pseudonymous keys from global indices (bijective for < 10**digits)."""
     mod = 10**digits
     value = (np.asarray(index, dtype=np.int64) * _SCRAMBLE + salt) % mod
-    return np.char.zfill(value.astype(str), digits)
+    return zpad(value, digits)
 
 
 def ymd(days: np.ndarray) -> np.ndarray:
@@ -41,4 +41,7 @@ def codes(values: np.ndarray) -> np.ndarray:
 
 
 def zpad(values: np.ndarray, width: int) -> np.ndarray:
-    return np.char.zfill(np.asarray(values).astype(str), width)
+    values = np.asarray(values)
+    if values.size == 0:
+        return np.array([], dtype=f"U{width}")
+    return np.char.zfill(values.astype(str), width)
