@@ -82,7 +82,7 @@ def demo(
 
     try:
         run_demo(out, seed=seed, console=console)
-    except SourceError as error:
+    except (SourceError, ValueError) as error:
         _fail(error)
 
 
