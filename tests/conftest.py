@@ -1,0 +1,99 @@
+"""Shared test fixtures. Keep them small and namespaced by the step they serve."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyreadstat
+import pytest
+
+Columns = Mapping[str, Sequence[object]]
+
+
+class IngestSource:
+    """Writes small CBS-style source files (.sav, ;-separated Latin-1 .csv, .parquet)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, relative: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def sav(self, relative: str, columns: Columns,
+            labels: Mapping[str, Mapping[object, str]] | None = None) -> Path:
+        """Strings stay strings (codes, A8 dates); floats become SPSS numbers."""
+        path = self.path(relative)
+        frame = pd.DataFrame({k: pd.Series(list(v), dtype=_dtype(v)) for k, v in columns.items()})
+        pyreadstat.write_sav(frame, path, variable_value_labels=dict(labels or {}))
+        return path
+
+    def csv(self, relative: str, columns: Columns, *, delimiter: str = ";",
+            encoding: str = "latin-1") -> Path:
+        path = self.path(relative)
+        names = list(columns)
+        rows = zip(*(columns[n] for n in names), strict=True)
+        with open(path, "w", newline="", encoding=encoding) as handle:
+            writer = csv.writer(handle, delimiter=delimiter)
+            writer.writerow(names)
+            writer.writerows(rows)
+        return path
+
+    def parquet(self, relative: str, columns: Columns) -> Path:
+        path = self.path(relative)
+        pq.write_table(pa.table({k: list(v) for k, v in columns.items()}), path)
+        return path
+
+
+def _dtype(values: Sequence[object]) -> str:
+    return "float64" if all(isinstance(v, float) for v in values) else "object"
+
+
+@pytest.fixture
+def ingest_source(tmp_path: Path) -> IngestSource:
+    """A folder to write CBS-style source files into (``.root``)."""
+    return IngestSource(tmp_path / "source")
+
+
+@pytest.fixture
+def ingest_persons() -> dict[str, list[str]]:
+    """GBAPERSOONTAB 2022 as codes: 6 persons with 12 missing codes and one padded code."""
+    return {
+        "RINPERSOONS": ["R", "R", "R", "S", "R", "R"],
+        "RINPERSOON": ["000000001", "000000002", "000012345", "000000004", "000000005",
+                       "000000006"],
+        "GBAGESLACHT": ["1", "2", "-", "1", " 2", "2"],
+        "GBAGEBOORTEJAAR": ["1985", "1990", "----", "2001", "2010", "2015"],
+        "GBAGEBOORTEMAAND": ["01", "12", "--", "--", "03", "07"],
+        "GBAGEBOORTEDAG": ["05", "31", "--", "15", "--", "01"],
+        "GBAGENERATIE": ["0", "1", "2", "-", "0", "0"],
+        "GBAHERKOMSTGROEPERING": ["6030", "6043", "----", "0000", "5022", "6030"],
+        "GBAGEBOORTELANDNL": ["1", "0", "-", "1", "1", "1"],
+        "GBAGEBOORTELAND": ["6030", "6043", "5022", "0000", "6030", "6030"],
+        "GBAGEBOORTELANDMOEDER": ["6030", "6043", "5022", "7044", "6030", "----"],
+        "GBAGEBOORTELANDVADER": ["6030", "6043", "5022", "7044", "6030", "6030"],
+    }
+
+
+@pytest.fixture
+def ingest_addresses() -> dict[str, list[str]]:
+    """GBAADRESOBJECTBUS 2022: 4 impossible start dates, 2 ends 88888888, 1 empty end."""
+    return {
+        "RINPERSOONS": ["R", "R", "R", "R", "S", "R"],
+        "RINPERSOON": ["000000001", "000000002", "000000003", "000000004", "000000005",
+                       "000000006"],
+        "GBADATUMAANVANGADRESHOUDING": ["20190101", "20190231", "20181301", "00000000",
+                                        "2019010a", "20200229"],
+        "GBADATUMEINDEADRESHOUDING": ["88888888", "20501231", "20211231", "88888888", "",
+                                      "20190101"],
+        "SOORTOBJECTNUMMER": ["VBO", "VBO", "LIG", "STA", "GBA", "VBO"],
+        "RINOBJECTNUMMER": ["0000000000012345", "0000000000012345", "0000000000000007",
+                            "0000000000000008", "0000000000000009", "0000000000000010"],
+    }
