@@ -16,6 +16,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+HELP = {
+    "persons": "Number of persons (about 2.3 a household).",
+    "last_year": "Last year (the delivery year of spell tables).",
+    "source_dir": "Folder with CBS files (searched recursively).",
+    "pin": "Use a version other than the newest: TABLE:YEAR=VERSION, e.g. GBAPERSOONTAB:2022=1.",
+    "unknown_codes": "error: stop on a code outside the code list; null: store NULL, count it.",
+    "demo_out": "Folder for the demo's data, store and results.",
+}
 
 
 def _fail(error: Exception) -> None:
@@ -26,12 +34,12 @@ def _fail(error: Exception) -> None:
 @app.command()
 def synth(
     out: Annotated[Path, typer.Argument(help="Folder to write the CBS-format files into.")],
-    persons: Annotated[int | None, typer.Option(help="Number of persons (about 2.3 a household).")] = None,
+    persons: Annotated[int | None, typer.Option(help=HELP["persons"])] = None,
     households: Annotated[int | None, typer.Option(help="Number of households.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
     fmt: Annotated[str, typer.Option("--format", help="sav | csv | csv-labels | parquet")] = "sav",
     first_year: Annotated[int, typer.Option(help="First year of yearly tables.")] = 2012,
-    last_year: Annotated[int, typer.Option(help="Last year (the delivery year of spell tables).")] = 2022,
+    last_year: Annotated[int, typer.Option(help=HELP["last_year"])] = 2022,
 ) -> None:
     """Write a synthetic municipality as CBS would deliver it, with its planted truth."""
     from smartstart.synth import SynthSpec, generate
@@ -48,15 +56,15 @@ def synth(
 
 @app.command()
 def ingest(
-    source_dir: Annotated[Path, typer.Argument(help="Folder with CBS files (searched recursively).")],
+    source_dir: Annotated[Path, typer.Argument(help=HELP["source_dir"])],
     store: Annotated[Path, typer.Option(help="Folder of the typed parquet store.")],
     pin: Annotated[
         list[str] | None,
-        typer.Option(help="Use a version other than the newest: TABLE:YEAR=VERSION, e.g. GBAPERSOONTAB:2022=1."),
+        typer.Option(help=HELP["pin"]),
     ] = None,
     chunk_rows: Annotated[int, typer.Option(help="Rows read at a time (bounds memory).")] = 500_000,
     unknown_codes: Annotated[
-        str, typer.Option(help="error: stop on a code outside the code list; null: store NULL and count it.")
+        str, typer.Option(help=HELP["unknown_codes"])
     ] = "error",
 ) -> None:
     """Read CBS files into a typed, validated parquet store with a manifest."""
@@ -74,7 +82,7 @@ def ingest(
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option(help="Folder for the demo's data, store and results.")] = Path("demo-output"),
+    out: Annotated[Path, typer.Option(help=HELP["demo_out"])] = Path("demo-output"),
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
 ) -> None:
     """Synthesise the demo municipality and run everything that exists on it."""

@@ -39,8 +39,9 @@ def run_demo(out: Path, *, seed: int = 1, households: int | None = None,
     paths = {"source": source, "truth": source / MARKER, "store": store,
              "manifest": store / "manifest.json"}
     summary = Table(title=f"smartstart demo klaar in {seconds:.1f} s", show_header=False)
-    for label, path in (("CBS-bestanden (synthetisch)", source), ("geplante waarheid", paths["truth"]),
-                        ("opslag (parquet)", store), ("manifest", paths["manifest"])):
+    rows = (("CBS-bestanden (synthetisch)", source), ("geplante waarheid", paths["truth"]),
+            ("opslag (parquet)", store), ("manifest", paths["manifest"]))
+    for label, path in rows:
         summary.add_row(label, str(path))
     console.print(summary)
     return paths
