@@ -1,0 +1,56 @@
+"""The commands end to end through the CLI: exit codes and what they leave behind."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from smartstart.cli import app
+from smartstart.demo import run_demo
+
+runner = CliRunner()
+
+
+def test_synth_then_ingest_through_the_cli(tmp_path):
+    source, store = tmp_path / "cbs", tmp_path / "store"
+    result = runner.invoke(app, ["synth", str(source), "--households", "300", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    truth = json.loads((source / "truth.json").read_text("utf-8"))
+    assert truth["spec"]["households"] == 300
+    result = runner.invoke(app, ["ingest", str(source), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((store / "manifest.json").read_text("utf-8"))
+    assert len(manifest["entries"]) == sum(1 for v in truth["versions"].values())
+
+
+def test_synth_refuses_bad_arguments_and_writes_nothing(tmp_path):
+    for args in (["--format", "xlsx"], ["--households", "10"],
+                 ["--households", "300", "--persons", "700"]):
+        result = runner.invoke(app, ["synth", str(tmp_path / "out"), *args])
+        assert result.exit_code == 1, args
+        assert not (tmp_path / "out").exists()
+        assert not list(tmp_path.iterdir())
+
+
+def test_synth_refuses_a_folder_with_other_files(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    result = runner.invoke(app, ["synth", str(tmp_path), "--households", "300"])
+    assert result.exit_code == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_demo_runs_and_reruns(tmp_path):
+    first = run_demo(tmp_path, households=400)
+    assert first["manifest"].exists() and first["truth"].exists()
+    second = run_demo(tmp_path, households=400)
+    truth = json.loads(second["truth"].read_text("utf-8"))
+    assert truth["demo"]["municipality"]["code"] == "0784"
+
+
+def test_demo_leaves_foreign_data_alone(tmp_path):
+    (tmp_path / "cbs").mkdir()
+    (tmp_path / "cbs" / "real.sav").write_bytes(b"not ours")
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert (tmp_path / "cbs" / "real.sav").read_bytes() == b"not ours"
