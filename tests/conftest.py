@@ -46,9 +46,11 @@ class IngestSource:
             writer.writerows(rows)
         return path
 
-    def parquet(self, relative: str, columns: Columns) -> Path:
+    def parquet(self, relative: str, columns: Columns | pa.Table) -> Path:
         path = self.path(relative)
-        pq.write_table(pa.table({k: list(v) for k, v in columns.items()}), path)
+        if not isinstance(columns, pa.Table):
+            columns = pa.table({k: list(v) for k, v in columns.items()})
+        pq.write_table(columns, path)
         return path
 
 

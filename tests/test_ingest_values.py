@@ -168,3 +168,31 @@ def test_numeric_keys_from_sav_keep_their_zero_padding(ingest_source, tmp_path):
     ingest(ingest_source.root, tmp_path / "store")
     stored = pq.read_table(tmp_path / "store" / "KOPPELPERSOONHUISHOUDEN" / "2022.parquet")
     assert stored.column("RINPERSOON").to_pylist() == ["000012345", "000000002"]
+
+
+def test_typed_parquet_and_empty_files(ingest_source, tmp_path):
+    ingest_source.parquet(f"{ADDRESSES}.parquet", pa.table({
+        "RINPERSOONS": pa.array(["R", "S", None]).dictionary_encode(),
+        "RINPERSOON": pa.array(["000000001", "000000002", "000000003"], pa.large_string()),
+        "GBADATUMAANVANGADRESHOUDING": pa.array([dt.date(2020, 1, 1), None, dt.date(2021, 1, 1)]),
+        "GBADATUMEINDEADRESHOUDING": ["88888888", "20201301", "20211231"],
+        "SOORTOBJECTNUMMER": ["VBO", "VBO", "LIG"],
+        "RINOBJECTNUMMER": pa.array([1, 2, 3]),
+    }))
+    ingest_source.parquet("INPA2022TABV1.parquet", {
+        "RINPERSOONS": ["R", "R"], "RINPERSOON": ["000000001", "000000002"],
+        "INPPERSBRUT": [1.0, float("nan")], "INPBELI": [1, 2], "INPT7340HRS": [1, 2],
+        "INPPH868ZTS": [1, 2], "INPT6325KGB": [1, 2]})
+    ingest_source.csv("KINDOUDER2022TABV1.CSV", {name: [] for name in (
+        "RINPERSOONS", "RINPERSOON", "RINPERSOONSpa", "RINPERSOONpa", "RINPERSOONSMa",
+        "RINPERSOONMa")})
+    report = ingest(ingest_source.root, tmp_path / "store")
+
+    addresses = report.entry("GBAADRESOBJECTBUS", 2022).columns
+    assert addresses["RINPERSOONS"]["empty_nulls"] == 1
+    assert addresses["GBADATUMEINDEADRESHOUDING"]["impossible_dates"] == 1
+    stored = pq.read_table(tmp_path / "store" / "GBAADRESOBJECTBUS" / "2022.parquet")
+    assert stored.column("RINOBJECTNUMMER").to_pylist()[0] == "0000000000000001"
+    assert report.entry("INPATAB", 2022).columns["INPPERSBRUT"]["empty_nulls"] == 1
+    assert report.entry("KINDOUDERTAB", 2022).rows_written == 0
+    assert pq.read_table(tmp_path / "store" / "KINDOUDERTAB" / "2022.parquet").num_rows == 0

@@ -192,7 +192,7 @@ def _convert_code(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts, where: 
     values, nulled = _null_missing_text(values, spec, counts, weights)
     unknown = pc.and_not(pc.invert(pc.is_in(values, value_set=pa.array(list(spec.codes)))),
                          nulled)
-    if _count(unknown, weights):
+    if spec.codes and _count(unknown, weights):
         _unknown_codes(values, unknown, weights, spec, counts, where)
         values = pc.if_else(unknown, pa.scalar(None, pa.string()), values)
     return values.take(indices)
@@ -267,8 +267,13 @@ def _convert_number(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts,
     counts.empty_nulls += raw.null_count
     if pa.types.is_dictionary(raw.type):
         raw = raw.cast(raw.type.value_type)
-    numbers = raw.cast(pa.float64()) if _is_number_type(raw) else _parse_numbers(raw, spec,
-                                                                                 counts, where)
+    if _is_number_type(raw):
+        numbers = raw.cast(pa.float64())
+        nan = pc.is_nan(numbers)
+        counts.empty_nulls += _count(nan)
+        numbers = pc.if_else(nan, pa.scalar(None, pa.float64()), numbers)
+    else:
+        numbers = _parse_numbers(raw, spec, counts, where)
     missing = pc.is_in(numbers, value_set=_missing_numbers(spec))
     counts.missing_code_nulls += _count(missing, None)
     numbers = pc.if_else(missing, pa.scalar(None, pa.float64()), numbers)

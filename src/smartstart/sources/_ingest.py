@@ -12,7 +12,13 @@ import pandas as pd
 from rich.console import Console
 
 from smartstart import __version__
-from smartstart.sources._catalog import Catalog, discover, load_catalog, resolve_versions
+from smartstart.sources._catalog import (
+    Catalog,
+    SourceFile,
+    discover,
+    load_catalog,
+    resolve_versions,
+)
 from smartstart.sources._convert import ConvertContext, Converter, UnknownCodes
 from smartstart.sources._feedback import file_progress, print_summary
 from smartstart.sources._plan import Job, canonical_pins, plan_job, relative_name, still_valid
@@ -140,7 +146,7 @@ def _prepare(source_dir: Path | str, store: Path | str, chunk_rows: int, unknown
                 console or Console(quiet=True))
 
 
-def _partition(chosen: list, records: dict[tuple[str, int], TableRecord],
+def _partition(chosen: list[SourceFile], records: dict[tuple[str, int], TableRecord],
                run: _Run) -> tuple[list[TableRecord], list[Job]]:
     """Unchanged files (their entries, refreshed in ``records``) and jobs for the others.
 
