@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
@@ -25,12 +24,12 @@ from smartstart.sources._plan import Job, canonical_pins, plan_job, relative_nam
 from smartstart.sources._prefetch import prefetch
 from smartstart.sources._store import (
     MANIFEST_NAME,
+    BackgroundHash,
     ParquetSink,
     TableRecord,
     now,
     read_manifest,
     remove_stale_temps,
-    sha256_file,
     table_path,
     write_manifest,
 )
@@ -173,15 +172,8 @@ def _ingest_file(job: Job, records: dict[tuple[str, int], TableRecord], run: _Ru
         open_end_aliases=frozenset(run.catalog.open_end_aliases), unknown_codes=run.unknown_codes,
     ))
     target = table_path(run.store, job.file.table, job.file.year)
-    sources = [p.source for p in job.plans if p.source is not None]
-    with (ThreadPoolExecutor(max_workers=1) as pool, ParquetSink(target, converter.schema) as sink,
-          file_progress(run.console, job.label, job.reader.total_rows, run.chunk_rows) as advance):
-        digest = pool.submit(sha256_file, job.file.path)
-        rows = 0
-        for chunk in prefetch(job.reader.batches(sources, run.chunk_rows)):
-            sink.write(converter.convert(chunk, rows))
-            rows += chunk.num_rows
-            advance(chunk.num_rows)
+    with BackgroundHash(job.file.path) as digest, ParquetSink(target, converter.schema) as sink:
+        rows = _copy_rows(job, converter, sink, run)
         _check_not_changed(job)
         sha256 = digest.result()
         if records.pop((job.file.table, job.file.year), None) is not None:
@@ -196,6 +188,18 @@ def _ingest_file(job: Job, records: dict[tuple[str, int], TableRecord], run: _Ru
         absent_columns=tuple(p.spec.name for p in job.plans if p.source is None),
         dropped_columns=job.dropped_columns, started_at=started, finished_at=now(), **run.setup,
     )
+
+
+def _copy_rows(job: Job, converter: Converter, sink: ParquetSink, run: _Run) -> int:
+    """Read, convert and write the file chunk by chunk (the next chunk is read meanwhile)."""
+    sources = [p.source for p in job.plans if p.source is not None]
+    rows = 0
+    with file_progress(run.console, job.label, job.reader.total_rows, run.chunk_rows) as advance:
+        for chunk in prefetch(job.reader.batches(sources, run.chunk_rows)):
+            sink.write(converter.convert(chunk, rows))
+            rows += chunk.num_rows
+            advance(chunk.num_rows)
+    return rows
 
 
 def _check_not_changed(job: Job) -> None:

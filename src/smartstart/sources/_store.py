@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,12 +112,48 @@ def remove_stale_temps(store: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path, stop: threading.Event | None = None) -> str:
+    """The file's sha256 (hex); gives up early (returns '') once ``stop`` is set."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(_HASH_BLOCK):
+            if stop is not None and stop.is_set():
+                return ""
             digest.update(block)
     return digest.hexdigest()
+
+
+class BackgroundHash:
+    """A file's sha256, computed in a thread while the file is read (hashlib frees the GIL).
+
+    Leaving the context stops the thread early, so an error is reported without first waiting
+    for a large file to be hashed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._stop = threading.Event()
+        self._outcome: list[str | BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+
+    def _run(self, path: Path) -> None:
+        try:
+            self._outcome.append(sha256_file(path, self._stop))
+        except BaseException as error:  # handed to result()
+            self._outcome.append(error)
+
+    def __enter__(self) -> BackgroundHash:
+        self._thread.start()
+        return self
+
+    def result(self) -> str:
+        self._thread.join()
+        if isinstance(outcome := self._outcome[0], BaseException):
+            raise outcome
+        return outcome
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _replace(source: Path, target: Path) -> None:
