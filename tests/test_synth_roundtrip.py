@@ -115,3 +115,16 @@ def test_same_seed_same_data(tmp_path):
     generate(tmp_path / "c", SynthSpec(households=300, seed=4, fmt="parquet"))
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
     assert digest(tmp_path / "a") != digest(tmp_path / "c")
+
+
+def test_every_address_object_is_in_vslgwb_with_the_same_type(delivered):
+    _, store, truth, manifest, _ = delivered
+    last = truth["spec"]["last_year"]
+    spells = pq.read_table(store / _entry(manifest, "GBAADRESOBJECTBUS", last)["store_path"])
+    objects = pq.read_table(store / _entry(manifest, "VSLGWBTAB", last)["store_path"])
+    joined = spells.join(objects, ["RINOBJECTNUMMER"], join_type="left outer",
+                         right_suffix="_vslgwb")
+    assert joined.num_rows == spells.num_rows
+    assert joined["gem"].null_count == 0
+    assert pc.all(pc.equal(joined["SOORTOBJECTNUMMER"],
+                           joined["SOORTOBJECTNUMMER_vslgwb"])).as_py()

@@ -17,6 +17,7 @@ from rich.progress import Progress
 from smartstart.sources._catalog import load_catalog
 from smartstart.synth import _dirt as dirt
 from smartstart.synth._build import Built, build, partner_file
+from smartstart.synth._format import ymd
 from smartstart.synth._population import YEAR, day
 from smartstart.synth._spec import RiskModel, SynthSpec
 from smartstart.synth._tables import Keys
@@ -136,7 +137,7 @@ def _plant_and_write(spec, index, built: Built, sink, tally, catalog) -> np.ndar
             note.append(("impossible_dates", bad))
             built.facts["overlaps"] = dirt.overlaps(
                 rng, frame, ad["person"], ad["start"], ad["end"], "GBADATUMEINDEADRESHOUDING",
-                0.003, np.asarray(frame["GBADATUMEINDEADRESHOUDING"]) != _ymd(ad["end"]))
+                0.003, np.asarray(frame["GBADATUMEINDEADRESHOUDING"]) != ymd(ad["end"]))
         elif table == "GBAHUISHOUDENSBUS":
             hs = built.household
             note.append(("impossible_dates", dirt.impossible_dates(
@@ -170,11 +171,6 @@ def _plant_and_write(spec, index, built: Built, sink, tally, catalog) -> np.ndar
             tally.add_dirt(rel, kind, counts)
     built.facts["removed"] = removed
     return removed
-
-
-def _ymd(days):
-    from smartstart.synth._format import ymd
-    return ymd(days)
 
 
 def _older(built: Built, year: int, person: np.ndarray | None = None) -> np.ndarray:

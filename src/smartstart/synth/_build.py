@@ -53,12 +53,10 @@ def build(spec: SynthSpec, index: int, gem: str, households: int, keys: tb.Keys)
     last = spec.last_year
     add(("GBAPERSOONTAB", last, 2, tb.gbapersoon(pop, keys)))
     add(("KINDOUDERTAB", last, 1, tb.kindouder(pop, keys)))
-    add(("GBAADRESOBJECTBUS", last, 1, tb.addresses(ad, keys, rng)))
+    obj_kind = tb.object_kinds(rng, ad["n_objects"])
+    add(("GBAADRESOBJECTBUS", last, 1, tb.addresses(ad, keys, obj_kind)))
     add(("GBAHUISHOUDENSBUS", last, 1, tb.households(hs, keys)))
     add(("SECMBUS", last, 1, tb.secm(sc, keys)))
-    kinds = tb.addresses(ad, keys, np.random.default_rng([spec.seed, index, 7]))
-    obj_kind = np.full(ad["n_objects"], "VBO", dtype="U3")
-    obj_kind[ad["obj"]] = kinds["SOORTOBJECTNUMMER"]
     area = tb.object_areas(rng, ad, pop, areas)
     care = ev.youth_care(rng, ctx, years)
     facts: dict[str, object] = {}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from smartstart.synth import _events as ev
 from smartstart.synth._area import Areas, outside_area_codes
-from smartstart.synth._format import codes, completed_years, rin, ymd, zpad
+from smartstart.synth._format import codes, completed_years, parts, rin, ymd, zpad
 from smartstart.synth._history import OPEN, Timeline
 from smartstart.synth._population import YEAR, Population, day, expit
 
@@ -21,17 +21,6 @@ _MAIN_SOURCE[list(MAIN_SOURCE)] = list(MAIN_SOURCE.values())
 _MAIN_SOURCE = _MAIN_SOURCE.astype(str)
 EDU_CODES = {1: ["1111", "1211", "1212", "1213"], 2: ["2111", "2121", "2131"],
              3: ["3111", "3211"]}
-
-
-@dataclass
-class Chunk:
-    """Everything one municipality contributes: table frames, plus facts for the truth."""
-
-    frames: dict[tuple[str, int], Frame] = field(default_factory=dict)
-    facts: dict[str, object] = field(default_factory=dict)
-
-    def add(self, table: str, year: int, frame: Frame) -> None:
-        self.frames[(table, year)] = frame
 
 
 @dataclass(frozen=True)
@@ -57,7 +46,7 @@ def person_frame(keys: Keys, person: np.ndarray) -> Frame:
 
 
 def gbapersoon(pop: Population, keys: Keys) -> Frame:
-    y, m, d = _ymd_parts(pop.p_birth)
+    y, m, d = parts(pop.p_birth)
     native = pop.p_generation != 1
     parent_land = np.where(pop.p_generation > 0, pop.p_herkomst, "6030")
     return {**person_frame(keys, np.arange(pop.n_persons)),
@@ -67,11 +56,6 @@ def gbapersoon(pop: Population, keys: Keys) -> Frame:
             "GBAGEBOORTELANDNL": np.where(native, "1", "0"),
             "GBAGEBOORTELAND": np.where(native, "6030", pop.p_herkomst),
             "GBAGEBOORTELANDMOEDER": parent_land, "GBAGEBOORTELANDVADER": parent_land}
-
-
-def _ymd_parts(days):
-    from smartstart.synth._format import parts
-    return parts(days)
 
 
 def parents(pop: Population) -> tuple[np.ndarray, np.ndarray]:
@@ -102,14 +86,15 @@ def kindouder(pop: Population, keys: Keys) -> Frame:
     return frame
 
 
-def addresses(ad: Frame, keys: Keys, rng) -> Frame:
-    n = len(ad["person"])
-    kind = np.where(rng.random(ad["n_objects"]) < 0.995, "VBO",
-                    rng.choice(["LIG", "STA"], ad["n_objects"]))
+def object_kinds(rng, n_objects: int) -> np.ndarray:
+    """SOORTOBJECTNUMMER per address object: nearly all dwellings, a few berths and pitches."""
+    return np.where(rng.random(n_objects) < 0.995, "VBO", rng.choice(["LIG", "STA"], n_objects))
+
+
+def addresses(ad: Frame, keys: Keys, kinds: np.ndarray) -> Frame:
     return {**person_frame(keys, ad["person"]), "GBADATUMAANVANGADRESHOUDING": ymd(ad["start"]),
             "GBADATUMEINDEADRESHOUDING": ymd(ad["end"]),
-            "SOORTOBJECTNUMMER": kind[ad["obj"]], "RINOBJECTNUMMER": keys.obj(ad["obj"]),
-            "_n": np.arange(n)}
+            "SOORTOBJECTNUMMER": kinds[ad["obj"]], "RINOBJECTNUMMER": keys.obj(ad["obj"])}
 
 
 def object_areas(rng, ad: Frame, pop: Population, areas: Areas) -> tuple[np.ndarray, ...]:
@@ -132,7 +117,7 @@ def vslgwb(ad: Frame, keys: Keys, kinds: np.ndarray, area: tuple[np.ndarray, ...
 
 
 def households(hs: Frame, keys: Keys) -> Frame:
-    youngest = np.where(hs["youngest"] >= 0, _ymd_parts(np.maximum(hs["youngest"], 0))[0], -1)
+    youngest = np.where(hs["youngest"] >= 0, parts(np.maximum(hs["youngest"], 0))[0], -1)
     return {**person_frame(keys, hs["person"]), "DATUMAANVANGHH": ymd(hs["start"]),
             "DATUMEINDEHH": ymd(hs["end"]), "HUISHOUDNR": keys.household(hs["hh"]),
             "TYPHH": codes(hs["typhh"]), "PLHH": codes(hs["plhh"]),
@@ -309,4 +294,4 @@ def risk_predictors(ctx: ev.Context, pop: Population, tl: Timeline, care: Frame,
     return children, p
 
 
-__all__ = ["Chunk", "Keys", "expit"]
+__all__ = ["Keys", "expit"]
