@@ -157,8 +157,9 @@ def _plant_and_write(spec, index, built: Built, sink, tally, catalog) -> np.ndar
             dirt.replace_some(rng, frame, "INHBESTINKH", _older(built, year, frame["_person"]),
                               999999999.0, 0.01)
         elif table == "HOOGSTEOPLTAB":
+            childless = built.pop.extra["hh_kids"][built.pop.p_hh[frame["_person"]]] == 0
             dirt.replace_some(rng, frame, "OPLNIVSOI2021AGG4HBmetNIRWO",
-                              _older(built, year, frame["_person"]), "----", 0.01)
+                              _older(built, year, frame["_person"]) & childless, "----", 0.01)
         elif table == "WMOBUS":
             note.append(("open_end_aliases", dirt.open_end_alias(rng, frame, "WMODATUMEINDE",
                                                                  0.3)))

@@ -62,10 +62,22 @@ def build(spec: SynthSpec, index: int, gem: str, households: int, keys: tb.Keys)
     facts: dict[str, object] = {}
     yearly = _yearly(rng, spec, pop, tl, ctx, care, keys, ad, obj_kind, area, areas)
     frames += yearly["frames"]
-    _protection(rng, spec, ctx, pop, tl, care, yearly, keys, frames, facts)
+    _protection(rng, spec, ctx, pop, tl, care, yearly, keys, frames, facts,
+                _resident_with_household(ad, hs, ref))
     _other_events(rng, spec, ctx, keys, frames, first, end)
     facts["object_buurt"] = area[3]
     return Built(frames, pop, areas, tl, ad, hs, keys, facts)
+
+
+def _resident_with_household(ad: Frame, hs: Frame, when: int) -> np.ndarray:
+    """Per person: lives in the municipality on ``when`` and has a household spell then."""
+    n = max(ad["person"].max(initial=-1), hs["person"].max(initial=-1)) + 1
+    at = ad["inside"][ad["obj"]] & (ad["start"] <= when) & (ad["end"] >= when)
+    inside = np.zeros(n, bool)
+    inside[ad["person"][at]] = True
+    with_hh = np.zeros(n, bool)
+    with_hh[hs["person"][(hs["start"] <= when) & (hs["end"] >= when)]] = True
+    return inside & with_hh
 
 
 def _yearly(rng, spec, pop, tl, ctx, care, keys, ad, obj_kind, area, areas) -> dict:
@@ -97,15 +109,17 @@ def _yearly(rng, spec, pop, tl, ctx, care, keys, ad, obj_kind, area, areas) -> d
     return out
 
 
-def _protection(rng, spec, ctx, pop, tl, care, yearly, keys, frames, facts) -> None:
+def _protection(rng, spec, ctx, pop, tl, care, yearly, keys, frames, facts, resident) -> None:
     ref = day(spec.peildatum.year)
     y = spec.peildatum.year - 1
-    children, predictors = tb.risk_predictors(ctx, pop, tl, care, yearly["inha"][y],
-                                              yearly["links"][y], yearly["edu"][y], ref)
-    placement, order, event, lp = ev.risk_outcome(rng, ctx, pop, predictors, children)
     bg_place, bg_order = ev.background_protection(rng, ctx, range(spec.first_year,
                                                                   spec.peildatum.year))
-    hulp = ev._concat(care, bg_place, placement)
+    history = ev._concat(care, bg_place)
+    children, predictors = tb.risk_predictors(ctx, pop, history, yearly["inha"][y],
+                                              yearly["links"][y], yearly["edu"][y], ref,
+                                              resident)
+    placement, order, event, lp = ev.risk_outcome(rng, ctx, pop, predictors, children)
+    hulp = ev._concat(history, placement)
     frames.append(("JGDHULPBUS", spec.last_year, 1, tb.spell_frame(
         keys, hulp, "JGDHGELDIGHEIDBEGINDATUM", "JGDHGELDIGHEIDEINDDATUM", "JGDHHULPVORM")))
     bescherm = ev._concat(bg_order, order)
@@ -168,7 +182,9 @@ def partner_file(rng, spec: SynthSpec, b: Built) -> tuple[Frame, dict]:
              "verwijzer": rng.choice(["Wijkteam", "Schuldhulpverlening", "Maatschappelijk werk",
                                       "Huisarts", "Anders"], len(members)),
              "gezinsgrootte": pop.extra["hh_size"][pop.p_hh[members]]}
+    found = np.unique(pop.p_hh[members[~unmatched]])
     facts = {"client_households": len(clients), "outside_households": len(outside),
+             "target_households": int(np.isin(found, clients).sum()),
              "rows": len(members), "unmatched_rows": int(unmatched.sum()),
              "duration_days": duration, "households": hh, "start": start, "stop": stop}
     return frame, facts

@@ -260,12 +260,14 @@ def pupils(ctx: ev.Context, school: np.ndarray, special: np.ndarray, brin: np.nd
             "WPOLEERJAAR": np.char.rjust(group.astype(str), 2), "WPOBRIN_crypt": brin[school[who]]}
 
 
-def risk_predictors(ctx: ev.Context, pop: Population, tl: Timeline, care: Frame,
-                    inha: Frame, link: np.ndarray, edu: Frame, ref: int) -> tuple[np.ndarray, dict]:
+def risk_predictors(ctx: ev.Context, pop: Population, care: Frame, inha: Frame,
+                    link: np.ndarray, edu: Frame, ref: int,
+                    resident: np.ndarray) -> tuple[np.ndarray, dict]:
     """The planted predictors, defined on what the tables show (see truth.json)."""
     age = completed_years(pop.p_birth, np.full(pop.n_persons, ref))
-    children = np.flatnonzero((pop.p_role == 2) & (age < 18) & (pop.p_birth < ref)
-                              & ctx.present(ref))
+    living = np.zeros(pop.n_persons, bool)
+    living[: len(resident)] = resident[: pop.n_persons]
+    children = np.flatnonzero((pop.p_role == 2) & (age < 18) & (pop.p_birth < ref) & living)
     mother, _ = parents(pop)
     m = mother[children]
     first_birth = np.full(pop.n_persons, np.iinfo(np.int64).max)

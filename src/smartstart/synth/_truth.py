@@ -17,8 +17,8 @@ RISK_DEFINITIONS = {
     "outcome": "start of youth care with residential stay (JGDHULPBUS JGDHHULPVORM 11-14) or of "
                "a supervision order (JGDBESCHERMBUS JGDBMAATREGEL 1) on or after the peildatum "
                "and before peildatum + window_years",
-    "population": "children under 18 on the peildatum living in the municipality, with a "
-                  "household on the peildatum",
+    "population": "residents under 18 on the peildatum in the position of child in their "
+                  "household (PLHH 1) on the peildatum",
     "young_mother": "the child's mother (KINDOUDERTAB) was under 22 (completed years) at the "
                     "birth of her first child in KINDOUDERTAB",
     "single_parent": "the child's household on the peildatum has TYPHH 6",
@@ -120,6 +120,7 @@ def demo_truth(spec: SynthSpec, b: Built, partner: dict, removed: np.ndarray) ->
                       for k, (name, n) in FOODBANK_TYPES.items()},
             "client_households_in_municipality": int(len(inside)),
             "client_households_moved_away": partner["outside_households"],
+            "target_households": partner["target_households"],
             "partner_rows": partner["rows"], "unmatched_rows": partner["unmatched_rows"],
             "duration_share": {"lt_6_months": round(float((duration < 182).mean()), 3),
                                "6_to_12_months": round(float(((duration >= 182)

@@ -1,0 +1,82 @@
+"""DuckDB over the parquet store: views per table, SQL files, bound parameters, attrition."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from smartstart.sources._store import read_manifest
+from smartstart.sources.errors import SourceError
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def sql_text(name: str, **identifiers: str) -> str:
+    """A SQL file of this package with identifiers (never values) filled in."""
+    for value in identifiers.values():
+        if not _IDENT.match(value):
+            raise ValueError(f"not an SQL identifier: {value!r}")
+    text = resources.files("smartstart.linking").joinpath("sql", f"{name}.sql").read_text("utf-8")
+    return text.format(**identifiers) if identifiers else text
+
+
+@dataclass
+class Step:
+    step: str
+    rows_in: int
+    rows_out: int
+    reason: str
+
+
+@dataclass
+class Database:
+    """One DuckDB connection over a store, with the attrition of everything done on it."""
+
+    store: Path
+    params: dict[str, object]
+    con: duckdb.DuckDBPyConnection = field(init=False)
+    attrition: list[Step] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.manifest = read_manifest(self.store)
+        self.con = duckdb.connect()
+        self.con.execute("SET threads TO 2").fetchall()
+
+    def table(self, name: str, year: int | None = None) -> str:
+        """A view on a store table (the newest year when ``year`` is None); returns its name."""
+        years = sorted(y for t, y in self.manifest if t == name)
+        if not years:
+            raise SourceError(f"{self.store}: table {name} is not in the store",
+                              hint="ingest the CBS delivery that holds it (smartstart ingest)")
+        chosen = years[-1] if year is None else year
+        if chosen not in years:
+            raise SourceError(f"{self.store}: table {name} has no year {chosen} "
+                              f"(have {', '.join(map(str, years))})",
+                              hint="ingest that year or choose another peildatum")
+        view = f"{name.lower()}_{chosen}"
+        path = (self.store / self.manifest[(name, chosen)].store_path).as_posix()
+        literal = "'" + path.replace("'", "''") + "'"  # a file path, quoted as a literal
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet({literal})").fetchall()
+        return view
+
+    def create(self, name: str, sql: str) -> int:
+        """Materialise ``sql`` as temp table ``name`` with the bound parameters it uses."""
+        used = {k: self.params[k] for k in set(_PARAM.findall(sql))}
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", used).fetchall()
+        return self.count(name)
+
+    def count(self, name: str) -> int:
+        return self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+
+    def record(self, step: str, rows_in: int, rows_out: int, reason: str) -> None:
+        self.attrition.append(Step(step, rows_in, rows_out, reason))
+
+    def frame(self, sql: str):
+        used = {k: self.params[k] for k in set(_PARAM.findall(sql))}
+        return self.con.execute(sql, used).df()

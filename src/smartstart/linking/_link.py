@@ -1,0 +1,134 @@
+"""Who lives where on the peildatum, in which household, with which parents and income."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from smartstart.linking._db import Database, sql_text
+from smartstart.pilot import Study, TargetGroup
+from smartstart.sources.errors import SourceError
+
+SPELLS = {  # table -> (start, end, tie-break column) of the reference-date rule
+    "GBAADRESOBJECTBUS": ("GBADATUMAANVANGADRESHOUDING", "GBADATUMEINDEADRESHOUDING",
+                          "RINOBJECTNUMMER"),
+    "GBAHUISHOUDENSBUS": ("DATUMAANVANGHH", "DATUMEINDEHH", "HUISHOUDNR"),
+    "SECMBUS": ("AANVSECM", "EINDSECM", "SECM"),
+}
+
+
+def on_date(db: Database, table: str, source: str, target: str) -> int:
+    """Apply the reference-date rule to ``source`` (a relation of ``table`` rows)."""
+    start, end, tiebreak = SPELLS[table]
+    sql = sql_text("spell_on_date", source=source, start_col=start, end_col=end,
+                   tiebreak=tiebreak)
+    return db.create(target, sql)
+
+
+def link_residents(db: Database, study: Study) -> None:
+    year = study.peildatum.year
+    db.con.execute(sql_text("macros")).fetchall()
+    n_obj = db.create("objects", sql_text("municipality_objects",
+                                          vslgwb=db.table("VSLGWBTAB", year)))
+    if n_obj == 0:
+        raise SourceError(f"no address in municipality {study.gemeente} in VSLGWBTAB {year}",
+                          hint="check the municipality code (4 digits, e.g. 0784)")
+    addresses = db.table("GBAADRESOBJECTBUS")
+    total = db.count(addresses)
+    n_hist = db.create("address_history", sql_text("persons_ever_here", addresses=addresses))
+    db.record("adresperioden van ooit-bewoners", total, n_hist,
+              f"address spells of persons who ever lived at one of {n_obj} addresses in "
+              f"{study.gemeente}")
+    undated = db.count("address_history WHERE GBADATUMAANVANGADRESHOUDING IS NULL")
+    n_date = on_date(db, "GBAADRESOBJECTBUS", "address_history", "address_on_date")
+    db.record("adres op peildatum", n_hist, n_date,
+              f"one address per person on the peildatum; {undated} spells without start date")
+    n_res = db.create("residents", sql_text("residents_on_date"))
+    db.record("inwoners op peildatum", n_date, n_res, "address on the peildatum lies in "
+              f"{study.gemeente}")
+
+
+def link_households(db: Database) -> None:
+    n_res = db.count("residents")
+    db.create("household_history", sql_text("history_of_residents",
+                                            source=db.table("GBAHUISHOUDENSBUS")))
+    on_date(db, "GBAHUISHOUDENSBUS", "household_history", "household_on_date")
+    persons = db.table("GBAPERSOONTAB")
+    kindouder = db.table("KINDOUDERTAB")
+    n = db.create("persons_on_date", sql_text("persons_on_date", persons=persons,
+                                              kindouder=kindouder))
+    without = db.count("persons_on_date WHERE household_id IS NULL")
+    db.record("inwoners met huishouden", n_res, n - without,
+              f"{without} residents have no household spell on the peildatum")
+    db.create("mothers", sql_text("mothers_first_child", persons=persons, kindouder=kindouder))
+
+
+def link_income_and_status(db: Database, study: Study) -> None:
+    """Income household and education of the year before the peildatum; status on the date."""
+    year = study.peildatum.year - 1
+    db.create("income", sql_text("income_households",
+                                 koppel=db.table("KOPPELPERSOONHUISHOUDEN", year),
+                                 inha=db.table("INHATAB", year)))
+    db.create("education", sql_text("education_levels",
+                                    education=db.table("HOOGSTEOPLTAB", year)))
+    db.create("status_history", sql_text("history_of_residents", source=db.table("SECMBUS")))
+    on_date(db, "SECMBUS", "status_history", "status_on_date")
+
+
+def read_partner(path: Path, tg: TargetGroup) -> pd.DataFrame:
+    """The partner's file (;-separated Latin-1 CSV, or parquet) with parsed client periods."""
+    if not path.exists():
+        raise SourceError(f"{path}: partner file not found", hint="check paths.partner_files")
+    if path.suffix.lower() == ".parquet":
+        raw = pd.read_parquet(path).astype("string")
+    else:
+        raw = pd.read_csv(path, sep=";", encoding="latin-1", dtype=str, keep_default_na=False)
+    wanted = [tg.rinpersoons_column, tg.rinpersoon_column, tg.start_column]
+    wanted += [tg.end_column] if tg.end_column else []
+    missing = [c for c in wanted if c not in raw.columns]
+    if missing:
+        raise SourceError(f"{path}: column(s) {', '.join(missing)} not found "
+                          f"(the file has {', '.join(raw.columns)})",
+                          hint="set the column names under study.target_group")
+    start = pd.to_datetime(raw[tg.start_column].str.strip(), format=tg.date_format,
+                           errors="coerce")
+    bad = start.isna()
+    if bad.any():
+        example = raw.loc[bad, tg.start_column].iloc[0]
+        raise SourceError(f"{path}: {int(bad.sum())} value(s) of {tg.start_column} are not dates "
+                          f"in format {tg.date_format} (e.g. {example!r})",
+                          hint="set study.target_group.date_format")
+    end = (pd.to_datetime(raw[tg.end_column].str.strip(), format=tg.date_format, errors="coerce")
+           if tg.end_column else pd.Series(pd.NaT, index=raw.index))
+    rin = raw[tg.rinpersoon_column].str.strip()
+    return pd.DataFrame({
+        "rinpersoons": raw[tg.rinpersoons_column].str.strip(),
+        "rinpersoon": rin.where(rin != "", None),
+        "client_start": start.dt.date,
+        "client_end": end.fillna(pd.Timestamp("2050-12-31")).dt.date})
+
+
+def link_target_group(db: Database, study: Study, partner: Path) -> pd.DataFrame:
+    tg = study.target_group
+    assert tg is not None
+    frame = read_partner(partner, tg)
+    db.con.register("partner", frame)
+    db.params.update(window_start=tg.window.start, window_end=tg.window.end)
+    db.create("partner_clients", sql_text("partner_clients", persons=db.table("GBAPERSOONTAB")))
+    status = db.frame("SELECT link_status, count(*) AS n FROM partner_clients GROUP BY 1 ORDER BY 1")
+    n_target = db.create("target_households", "SELECT DISTINCT household_id FROM partner_clients "
+                                              "WHERE link_status = 'doelgroep'")
+    db.record("doelgroep: huishoudens", len(frame), n_target,
+              "households on the peildatum with a member in the partner file whose client "
+              f"period overlaps {tg.window.start} - {tg.window.end}")
+    return status
+
+
+def window_end(study: Study) -> object:
+    start = study.peildatum
+    try:
+        return start.replace(year=start.year + study.outcome.window_years)
+    except ValueError:  # 29 February
+        return start.replace(year=start.year + study.outcome.window_years, day=28) + timedelta(1)

@@ -1,0 +1,14 @@
+-- The partner file's rows with the outcome of linking each one to the population.
+SELECT f.*,
+       CASE WHEN f.rinpersoons IS DISTINCT FROM 'R' OR f.rinpersoon IS NULL THEN 'niet gekoppeld'
+            WHEN p.RINPERSOON IS NULL THEN 'niet gevonden'
+            WHEN r.RINPERSOON IS NULL THEN 'buiten de gemeente'
+            WHEN f.client_end < $window_start OR f.client_start > $window_end
+                 THEN 'buiten het venster'
+            WHEN d.household_id IS NULL THEN 'geen huishouden'
+            ELSE 'doelgroep' END AS link_status,
+       d.household_id
+FROM partner AS f
+LEFT JOIN {persons} AS p ON p.RINPERSOONS = f.rinpersoons AND p.RINPERSOON = f.rinpersoon
+LEFT JOIN residents AS r ON r.RINPERSOONS = f.rinpersoons AND r.RINPERSOON = f.rinpersoon
+LEFT JOIN persons_on_date AS d ON d.RINPERSOONS = f.rinpersoons AND d.RINPERSOON = f.rinpersoon

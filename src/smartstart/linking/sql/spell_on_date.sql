@@ -1,0 +1,27 @@
+-- The reference-date rule (peildatum), one place for every spell (BUS) table.
+--   1. A spell without a start date cannot be placed in time: it is left out (and counted).
+--   2. A spell whose end date is missing or was impossible (NULL after ingest) ends the day
+--      before the same person's next spell starts; without a next spell it is open-ended.
+--   3. A spell covers the peildatum when start <= peildatum <= end, both inclusive: a spell that
+--      starts on the peildatum covers it, and so does one that ends on it.
+--   4. Where spells of one person overlap on the peildatum, the latest start wins; equal starts
+--      fall back to the latest end, then to the highest value of the tie-break column.
+-- Identifiers in braces come from the table catalog; values are bound parameters.
+WITH placed AS (
+    SELECT *,
+           coalesce({end_col},
+                    CAST(lead({start_col}) OVER person_spells - INTERVAL 1 DAY AS DATE),
+                    DATE '2050-12-31') AS spell_end
+    FROM {source}
+    WHERE {start_col} IS NOT NULL
+    WINDOW person_spells AS (PARTITION BY RINPERSOONS, RINPERSOON ORDER BY {start_col},
+                             {end_col} NULLS LAST)
+),
+covering AS (
+    SELECT *,
+           row_number() OVER (PARTITION BY RINPERSOONS, RINPERSOON
+                              ORDER BY {start_col} DESC, spell_end DESC, {tiebreak} DESC) AS pick
+    FROM placed
+    WHERE {start_col} <= $peildatum AND spell_end >= $peildatum
+)
+SELECT * EXCLUDE (pick) FROM covering WHERE pick = 1

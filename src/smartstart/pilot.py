@@ -1,0 +1,158 @@
+"""A pilot is one YAML file: the study (what to compute) apart from the paths of this machine.
+
+```yaml
+study:
+  name: Voedselbank Gilze en Rijen
+  gemeente: "0784"
+  peildatum: 2020-01-01
+  target_group:
+    partner_file: voedselbank       # a name under paths.partner_files
+    start_column: startdatum
+    end_column: einddatum
+    date_format: "%d-%m-%Y"
+    window: {start: 2015-01-01, end: 2022-12-31}
+  outcome: {name: uithuisplaatsing_of_ots, window_years: 3}
+  analyses: [profile, risk, typology]
+  disclosure: {min_cell: 10}
+paths:                              # relative paths are taken from the YAML file's folder
+  store: store
+  output: results
+  partner_files: {voedselbank: cbs/Partner/Voedselbank/voedselbank_klanten.csv}
+```
+A separate paths file (``--paths machine.yaml``) may replace the ``paths`` section, so the same
+study runs unchanged inside and outside the secure environment.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from smartstart.sources.errors import SourceError
+
+Analysis = Literal["profile", "risk", "typology", "areas", "effect"]
+Outcome = Literal["uithuisplaatsing_of_ots", "uithuisplaatsing", "ots"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Window(_Frozen):
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.end < self.start:
+            raise ValueError(f"window ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class TargetGroup(_Frozen):
+    """Households with a member in the partner file whose client period overlaps the window."""
+
+    partner_file: str
+    rinpersoons_column: str = "RINPERSOONS"
+    rinpersoon_column: str = "RINPERSOON"
+    start_column: str
+    end_column: str | None = None
+    date_format: str = "%d-%m-%Y"
+    window: Window
+    label_nl: str = "doelgroep"
+    label_en: str = "target group"
+
+
+class OutcomeSpec(_Frozen):
+    name: Outcome = "uithuisplaatsing_of_ots"
+    window_years: int = Field(3, ge=1, le=10)
+
+
+class DisclosureSettings(_Frozen):
+    min_cell: int = Field(10, ge=1)
+    min_dof: int = Field(10, ge=1)
+    dominance_n: int = 2
+    dominance_k: float = 0.9
+    p_ratio: float = 0.1
+    zeros_disclosive: bool = False
+
+
+class Study(_Frozen):
+    name: str
+    gemeente: str
+    peildatum: date
+    target_group: TargetGroup | None = None
+    outcome: OutcomeSpec = OutcomeSpec()
+    analyses: tuple[Analysis, ...] = ()
+    disclosure: DisclosureSettings = DisclosureSettings()
+
+    @field_validator("gemeente", mode="before")
+    @classmethod
+    def _gemeente(cls, value: object) -> str:
+        text = str(value).strip()
+        if not (text.isdigit() and len(text) <= 4):
+            raise ValueError(f"gemeente must be a 4-digit CBS municipality code, got {value!r}")
+        return text.zfill(4)
+
+
+class Paths(_Frozen):
+    store: Path
+    output: Path
+    partner_files: dict[str, Path] = {}
+
+    def resolved(self, base: Path) -> Paths:
+        def fix(p: Path) -> Path:
+            return p if p.is_absolute() else (base / p)
+
+        return Paths(store=fix(self.store), output=fix(self.output),
+                     partner_files={k: fix(v) for k, v in self.partner_files.items()})
+
+
+class Pilot(_Frozen):
+    study: Study
+    paths: Paths
+
+    @model_validator(mode="after")
+    def _partner_known(self) -> Pilot:
+        tg = self.study.target_group
+        if tg is not None and tg.partner_file not in self.paths.partner_files:
+            known = ", ".join(sorted(self.paths.partner_files)) or "none"
+            raise ValueError(f"study.target_group.partner_file {tg.partner_file!r} is not listed "
+                             f"under paths.partner_files (listed: {known})")
+        return self
+
+
+def load_pilot(path: Path | str, paths_file: Path | str | None = None) -> Pilot:
+    """Read and validate a pilot YAML; errors name the file and the offending field."""
+    path = Path(path)
+    raw = _read_yaml(path)
+    if paths_file is not None:
+        raw["paths"] = _read_yaml(Path(paths_file)).get("paths")
+        base = Path(paths_file).resolve().parent
+    else:
+        base = path.resolve().parent
+    try:
+        pilot = Pilot.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in error.errors())
+        raise SourceError(f"{path}: invalid pilot configuration: {problems}",
+                          hint="see the example pilot in the README") from None
+    return pilot.model_copy(update={"paths": pilot.paths.resolved(base)})
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise SourceError(f"{path}: pilot file not found", hint="check the path") from None
+    except yaml.YAMLError as error:
+        raise SourceError(f"{path}: not valid YAML ({error})", hint="fix the YAML syntax") from None
+    if not isinstance(raw, dict):
+        raise SourceError(f"{path}: expected a mapping with 'study' and 'paths'",
+                          hint="see the example pilot in the README")
+    return raw
