@@ -23,6 +23,7 @@ HELP = {
     "pin": "Use a version other than the newest: TABLE:YEAR=VERSION, e.g. GBAPERSOONTAB:2022=1.",
     "unknown_codes": "error: stop on a code outside the code list; null: store NULL, count it.",
     "demo_out": "Folder for the demo's data, store and results.",
+    "paths": "A YAML file whose 'paths' section replaces the pilot's (paths of this machine).",
 }
 
 
@@ -77,6 +78,21 @@ def ingest(
             unknown_codes=unknown_codes, console=console,
         )
     except SourceError as error:
+        _fail(error)
+
+
+@app.command()
+def run(
+    pilot: Annotated[Path, typer.Argument(help="The pilot's YAML file (study + paths).")],
+    paths: Annotated[Path | None, typer.Option(help=HELP["paths"])] = None,
+) -> None:
+    """Run a pilot: linking and the factor library, results under the configured output."""
+    from smartstart.pilot import load_pilot
+    from smartstart.pipeline import run_pilot
+
+    try:
+        run_pilot(load_pilot(pilot, paths), console=console)
+    except (SourceError, ValueError) as error:
         _fail(error)
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import shutil
 import time
+from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from smartstart.pilot import load_pilot
+from smartstart.pipeline import run_pilot
 from smartstart.sources import ingest
 from smartstart.synth import SynthSpec, generate
 
@@ -35,12 +38,18 @@ def run_demo(out: Path, *, seed: int = 1, households: int | None = None,
     generate(source, spec, console=console)
     console.rule("[bold]2. Inlezen in de getypeerde opslag")
     ingest(source, store, console=console)
+    console.rule("[bold]3. Koppelen en kenmerken (pilot: voedselbank)")
+    pilot_file = out / "pilot.yaml"
+    pilot_file.write_text(resources.files("smartstart").joinpath("demo_pilot.yaml")
+                          .read_text("utf-8"), "utf-8")
+    result = run_pilot(load_pilot(pilot_file), console=console)
     seconds = time.perf_counter() - started
     paths = {"source": source, "truth": source / MARKER, "store": store,
-             "manifest": store / "manifest.json"}
+             "manifest": store / "manifest.json", "pilot": pilot_file, "work": result.work}
     summary = Table(title=f"smartstart demo klaar in {seconds:.1f} s", show_header=False)
     rows = (("CBS-bestanden (synthetisch)", source), ("geplante waarheid", paths["truth"]),
-            ("opslag (parquet)", store), ("manifest", paths["manifest"]))
+            ("opslag (parquet)", store), ("manifest", paths["manifest"]),
+            ("pilot", pilot_file), ("huishoudens en kinderen (microdata)", result.work))
     for label, path in rows:
         summary.add_row(label, str(path))
     console.print(summary)

@@ -117,7 +117,8 @@ def link_target_group(db: Database, study: Study, partner: Path) -> pd.DataFrame
     db.con.register("partner", frame)
     db.params.update(window_start=tg.window.start, window_end=tg.window.end)
     db.create("partner_clients", sql_text("partner_clients", persons=db.table("GBAPERSOONTAB")))
-    status = db.frame("SELECT link_status, count(*) AS n FROM partner_clients GROUP BY 1 ORDER BY 1")
+    status = db.frame("SELECT link_status, count(*) AS n FROM partner_clients "
+                      "GROUP BY 1 ORDER BY 1")
     n_target = db.create("target_households", "SELECT DISTINCT household_id FROM partner_clients "
                                               "WHERE link_status = 'doelgroep'")
     db.record("doelgroep: huishoudens", len(frame), n_target,

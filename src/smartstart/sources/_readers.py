@@ -22,6 +22,7 @@ from smartstart.sources.errors import SourceError
 _COPY_AGAIN = "the file is damaged or incomplete: copy it again from the project drive"
 _SAV_ERRORS = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, UnicodeError)
 _CSV_BLOCK_BYTES = 8 << 20
+_SAV_STEP_ROWS = 50_000
 
 
 class SourceReader(Protocol):
@@ -61,12 +62,19 @@ def _check_rows(path: Path, read: int, declared: int | None) -> None:
 
 @dataclass(frozen=True)
 class SavReader:
-    """SPSS .sav via pyreadstat: codes (not labels), strings as text, numbers as float64."""
+    """SPSS .sav via pyreadstat: codes (not labels), strings as text, numbers as float64.
+
+    pyreadstat reads a row range per call and holds the GIL for the whole call, so uncompressed
+    files are read in small steps (other threads, such as the parquet writer, get a turn in
+    between, and fewer Python strings exist at once). A compressed file must be decompressed
+    from the start to reach an offset, so it is read one full chunk per call.
+    """
 
     path: Path
     columns: tuple[str, ...]
     total_rows: int | None
     string_columns: frozenset[str]
+    compressed: bool
 
     @classmethod
     def open(cls, path: Path) -> SavReader:
@@ -78,16 +86,20 @@ class SavReader:
                               "extension") from error
         rows = meta.number_rows if meta.number_rows is not None and meta.number_rows >= 0 else None
         strings = {c for c, t in meta.readstat_variable_types.items() if t == "string"}
-        return cls(path, tuple(meta.column_names), rows, frozenset(strings))
+        return cls(path, tuple(meta.column_names), rows, frozenset(strings), _is_compressed(path))
 
     def batches(self, columns: Sequence[str], chunk_rows: int) -> Iterator[pa.Table]:
+        step = chunk_rows if self.compressed else min(chunk_rows, _SAV_STEP_ROWS)
+        yield from _rebatch(self._steps(columns, step), chunk_rows)
+
+    def _steps(self, columns: Sequence[str], step: int) -> Iterator[pa.RecordBatch]:
         offset = 0
         while self.total_rows is None or offset < self.total_rows:
-            chunk = self._read(columns, offset, chunk_rows)
-            if chunk.num_rows == 0:
+            table = self._read(columns, offset, step)
+            if table.num_rows == 0:
                 break
-            offset += chunk.num_rows
-            yield chunk
+            offset += table.num_rows
+            yield from table.to_batches()
         _check_rows(self.path, offset, self.total_rows)
 
     def _read(self, columns: Sequence[str], offset: int, limit: int) -> pa.Table:
@@ -100,6 +112,16 @@ class SavReader:
             raise _damaged(self.path, error) from error
         return pa.table({c: pa.array(data[c], pa.string() if c in self.string_columns else None)
                          for c in columns})
+
+
+def _is_compressed(path: Path) -> bool:
+    """The compression field of the .sav header (0: none); True when it cannot be told."""
+    with open(path, "rb") as handle:
+        head = handle.read(76)
+    if len(head) < 76 or head[:4] not in (b"$FL2", b"$FL3"):
+        return True
+    order = "little" if int.from_bytes(head[64:68], "little") in (2, 3) else "big"
+    return int.from_bytes(head[72:76], order) != 0
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from smartstart.sources.errors import SourceError
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 _TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
-_HASH_BLOCK = 1 << 20
+_HASH_BLOCK = 16 << 20
 
 
 class TableRecord(BaseModel):

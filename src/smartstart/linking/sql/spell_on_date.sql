@@ -9,19 +9,19 @@
 -- Identifiers in braces come from the table catalog; values are bound parameters.
 WITH placed AS (
     SELECT *,
-           coalesce({end_col},
-                    CAST(lead({start_col}) OVER person_spells - INTERVAL 1 DAY AS DATE),
+           coalesce("{end_col}",
+                    CAST(lead("{start_col}") OVER person_spells - INTERVAL 1 DAY AS DATE),
                     DATE '2050-12-31') AS spell_end
     FROM {source}
-    WHERE {start_col} IS NOT NULL
-    WINDOW person_spells AS (PARTITION BY RINPERSOONS, RINPERSOON ORDER BY {start_col},
-                             {end_col} NULLS LAST)
+    WHERE "{start_col}" IS NOT NULL
+    WINDOW person_spells AS (PARTITION BY RINPERSOONS, RINPERSOON ORDER BY "{start_col}",
+                             "{end_col}" NULLS LAST)
 ),
 covering AS (
     SELECT *,
            row_number() OVER (PARTITION BY RINPERSOONS, RINPERSOON
-                              ORDER BY {start_col} DESC, spell_end DESC, {tiebreak} DESC) AS pick
+                              ORDER BY "{start_col}" DESC, spell_end DESC, "{tiebreak}" DESC) AS pick
     FROM placed
-    WHERE {start_col} <= $peildatum AND spell_end >= $peildatum
+    WHERE "{start_col}" <= $peildatum AND spell_end >= $peildatum
 )
 SELECT * EXCLUDE (pick) FROM covering WHERE pick = 1

@@ -1,0 +1,87 @@
+"""`smartstart run PILOT.yaml`: the steps that exist, in order, with results written atomically.
+
+The household and child tables are microdata: they stay in the run's ``work/`` folder inside the
+secure environment (without CBS keys) and are the input of the analyses. Only ``disclosure/`` and
+``bundle/`` may turn them into something that leaves.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from smartstart.features import FeatureTables, build_features
+from smartstart.linking import Linked, link
+from smartstart.pilot import Pilot
+
+KEYS = ("RINPERSOONS", "RINPERSOON", "household_id")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    work: Path
+    households: int
+    children: int
+    seconds: float
+
+
+def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
+    console = console or Console(quiet=True)
+    study, paths = pilot.study, pilot.paths
+    started = time.perf_counter()
+    partner = paths.partner_files.get(study.target_group.partner_file) \
+        if study.target_group else None
+    with console.status("koppelen en kenmerken berekenen"):
+        linked = link(paths.store, study, partner)
+        tables = build_features(linked.db, study)
+    work = paths.output / "work"
+    _write_atomically(work, linked, tables)
+    seconds = time.perf_counter() - started
+    result = RunResult(work, len(tables.households), len(tables.children), seconds)
+    _summary(console, pilot, linked, result)
+    return result
+
+
+def without_keys(tables: FeatureTables) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replace CBS keys by a run-local household number; persons get none."""
+    ids = {h: i + 1 for i, h in enumerate(sorted(tables.households["household_id"]))}
+    households = tables.households.assign(household=tables.households["household_id"].map(ids))
+    children = tables.children.assign(household=tables.children["household_id"].map(ids))
+    return (households.drop(columns=[c for c in KEYS if c in households]),
+            children.drop(columns=[c for c in KEYS if c in children]))
+
+
+def _write_atomically(work: Path, linked: Linked, tables: FeatureTables) -> None:
+    staging = work.with_name(work.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        households, children = without_keys(tables)
+        households.to_parquet(staging / "households.parquet", index=False)
+        children.to_parquet(staging / "children.parquet", index=False)
+        linked.attrition.to_csv(staging / "attrition.csv", index=False)
+        if linked.match is not None:
+            linked.match.to_csv(staging / "match.csv", index=False)
+        shutil.rmtree(work, ignore_errors=True)
+        staging.rename(work)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) -> None:
+    flow = Table(title=f"{pilot.study.name}: koppeling op {pilot.study.peildatum}")
+    for column in ("stap", "in", "uit", "toelichting"):
+        flow.add_column(column)
+    for step in linked.db.attrition:
+        flow.add_row(step.step, f"{step.rows_in:,}", f"{step.rows_out:,}", step.reason)
+    console.print(flow)
+    console.print(f"[green]klaar in {result.seconds:.1f} s[/]: {result.households:,} huishoudens, "
+                  f"{result.children:,} kinderen -> {result.work} (microdata: blijft in de "
+                  "beveiligde omgeving)")

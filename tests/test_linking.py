@@ -1,0 +1,133 @@
+"""Linking and features against the planted truth, and the reference-date rule's edge cases."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pytest
+
+from smartstart.features import build_features, factors
+from smartstart.linking import link, sql_text
+from smartstart.pilot import Study, TargetGroup, Window
+from smartstart.sources import ingest
+from smartstart.synth import SynthSpec, generate
+
+PREDICTORS = ["young_mother", "single_parent", "parent_no_work", "rent_allowance",
+              "parent_low_education", "prior_youth_care", "outcome"]
+
+
+# --- the reference-date rule ----------------------------------------------------------------
+
+def _on_date(rows: list[tuple], when: date) -> dict[str, str]:
+    con = duckdb.connect()
+    frame = pd.DataFrame(rows, columns=["RINPERSOON", "start", "end", "obj"])
+    frame["RINPERSOONS"] = "R"
+    for col in ("start", "end"):
+        frame[col] = pd.to_datetime(frame[col]).dt.date
+    con.register("spells", frame)
+    sql = sql_text("spell_on_date", source="spells", start_col="start", end_col="end",
+                   tiebreak="obj")
+    got = con.execute(sql, {"peildatum": when}).df()
+    return dict(zip(got["RINPERSOON"], got["obj"], strict=True))
+
+
+P = date(2020, 1, 1)
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    ([("a", "2019-01-01", "2020-01-01", "x")], {"a": "x"}),          # ends on the peildatum
+    ([("a", "2020-01-01", "2050-12-31", "x")], {"a": "x"}),          # starts on it
+    ([("a", "2010-01-01", "2019-12-31", "x")], {}),                  # ends the day before
+    ([("a", "2020-01-02", "2050-12-31", "x")], {}),                  # starts the day after
+    ([("a", "2010-01-01", None, "x")], {"a": "x"}),                  # no end, no next: open
+    ([("a", "2010-01-01", None, "x"), ("a", "2015-06-01", "2050-12-31", "y")], {"a": "y"}),
+    ([("a", "2010-01-01", None, "x"), ("a", "2020-01-02", "2050-12-31", "y")], {"a": "x"}),
+    ([("a", "2010-01-01", None, "x"), ("a", "2020-01-01", "2050-12-31", "y")], {"a": "y"}),
+    ([("a", None, "2050-12-31", "x")], {}),                          # no start: left out
+    ([("a", "2018-01-01", "2020-02-01", "x"), ("a", "2019-12-15", "2050-12-31", "y")],
+     {"a": "y"}),                                                    # overlap: latest start
+    ([("a", "2018-01-01", "2020-02-01", "x"), ("a", "2018-01-01", "2050-12-31", "y")],
+     {"a": "y"}),                                                    # same start: latest end
+    ([("a", "2018-01-01", "2050-12-31", "x"), ("a", "2018-01-01", "2050-12-31", "y")],
+     {"a": "y"}),                                                    # full tie: tie-break col
+    ([("a", "2018-01-01", "2050-12-31", "x"), ("b", "2021-01-01", "2050-12-31", "y")],
+     {"a": "x"}),
+])
+def test_reference_date_rule(rows, expected):
+    assert _on_date(rows, P) == expected
+
+
+# --- against the planted truth ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("linking")
+    generate(root / "cbs", SynthSpec(households=1500, seed=11))
+    ingest(root / "cbs", root / "store")
+    truth = json.loads((root / "cbs" / "truth.json").read_text("utf-8"))
+    return root, truth
+
+
+def _study(peildatum: date) -> Study:
+    window = Window(start=date(2015, 1, 1), end=date(2022, 12, 31))
+    return Study(name="t", gemeente="0784", peildatum=peildatum,
+                 target_group=TargetGroup(partner_file="v", start_column="startdatum",
+                                          end_column="einddatum", window=window))
+
+
+@pytest.mark.parametrize("year", [2014, 2017, 2020, 2022])
+def test_residents_and_households_equal_the_truth(world, year):
+    root, truth = world
+    linked = link(root / "store", _study(date(year, 1, 1)))
+    planted = truth["demo"]["on_date"][f"{year}-01-01"]
+    persons = linked.db.frame("SELECT household_id, TYPHH FROM persons_on_date")
+    assert len(persons) == planted["residents"]
+    assert persons["household_id"].isna().sum() == planted["residents_without_household"]
+    households = persons.dropna().drop_duplicates("household_id")
+    assert len(households) == planted["households"]
+    assert households["TYPHH"].value_counts().to_dict() == planted["households_by_type"]
+
+
+def test_target_group_and_children_equal_the_truth(world):
+    root, truth = world
+    partner = root / "cbs" / truth["demo"]["partner_file"]
+    study = _study(date(2020, 1, 1))
+    linked = link(root / "store", study, partner)
+    tables = build_features(linked.db, study)
+    food = truth["demo"]["foodbank"]
+    assert tables.households["target_group"].sum() == food["target_households"]
+    status = dict(zip(linked.match["link_status"], linked.match["n"], strict=True))
+    assert status["niet gekoppeld"] == food["unmatched_rows"]
+    planted = pd.read_parquet(root / "cbs" / "truth" / "children.parquet")
+    got = tables.children.merge(planted, on="RINPERSOON", how="outer", suffixes=("", "_t"),
+                                indicator=True)
+    assert (got["_merge"] == "both").all()
+    assert len(got) == truth["demo"]["risk_model"]["children"]
+    for name in PREDICTORS:
+        assert (got[name].astype(int) == got[f"{name}_t"].astype(int)).all(), name
+    assert tables.children["outcome"].sum() == truth["demo"]["risk_model"]["events"]
+
+
+def test_factor_library_describes_every_column(world):
+    root, _ = world
+    study = _study(date(2020, 1, 1))
+    tables = build_features(link(root / "store", study).db, study)
+    keys = {"household_id", "RINPERSOONS", "RINPERSOON"}
+    lib = factors()
+    assert set(tables.households.columns) - keys == set(lib["household"])
+    assert set(tables.children.columns) - keys == set(lib["child"])
+    assert all(f.nl and f.en and f.sources for unit in lib.values() for f in unit.values())
+
+
+def test_attrition_flow_is_consistent(world):
+    root, truth = world
+    study = _study(date(2020, 1, 1))
+    linked = link(root / "store", study)
+    build_features(linked.db, study)
+    flow = linked.attrition.set_index("step")
+    assert (flow["rows_out"] <= flow["rows_in"]).all()
+    residents = truth["demo"]["on_date"]["2020-01-01"]["residents"]
+    assert flow.loc["inwoners op peildatum", "rows_out"] == residents

@@ -1,0 +1,93 @@
+"""Pilot configuration: validated on load, clear errors, and `smartstart run` end to end."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from smartstart.cli import app
+from smartstart.pilot import load_pilot
+from smartstart.sources import SourceError, ingest
+from smartstart.synth import SynthSpec, generate
+
+DEMO = yaml.safe_load(resources.files("smartstart").joinpath("demo_pilot.yaml").read_text())
+
+
+def _write(tmp_path, data, name="pilot.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data), "utf-8")
+    return path
+
+
+def test_demo_pilot_loads_with_paths_relative_to_the_file(tmp_path):
+    pilot = load_pilot(_write(tmp_path, DEMO))
+    assert pilot.study.gemeente == "0784"
+    assert pilot.paths.store == tmp_path / "store"
+    assert pilot.study.target_group.window.start.year == 2015
+
+
+def test_a_paths_file_replaces_the_paths(tmp_path):
+    other = tmp_path / "machine"
+    other.mkdir()
+    machine = _write(other, {"paths": {"store": "/data/store", "output": "out",
+                                       "partner_files": {"voedselbank": "v.csv"}}})
+    pilot = load_pilot(_write(tmp_path, DEMO), machine)
+    assert str(pilot.paths.store) == "/data/store"
+    assert pilot.paths.output == other / "out"
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"gemeente": "Gilze"}, "gemeente"),
+    ({"peildatum": "2020-02-30"}, "peildatum"),
+    ({"analyses": ["horoscope"]}, "analyses"),
+    ({"outcome": {"name": "uithuisplaatsing_of_ots", "window_years": 0}}, "window_years"),
+    ({"target_group": {**DEMO["study"]["target_group"], "partner_file": "school"}},
+     "partner_file"),
+    ({"target_group": {**DEMO["study"]["target_group"],
+                       "window": {"start": "2022-01-01", "end": "2015-01-01"}}}, "window"),
+    ({"colour": "blue"}, "colour"),
+])
+def test_invalid_study_is_a_clear_error(tmp_path, change, field):
+    data = {**DEMO, "study": {**DEMO["study"], **change}}
+    with pytest.raises(SourceError) as error:
+        load_pilot(_write(tmp_path, data))
+    assert "pilot.yaml" in str(error.value) and field in str(error.value)
+
+
+def test_missing_or_broken_file(tmp_path):
+    with pytest.raises(SourceError):
+        load_pilot(tmp_path / "nope.yaml")
+    (tmp_path / "bad.yaml").write_text("study: [unclosed", "utf-8")
+    with pytest.raises(SourceError):
+        load_pilot(tmp_path / "bad.yaml")
+
+
+def test_run_writes_tables_without_keys_and_the_flow(tmp_path):
+    generate(tmp_path / "cbs", SynthSpec(households=600, seed=2))
+    ingest(tmp_path / "cbs", tmp_path / "store")
+    pilot = _write(tmp_path, DEMO)
+    result = CliRunner().invoke(app, ["run", str(pilot)])
+    assert result.exit_code == 0, result.output
+    work = tmp_path / "results" / "work"
+    households = pd.read_parquet(work / "households.parquet")
+    children = pd.read_parquet(work / "children.parquet")
+    for frame in (households, children):
+        assert not {"RINPERSOONS", "RINPERSOON", "household_id"} & set(frame.columns)
+    assert set(children["household"]) <= set(households["household"])
+    flow = pd.read_csv(work / "attrition.csv")
+    assert {"step", "rows_in", "rows_out", "reason"} == set(flow.columns)
+    assert (tmp_path / "results" / "work" / "match.csv").exists()
+    assert not (tmp_path / "results" / "work.partial").exists()
+
+
+def test_run_with_a_wrong_municipality_fails_cleanly(tmp_path):
+    generate(tmp_path / "cbs", SynthSpec(households=300, seed=2))
+    ingest(tmp_path / "cbs", tmp_path / "store")
+    pilot = _write(tmp_path, {**DEMO, "study": {**DEMO["study"], "gemeente": "9999"}})
+    result = CliRunner().invoke(app, ["run", str(pilot)])
+    assert result.exit_code == 1
+    assert not (tmp_path / "results").exists()
