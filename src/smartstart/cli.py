@@ -82,6 +82,21 @@ def ingest(
 
 
 @app.command()
+def layout(
+    store: Annotated[Path, typer.Option(help="Folder of the typed parquet store.")],
+) -> None:
+    """Split the store by municipality so one municipality reads a small part of it."""
+    from smartstart.sources import build_layout
+
+    try:
+        with console.status("opslag per gemeente indelen"):
+            target = build_layout(store)
+    except SourceError as error:
+        _fail(error)
+    console.print(f"[green]indeling per gemeente klaar[/]: {target}")
+
+
+@app.command()
 def run(
     pilot: Annotated[Path, typer.Argument(help="The pilot's YAML file (study + paths).")],
     paths: Annotated[Path | None, typer.Option(help=HELP["paths"])] = None,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from smartstart.sources._layout import layout_path, path_literal
 from smartstart.sources._store import read_manifest
 from smartstart.sources.errors import SourceError
 
@@ -41,14 +42,19 @@ class Database:
     params: dict[str, object]
     con: duckdb.DuckDBPyConnection = field(init=False)
     attrition: list[Step] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.manifest = read_manifest(self.store)
         self.con = duckdb.connect()
         self.con.execute("SET threads TO 2").fetchall()
 
-    def table(self, name: str, year: int | None = None) -> str:
-        """A view on a store table (the newest year when ``year`` is None); returns its name."""
+    def table(self, name: str, year: int | None = None, *, full: bool = False) -> str:
+        """A view on a store table (the newest year when ``year`` is None); returns its name.
+
+        With a fresh by-municipality layout (``smartstart layout``) the view reads only the
+        study municipality's part, unless ``full`` is asked for.
+        """
         years = sorted(y for t, y in self.manifest if t == name)
         if not years:
             raise SourceError(f"{self.store}: table {name} is not in the store",
@@ -58,11 +64,18 @@ class Database:
             raise SourceError(f"{self.store}: table {name} has no year {chosen} "
                               f"(have {', '.join(map(str, years))})",
                               hint="ingest that year or choose another peildatum")
-        view = f"{name.lower()}_{chosen}"
-        path = (self.store / self.manifest[(name, chosen)].store_path).as_posix()
-        literal = "'" + path.replace("'", "''") + "'"  # a file path, quoted as a literal
-        self.con.execute(
-            f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet({literal})").fetchall()
+        view = f"{name.lower()}_{chosen}" + ("_full" if full else "")
+        path = self.store / self.manifest[(name, chosen)].store_path
+        part = None if full else layout_path(self.store, name, chosen,
+                                             str(self.params.get("gemeente", "")))
+        if part is None:
+            source = f"read_parquet({path_literal(path)})"
+        elif part.exists():
+            source = f"read_parquet({path_literal(part / '*.parquet')}, hive_partitioning = false)"
+        else:  # the municipality has no rows in this table
+            source = f"(SELECT * FROM read_parquet({path_literal(path)}) LIMIT 0)"
+        self.con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}").fetchall()
+        self.sources[view] = "layout" if part is not None else "full"
         return view
 
     def create(self, name: str, sql: str) -> int:

@@ -8,6 +8,7 @@ codes, dates and numbers chunk by chunk, and writes ``STORE/<TABLE>/<year>.parqu
 from smartstart.sources._catalog import Catalog, load_catalog
 from smartstart.sources._convert import UnknownCodes
 from smartstart.sources._ingest import IngestEntry, IngestReport, ingest
+from smartstart.sources._layout import build_layout
 from smartstart.sources._plan import parse_pins
 from smartstart.sources.errors import SourceError
 
@@ -17,6 +18,7 @@ __all__ = [
     "IngestReport",
     "SourceError",
     "UnknownCodes",
+    "build_layout",
     "ingest",
     "load_catalog",
     "parse_pins",

@@ -1,0 +1,135 @@
+"""A by-municipality layout of the store, so one municipality reads a small part of it.
+
+For every municipality ``g`` the layout holds, per person-keyed table, the rows of everyone who
+ever had an address in ``g`` (by any year's VSLGWBTAB), so the reference-date rule still sees each
+person's whole history. The person and parent tables also hold those persons' parents and
+children (a mother's first child may never have lived in ``g``); INHATAB holds the income
+households those persons belong to; VSLGWBTAB is split by its own municipality column.
+
+Rows are duplicated for persons who lived in several municipalities (about 1.3x nationally).
+The layout records the sha256 of every store file it was built from; when any of them changes
+it is stale and linking falls back to the full files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import duckdb
+
+from smartstart.sources._store import read_manifest
+
+LAYOUT = "_gemeente"
+PERSON_KEY = ("RINPERSOONS", "RINPERSOON")
+#: tables whose rows follow their person's municipalities
+PERSON_TABLES = ("GBAADRESOBJECTBUS", "GBAHUISHOUDENSBUS", "SECMBUS", "KOPPELPERSOONHUISHOUDEN",
+                 "HOOGSTEOPLTAB", "INPATAB", "JGDHULPBUS", "JGDBESCHERMBUS", "HALTBUS",
+                 "VSVTAB", "WSNPPERSBUS", "WMOBUS", "INSCHRWPOTAB")
+FAMILY_TABLES = ("GBAPERSOONTAB", "KINDOUDERTAB")
+
+
+def path_literal(path: Path) -> str:
+    """A file path as an SQL string literal (paths are not values of the study)."""
+    return "'" + path.as_posix().replace("'", "''") + "'"
+
+
+def build_layout(store: Path, console=None) -> Path:
+    """(Re)build ``STORE/_gemeente``; written next to it first and swapped in when complete."""
+    store = Path(store)
+    manifest = read_manifest(store)
+    target, staging = store / LAYOUT, store / f"{LAYOUT}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    started = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(f"SET temp_directory = {path_literal(staging / '.tmp')}").fetchall()
+    try:
+        files = {k: store / r.store_path for k, r in manifest.items()}
+        _membership(con, files)
+        # INHATAB follows the income households of KOPPELPERSOONHUISHOUDEN: split it last
+        for (table, year), path in sorted(files.items(), key=lambda i: (i[0][0] == "INHATAB",
+                                                                      i[0])):
+            _split(con, table, year, path, staging)
+        sources = {f"{t}/{y}": manifest[(t, y)].sha256 for t, y in sorted(manifest)}
+        (staging / "layout.json").write_text(json.dumps(
+            {"sources": sources, "seconds": round(time.perf_counter() - started, 1)}, indent=1))
+        shutil.rmtree(staging / ".tmp", ignore_errors=True)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        con.close()
+    return target
+
+
+def _membership(con: duckdb.DuckDBPyConnection, files: dict[tuple[str, int], Path]) -> None:
+    objects = " UNION ".join(
+        "SELECT DISTINCT SOORTOBJECTNUMMER, RINOBJECTNUMMER, gem "
+        f"FROM read_parquet({path_literal(p)})"
+        for (t, _), p in sorted(files.items()) if t == "VSLGWBTAB")
+    addresses = max((k for k in files if k[0] == "GBAADRESOBJECTBUS"), key=lambda k: k[1])
+    con.execute(f"""CREATE TABLE person_gem AS
+        SELECT DISTINCT a.RINPERSOONS, a.RINPERSOON, o.gem AS _gem
+        FROM read_parquet({path_literal(files[addresses])}) AS a
+        JOIN ({objects}) AS o USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)
+        WHERE o.gem IS NOT NULL""").fetchall()
+    kinder = [p for (t, _), p in files.items() if t == "KINDOUDERTAB"]
+    family = "SELECT RINPERSOONS, RINPERSOON, _gem FROM person_gem"
+    for path in kinder:
+        k = f"read_parquet({path_literal(path)})"
+        family += f"""
+        UNION SELECT k.RINPERSOONS, k.RINPERSOON, m._gem FROM {k} AS k JOIN person_gem AS m
+              ON (k.RINPERSOONSMa, k.RINPERSOONMa) = (m.RINPERSOONS, m.RINPERSOON)
+        UNION SELECT k.RINPERSOONS, k.RINPERSOON, m._gem FROM {k} AS k JOIN person_gem AS m
+              ON (k.RINPERSOONSpa, k.RINPERSOONpa) = (m.RINPERSOONS, m.RINPERSOON)
+        UNION SELECT k.RINPERSOONSMa, k.RINPERSOONMa, m._gem FROM {k} AS k JOIN person_gem AS m
+              USING (RINPERSOONS, RINPERSOON) WHERE k.RINPERSOONMa IS NOT NULL
+        UNION SELECT k.RINPERSOONSpa, k.RINPERSOONpa, m._gem FROM {k} AS k JOIN person_gem AS m
+              USING (RINPERSOONS, RINPERSOON) WHERE k.RINPERSOONpa IS NOT NULL"""
+    con.execute(f"CREATE TABLE family_gem AS {family}").fetchall()
+
+
+def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
+           staging: Path) -> None:
+    source = f"read_parquet({path_literal(path)})"
+    if table == "VSLGWBTAB":
+        select = f"SELECT *, gem AS _gem FROM {source} WHERE gem IS NOT NULL"
+    elif table == "INHATAB":
+        koppel = staging / "KOPPELPERSOONHUISHOUDEN" / str(year)
+        if not koppel.exists():
+            return
+        parts = path_literal(koppel / "**" / "*.parquet")
+        select = (f"SELECT i.*, k._gem FROM {source} AS i JOIN (SELECT DISTINCT RINPERSOONSHKW, "
+                  f"RINPERSOONHKW, _gem FROM read_parquet({parts}, hive_partitioning = true)) "
+                  "AS k USING (RINPERSOONSHKW, RINPERSOONHKW)")
+    elif table in PERSON_TABLES or table in FAMILY_TABLES:
+        members = "family_gem" if table in FAMILY_TABLES else "person_gem"
+        select = (f"SELECT t.*, m._gem FROM {source} AS t "
+                  f"JOIN {members} AS m USING (RINPERSOONS, RINPERSOON)")
+    else:
+        return
+    out = staging / table / str(year)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY ({select}) TO {path_literal(out)} "
+                "(FORMAT parquet, PARTITION_BY (_gem), OVERWRITE_OR_IGNORE)").fetchall()
+
+
+def layout_path(store: Path, table: str, year: int, gemeente: str) -> Path | None:
+    """The municipality's part of a table, if a fresh layout has it (else None)."""
+    root = Path(store) / LAYOUT
+    info = root / "layout.json"
+    if not info.exists():
+        return None
+    sources = json.loads(info.read_text()).get("sources", {})
+    manifest = read_manifest(Path(store))
+    if sources != {f"{t}/{y}": manifest[(t, y)].sha256 for t, y in sorted(manifest)}:
+        return None
+    folder = root / table / str(year)
+    if not folder.exists():
+        return None
+    return folder / f"_gem={gemeente}"

@@ -1,0 +1,67 @@
+"""The by-municipality layout gives exactly what the full files give, and goes stale safely."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from smartstart.features import build_features
+from smartstart.linking import link
+from smartstart.pilot import Study, TargetGroup, Window
+from smartstart.sources import build_layout, ingest
+from smartstart.synth import SynthSpec, generate
+
+STUDY = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1),
+              target_group=TargetGroup(partner_file="v", start_column="startdatum",
+                                       end_column="einddatum",
+                                       window=Window(start=date(2015, 1, 1),
+                                                     end=date(2022, 12, 31))))
+
+
+@pytest.fixture(scope="module")
+def laid_out(tmp_path_factory):
+    root = tmp_path_factory.mktemp("layout")
+    generate(root / "cbs", SynthSpec(households=12_000, seed=5))  # two municipalities
+    ingest(root / "cbs", root / "store")
+    build_layout(root / "store")
+    return root
+
+
+def _tables(root, gemeente="0784"):
+    study = STUDY.model_copy(update={"gemeente": gemeente})
+    partner = root / "cbs" / "Partner" / "Voedselbank" / "voedselbank_klanten.csv"
+    linked = link(root / "store", study, partner)
+    return build_features(linked.db, study), linked
+
+
+@pytest.mark.parametrize("gemeente", ["0784", "0001"])
+def test_layout_equals_full_files(laid_out, tmp_path, gemeente):
+    with_layout, linked = _tables(laid_out, gemeente)
+    assert "layout" in linked.db.sources.values()
+    shutil.move(laid_out / "store" / "_gemeente", tmp_path / "_gemeente")
+    try:
+        without, plain = _tables(laid_out, gemeente)
+        assert set(plain.db.sources.values()) == {"full"}
+    finally:
+        shutil.move(tmp_path / "_gemeente", laid_out / "store" / "_gemeente")
+    assert len(with_layout.children) > 0
+    pd.testing.assert_frame_equal(with_layout.households, without.households)
+    pd.testing.assert_frame_equal(with_layout.children, without.children)
+    pd.testing.assert_frame_equal(linked.match, plain.match)
+
+
+def test_a_changed_store_makes_the_layout_stale(laid_out, tmp_path):
+    manifest = laid_out / "store" / "manifest.json"
+    original = manifest.read_text("utf-8")
+    data = json.loads(original)
+    data["entries"][0]["sha256"] = "0" * 64
+    manifest.write_text(json.dumps(data), "utf-8")
+    try:
+        _, linked = _tables(laid_out)
+        assert set(linked.db.sources.values()) == {"full"}
+    finally:
+        manifest.write_text(original, "utf-8")
