@@ -67,9 +67,9 @@ def build_features(db: Database, study: Study) -> FeatureTables:
     db.create("person_factors", _sql("person_factors"))
     n_hh = db.create("household_factors", _sql("household_table"))
     n_child = db.create("child_factors", _sql("child_table"))
-    db.record("huishoudens", db.count("person_factors"), n_hh, "one row per household")
+    db.record("huishoudens", db.count("person_factors"), n_hh, "één rij per huishouden")
     db.record("kinderen", db.count("person_factors"), n_child,
-              "residents under 18 in the position of child (PLHH 1)")
+              "inwoners jonger dan 18 in de positie van kind in het huishouden (PLHH 1)")
     households = db.frame("SELECT * FROM household_factors ORDER BY household_id")
     children = db.frame("SELECT * FROM child_factors ORDER BY household_id, RINPERSOON")
     return FeatureTables(households, children)

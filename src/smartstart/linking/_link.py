@@ -39,15 +39,16 @@ def link_residents(db: Database, study: Study) -> None:
     total = db.count(addresses)
     n_hist = db.create("address_history", sql_text("persons_ever_here", addresses=addresses))
     db.record("adresperioden van ooit-bewoners", total, n_hist,
-              f"address spells of persons who ever lived at one of {n_obj} addresses in "
-              f"{study.gemeente}")
+              f"adresperioden van personen die ooit op een van de {n_obj} adressen in "
+              f"{study.gemeente} woonden")
     undated = db.count("address_history WHERE GBADATUMAANVANGADRESHOUDING IS NULL")
     n_date = on_date(db, "GBAADRESOBJECTBUS", "address_history", "address_on_date")
     db.record("adres op peildatum", n_hist, n_date,
-              f"one address per person on the peildatum; {undated} spells without start date")
+              f"één adres per persoon op de peildatum; {undated} perioden zonder begindatum "
+              "weggelaten")
     n_res = db.create("residents", sql_text("residents_on_date"))
-    db.record("inwoners op peildatum", n_date, n_res, "address on the peildatum lies in "
-              f"{study.gemeente}")
+    db.record("inwoners op peildatum", n_date, n_res,
+              f"het adres op de peildatum ligt in {study.gemeente}")
 
 
 def link_households(db: Database) -> None:
@@ -61,7 +62,7 @@ def link_households(db: Database) -> None:
                                               kindouder=kindouder))
     without = db.count("persons_on_date WHERE household_id IS NULL")
     db.record("inwoners met huishouden", n_res, n - without,
-              f"{without} residents have no household spell on the peildatum")
+              f"{without} inwoners hebben op de peildatum geen huishouden")
     db.create("mothers", sql_text("mothers_first_child", persons=persons, kindouder=kindouder))
 
 
@@ -123,8 +124,8 @@ def link_target_group(db: Database, study: Study, partner: Path) -> pd.DataFrame
     n_target = db.create("target_households", "SELECT DISTINCT household_id FROM partner_clients "
                                               "WHERE link_status = 'doelgroep'")
     db.record("doelgroep: huishoudens", len(frame), n_target,
-              "households on the peildatum with a member in the partner file whose client "
-              f"period overlaps {tg.window.start} - {tg.window.end}")
+              "huishoudens op de peildatum met een lid in het partnerbestand van wie de "
+              f"klantperiode overlapt met {tg.window.start} t/m {tg.window.end}")
     return status
 
 

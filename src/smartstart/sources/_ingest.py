@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
 import pandas as pd
-import pyarrow as pa
 from rich.console import Console
 
 from smartstart import __version__
@@ -23,7 +21,6 @@ from smartstart.sources._catalog import (
 from smartstart.sources._convert import ConvertContext, Converter, UnknownCodes
 from smartstart.sources._feedback import file_progress, print_summary
 from smartstart.sources._plan import Job, canonical_pins, plan_job, relative_name, still_valid
-from smartstart.sources._prefetch import prefetch
 from smartstart.sources._store import (
     MANIFEST_NAME,
     BackgroundHash,
@@ -193,26 +190,15 @@ def _ingest_file(job: Job, records: dict[tuple[str, int], TableRecord], run: _Ru
 
 
 def _copy_rows(job: Job, converter: Converter, sink: ParquetSink, run: _Run) -> int:
-    """Read and convert chunks in a background thread while this one writes them.
-
-    Conversion runs in the reading thread on purpose: pyreadstat holds the GIL, and compute
-    calls in another thread would queue for it; parquet writing releases it for a whole chunk.
-    """
-    rows = 0
-    with file_progress(run.console, job.label, job.reader.total_rows, run.chunk_rows) as advance:
-        for table in prefetch(_converted(job, converter, run.chunk_rows)):
-            sink.write(table)
-            rows += table.num_rows
-            advance(table.num_rows)
-    return rows
-
-
-def _converted(job: Job, converter: Converter, chunk_rows: int) -> Iterator[pa.Table]:
+    """Read, convert and write the file chunk by chunk; returns the number of rows."""
     sources = [p.source for p in job.plans if p.source is not None]
     rows = 0
-    for chunk in job.reader.batches(sources, chunk_rows):
-        yield converter.convert(chunk, rows)
-        rows += chunk.num_rows
+    with file_progress(run.console, job.label, job.reader.total_rows, run.chunk_rows) as advance:
+        for chunk in job.reader.batches(sources, run.chunk_rows):
+            sink.write(converter.convert(chunk, rows))
+            rows += chunk.num_rows
+            advance(chunk.num_rows)
+    return rows
 
 
 def _check_not_changed(job: Job) -> None:

@@ -64,10 +64,10 @@ def _check_rows(path: Path, read: int, declared: int | None) -> None:
 class SavReader:
     """SPSS .sav via pyreadstat: codes (not labels), strings as text, numbers as float64.
 
-    pyreadstat reads a row range per call and holds the GIL for the whole call, so uncompressed
-    files are read in small steps (other threads, such as the parquet writer, get a turn in
-    between, and fewer Python strings exist at once). A compressed file must be decompressed
-    from the start to reach an offset, so it is read one full chunk per call.
+    pyreadstat returns Python objects for a row range per call (holding the GIL meanwhile), so
+    uncompressed files are read in steps of ``_SAV_STEP_ROWS`` rows: fewer Python strings exist
+    at once, and the hashing thread gets a turn in between. A compressed file must be decompressed
+    from its start to reach an offset, so it is read one whole chunk per call.
     """
 
     path: Path
