@@ -28,11 +28,13 @@ class IngestSource:
         return path
 
     def sav(self, relative: str, columns: Columns,
-            labels: Mapping[str, Mapping[object, str]] | None = None) -> Path:
+            labels: Mapping[str, Mapping[object, str]] | None = None,
+            compress: bool = False) -> Path:
         """Strings stay strings (codes, A8 dates); floats become SPSS numbers."""
         path = self.path(relative)
         frame = pd.DataFrame({k: pd.Series(list(v), dtype=_dtype(v)) for k, v in columns.items()})
-        pyreadstat.write_sav(frame, path, variable_value_labels=dict(labels or {}))
+        pyreadstat.write_sav(frame, path, variable_value_labels=dict(labels or {}),
+                             row_compress=compress)
         return path
 
     def csv(self, relative: str, columns: Columns, *, delimiter: str = ";",

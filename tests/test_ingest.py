@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from smartstart.sources import IngestReport, ingest, load_catalog, parse_pins
+from smartstart.sources import IngestReport, _readers, ingest, load_catalog, parse_pins
 
 PERSONS = "Bevolking/GBAPERSOONTAB/2022/GBAPERSOON2022TABV1"
 ADDRESSES = "Bevolking/GBAADRESOBJECTBUS/GBAADRESOBJECT2022BUSV1"
@@ -30,8 +30,9 @@ def _as_labels(table: str, columns: dict[str, list[str]]) -> dict[str, list[str]
 
 
 def _write(source, fmt: str, relative: str, columns: dict[str, list[str]], table: str) -> Path:
-    if fmt == "sav":
-        return source.sav(relative + ".sav", columns, labels=_labels(table, columns))
+    if fmt in ("sav", "sav-compressed"):
+        return source.sav(relative + ".sav", columns, labels=_labels(table, columns),
+                          compress=fmt == "sav-compressed")
     if fmt == "csv":
         return source.csv(relative + ".csv", columns)
     if fmt == "csv-labels":
@@ -43,7 +44,7 @@ def _store_table(store: Path, table: str, year: int) -> pa.Table:
     return pq.read_table(store / table / f"{year}.parquet")
 
 
-@pytest.mark.parametrize("fmt", ["sav", "csv", "csv-labels", "parquet"])
+@pytest.mark.parametrize("fmt", ["sav", "sav-compressed", "csv", "csv-labels", "parquet"])
 def test_every_format_gives_the_same_store(fmt, ingest_source, ingest_persons, ingest_addresses,
                                            tmp_path):
     _write(ingest_source, fmt, PERSONS, ingest_persons, "GBAPERSOONTAB")
@@ -160,8 +161,10 @@ def test_null_mode_result_is_redone_in_error_mode(ingest_source, ingest_persons,
         ingest(ingest_source.root, store)
 
 
-@pytest.mark.parametrize("fmt", ["sav", "csv", "parquet"])
-def test_files_larger_than_a_chunk_are_written_in_row_groups(fmt, ingest_source, tmp_path):
+@pytest.mark.parametrize("fmt", ["sav", "sav-compressed", "csv", "parquet"])
+def test_files_larger_than_a_chunk_are_written_in_row_groups(fmt, ingest_source, tmp_path,
+                                                             monkeypatch):
+    monkeypatch.setattr(_readers, "_SAV_STEP_ROWS", 300)
     rows = 2_500
     columns = {
         "RINPERSOONS": ["R"] * rows,

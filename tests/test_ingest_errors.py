@@ -72,9 +72,10 @@ def test_text_file_renamed_to_sav(ingest_source, tmp_path):
     assert _store_files(tmp_path / "store") == []
 
 
-def test_truncated_sav_fails_on_a_later_chunk_and_leaves_nothing(ingest_source, tmp_path,
-                                                                  monkeypatch):
-    path = ingest_source.sav(PERSONS + ".sav", _large_persons(3_000))
+@pytest.mark.parametrize("compress", [False, True])
+def test_truncated_sav_fails_on_a_later_chunk_and_leaves_nothing(compress, ingest_source,
+                                                                  tmp_path, monkeypatch):
+    path = ingest_source.sav(PERSONS + ".sav", _large_persons(3_000), compress=compress)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) * 2 // 3])
     written = []

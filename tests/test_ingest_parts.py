@@ -1,4 +1,4 @@
-"""The parts of ingest that keep memory bounded and the store clean: prefetch, rebatch, sinks."""
+"""The parts of ingest that keep memory bounded and the store clean: rebatch, sinks, checks."""
 
 from __future__ import annotations
 
@@ -10,45 +10,8 @@ import pytest
 
 from smartstart.sources import SourceError
 from smartstart.sources._csvcheck import _SCAN_BLOCK, read_csv_header
-from smartstart.sources._prefetch import prefetch
 from smartstart.sources._readers import _rebatch
 from smartstart.sources._store import BackgroundHash, ParquetSink, sha256_file
-
-
-def _numbers(stop: int, closed: list[bool], fail_at: int | None = None):
-    try:
-        for i in range(stop):
-            if i == fail_at:
-                raise SourceError("broken", hint="none")
-            yield i
-    finally:
-        closed.append(True)
-
-
-def test_prefetch_yields_everything_in_order():
-    closed: list[bool] = []
-    assert list(prefetch(_numbers(50, closed))) == list(range(50))
-    assert closed == [True]
-
-
-def test_prefetch_passes_on_reader_errors():
-    closed: list[bool] = []
-    seen = []
-    with pytest.raises(SourceError):
-        for item in prefetch(_numbers(10, closed, fail_at=3)):
-            seen.append(item)
-    assert seen == [0, 1, 2]
-    assert closed == [True]
-
-
-def test_prefetch_stops_the_reader_when_the_consumer_stops():
-    closed: list[bool] = []
-    before = threading.active_count()
-    items = prefetch(_numbers(1_000_000, closed))
-    assert next(items) == 0
-    items.close()
-    assert closed == [True]
-    assert threading.active_count() == before
 
 
 def test_rebatch_gives_exact_chunks():
