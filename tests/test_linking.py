@@ -131,3 +131,28 @@ def test_attrition_flow_is_consistent(world):
     assert (flow["rows_out"] <= flow["rows_in"]).all()
     residents = truth["demo"]["on_date"]["2020-01-01"]["residents"]
     assert flow.loc["inwoners op peildatum", "rows_out"] == residents
+
+
+def test_household_factors_equal_the_planted_households(world):
+    root, truth = world
+    study = _study(date(2020, 1, 1))
+    partner = root / "cbs" / truth["demo"]["partner_file"]
+    tables = build_features(link(root / "store", study, partner).db, study)
+    got = tables.households.assign(HUISHOUDNR=tables.households["household_id"].str[:12])
+    planted = pd.read_parquet(root / "cbs" / "truth" / "households.parquet")
+    both = got.merge(planted, on="HUISHOUDNR", suffixes=("", "_t"))
+    # every household on the peildatum is a planted household, or a person living alone
+    # before joining one (the generator's pre-formation spells)
+    alone = got[~got["HUISHOUDNR"].isin(planted["HUISHOUDNR"])]
+    assert (alone["household_size"] == 1).all()
+    assert len(both) + len(alone) == len(got)
+    assert (both["household_type"].astype(int) == both["typhh"]).all()
+    # tenure of the income year: planted for households formed before that year ended
+    formed = both[both["formed"] <= "20181231"]
+    assert (formed["tenure"].astype(int) == formed["tenure_t"]).all()
+    # the target group consists of planted food-bank households, every type present
+    target = both[both["target_group"]]
+    assert (target["foodbank_type"] > 0).all()
+    types = target["foodbank_type"].value_counts().to_dict()
+    planted_types = {int(k): v["households"] for k, v in truth["demo"]["foodbank"]["types"].items()}
+    assert all(0 < types.get(k, 0) <= n for k, n in planted_types.items())

@@ -150,6 +150,8 @@ def truth_tables(b: Built, partner: dict) -> dict[str, dict[str, np.ndarray]]:
     pop, keys, risk = b.pop, b.keys, b.facts["risk"]
     ref_open = np.minimum(b.tl.leave, OPEN)
     hh = {"household": np.arange(pop.n_households),
+          "HUISHOUDNR": keys.household(np.arange(pop.n_households)),
+          "formed": ymd(b.tl.formed),
           "foodbank_type": pop.hh_foodbank.astype(int),
           "buurt": b.areas.bc[pop.hh_buurt], "typhh": pop.hh_type.astype(int),
           "tenure": pop.hh_tenure.astype(int), "income": pop.hh_income,
