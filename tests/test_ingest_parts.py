@@ -10,7 +10,7 @@ import pytest
 
 from smartstart.sources import SourceError
 from smartstart.sources._csvcheck import _SCAN_BLOCK, read_csv_header
-from smartstart.sources._readers import _rebatch
+from smartstart.sources._readers import _rebatch, open_reader, reading_advice
 from smartstart.sources._store import BackgroundHash, ParquetSink, sha256_file
 
 
@@ -60,3 +60,12 @@ def test_csv_header_checks(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(SourceError):
         read_csv_header(path)
+
+
+def test_reading_advice_for_large_compressed_sav(ingest_source):
+    columns = {"RINPERSOONS": ["R"] * 50, "RINPERSOON": [f"{i:09d}" for i in range(50)]}
+    compressed = open_reader(ingest_source.sav("a.sav", columns, compress=True))
+    plain = open_reader(ingest_source.sav("b.sav", columns))
+    assert reading_advice(compressed, 2) is not None
+    assert reading_advice(compressed, 10) is None
+    assert reading_advice(plain, 2) is None

@@ -21,6 +21,7 @@ from smartstart.sources._catalog import (
 from smartstart.sources._convert import ConvertContext, Converter, UnknownCodes
 from smartstart.sources._feedback import file_progress, print_summary
 from smartstart.sources._plan import Job, canonical_pins, plan_job, relative_name, still_valid
+from smartstart.sources._readers import reading_advice
 from smartstart.sources._store import (
     MANIFEST_NAME,
     BackgroundHash,
@@ -192,6 +193,8 @@ def _ingest_file(job: Job, records: dict[tuple[str, int], TableRecord], run: _Ru
 def _copy_rows(job: Job, converter: Converter, sink: ParquetSink, run: _Run) -> int:
     """Read, convert and write the file chunk by chunk; returns the number of rows."""
     sources = [p.source for p in job.plans if p.source is not None]
+    if advice := reading_advice(job.reader, run.chunk_rows):
+        run.console.print(f"[yellow]note:[/] {advice}")
     rows = 0
     with file_progress(run.console, job.label, job.reader.total_rows, run.chunk_rows) as advance:
         for chunk in job.reader.batches(sources, run.chunk_rows):

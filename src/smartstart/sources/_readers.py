@@ -23,6 +23,7 @@ _COPY_AGAIN = "the file is damaged or incomplete: copy it again from the project
 _SAV_ERRORS = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, UnicodeError)
 _CSV_BLOCK_BYTES = 8 << 20
 _SAV_STEP_ROWS = 50_000
+_SLOW_CHUNKS = 20
 
 
 class SourceReader(Protocol):
@@ -112,6 +113,18 @@ class SavReader:
             raise _damaged(self.path, error) from error
         return pa.table({c: pa.array(data[c], pa.string() if c in self.string_columns else None)
                          for c in columns})
+
+
+def reading_advice(reader: SourceReader, chunk_rows: int) -> str | None:
+    """A tip when a file will be slow to read in chunks of ``chunk_rows`` (else None)."""
+    if not isinstance(reader, SavReader) or not reader.compressed or reader.total_rows is None:
+        return None
+    chunks = -(-reader.total_rows // chunk_rows)
+    if chunks <= _SLOW_CHUNKS:
+        return None
+    return (f"{reader.path.name} is a compressed .sav read in {chunks} chunks; each chunk "
+            "decompresses the file from its start, so this takes longer. If memory allows, a "
+            "larger --chunk-rows is faster.")
 
 
 def _is_compressed(path: Path) -> bool:
