@@ -128,3 +128,15 @@ def test_every_address_object_is_in_vslgwb_with_the_same_type(delivered):
     assert joined["gem"].null_count == 0
     assert pc.all(pc.equal(joined["SOORTOBJECTNUMMER"],
                            joined["SOORTOBJECTNUMMER_vslgwb"])).as_py()
+
+
+def test_demo_size_plants_the_seed_food_bank_types(tmp_path):
+    generate(tmp_path / "five", SynthSpec(households=11_346, fmt="parquet"))
+    five = json.loads((tmp_path / "five" / "truth.json").read_text("utf-8"))["demo"]["foodbank"]
+    assert {k: v["households"] for k, v in five["types"].items()} == {
+        "1": 35, "2": 38, "3": 26, "4": 30, "5": 62}
+    generate(tmp_path / "three", SynthSpec(households=11_346, fmt="parquet",
+                                          foodbank_types=(2, 3, 5)))
+    three = json.loads((tmp_path / "three" / "truth.json").read_text("utf-8"))["demo"]
+    assert {k: v["households"] for k, v in three["foodbank"]["types"].items()} == {
+        "2": 38, "3": 26, "5": 62}

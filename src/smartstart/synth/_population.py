@@ -61,21 +61,23 @@ class Population:
         return len(self.p_hh)
 
 
-def _foodbank_counts(current: int) -> np.ndarray:
-    """The seed's five types in the seed's proportions (largest remainder)."""
-    sizes = np.array([n for _, n in FOODBANK_TYPES.values()], dtype=float)
-    total = round(current * FOODBANK_SHARE)
+def _foodbank_counts(current: int, planted: tuple[int, ...] = (1, 2, 3, 4, 5)) -> np.ndarray:
+    """The seed's types in the seed's proportions (largest remainder); others get none."""
+    sizes = np.array([n if k in planted else 0 for k, (_, n) in FOODBANK_TYPES.items()],
+                     dtype=float)
+    total = round(current * FOODBANK_SHARE * sizes.sum() / 191)
     raw = sizes / sizes.sum() * total
     counts = np.floor(raw).astype(int)
     counts[np.argsort(-(raw - counts))[: total - counts.sum()]] += 1
     return counts
 
 
-def make_households(rng: np.random.Generator, areas: Areas, current: int) -> dict[str, np.ndarray]:
+def make_households(rng: np.random.Generator, areas: Areas, current: int,
+                    planted: tuple[int, ...] = (1, 2, 3, 4, 5)) -> dict[str, np.ndarray]:
     former, newcomer = round(0.30 * current), round(0.12 * current)
     n = current + former + newcomer
     status = np.repeat([0, 1, 2], [current, former, newcomer])
-    fb_counts = _foodbank_counts(current)
+    fb_counts = _foodbank_counts(current, planted)
     foodbank = np.zeros(n, dtype=np.int8)
     fb_idx = rng.choice(current, size=fb_counts.sum(), replace=False)
     foodbank[fb_idx] = np.repeat(np.arange(1, 6), fb_counts)

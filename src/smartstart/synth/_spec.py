@@ -61,6 +61,8 @@ class SynthSpec:
     earlier_addresses: float = 2.0
     unmatched_share: float = 0.04
     intervention_effect: float = 0.6
+    #: which of the seed's five food-bank types to plant in the demo municipality
+    foodbank_types: tuple[int, ...] = (1, 2, 3, 4, 5)
     risk: RiskModel = field(default_factory=RiskModel)
 
     @classmethod
@@ -77,6 +79,8 @@ class SynthSpec:
     def validate(self) -> None:
         if self.fmt not in FORMATS:
             raise ValueError(f"unknown format {self.fmt!r}: choose one of {', '.join(FORMATS)}")
+        if not self.foodbank_types or not set(self.foodbank_types) <= set(FOODBANK_TYPES):
+            raise ValueError(f"foodbank_types must be a non-empty subset of {set(FOODBANK_TYPES)}")
         if self.households < 200:
             raise ValueError("a synthetic municipality needs at least 200 households")
         if not 1995 <= self.first_year < self.last_year - 3:

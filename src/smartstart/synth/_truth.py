@@ -117,7 +117,7 @@ def demo_truth(spec: SynthSpec, b: Built, partner: dict, removed: np.ndarray) ->
         "foodbank": {
             "types": {str(k): {"name": name, "seed_households": n,
                                "households": int((pop.hh_foodbank == k).sum())}
-                      for k, (name, n) in FOODBANK_TYPES.items()},
+                      for k, (name, n) in FOODBANK_TYPES.items() if k in spec.foodbank_types},
             "client_households_in_municipality": int(len(inside)),
             "client_households_moved_away": partner["outside_households"],
             "target_households": partner["target_households"],
