@@ -45,6 +45,9 @@ def print_summary(console: Console, entries: Sequence[IngestEntry], unknown: Seq
                       f"{e.total('missing_code_nulls'):,}", f"{e.total('impossible_dates'):,}",
                       e.status)
     console.print(table)
+    skipped = sum(e.status == "skipped" for e in entries)
+    console.print(f"{len(entries) - skipped} ingested, {skipped} skipped (unchanged since the "
+                  "last run)")
     if unknown:
         shown = ", ".join(unknown[:_SHOWN_UNKNOWN])
         more = f" and {len(unknown) - _SHOWN_UNKNOWN} more" if len(unknown) > _SHOWN_UNKNOWN else ""

@@ -72,7 +72,7 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class _Run:
-    """Everything fixed for one run."""
+    """Everything fixed for one run; ``setup`` is what a stored table must match to be reused."""
 
     source_dir: Path
     store: Path
@@ -80,12 +80,7 @@ class _Run:
     chunk_rows: int
     unknown_codes: UnknownCodes
     console: Console
-
-    @property
-    def setup(self) -> dict[str, str]:
-        digest = hashlib.sha256(self.catalog.model_dump_json().encode()).hexdigest()
-        return {"catalog_sha256": digest, "smartstart_version": __version__,
-                "unknown_codes": self.unknown_codes}
+    setup: dict[str, str]
 
 
 def ingest(
@@ -115,17 +110,15 @@ def ingest(
     remove_stale_temps(run.store)
     records = read_manifest(run.store)
     skipped, jobs = _partition(chosen, records, run)
+    if skipped:
+        write_manifest(run.store, records)
     entries = [IngestEntry(**r.model_dump(), status="skipped") for r in skipped]
-    manifest = write_manifest(run.store, records) if skipped else run.store / MANIFEST_NAME
-    for job in jobs:
-        record = _ingest_file(job, records, run)
-        records[(record.table, record.year)] = record
-        manifest = write_manifest(run.store, records)
-        entries.append(IngestEntry(**record.model_dump(), status="ingested"))
+    entries += [IngestEntry(**_ingest_file(job, records, run).model_dump(), status="ingested")
+                for job in jobs]
     entries.sort(key=lambda e: (e.table, e.year))
-    report = IngestReport(run.source_dir, run.store, manifest, tuple(entries),
+    report = IngestReport(run.source_dir, run.store, run.store / MANIFEST_NAME, tuple(entries),
                           tuple(_outside_store(unknown, run)))
-    print_summary(run.console, report.entries, report.unknown_files, run.store, manifest)
+    print_summary(run.console, report.entries, report.unknown_files, run.store, report.manifest)
     return report
 
 
@@ -141,8 +134,11 @@ def _prepare(source_dir: Path | str, store: Path | str, chunk_rows: int, unknown
     if chunk_rows < 1:
         raise SourceError(f"chunk_rows must be at least 1, not {chunk_rows}",
                           hint="use the default of 500000 rows")
-    return _Run(source, Path(store), catalog or load_catalog(), chunk_rows, unknown_codes,
-                console or Console(quiet=True))
+    catalog = catalog or load_catalog()
+    setup = {"catalog_sha256": hashlib.sha256(catalog.model_dump_json().encode()).hexdigest(),
+             "smartstart_version": __version__, "unknown_codes": unknown_codes}
+    return _Run(source, Path(store), catalog, chunk_rows, unknown_codes,
+                console or Console(quiet=True), setup)
 
 
 def _partition(chosen: list[SourceFile], records: dict[tuple[str, int], TableRecord],
@@ -165,7 +161,11 @@ def _partition(chosen: list[SourceFile], records: dict[tuple[str, int], TableRec
 
 
 def _ingest_file(job: Job, records: dict[tuple[str, int], TableRecord], run: _Run) -> TableRecord:
-    """Convert one file into its store file; the old entry leaves the manifest before the swap."""
+    """Convert one file into its store file and record it in ``records`` and the manifest.
+
+    The table's old entry leaves the manifest before its file is replaced, so the manifest never
+    describes a file it did not produce.
+    """
     started = now()
     converter = Converter(job.plans, ConvertContext(
         label=job.label, open_end=run.catalog.open_end_date,
@@ -179,7 +179,7 @@ def _ingest_file(job: Job, records: dict[tuple[str, int], TableRecord], run: _Ru
         if records.pop((job.file.table, job.file.year), None) is not None:
             write_manifest(run.store, records)
         sink.commit()
-    return TableRecord(
+    record = TableRecord(
         table=job.file.table, year=job.file.year, version=job.file.version,
         store_path=target.relative_to(run.store).as_posix(), source=job.relative,
         format=job.file.format, size_bytes=job.size_bytes, mtime_ns=job.mtime_ns, sha256=sha256,
@@ -188,6 +188,9 @@ def _ingest_file(job: Job, records: dict[tuple[str, int], TableRecord], run: _Ru
         absent_columns=tuple(p.spec.name for p in job.plans if p.source is None),
         dropped_columns=job.dropped_columns, started_at=started, finished_at=now(), **run.setup,
     )
+    records[(record.table, record.year)] = record
+    write_manifest(run.store, records)
+    return record
 
 
 def _copy_rows(job: Job, converter: Converter, sink: ParquetSink, run: _Run) -> int:
