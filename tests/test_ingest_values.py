@@ -7,6 +7,8 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smartstart.sources import ingest
 from smartstart.sources._convert import parse_yyyymmdd
@@ -196,3 +198,23 @@ def test_typed_parquet_and_empty_files(ingest_source, tmp_path):
     assert report.entry("INPATAB", 2022).columns["INPPERSBRUT"]["empty_nulls"] == 1
     assert report.entry("KINDOUDERTAB", 2022).rows_written == 0
     assert pq.read_table(tmp_path / "store" / "KINDOUDERTAB" / "2022.parquet").num_rows == 0
+
+
+def _python_date(text: str) -> dt.date | None:
+    if len(text) != 8 or not (text.isascii() and text.isdigit()):
+        return None
+    try:
+        return dt.datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(
+    st.text(alphabet="0123456789", min_size=8, max_size=8),
+    st.dates().map(lambda d: d.strftime("%Y%m%d").zfill(8)),
+    st.text(max_size=9),
+), max_size=40))
+def test_parse_yyyymmdd_agrees_with_python(texts):
+    assert parse_yyyymmdd(pa.array(texts, pa.string())).to_pylist() == [
+        _python_date(t) for t in texts]
