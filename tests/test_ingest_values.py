@@ -218,3 +218,19 @@ def _python_date(text: str) -> dt.date | None:
 def test_parse_yyyymmdd_agrees_with_python(texts):
     assert parse_yyyymmdd(pa.array(texts, pa.string())).to_pylist() == [
         _python_date(t) for t in texts]
+
+
+def test_open_code_lists_keep_well_formed_codes_and_count_them(ingest_source, ingest_persons,
+                                                                tmp_path):
+    from smartstart.sources.errors import SourceError
+
+    persons = {**ingest_persons, "GBAGEBOORTELAND": ["6030", "7050", "5022", "0000", "9089",
+                                                     "6030"]}
+    ingest_source.parquet("Bevolking/GBAPERSOONTAB/2022/GBAPERSOON2022TABV1.parquet", persons)
+    report = ingest(ingest_source.root, tmp_path / "store")
+    counts = report.entry("GBAPERSOONTAB", 2022).columns["GBAGEBOORTELAND"]
+    assert counts["open_codes_kept"] == 2 and counts["missing_code_nulls"] == 1
+    bad = {**persons, "GBAGEBOORTELAND": ["6030", "NL", "5022", "0000", "9089", "6030"]}
+    ingest_source.parquet("Bevolking/GBAPERSOONTAB/2022/GBAPERSOON2022TABV2.parquet", bad)
+    with pytest.raises(SourceError):
+        ingest(ingest_source.root, tmp_path / "store2")

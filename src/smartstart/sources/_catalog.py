@@ -45,6 +45,9 @@ class ColumnSpec(BaseModel):
     missing: tuple[str | int | float, ...] = ()
     optional: bool = False
     assumed: bool = False
+    #: codes outside ``codes`` that match this regex are kept (and counted), not an error:
+    #: for long public lists not copied here in full, such as CBS's country codes
+    open_pattern: str | None = None
 
     @field_validator("spellings", mode="before")
     @classmethod

@@ -38,6 +38,7 @@ class ColumnCounts:
     padded_codes: int = 0
     labels_mapped: int = 0
     unknown_codes_nulled: int = 0
+    open_codes_kept: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -192,6 +193,11 @@ def _convert_code(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts, where: 
     values, nulled = _null_missing_text(values, spec, counts, weights)
     unknown = pc.and_not(pc.invert(pc.is_in(values, value_set=pa.array(list(spec.codes)))),
                          nulled)
+    if spec.open_pattern:
+        kept = pc.and_(unknown, pc.fill_null(pc.match_substring_regex(values, spec.open_pattern),
+                                             False))
+        counts.open_codes_kept += _count(kept, weights)
+        unknown = pc.and_not(unknown, kept)
     if spec.codes and _count(unknown, weights):
         _unknown_codes(values, unknown, weights, spec, counts, where)
         values = pc.if_else(unknown, pa.scalar(None, pa.string()), values)
