@@ -1,0 +1,147 @@
+"""Writing a bundle: checked tables and texts in, an atomic folder with checksums out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from smartstart import __version__
+
+CHECKSUMS = "checksums.sha256"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+
+
+class DisclosureRecord(Protocol):
+    """What the bundle needs from ``disclosure``'s verdict on one output."""
+
+    status: str
+
+    def to_dict(self) -> dict: ...
+
+
+@dataclass(frozen=True)
+class CheckedTable:
+    """A table as published (suppressed cells already NaN) with the gate's verdict."""
+
+    name: str
+    table: pd.DataFrame
+    record: DisclosureRecord
+    variables: tuple[str, ...] = ()
+    title_nl: str = ""
+    title_en: str = ""
+    kind: str = "table"
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class BundleWriter:
+    """Collects checked outputs; ``close()`` publishes the bundle atomically.
+
+    Use as a context manager: an exception inside the block removes the partial folder.
+    """
+
+    target: Path
+    pilot: Mapping[str, object]
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    seed: int | None = None
+    outputs: list[dict] = field(default_factory=list, init=False)
+    log: list[dict] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        self.target = Path(self.target)
+        self.staging = self.target.with_name(self.target.name + ".partial")
+        shutil.rmtree(self.staging, ignore_errors=True)
+        (self.staging / "tables").mkdir(parents=True)
+        self.started = _now()
+
+    def add_table(self, checked: CheckedTable) -> None:
+        """Add a table that passed the gate; anything else is refused."""
+        _check_name(checked.name, self.outputs)
+        if checked.record.status != "pass":
+            raise ValueError(f"output {checked.name!r} has disclosure status "
+                             f"{checked.record.status!r}: only passed outputs enter a bundle")
+        base = self.staging / "tables" / checked.name
+        checked.table.to_csv(base.with_suffix(".csv"), index=True)
+        checked.table.to_parquet(base.with_suffix(".parquet"), index=True)
+        self.outputs.append({"name": checked.name, "kind": checked.kind,
+                             "title_nl": checked.title_nl, "title_en": checked.title_en,
+                             "files": [f"tables/{checked.name}.csv",
+                                       f"tables/{checked.name}.parquet"],
+                             "variables": list(checked.variables)})
+        self.log.append({"name": checked.name, **checked.record.to_dict()})
+
+    def add_text(self, name: str, text: str, *, lang: str = "nl", based_on: tuple[str, ...] = ()
+                 ) -> None:
+        """A text (model card, persona card) built only from tables already in the bundle."""
+        _check_name(name, self.outputs)
+        missing = set(based_on) - {o["name"] for o in self.outputs}
+        if missing:
+            raise ValueError(f"text {name!r} is based on outputs not in the bundle: {missing}")
+        path = self.staging / "texts" / f"{name}.md"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, "utf-8")
+        self.outputs.append({"name": name, "kind": "text", "lang": lang,
+                             "files": [f"texts/{name}.md"], "based_on": list(based_on)})
+
+    def close(self) -> Path:
+        self._write_json("manifest.json", {
+            "bundle_version": 1, "smartstart_version": __version__, "pilot": self.pilot,
+            "inputs": dict(self.inputs), "seed": self.seed, "started_at": self.started,
+            "finished_at": _now(), "outputs": self.outputs})
+        self._write_json("disclosure_log.json", {"outputs": self.log})
+        self._variables().to_csv(self.staging / "variables.csv")
+        lines = [f"{sha256(p)}  {p.relative_to(self.staging).as_posix()}"
+                 for p in sorted(self.staging.rglob("*")) if p.is_file()]
+        (self.staging / CHECKSUMS).write_text("\n".join(lines) + "\n", "utf-8")
+        shutil.rmtree(self.target, ignore_errors=True)
+        self.staging.rename(self.target)
+        return self.target
+
+    def abort(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def __enter__(self) -> BundleWriter:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+    def _variables(self) -> pd.DataFrame:
+        tables = [o for o in self.outputs if o["kind"] != "text"]
+        names = sorted({v for o in tables for v in o["variables"]})
+        return pd.DataFrame({o["name"]: [int(v in o["variables"]) for v in names]
+                             for o in tables}, index=pd.Index(names, name="variable"))
+
+    def _write_json(self, name: str, data: object) -> None:
+        (self.staging / name).write_text(json.dumps(data, indent=1, ensure_ascii=False,
+                                                    default=str), "utf-8")
+
+
+def _check_name(name: str, outputs: list[dict]) -> None:
+    if not _NAME.match(name):
+        raise ValueError(f"output name {name!r}: use lower-case letters, digits, _ and -")
+    if any(o["name"] == name for o in outputs):
+        raise ValueError(f"output {name!r} is already in the bundle")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
