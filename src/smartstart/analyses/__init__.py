@@ -1,0 +1,60 @@
+"""Analyses: pure functions ``analysis(table, spec) -> Result`` over the feature tables.
+
+Results are frozen, group-level only (no per-person value ever), with ``to_frame()``; counts per
+cell and the model checks are kept so that every table can pass the disclosure gate.
+"""
+
+from smartstart.analyses._combinations import (
+    CombinationResult,
+    CombinationSpec,
+    find_combinations,
+    high_risk_profile,
+)
+from smartstart.analyses._common import ConfirmMethod, DurationUnit, Lang, RankBy, Unit
+from smartstart.analyses._fairness import BiasAnalysis, FairnessResult, FairnessSpec, fairness_audit
+from smartstart.analyses._modelcard import CardContext, ModelCard, model_card
+from smartstart.analyses._profile import (
+    DurationResult,
+    DurationSpec,
+    ProfileResult,
+    ProfileSpec,
+    duration_breakdown,
+    profile,
+)
+from smartstart.analyses._risk import (
+    RISK_FACTORS,
+    RiskResult,
+    RiskSpec,
+    SensitivePredictorError,
+    risk_model,
+)
+
+__all__ = [
+    "RISK_FACTORS",
+    "BiasAnalysis",
+    "CardContext",
+    "CombinationResult",
+    "CombinationSpec",
+    "ConfirmMethod",
+    "DurationResult",
+    "DurationSpec",
+    "DurationUnit",
+    "FairnessResult",
+    "FairnessSpec",
+    "Lang",
+    "ModelCard",
+    "ProfileResult",
+    "ProfileSpec",
+    "RankBy",
+    "RiskResult",
+    "RiskSpec",
+    "SensitivePredictorError",
+    "Unit",
+    "duration_breakdown",
+    "fairness_audit",
+    "find_combinations",
+    "high_risk_profile",
+    "model_card",
+    "profile",
+    "risk_model",
+]

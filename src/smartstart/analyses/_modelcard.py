@@ -1,0 +1,196 @@
+"""Model card in Dutch and English with the fields of the Dutch public algorithm register
+(purpose, data, method, performance, fairness, human oversight, limitations, legal basis),
+filled in from the risk model and the fairness audit. Group-level numbers only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from smartstart.analyses._common import Lang, factor_info, lower_first
+from smartstart.analyses._fairness import FairnessResult
+from smartstart.analyses._risk import RiskResult
+
+TO_FILL_NL = "In te vullen door de verantwoordelijke organisatie."
+TO_FILL_EN = "To be filled in by the responsible organisation."
+
+
+@dataclass(frozen=True)
+class CardContext:
+    """What the results do not know: names, place and time of the study."""
+
+    name_nl: str = "Risicomodel uithuisplaatsing of ondertoezichtstelling"
+    name_en: str = "Risk model of out-of-home placement or supervision order"
+    organisation: str = "Smart Start Hart van Brabant"
+    gemeente: str | None = None
+    peildatum: str | None = None
+    window_years: int = 3
+    legal_basis_nl: str = TO_FILL_NL
+    legal_basis_en: str = TO_FILL_EN
+
+
+@dataclass(frozen=True)
+class CardField:
+    key: str
+    title_nl: str
+    title_en: str
+    nl: str
+    en: str
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    name_nl: str
+    name_en: str
+    organisation: str
+    fields: tuple[CardField, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([f.__dict__ for f in self.fields])
+
+    def text(self, key: str, lang: Lang = "nl") -> str:
+        return getattr(next(f for f in self.fields if f.key == key), lang)
+
+    def to_markdown(self, lang: Lang = "nl") -> str:
+        name = self.name_nl if lang == "nl" else self.name_en
+        parts = [f"# {name}", "", f"*{self.organisation}*", ""]
+        for f in self.fields:
+            parts += [f"## {f.title_nl if lang == 'nl' else f.title_en}", "",
+                      getattr(f, lang), ""]
+        return "\n".join(parts)
+
+
+def model_card(risk: RiskResult, fairness: FairnessResult | None = None,
+               context: CardContext | None = None) -> ModelCard:
+    """Fill the register's fields from the results (texts in Dutch and English)."""
+    ctx = context or CardContext()
+    fields = (_purpose(ctx), _data(risk, ctx), _method(risk), _performance(risk),
+              _fairness(fairness), _oversight(), _limitations(risk, fairness),
+              CardField("legal_basis", "Wettelijke basis", "Legal basis", ctx.legal_basis_nl,
+                        ctx.legal_basis_en))
+    return ModelCard(ctx.name_nl, ctx.name_en, ctx.organisation, fields)
+
+
+def _n(x: float, lang: Lang, digits: int = 2) -> str:
+    text = f"{x:,.{digits}f}"
+    return text.replace(",", " ").replace(".", ",") if lang == "nl" else text
+
+
+def _purpose(ctx: CardContext) -> CardField:
+    nl = ("Inzicht op groepsniveau in welke combinaties van omstandigheden samengaan met een "
+          f"uithuisplaatsing of ondertoezichtstelling van een kind binnen {ctx.window_years} "
+          "jaar, om samen met professionals, ouders en bewoners preventie te ontwerpen die aan "
+          "iedereen wordt aangeboden. Het model wijst geen personen of gezinnen aan.")
+    en = ("Group-level insight into which combinations of circumstances go with a child's "
+          f"out-of-home placement or supervision order within {ctx.window_years} years, to design "
+          "prevention with professionals, parents and residents that is offered to everyone. "
+          "The model does not single out persons or families.")
+    return CardField("purpose", "Doel en impact", "Purpose and impact", nl, en)
+
+
+def _data(risk: RiskResult, ctx: CardContext) -> CardField:
+    c = risk.checks
+    where_nl = f" in gemeente {ctx.gemeente}" if ctx.gemeente else ""
+    when = f" ({ctx.peildatum})" if ctx.peildatum else ""
+    nl = (f"Gepseudonimiseerde microdata van CBS (Remote Access): {_n(c.n, 'nl', 0)} kinderen "
+          f"jonger dan 18{where_nl} op de peildatum{when}, waarvan {_n(c.events, 'nl', 0)} met "
+          f"de uitkomst. {risk.n_dropped} kinderen vielen af door ontbrekende gegevens. "
+          "Factoren: " + ", ".join(_label(p, "nl") for p in risk.spec.predictors) + ".")
+    where_en = f" in municipality {ctx.gemeente}" if ctx.gemeente else ""
+    en = (f"Pseudonymised CBS microdata (Remote Access): {_n(c.n, 'en', 0)} children under 18"
+          f"{where_en} on the reference date{when}, {_n(c.events, 'en', 0)} with the outcome. "
+          f"{risk.n_dropped} children were left out for missing data. Factors: "
+          + ", ".join(_label(p, "en") for p in risk.spec.predictors) + ".")
+    return CardField("data", "Gebruikte data", "Data", nl, en)
+
+
+def _label(name: str, lang: Lang) -> str:
+    return lower_first(getattr(factor_info(name, "child"), lang))
+
+
+def _method(risk: RiskResult) -> CardField:
+    sensitive = risk.sensitive_predictors
+    nl = ("Logistische regressie (statsmodels) met odds ratio's en 95%-betrouwbaarheidsintervallen;"
+          f" onderscheidend vermogen met {risk.spec.cv_folds}-voudige kruisvalidatie. ")
+    en = ("Logistic regression (statsmodels) with odds ratios and 95 % confidence intervals; "
+          f"discrimination by {risk.spec.cv_folds}-fold cross-validation. ")
+    if sensitive:
+        names = ", ".join(sensitive)
+        nl += (f"Op uitdrukkelijk verzoek zijn gevoelige kenmerken als voorspeller gebruikt: "
+               f"{names}. Deze keuze is vastgelegd en moet verantwoord worden.")
+        en += (f"At explicit request, sensitive attributes were used as predictors: {names}. "
+               "This choice is recorded and must be accounted for.")
+    else:
+        nl += ("Migratieachtergrond en geslacht zijn geen voorspellers; ze worden alleen "
+               "gebruikt om het model te toetsen op ongelijke uitkomsten.")
+        en += ("Migration background and sex are not predictors; they are only used to audit "
+               "the model for unequal performance.")
+    return CardField("method", "Technische werking", "Method", nl, en)
+
+
+def _performance(risk: RiskResult) -> CardField:
+    p = risk.performance
+    if p is None or not risk.ok:
+        nl = "Het model voldeed niet aan de controles (convergentie, scheiding, identificatie)."
+        en = "The model did not pass its checks (convergence, separation, identification)."
+        return CardField("performance", "Prestaties", "Performance", nl, en)
+    auc = {lang: (f"{_n(p.auc_cv, lang)} ({_n(p.auc_cv_low, lang)}-{_n(p.auc_cv_high, lang)})")
+           for lang in ("nl", "en")}
+    nl = (f"Gekruisvalideerde AUC {auc['nl']}; Brier-score {_n(p.brier_cv, 'nl', 4)} "
+          f"(zonder model {_n(p.brier_null, 'nl', 4)}); kalibratiehelling "
+          f"{_n(p.calibration_slope, 'nl')}. Ter vergelijking: een Nederlands gestructureerd "
+          "instrument AUC 0,73-0,78; gemiddelde van 27 instrumenten 0,68.")
+    en = (f"Cross-validated AUC {auc['en']}; Brier score {_n(p.brier_cv, 'en', 4)} "
+          f"(no model {_n(p.brier_null, 'en', 4)}); calibration slope "
+          f"{_n(p.calibration_slope, 'en')}. For scale: a Dutch structured instrument AUC "
+          ".73-.78; mean of 27 instruments .68.")
+    return CardField("performance", "Prestaties", "Performance", nl, en)
+
+
+def _fairness(fairness: FairnessResult | None) -> CardField:
+    if fairness is None:
+        return CardField("fairness", "Eerlijkheid en bias", "Fairness and bias",
+                         "Geen biasanalyse uitgevoerd.", "No bias analysis was done.")
+    found = fairness.bias.detected
+    attrs = ", ".join(sorted(found["attribute"].unique())) or "-"
+    proxies = fairness.proxies[fairness.proxies["flagged"]]
+    prox = ", ".join(sorted(proxies["attribute"].unique())) or "-"
+    nl = (f"Drie stappen. Signaleren: {len(found)} verhoudingen buiten 0,8-1,25 ten opzichte van "
+          f"een referentiegroep (kenmerken: {attrs}); mogelijke proxy's van uitgesloten "
+          f"kenmerken: {prox}. Rechtvaardigen: {fairness.bias.justification_nl} "
+          f"Aanvaarden: {fairness.bias.acceptance_nl}")
+    en = (f"Three steps. Detect: {len(found)} ratios outside 0.8-1.25 against a reference group "
+          f"(attributes: {attrs}); possible proxies of excluded attributes: {prox}. "
+          f"Justify: {fairness.bias.justification_en} Accept: {fairness.bias.acceptance_en}")
+    return CardField("fairness", "Eerlijkheid en bias", "Fairness and bias", nl, en)
+
+
+def _oversight() -> CardField:
+    nl = ("Alleen uitkomsten op groepsniveau verlaten de beveiligde omgeving, na controle op "
+          "onthulling; individuele risicoscores worden niet bewaard of gedeeld. Professionals, "
+          "ouders en bewoners duiden de uitkomsten; het projectteam beslist over interventies, "
+          "die aan iedereen worden aangeboden zonder mensen als kwetsbaar te labelen.")
+    en = ("Only group-level results leave the secure environment, after disclosure control; "
+          "individual risk scores are neither kept nor shared. Professionals, parents and "
+          "residents interpret the results; the project team decides on interventions, offered "
+          "to everyone without labelling people as vulnerable.")
+    return CardField("human_oversight", "Menselijke tussenkomst", "Human oversight", nl, en)
+
+
+def _limitations(risk: RiskResult, fairness: FairnessResult | None) -> CardField:
+    c = risk.checks
+    nl = ("Samenhang, geen oorzaak: de factoren zijn registraties op de peildatum. "
+          f"{_n(c.events_per_parameter, 'nl', 1)} uitkomsten per parameter; kleine groepen "
+          "geven brede intervallen. Registraties missen wat niet bij instanties bekend is.")
+    en = ("Association, not cause: the factors are registrations on the reference date. "
+          f"{_n(c.events_per_parameter, 'en', 1)} events per parameter; small groups give wide "
+          "intervals. Registers miss what agencies do not know.")
+    if not risk.ok:
+        nl += " Het model voldeed niet aan de controles en is niet als model te rapporteren."
+        en += " The model failed its checks and must not be reported as a model."
+    if fairness is None:
+        nl += " Niet getoetst op ongelijke uitkomsten."
+        en += " Not audited for unequal performance."
+    return CardField("limitations", "Beperkingen", "Limitations", nl, en)
