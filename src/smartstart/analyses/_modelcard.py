@@ -46,6 +46,8 @@ class ModelCard:
     name_en: str
     organisation: str
     fields: tuple[CardField, ...]
+    #: audit attributes used as predictors at explicit request (normally empty)
+    sensitive_predictors: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([f.__dict__ for f in self.fields])
@@ -70,7 +72,8 @@ def model_card(risk: RiskResult, fairness: FairnessResult | None = None,
               _fairness(fairness), _oversight(), _limitations(risk, fairness),
               CardField("legal_basis", "Wettelijke basis", "Legal basis", ctx.legal_basis_nl,
                         ctx.legal_basis_en))
-    return ModelCard(ctx.name_nl, ctx.name_en, ctx.organisation, fields)
+    return ModelCard(ctx.name_nl, ctx.name_en, ctx.organisation, fields,
+                     risk.sensitive_predictors)
 
 
 def _n(x: float, lang: Lang, digits: int = 2) -> str:

@@ -71,10 +71,10 @@ class ProfileResult:
         return self.table.copy()
 
     def phrases(self, lang: str = "nl", limit: int | None = None) -> list[str]:
-        """Phrases of the clear differences, largest standardised difference first."""
+        """Phrases of the clear differences, largest standardised difference first, once each."""
         rows = self.table[self.table["direction"] != "similar"]
         rows = rows.reindex(rows["smd_rest"].abs().sort_values(ascending=False).index)
-        return list(rows[f"phrase_{lang}"].head(limit))
+        return list(dict.fromkeys(rows[f"phrase_{lang}"]))[:limit]
 
 
 def profile(table: pd.DataFrame, spec: ProfileSpec | None = None) -> ProfileResult:

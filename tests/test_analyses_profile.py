@@ -1,0 +1,168 @@
+"""Profile and duration breakdown: hand-checked numbers, the planted food-bank pattern, no
+mutation. References: statsmodels (Wilson interval, z-test), scipy (t interval, Welch test)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+
+from smartstart.analyses import DurationSpec, ProfileSpec, duration_breakdown, profile
+from smartstart.features import build_features
+from smartstart.linking import link
+from smartstart.pilot import Study, TargetGroup, Window
+from smartstart.sources import ingest
+from smartstart.synth import SynthSpec, generate
+
+TOL = 1e-10
+
+
+def small_table(repeat: int = 10) -> pd.DataFrame:
+    base = pd.DataFrame({
+        "target_group": [True] * 4 + [False] * 6,
+        "flag": [True, True, True, False, True, False, False, False, False, False],
+        "income": [10, 12, 14, 16, 20, 22, 24, 26, 28, 30],
+        "kind": ["1", "1", "3", "3", "1", "1", "1", "1", "3", None],
+    })
+    return pd.concat([base] * repeat, ignore_index=True)
+
+
+SPEC = ProfileSpec(unit="household", factors=("flag", "income", "kind"))
+
+
+def test_shares_against_statsmodels():
+    row = profile(small_table(), SPEC).to_frame().query("factor == 'flag'").iloc[0]
+    for group, (count, n) in {"target": (30, 40), "rest": (10, 60), "all": (40, 100)}.items():
+        low, high = proportion_confint(count, n, method="wilson")
+        assert row[f"count_{group}"] == count and row[f"n_{group}"] == n
+        assert row[f"value_{group}"] == pytest.approx(count / n, abs=TOL)
+        assert row[f"ci_low_{group}"] == pytest.approx(low, abs=TOL)
+        assert row[f"ci_high_{group}"] == pytest.approx(high, abs=TOL)
+    p1, p2 = 0.75, 1 / 6
+    assert row["smd_rest"] == pytest.approx((p1 - p2) / np.sqrt((p1 * (1 - p1) + p2 * (1 - p2))
+                                                                / 2), abs=TOL)
+    assert row["smd_all"] == pytest.approx((p1 - 0.4) / np.sqrt((p1 * (1 - p1) + 0.24) / 2),
+                                           abs=TOL)
+    _, p = proportions_ztest([30, 10], [40, 60])
+    assert row["p_rest"] == pytest.approx(p, abs=TOL)
+    assert row["direction"] == "higher"
+
+
+def test_means_against_scipy():
+    table = small_table()
+    row = profile(table, SPEC).to_frame().query("factor == 'income'").iloc[0]
+    target = table.loc[table["target_group"], "income"].to_numpy(float)
+    rest = table.loc[~table["target_group"], "income"].to_numpy(float)
+    everyone = table["income"].to_numpy(float)
+    for group, x in {"target": target, "rest": rest, "all": everyone}.items():
+        low, high = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+        assert row[f"n_{group}"] == len(x)
+        assert row[f"value_{group}"] == pytest.approx(x.mean(), abs=TOL)
+        assert row[f"sd_{group}"] == pytest.approx(x.std(ddof=1), abs=TOL)
+        assert (row[f"ci_low_{group}"], row[f"ci_high_{group}"]) == pytest.approx((low, high),
+                                                                                   abs=TOL)
+    smd = (target.mean() - rest.mean()) / np.sqrt((target.var(ddof=1) + rest.var(ddof=1)) / 2)
+    assert row["smd_rest"] == pytest.approx(smd, abs=TOL)
+    assert row["p_rest"] == pytest.approx(stats.ttest_ind(target, rest, equal_var=False).pvalue,
+                                          abs=TOL)
+    assert row["direction"] == "lower"
+
+
+def test_category_levels_count_known_values_and_missing():
+    got = profile(small_table(), SPEC).to_frame().query("factor == 'kind'").set_index("level")
+    assert list(got.index) == ["1", "3"]
+    assert got.loc["1", "count_target"] == 20 and got.loc["1", "n_target"] == 40
+    assert got.loc["1", "count_rest"] == 40 and got.loc["1", "n_rest"] == 50
+    assert got.loc["3", "missing_rest"] == 10 and got.loc["3", "missing_target"] == 0
+    assert got.loc["1", "direction"] == "lower" and got.loc["3", "direction"] == "higher"
+
+
+def test_small_differences_are_similar():
+    table = small_table(1)
+    got = profile(table, SPEC).to_frame().set_index("factor")
+    # n = 4 vs 6: shares of 3/4 vs 1/6 are not clear (z-test p = 0.065); incomes that do not
+    # overlap are
+    assert (got.loc[["flag", "kind"], "direction"] == "similar").all()
+    assert got.loc["income", "direction"] == "lower"
+    phrases = profile(small_table(), SPEC).phrases("nl")
+    assert len(phrases) == 4  # flag, income, two levels of kind
+
+
+def test_profile_does_not_modify_its_input():
+    table = small_table()
+    before = table.copy(deep=True)
+    profile(table, SPEC)
+    profile(table, ProfileSpec(unit="household", factors=None))
+    pd.testing.assert_frame_equal(table, before)
+
+
+# --- durations ---------------------------------------------------------------------------------
+
+DAYS = [0, 100, 182, 183, 200, 365, 366, 400, None]
+
+
+@pytest.mark.parametrize(("values", "unit"), [
+    (DAYS, "days"),
+    ([None if d is None else d / (365.25 / 12) for d in DAYS], "months"),
+    (pd.to_timedelta([np.nan if d is None else d for d in DAYS], unit="D"), "days"),
+])
+def test_duration_bands(values, unit):
+    table = pd.DataFrame({"duration": values})
+    before = table.copy(deep=True)
+    got = duration_breakdown(table, DurationSpec(unit=unit))
+    frame = got.to_frame().set_index("band")
+    assert list(frame["count"]) == [3, 3, 2]
+    assert (frame["n"] == 8).all() and got.n_missing == 1
+    low, high = proportion_confint(3, 8, method="wilson")
+    assert frame.loc["lt_6m", "ci_low"] == pytest.approx(low, abs=TOL)
+    assert frame.loc["lt_6m", "ci_high"] == pytest.approx(high, abs=TOL)
+    pd.testing.assert_frame_equal(table, before)
+
+
+def test_negative_duration_is_refused():
+    with pytest.raises(ValueError):
+        duration_breakdown(pd.DataFrame({"duration": [10, -1]}))
+
+
+# --- the planted food-bank pattern -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def households(tmp_path_factory):
+    """The demo municipality (SynthSpec seed 1), household table."""
+    root = tmp_path_factory.mktemp("profile")
+    generate(root / "cbs", SynthSpec(households=11_346, seed=1))
+    ingest(root / "cbs", root / "store")
+    truth = json.loads((root / "cbs" / "truth.json").read_text("utf-8"))
+    window = Window(start=date(2015, 1, 1), end=date(2022, 12, 31))
+    study = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1),
+                  target_group=TargetGroup(partner_file="v", start_column="startdatum",
+                                           end_column="einddatum", window=window))
+    linked = link(root / "store", study, root / "cbs" / truth["demo"]["partner_file"])
+    return build_features(linked.db, study).households
+
+
+def test_household_profile_counts_and_planted_directions(households):
+    before = households.copy(deep=True)
+    result = profile(households, ProfileSpec(unit="household"))
+    pd.testing.assert_frame_equal(households, before)
+    got = result.to_frame()
+    target = households["target_group"]
+    assert result.n == {"target": int(target.sum()), "rest": int((~target).sum()),
+                        "all": len(households)}
+    assert (got["n_target"] + got["n_rest"] == got["n_all"]).all()
+    assert (got["n_all"] + got["missing_all"] == len(households)).all()
+    single = got.query("factor == 'household_type' and level == '6'").iloc[0]
+    assert single["count_target"] == int((households.loc[target, "household_type"] == "6").sum())
+    by = got.assign(level=got["level"].fillna("")).set_index(["factor", "level"])["direction"]
+    # the seed's clients: more often single parents, rent allowance, benefits; lower income
+    assert by[("household_type", "6")] == "higher"
+    assert by[("rent_allowance", "")] == "higher"
+    assert by[("tenure", "1")] == "lower"
+    assert by[("disposable_income", "")] == "lower"
+    assert by[("main_benefit", "0")] == "lower"
+    assert "wijk" in set(got["factor"]) and "target_group" not in set(got["factor"])
