@@ -93,6 +93,13 @@ def test_small_differences_are_similar():
     assert len(phrases) == 4  # flag, income, two levels of kind
 
 
+def test_empty_target_group_gives_no_numbers():
+    table = small_table().assign(target_group=False)
+    got = profile(table, SPEC).to_frame()
+    assert (got["n_target"] == 0).all() and got["value_target"].isna().all()
+    assert got["smd_rest"].isna().all() and (got["direction"] == "similar").all()
+
+
 def test_profile_does_not_modify_its_input():
     table = small_table()
     before = table.copy(deep=True)

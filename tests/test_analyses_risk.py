@@ -250,7 +250,9 @@ def test_combinations_do_not_modify_their_input(world):
 # --- model card --------------------------------------------------------------------------------
 
 def test_model_card_fields(world, planted_fit):
+    before = planted_fit.to_frame()
     card = model_card(planted_fit, context=CardContext(gemeente="0784", peildatum="2020-01-01"))
+    pd.testing.assert_frame_equal(planted_fit.to_frame(), before)
     keys = [f.key for f in card.fields]
     assert keys == ["purpose", "data", "method", "performance", "fairness", "human_oversight",
                     "limitations", "legal_basis"]

@@ -80,11 +80,15 @@ def mean_interval(mean: float, sd: float, n: int) -> tuple[float, float]:
 def smd_share(p1: float, p2: float) -> float:
     """Standardised difference of two proportions (pooled-variance denominator)."""
     pooled = np.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / 2)
+    if not np.isfinite(pooled):
+        return np.nan
     return float((p1 - p2) / pooled) if pooled > 0 else 0.0
 
 
 def smd_mean(m1: float, s1: float, m2: float, s2: float) -> float:
     pooled = np.sqrt((s1 * s1 + s2 * s2) / 2)
+    if not np.isfinite(pooled):
+        return np.nan
     return float((m1 - m2) / pooled) if pooled > 0 else 0.0
 
 
