@@ -156,3 +156,20 @@ def test_household_factors_equal_the_planted_households(world):
     types = target["foodbank_type"].value_counts().to_dict()
     planted_types = {int(k): v["households"] for k, v in truth["demo"]["foodbank"]["types"].items()}
     assert all(0 < types.get(k, 0) <= n for k, n in planted_types.items())
+
+
+def test_demo_scale_children_equal_the_truth_exactly(tmp_path):
+    """Rare cases (teen parents, newcomers) only show up at scale: check the demo size too."""
+    generate(tmp_path / "cbs", SynthSpec(households=11_346, seed=1, fmt="parquet"))
+    ingest(tmp_path / "cbs", tmp_path / "store")
+    truth = json.loads((tmp_path / "cbs" / "truth.json").read_text("utf-8"))["demo"]
+    study = _study(date(2020, 1, 1))
+    linked = link(tmp_path / "store", study, tmp_path / "cbs" / truth["partner_file"])
+    tables = build_features(linked.db, study)
+    planted = pd.read_parquet(tmp_path / "cbs" / "truth" / "children.parquet")
+    got = tables.children.merge(planted, on="RINPERSOON", how="outer", suffixes=("", "_t"),
+                                indicator=True)
+    assert (got["_merge"] == "both").all() and len(got) == truth["risk_model"]["children"]
+    for name in PREDICTORS:
+        assert (got[name].astype(int) == got[f"{name}_t"].astype(int)).all(), name
+    assert tables.households["target_group"].sum() == truth["foodbank"]["target_households"]

@@ -141,7 +141,8 @@ def _household_columns(pop, tl, person, start, end, hh) -> dict[str, np.ndarray]
     typhh = np.where(n_kids > 0, final, TYPE_WITHOUT_KIDS[final])
     plhh = np.where(kid_rows, 1, PLHH_OF_TYPE[typhh])
     plhh[(pop.p_role[person] == 3)] = 9
-    # before the household formed, adults lived alone (or, if under 18 then, with parents)
+    # before the household formed, adults lived alone (or, if under 18 then, as another member
+    # of some other household: never as a child, so they stay out of the child population)
     adult = pop.p_role != 2
     alone_start = np.maximum(REGISTER_START, pop.p_birth)
     alone = adult & (alone_start < tl.formed[pop.p_hh])
@@ -151,11 +152,11 @@ def _household_columns(pop, tl, person, start, end, hh) -> dict[str, np.ndarray]
         "start": np.r_[start, alone_start[alone]],
         "end": np.r_[end, tl.formed[pop.p_hh][alone] - 1],
         "hh": np.r_[hh, pop.n_households + np.flatnonzero(alone)],
-        "typhh": np.r_[typhh, np.where(minor, 5, 1)],
-        "plhh": np.r_[plhh, np.where(minor, 1, 2)],
+        "typhh": np.r_[typhh, np.where(minor, 7, 1)],
+        "plhh": np.r_[plhh, np.where(minor, 9, 2)],
         "ref": np.r_[(pop.p_role[person] == 0).astype(int), np.where(minor, 0, 1)],
-        "size": np.r_[size[key], np.where(minor, 4, 1)],
-        "kids": np.r_[n_kids, np.where(minor, 2, 0)],
+        "size": np.r_[size[key], np.where(minor, 3, 1)],
+        "kids": np.r_[n_kids, np.zeros(alone.sum(), int)],
         "youngest": np.r_[youngest[key], np.full(alone.sum(), -1)],
     }
     return cols
