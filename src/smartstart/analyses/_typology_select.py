@@ -1,0 +1,120 @@
+"""How many types: BIC and AIC bracket the number, bootstrap stability picks within the bracket.
+
+For every k in the configured range the latent class model is fitted (``n_init`` starts) and
+refitted on ``n_bootstrap`` bootstrap resamples of the households (``bootstrap_n_init`` starts
+each); every refit assigns *all* households, and its adjusted Rand index (ARI) with the full
+fit's assignment measures how reproducible the k-type solution is.
+
+The rule: BIC's best k is the smallest plausible number of types and AIC's best k the largest
+(AIC penalises parameters less, so its best k is never below BIC's). Within that bracket the k
+with the highest mean bootstrap ARI is chosen; a k within ``STABILITY_TIE`` of the best
+stability counts as a tie, and ties go to the lower BIC. At n~190 BIC alone tends to pick too
+few types and AIC too many; stability peaks at the number of types that is really there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score
+
+from smartstart.analyses._typology_data import MixedData
+from smartstart.analyses._typology_lca import Fit, fit_em, n_parameters, posterior
+
+STABILITY_TIE = 0.01
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The k-type fit, and the assignment of all households by each bootstrap refit (B x n)."""
+
+    k: int
+    fit: Fit
+    boot_labels: np.ndarray
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.fit.resp.argmax(axis=1)
+
+    def stability(self) -> np.ndarray:
+        """ARI of each bootstrap assignment with the full fit's assignment."""
+        return np.array([adjusted_rand_score(self.labels, b) for b in self.boot_labels])
+
+
+@dataclass(frozen=True)
+class Settings:
+    n_init: int
+    n_bootstrap: int
+    bootstrap_n_init: int
+    smoothing: float
+
+
+def fit_candidate(data: MixedData, distance: np.ndarray, k: int, settings: Settings,
+                  rng: np.random.Generator) -> Candidate:
+    fit = fit_em(data, k, rng, n_init=settings.n_init, smoothing=settings.smoothing,
+                 distance=distance)
+    boot = np.empty((settings.n_bootstrap, data.n), dtype=int)
+    for b in range(settings.n_bootstrap):
+        rows = rng.integers(data.n, size=data.n)
+        refit = fit_em(data.take(rows), k, rng, n_init=settings.bootstrap_n_init,
+                       smoothing=settings.smoothing, distance=distance[np.ix_(rows, rows)])
+        boot[b] = posterior(data, refit.params)[0].argmax(axis=1)
+    return Candidate(k, fit, boot)
+
+
+def fit_candidates(data: MixedData, distance: np.ndarray, ks: range, settings: Settings,
+                   seed: int) -> list[Candidate]:
+    """One candidate per k, each with its own random stream (results do not depend on range)."""
+    return [fit_candidate(data, distance, k, settings,
+                          np.random.default_rng([seed, k])) for k in ks]
+
+
+def criteria(data: MixedData, candidates: list[Candidate]) -> pd.DataFrame:
+    """Per k: log-likelihood, parameters, BIC, AIC, bootstrap ARI (mean, sd), smallest type."""
+    rows = []
+    for c in candidates:
+        p = n_parameters(data, c.k)
+        ll = c.fit.log_likelihood
+        stab = c.stability()
+        rows.append({"k": c.k, "log_likelihood": ll, "n_parameters": p,
+                     "bic": -2 * ll + p * np.log(data.n), "aic": -2 * ll + 2 * p,
+                     "stability": float(stab.mean()), "stability_sd": float(stab.std()),
+                     "smallest_type": int(np.bincount(c.labels, minlength=c.k).min())})
+    return pd.DataFrame(rows)
+
+
+def choose(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``in_bracket`` and ``chosen`` columns added (see the module's rule)."""
+    k_bic = int(table.loc[table["bic"].idxmin(), "k"])
+    k_aic = int(table.loc[table["aic"].idxmin(), "k"])
+    low, high = min(k_bic, k_aic), max(k_bic, k_aic)
+    bracket = table["k"].between(low, high)
+    best = table.loc[bracket, "stability"].max()
+    ties = table[bracket & (table["stability"] >= best - STABILITY_TIE)]
+    k = int(ties.loc[ties["bic"].idxmin(), "k"])
+    return table.assign(in_bracket=bracket, chosen=table["k"] == k)
+
+
+def type_stability(labels: np.ndarray, boot_labels: np.ndarray) -> pd.DataFrame:
+    """Per type (0..k-1 as in ``labels``): mean over the bootstrap refits of the best Jaccard
+    similarity with a refit type, and of the ARI of "in this type or not" with "in that
+    refit type or not" (the refit type that matches best)."""
+    types = np.unique(labels)
+    jac = np.zeros((len(boot_labels), len(types)))
+    ari = np.zeros_like(jac)
+    for b, other in enumerate(boot_labels):
+        for j, t in enumerate(types):
+            mine = labels == t
+            scores = [_jaccard(mine, other == o) for o in np.unique(other)]
+            match = np.unique(other)[int(np.argmax(scores))]
+            jac[b, j] = max(scores)
+            ari[b, j] = adjusted_rand_score(mine, other == match)
+    return pd.DataFrame({"label": types, "stability_ari": ari.mean(axis=0),
+                         "stability_jaccard": jac.mean(axis=0)})
+
+
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 0.0
