@@ -28,6 +28,11 @@ from smartstart.analyses._risk import (
     SensitivePredictorError,
     risk_model,
 )
+from smartstart.analyses._typology import Typology, typology
+from smartstart.analyses._typology_cards import PersonaCard, Trait
+from smartstart.analyses._typology_lca import MixedLatentClass
+from smartstart.analyses._typology_result import TypologyResult, TypologySpec
+from smartstart.analyses._typology_small import SmallTypes
 
 __all__ = [
     "RISK_FACTORS",
@@ -42,13 +47,20 @@ __all__ = [
     "FairnessResult",
     "FairnessSpec",
     "Lang",
+    "MixedLatentClass",
     "ModelCard",
+    "PersonaCard",
     "ProfileResult",
     "ProfileSpec",
     "RankBy",
     "RiskResult",
     "RiskSpec",
     "SensitivePredictorError",
+    "SmallTypes",
+    "Trait",
+    "Typology",
+    "TypologyResult",
+    "TypologySpec",
     "Unit",
     "duration_breakdown",
     "fairness_audit",
@@ -57,4 +69,5 @@ __all__ = [
     "model_card",
     "profile",
     "risk_model",
+    "typology",
 ]

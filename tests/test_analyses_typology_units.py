@@ -1,0 +1,236 @@
+"""Typology building blocks against independent references, on small data (fast).
+
+References: scikit-learn's GaussianMixture (numbers only), a direct likelihood maximisation with
+scipy (categories only), brute-force k-medoids, Gower's definition and Cliff's delta by counting
+pairs; plus the selection rule, small-type handling, names, and no input mutation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import minimize
+from scipy.special import log_softmax, logsumexp
+from sklearn.base import clone
+from sklearn.mixture import GaussianMixture
+
+from smartstart.analyses import MixedLatentClass, Typology, TypologySpec, typology
+from smartstart.analyses._typology_data import fit_encoding, gower
+from smartstart.analyses._typology_names import compose, names
+from smartstart.analyses._typology_pam import pam
+from smartstart.analyses._typology_profile import cliffs_delta
+from smartstart.analyses._typology_select import choose
+from smartstart.analyses._typology_small import settle
+
+
+def mixed_table(seed: int = 0, sizes: tuple[int, ...] = (60, 40, 8)) -> pd.DataFrame:
+    """Three clusters of a category, a yes/no, a number with gaps and a count."""
+    rng = np.random.default_rng(seed)
+    kinds = [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.0, 0.05, 0.95]]
+    parts = []
+    for c, n in enumerate(sizes):
+        parts.append(pd.DataFrame({
+            "kind": rng.choice(["a", "b", "c"], size=n, p=kinds[c]),
+            "flag": rng.random(n) < [0.9, 0.2, 0.5][c],
+            "x": rng.normal([0.0, 4.0, 12.0][c], 1.0, n),
+            "count": rng.poisson([1.0, 3.0, 6.0][c], n)}))
+    table = pd.concat(parts, ignore_index=True)
+    table["x"] = table["x"].astype("Float64").mask(rng.random(len(table)) < 0.05)
+    table["flag"] = table["flag"].astype("boolean")
+    return table.astype({"kind": "string", "count": "Int64"})
+
+
+FAST = TypologySpec(k_range=(2, 4), n_bootstrap=8, bootstrap_n_init=2, n_init=4)
+
+
+# --- the latent class model against independent references -----------------------------------
+
+def test_numbers_only_equals_sklearn_gaussian_mixture():
+    rng = np.random.default_rng(3)
+    centres = np.array([[0.0, 0.0], [6.0, 1.0], [2.0, 7.0]])
+    x = np.vstack([rng.normal(c, [1.0, 0.7], (n, 2)) for c, n in zip(centres, [120, 90, 60],
+                                                                      strict=True)])
+    table = pd.DataFrame(x, columns=["u", "v"])
+    ours = MixedLatentClass(3, categorical=[], numeric=["u", "v"], smoothing=1e-9, n_init=5,
+                            tol=1e-12, max_iter=2000, random_state=0).fit(table)
+    ref = GaussianMixture(3, covariance_type="diag", n_init=5, tol=1e-10, max_iter=2000,
+                          reg_covar=1e-12, random_state=0).fit(x)
+    jacobian = len(x) * np.log(x.std(axis=0)).sum()  # ours works on standardised numbers
+    assert ours.log_likelihood_ - jacobian == pytest.approx(ref.score(x) * len(x), rel=1e-7)
+    mine = ours.means_.to_numpy()[np.argsort(ours.means_["u"])]
+    theirs = ref.means_[np.argsort(ref.means_[:, 0])]
+    np.testing.assert_allclose(mine, theirs, atol=1e-4)
+    np.testing.assert_allclose(np.sort(ours.weights_), np.sort(ref.weights_), atol=1e-5)
+
+
+def _categorical_loglik(theta: np.ndarray, codes: np.ndarray, k: int, levels: int) -> float:
+    weights = log_softmax(np.r_[0.0, theta[: k - 1]])
+    probs = log_softmax(theta[k - 1:].reshape(k, codes.shape[1], levels), axis=2)
+    joint = weights + sum(probs[:, j, codes[:, j]].T for j in range(codes.shape[1]))
+    return float(logsumexp(joint, axis=1).sum())
+
+
+def test_categories_only_reach_the_likelihood_maximum():
+    rng = np.random.default_rng(5)
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
+    group = rng.random(240) < 0.4
+    codes = np.column_stack([np.where(group, rng.choice(3, 240, p=probs[0]),
+                                      rng.choice(3, 240, p=probs[1])) for _ in range(4)])
+    table = pd.DataFrame(codes.astype(str), columns=list("abcd"))
+    ours = MixedLatentClass(2, categorical=list("abcd"), numeric=[], smoothing=1e-9,
+                            n_init=10, tol=1e-14, max_iter=5000, random_state=1).fit(table)
+    best = max(-minimize(lambda t: -_categorical_loglik(t, codes, 2, 3),
+                         rng.normal(0, 1, 1 + 2 * 4 * 3), method="L-BFGS-B").fun
+               for _ in range(15))
+    assert ours.log_likelihood_ >= best - 1e-4
+    assert ours.log_likelihood_ == pytest.approx(best, abs=1e-3)
+
+
+def test_estimator_conventions():
+    table = mixed_table()
+    model = MixedLatentClass(3, random_state=0)
+    assert clone(model).get_params() == model.get_params()
+    assert model.fit(table) is model
+    np.testing.assert_array_equal(model.predict(table), model.labels_)
+    n_par = model.n_parameters_
+    assert n_par == 2 + 3 * (2 + 1) + 2 * 3 * 2  # weights, kind + flag levels, 2 numbers
+    assert model.bic_ == pytest.approx(-2 * model.log_likelihood_ + n_par * np.log(len(table)))
+    assert set(model.probabilities_) == {"kind", "flag"}
+
+
+# --- Gower, PAM, Cliff's delta --------------------------------------------------------------
+
+def test_gower_follows_its_definition():
+    table = pd.DataFrame({"c": ["a", "b", None, "a"], "y": [1.0, 3.0, 2.0, np.nan],
+                          "z": [0.0, 10.0, 5.0, 5.0]})
+    got = gower(fit_encoding(table, ["c"], ["y", "z"]).transform(table))
+    for i, j in itertools.product(range(4), repeat=2):
+        parts = []
+        if not (pd.isna(table["c"][i]) or pd.isna(table["c"][j])):
+            parts.append(float(table["c"][i] != table["c"][j]))
+        if not (np.isnan(table["y"][i]) or np.isnan(table["y"][j])):
+            parts.append(abs(table["y"][i] - table["y"][j]) / 2.0)
+        parts.append(abs(table["z"][i] - table["z"][j]) / 10.0)
+        assert got[i, j] == pytest.approx(0.0 if i == j else np.mean(parts))
+
+
+@pytest.mark.parametrize(("seed", "k"), [(0, 2), (1, 3), (2, 3), (3, 4)])
+def test_pam_equals_brute_force(seed, k):
+    points = np.random.default_rng(seed).normal(size=(12, 2))
+    distance = np.linalg.norm(points[:, None] - points[None], axis=2)
+    best = min(distance[:, list(m)].min(axis=1).sum()
+               for m in itertools.combinations(range(12), k))
+    medoids, labels = pam(distance, k)
+    assert distance[:, medoids].min(axis=1).sum() == pytest.approx(best)
+    np.testing.assert_array_equal(labels, distance[:, medoids].argmin(axis=1))
+
+
+def test_cliffs_delta_counts_pairs():
+    rng = np.random.default_rng(7)
+    a, b = rng.integers(0, 5, 30).astype(float), rng.integers(1, 6, 41).astype(float)
+    pairs = np.sign(a[:, None] - b[None, :]).mean()
+    assert cliffs_delta(a, b) == pytest.approx(pairs)
+
+
+# --- choosing k, small types ----------------------------------------------------------------
+
+def test_bic_and_aic_bracket_stability_decides():
+    table = pd.DataFrame({"k": [2, 3, 4, 5, 6], "bic": [50, 10, 20, 30, 60],
+                          "aic": [40, 9, 8, 7, 20], "stability": [0.9, 0.8, 0.95, 0.7, 0.99]})
+    got = choose(table)
+    assert got["in_bracket"].tolist() == [False, True, True, True, False]
+    assert got.loc[got["chosen"], "k"].tolist() == [4]
+    tie = choose(table.assign(stability=[0.9, 0.945, 0.95, 0.7, 0.99]))
+    assert tie.loc[tie["chosen"], "k"].tolist() == [3]  # within 0.01: lower BIC wins
+
+
+def test_small_type_is_merged_into_the_nearest_or_withheld():
+    labels = np.repeat([1, 2, 3], [20, 15, 4])
+    resp = np.zeros((39, 3))
+    resp[np.arange(39), labels - 1] = 0.9
+    resp[35:, 1] = 0.08  # type 3's households are closest to type 2
+    merged, actions = settle(labels, resp, 10, "merge")
+    assert (merged[35:] == 2).all() and (merged[:35] == labels[:35]).all()
+    assert actions[["type", "size", "action", "into_type"]].values.tolist() == [[3, 4, "merged", 2]]
+    held, actions = settle(labels, resp, 16, "withhold")
+    assert set(held) == {0, 1} and actions["action"].tolist() == ["withheld", "withheld"]
+    assert actions["size"].tolist() == [4, 15]
+
+
+@pytest.mark.parametrize("mode", ["merge", "withhold"])
+def test_result_has_no_type_below_min_size(mode):
+    spec = TypologySpec(k_range=(3, 3), min_size=10, small_types=mode, n_bootstrap=4,
+                        bootstrap_n_init=2)
+    model = Typology(spec).fit(mixed_table())
+    result = model.result_
+    assert result.chosen_k == 3 and result.n_types == 2
+    assert (result.types["size"] >= 10).all()
+    action = result.actions.iloc[0]
+    assert action["action"] == {"merge": "merged", "withhold": "withheld"}[mode]
+    assert action["size"] < 10 and "10" in action["reason_nl"]
+    assert set(result.profile["type"]) == set(result.types["type"])
+    withheld = model.labels_.isna().sum()
+    assert withheld == (action["size"] if mode == "withhold" else 0)
+    first = result.profile[(result.profile["type"] == 1) & (result.profile["factor"] == "kind")]
+    assert (first["n"] + first["rest_n"] == 108).all()  # withheld stay in the rest
+
+
+# --- names, cards, spec, mutation ------------------------------------------------------------
+
+def _rows(traits: dict[tuple[str, str], tuple[float, float]]) -> pd.DataFrame:
+    rows = []
+    for (factor, level), (share, delta) in traits.items():
+        rows.append({"factor": factor, "kind": "level", "level": level, "share": share,
+                     "delta": delta, "mean": np.nan, "standout": delta >= 0.33,
+                     "direction": "higher" if delta >= 0.33 else "similar"})
+    rows.append({"factor": "reference_age", "kind": "numeric", "level": "", "share": np.nan,
+                 "delta": -0.9, "mean": 27.0, "standout": True, "direction": "lower"})
+    return pd.DataFrame(rows)
+
+
+def test_a_name_from_the_most_distinctive_traits():
+    rows = _rows({("household_type", "6"): (1.0, 1.0), ("main_benefit", "3"): (1.0, 0.6),
+                  ("tenure", "3"): (1.0, 0.58), ("child_youth_care", "True"): (0.6, 0.45)})
+    assert compose(rows) == ("Jong eenouderhuishouden in de bijstand",
+                             "Young single-parent household on social assistance")
+    two = pd.concat([rows.assign(type=1), rows.assign(type=2)])
+    made = names(two)
+    assert made[1] != made[2] and made[1][0].startswith("Jong eenouderhuishouden in de bijstand")
+
+
+def test_names_are_deterministic_and_can_be_overridden():
+    table = mixed_table()
+    first, second = typology(table, FAST), typology(table, FAST)
+    pd.testing.assert_frame_equal(first.types, second.types)
+    assert first.personas == second.personas
+    generated = first.types.set_index("type")["name_nl"]
+    spec = TypologySpec(**{**FAST.__dict__, "names": {1: "Eigen naam",
+                                                      generated[2]: "Tweede naam"}})
+    renamed = typology(table, spec).types.set_index("type")["name_nl"]
+    assert renamed[1] == "Eigen naam" and renamed[2] == "Tweede naam"
+
+
+def test_persona_cards_are_plain_data():
+    result = typology(mixed_table(), FAST)
+    for card in result.personas:
+        assert 3 <= len(card.questions_nl) == len(card.questions_en) <= 5
+        json.dumps(card.to_dict())
+
+
+@pytest.mark.parametrize("bad", [{"k_range": (3, 2)}, {"small_types": "drop"},
+                                 {"min_size": 0}, {"min_stability": 2.0}])
+def test_invalid_spec_is_refused(bad):
+    with pytest.raises(ValueError):
+        TypologySpec(**bad)
+
+
+def test_public_functions_do_not_modify_their_input():
+    table = mixed_table().assign(target_group=lambda t: t.index % 4 != 0)
+    before = table.copy(deep=True)
+    typology(table, FAST)
+    MixedLatentClass(2, random_state=0).fit(table[["kind", "flag", "x", "count"]])
+    pd.testing.assert_frame_equal(table, before)
