@@ -1,0 +1,53 @@
+"""The gate every output passes: disclosure checks, suppression and the record for the checker.
+
+Checks return a :class:`CheckResult` (rule, status pass/fail/review, summary, a mask shaped like
+the table). Count and magnitude tables are protected by primary and secondary suppression
+(HiGHS), proven with :func:`attack`; :func:`record` gives the JSON-ready verdict per output.
+Settings: any object with ``min_cell``, ``min_dof``, ``dominance_n``, ``dominance_k``,
+``p_ratio`` and ``zeros_disclosive`` (e.g. ``pilot.DisclosureSettings``); CBS defaults if None.
+Suppression lives here and only here.
+"""
+
+from smartstart.disclosure._attack import Intervals, attack
+from smartstart.disclosure._check import CheckResult
+from smartstart.disclosure._frequency import check_areas, check_clusters, check_counts, check_shares
+from smartstart.disclosure._keys import check_linking_keys
+from smartstart.disclosure._magnitude import check_magnitude, check_means, check_min_max
+from smartstart.disclosure._options import Settings
+from smartstart.disclosure._protect import (
+    ProtectedTable,
+    protect_counts,
+    protect_magnitude,
+    round_to_base,
+)
+from smartstart.disclosure._record import OutputRecord, SuppressedCell, record
+from smartstart.disclosure._regression import RegressionFacts, check_regression
+from smartstart.disclosure._suppress import Pattern, find_pattern
+from smartstart.disclosure._table import Table
+
+__all__ = [
+    "CheckResult",
+    "Intervals",
+    "OutputRecord",
+    "Pattern",
+    "ProtectedTable",
+    "RegressionFacts",
+    "Settings",
+    "SuppressedCell",
+    "Table",
+    "attack",
+    "check_areas",
+    "check_clusters",
+    "check_counts",
+    "check_linking_keys",
+    "check_magnitude",
+    "check_means",
+    "check_min_max",
+    "check_regression",
+    "check_shares",
+    "find_pattern",
+    "protect_counts",
+    "protect_magnitude",
+    "record",
+    "round_to_base",
+]

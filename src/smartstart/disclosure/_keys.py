@@ -1,0 +1,56 @@
+"""No linking keys in any output: CBS person, address, household and school keys.
+
+A column (or index level) is a key when its name contains ``RINPERSOON``, ``RINOBJECTNUMMER``,
+``HUISHOUDNR`` or ``BRIN`` (as in ``WPOBRIN_crypt``), in any case. A value is a key when it is
+text or an integer of 9 digits (``RINPERSOON``) or 10 to 16 digits (``RINOBJECTNUMMER``,
+``HUISHOUDNR``). Floats are not read as keys (a sum of money may have 9 digits; no count
+can: the Netherlands has fewer than 10^8 inhabitants). Buurt codes have 8 digits and pass.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from smartstart.disclosure._check import CheckResult, as_frame, result
+
+KEY_NAMES = re.compile(r"rinpersoon|rinobjectnummer|huishoudnr|brin", re.IGNORECASE)
+KEY_VALUES = re.compile(r"\d{9,16}")
+
+
+def check_linking_keys(table: pd.DataFrame | pd.Series) -> CheckResult:
+    """Flag every cell in a key column, a key row (index) or holding a key-like value."""
+    frame = as_frame(table)
+    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    named = [any(_is_key_name(part) for part in _parts(c)) for c in frame.columns]
+    mask.loc[:, named] = True
+    mask |= frame.apply(lambda column: column.map(_is_key_value))
+    mask |= _index_flags(frame.columns.names, frame.columns)[None, :]
+    mask |= _index_flags(frame.index.names, frame.index)[:, None]
+    count = int(mask.to_numpy().sum())
+    return result("linking_keys", mask, f"{count} cells with linking keys", cells=count)
+
+
+def _index_flags(names: list, index: pd.Index) -> np.ndarray:
+    if any(_is_key_name(name) for name in names):
+        return np.ones(len(index), dtype=bool)
+    return np.array([any(_is_key_value(part) for part in _parts(key)) for key in index],
+                    dtype=bool)
+
+
+def _parts(key: object) -> tuple:
+    return key if isinstance(key, tuple) else (key,)
+
+
+def _is_key_name(name: object) -> bool:
+    return name is not None and bool(KEY_NAMES.search(str(name)))
+
+
+def _is_key_value(value: object) -> bool:
+    if isinstance(value, (bool, np.bool_, float, np.floating)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return bool(KEY_VALUES.fullmatch(str(abs(int(value)))))
+    return isinstance(value, str) and bool(KEY_VALUES.fullmatch(value.strip()))

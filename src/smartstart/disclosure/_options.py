@@ -1,0 +1,70 @@
+"""Allowed option values (one place) and the disclosure settings every check reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Status = Literal["pass", "fail", "review"]
+Rule = Literal[
+    "threshold",        # count cell below min_cell
+    "zeros",            # empty cell, when zeros are disclosive
+    "shares",           # numerator, denominator or complement of a share below min_cell
+    "contributors",     # magnitude, mean or median cell with fewer than min_cell contributors
+    "dominance",        # top n contributors hold >= k of the cell total
+    "p_ratio",          # second-largest contributor can estimate the largest within p
+    "negative",         # negative contributions: dominance undefined
+    "min_max",          # minima and maxima are never released
+    "dof",              # residual degrees of freedom below min_dof
+    "category_cases",   # too few cases per category x outcome in a regression
+    "separation",       # perfect or quasi-separation, or fitted probabilities at 0 or 1
+    "convergence",      # the model did not converge
+    "cluster_size",     # cluster smaller than min_cell
+    "linking_keys",     # a column or value that looks like a CBS linking key
+]
+Reason = Literal["primary", "secondary"]
+Cost = Literal["value", "unity"]
+Method = Literal["auto", "optimal", "sequential", "fast"]
+Statistic = Literal["mean", "median"]
+Kind = Literal["table", "shares", "magnitude", "means", "extremes", "regression", "clusters",
+               "areas", "frame"]
+
+STATUS_ORDER: dict[Status, int] = {"pass": 0, "review": 1, "fail": 2}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """CBS defaults; any object with these attributes (e.g. ``pilot.DisclosureSettings``) works."""
+
+    min_cell: int = 10
+    min_dof: int = 10
+    dominance_n: int = 2
+    dominance_k: float = 0.9
+    p_ratio: float = 0.1
+    zeros_disclosive: bool = False
+
+    def __post_init__(self) -> None:
+        if self.min_cell < 1 or self.min_dof < 1 or self.dominance_n < 1:
+            raise ValueError("min_cell, min_dof and dominance_n must be at least 1")
+        if not (0 < self.dominance_k <= 1 and 0 < self.p_ratio < 1):
+            raise ValueError("dominance_k must be in (0, 1] and p_ratio in (0, 1)")
+
+    def to_dict(self) -> dict[str, float | int | bool]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def settings_of(settings: object | None = None) -> Settings:
+    """Read the six settings from any object; missing attributes take the CBS default."""
+    if isinstance(settings, Settings):
+        return settings
+    if settings is None:
+        return Settings()
+    defaults = Settings()
+    values = {name: getattr(settings, name, getattr(defaults, name))
+              for name in Settings.__dataclass_fields__}
+    return Settings(**values)
+
+
+def worst(statuses: list[Status] | tuple[Status, ...]) -> Status:
+    """The most severe status: fail > review > pass (pass when empty)."""
+    return max(statuses, key=STATUS_ORDER.__getitem__, default="pass")

@@ -1,0 +1,172 @@
+"""Protect a table: primary suppression by the rules, secondary suppression, labels, rounding.
+
+Protection levels (how far the attacker must stay from a primary cell of value ``a``):
+
+* count tables: ``protection`` (default ``min_cell``) on both sides, so the attacker's interval
+  must reach ``a - protection`` (or 0) and ``a + protection``. With ``labels="small"`` (the
+  default; Dutch practice) primary cells are shown as ``<10`` and every other suppressed cell as
+  ``x``: the attacker then knows a ``<10`` cell is at most 9 and an ``x`` cell at least 10, and
+  the levels are capped by that. With the default level the attacker learns nothing beyond
+  ``<10``: each primary cell's interval is ``[0, 9]``. With ``labels="uniform"`` every
+  suppressed cell is shown as ``x`` and nothing is known of it but that it is not negative.
+* magnitude tables: per cell the margin the failing rule demands (p % rule
+  ``p x1 - (X - x1 - x2)``, NK rule ``(x1 + ... + xn) / k - X``, too few contributors ``p X``),
+  at least 1; all suppressed cells are shown as ``x``.
+
+Rounding (``base``) is applied to the published cells after suppression: each is rounded to the
+nearest multiple of ``base`` (halves up). Published totals then no longer add up exactly, and
+the attacker only learns intervals for them, so protection proven on the exact values holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from smartstart.disclosure._attack import Intervals, attack
+from smartstart.disclosure._check import CheckResult
+from smartstart.disclosure._frequency import check_counts, small
+from smartstart.disclosure._magnitude import (
+    Contributions,
+    check_magnitude,
+    magnitude_masks,
+    protection_levels,
+)
+from smartstart.disclosure._options import Cost, Method, Settings, settings_of
+from smartstart.disclosure._suppress import Pattern, find_pattern
+from smartstart.disclosure._table import Table
+
+Labels = Literal["small", "uniform"]
+HIDDEN = "x"
+
+
+@dataclass(frozen=True, eq=False)
+class ProtectedTable:
+    """A table ready to publish: which cells are suppressed, why, and what is shown."""
+
+    table: Table
+    pattern: Pattern
+    checks: tuple[CheckResult, ...]
+    reasons: np.ndarray  # per cell: the rules that made it primary, "" otherwise
+    labels: np.ndarray  # per cell: what is published
+    base: int | None
+    settings: Settings
+
+    @property
+    def suppressed(self) -> np.ndarray:
+        return self.pattern.suppressed
+
+    @property
+    def published(self) -> np.ndarray:
+        """The values shown (rounded if a base is given); NaN where suppressed."""
+        values = round_to_base(self.table.values, self.base) if self.base else self.table.values
+        return np.where(self.suppressed, np.nan, values)
+
+    def intervals(self) -> Intervals:
+        """The attacker's intervals from the published cells alone (before rounding)."""
+        exact = np.where(self.suppressed, np.nan, self.table.values)
+        return attack(exact, self.suppressed, self.table, self.pattern.lower_bounds,
+                      self.pattern.upper_bounds)
+
+    def to_frame(self, labels: bool = False) -> pd.DataFrame:
+        """The published table, wide like ``pd.crosstab(..., margins=True)``: numbers with NaN
+        where suppressed, or (``labels``) the text shown, ``<10`` and ``x`` included."""
+        return self.table.to_frame(self.labels if labels else self.published)
+
+    def cells(self) -> pd.DataFrame:
+        """One row per cell: value, what is shown, status (published/primary/secondary), rules."""
+        status = np.where(self.pattern.primary, "primary",
+                          np.where(self.pattern.secondary, "secondary", "published"))
+        long = self.table.to_long().to_frame("value")
+        return long.assign(shown=self.labels.ravel(), status=status.ravel(),
+                           rules=self.reasons.ravel())
+
+
+def round_to_base(values: np.ndarray, base: int) -> np.ndarray:
+    """Nearest multiple of ``base``, halves up (``base=5``: 12 -> 10, 13 -> 15)."""
+    if base < 1:
+        raise ValueError("the rounding base must be a positive integer")
+    return np.floor(np.asarray(values, dtype=float) / base + 0.5) * base
+
+
+def protect_counts(table: Table | pd.DataFrame | pd.Series, settings: object | None = None, *,
+                   protection: float | None = None, labels: Labels = "small",
+                   cost: Cost = "value", method: Method = "auto", base: int | None = None,
+                   total: str = "All") -> ProtectedTable:
+    """Suppress count cells below ``min_cell`` (and zeros if disclosive), then protect them.
+
+    A pandas table is read by :meth:`Table.from_frame` with its totals labelled ``total``.
+    """
+    s = settings_of(settings)
+    table = table if isinstance(table, Table) else Table.from_frame(table, total=total)
+    primary = small(pd.DataFrame(table.values.ravel()), s).to_numpy().reshape(table.shape)
+    level = float(s.min_cell if protection is None else protection)
+    low, high = _label_bounds(table.values, primary, s, labels)
+    pattern = find_pattern(table.values, table.structure, primary, level, level, low, high,
+                           cost=cost, method=method)
+    checks = check_counts(table, s)
+    reasons = _reasons(table, checks)
+    shown = _labels(table.values, pattern, f"<{s.min_cell}" if labels == "small" else HIDDEN,
+                    base)
+    return ProtectedTable(table, pattern, checks, reasons, shown, base, s)
+
+
+def protect_magnitude(data: pd.DataFrame, by: Sequence[str], value: str,
+                      settings: object | None = None, *, unit: str | None = None,
+                      cost: Cost = "value", method: Method = "auto",
+                      base: int | None = None) -> ProtectedTable:
+    """Sums of ``value``: suppress cells failing contributors, dominance or p-ratio, protect them.
+
+    Negative contributions make the rules (and nonnegativity) undefined: those tables need a
+    person's review and raise ``ValueError`` here.
+    """
+    s = settings_of(settings)
+    cells = Contributions.of(data, by, value, s.dominance_n, unit)
+    if cells.negative.any():
+        raise ValueError("negative contributions: dominance is undefined, review by hand")
+    masks = magnitude_masks(cells, s)
+    primary = masks["contributors"] | masks["dominance"] | masks["p_ratio"]
+    levels = protection_levels(cells, s)
+    pattern = find_pattern(cells.table.values, cells.table.structure, primary, levels, levels,
+                           cost=cost, method=method)
+    checks = check_magnitude(data, by, value, s, unit)
+    shown = _labels(cells.table.values, pattern, HIDDEN, base)
+    return ProtectedTable(cells.table, pattern, checks, _reasons(cells.table, checks), shown,
+                          base, s)
+
+
+def _label_bounds(values: np.ndarray, primary: np.ndarray, s: Settings, labels: Labels
+                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if labels == "uniform":
+        return None, None
+    if labels != "small":
+        raise ValueError(f"labels must be 'small' or 'uniform', got {labels!r}")
+    high = np.where(primary, s.min_cell - 1.0, np.inf)
+    low = np.where(primary, 0.0, float(s.min_cell))
+    return low, high
+
+
+def _labels(values: np.ndarray, pattern: Pattern, primary_label: str, base: int | None
+            ) -> np.ndarray:
+    shown = round_to_base(values, base) if base else values
+    text = np.array([f"{v:.12g}" for v in shown.ravel()], dtype=object).reshape(values.shape)
+    text[pattern.secondary] = HIDDEN
+    text[pattern.primary] = primary_label
+    return text
+
+
+def _reasons(table: Table, checks: tuple[CheckResult, ...]) -> np.ndarray:
+    """Per cell of the full table, the failing rules (comma-separated) from the check masks."""
+    reasons = np.full(table.shape, "", dtype=object)
+    full = table.to_frame()
+    for check in checks:
+        if check.status == "pass":
+            continue
+        flags = check.mask.reindex(index=full.index, columns=full.columns, fill_value=False)
+        hit = flags.to_numpy().reshape(table.shape)
+        reasons[hit] = np.where(reasons[hit] == "", check.rule, reasons[hit] + "," + check.rule)
+    return reasons

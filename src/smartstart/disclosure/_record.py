@@ -1,0 +1,101 @@
+"""The verdict on one output for the human checker: status, rule results, suppressed cells."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from smartstart.disclosure._check import CheckResult, _plain
+from smartstart.disclosure._options import Kind, Reason, Settings, Status, settings_of, worst
+from smartstart.disclosure._protect import ProtectedTable
+
+CELL_RULES = frozenset({"threshold", "zeros", "contributors", "dominance", "p_ratio"})
+
+
+@dataclass(frozen=True)
+class SuppressedCell:
+    """One suppressed cell, why, and the attacker's interval for it from the published table."""
+
+    cell: tuple[Hashable, ...]
+    reason: Reason
+    rules: tuple[str, ...]
+    lower: float
+    upper: float
+
+    def to_dict(self) -> dict:
+        return {"cell": [_plain(v) for v in self.cell], "reason": self.reason,
+                "rules": list(self.rules), "lower": _plain(self.lower),
+                "upper": None if np.isinf(self.upper) else _plain(self.upper)}
+
+
+@dataclass(frozen=True, eq=False)
+class OutputRecord:
+    """``status`` is the verdict on the output as published: a rule whose failing cells are all
+    suppressed counts as passed (``resolved``)."""
+
+    name: str
+    kind: Kind
+    status: Status
+    checks: tuple[CheckResult, ...]
+    resolved: tuple[str, ...] = ()
+    suppressed: tuple[SuppressedCell, ...] = ()
+    settings: Settings = field(default_factory=Settings)
+    protection: Mapping[str, object] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per rule: status on the raw output, flagged cells, resolved by suppression."""
+        return pd.DataFrame({"rule": [c.rule for c in self.checks],
+                             "status": [c.status for c in self.checks],
+                             "cells": [c.cells for c in self.checks],
+                             "resolved": [c.rule in self.resolved for c in self.checks]})
+
+    def to_dict(self) -> dict:
+        """JSON-ready (``json.dumps`` works on it as is)."""
+        return {"name": self.name, "kind": self.kind, "status": self.status,
+                "settings": self.settings.to_dict(),
+                "checks": [c.to_dict() | {"resolved": c.rule in self.resolved}
+                           for c in self.checks],
+                "suppressed": [cell.to_dict() for cell in self.suppressed],
+                "protection": {k: _plain(v) for k, v in self.protection.items()}}
+
+
+def record(name: str, checks: Sequence[CheckResult], kind: Kind = "table",
+           settings: object | None = None, protected: ProtectedTable | None = None
+           ) -> OutputRecord:
+    """Bundle the checks of one output (and its protection, if any) into its record."""
+    checks = tuple(checks) + (protected.checks if protected is not None else ())
+    resolved = tuple(sorted({c.rule for c in checks if _resolved(c, protected)}))
+    status = worst([("pass" if c.rule in resolved else c.status) for c in checks])
+    s = protected.settings if protected is not None else settings_of(settings)
+    if protected is None:
+        return OutputRecord(name, kind, status, checks, resolved, settings=s)
+    return OutputRecord(name, kind, status, checks, resolved, _cells(protected), s,
+                        {"method": protected.pattern.method, "cost": protected.pattern.cost,
+                         "rounding_base": protected.base,
+                         "secondary": int(protected.pattern.secondary.sum())})
+
+
+def _resolved(check: CheckResult, protected: ProtectedTable | None) -> bool:
+    if protected is None or check.status != "fail" or check.rule not in CELL_RULES:
+        return False
+    full = protected.table.to_frame()
+    if check.mask.shape != full.shape or not check.mask.index.equals(full.index):
+        return False
+    flagged = check.mask.to_numpy().reshape(protected.table.shape)
+    return bool(protected.suppressed[flagged].all())
+
+
+def _cells(protected: ProtectedTable) -> tuple[SuppressedCell, ...]:
+    intervals = protected.intervals()
+    pattern = protected.pattern
+    cells = []
+    for position in np.argwhere(pattern.suppressed):
+        at = tuple(position)
+        rules = tuple(r for r in str(protected.reasons[at]).split(",") if r)
+        cells.append(SuppressedCell(protected.table.cell(at),
+                                    "primary" if pattern.primary[at] else "secondary", rules,
+                                    float(intervals.lower[at]), float(intervals.upper[at])))
+    return tuple(cells)
