@@ -1,0 +1,434 @@
+"""Disclosure gate: each rule, tables with margins, suppression, the attacker and the record."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smartstart.disclosure import (
+    CheckResult,
+    RegressionFacts,
+    Settings,
+    Table,
+    attack,
+    check_areas,
+    check_clusters,
+    check_counts,
+    check_linking_keys,
+    check_magnitude,
+    check_means,
+    check_min_max,
+    check_regression,
+    check_shares,
+    find_pattern,
+    protect_counts,
+    protect_magnitude,
+    record,
+    round_to_base,
+)
+from smartstart.pilot import DisclosureSettings
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "smartstart"
+COUNTS = [[3, 25, 40], [30, 12, 50], [22, 31, 7]]
+
+
+def _statuses(checks: tuple[CheckResult, ...]) -> dict[str, str]:
+    return {c.rule: c.status for c in checks}
+
+
+def _table(cells=COUNTS) -> Table:
+    return Table.from_array(cells, names=["A", "B"],
+                            labels=[[f"a{i}" for i in range(len(cells))],
+                                    [f"b{j}" for j in range(len(cells[0]))]])
+
+
+# settings ------------------------------------------------------------------------------------
+
+def test_settings_come_from_the_pilot_model_or_any_object_with_cbs_defaults():
+    pilot = DisclosureSettings(min_cell=15, zeros_disclosive=True)
+    checks = check_counts(pd.DataFrame({"n": [12, 0, 20]}), pilot)
+    assert checks[0].cells == 1 and checks[0].details["min_cell"] == 15
+    assert checks[1].status == "fail" and checks[1].cells == 1
+    partial = SimpleNamespace(min_cell=5)
+    assert check_counts(pd.DataFrame({"n": [6, 4]}), partial)[0].cells == 1
+    assert Settings().to_dict() == DisclosureSettings().model_dump()
+    with pytest.raises(ValueError):
+        Settings(dominance_k=1.5)
+
+
+# frequency rules ------------------------------------------------------------------------------
+
+def test_threshold_flags_small_cells_and_zeros_follow_the_policy():
+    table = pd.DataFrame({"x": [0, 9, 10], "y": [1, 25, np.nan]}, index=["a", "b", "c"])
+    threshold, zeros = check_counts(table)
+    assert (threshold.status, zeros.status) == ("fail", "pass")
+    assert threshold.mask.to_numpy().tolist() == [[False, True], [True, False], [False, False]]
+    assert threshold.mask.shape == table.shape and threshold.details["smallest"] == 1.0
+    _, zeros = check_counts(table, Settings(zeros_disclosive=True))
+    assert zeros.status == "fail" and zeros.flagged() == [("a", "x")]
+    assert _statuses(check_counts(pd.Series([10, 11, 50]))) == {"threshold": "pass",
+                                                                "zeros": "pass"}
+
+
+def test_a_table_is_checked_cell_by_cell_including_its_totals():
+    threshold, _ = check_counts(_table())
+    assert threshold.mask.shape == (4, 4)
+    assert threshold.flagged() == [("a0", "b0"), ("a2", "b2")]
+
+
+def test_shares_need_numerator_denominator_and_complement_above_the_threshold():
+    numerator = pd.DataFrame({"p": [5, 50, 95, 30]})
+    share = check_shares(numerator, pd.Series([100, 60, 100, 35]))
+    assert share.mask["p"].tolist() == [True, False, True, True]
+    assert (share.details["numerator_cells"], share.details["denominator_cells"]) == (1, 0)
+    assert check_shares(numerator, pd.Series([100, 60, 100, 35]),
+                        complement=False).mask["p"].tolist() == [True, False, False, False]
+    assert check_shares(pd.DataFrame({"p": [12]}), pd.DataFrame({"p": [9]})).status == "fail"
+
+
+def test_each_area_is_a_cell_and_takes_its_rates_with_it():
+    areas = pd.DataFrame({"n": [5, 50, 0], "rate": [0.2, 0.1, np.nan]},
+                         index=pd.Index(["BU01", "BU02", "BU03"], name="buurt"))
+    threshold, zeros = check_areas(areas, counts="n")
+    assert threshold.status == "fail" and threshold.details["areas"] == 1
+    assert threshold.mask.loc["BU01"].tolist() == [True, True]
+    assert not threshold.mask.loc[["BU02", "BU03"]].to_numpy().any()
+
+
+def test_clusters_need_a_minimum_size_and_their_profile_cells_are_counts():
+    sizes = pd.Series([8, 40, 120], index=["k1", "k2", "k3"])
+    profile = pd.DataFrame({"single_parent": [5, 30, 0], "debts": [8, 12, 60]}, index=sizes.index)
+    size, threshold, zeros = check_clusters(sizes, profile)
+    assert (size.status, size.cells, size.details["smallest"]) == ("fail", 1, 8.0)
+    assert threshold.flagged() == [("k1", "single_parent"), ("k1", "debts")]
+    assert zeros.status == "pass"
+    assert check_clusters(sizes[1:])[0].status == "pass"
+
+
+# magnitude rules ------------------------------------------------------------------------------
+
+def _incomes() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"g": np.repeat(["a", "b", "c"], [30, 30, 4]),
+                          "h": np.tile(["x", "y"], 32), "v": rng.uniform(100, 200, 64)})
+    frame.loc[0, "v"] = 100_000.0  # dominates cell (a, x), row a, column x and the total
+    return frame
+
+
+def test_nk_dominance_p_ratio_and_contributors_on_sums():
+    checks = {c.rule: c for c in check_magnitude(_incomes(), ["g", "h"], "v")}
+    assert {r: c.status for r, c in checks.items()} == {
+        "contributors": "fail", "dominance": "fail", "p_ratio": "fail", "negative": "pass"}
+    assert checks["dominance"].flagged() == [("a", "x"), ("a", "Total"), ("c", "x"), ("c", "y"),
+                                             ("Total", "x"), ("Total", "Total")]
+    assert checks["contributors"].flagged() == [("c", "x"), ("c", "y"), ("c", "Total")]
+    assert checks["dominance"].mask.shape == (4, 3)
+    assert checks["dominance"].details == {"n": 2, "k": 0.9}
+
+
+def test_dominance_limits_and_p_ratio_by_hand():
+    # cell total 100: top two 50 + 41 = 91 >= 90 -> dominant; p-ratio 100-50-41 = 9 >= 5: pass
+    data = pd.DataFrame({"g": ["a"] * 11, "v": [50, 41] + [1] * 9})
+    checks = _statuses(check_magnitude(data, ["g"], "v", margins=False))
+    assert (checks["dominance"], checks["p_ratio"]) == ("fail", "pass")
+    # with k = 0.95: 80 + 13 = 93 < 95 passes, but 100 - 80 - 13 = 7 < 0.1 * 80: the second
+    # largest contributor learns the largest within 10 %
+    data = pd.DataFrame({"g": ["a"] * 12, "v": [80, 13] + [0.7] * 10})
+    checks = _statuses(check_magnitude(data, ["g"], "v", Settings(dominance_k=0.95),
+                                       margins=False))
+    assert (checks["dominance"], checks["p_ratio"]) == ("pass", "fail")
+
+
+def test_units_are_summed_before_the_rules():
+    data = pd.DataFrame({"g": ["a"] * 12, "firm": [1, 1, 1] + list(range(2, 11)),
+                         "v": [30.0, 30.0, 30.0] + [1.0] * 9})
+    assert _statuses(check_magnitude(data, ["g"], "v", margins=False))["dominance"] == "pass"
+    unit = {c.rule: c for c in check_magnitude(data, ["g"], "v", unit="firm", margins=False)}
+    assert unit["dominance"].status == "fail"
+    assert unit["contributors"].status == "pass"
+
+
+def test_negative_contributions_make_dominance_a_review():
+    data = pd.DataFrame({"g": ["a"] * 12 + ["b"] * 12, "v": [-5.0] + [10.0] * 23})
+    checks = {c.rule: c for c in check_magnitude(data, ["g"], "v", margins=False)}
+    assert checks["negative"].status == "review" and checks["negative"].flagged() == [("a",
+                                                                                      "value")]
+    assert checks["dominance"].status == "pass"
+    assert record("x", checks.values()).status == "review"
+
+
+def test_means_and_medians_need_contributors_and_no_dominance():
+    checks = _statuses(check_means(_incomes(), ["g"], "v", statistic="median", margins=False))
+    assert checks == {"contributors": "fail", "dominance": "fail", "negative": "pass"}
+    with pytest.raises(ValueError):
+        check_means(_incomes(), ["g"], "v", statistic="max")
+
+
+def test_min_and_max_are_never_released():
+    extremes = _incomes().groupby("g")["v"].agg(["min", "max"])
+    check = check_min_max(extremes)
+    assert (check.status, check.cells) == ("fail", 6)
+    assert record("extremes", [check], kind="extremes").status == "fail"
+
+
+# regressions ----------------------------------------------------------------------------------
+
+def _design(n: int = 150, separate: bool = False) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(3)
+    dummy = (np.arange(n) % 3 == 0).astype(float)
+    age = rng.normal(30, 5, n)
+    y = (rng.random(n) < 0.4).astype(float)
+    if separate:
+        y[dummy == 1] = 1.0
+    exog = pd.DataFrame({"const": 1.0, "dummy": dummy, "age": age})
+    return exog, pd.Series(y, name="y")
+
+
+def test_regression_checks_pass_on_a_sound_model():
+    exog, y = _design()
+    facts = RegressionFacts(df_resid=147, exog=exog, endog=y, probabilities=np.full(150, 0.4),
+                            outcome="y")
+    checks = {c.rule: c for c in check_regression(facts)}
+    assert {r: c.status for r, c in checks.items()} == {
+        "dof": "pass", "category_cases": "pass", "separation": "pass", "convergence": "pass"}
+    assert list(checks["dof"].mask.index) == ["const", "dummy", "age", "y"]
+
+
+def test_regression_fails_on_dof_cases_separation_and_convergence():
+    exog, y = _design(n=60, separate=True)
+    facts = RegressionFacts(df_resid=8, converged=False, exog=exog, endog=y,
+                            probabilities=np.where(exog["dummy"] == 1, 1.0, 0.4), outcome="y")
+    checks = {c.rule: c for c in check_regression(facts)}
+    assert {r: c.status for r, c in checks.items()} == {
+        "dof": "fail", "category_cases": "fail", "separation": "fail", "convergence": "fail"}
+    assert checks["category_cases"].details["smallest"] == 0
+    assert checks["separation"].flagged() == [("dummy", "flag"), ("y", "flag")]
+    assert checks["separation"].details["fitted_extremes"] == 20
+
+
+def test_a_statsmodels_like_result_is_read_without_refitting():
+    exog, y = _design(n=3)
+    fitted = SimpleNamespace(
+        df_resid=0.0, mle_retvals={"converged": True}, predict=lambda: np.array([1.0, 0.3, 0.3]),
+        model=SimpleNamespace(exog=exog.to_numpy(), endog=y.to_numpy(), cdf=lambda x: x,
+                              exog_names=list(exog.columns), endog_names="y"))
+    statuses = _statuses(check_regression(fitted, Settings()))
+    assert statuses == {"dof": "fail", "category_cases": "fail", "separation": "fail",
+                        "convergence": "pass"}
+
+
+def test_checks_computed_elsewhere_are_taken_as_given():
+    computed = SimpleNamespace(residual_dof=200, converged=True, min_cell=4, separation=True,
+                               separation_terms=("teen_mother",))
+    checks = {c.rule: c for c in check_regression(computed)}
+    assert (checks["category_cases"].status, checks["category_cases"].details["smallest"]) == (
+        "fail", 4)
+    assert checks["separation"].flagged() == [("teen_mother", "flag")]
+    plain = _statuses(check_regression(RegressionFacts(df_resid=40)))
+    assert plain == {"dof": "pass", "category_cases": "review", "separation": "review",
+                     "convergence": "pass"}
+
+
+# linking keys ---------------------------------------------------------------------------------
+
+def test_linking_keys_are_found_by_name_and_by_value():
+    frame = pd.DataFrame({"WPOBRIN_crypt": ["AB12CD34"], "n": [12]})
+    assert check_linking_keys(frame).mask.to_numpy().tolist() == [[True, False]]
+    values = pd.DataFrame({"who": ["012345678", "07840101"], "n": [12, 123456789],
+                           "euro": [123456789.0, 5.0], "hh": ["201212345678", "x"]})
+    mask = check_linking_keys(values).mask
+    assert mask.to_numpy().tolist() == [[True, False, False, True], [False, True, False, False]]
+    keyed = pd.DataFrame({"n": [12]}, index=pd.Index(["000000001"], name="RINPERSOON"))
+    assert check_linking_keys(keyed).status == "fail"
+    assert check_linking_keys(pd.DataFrame({"buurt": ["07840101"], "n": [30]})).status == "pass"
+
+
+# tables ---------------------------------------------------------------------------------------
+
+def test_a_table_carries_every_margin_and_its_relations():
+    table = Table.from_array(np.arange(24).reshape(2, 3, 4))
+    assert table.shape == (3, 4, 5)
+    assert table.values[-1, -1, -1] == 276 and table.values[0, -1, 2] == 2 + 6 + 10
+    assert np.abs(table.structure @ table.values.ravel()).max() == 0
+    assert table.structure.shape == (4 * 5 + 3 * 5 + 3 * 4, 60)
+    with pytest.raises(ValueError):
+        Table(np.ones((3, 3)), ("a", "b"), (("x", "y"), ("u", "v")))
+
+
+def test_a_pandas_crosstab_with_margins_converts_and_its_totals_are_checked():
+    rng = np.random.default_rng(5)
+    data = pd.DataFrame({"g": rng.choice(["a", "b"], 80), "h": rng.choice(["x", "y", "z"], 80),
+                         "k": rng.choice(["u", "w"], 80)})
+    two = pd.crosstab(data.g, data.h, margins=True)
+    assert np.array_equal(Table.from_frame(two).to_frame().to_numpy(), two.to_numpy())
+    three = Table.from_frame(pd.crosstab([data.g, data.h], data.k, margins=True))
+    assert three.names == ("g", "h", "k") and three.shape == (3, 4, 3)
+    assert np.array_equal(three.interior, Table.from_data(data, ["g", "h", "k"]).interior)
+    bad = two.copy()
+    bad.loc["All", "x"] += 1
+    with pytest.raises(ValueError):
+        Table.from_frame(bad)
+
+
+# the attacker ---------------------------------------------------------------------------------
+
+def test_the_attacker_recovers_a_lone_suppressed_cell_from_the_totals():
+    table = _table()
+    alone = np.zeros(table.shape, dtype=bool)
+    alone[0, 0] = True
+    intervals = attack(np.where(alone, np.nan, table.values), alone, table)
+    assert (intervals.lower[0, 0], intervals.upper[0, 0]) == (3.0, 3.0)
+
+
+def test_the_attacker_bounds_a_rectangle_by_hand():
+    # 2x2 block suppressed: each cell moves by t with -3 <= t <= min(40, 22): [0, 25] for (0, 0)
+    table = _table()
+    hidden = np.zeros(table.shape, dtype=bool)
+    hidden[np.ix_([0, 2], [0, 2])] = True
+    intervals = attack(np.where(hidden, np.nan, table.values), hidden, table)
+    assert intervals.lower[0, 0] == pytest.approx(0.0) and intervals.upper[0, 0] == \
+        pytest.approx(25.0)
+    found = intervals.to_frame()[["lower", "upper"]].to_numpy()
+    np.testing.assert_allclose(found, [[0, 25], [18, 43], [0, 25], [4, 29]], atol=1e-7)
+    bound = np.full(table.shape, np.inf)
+    bound[0, 0] = 9.0
+    assert attack(table.values, hidden, table, upper_bounds=bound).upper[0, 0] == pytest.approx(9)
+    bound[0, 2] = 9.0  # (0, 2) would have to drop below 31: no table fits
+    with pytest.raises(ValueError):
+        attack(table.values, hidden, table, upper_bounds=bound)
+    everything = attack(table.values, np.ones(table.shape, bool), table)
+    assert np.isinf(everything.upper).all()
+
+
+# protection -----------------------------------------------------------------------------------
+
+def _primary_intervals(protected):
+    intervals = protected.intervals()
+    primary = protected.pattern.primary
+    return intervals.lower[primary], intervals.upper[primary]
+
+
+def test_small_cells_show_as_under_ten_and_reveal_nothing_more():
+    protected = protect_counts(_table())
+    shown = protected.to_frame(labels=True)
+    assert shown.loc["a0", "b0"] == "<10" and shown.loc["a2", "b2"] == "<10"
+    assert (shown == "x").to_numpy().sum() == protected.pattern.secondary.sum() == 4
+    lower, upper = _primary_intervals(protected)
+    assert lower.tolist() == [0, 0] and upper.tolist() == [9, 9]
+    assert np.isnan(protected.to_frame().loc["a0", "b0"])
+    assert protected.cells()["status"].value_counts().to_dict() == {
+        "published": 10, "secondary": 4, "primary": 2}
+
+
+def test_uniform_labels_and_the_protection_level():
+    protected = protect_counts(_table(), labels="uniform", protection=5, cost="unity")
+    lower, upper = _primary_intervals(protected)
+    values = protected.table.values[protected.pattern.primary]
+    assert (lower <= np.maximum(values - 5, 0)).all() and (upper >= values + 5).all()
+    assert set(protected.to_frame(labels=True).to_numpy().ravel()) >= {"x"}
+
+
+@pytest.mark.parametrize("method", ["optimal", "sequential", "fast"])
+def test_every_method_protects_and_optimal_costs_least(method):
+    cells = [[3, 25, 40, 12], [30, 12, 50, 0], [22, 31, 7, 15], [1, 44, 18, 60]]
+    protected = protect_counts(_table(cells), method=method)
+    optimal = protect_counts(_table(cells), method="optimal")
+    assert protected.pattern.method == method
+    assert optimal.pattern.cost <= protected.pattern.cost + 1e-9
+    lower, upper = _primary_intervals(protected)
+    assert (lower == 0).all() and (upper == 9).all()
+
+
+def test_a_three_way_table_with_all_margins_is_protected():
+    cells = np.array([[[4, 20], [15, 30]], [[12, 2], [25, 18]], [[40, 11], [0, 16]]])
+    protected = protect_counts(Table.from_array(cells))
+    lower, upper = _primary_intervals(protected)
+    assert len(lower) == 2 and (lower == 0).all() and (upper == 9).all()
+
+
+def test_zero_cells_are_primary_only_when_disclosive():
+    cells = [[0, 25, 40], [30, 12, 50], [22, 31, 17]]
+    assert protect_counts(_table(cells)).pattern.primary.sum() == 0
+    protected = protect_counts(_table(cells), Settings(zeros_disclosive=True))
+    assert protected.pattern.primary[0, 0] and protected.pattern.secondary.sum() >= 3
+
+
+def test_rounding_to_base_five_is_applied_to_published_cells_only():
+    assert round_to_base(np.array([12, 13, 0, 7.5]), 5).tolist() == [10, 15, 0, 10]
+    protected = protect_counts(_table(), base=5)
+    shown = protected.to_frame(labels=True)
+    assert shown.loc["a1", "b1"] == "10" and shown.loc["Total", "Total"] == "220"
+    assert shown.loc["a0", "b0"] == "<10"
+    assert np.nanmax(protected.published % 5) == 0
+
+
+def test_magnitude_tables_suppress_dominated_cells_and_protect_them():
+    protected = protect_magnitude(_incomes(), ["g", "h"], "v")
+    primary = protected.pattern.primary
+    assert primary[0, 0] and protected.labels[0, 0] == "x"
+    intervals = protected.intervals()
+    need = protected.pattern.upper_level[primary]
+    assert (intervals.upper[primary] >= protected.table.values[primary] + need - 1e-6).all()
+    assert (intervals.lower[primary] <= protected.table.values[primary]
+            - protected.pattern.lower_level[primary] + 1e-6).all()
+    with pytest.raises(ValueError):
+        protect_magnitude(pd.DataFrame({"g": ["a", "b"], "v": [-1.0, 2.0]}), ["g"], "v")
+
+
+def test_the_engine_takes_explicit_levels():
+    table = _table()
+    primary = np.zeros(table.shape, dtype=bool)
+    primary[0, 0] = True
+    pattern = find_pattern(table.values, table.structure, primary, 2.0, 2.0, method="optimal")
+    # the cheapest rectangle through (a0, b0): b1 (25) + a1 (30) + their crossing (12)
+    assert np.argwhere(pattern.secondary).tolist() == [[0, 1], [1, 0], [1, 1]]
+    assert pattern.cost == 67
+
+
+# the record -----------------------------------------------------------------------------------
+
+def test_the_record_lists_rules_and_suppressed_cells_and_serialises():
+    protected = protect_counts(_table())
+    keys = check_linking_keys(protected.to_frame())
+    rec = record("persons_by_a_b", [keys], protected=protected)
+    assert rec.status == "pass" and rec.resolved == ("threshold",)
+    data = json.loads(json.dumps(rec.to_dict()))
+    assert [c["reason"] for c in data["suppressed"]].count("primary") == 2
+    first = data["suppressed"][0]
+    assert (first["cell"], first["rules"], first["lower"], first["upper"]) == (
+        ["a0", "b0"], ["threshold"], 0.0, 9.0)
+    assert rec.to_frame()["status"].tolist() == ["pass", "fail", "pass"]
+    unprotected = record("raw", check_counts(_table()))
+    assert unprotected.status == "fail" and unprotected.suppressed == ()
+
+
+# purity and the one place for suppression -----------------------------------------------------
+
+def test_public_functions_do_not_modify_their_input():
+    data = _incomes()
+    before = data.copy()
+    table = pd.crosstab(data.g, data.h, margins=True)
+    table_before = table.copy()
+    check_magnitude(data, ["g", "h"], "v")
+    protect_magnitude(data, ["g", "h"], "v")
+    check_counts(table)
+    protect_counts(table)
+    check_linking_keys(table)
+    pd.testing.assert_frame_equal(data, before)
+    pd.testing.assert_frame_equal(table, table_before)
+    values = np.array(COUNTS, dtype=float)
+    Table.from_array(values)
+    assert values.tolist() == COUNTS
+
+
+def test_no_module_outside_disclosure_writes_suppression_labels():
+    label = re.compile(r"""["']<\s*(\d+|\{[^}]*\})["']""")  # "<10", f"<{min_cell}"
+    offenders = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
+                 if "disclosure" not in p.parts and label.search(p.read_text("utf-8"))]
+    assert offenders == []
