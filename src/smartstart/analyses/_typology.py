@@ -5,18 +5,27 @@ Method (chosen on evidence)
 The household factors are mixed: categories (household type, tenure, main benefit, education),
 yes/no factors (youth care, Wmo support, ...) and numbers (age, income, household size). Three
 methods for mixed data were compared on synthetic food-bank-like data (n = 191, five planted
-types; mean adjusted Rand index with the planted types at medium / strong separation): a latent
-class model (``stepmix``) 0.76 / 0.97, Gower distance + k-medoids (PAM) 0.69 / 0.95, and
+types; mean adjusted Rand index (ARI) with the planted types at medium / strong separation): a
+latent class model (``stepmix``) 0.76 / 0.97, Gower distance + k-medoids (PAM) 0.69 / 0.95, and
 k-prototypes (``kmodes``) 0.60 / 0.88. The typology therefore fits a **latent class model for
-mixed data** (``MixedLatentClass``: level probabilities per category, a normal mean and variance
-per number, missing values left out of the likelihood; EM from ``n_init`` k-means++ starts on the
-Gower distance), written here with numpy/scipy. Gower + PAM on the same encoding is the
-robustness check: its agreement (ARI) with the latent classes is reported.
+mixed data** (``MixedLatentClass``, written here with numpy: level probabilities per category,
+a contaminated normal per number so that odd values do not pull a type apart, missing values
+left out of the likelihood; EM from ``n_init`` k-means++ starts on the Gower distance). Gower +
+PAM on the same encoding is the robustness check: its agreement (ARI) with the latent classes
+is reported.
+
+Measured again on this package's synthetic pilot (``benchmarks/typology.py``; seeds 1-3, 187
+target households; noise = share of factor values swapped between households; ARI at noise
+0 / 0.1 / 0.2 / 0.3): this latent class model at the planted k 1.00 / 0.98 / 0.95 / 0.86, the
+full typology choosing k itself 1.00 / 0.98 / 0.95 / 0.83 (k = 5 in 11 of 12 runs), Gower + PAM
+0.99 / 0.98 / 0.94 / 0.80, stepmix 0.93 / 0.85 / 0.64 / 0.44, k-prototypes 0.85 / 0.77 / 0.57 /
+0.43. Plain normal numbers (``outlier_share=0``) gave 1.00 / 0.92 / 0.81 / 0.73.
 
 The number of types is chosen in ``k_range`` by BIC and AIC together with bootstrap stability
 (see ``_typology_select``): BIC's and AIC's best k bracket the number, and within the bracket the
-most reproducible k over ``n_bootstrap`` resamples wins. At n~190 BIC alone picked too few types;
-stability peaked at the number of types that was planted.
+most reproducible k over ``n_bootstrap`` resamples wins. At n~190 BIC alone picked too few types
+on harder data; stability peaked at the number of types that was planted (5, and 3 or 4 on
+populations with only some types planted).
 
 Each type's stability is the mean over the bootstrap refits of the adjusted Rand index of "in
 this type or not" with its best-matching refit type (and the Jaccard similarity, Hennig's
@@ -45,6 +54,7 @@ from sklearn.metrics import adjusted_rand_score
 from smartstart.analyses._common import FactorInfo, factor_info, sensitive_attributes
 from smartstart.analyses._typology_cards import PersonaCard, card
 from smartstart.analyses._typology_data import fit_encoding, gower
+from smartstart.analyses._typology_lca import Options
 from smartstart.analyses._typology_names import names as generated_names
 from smartstart.analyses._typology_pam import pam
 from smartstart.analyses._typology_profile import profile
@@ -89,7 +99,8 @@ def _fit(target: pd.DataFrame, infos: list[FactorInfo], spec: TypologySpec):
     data = fit_encoding(target, categorical, numeric).transform(target)
     distance = gower(data)
     low, high = spec.k_range[0], min(spec.k_range[1], max(len(target) - 1, 1))
-    settings = Settings(spec.n_init, spec.n_bootstrap, spec.bootstrap_n_init, spec.smoothing)
+    settings = Settings(spec.n_init, spec.n_bootstrap, spec.bootstrap_n_init,
+                        Options(spec.smoothing, spec.outlier_share))
     candidates = fit_candidates(data, distance, range(low, high + 1), settings,
                                 spec.random_state)
     return candidates, choose(criteria(data, candidates)), distance
@@ -121,6 +132,8 @@ class Typology(BaseEstimator):
     def fit(self, table: pd.DataFrame, y: object = None) -> Typology:
         spec = self.spec or TypologySpec()
         target, municipality = _split(table, spec)
+        if len(target) < 2:
+            raise ValueError("a typology needs at least two households in the target group")
         infos = _infos(target, spec.factors, spec.target)
         candidates, selection, distance = _fit(target, infos, spec)
         k = int(selection.loc[selection["chosen"], "k"].iloc[0])
@@ -159,9 +172,15 @@ def _names(table_profile: pd.DataFrame, spec: TypologySpec) -> dict[int, tuple[s
     return out
 
 
+TYPE_COLUMNS = ["type", "name_nl", "name_en", "size", "share", "stability_ari",
+                "stability_jaccard", "stable"]
+
+
 def _types(final: np.ndarray, chosen: Candidate, table_profile: pd.DataFrame,
            spec: TypologySpec) -> pd.DataFrame:
     kept = final > 0
+    if not kept.any():
+        return pd.DataFrame(columns=TYPE_COLUMNS)
     stab = type_stability(final[kept], chosen.boot_labels[:, kept])
     named = _names(table_profile, spec)
     sizes = np.bincount(final[kept])
@@ -170,7 +189,7 @@ def _types(final: np.ndarray, chosen: Candidate, table_profile: pd.DataFrame,
              "stability_ari": s_ari, "stability_jaccard": s_jac,
              "stable": bool(s_ari >= spec.min_stability)}
             for t, s_ari, s_jac in stab.itertuples(index=False)]
-    return pd.DataFrame(rows).astype({"size": "Int64"})
+    return pd.DataFrame(rows, columns=TYPE_COLUMNS).astype({"size": "Int64"})
 
 
 def _personas(types: pd.DataFrame, table_profile: pd.DataFrame) -> tuple[PersonaCard, ...]:

@@ -9,6 +9,7 @@ distance read this one encoding, so the two methods see exactly the same data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,25 @@ class MixedData:
     @property
     def n(self) -> int:
         return self.onehot.shape[0]
+
+    @cached_property
+    def block_matrix(self) -> np.ndarray:
+        """Level x factor indicator (L x B): which categorical factor each level belongs to."""
+        out = np.zeros((self.onehot.shape[1], len(self.blocks)))
+        for j, block in enumerate(self.blocks):
+            out[block, j] = 1.0
+        return out
+
+    @cached_property
+    def level_share(self) -> np.ndarray:
+        """1 / number of levels of each level's factor (L): spreads a prior over the levels."""
+        sizes = self.block_matrix @ self.block_matrix.sum(axis=0)
+        return 1.0 / np.maximum(sizes, 1.0)
+
+    @cached_property
+    def background(self) -> np.ndarray:
+        """Standard normal density of each standardised number (n x q): "anyone's" value."""
+        return np.exp(-0.5 * self.numeric ** 2) / np.sqrt(2 * np.pi)
 
     def take(self, rows: np.ndarray) -> MixedData:
         """The same encoding for a subset (or bootstrap resample) of the rows."""

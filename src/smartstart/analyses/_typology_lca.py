@@ -4,6 +4,14 @@ Within a type the factors are independent (local independence): each categorical
 own level probabilities, each numeric factor its own normal mean and variance. A household's
 missing value simply drops out of its likelihood (the usual full-information treatment).
 
+Numbers are modelled robustly by a *contaminated normal*: within a type a value is, with
+probability ``1 - outlier_share``, drawn from the type's normal, else from the target group's
+overall distribution (the standard normal on the standardised scale). An odd value (an income
+far from the type's, a household size that does not fit) then weighs as "could be anyone"
+instead of pulling a type apart; with ``outlier_share = 0`` the model is the plain normal one.
+On the synthetic food-bank data with values scrambled between households (medium separation)
+this lifted the adjusted Rand index from 0.73-0.81 to 0.86-0.95 (benchmarks/typology.py).
+
 Estimation is maximum a posteriori with weak priors that keep small types well defined: the
 level counts get ``smoothing`` pseudo-households spread over the levels, and each mean and
 variance gets ``smoothing`` pseudo-households at the target group's mean and variance (so a
@@ -18,13 +26,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClusterMixin
 
 from smartstart.analyses._typology_data import Encoding, MixedData, fit_encoding, gower
 
 LOG_2PI = float(np.log(2 * np.pi))
 MIN_VARIANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class Options:
+    """Prior weight (pseudo-households) and the share of numbers that may be odd ones out."""
+
+    smoothing: float = 1.0
+    outlier_share: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -44,35 +59,54 @@ class Fit:
     converged: bool
 
 
-def log_joint(data: MixedData, p: Params) -> np.ndarray:
-    """log P(household, type) (n x k)."""
+def _logsumexp(a: np.ndarray) -> np.ndarray:
+    """log(sum(exp(a), axis=1)) with the maximum taken out (n x 1)."""
+    top = a.max(axis=1, keepdims=True)
+    return top + np.log(np.exp(a - top).sum(axis=1, keepdims=True))
+
+
+def _numeric_logs(data: MixedData, p: Params, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per household, type and number: log density (masked) and P(from the type, not odd)."""
+    x = data.numeric[:, None, :]
+    own = -0.5 * ((x - p.mean[None]) ** 2 / p.var[None] + np.log(p.var[None]) + LOG_2PI)
+    if share == 0:
+        return own * data.mask[:, None, :], np.ones_like(own)
+    own_density = (1.0 - share) * np.exp(own)
+    total = own_density + share * data.background[:, None, :]
+    return np.log(total) * data.mask[:, None, :], own_density / total
+
+
+def log_joint(data: MixedData, p: Params, options: Options) -> tuple[np.ndarray, np.ndarray]:
+    """log P(household, type) (n x k), and the inlier probabilities of the numbers."""
     out = p.log_weights + data.onehot @ p.log_theta.T
-    if data.numeric.shape[1]:
-        prec = 1.0 / p.var
-        x = data.numeric
-        out = out - 0.5 * ((x * x) @ prec.T - 2.0 * x @ (p.mean * prec).T
-                           + data.mask @ (p.mean ** 2 * prec + np.log(p.var) + LOG_2PI).T)
-    return out
+    logs, inlier = _numeric_logs(data, p, options.outlier_share)
+    return out + logs.sum(axis=2), inlier
 
 
-def posterior(data: MixedData, p: Params) -> tuple[np.ndarray, float]:
-    joint = log_joint(data, p)
-    norm = logsumexp(joint, axis=1, keepdims=True)
-    return np.exp(joint - norm), float(norm.sum())
+def posterior(data: MixedData, p: Params,
+              options: Options) -> tuple[np.ndarray, float, np.ndarray]:
+    """Type probabilities (n x k), log-likelihood, inlier probabilities (n x k x q)."""
+    joint, inlier = log_joint(data, p, options)
+    norm = _logsumexp(joint)
+    return np.exp(joint - norm), float(norm.sum()), inlier
 
 
-def m_step(data: MixedData, resp: np.ndarray, smoothing: float) -> Params:
+def m_step(data: MixedData, resp: np.ndarray, options: Options,
+           inlier: np.ndarray | None = None) -> Params:
+    smoothing = options.smoothing
     nk = resp.sum(axis=0)
     log_weights = np.log((nk + 1e-10) / (nk.sum() + 1e-10 * len(nk)))
-    counts = resp.T @ data.onehot
-    log_theta = np.zeros_like(counts)
-    for block in data.blocks:
-        size = block.stop - block.start
-        part = counts[:, block] + smoothing / max(size, 1)
-        log_theta[:, block] = np.log(part / part.sum(axis=1, keepdims=True))
-    w = resp.T @ data.mask + smoothing
-    s1 = resp.T @ data.numeric
-    s2 = resp.T @ (data.numeric ** 2)
+    part = resp.T @ data.onehot + smoothing * data.level_share
+    totals = (part @ data.block_matrix) @ data.block_matrix.T
+    log_theta = np.log(part) - np.log(totals)
+    if inlier is None:
+        w = resp.T @ data.mask + smoothing
+        s1, s2 = resp.T @ data.numeric, resp.T @ data.numeric ** 2
+    else:
+        weight = resp[:, :, None] * inlier * data.mask[:, None, :]
+        w = weight.sum(axis=0) + smoothing
+        s1 = (weight * data.numeric[:, None, :]).sum(axis=0)
+        s2 = (weight * (data.numeric ** 2)[:, None, :]).sum(axis=0)
     mean = s1 / w
     var = (s2 - mean * s1 + smoothing) / w
     return Params(log_weights, log_theta, mean, np.maximum(var, MIN_VARIANCE))
@@ -94,27 +128,29 @@ def seeds(distance: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     return distance[:, chosen].argmin(axis=1)
 
 
-def em(data: MixedData, resp: np.ndarray, smoothing: float, max_iter: int, tol: float) -> Fit:
-    previous, params = -np.inf, m_step(data, resp, smoothing)
+def em(data: MixedData, resp: np.ndarray, options: Options, max_iter: int, tol: float) -> Fit:
+    """EM from a first assignment; the returned parameters, log-likelihood and type
+    probabilities belong together (the last E-step is done with the returned parameters)."""
+    previous, params = -np.inf, m_step(data, resp, options)
     for step in range(1, max_iter + 1):
-        resp, ll = posterior(data, params)
-        params = m_step(data, resp, smoothing)
+        resp, ll, inlier = posterior(data, params, options)
         if ll - previous < tol * abs(ll):
             return Fit(params, ll, resp, step, True)
         previous = ll
-    resp, ll = posterior(data, params)
+        params = m_step(data, resp, options, inlier)
+    resp, ll, _ = posterior(data, params, options)
     return Fit(params, ll, resp, max_iter, False)
 
 
 def fit_em(data: MixedData, k: int, rng: np.random.Generator, *, n_init: int = 10,
-           smoothing: float = 1.0, max_iter: int = 500, tol: float = 1e-8,
+           options: Options = Options(), max_iter: int = 500, tol: float = 1e-8,
            distance: np.ndarray | None = None) -> Fit:
     """The best of ``n_init`` EM runs from k-means++ seeds on the Gower distance."""
     distance = gower(data) if distance is None else distance
     best: Fit | None = None
     for _ in range(n_init):
         resp = np.eye(k)[seeds(distance, k, rng)]
-        fit = em(data, resp, smoothing, max_iter, tol)
+        fit = em(data, resp, options, max_iter, tol)
         if best is None or fit.log_likelihood > best.log_likelihood + 1e-9:
             best = fit
     assert best is not None
@@ -132,6 +168,7 @@ class MixedLatentClass(ClusterMixin, BaseEstimator):
 
     ``categorical`` and ``numeric`` name the columns of each kind; when both are None, bool,
     text and category columns are categorical and the other number columns numeric.
+    ``outlier_share`` is the contaminated normal's share of odd values (0: plain normal).
     Fitted attributes: ``labels_``, ``weights_``, ``probabilities_`` ({factor: types x levels}),
     ``means_`` and ``sds_`` (types x numeric factors, in the data's units),
     ``log_likelihood_``, ``n_parameters_``, ``bic_``, ``aic_``, ``n_iter_``, ``converged_``.
@@ -139,12 +176,14 @@ class MixedLatentClass(ClusterMixin, BaseEstimator):
 
     def __init__(self, n_types: int = 2, *, categorical: list[str] | None = None,
                  numeric: list[str] | None = None, n_init: int = 10, smoothing: float = 1.0,
-                 max_iter: int = 500, tol: float = 1e-8, random_state: int | None = None):
+                 outlier_share: float = 0.1, max_iter: int = 500, tol: float = 1e-8,
+                 random_state: int | None = None):
         self.n_types = n_types
         self.categorical = categorical
         self.numeric = numeric
         self.n_init = n_init
         self.smoothing = smoothing
+        self.outlier_share = outlier_share
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
@@ -159,10 +198,13 @@ class MixedLatentClass(ClusterMixin, BaseEstimator):
         self.encoding_: Encoding = fit_encoding(X, categorical, numeric)
         data = self.encoding_.transform(X)
         rng = np.random.default_rng(self.random_state)
-        fit = fit_em(data, self.n_types, rng, n_init=self.n_init, smoothing=self.smoothing,
+        fit = fit_em(data, self.n_types, rng, n_init=self.n_init, options=self._options(),
                      max_iter=self.max_iter, tol=self.tol)
         self._set_fitted(fit, data)
         return self
+
+    def _options(self) -> Options:
+        return Options(self.smoothing, self.outlier_share)
 
     def _set_fitted(self, fit: Fit, data: MixedData) -> None:
         enc, p = self.encoding_, fit.params
@@ -181,11 +223,11 @@ class MixedLatentClass(ClusterMixin, BaseEstimator):
         self.n_iter_, self.converged_ = fit.n_iter, fit.converged
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return posterior(self.encoding_.transform(X), self.params_)[0]
+        return posterior(self.encoding_.transform(X), self.params_, self._options())[0]
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.predict_proba(X).argmax(axis=1)
 
     def score(self, X: pd.DataFrame, y: object = None) -> float:
         """Mean log-likelihood per row."""
-        return posterior(self.encoding_.transform(X), self.params_)[1] / len(X)
+        return posterior(self.encoding_.transform(X), self.params_, self._options())[1] / len(X)

@@ -38,6 +38,7 @@ class TypologySpec:
     bootstrap_n_init: int = 4
     min_stability: float = 0.75
     smoothing: float = 1.0
+    outlier_share: float = 0.1
     random_state: int = 0
     robustness: bool = True
     target: str = "target_group"
@@ -54,8 +55,9 @@ class TypologySpec:
             raise ValueError(f"small_types must be one of {get_args(SmallTypes)}")
         if min(self.min_size, self.n_init, self.bootstrap_n_init) < 1 or self.n_bootstrap < 2:
             raise ValueError("min_size, n_init and bootstrap_n_init >= 1, n_bootstrap >= 2")
-        if not (0 <= self.min_stability <= 1 and self.smoothing > 0):
-            raise ValueError("min_stability must be in [0, 1] and smoothing > 0")
+        if not (0 <= self.min_stability <= 1 and self.smoothing > 0
+                and 0 <= self.outlier_share < 1):
+            raise ValueError("need 0 <= min_stability <= 1, smoothing > 0, 0 <= outlier_share < 1")
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,11 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from smartstart.analyses._typology_data import MixedData
-from smartstart.analyses._typology_lca import Fit, fit_em, n_parameters, posterior
+from smartstart.analyses._typology_lca import Fit, Options, fit_em, n_parameters, posterior
 
 STABILITY_TIE = 0.01
+#: bootstrap refits stop when the log-likelihood improves by less than this (relative)
+BOOTSTRAP_TOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -48,19 +50,20 @@ class Settings:
     n_init: int
     n_bootstrap: int
     bootstrap_n_init: int
-    smoothing: float
+    options: Options
 
 
 def fit_candidate(data: MixedData, distance: np.ndarray, k: int, settings: Settings,
                   rng: np.random.Generator) -> Candidate:
-    fit = fit_em(data, k, rng, n_init=settings.n_init, smoothing=settings.smoothing,
+    fit = fit_em(data, k, rng, n_init=settings.n_init, options=settings.options,
                  distance=distance)
     boot = np.empty((settings.n_bootstrap, data.n), dtype=int)
     for b in range(settings.n_bootstrap):
         rows = rng.integers(data.n, size=data.n)
         refit = fit_em(data.take(rows), k, rng, n_init=settings.bootstrap_n_init,
-                       smoothing=settings.smoothing, distance=distance[np.ix_(rows, rows)])
-        boot[b] = posterior(data, refit.params)[0].argmax(axis=1)
+                       options=settings.options, distance=distance[np.ix_(rows, rows)],
+                       tol=BOOTSTRAP_TOL)
+        boot[b] = posterior(data, refit.params, settings.options)[0].argmax(axis=1)
     return Candidate(k, fit, boot)
 
 
