@@ -13,6 +13,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from scipy.optimize import minimize
 from scipy.special import log_softmax, logsumexp
 from sklearn.base import clone
@@ -56,6 +57,7 @@ def test_numbers_only_equals_sklearn_gaussian_mixture():
                                                                       strict=True)])
     table = pd.DataFrame(x, columns=["u", "v"])
     ours = MixedLatentClass(3, categorical=[], numeric=["u", "v"], smoothing=1e-9, n_init=5,
+                            outlier_share=0.0,
                             tol=1e-12, max_iter=2000, random_state=0).fit(table)
     ref = GaussianMixture(3, covariance_type="diag", n_init=5, tol=1e-10, max_iter=2000,
                           reg_covar=1e-12, random_state=0).fit(x)
@@ -88,6 +90,27 @@ def test_categories_only_reach_the_likelihood_maximum():
                for _ in range(15))
     assert ours.log_likelihood_ >= best - 1e-4
     assert ours.log_likelihood_ == pytest.approx(best, abs=1e-3)
+
+
+def test_contaminated_normal_likelihood_by_hand():
+    table = mixed_table()
+    model = MixedLatentClass(3, outlier_share=0.1, random_state=0).fit(table)
+    enc = model.encoding_
+    z = (table[["x", "count"]].astype(float).to_numpy() - enc.centre) / enc.scale
+    mean = (model.means_.to_numpy() - enc.centre) / enc.scale
+    sd = model.sds_.to_numpy() / enc.scale
+    total = 0.0
+    for i in range(len(table)):
+        joint = np.log(model.weights_).copy()
+        for name, probs in model.probabilities_.items():
+            value = table[name].iloc[i]
+            joint += np.log(probs[str(value)].to_numpy()) if pd.notna(value) else 0.0
+        for j in range(2):
+            if not np.isnan(z[i, j]):
+                joint += np.log(0.9 * stats.norm.pdf(z[i, j], mean[:, j], sd[:, j])
+                                + 0.1 * stats.norm.pdf(z[i, j]))
+        total += logsumexp(joint)
+    assert model.log_likelihood_ == pytest.approx(total, rel=1e-10)
 
 
 def test_estimator_conventions():
@@ -179,6 +202,16 @@ def test_result_has_no_type_below_min_size(mode):
     assert (first["n"] + first["rest_n"] == 108).all()  # withheld stay in the rest
 
 
+def test_a_target_group_too_small_for_any_type_reports_nothing():
+    result = typology(mixed_table(sizes=(8, 7)), TypologySpec(n_bootstrap=3,
+                                                               small_types="withhold"))
+    assert result.types.empty and result.profile.empty and not result.personas
+    assert result.actions["action"].tolist() == ["withheld", "withheld"]
+    assert result.actions["size"].sum() == 15
+    with pytest.raises(ValueError, match="at least two households"):
+        typology(mixed_table(sizes=(1,)), FAST)
+
+
 # --- names, cards, spec, mutation ------------------------------------------------------------
 
 def _rows(traits: dict[tuple[str, str], tuple[float, float]]) -> pd.DataFrame:
@@ -199,7 +232,9 @@ def test_a_name_from_the_most_distinctive_traits():
                              "Young single-parent household on social assistance")
     two = pd.concat([rows.assign(type=1), rows.assign(type=2)])
     made = names(two)
-    assert made[1] != made[2] and made[1][0].startswith("Jong eenouderhuishouden in de bijstand")
+    assert made[1][0] == "Jong eenouderhuishouden in de bijstand en met huurtoeslag (type 1)"
+    assert made[2][1] == ("Young single-parent household on social assistance and with rent "
+                          "allowance (type 2)")
 
 
 def test_names_are_deterministic_and_can_be_overridden():

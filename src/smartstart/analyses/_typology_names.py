@@ -136,7 +136,6 @@ def names(profile: pd.DataFrame) -> dict[int, tuple[str, str]]:
             longer = {u: compose(profile[profile["type"] == u], 2) for u in twins}
             for u in twins:
                 made[u] = longer[u]
-    for t in types:
-        if sum(made[u][0] == made[t][0] for u in types) > 1:
-            made[t] = (f"{made[t][0]} (type {t})", f"{made[t][1]} (type {t})")
-    return made
+    twice = {t for t in types if sum(made[u][0] == made[t][0] for u in types) > 1}
+    return {t: (f"{nl} (type {t})", f"{en} (type {t})") if t in twice else (nl, en)
+            for t, (nl, en) in made.items()}

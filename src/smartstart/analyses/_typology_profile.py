@@ -36,14 +36,22 @@ NO_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+COLUMNS = ["type", "factor", "factor_nl", "factor_en", "kind", "level", "level_nl", "level_en",
+           "count", "n", "share", "mean", "sd", "rest_count", "rest_n", "rest_share", "rest_mean",
+           "rest_sd", "municipality_count", "municipality_n", "municipality_share",
+           "municipality_mean", "municipality_sd", "delta", "ratio_rest", "ratio_municipality",
+           "standout", "direction"]
+
+
 @dataclass(frozen=True)
 class Groups:
-    """The three groups one profile row compares: the type, the rest of the target group and
-    the municipality (None when only the target group was given)."""
+    """The values of one factor in the three groups a profile row compares: the type, the rest
+    of the target group and the municipality (None when only the target group was given).
+    Category levels as text (None = missing), numbers as floats (NaN = missing)."""
 
-    type_: pd.Series
-    rest: pd.Series
-    municipality: pd.Series | None
+    type_: np.ndarray
+    rest: np.ndarray
+    municipality: np.ndarray | None
 
 
 def labels_of(info: FactorInfo, level: str) -> tuple[str, str]:
@@ -59,44 +67,37 @@ def labels_of(info: FactorInfo, level: str) -> tuple[str, str]:
 
 
 def _level_rows(info: FactorInfo, groups: Groups, levels: list[str]) -> list[dict]:
-    mine, rest = level_text(groups.type_), level_text(groups.rest)
-    town = level_text(groups.municipality) if groups.municipality is not None else None
     rows = []
     for level in levels:
         nl, en = labels_of(info, level)
         row = {"kind": "level", "level": level, "level_nl": nl, "level_en": en}
-        row |= _counts("", mine, level) | _counts("rest_", rest, level)
-        row |= _counts("municipality_", town, level)
+        row |= _counts("", groups.type_, level) | _counts("rest_", groups.rest, level)
+        row |= _counts("municipality_", groups.municipality, level)
         row["delta"] = row["share"] - row["rest_share"]
         rows.append(row)
     return rows
 
 
-def _counts(prefix: str, values: pd.Series | None, level: str) -> dict[str, float]:
+def _counts(prefix: str, values: np.ndarray | None, level: str) -> dict[str, float]:
     if values is None:
         return {f"{prefix}count": np.nan, f"{prefix}n": np.nan, f"{prefix}share": np.nan}
-    known = values.dropna()
-    count, n = int((known == level).sum()), len(known)
+    count, n = int((values == level).sum()), int(pd.notna(values).sum())
     return {f"{prefix}count": count, f"{prefix}n": n, f"{prefix}share": count / n if n else np.nan}
 
 
-def _numbers(series: pd.Series | None) -> np.ndarray:
-    if series is None:
-        return np.array([])
-    return series.astype("Float64").dropna().to_numpy(dtype=float)
-
-
 def _numeric_row(info: FactorInfo, groups: Groups) -> dict:
-    mine, rest = _numbers(groups.type_), _numbers(groups.rest)
-    town = _numbers(groups.municipality)
+    town = groups.municipality
+    mine, rest = groups.type_[~np.isnan(groups.type_)], groups.rest[~np.isnan(groups.rest)]
+    town = town[~np.isnan(town)] if town is not None else None
     row = {"kind": "numeric", "level": "", "level_nl": lower_first(info.nl),
            "level_en": lower_first(info.en), "count": len(mine), "n": len(mine),
            "rest_count": len(rest), "rest_n": len(rest),
-           "municipality_count": len(town) if groups.municipality is not None else np.nan,
-           "municipality_n": len(town) if groups.municipality is not None else np.nan}
+           "municipality_count": len(town) if town is not None else np.nan,
+           "municipality_n": len(town) if town is not None else np.nan}
     for prefix, values in (("", mine), ("rest_", rest), ("municipality_", town)):
-        row[f"{prefix}mean"] = values.mean() if len(values) else np.nan
-        row[f"{prefix}sd"] = values.std(ddof=1) if len(values) > 1 else np.nan
+        known = values is not None and len(values) > 0
+        row[f"{prefix}mean"] = values.mean() if known else np.nan
+        row[f"{prefix}sd"] = values.std(ddof=1) if known and len(values) > 1 else np.nan
     row["delta"] = cliffs_delta(mine, rest)
     return row
 
@@ -117,19 +118,31 @@ def factor_rows(info: FactorInfo, groups: Groups, levels: list[str]) -> list[dic
     return [{"factor": info.name, "factor_nl": info.nl, "factor_en": info.en} | r for r in rows]
 
 
+def _values(info: FactorInfo, column: pd.Series) -> np.ndarray:
+    if info.type in ("binary", "category"):
+        return level_text(column).to_numpy(dtype=object)
+    return column.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
 def profile(target: pd.DataFrame, types: pd.Series, infos: list[FactorInfo],
             municipality: pd.DataFrame | None) -> pd.DataFrame:
     """The long profile table for every type in ``types`` (aligned with ``target``; NA =
     withheld household, counted in the rest of the target group only)."""
     rows = []
-    for t in sorted(types.dropna().unique()):
-        inside = (types == t).to_numpy(dtype=bool, na_value=False)
-        for info in infos:
-            town = municipality[info.name] if municipality is not None else None
-            groups = Groups(target[info.name][inside], target[info.name][~inside], town)
-            levels = sorted(level_text(target[info.name]).dropna().unique())
-            rows += [{"type": int(t)} | r for r in factor_rows(info, groups, levels)]
-    return _finish(pd.DataFrame(rows))
+    numbers = sorted(int(t) for t in types.dropna().unique())
+    inside = {t: (types == t).to_numpy(dtype=bool, na_value=False) for t in numbers}
+    for info in infos:
+        values = _values(info, target[info.name])
+        town = _values(info, municipality[info.name]) if municipality is not None else None
+        levels = sorted({v for v in values if v is not None}) \
+            if info.type in ("binary", "category") else []
+        for t in numbers:
+            groups = Groups(values[inside[t]], values[~inside[t]], town)
+            rows += [{"type": t} | r for r in factor_rows(info, groups, levels)]
+    if not rows:
+        return pd.DataFrame(columns=COLUMNS)
+    table = _finish(pd.DataFrame(rows))
+    return table.sort_values("type", kind="stable").reset_index(drop=True)[COLUMNS]
 
 
 def _finish(table: pd.DataFrame) -> pd.DataFrame:
