@@ -202,6 +202,20 @@ def test_result_has_no_type_below_min_size(mode):
     assert (first["n"] + first["rest_n"] == 108).all()  # withheld stay in the rest
 
 
+def test_sizes_and_cells_are_ready_for_the_disclosure_gate():
+    from smartstart.disclosure import check_clusters, check_shares
+
+    result = typology(mixed_table(), TypologySpec(k_range=(3, 3), n_bootstrap=4))
+    size, *_ = check_clusters(result.sizes())
+    assert size.status == "pass" and result.sizes().sum() == 108
+    counts, bases = result.cell_counts(), result.cell_counts("n")
+    assert counts.shape == bases.shape == (5, result.n_types)  # kind a/b/c, flag no/yes
+    assert (counts.groupby(level="factor").sum() == bases.groupby(level="factor").first()).all(
+        axis=None)
+    shares = check_shares(counts, bases)
+    assert shares.mask.shape == counts.shape
+
+
 def test_a_target_group_too_small_for_any_type_reports_nothing():
     result = typology(mixed_table(sizes=(8, 7)), TypologySpec(n_bootstrap=3,
                                                                small_types="withhold"))

@@ -65,7 +65,11 @@ class TypologyResult:
     """``types`` (one row per reported type), ``profile`` (long; counts and bases per cell),
     ``selection`` (criteria per k), ``actions`` (small types merged or withheld),
     ``robustness`` (second method's agreement), ``personas``. Group-level only: the type of
-    each household is kept by the ``Typology`` estimator (``labels_``), never in a result."""
+    each household is kept by the ``Typology`` estimator (``labels_``), never in a result.
+
+    For the disclosure gate: ``sizes()`` (households per type), ``cell_counts()`` (households
+    per category level and type) and ``cell_counts("n")`` (their bases); numbers in the profile
+    carry their count of known values. ``selection.smallest_type`` is a count too."""
 
     spec: TypologySpec
     chosen_k: int
@@ -93,6 +97,18 @@ class TypologyResult:
 
     def to_frame(self) -> pd.DataFrame:
         return self.types.copy()
+
+    def sizes(self) -> pd.Series:
+        """Households per reported type (index: type number)."""
+        return self.types.set_index("type")["size"].astype("Int64").rename("size")
+
+    def cell_counts(self, column: str = "count") -> pd.DataFrame:
+        """The profile's category cells as a table: a row per (factor, level), a column per
+        type; ``column`` "count" (households with the level) or "n" (households with a known
+        value of the factor)."""
+        levels = self.profile[self.profile["kind"] == "level"]
+        wide = levels.pivot(index=["factor", "level"], columns="type", values=column)
+        return wide.reindex(columns=list(self.types["type"])).astype("Int64")
 
     def overview(self, lang: str = "nl") -> pd.DataFrame:
         """The seed's table: a row per factor, a column per type; a category shows the level at
