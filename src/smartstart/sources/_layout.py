@@ -23,6 +23,7 @@ import duckdb
 from smartstart.sources._store import read_manifest
 
 LAYOUT = "_gemeente"
+MEMORY_LIMIT = "4GB"  # DuckDB spills to the layout's temp folder beyond this
 PERSON_KEY = ("RINPERSOONS", "RINPERSOON")
 #: tables whose rows follow their person's municipalities
 PERSON_TABLES = ("GBAADRESOBJECTBUS", "GBAHUISHOUDENSBUS", "SECMBUS", "KOPPELPERSOONHUISHOUDEN",
@@ -46,6 +47,7 @@ def build_layout(store: Path, console=None) -> Path:
     started = time.perf_counter()
     con = duckdb.connect()
     con.execute(f"SET temp_directory = {path_literal(staging / '.tmp')}").fetchall()
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'").fetchall()  # spill to disk beyond it
     try:
         files = {k: store / r.store_path for k, r in manifest.items()}
         _membership(con, files)
@@ -116,7 +118,8 @@ def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
     out = staging / table / str(year)
     out.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"COPY ({select}) TO {path_literal(out)} "
-                "(FORMAT parquet, PARTITION_BY (_gem), OVERWRITE_OR_IGNORE)").fetchall()
+                "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (_gem), OVERWRITE_OR_IGNORE)"
+                ).fetchall()
 
 
 def layout_path(store: Path, table: str, year: int, gemeente: str) -> Path | None:
