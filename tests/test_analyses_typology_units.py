@@ -281,5 +281,7 @@ def test_public_functions_do_not_modify_their_input():
     table = mixed_table().assign(target_group=lambda t: t.index % 4 != 0)
     before = table.copy(deep=True)
     typology(table, FAST)
-    MixedLatentClass(2, random_state=0).fit(table[["kind", "flag", "x", "count"]])
+    Typology(FAST).fit(table)
+    columns = table[["kind", "flag", "x", "count"]]
+    MixedLatentClass(2, random_state=0).fit(columns).predict_proba(columns)
     pd.testing.assert_frame_equal(table, before)
