@@ -306,6 +306,13 @@ def test_the_attacker_bounds_a_rectangle_by_hand():
     assert np.isinf(everything.upper).all()
 
 
+def test_a_cell_that_can_grow_with_its_total_is_unbounded():
+    table = Table.from_array([31, 1])
+    hidden = np.array([True, False, True])
+    intervals = attack(np.where(hidden, np.nan, table.values), hidden, table)
+    assert intervals.lower.tolist() == [0, 1, 1] and np.isinf(intervals.upper[[0, 2]]).all()
+
+
 # protection -----------------------------------------------------------------------------------
 
 def _primary_intervals(protected):

@@ -2,16 +2,16 @@
 
 For every suppressed cell, two linear programs (HiGHS) give the smallest and largest value the
 cell can take given every published cell, the table's additive relations (all margins), the
-cells being nonnegative, and any upper bound the published labels reveal (a cell shown as
-``<10`` is at most 9). Integrality is relaxed: for integer tables :func:`protected` rounds the
-bounds inwards (an attacker knows counts are whole). For 1- and 2-way tables the relations are
-totally unimodular, so these are exactly the integer attacker's bounds; for 3-way tables an
-integer attacker could in rare cases do better than the relaxation.
+cells being nonnegative, and any bound the published labels reveal (a cell shown as ``<10``
+is at most 9). The LPs of one table are solved together as one separable LP; one more LP finds
+the cells that can grow without end. Integrality is relaxed: for tables of counts
+:func:`reach` rounds the bounds inwards (an attacker knows counts are whole). For 1- and
+2-way tables the relations are totally unimodular, so these are exactly the integer attacker's
+bounds; for 3-way tables an integer attacker could in rare cases do better than the relaxation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,8 +22,7 @@ from scipy.optimize import linprog
 from smartstart.disclosure._table import Table
 
 TOLERANCE = 1e-6
-CAP_FACTOR = 10.0  # see _intervals
-BLOCKS = 64  # problems per separable LP
+BLOCKS = 256  # problems per separable LP (one big LP beats many small ones)
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,17 +90,41 @@ def _intervals(matrix: sparse.csc_matrix, values: np.ndarray, hidden: np.ndarray
     scale = 1.0 + np.abs(values[~hidden]).sum()
     if np.abs(rhs[~used]).max(initial=0.0) > TOLERANCE * scale:
         raise ValueError("the published cells do not satisfy the table's relations")
-    # an answer at ``cap`` means "unbounded": a bounded cell stays below the published cells
-    # and the bounds put together
-    given = np.r_[bounds[0][hidden], bounds[1][hidden]]
-    cap = CAP_FACTOR * (scale + np.abs(given[np.isfinite(given)]).sum())
-    box = np.column_stack([bounds[0][hidden], np.minimum(bounds[1][hidden], cap)])
-    problems = [(j, sign) for j in np.flatnonzero(wanted[hidden]) for sign in (1.0, -1.0)]
-    found = np.concatenate([_extremes(a_hidden[used], rhs[used], box, problems[i:i + BLOCKS])
+    a_eq, b_eq = a_hidden[used], rhs[used]
+    box = np.column_stack([bounds[0][hidden], bounds[1][hidden]])
+    targets = np.flatnonzero(wanted[hidden])
+    endless = _unbounded(a_eq, box)
+    problems = [(j, 1.0) for j in targets] + [(j, -1.0) for j in targets if not endless[j]]
+    found = np.concatenate([_extremes(a_eq, b_eq, box, problems[i:i + BLOCKS])
                             for i in range(0, len(problems), BLOCKS)] or [np.empty(0)])
-    found = found.reshape(-1, 2)
-    upper = np.where(found[:, 1] >= cap * (1 - TOLERANCE), np.inf, found[:, 1])
-    return found[:, 0], upper
+    upper = np.full(len(targets), np.inf)
+    upper[~endless[targets]] = found[len(targets):]
+    return found[:len(targets)], upper
+
+
+def _unbounded(a_eq: sparse.csc_matrix, box: np.ndarray) -> np.ndarray:
+    """Cells that can grow without end: the support of the rays of the attacker's polytope.
+
+    One LP: directions ``d >= 0`` (0 where a cell has an upper bound) with ``A d = 0``, and
+    ``t <= d``, ``t <= 1``; maximising ``sum t`` sets ``t_j = 1`` exactly where some ray
+    moves cell ``j`` (rays add up and scale, so one ray covers them all).
+    """
+    n = len(box)
+    free = np.isinf(box[:, 1])
+    if not free.any():
+        return free
+    if not a_eq.shape[0]:
+        return free
+    link = sparse.hstack([sparse.eye(n), -sparse.eye(n)], format="csc")
+    equal = sparse.hstack([sparse.csc_matrix((a_eq.shape[0], n)), a_eq], format="csc")
+    rays = np.column_stack([np.zeros(n), np.where(free, np.inf, 0.0)])
+    result = linprog(np.r_[-np.ones(n), np.zeros(n)], A_ub=link, b_ub=np.zeros(n),
+                     A_eq=equal, b_eq=np.zeros(a_eq.shape[0]),
+                     bounds=np.r_[np.column_stack([np.zeros(n), np.ones(n)]), rays],
+                     method="highs")
+    if result.status != 0:
+        raise ValueError(f"the attacker's rays could not be found: {result.message}")
+    return result.x[:n] > 0.5
 
 
 def _extremes(a_eq: sparse.csc_matrix, b_eq: np.ndarray, box: np.ndarray,
@@ -124,16 +147,10 @@ def _extremes(a_eq: sparse.csc_matrix, b_eq: np.ndarray, box: np.ndarray,
     return solution[np.arange(count), [j for j, _ in problems]]
 
 
-def protected(intervals: Intervals, values: np.ndarray, primary: np.ndarray,
-              upper_level: np.ndarray, lower_level: np.ndarray,
-              cells: Sequence[bool] | np.ndarray | None = None) -> np.ndarray:
-    """Which primary cells the attacker cannot pin down within the protection levels."""
-    slack = TOLERANCE * (1.0 + np.abs(values))
+def reach(intervals: Intervals, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The attacker's upper and lower bounds, rounded inwards when the table holds counts."""
     upper, lower = intervals.upper, intervals.lower
     if np.all(values == np.round(values)):
+        slack = TOLERANCE * (1.0 + np.abs(values))
         upper, lower = np.floor(upper + slack), np.ceil(lower - slack)
-    high = upper >= values + upper_level - slack
-    low = lower <= values - lower_level + slack
-    ok = high & low
-    mask = np.asarray(primary, bool) if cells is None else np.asarray(cells, bool)
-    return np.where(mask, ok, True)
+    return upper, lower

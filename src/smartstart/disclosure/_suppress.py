@@ -34,13 +34,13 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, OptimizeWarning, milp
 
-from smartstart.disclosure._attack import attack, protected
+from smartstart.disclosure._attack import TOLERANCE, attack, reach
 from smartstart.disclosure._options import Cost, Method
 
 JOINT_LIMIT = 800  # (primary cells x directions) x cells up to which ``auto`` is optimal
@@ -94,21 +94,19 @@ def find_pattern(values: np.ndarray, structure: sparse.spmatrix, primary: np.nda
     if (x < 0).any():
         raise ValueError("secondary suppression needs nonnegative cells")
     first = np.asarray(primary, bool).ravel()
-    low = _flat(lower_bounds, shape, 0.0)
-    high = _flat(upper_bounds, shape, np.inf)
+    low, high = _flat(lower_bounds, shape, 0.0), _flat(upper_bounds, shape, np.inf)
     problem = _Problem(sparse.csr_matrix(structure), x, low, high, _costs(x, cost),
-                       ~first & (x >= low) & (x <= high))
-    up, down = problem.levels(first, _flat(upper_level, shape, 0.0),
-                              _flat(lower_level, shape, 0.0))
+                       ~first & (x >= low) & (x <= high), first).with_levels(
+        _flat(upper_level, shape, 0.0), _flat(lower_level, shape, 0.0))
     targets = [_Target(j, s, lev) for j in np.flatnonzero(first)
-               for s, lev in ((1.0, up[j]), (-1.0, down[j])) if lev > 0]
+               for s, lev in ((1.0, problem.up[j]), (-1.0, problem.down[j])) if lev > 0]
     size = len(targets) * len(x)
     used = method if method != "auto" else (
         "optimal" if size <= JOINT_LIMIT else "sequential" if size <= SEQUENTIAL_LIMIT else "fast")
-    hidden = problem.protect(first, targets, used, (up, down))
+    hidden = problem.protect(targets, used)
     secondary = hidden & ~first
-    return Pattern(first.reshape(shape), secondary.reshape(shape), up.reshape(shape),
-                   down.reshape(shape), low.reshape(shape), high.reshape(shape),
+    return Pattern(first.reshape(shape), secondary.reshape(shape), problem.up.reshape(shape),
+                   problem.down.reshape(shape), low.reshape(shape), high.reshape(shape),
                    float(problem.costs[secondary].sum()), used)
 
 
@@ -122,6 +120,9 @@ def _costs(x: np.ndarray, cost: Cost) -> np.ndarray:
     return np.maximum(x, 1.0) if cost == "value" else np.ones_like(x)
 
 
+Move = np.ndarray | bool | None  # a perturbation, True when the attacker's LP proved it, or None
+
+
 @dataclass(frozen=True, eq=False)
 class _Problem:
     matrix: sparse.csr_matrix
@@ -130,65 +131,91 @@ class _Problem:
     high: np.ndarray
     costs: np.ndarray
     candidates: np.ndarray
+    first: np.ndarray
+    up: np.ndarray | None = None
+    down: np.ndarray | None = None
 
-    def levels(self, first: np.ndarray, up: np.ndarray, down: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def with_levels(self, up: np.ndarray, down: np.ndarray) -> _Problem:
         """Levels capped at the attacker's interval with every possible cell suppressed."""
-        up = np.where(first, np.minimum(up, self.high - self.x), 0.0)
-        down = np.where(first, np.minimum(down, self.x - self.low), 0.0)
-        if first.any() and (np.isfinite(self.high[first]).any() or (self.low > 0).any()):
-            widest = attack(self.x, first | self.candidates, self.matrix, self.low, self.high,
-                            cells=first)
-            up = np.where(first, np.minimum(up, widest.upper - self.x), 0.0)
-            down = np.where(first, np.minimum(down, self.x - widest.lower), 0.0)
-        return np.maximum(up, 0.0), np.maximum(down, 0.0)
+        up = np.where(self.first, np.minimum(up, self.high - self.x), 0.0)
+        down = np.where(self.first, np.minimum(down, self.x - self.low), 0.0)
+        if self.first.any() and (np.isfinite(self.high[self.first]).any()
+                                 or (self.low > 0).any()):
+            upper, lower = reach(attack(self.x, self.first | self.candidates, self.matrix,
+                                        self.low, self.high, cells=self.first), self.x)
+            up = np.where(self.first, np.minimum(up, upper - self.x), 0.0)
+            down = np.where(self.first, np.minimum(down, self.x - lower), 0.0)
+        return replace(self, up=np.maximum(up, 0.0), down=np.maximum(down, 0.0))
 
-    def protect(self, first: np.ndarray, targets: list[_Target], method: Method,
-                levels: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        """Solve, then check; cells without a certificate face the attacker and get another go."""
-        hidden, moves = self.solve(first, targets, method)
+    def protect(self, targets: list[_Target], method: Method) -> np.ndarray:
+        """Solve, then check; targets without a certificate face the attacker and get another
+        go; as a last resort everything that may be suppressed is."""
+        hidden, moves = self.solve(self.first, targets, method)
         for _ in range(2):
             doubtful = [t for t, m in zip(targets, moves, strict=True)
                         if not self.valid(hidden, t, m)]
-            if not doubtful:
-                return hidden
-            cells = np.zeros_like(first)
-            cells[[t.cell for t in doubtful]] = True
-            safe = self._attacked(hidden, cells, levels)
-            targets = [t for t in doubtful if not safe[t.cell]]
+            targets = [t for t, o in zip(doubtful, self.open(hidden, doubtful), strict=True) if o]
             if not targets:
                 return hidden
             hidden, moves = self.solve(hidden, targets, "sequential")
-        hidden = first | self.candidates
-        if not self._attacked(hidden, first, levels).all():
+        hidden = self.first | self.candidates
+        if any(self.open(hidden, targets)):
             raise RuntimeError("a primary cell stays recoverable with every cell suppressed")
         return hidden
 
+    def open(self, hidden: np.ndarray, targets: list[_Target]) -> list[bool]:
+        """Which targets the attacker can still rule out (its LPs, all cells at once)."""
+        if not targets:
+            return []
+        cells = np.zeros_like(self.first)
+        cells[[t.cell for t in targets]] = True
+        upper, lower = reach(attack(self.x, hidden, self.matrix, self.low, self.high,
+                                    cells=cells), self.x)
+        slack = TOLERANCE * (1.0 + np.abs(self.x))
+        return [bool(upper[t.cell] < self.x[t.cell] + t.level - slack[t.cell]) if t.sign > 0
+                else bool(lower[t.cell] > self.x[t.cell] - t.level + slack[t.cell])
+                for t in targets]
+
     def solve(self, hidden: np.ndarray, targets: list[_Target], method: Method
-              ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+              ) -> tuple[np.ndarray, list[Move]]:
         """More suppressions so each target has a perturbation: the mask and the perturbations."""
-        if method == "sequential":
+        if method == "sequential" or not targets:
             return self._one_by_one(hidden, targets)
-        found = self._model(hidden, targets, exact=method == "optimal") if targets else None
+        found = self._model(hidden, targets, exact=method == "optimal")
         if found is None:
             return hidden | self.candidates, [None] * len(targets)
         return hidden | found[0], found[1]
 
     def _one_by_one(self, hidden: np.ndarray, targets: list[_Target]
-                    ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+                    ) -> tuple[np.ndarray, list[Move]]:
+        """Primary cells in turn, largest first, both directions in one model; cells the
+        attacker already cannot pin down are skipped."""
         hidden, moves = hidden.copy(), [None] * len(targets)
+        groups: dict[int, list[int]] = {}
         for index in sorted(range(len(targets)), key=lambda i: -self.x[targets[i].cell]):
-            found = self._model(hidden, [targets[index]], exact=True)
+            groups.setdefault(targets[index].cell, []).append(index)
+        while groups:
+            waiting = [i for group in groups.values() for i in group]
+            for index, still in zip(waiting, self.open(hidden, [targets[i] for i in waiting]),
+                                    strict=True):
+                moves[index] = None if still else True
+            groups = {c: [i for i in g if moves[i] is None] for c, g in groups.items()}
+            groups = {c: g for c, g in groups.items() if g}
+            if not groups:
+                break
+            group = groups.pop(next(iter(groups)))
+            found = self._model(hidden, [targets[i] for i in group], exact=True)
             if found is None:
                 return hidden | self.candidates, moves
             hidden |= found[0]
-            moves[index] = found[1][0]
+            for index, move in zip(group, found[1], strict=True):
+                moves[index] = move
         return hidden, moves
 
-    def valid(self, hidden: np.ndarray, target: _Target, move: np.ndarray | None) -> bool:
+    def valid(self, hidden: np.ndarray, target: _Target, move: Move) -> bool:
         """Is ``x + move`` a table the attacker cannot exclude, with the target moved enough?"""
-        if move is None:
-            return False
+        if move is None or move is True:
+            return move is True
         tol = 1e-7 * (1.0 + np.abs(self.x).max(initial=0.0))
         shifted = np.where(hidden, self.x + move, self.x)
         inside = (shifted >= self.low - tol) & (shifted <= self.high + tol)
@@ -196,11 +223,6 @@ class _Problem:
                     and abs(move[target.cell] - target.sign * target.level) <= tol
                     and np.abs(self.matrix @ shifted).max(initial=0.0) <= tol
                     and inside[hidden].all())
-
-    def _attacked(self, hidden: np.ndarray, cells: np.ndarray,
-                  levels: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        intervals = attack(self.x, hidden, self.matrix, self.low, self.high, cells=cells)
-        return protected(intervals, self.x, cells, *levels)
 
     def _model(self, hidden: np.ndarray, targets: list[_Target], exact: bool
                ) -> tuple[np.ndarray, list[np.ndarray]] | None:
