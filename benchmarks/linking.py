@@ -30,6 +30,16 @@ NEEDED_EVERY_YEAR = ("GBAADRESOBJECT", "GBAHUISHOUDENS", "GBAPERSOON", "KINDOUDE
 
 
 def peak_rss_mib() -> float:
+    """Peak resident memory of this process in MiB (Linux: VmHWM, which exec resets)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return _rusage_peak_mib()
+
+
+def _rusage_peak_mib() -> float:
     try:
         import resource
 

@@ -65,3 +65,32 @@ def test_a_changed_store_makes_the_layout_stale(laid_out, tmp_path):
         assert set(linked.db.sources.values()) == {"full"}
     finally:
         manifest.write_text(original, "utf-8")
+
+
+def test_a_partner_person_from_elsewhere_is_outside_not_unknown(laid_out, tmp_path):
+    import duckdb
+
+    store = laid_out / "store"
+    here = store / "_gemeente" / "GBAPERSOONTAB" / "2022" / "_gem=0784" / "*.parquet"
+    there = store / "_gemeente" / "GBAPERSOONTAB" / "2022" / "_gem=0001" / "*.parquet"
+    stranger = duckdb.sql(
+        f"SELECT RINPERSOON FROM read_parquet('{there.as_posix()}') WHERE RINPERSOON NOT IN "
+        f"(SELECT RINPERSOON FROM read_parquet('{here.as_posix()}')) LIMIT 1").fetchall()[0][0]
+    source = laid_out / "cbs" / "Partner" / "Voedselbank" / "voedselbank_klanten.csv"
+    partner = pd.read_csv(source, sep=";", encoding="latin-1", dtype=str, keep_default_na=False)
+    extra = partner.iloc[[0]].assign(RINPERSOONS="R", RINPERSOON=stranger)
+    path = tmp_path / "partner.csv"
+    pd.concat([partner, extra]).to_csv(path, sep=";", index=False, encoding="latin-1")
+
+    def outside() -> int:
+        match = link(store, STUDY, path).match.set_index("link_status")["n"]
+        return int(match.get("buiten de gemeente", 0))
+
+    with_layout = outside()
+    shutil.move(store / "_gemeente", tmp_path / "_gemeente")
+    try:
+        assert outside() == with_layout
+    finally:
+        shutil.move(tmp_path / "_gemeente", store / "_gemeente")
+    baseline = link(store, STUDY, source).match.set_index("link_status")["n"]
+    assert with_layout == int(baseline.get("buiten de gemeente", 0)) + 1

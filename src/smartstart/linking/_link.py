@@ -117,8 +117,11 @@ def link_target_group(db: Database, study: Study, partner: Path) -> pd.DataFrame
     frame = read_partner(partner, tg)
     db.con.register("partner", frame)
     db.params.update(window_start=tg.window.start, window_end=tg.window.end)
-    db.create("partner_clients", sql_text("partner_clients",
-                                          persons=db.table("GBAPERSOONTAB", full=True)))
+    db.create("partner_clients", sql_text("partner_clients", persons=db.table("GBAPERSOONTAB")))
+    unexplained = db.count("partner_clients WHERE link_status = 'niet gevonden'")
+    if unexplained and db.sources.get(db.table("GBAPERSOONTAB")) == "layout":
+        full = db.table("GBAPERSOONTAB", full=True)
+        db.con.execute(sql_text("partner_recheck", persons=full)).fetchall()
     status = db.frame("SELECT link_status, count(*) AS n FROM partner_clients "
                       "GROUP BY 1 ORDER BY 1")
     n_target = db.create("target_households", "SELECT DISTINCT household_id FROM partner_clients "
