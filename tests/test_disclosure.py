@@ -124,7 +124,8 @@ def _incomes() -> pd.DataFrame:
 def test_nk_dominance_p_ratio_and_contributors_on_sums():
     checks = {c.rule: c for c in check_magnitude(_incomes(), ["g", "h"], "v")}
     assert {r: c.status for r, c in checks.items()} == {
-        "contributors": "fail", "dominance": "fail", "p_ratio": "fail", "negative": "pass"}
+        "contributors": "fail", "zeros": "pass", "dominance": "fail", "p_ratio": "fail",
+        "negative": "pass"}
     assert checks["dominance"].flagged() == [("a", "x"), ("a", "Total"), ("c", "x"), ("c", "y"),
                                              ("Total", "x"), ("Total", "Total")]
     assert checks["contributors"].flagged() == [("c", "x"), ("c", "y"), ("c", "Total")]
@@ -165,7 +166,8 @@ def test_negative_contributions_make_dominance_a_review():
 
 def test_means_and_medians_need_contributors_and_no_dominance():
     checks = _statuses(check_means(_incomes(), ["g"], "v", statistic="median", margins=False))
-    assert checks == {"contributors": "fail", "dominance": "fail", "negative": "pass"}
+    assert checks == {"contributors": "fail", "zeros": "pass", "dominance": "fail",
+                      "negative": "pass"}
     with pytest.raises(ValueError):
         check_means(_incomes(), ["g"], "v", statistic="max")
 

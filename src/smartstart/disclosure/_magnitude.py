@@ -2,7 +2,8 @@
 
 Per cell, with contributions sorted ``x1 >= x2 >= ...`` and cell total ``X``:
 
-* contributors: fewer than ``min_cell`` contributors fail;
+* contributors: fewer than ``min_cell`` contributors fail; empty cells fail under ``zeros`` when
+  zeros are disclosive;
 * NK dominance: ``x1 + ... + xn >= k X`` fails (n = ``dominance_n``, k = ``dominance_k``);
 * p-ratio (p % rule): ``X - x1 - x2 < p x1`` fails: the second-largest contributor could
   estimate the largest to within ``p``;
@@ -99,6 +100,7 @@ def magnitude_masks(cells: Contributions, s: Settings) -> dict[str, np.ndarray]:
     fine = ~cells.negative & (cells.count > 0)
     return {
         "contributors": (cells.count > 0) & (cells.count < s.min_cell),
+        "zeros": (cells.count == 0) & s.zeros_disclosive,
         "dominance": fine & (total > 0) & (cells.top >= s.dominance_k * total),
         "p_ratio": fine & (cells.first > 0) & (
             total - cells.first - cells.second < s.p_ratio * cells.first),
@@ -127,7 +129,7 @@ def check_magnitude(data: pd.DataFrame, by: Sequence[str], value: str,
     cells = Contributions.of(data, by, value, s.dominance_n, unit)
     masks = magnitude_masks(cells, s)
     return tuple(_result(rule, cells.frame(masks[rule], margins), s)
-                 for rule in ("contributors", "dominance", "p_ratio", "negative"))
+                 for rule in ("contributors", "zeros", "dominance", "p_ratio", "negative"))
 
 
 def check_means(data: pd.DataFrame, by: Sequence[str], value: str,
@@ -153,6 +155,7 @@ def _result(rule: str, mask: pd.DataFrame, s: Settings) -> CheckResult:
         return result("negative", mask, f"{count} cells with negative contributions",
                       failing="review")
     limits = {"contributors": {"min_cell": s.min_cell},
+              "zeros": {"zeros_disclosive": s.zeros_disclosive},
               "dominance": {"n": s.dominance_n, "k": s.dominance_k},
               "p_ratio": {"p": s.p_ratio}}[rule]
     return result(rule, mask, f"{count} cells break the {rule} rule", **limits)

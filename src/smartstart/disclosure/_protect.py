@@ -129,7 +129,7 @@ def protect_magnitude(data: pd.DataFrame, by: Sequence[str], value: str,
     if cells.negative.any():
         raise ValueError("negative contributions: dominance is undefined, review by hand")
     masks = magnitude_masks(cells, s)
-    primary = masks["contributors"] | masks["dominance"] | masks["p_ratio"]
+    primary = masks["contributors"] | masks["zeros"] | masks["dominance"] | masks["p_ratio"]
     levels = protection_levels(cells, s)
     pattern = find_pattern(cells.table.values, cells.table.structure, primary, levels, levels,
                            cost=cost, method=method)
