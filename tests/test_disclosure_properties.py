@@ -67,8 +67,10 @@ def pool():
     if WORKERS < 2:
         yield None
         return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["smartstart.disclosure"])
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        context.set_forkserver_preload(["smartstart.disclosure"])
     with context.Pool(WORKERS) as workers:
         yield workers
 
