@@ -278,6 +278,17 @@ def test_a_pandas_crosstab_with_margins_converts_and_its_totals_are_checked():
         Table.from_frame(bad)
 
 
+def test_a_series_with_a_multiindex_or_a_total_row_converts():
+    long = pd.Series([5, 20, 12, 30], index=pd.MultiIndex.from_product(
+        [["a", "b"], ["x", "y"]], names=["g", "h"]))
+    table = Table.from_frame(long)
+    assert table.shape == (3, 3) and table.values[-1].tolist() == [17, 50, 67]
+    one = Table.from_frame(pd.Series([3, 20, 23], index=["a", "b", "All"], name="n"))
+    assert one.values.tolist() == [3, 20, 23] and one.labels == (("a", "b"),)
+    assert protect_counts(pd.Series([3, 20, 23], index=["a", "b", "All"])).labels.tolist() == [
+        "<10", "x", "23"]
+
+
 # the attacker ---------------------------------------------------------------------------------
 
 def test_the_attacker_recovers_a_lone_suppressed_cell_from_the_totals():

@@ -6,6 +6,13 @@ the table). Count and magnitude tables are protected by primary and secondary su
 Settings: any object with ``min_cell``, ``min_dof``, ``dominance_n``, ``dominance_k``,
 ``p_ratio`` and ``zeros_disclosive`` (e.g. ``pilot.DisclosureSettings``); CBS defaults if None.
 Suppression lives here and only here.
+
+    table = Table.from_frame(pd.crosstab(data.buurt, data.outcome, margins=True))
+    protected = protect_counts(table, pilot.study.disclosure)   # <10 and x, true margins
+    verdict = record("outcome_by_buurt", [check_linking_keys(protected.to_frame())],
+                     protected=protected)
+    protected.to_frame()      # as published: NaN where suppressed (labels=True: the text)
+    verdict.to_dict()         # for disclosure_log.json: status, rules, suppressed cells + why
 """
 
 from smartstart.disclosure._attack import Intervals, attack

@@ -12,9 +12,12 @@ minimum total cost and one perturbation per primary cell and direction, linked b
 ``-min(x_i - lower_i, r) z_i <= y_i <= min(upper_i - x_i, r) z_i`` with ``r = REACH * level``:
 
 * ``optimal``: the joint model over all primary cells (Fischetti and Salazar's model), solved
-  to optimality: the minimum-cost pattern for these protection levels;
-* ``sequential``: one exact model per primary cell and direction in turn (largest cells
-  first), the cells chosen before free of cost: optimal step by step, not jointly;
+  to optimality: the minimum-cost pattern for these protection levels (among patterns whose
+  perturbations move no cell by more than ``REACH`` levels; within ``TIME_LIMIT``, else the
+  best pattern found);
+* ``sequential``: one exact model per primary cell (both directions) in turn, largest cells
+  first, the cells chosen before free of cost, cells the attacker already cannot pin down
+  skipped: optimal step by step, not jointly;
 * ``fast``: the joint model's LP relaxation, every cell with ``z_i > 0`` suppressed: one LP, a
   valid pattern that may cost more;
 * ``auto``: ``optimal`` while the joint model is small (``JOINT_LIMIT``), ``sequential`` up to
@@ -35,6 +38,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import get_args
 
 import numpy as np
 from scipy import sparse
@@ -91,8 +95,10 @@ def find_pattern(values: np.ndarray, structure: sparse.spmatrix, primary: np.nda
     """
     shape = np.shape(values)
     x = np.asarray(values, dtype=float).ravel()
-    if (x < 0).any():
-        raise ValueError("secondary suppression needs nonnegative cells")
+    if (x < 0).any() or not np.isfinite(x).all():
+        raise ValueError("secondary suppression needs finite nonnegative cells")
+    if method not in get_args(Method) or cost not in get_args(Cost):
+        raise ValueError(f"unknown method {method!r} or cost {cost!r}")
     first = np.asarray(primary, bool).ravel()
     low, high = _flat(lower_bounds, shape, 0.0), _flat(upper_bounds, shape, np.inf)
     problem = _Problem(sparse.csr_matrix(structure), x, low, high, _costs(x, cost),
@@ -246,8 +252,8 @@ class _Problem:
 
     def _reach(self, target: _Target) -> tuple[np.ndarray, np.ndarray]:
         """How far each cell may move down and up in a perturbation for ``target``."""
-        reach = REACH * target.level
-        return np.minimum(self.x - self.low, reach), np.minimum(self.high - self.x, reach)
+        span = REACH * target.level
+        return np.minimum(self.x - self.low, span), np.minimum(self.high - self.x, span)
 
     def _boxes(self, movable: np.ndarray, targets: list[_Target]
                ) -> tuple[np.ndarray, np.ndarray]:
