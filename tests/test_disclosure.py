@@ -445,6 +445,21 @@ def test_public_functions_do_not_modify_their_input():
     values = np.array(COUNTS, dtype=float)
     Table.from_array(values)
     assert values.tolist() == COUNTS
+    exog, y = _design()
+    exog_before, y_before = exog.copy(), y.copy()
+    check_regression(RegressionFacts(df_resid=147, exog=exog, endog=y))
+    pd.testing.assert_frame_equal(exog, exog_before)
+    pd.testing.assert_series_equal(y, y_before)
+    numerator, denominator = pd.DataFrame({"p": [5, 50]}), pd.Series([100, 60])
+    check_shares(numerator, denominator)
+    check_clusters(denominator, numerator)
+    check_areas(numerator)
+    assert numerator["p"].tolist() == [5, 50] and denominator.tolist() == [100, 60]
+    published = _table().values.copy()
+    hidden = np.zeros(published.shape, dtype=bool)
+    hidden[0, 0] = True
+    attack(published, hidden, _table())
+    assert np.array_equal(published, _table().values) and hidden.sum() == 1
 
 
 def test_no_module_outside_disclosure_writes_suppression_labels():
