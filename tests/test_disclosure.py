@@ -69,7 +69,7 @@ def test_threshold_flags_small_cells_and_zeros_follow_the_policy():
     threshold, zeros = check_counts(table)
     assert (threshold.status, zeros.status) == ("fail", "pass")
     assert threshold.mask.to_numpy().tolist() == [[False, True], [True, False], [False, False]]
-    assert threshold.mask.shape == table.shape and threshold.details["smallest"] == 1.0
+    assert threshold.mask.shape == table.shape and threshold.details == {"min_cell": 10}
     _, zeros = check_counts(table, Settings(zeros_disclosive=True))
     assert zeros.status == "fail" and zeros.flagged() == [("a", "x")]
     assert _statuses(check_counts(pd.Series([10, 11, 50]))) == {"threshold": "pass",
@@ -105,7 +105,7 @@ def test_clusters_need_a_minimum_size_and_their_profile_cells_are_counts():
     sizes = pd.Series([8, 40, 120], index=["k1", "k2", "k3"])
     profile = pd.DataFrame({"single_parent": [5, 30, 0], "debts": [8, 12, 60]}, index=sizes.index)
     size, threshold, zeros = check_clusters(sizes, profile)
-    assert (size.status, size.cells, size.details["smallest"]) == ("fail", 1, 8.0)
+    assert (size.status, size.cells) == ("fail", 1)
     assert threshold.flagged() == [("k1", "single_parent"), ("k1", "debts")]
     assert zeros.status == "pass"
     assert check_clusters(sizes[1:])[0].status == "pass"
@@ -209,9 +209,9 @@ def test_regression_fails_on_dof_cases_separation_and_convergence():
     checks = {c.rule: c for c in check_regression(facts)}
     assert {r: c.status for r, c in checks.items()} == {
         "dof": "fail", "category_cases": "fail", "separation": "fail", "convergence": "fail"}
-    assert checks["category_cases"].details["smallest"] == 0
+    assert checks["category_cases"].details["empty"] is True
     assert checks["separation"].flagged() == [("dummy", "flag"), ("y", "flag")]
-    assert checks["separation"].details["fitted_extremes"] == 20
+    assert checks["separation"].details == {"fitted_extremes": True, "separating": 1}
 
 
 def test_a_statsmodels_like_result_is_read_without_refitting():
@@ -229,8 +229,8 @@ def test_checks_computed_elsewhere_are_taken_as_given():
     computed = SimpleNamespace(residual_dof=200, converged=True, min_cell=4, separation=True,
                                separation_terms=("teen_mother",))
     checks = {c.rule: c for c in check_regression(computed)}
-    assert (checks["category_cases"].status, checks["category_cases"].details["smallest"]) == (
-        "fail", 4)
+    assert checks["category_cases"].status == "fail"
+    assert checks["category_cases"].flagged() == [("outcome", "flag")]
     assert checks["separation"].flagged() == [("teen_mother", "flag")]
     plain = _statuses(check_regression(RegressionFacts(df_resid=40)))
     assert plain == {"dof": "pass", "category_cases": "review", "separation": "review",
@@ -350,8 +350,11 @@ def test_uniform_labels_and_the_protection_level():
     protected = protect_counts(_table(), labels="uniform", protection=5, cost="unity")
     lower, upper = _primary_intervals(protected)
     values = protected.table.values[protected.pattern.primary]
-    assert (lower <= np.maximum(values - 5, 0)).all() and (upper >= values + 5).all()
-    assert set(protected.to_frame(labels=True).to_numpy().ravel()) >= {"x"}
+    # the record tells which cells are primary, so the attacker knows they are below 10
+    assert (lower <= np.maximum(values - 5, 0)).all()
+    assert (upper >= np.minimum(values + 5, 9)).all()
+    shown = protected.to_frame(labels=True)
+    assert (shown == "x").to_numpy().sum() == protected.suppressed.sum()
 
 
 @pytest.mark.parametrize("method", ["optimal", "sequential", "fast"])
@@ -421,14 +424,36 @@ def test_the_record_lists_rules_and_suppressed_cells_and_serialises():
     data = json.loads(json.dumps(rec.to_dict()))
     assert [c["reason"] for c in data["suppressed"]].count("primary") == 2
     first = data["suppressed"][0]
-    assert (first["cell"], first["rules"], first["lower"], first["upper"]) == (
-        ["a0", "b0"], ["threshold"], 0.0, 9.0)
+    assert (first["cell"], first["reason"], first["lower"], first["upper"]) == (
+        ["a0", "b0"], "primary", 0.0, 9.0)
+    assert [c["status"] for c in data["checks"]] == ["pass", "pass", "pass"]
+    assert data["protection"] == {"level": 10.0, "labels": "small", "method": "optimal",
+                                  "rounding_base": None, "secondary": 4}
+    detail = json.loads(json.dumps(rec.to_dict(detail=True)))
+    assert detail["suppressed"][0]["rules"] == ["threshold"]
+    assert [c["status"] for c in detail["checks"]] == ["pass", "fail", "pass"]
+    assert detail["checks"][1]["flagged"] == [["a0", "b0"], ["a2", "b2"]]
     assert rec.to_frame()["status"].tolist() == ["pass", "fail", "pass"]
     unprotected = record("raw", check_counts(_table()))
     assert unprotected.status == "fail" and unprotected.suppressed == ()
 
 
 # purity and the one place for suppression -----------------------------------------------------
+
+def test_the_exported_record_holds_no_value_of_a_suppressed_cell():
+    cells = [[0, 25, 40], [30, 12, 50], [22, 31, 3]]  # an empty cell, disclosive here
+    protected = protect_counts(_table(cells), Settings(zeros_disclosive=True))
+    exported = record("t", protected=protected).to_dict()
+    assert {c["status"] for c in exported["checks"]} == {"pass"}  # the empty cell is hidden
+    primary = [(c["lower"], c["upper"]) for c in exported["suppressed"]
+               if c["reason"] == "primary"]
+    assert primary == [(0.0, 9.0), (0.0, 9.0)]
+    public = json.dumps(exported)
+    for key in ("cost", "flagged", "rules", "details", "summary"):
+        assert f'"{key}"' not in public
+    rounded = record("t", protected=protect_counts(_table(cells), base=5)).to_dict()
+    assert {c["lower"] for c in rounded["suppressed"]} == {None}
+
 
 def test_public_functions_do_not_modify_their_input():
     data = _incomes()

@@ -157,9 +157,9 @@ def test_acro_passes_a_logit_with_a_dummy_that_separates_three_persons(acro):
     ours = {c.rule: c for c in check_regression(fitted, ACRO_SETTINGS)}
     assert {r: c.status for r, c in ours.items()} == {
         "dof": "pass", "category_cases": "fail", "separation": "fail", "convergence": "fail"}
-    assert ours["category_cases"].details["smallest"] == 0
+    assert ours["category_cases"].details["empty"] is True
     assert ours["separation"].mask.loc["d", "flag"]
-    assert ours["separation"].details["fitted_extremes"] >= 3
+    assert ours["separation"].details["fitted_extremes"] is True
     assert record("logit", ours.values(), kind="regression").status == "fail"
 
 

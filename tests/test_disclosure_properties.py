@@ -2,9 +2,11 @@
 
 Hypothesis generates count tables with all their margins (1-, 2- and 3-way, many small cells
 and zeros), protects them with every method and labelling, and the attacker reads only what is
-published (the text: numbers, ``<10``, ``x``) and solves its LPs. Each primary cell must keep
-an interval reaching ``a - level`` and ``a + level`` (``level`` = the protection level,
-default ``min_cell``), capped only by what the labels alone already give away.
+published (the text: numbers, ``<10``, ``x``) plus what the exported record says (which hidden
+cells are primary, so below ``min_cell``, and which secondary, so at least ``min_cell``) and
+solves its LPs. Each primary cell must keep an interval reaching ``a - level`` and
+``a + level`` (``level`` = the protection level, default ``min_cell``), capped only by what
+that knowledge alone already gives away.
 
 ``SMARTSTART_DISCLOSURE_EXAMPLES`` sets the number of generated tables over all these tests
 (default 10,000); ``SMARTSTART_DISCLOSURE_WORKERS`` the processes that protect and attack
@@ -96,16 +98,15 @@ def _check_batch(pool, name: str, batch: list) -> None:
 
 # what the attacker sees -------------------------------------------------------------------------
 
-def read_labels(shown: np.ndarray, small: bool, min_cell: int):
-    """Published numbers, hidden cells and the bounds the labels give away, from the text."""
+def read_published(shown: np.ndarray, said_primary: np.ndarray, min_cell: int):
+    """Published numbers, hidden cells and the bounds the labels and the record give away."""
     text = np.asarray(shown, dtype=object)
     hidden = np.isin(text, ["x", f"<{min_cell}"])
     numbers = np.array([np.nan if h else float(t) for t, h in zip(text.ravel(), hidden.ravel(),
                                                                    strict=True)])
-    numbers = numbers.reshape(text.shape)
-    low = np.where(text == "x", float(min_cell) if small else 0.0, 0.0)
-    high = np.where(text == f"<{min_cell}", min_cell - 1.0, np.inf)
-    return numbers, hidden, low, high
+    low = np.where(hidden & ~said_primary, float(min_cell), 0.0)
+    high = np.where(said_primary | (text == f"<{min_cell}"), min_cell - 1.0, np.inf)
+    return numbers.reshape(text.shape), hidden, low, high
 
 
 def unrecoverable(spec: tuple) -> str | None:
@@ -115,31 +116,32 @@ def unrecoverable(spec: tuple) -> str | None:
     values = table.values
     protected = protect_counts(table, Settings(min_cell=min_cell, zeros_disclosive=zeros),
                                protection=level, labels=labels, method=method)
-    small = labels == "small"
-    numbers, hidden, low, high = read_labels(protected.labels, small, min_cell)
+    said_primary = protected.pattern.primary  # what the exported record tells
+    numbers, hidden, low, high = read_published(protected.labels, said_primary, min_cell)
     primary = ((values > 0) & (values < min_cell)) | (zeros & (values == 0))
-    if not hidden[primary].all() or not np.array_equal(numbers[~hidden], values[~hidden]):
+    if not hidden[primary].all() or not np.array_equal(numbers[~hidden], values[~hidden]) \
+            or not np.array_equal(said_primary, primary):
         return f"primary cell published or wrong number: {spec}"
+    if labels == "small" and not np.array_equal(protected.labels == f"<{min_cell}", primary):
+        return f"labels do not match the primary cells: {spec}"
     if not primary.any():
         return None
-    need_low, need_high = _required(table, primary, small, min_cell, level)
+    need_low, need_high = _required(table, primary, min_cell, level)
     got = attack(numbers, hidden, table, low, high, cells=primary)
     upper, lower = np.floor(got.upper + EPS), np.ceil(got.lower - EPS)
     fine = (upper >= need_high - EPS) & (lower <= need_low + EPS)
     return None if fine[primary].all() else f"recoverable: {spec}"
 
 
-def _required(table: Table, primary: np.ndarray, small: bool, min_cell: int,
-              level: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """a -/+ level, capped by the attacker's interval if everything that may hide were hidden."""
+def _required(table: Table, primary: np.ndarray, min_cell: int, level: int | None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """a -/+ level, capped by the attacker's interval if everything that may hide were hidden
+    (an empty cell that is not primary is published: it cannot hide among cells of 10 or more)."""
     values = table.values
     level = min_cell if level is None else level
-    if small:
-        may_hide = primary | (values >= min_cell)
-        low = np.where(primary, 0.0, float(min_cell))
-        high = np.where(primary, min_cell - 1.0, np.inf)
-    else:
-        may_hide, low, high = np.ones_like(primary), 0.0, np.inf
+    may_hide = primary | (values >= min_cell)
+    low = np.where(primary, 0.0, float(min_cell))
+    high = np.where(primary, min_cell - 1.0, np.inf)
     widest = attack(values, may_hide, table, low, high, cells=primary)
     cap_high, cap_low = np.floor(widest.upper + EPS), np.ceil(widest.lower - EPS)
     return np.maximum(values - level, cap_low), np.minimum(values + level, cap_high)

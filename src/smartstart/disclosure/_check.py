@@ -15,8 +15,8 @@ from smartstart.disclosure._options import Rule, Status
 class CheckResult:
     """``mask`` has the table's shape; True marks a cell that breaks ``rule``.
 
-    ``details`` holds the numbers behind the verdict (cells flagged, smallest count, ...), so
-    tests and the checker compare numbers, not sentences.
+    ``details`` holds the limits and flags behind the verdict, so tests and the checker compare
+    numbers, not sentences; never a cell's value (the record leaves with the output).
     """
 
     rule: Rule

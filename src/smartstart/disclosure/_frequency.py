@@ -28,10 +28,9 @@ def check_counts(table: Counts, settings: object | None = None) -> tuple[CheckRe
     values = _frame(table)
     below = (values > 0) & (values < s.min_cell)
     zeros = (values == 0) & s.zeros_disclosive
-    positive = values.to_numpy()[values.to_numpy() > 0]
     return (
         result("threshold", below, f"{int(below.to_numpy().sum())} cells below {s.min_cell}",
-               min_cell=s.min_cell, smallest=float(positive.min()) if positive.size else 0.0),
+               min_cell=s.min_cell),
         result("zeros", zeros, f"{int(zeros.to_numpy().sum())} empty cells",
                zeros_disclosive=s.zeros_disclosive),
     )
@@ -80,7 +79,7 @@ def check_clusters(sizes: pd.Series, profile: pd.DataFrame | None = None,
     frame = as_frame(sizes)
     tiny = frame < s.min_cell
     size = result("cluster_size", tiny, f"{int(tiny.to_numpy().sum())} clusters below "
-                  f"{s.min_cell}", min_cell=s.min_cell, smallest=float(frame.min().min()))
+                  f"{s.min_cell}", min_cell=s.min_cell)
     return (size, *(check_counts(profile, s) if profile is not None else ()))
 
 

@@ -25,6 +25,7 @@ Rule = Literal[
 Reason = Literal["primary", "secondary"]
 Cost = Literal["value", "unity"]
 Method = Literal["auto", "optimal", "sequential", "fast"]
+Labels = Literal["small", "uniform"]  # "<10" for primary count cells and "x" for others, or "x"
 Statistic = Literal["mean", "median"]
 Kind = Literal["table", "shares", "magnitude", "means", "extremes", "regression", "clusters",
                "areas", "frame"]

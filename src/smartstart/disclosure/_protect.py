@@ -3,12 +3,13 @@
 Protection levels (how far the attacker must stay from a primary cell of value ``a``):
 
 * count tables: ``protection`` (default ``min_cell``) on both sides, so the attacker's interval
-  must reach ``a - protection`` (or 0) and ``a + protection``. With ``labels="small"`` (the
-  default; Dutch practice) primary cells are shown as ``<10`` and every other suppressed cell as
-  ``x``: the attacker then knows a ``<10`` cell is at most 9 and an ``x`` cell at least 10, and
-  the levels are capped by that. With the default level the attacker learns nothing beyond
-  ``<10``: each primary cell's interval is ``[0, 9]``. With ``labels="uniform"`` every
-  suppressed cell is shown as ``x`` and nothing is known of it but that it is not negative.
+  must reach ``a - protection`` (or 0) and ``a + protection``. The attacker is taken to know
+  which suppressed cells are primary (the record says so, and with ``labels="small"``, the
+  default and Dutch practice, the labels do: ``<10`` for primary cells, ``x`` for the others):
+  a primary cell is at most 9 and any other suppressed cell at least 10 (empty cells are never
+  used as secondary suppressions). The levels are capped by that, so with the default level the
+  attacker learns nothing beyond ``<10``: each primary cell's interval is ``[0, 9]``.
+  ``labels="uniform"`` shows every suppressed cell as ``x`` (display only).
 * magnitude tables: per cell the margin the failing rule demands (p % rule
   ``p x1 - (X - x1 - x2)``, NK rule ``(x1 + ... + xn) / k - X``, too few contributors ``p X``),
   at least 1; all suppressed cells are shown as ``x``.
@@ -20,9 +21,8 @@ the attacker only learns intervals for them, so protection proven on the exact v
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -36,11 +36,10 @@ from smartstart.disclosure._magnitude import (
     magnitude_masks,
     protection_levels,
 )
-from smartstart.disclosure._options import Cost, Method, Settings, settings_of
+from smartstart.disclosure._options import Cost, Labels, Method, Settings, settings_of
 from smartstart.disclosure._suppress import Pattern, find_pattern
 from smartstart.disclosure._table import Table
 
-Labels = Literal["small", "uniform"]
 HIDDEN = "x"
 
 
@@ -55,6 +54,7 @@ class ProtectedTable:
     labels: np.ndarray  # per cell: what is published
     base: int | None
     settings: Settings
+    protection: Mapping[str, object] = field(default_factory=dict)  # level and labels used
 
     @property
     def suppressed(self) -> np.ndarray:
@@ -78,7 +78,8 @@ class ProtectedTable:
         return self.table.to_frame(self.labels if labels else self.published)
 
     def cells(self) -> pd.DataFrame:
-        """One row per cell: value, what is shown, status (published/primary/secondary), rules."""
+        """One row per cell: true value, what is shown, status (published, primary, secondary)
+        and rules. For the checker inside the secure environment only: it holds every value."""
         status = np.where(self.pattern.primary, "primary",
                           np.where(self.pattern.secondary, "secondary", "published"))
         long = self.table.to_long().to_frame("value")
@@ -105,14 +106,18 @@ def protect_counts(table: Table | pd.DataFrame | pd.Series, settings: object | N
     table = table if isinstance(table, Table) else Table.from_frame(table, total=total)
     primary = small(pd.DataFrame(table.values.ravel()), s).to_numpy().reshape(table.shape)
     level = float(s.min_cell if protection is None else protection)
-    low, high = _label_bounds(table.values, primary, s, labels)
+    if labels not in ("small", "uniform"):
+        raise ValueError(f"labels must be 'small' or 'uniform', got {labels!r}")
+    low = np.where(primary, 0.0, float(s.min_cell))
+    high = np.where(primary, s.min_cell - 1.0, np.inf)
     pattern = find_pattern(table.values, table.structure, primary, level, level, low, high,
                            cost=cost, method=method)
     checks = check_counts(table, s)
     reasons = _reasons(table, checks)
     shown = _labels(table.values, pattern, f"<{s.min_cell}" if labels == "small" else HIDDEN,
                     base)
-    return ProtectedTable(table, pattern, checks, reasons, shown, base, s)
+    return ProtectedTable(table, pattern, checks, reasons, shown, base, s,
+                          {"level": level, "labels": labels})
 
 
 def protect_magnitude(data: pd.DataFrame, by: Sequence[str], value: str,
@@ -136,18 +141,7 @@ def protect_magnitude(data: pd.DataFrame, by: Sequence[str], value: str,
     checks = check_magnitude(data, by, value, s, unit)
     shown = _labels(cells.table.values, pattern, HIDDEN, base)
     return ProtectedTable(cells.table, pattern, checks, _reasons(cells.table, checks), shown,
-                          base, s)
-
-
-def _label_bounds(values: np.ndarray, primary: np.ndarray, s: Settings, labels: Labels
-                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    if labels == "uniform":
-        return None, None
-    if labels != "small":
-        raise ValueError(f"labels must be 'small' or 'uniform', got {labels!r}")
-    high = np.where(primary, s.min_cell - 1.0, np.inf)
-    low = np.where(primary, 0.0, float(s.min_cell))
-    return low, high
+                          base, s, {"level": "rule", "labels": "uniform"})
 
 
 def _labels(values: np.ndarray, pattern: Pattern, primary_label: str, base: int | None

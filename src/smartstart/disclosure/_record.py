@@ -1,4 +1,13 @@
-"""The verdict on one output for the human checker: status, rule results, suppressed cells."""
+"""The verdict on one output for the human checker: status, rule results, suppressed cells.
+
+The record travels with the output (``disclosure_log.json`` in the bundle), so its default
+view, ``to_dict()``, holds nothing the published table does not already give away: per rule
+its status as published, per suppressed cell its labels, primary or secondary, and the
+attacker's interval computed from the published cells alone. Which rule hit which cell, cell
+counts and costs could narrow a suppressed cell down (a cell under ``zeros`` is empty), so they
+are only in ``to_dict(detail=True)``, for the checker's eyes inside the secure environment.
+Protection assumes the attacker knows which cells are primary, as this record tells.
+"""
 
 from __future__ import annotations
 
@@ -17,18 +26,21 @@ CELL_RULES = frozenset({"threshold", "zeros", "contributors", "dominance", "p_ra
 
 @dataclass(frozen=True)
 class SuppressedCell:
-    """One suppressed cell, why, and the attacker's interval for it from the published table."""
+    """One suppressed cell, why, and the attacker's interval for it from the published table
+    (None when the published cells are rounded: the exact ones are not public)."""
 
     cell: tuple[Hashable, ...]
     reason: Reason
     rules: tuple[str, ...]
-    lower: float
-    upper: float
+    lower: float | None
+    upper: float | None
 
-    def to_dict(self) -> dict:
-        return {"cell": [_plain(v) for v in self.cell], "reason": self.reason,
-                "rules": list(self.rules), "lower": _plain(self.lower),
-                "upper": None if np.isinf(self.upper) else _plain(self.upper)}
+    def to_dict(self, detail: bool = False) -> dict:
+        upper = None if self.upper is None or np.isinf(self.upper) else _plain(self.upper)
+        public = {"cell": [_plain(v) for v in self.cell], "reason": self.reason,
+                  "lower": _plain(self.lower), "upper": upper,
+                  "unbounded": self.upper is not None and bool(np.isinf(self.upper))}
+        return public | ({"rules": list(self.rules)} if detail else {})
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,27 +57,33 @@ class OutputRecord:
     settings: Settings = field(default_factory=Settings)
     protection: Mapping[str, object] = field(default_factory=dict)
 
+    def published_status(self, check: CheckResult) -> Status:
+        return "pass" if check.rule in self.resolved else check.status
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per rule: status on the raw output, flagged cells, resolved by suppression."""
+        """One row per rule: raw status, flagged cells, resolved by suppression (detail view)."""
         return pd.DataFrame({"rule": [c.rule for c in self.checks],
                              "status": [c.status for c in self.checks],
                              "cells": [c.cells for c in self.checks],
-                             "resolved": [c.rule in self.resolved for c in self.checks]})
+                             "resolved": [c.rule in self.resolved for c in self.checks],
+                             "published": [self.published_status(c) for c in self.checks]})
 
-    def to_dict(self) -> dict:
-        """JSON-ready (``json.dumps`` works on it as is)."""
+    def to_dict(self, detail: bool = False) -> dict:
+        """JSON-ready (``json.dumps`` works on it as is); safe to export unless ``detail``."""
+        checks = [c.to_dict() | {"resolved": c.rule in self.resolved} if detail else
+                  {"rule": c.rule, "status": self.published_status(c)} for c in self.checks]
+        protection = {k: _plain(v) for k, v in self.protection.items()
+                      if detail or k != "cost"}
         return {"name": self.name, "kind": self.kind, "status": self.status,
-                "settings": self.settings.to_dict(),
-                "checks": [c.to_dict() | {"resolved": c.rule in self.resolved}
-                           for c in self.checks],
-                "suppressed": [cell.to_dict() for cell in self.suppressed],
-                "protection": {k: _plain(v) for k, v in self.protection.items()}}
+                "settings": self.settings.to_dict(), "checks": checks,
+                "suppressed": [cell.to_dict(detail) for cell in self.suppressed],
+                "protection": protection}
 
 
-def record(name: str, checks: Sequence[CheckResult], kind: Kind = "table",
+def record(name: str, checks: Sequence[CheckResult] = (), kind: Kind = "table",
            settings: object | None = None, protected: ProtectedTable | None = None
            ) -> OutputRecord:
-    """Bundle the checks of one output (and its protection, if any) into its record."""
+    """Bundle the checks of one output (and its protection and its rules' checks, if any)."""
     checks = tuple(checks) + (protected.checks if protected is not None else ())
     resolved = tuple(sorted({c.rule for c in checks if _resolved(c, protected)}))
     status = worst([("pass" if c.rule in resolved else c.status) for c in checks])
@@ -73,8 +91,8 @@ def record(name: str, checks: Sequence[CheckResult], kind: Kind = "table",
     if protected is None:
         return OutputRecord(name, kind, status, checks, resolved, settings=s)
     return OutputRecord(name, kind, status, checks, resolved, _cells(protected), s,
-                        {"method": protected.pattern.method, "cost": protected.pattern.cost,
-                         "rounding_base": protected.base,
+                        {**protected.protection, "method": protected.pattern.method,
+                         "cost": protected.pattern.cost, "rounding_base": protected.base,
                          "secondary": int(protected.pattern.secondary.sum())})
 
 
@@ -89,13 +107,15 @@ def _resolved(check: CheckResult, protected: ProtectedTable | None) -> bool:
 
 
 def _cells(protected: ProtectedTable) -> tuple[SuppressedCell, ...]:
-    intervals = protected.intervals()
+    intervals = None if protected.base else protected.intervals()
     pattern = protected.pattern
     cells = []
     for position in np.argwhere(pattern.suppressed):
         at = tuple(position)
         rules = tuple(r for r in str(protected.reasons[at]).split(",") if r)
+        low, high = ((None, None) if intervals is None
+                     else (float(intervals.lower[at]), float(intervals.upper[at])))
         cells.append(SuppressedCell(protected.table.cell(at),
                                     "primary" if pattern.primary[at] else "secondary", rules,
-                                    float(intervals.lower[at]), float(intervals.upper[at])))
+                                    low, high))
     return tuple(cells)

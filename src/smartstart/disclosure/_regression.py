@@ -111,9 +111,9 @@ def _category_cases(facts: RegressionFacts, s: Settings, none: pd.DataFrame) -> 
              facts.outcome: outcome < s.min_cell}
     mask = none.copy()
     mask.loc[list(flags), "flag"] = list(flags.values())
-    smallest = min([*counts.values(), outcome])
-    return result("category_cases", mask, f"smallest category x outcome count {smallest}",
-                  smallest=smallest, min_cell=s.min_cell)
+    empty = min([*counts.values(), outcome]) == 0
+    return result("category_cases", mask, f"terms with fewer than {s.min_cell} cases per "
+                  "category x outcome", min_cell=s.min_cell, empty=empty)
 
 
 def _given_cases(facts: RegressionFacts, s: Settings, none: pd.DataFrame) -> CheckResult:
@@ -122,8 +122,8 @@ def _given_cases(facts: RegressionFacts, s: Settings, none: pd.DataFrame) -> Che
                            {"checked": False})
     mask = none.copy()
     mask.loc[facts.outcome, "flag"] = facts.min_cases < s.min_cell
-    return result("category_cases", mask, f"smallest category x outcome count "
-                  f"{facts.min_cases}", smallest=facts.min_cases, min_cell=s.min_cell)
+    return result("category_cases", mask, f"fewer than {s.min_cell} cases per category x "
+                  "outcome", min_cell=s.min_cell, empty=facts.min_cases == 0)
 
 
 def _given_separation(facts: RegressionFacts, none: pd.DataFrame) -> CheckResult:
@@ -150,8 +150,8 @@ def _separation(facts: RegressionFacts, none: pd.DataFrame) -> CheckResult:
     p = facts.probabilities
     extremes = int(((p <= EXTREME) | (p >= 1 - EXTREME)).sum()) if p is not None else 0
     mask.loc[facts.outcome, "flag"] = extremes > 0
-    return result("separation", mask, f"{extremes} fitted probabilities at 0 or 1",
-                  fitted_extremes=extremes, separating=int(mask["flag"].sum()) - (extremes > 0))
+    return result("separation", mask, "separating terms or fitted probabilities at 0 or 1",
+                  fitted_extremes=extremes > 0, separating=int(mask["flag"].sum()) - (extremes > 0))
 
 
 def _binary_columns(exog: pd.DataFrame) -> list[str]:
