@@ -3,11 +3,12 @@
 For every suppressed cell, two linear programs (HiGHS) give the smallest and largest value the
 cell can take given every published cell, the table's additive relations (all margins), the
 cells being nonnegative, and any bound the published labels reveal (a cell shown as ``<10``
-is at most 9). The LPs of one table are solved together as one separable LP; one more LP finds
-the cells that can grow without end. Integrality is relaxed: for tables of counts
-:func:`reach` rounds the bounds inwards (an attacker knows counts are whole). For 1- and
-2-way tables the relations are totally unimodular, so these are exactly the integer attacker's
-bounds; for 3-way tables an integer attacker could in rare cases do better than the relaxation.
+is at most 9). The LPs of one table are solved together as one separable LP (the minima, then
+the maxima); if a maximum is unbounded, one more LP finds the cells that can grow without end.
+Integrality is relaxed: for tables of counts :func:`reach` rounds the bounds inwards (an
+attacker knows counts are whole). For 1- and 2-way tables the relations are totally
+unimodular, so these are exactly the integer attacker's bounds; for 3-way tables an integer
+attacker could in rare cases do better than the relaxation.
 """
 
 from __future__ import annotations
@@ -93,13 +94,23 @@ def _intervals(matrix: sparse.csc_matrix, values: np.ndarray, hidden: np.ndarray
     a_eq, b_eq = a_hidden[used], rhs[used]
     box = np.column_stack([bounds[0][hidden], bounds[1][hidden]])
     targets = np.flatnonzero(wanted[hidden])
-    endless = _unbounded(a_eq, box)
-    problems = [(j, 1.0) for j in targets] + [(j, -1.0) for j in targets if not endless[j]]
-    found = np.concatenate([_extremes(a_eq, b_eq, box, problems[i:i + BLOCKS])
-                            for i in range(0, len(problems), BLOCKS)] or [np.empty(0)])
-    upper = np.full(len(targets), np.inf)
-    upper[~endless[targets]] = found[len(targets):]
-    return found[:len(targets)], upper
+    lower = _solve(a_eq, b_eq, box, [(j, 1.0) for j in targets])
+    upper = _solve(a_eq, b_eq, box, [(j, -1.0) for j in targets], missing_ok=True)
+    if upper is None:  # some cell can grow without end: find which, then the others' maxima
+        endless = _unbounded(a_eq, box)[targets]
+        upper = np.full(len(targets), np.inf)
+        upper[~endless] = _solve(a_eq, b_eq, box, [(j, -1.0) for j in targets[~endless]])
+    return lower, upper
+
+
+def _solve(a_eq: sparse.csc_matrix, b_eq: np.ndarray, box: np.ndarray,
+           problems: list[tuple[int, float]], missing_ok: bool = False) -> np.ndarray | None:
+    """The optimum of each problem, in blocks; None (if ``missing_ok``) when one is unbounded."""
+    found = [_extremes(a_eq, b_eq, box, problems[i:i + BLOCKS], missing_ok)
+             for i in range(0, len(problems), BLOCKS)]
+    if any(block is None for block in found):
+        return None
+    return np.concatenate(found) if found else np.empty(0)
 
 
 def _unbounded(a_eq: sparse.csc_matrix, box: np.ndarray) -> np.ndarray:
@@ -128,7 +139,8 @@ def _unbounded(a_eq: sparse.csc_matrix, box: np.ndarray) -> np.ndarray:
 
 
 def _extremes(a_eq: sparse.csc_matrix, b_eq: np.ndarray, box: np.ndarray,
-              problems: list[tuple[int, float]]) -> np.ndarray:
+              problems: list[tuple[int, float]], missing_ok: bool = False
+              ) -> np.ndarray | None:
     """Min (sign +1) or max (sign -1) of one variable per problem, all in one separable LP.
 
     Each problem gets its own copy of the variables; the copies share no constraint, so the
@@ -141,6 +153,8 @@ def _extremes(a_eq: sparse.csc_matrix, b_eq: np.ndarray, box: np.ndarray,
     objective[np.arange(count), [j for j, _ in problems]] = [sign for _, sign in problems]
     result = linprog(objective.ravel(), A_eq=sparse.kron(sparse.eye(count), a_eq, "csc"),
                      b_eq=np.tile(b_eq, count), bounds=np.tile(box, (count, 1)), method="highs")
+    if result.status != 0 and missing_ok:
+        return None
     if result.status != 0:
         raise ValueError(f"the attacker's problem could not be solved: {result.message}")
     solution = result.x.reshape(count, n)
