@@ -13,36 +13,14 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import measure, peak_rss_mib
 
 REL = "Bevolking/GBAADRESOBJECTBUS/GBAADRESOBJECT2022BUSV1.sav"
-
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process in MiB (Linux: VmHWM, which exec resets)."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return _rusage_peak_mib()
-
-
-def _rusage_peak_mib() -> float:
-    try:
-        import resource
-
-        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return kib / 1024 if sys.platform != "darwin" else kib / 2**20
-    except ImportError:  # Windows
-        import psutil
-
-        return psutil.Process().memory_info().peak_wset / 2**20
 
 
 def make_file(path: Path, rows: int, chunk: int = 500_000) -> None:
@@ -85,16 +63,6 @@ def run_pandas(path: str, out: mp.Queue) -> None:
     frame = pd.read_spss(path)
     assert len(frame) > 0
     out.put((time.perf_counter() - started, peak_rss_mib()))
-
-
-def measure(target, *args) -> tuple[float, float]:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=target, args=(*args, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
 
 
 def main() -> None:

@@ -20,35 +20,14 @@ import argparse
 import multiprocessing as mp
 import os
 import shutil
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
+from _common import measure, peak_rss_mib
+
 NEEDED_EVERY_YEAR = ("GBAADRESOBJECT", "GBAHUISHOUDENS", "GBAPERSOON", "KINDOUDER", "SECMBUS",
                      "JGDHULP", "JGDBESCHERM", "HALT", "WSNPPERS", "WMO")
-
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process in MiB (Linux: VmHWM, which exec resets)."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return _rusage_peak_mib()
-
-
-def _rusage_peak_mib() -> float:
-    try:
-        import resource
-
-        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return kib / 1024 if sys.platform != "darwin" else kib / 2**20
-    except ImportError:  # Windows
-        import psutil
-
-        return psutil.Process().memory_info().peak_wset / 2**20
 
 
 def needed(name: str, year: int) -> bool:
@@ -124,16 +103,6 @@ def run_pandas(store: str, gemeente: str, peildatum: date, out: mp.Queue) -> Non
                                                                       "RINPERSOON"])
     seconds = time.perf_counter() - started
     out.put((seconds, peak_rss_mib(), len(residents), None, None))
-
-
-def measure(target, *args):
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=target, args=(*args, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
 
 
 def main() -> None:

@@ -1,0 +1,36 @@
+"""Shared by the benchmark scripts: peak memory of a process and running a contender in one."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sys
+from pathlib import Path
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process in MiB (Linux: VmHWM, which exec resets)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    try:
+        import resource
+
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return kib / 1024 if sys.platform != "darwin" else kib / 2**20
+    except ImportError:  # Windows
+        import psutil
+
+        return psutil.Process().memory_info().peak_wset / 2**20
+
+
+def measure(target, *args):
+    """Run ``target(*args, queue)`` in a fresh process (spawn: also on Windows); its result."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
