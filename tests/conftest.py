@@ -101,3 +101,33 @@ def ingest_addresses() -> dict[str, list[str]]:
         "RINOBJECTNUMMER": ["0000000000012345", "0000000000012345", "0000000000000007",
                             "0000000000000008", "0000000000000009", "0000000000000010"],
     }
+
+
+# --- synthetic municipality through the real chain (synth -> ingest -> link -> features) -----
+
+def synthetic_tables(root: Path, households: int, seed: int):
+    """Household and child tables of municipality 0784 on 2020-01-01, with truth.json."""
+    import json
+    from datetime import date
+
+    from smartstart.features import build_features
+    from smartstart.linking import link
+    from smartstart.pilot import Study, TargetGroup, Window
+    from smartstart.sources import ingest
+    from smartstart.synth import SynthSpec, generate
+
+    generate(root / "cbs", SynthSpec(households=households, seed=seed))
+    ingest(root / "cbs", root / "store")
+    truth = json.loads((root / "cbs" / "truth.json").read_text("utf-8"))
+    window = Window(start=date(2015, 1, 1), end=date(2022, 12, 31))
+    study = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1),
+                  target_group=TargetGroup(partner_file="v", start_column="startdatum",
+                                           end_column="einddatum", window=window))
+    linked = link(root / "store", study, root / "cbs" / truth["demo"]["partner_file"])
+    return build_features(linked.db, study), truth
+
+
+@pytest.fixture(scope="session")
+def demo_world(tmp_path_factory):
+    """The demo municipality (11,346 households, seed 1), built once per test session."""
+    return synthetic_tables(tmp_path_factory.mktemp("demo-world"), 11_346, seed=1)

@@ -3,20 +3,13 @@ the three-step bias analysis, and the audit of the risk model on synthetic data.
 
 from __future__ import annotations
 
-import json
-from datetime import date
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import synthetic_tables
 from sklearn.metrics import roc_auc_score
 
 from smartstart.analyses import FairnessSpec, RiskSpec, fairness_audit, risk_model
-from smartstart.features import build_features
-from smartstart.linking import link
-from smartstart.pilot import Study, TargetGroup, Window
-from smartstart.sources import ingest
-from smartstart.synth import SynthSpec, generate
 
 TOL = 1e-12
 
@@ -119,16 +112,8 @@ def test_proxy_check_flags_an_attribute_the_area_reveals():
 @pytest.fixture(scope="module")
 def children(tmp_path_factory):
     """A small municipality (SynthSpec households=4000, seed 1), child table."""
-    root = tmp_path_factory.mktemp("fairness")
-    generate(root / "cbs", SynthSpec(households=4000, seed=1))
-    ingest(root / "cbs", root / "store")
-    truth = json.loads((root / "cbs" / "truth.json").read_text("utf-8"))
-    window = Window(start=date(2015, 1, 1), end=date(2022, 12, 31))
-    study = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1),
-                  target_group=TargetGroup(partner_file="v", start_column="startdatum",
-                                           end_column="einddatum", window=window))
-    linked = link(root / "store", study, root / "cbs" / truth["demo"]["partner_file"])
-    return build_features(linked.db, study).children
+    tables, _ = synthetic_tables(tmp_path_factory.mktemp("fairness"), 4000, seed=1)
+    return tables.children
 
 
 def test_audit_of_the_risk_model(children):

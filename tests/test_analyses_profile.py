@@ -3,9 +3,6 @@ mutation. References: statsmodels (Wilson interval, z-test), scipy (t interval, 
 
 from __future__ import annotations
 
-import json
-from datetime import date
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,11 +10,6 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from smartstart.analyses import DurationSpec, ProfileSpec, duration_breakdown, profile
-from smartstart.features import build_features
-from smartstart.linking import link
-from smartstart.pilot import Study, TargetGroup, Window
-from smartstart.sources import ingest
-from smartstart.synth import SynthSpec, generate
 
 TOL = 1e-10
 
@@ -139,18 +131,9 @@ def test_negative_duration_is_refused():
 # --- the planted food-bank pattern -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def households(tmp_path_factory):
+def households(demo_world):
     """The demo municipality (SynthSpec seed 1), household table."""
-    root = tmp_path_factory.mktemp("profile")
-    generate(root / "cbs", SynthSpec(households=11_346, seed=1))
-    ingest(root / "cbs", root / "store")
-    truth = json.loads((root / "cbs" / "truth.json").read_text("utf-8"))
-    window = Window(start=date(2015, 1, 1), end=date(2022, 12, 31))
-    study = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1),
-                  target_group=TargetGroup(partner_file="v", start_column="startdatum",
-                                           end_column="einddatum", window=window))
-    linked = link(root / "store", study, root / "cbs" / truth["demo"]["partner_file"])
-    return build_features(linked.db, study).households
+    return demo_world[0].households
 
 
 def test_household_profile_counts_and_planted_directions(households):

@@ -5,8 +5,6 @@ statsmodels. World: the demo municipality, SynthSpec(households=11_346, seed=1) 
 from __future__ import annotations
 
 import dataclasses
-import json
-from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -30,28 +28,14 @@ from smartstart.analyses import (
 )
 from smartstart.analyses._combinations import benjamini_hochberg
 from smartstart.analyses._metrics import delong_auc
-from smartstart.features import build_features
-from smartstart.linking import link
-from smartstart.pilot import Study, TargetGroup, Window
-from smartstart.sources import ingest
-from smartstart.synth import SynthSpec, generate
 
 PLANTED = ("young_mother", "single_parent", "parent_no_work", "rent_allowance")
-SEED = 1
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    root = tmp_path_factory.mktemp("risk")
-    generate(root / "cbs", SynthSpec(households=11_346, seed=SEED))
-    ingest(root / "cbs", root / "store")
-    truth = json.loads((root / "cbs" / "truth.json").read_text("utf-8"))
-    window = Window(start=date(2015, 1, 1), end=date(2022, 12, 31))
-    study = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1),
-                  target_group=TargetGroup(partner_file="v", start_column="startdatum",
-                                           end_column="einddatum", window=window))
-    linked = link(root / "store", study, root / "cbs" / truth["demo"]["partner_file"])
-    return build_features(linked.db, study).children, truth["demo"]["risk_model"]
+def world(demo_world):
+    tables, truth = demo_world
+    return tables.children, truth["demo"]["risk_model"]
 
 
 @pytest.fixture(scope="module")
