@@ -80,8 +80,8 @@ class Database:
 
     def create(self, name: str, sql: str) -> int:
         """Materialise ``sql`` as temp table ``name`` with the bound parameters it uses."""
-        used = {k: self.params[k] for k in set(_PARAM.findall(sql))}
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", used).fetchall()
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}",
+                         self._bound(sql)).fetchall()
         return self.count(name)
 
     def count(self, name: str) -> int:
@@ -91,5 +91,8 @@ class Database:
         self.attrition.append(Step(step, rows_in, rows_out, reason))
 
     def frame(self, sql: str):
-        used = {k: self.params[k] for k in set(_PARAM.findall(sql))}
-        return self.con.execute(sql, used).df()
+        return self.con.execute(sql, self._bound(sql)).df()
+
+    def _bound(self, sql: str) -> dict[str, object]:
+        """The parameters ``sql`` uses (DuckDB refuses unused named parameters)."""
+        return {k: self.params[k] for k in set(_PARAM.findall(sql))}
