@@ -18,6 +18,16 @@ Suppression lives here and only here.
 from smartstart.disclosure._attack import Intervals, attack
 from smartstart.disclosure._check import CheckResult
 from smartstart.disclosure._frequency import check_areas, check_clusters, check_counts, check_shares
+from smartstart.disclosure._gate import (
+    Embedded,
+    Published,
+    Rules,
+    check_nested,
+    check_published,
+    drop_nested,
+    protect_frame,
+    protect_rounded,
+)
 from smartstart.disclosure._keys import check_linking_keys
 from smartstart.disclosure._magnitude import check_magnitude, check_means, check_min_max
 from smartstart.disclosure._options import Settings
@@ -34,6 +44,14 @@ from smartstart.disclosure._table import Table
 
 __all__ = [
     "CheckResult",
+    "Embedded",
+    "Published",
+    "Rules",
+    "check_nested",
+    "check_published",
+    "drop_nested",
+    "protect_frame",
+    "protect_rounded",
     "Intervals",
     "OutputRecord",
     "Pattern",

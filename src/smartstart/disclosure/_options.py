@@ -21,6 +21,8 @@ Rule = Literal[
     "convergence",      # the model did not converge
     "cluster_size",     # cluster smaller than min_cell
     "linking_keys",     # a column or value that looks like a CBS linking key
+    "derived",          # a statistic published while a count it rests on is suppressed
+    "nested",           # two published groups differ by fewer than min_cell (differencing)
 ]
 Reason = Literal["primary", "secondary"]
 Cost = Literal["value", "unity"]

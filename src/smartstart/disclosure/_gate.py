@@ -1,0 +1,267 @@
+"""The gate for analysis results: protect the count tables inside a result frame, then check the
+frame as published with rules that travel with it, so ``smartstart check`` can apply them again.
+
+An analysis result is a frame (one row per factor level, group, decile...), not a crosstab, but
+its count columns hold the cells of crosstabs with margins: the target group and the rest of
+one factor's levels, the confusion matrix per group, the events per decile. An
+:class:`Embedded` table says where each cell of such a :class:`Table` sits in the frame.
+:func:`protect_frame` protects every embedded table (primary and secondary suppression, proven
+by the attacker LP), blanks the frame cells that hold a suppressed value, then blanks every
+statistic that rests on a blanked count (``Rules.derived``): a share with a published
+denominator would give its numerator back.
+
+:func:`check_published` is what the checker re-runs on the published frame alone: linking keys,
+no minima or maxima, the threshold on every count column, shares with their complement,
+statistics without their base, the regression facts and nested groups (differencing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from smartstart.disclosure._check import CheckResult, result
+from smartstart.disclosure._frequency import check_counts, check_shares, small
+from smartstart.disclosure._keys import check_linking_keys
+from smartstart.disclosure._options import Kind, settings_of, worst
+from smartstart.disclosure._protect import ProtectedTable, protect_counts, round_to_base
+from smartstart.disclosure._record import OutputRecord, SuppressedCell
+from smartstart.disclosure._regression import RegressionFacts, check_regression
+from smartstart.disclosure._table import Table
+
+EXTREMES = ("min", "max", "minimum", "maximum", "minimaal", "maximaal")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the columns of a published frame are; stored in the bundle's manifest.
+
+    ``counts``: count columns (threshold per cell). ``shares``: (numerator, denominator) pairs,
+    the complement checked too. ``derived``: statistic column -> the count columns of the same
+    row it rests on; published only while they are. ``regression``: the frame is a check/value
+    table of model facts. ``nested``: (factor-set column, n column, events column) of groups
+    where one group may lie inside another: their differences must pass the threshold too.
+    ``rounded``: counts are rounded to this base (then the threshold does not apply: a rounded
+    count is not an exact count). ``complement_when`` (column, value): check the complement of
+    a share only in those rows (a binary factor's "no"; a category's other levels are cells).
+    """
+
+    counts: tuple[str, ...] = ()
+    shares: tuple[tuple[str, str], ...] = ()
+    derived: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    regression: bool = False
+    nested: tuple[str, str, str] | None = None
+    rounded: int | None = None
+    complement_when: tuple[str, str] | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Rules:
+        derived = tuple((str(c), tuple(b)) for c, b in data.get("derived", ()))  # type: ignore[union-attr]
+        nested = data.get("nested")
+        return cls(counts=tuple(data.get("counts", ())),  # type: ignore[arg-type]
+                   shares=tuple(tuple(p) for p in data.get("shares", ())),  # type: ignore[union-attr]
+                   derived=derived, regression=bool(data.get("regression", False)),
+                   nested=tuple(nested) if nested else None,  # type: ignore[arg-type]
+                   rounded=data.get("rounded"),  # type: ignore[arg-type]
+                   complement_when=tuple(data["complement_when"])  # type: ignore[arg-type]
+                   if data.get("complement_when") else None)
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A count table inside a frame: ``places[position]`` lists the (row, column) frame cells
+    that show the value of the table cell at ``position`` (margins included)."""
+
+    table: Table
+    places: Mapping[tuple[int, ...], tuple[tuple[Hashable, str], ...]] = field(repr=False)
+
+    @classmethod
+    def build(cls, interior: np.ndarray, names: Sequence[str],
+              labels: Sequence[Sequence[Hashable]],
+              places: Mapping[tuple[int, ...], Sequence[tuple[Hashable, str]]]) -> Embedded:
+        table = Table.from_array(interior, names, labels)
+        return cls(table, {k: tuple(v) for k, v in places.items()})
+
+
+@dataclass(frozen=True, eq=False)
+class Published:
+    """A frame as published and the gate's verdict on it."""
+
+    frame: pd.DataFrame
+    record: OutputRecord
+    rules: Rules
+
+
+def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
+                  embedded: Sequence[Embedded] = (), settings: object | None = None,
+                  kind: Kind = "table", extra: Sequence[CheckResult] = ()) -> Published:
+    """Protect the embedded tables, blank what they suppress and what rests on it, check."""
+    s = settings_of(settings)
+    out = frame.copy()
+    cells: list[SuppressedCell] = []
+    protected = [protect_counts(e.table, s) for e in embedded]
+    for e, p in zip(embedded, protected, strict=True):
+        cells += _blank_places(out, e, p)
+    out = blank_derived(out, rules)
+    checks = (*check_published(out, rules, s), *extra)
+    status = worst([c.status for c in checks])
+    protection = {"tables": len(protected),
+                  "secondary": int(sum(p.pattern.secondary.sum() for p in protected))}
+    record = OutputRecord(name, kind, status, checks, (), tuple(cells), s, protection)
+    return Published(out, record, rules)
+
+
+def protect_rounded(name: str, frame: pd.DataFrame, counts: Sequence[str], base: int,
+                    settings: object | None = None, kind: Kind = "table") -> Published:
+    """Round every count to ``base`` (a flow of counts: ``in - out`` would undo suppression)."""
+    s = settings_of(settings)
+    out = frame.copy()
+    for column in counts:
+        out[column] = round_to_base(out[column].to_numpy(dtype=float), base)
+    rules = Rules(counts=tuple(counts), rounded=base)
+    checks = check_published(out, rules, s)
+    record = OutputRecord(name, kind, worst([c.status for c in checks]), checks, (), (), s,
+                          {"rounding_base": base})
+    return Published(out, record, rules)
+
+
+def _blank_places(out: pd.DataFrame, e: Embedded, p: ProtectedTable) -> list[SuppressedCell]:
+    intervals = p.intervals()
+    cells = []
+    for position in map(tuple, np.argwhere(p.suppressed)):
+        for row, column in e.places.get(position, ()):
+            out[column] = out[column].astype(float) if _is_int(out[column]) else out[column]
+            out.loc[row, column] = np.nan
+        reason = "primary" if p.pattern.primary[position] else "secondary"
+        cells.append(SuppressedCell(e.table.cell(position), reason, (),
+                                    float(intervals.lower[position]),
+                                    float(intervals.upper[position])))
+    return cells
+
+
+def _is_int(column: pd.Series) -> bool:
+    return pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype)
+
+
+def blank_derived(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Blank each statistic in the rows where a count it rests on is blank."""
+    out = frame.copy()
+    for column, bases in rules.derived:
+        present = [b for b in bases if b in out.columns]
+        if column not in out.columns or not present:
+            continue
+        gone = out[present].isna().any(axis=1)
+        if gone.any():
+            out[column] = out[column].astype(object if out[column].dtype == object else float)
+            out.loc[gone, column] = np.nan
+    return out
+
+
+def check_published(frame: pd.DataFrame, rules: Rules,
+                    settings: object | None = None) -> tuple[CheckResult, ...]:
+    """Every rule that can be decided from the published frame and its rules alone."""
+    s = settings_of(settings)
+    checks = [check_linking_keys(frame), _check_extremes(frame)]
+    counts = [c for c in rules.counts if c in frame.columns]
+    if counts and rules.rounded is None:
+        checks += list(check_counts(frame[counts], s))
+    elif counts:
+        values = frame[counts].astype(float)
+        off = values.notna() & (values % rules.rounded != 0)
+        checks.append(result("threshold", off, f"{int(off.to_numpy().sum())} counts not "
+                             f"rounded to {rules.rounded}", rounding_base=rules.rounded))
+    shares = [(n, d) for n, d in rules.shares if n in frame.columns and d in frame.columns]
+    rows = (frame[rules.complement_when[0]].astype(str) == rules.complement_when[1]
+            if rules.complement_when else pd.Series(True, index=frame.index))
+    for numerator, denominator in shares:
+        num = frame[[numerator]].astype(float)
+        den = frame[[denominator]].astype(float).set_axis([numerator], axis=1).where(num.notna())
+        plain = check_shares(num, den, s, complement=False)
+        full = check_shares(num, den, s, complement=True)
+        mask = (plain.mask | full.mask.where(rows.to_numpy()[:, None], False)).astype(bool)
+        checks.append(result("shares", mask, f"{int(mask.to_numpy().sum())} shares on groups "
+                             f"below {s.min_cell}", min_cell=s.min_cell,
+                             numerator=numerator, denominator=denominator))
+    checks.append(_check_derived(frame, rules))
+    if rules.regression:
+        checks += list(check_regression(regression_facts_of(frame), s))
+    if rules.nested is not None:
+        checks.append(check_nested(frame, *rules.nested, settings=s))
+    return tuple(checks)
+
+
+def _check_extremes(frame: pd.DataFrame) -> CheckResult:
+    def extreme(name: object) -> bool:
+        words = str(name).lower().replace("-", "_").split("_")
+        return any(w in EXTREMES for w in words)
+
+    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    mask.loc[:, [extreme(c) for c in frame.columns]] = True
+    return result("min_max", mask, f"{int(mask.to_numpy().sum())} cells hold a minimum or maximum")
+
+
+def _check_derived(frame: pd.DataFrame, rules: Rules) -> CheckResult:
+    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    for column, bases in rules.derived:
+        present = [b for b in bases if b in frame.columns]
+        if column in frame.columns and present:
+            mask[column] = frame[column].notna() & frame[present].isna().any(axis=1)
+    return result("derived", mask, f"{int(mask.to_numpy().sum())} statistics published "
+                  "while a count they rest on is suppressed")
+
+
+def regression_facts_of(frame: pd.DataFrame) -> RegressionFacts:
+    """Model facts from a check/value table (``ModelChecks.to_frame()`` as published)."""
+    values = dict(zip(frame["check"].astype(str), frame["value"], strict=True))
+
+    def flag(key: str) -> bool:
+        return str(values.get(key, "False")).strip().lower() in ("true", "1", "1.0")
+
+    terms = tuple(t for t in str(values.get("separation_terms") or "").split(", ") if t)
+    separated = flag("separation")
+    return RegressionFacts(df_resid=float(values["residual_dof"]), converged=flag("converged"),
+                           min_cases=int(float(values["min_cell"])),
+                           separating=(terms or ("model",)) if separated else ())
+
+
+def check_nested(frame: pd.DataFrame, sets: str, n: str, events: str,
+                 settings: object | None = None) -> CheckResult:
+    """Differencing: when group A's factors are a subset of group B's, B lies inside A and
+    A minus B is a group too; its size, events and non-events must pass the threshold."""
+    s = settings_of(settings)
+    parts = [frozenset(str(v).split("+")) for v in frame[sets]]
+    size = frame[n].astype(float).to_numpy()
+    hits = frame[events].astype(float).to_numpy()
+    bad = np.zeros(len(frame), dtype=bool)
+    for i, outer in enumerate(parts):
+        for j, inner in enumerate(parts):
+            if i == j or not outer < inner or np.isnan(size[[i, j]]).any():
+                continue
+            gap = np.array([size[i] - size[j], hits[i] - hits[j],
+                            (size[i] - hits[i]) - (size[j] - hits[j])])
+            if small(pd.DataFrame(gap[None, :]), s).to_numpy().any():
+                bad[max(i, j)] = True
+    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    mask.loc[bad, n] = True
+    return result("nested", mask, f"{int(bad.sum())} groups differ from a group they lie in "
+                  f"by fewer than {s.min_cell}", min_cell=s.min_cell)
+
+
+def drop_nested(frame: pd.DataFrame, sets: str, n: str, events: str,
+                settings: object | None = None) -> tuple[pd.DataFrame, int]:
+    """Withhold the later row of every nested pair that fails :func:`check_nested`, one at a
+    time (rows are ranked best first), until none fails. Returns the frame and rows withheld."""
+    out, dropped = frame, 0
+    while True:
+        check = check_nested(out, sets, n, events, settings)
+        if check.status == "pass":
+            return out, dropped
+        last = check.mask[n].to_numpy().nonzero()[0].max()
+        out = out.drop(index=out.index[last])
+        dropped += 1
