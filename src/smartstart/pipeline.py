@@ -16,9 +16,14 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from smartstart import __version__
+from smartstart.bundle import BundleWriter, CheckedTable
 from smartstart.features import FeatureTables, build_features
 from smartstart.linking import Linked, link
+from smartstart.outputs import TITLES, Outputs, publish
+from smartstart.outputs._work import Work
 from smartstart.pilot import Pilot
+from smartstart.sources._store import read_manifest
 
 KEYS = ("RINPERSOONS", "RINPERSOON", "household_id")
 
@@ -29,6 +34,9 @@ class RunResult:
     households: int
     children: int
     seconds: float
+    bundle: Path | None = None
+    published: int = 0
+    withheld: tuple[tuple[str, str], ...] = ()
 
 
 def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
@@ -42,10 +50,38 @@ def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
         tables = build_features(linked.db, study)
     work = paths.output / "work"
     _write_atomically(work, linked, tables)
+    with console.status("analyses en openbaarmakingscontrole") as status:
+        outputs = publish(study, Work.read(work), lambda step: status.update(
+            f"analyses en openbaarmakingscontrole: {step}"))
+    bundle = write_bundle(pilot, outputs, paths.output / "bundle")
     seconds = time.perf_counter() - started
-    result = RunResult(work, len(tables.households), len(tables.children), seconds)
+    result = RunResult(work, len(tables.households), len(tables.children), seconds, bundle,
+                       len(outputs.tables) + len(outputs.texts), tuple(outputs.withheld))
     _summary(console, pilot, linked, result)
     return result
+
+
+def write_bundle(pilot: Pilot, outputs: Outputs, target: Path) -> Path:
+    """Every output that passed the gate, with its verdict and rules; atomically."""
+    inputs = _inputs(pilot.paths.store)
+    study = pilot.study.model_dump(mode="json")
+    with BundleWriter(target, {"study": study, "smartstart": __version__}, inputs, seed=0,
+                      withheld=list(outputs.withheld)) as writer:
+        for published in outputs.tables:
+            name = published.record.name
+            nl, en = TITLES.get(name, (name, name))
+            writer.add_table(CheckedTable(name, published.frame, published.record,
+                                          outputs.variables.get(name, ()), nl, en,
+                                          published.record.kind, published.rules.to_dict()))
+        for name, (text, based_on) in outputs.texts.items():
+            writer.add_text(name, text, lang=name.rsplit("_", 1)[-1], based_on=based_on)
+    return target
+
+
+def _inputs(store: Path) -> dict[str, str]:
+    """sha256 of every store file the run could read, from the store's manifest."""
+    return {f"{table}/{year}": record.sha256
+            for (table, year), record in sorted(read_manifest(store).items())}
 
 
 def without_keys(tables: FeatureTables) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -66,8 +102,12 @@ def _write_atomically(work: Path, linked: Linked, tables: FeatureTables) -> None
         households.to_parquet(staging / "households.parquet", index=False)
         children.to_parquet(staging / "children.parquet", index=False)
         linked.attrition.to_csv(staging / "attrition.csv", index=False)
+        linked.attrition.to_parquet(staging / "attrition.parquet", index=False)
         if linked.match is not None:
             linked.match.to_csv(staging / "match.csv", index=False)
+            linked.match.to_parquet(staging / "match.parquet", index=False)
+            durations = linked.durations()
+            durations[["days"]].to_parquet(staging / "durations.parquet", index=False)
         shutil.rmtree(work, ignore_errors=True)
         staging.rename(work)
     except BaseException:
@@ -85,3 +125,8 @@ def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) 
     console.print(f"[green]klaar in {result.seconds:.1f} s[/]: {result.households:,} huishoudens, "
                   f"{result.children:,} kinderen -> {result.work} (microdata: blijft in de "
                   "beveiligde omgeving)")
+    if result.bundle is not None:
+        console.print(f"bundel (mag na controle naar buiten): {result.bundle} met "
+                      f"{result.published} uitvoer")
+    for name, why in result.withheld:
+        console.print(f"[yellow]niet in de bundel[/]: {name} ({why})")

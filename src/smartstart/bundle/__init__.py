@@ -14,8 +14,9 @@ It is written to ``NAME.partial`` and renamed when complete; a failed run leaves
 Reports and the web app read bundles only (``read_bundle``).
 """
 
+from smartstart.bundle._check import check_bundle
 from smartstart.bundle._read import Bundle, BundleProblem, read_bundle, verify_files
 from smartstart.bundle._write import BundleWriter, CheckedTable
 
-__all__ = ["Bundle", "BundleProblem", "BundleWriter", "CheckedTable", "read_bundle",
-           "verify_files"]
+__all__ = ["Bundle", "BundleProblem", "BundleWriter", "CheckedTable", "check_bundle",
+           "read_bundle", "verify_files"]

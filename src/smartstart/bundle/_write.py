@@ -39,6 +39,9 @@ class CheckedTable:
     title_nl: str = ""
     title_en: str = ""
     kind: str = "table"
+    #: what the columns are (``disclosure.Rules.to_dict()``), so ``smartstart check`` can
+    #: apply the rules again to the table as published
+    rules: Mapping[str, object] = field(default_factory=dict)
 
 
 def sha256(path: Path) -> str:
@@ -60,6 +63,8 @@ class BundleWriter:
     pilot: Mapping[str, object]
     inputs: Mapping[str, str] = field(default_factory=dict)
     seed: int | None = None
+    #: outputs that did not pass the gate: (name, why), for the report and the checker
+    withheld: list[tuple[str, str]] = field(default_factory=list)
     outputs: list[dict] = field(default_factory=list, init=False)
     log: list[dict] = field(default_factory=list, init=False)
 
@@ -83,7 +88,8 @@ class BundleWriter:
                              "title_nl": checked.title_nl, "title_en": checked.title_en,
                              "files": [f"tables/{checked.name}.csv",
                                        f"tables/{checked.name}.parquet"],
-                             "variables": list(checked.variables)})
+                             "variables": list(checked.variables),
+                             "rules": dict(checked.rules)})
         self.log.append({"name": checked.name, **checked.record.to_dict()})
 
     def add_text(self, name: str, text: str, *, lang: str = "nl", based_on: tuple[str, ...] = ()
@@ -103,7 +109,8 @@ class BundleWriter:
         self._write_json("manifest.json", {
             "bundle_version": 1, "smartstart_version": __version__, "pilot": self.pilot,
             "inputs": dict(self.inputs), "seed": self.seed, "started_at": self.started,
-            "finished_at": _now(), "outputs": self.outputs})
+            "finished_at": _now(), "outputs": self.outputs,
+            "withheld": [{"name": n, "reason": r} for n, r in self.withheld]})
         self._write_json("disclosure_log.json", {"outputs": self.log})
         self._variables().to_csv(self.staging / "variables.csv")
         lines = [f"{sha256(p)}  {p.relative_to(self.staging).as_posix()}"

@@ -119,7 +119,9 @@ def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
 
 def protect_rounded(name: str, frame: pd.DataFrame, counts: Sequence[str], base: int,
                     settings: object | None = None, kind: Kind = "table") -> Published:
-    """Round every count to ``base`` (a flow of counts: ``in - out`` would undo suppression)."""
+    """Round every count to ``base`` (a flow of counts: ``in - out`` would undo suppression).
+    Texts are published as they are: they must not hold counts (the linking steps' reasons
+    don't; a test keeps it so)."""
     s = settings_of(settings)
     out = frame.copy()
     for column in counts:

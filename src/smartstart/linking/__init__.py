@@ -30,6 +30,13 @@ class Linked:
     def attrition(self) -> pd.DataFrame:
         return pd.DataFrame([vars(s) for s in self.db.attrition])
 
+    def durations(self) -> pd.DataFrame | None:
+        """Days each target household has been a client (household_id, days); None without a
+        target group."""
+        if self.match is None:
+            return None
+        return self.db.frame(sql_text("target_durations"))
+
 
 def link(store: Path, study: Study, partner: Path | None = None) -> Linked:
     """Run every linking step on one DuckDB connection over the store."""

@@ -39,13 +39,13 @@ def link_residents(db: Database, study: Study) -> None:
     total = db.count(addresses)
     n_hist = db.create("address_history", sql_text("persons_ever_here", addresses=addresses))
     db.record("adresperioden van ooit-bewoners", total, n_hist,
-              f"adresperioden van personen die ooit op een van de {n_obj} adressen in "
-              f"{study.gemeente} woonden")
+              f"adresperioden van personen die ooit op een adres in {study.gemeente} woonden")
     undated = db.count("address_history WHERE GBADATUMAANVANGADRESHOUDING IS NULL")
     n_date = on_date(db, "GBAADRESOBJECTBUS", "address_history", "address_on_date")
-    db.record("adres op peildatum", n_hist, n_date,
-              f"één adres per persoon op de peildatum; {undated} perioden zonder begindatum "
-              "weggelaten")
+    db.record("adresperioden met begindatum", n_hist, n_hist - undated,
+              "perioden zonder begindatum kunnen niet op de peildatum vallen en tellen niet mee")
+    db.record("adres op peildatum", n_hist - undated, n_date,
+              "één adres per persoon op de peildatum")
     n_res = db.create("residents", sql_text("residents_on_date"))
     db.record("inwoners op peildatum", n_date, n_res,
               f"het adres op de peildatum ligt in {study.gemeente}")
@@ -62,7 +62,7 @@ def link_households(db: Database) -> None:
                                               kindouder=kindouder))
     without = db.count("persons_on_date WHERE household_id IS NULL")
     db.record("inwoners met huishouden", n_res, n - without,
-              f"{without} inwoners hebben op de peildatum geen huishouden")
+              "inwoners zonder huishouden op de peildatum vallen af")
     db.create("mothers", sql_text("mothers_first_child", persons=persons, kindouder=kindouder))
 
 

@@ -1,0 +1,158 @@
+"""From microdata to what may leave: run the pilot's analyses and pass each table through the gate.
+
+``publish(study, work)`` runs the analyses the pilot asks for on the run's household and child
+tables and returns every output as published (suppressed cells blank) with its verdict and the
+rules that ``smartstart check`` applies again. Nothing here suppresses by itself: the tables
+are built here, protected in ``disclosure``. Outputs that fail stay out of the bundle and are
+listed as withheld.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from smartstart import analyses as A
+from smartstart.analyses._common import as_bool
+from smartstart.disclosure import Published
+from smartstart.outputs._compare import publish_comparison
+from smartstart.outputs._flow import publish_attrition, publish_duration, publish_match
+from smartstart.outputs._risk import publish_combinations, publish_fairness, publish_model
+from smartstart.outputs._types import publish_typology
+from smartstart.outputs._work import Work
+from smartstart.pilot import Study
+
+TITLES: dict[str, tuple[str, str]] = {
+    "attrition": ("Van bestanden naar huishoudens: wat bij elke stap afviel",
+                  "From files to households: what each step left out"),
+    "match": ("Koppeling van het partnerbestand", "Linking the partner file"),
+    "profile_households": ("De doelgroep vergeleken met de rest van de gemeente",
+                           "The target group compared with the rest of the municipality"),
+    "duration": ("Hoe lang huishoudens al in de doelgroep zitten",
+                 "How long households have been in the target group"),
+    "risk_coefficients": ("Risicofactoren: odds ratio's", "Risk factors: odds ratios"),
+    "risk_checks": ("Controles van het model", "Model checks"),
+    "risk_performance": ("Hoe goed het model onderscheidt", "How well the model discriminates"),
+    "risk_calibration": ("Voorspeld en waargenomen per tiende", "Predicted and observed by decile"),
+    "combinations": ("Combinaties van risicofactoren", "Combinations of risk factors"),
+    "high_risk_profile": ("De hoogrisicogroep vergeleken met de andere kinderen",
+                          "The high-risk group compared with the other children"),
+    "fairness_metrics": ("Prestaties per groep", "Performance by group"),
+    "fairness_disparities": ("Verschillen tussen groepen", "Differences between groups"),
+    "fairness_proxies": ("Verborgen kenmerken (proxy's)", "Hidden attributes (proxies)"),
+    "typology_types": ("Huishoudtypen", "Household types"),
+    "typology_profile": ("Profiel per huishoudtype", "Profile by household type"),
+    "typology_overview": ("Huishoudtypen in één overzicht", "Household types at a glance"),
+    "typology_selection": ("Keuze van het aantal typen", "Choosing the number of types"),
+    "typology_actions": ("Kleine typen", "Small types"),
+    "typology_robustness": ("Controle met een tweede methode", "Check with a second method"),
+    "typology_personas": ("Persona's", "Personas"),
+}
+
+
+@dataclass
+class Outputs:
+    """Everything a run publishes: tables that passed, texts, and what was withheld and why."""
+
+    tables: list[Published] = field(default_factory=list)
+    texts: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    withheld: list[tuple[str, str]] = field(default_factory=list)
+    variables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def add(self, published: Published, variables: tuple[str, ...] = ()) -> bool:
+        name = published.record.name
+        if published.record.status != "pass":
+            failed = [c.rule for c in published.record.checks if c.status != "pass"]
+            self.withheld.append((name, ", ".join(failed)))
+            return False
+        self.tables.append(published)
+        self.variables[name] = variables
+        return True
+
+    def names(self) -> set[str]:
+        return {p.record.name for p in self.tables}
+
+
+def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _: None
+            ) -> Outputs:
+    s, out = study.disclosure, Outputs()
+    progress("koppeling")
+    out.add(publish_attrition(work.attrition, s))
+    if work.match is not None:
+        out.add(publish_match(work.match, s))
+    if "profile" in study.analyses:
+        progress("profiel van de doelgroep")
+        _profile(study, work, out)
+    if "risk" in study.analyses:
+        progress("risicomodel, combinaties en fairness")
+        _risk(study, work, out)
+    if "typology" in study.analyses:
+        progress("huishoudtypen")
+        _typology(study, work, out)
+    return out
+
+
+def _profile(study: Study, work: Work, out: Outputs) -> None:
+    tg = study.target_group
+    spec = A.ProfileSpec(unit="household", label_nl=tg.label_nl if tg else "doelgroep",
+                         label_en=tg.label_en if tg else "target group")
+    result = A.profile(work.households, spec)
+    out.add(publish_comparison("profile_households", result.table, work.households,
+                               "target_group", study.disclosure),
+            tuple(result.table["factor"].unique()) + ("target_group",))
+    if work.durations is not None and len(work.durations):
+        days = work.durations.rename("duration").to_frame()
+        out.add(publish_duration(A.duration_breakdown(days), study.disclosure),
+                ("target_group", "duration"))
+
+
+def _risk(study: Study, work: Work, out: Outputs) -> None:
+    s, children = study.disclosure, work.children
+    risk = A.risk_model(children, A.RiskSpec())
+    predictors = tuple(risk.spec.predictors) + ("outcome",)
+    model_ok = [out.add(p, predictors) for p in publish_model(risk, s)]
+    if not all(model_ok):
+        return
+    combos = A.find_combinations(children, A.CombinationSpec(min_children=s.min_cell,
+                                                             min_events=s.min_cell))
+    out.add(publish_combinations(combos, s), predictors)
+    if combos.best() or combos.best(confirmed_only=False):
+        high = A.high_risk_profile(children, combos)
+        marked = children.assign(high_risk_group=_in_group(children, combos))
+        out.add(publish_comparison("high_risk_profile", high.table, marked, "high_risk_group",
+                                   s), tuple(high.table["factor"].unique()) + predictors)
+    fairness = A.fairness_audit(children, A.FairnessSpec(risk=risk.spec))
+    for published in publish_fairness(fairness, s):
+        out.add(published, predictors + tuple(fairness.spec.groups))
+    if {"risk_coefficients", "risk_performance"} <= out.names():
+        card = A.model_card(risk, fairness, A.CardContext(
+            gemeente=study.gemeente, peildatum=str(study.peildatum),
+            window_years=study.outcome.window_years))
+        based = ("risk_coefficients", "risk_performance", "risk_checks", "fairness_metrics")
+        based = tuple(b for b in based if b in out.names())
+        out.texts["model_card_nl"] = (card.to_markdown("nl"), based)
+        out.texts["model_card_en"] = (card.to_markdown("en"), based)
+
+
+def _in_group(children: pd.DataFrame, combos: A.CombinationResult) -> pd.Series:
+    chosen = combos.best() or combos.best(confirmed_only=False) or ()
+    flags = pd.DataFrame({n: as_bool(children[n]) for n in chosen})
+    return flags.fillna(False).all(axis=1)
+
+
+def _typology(study: Study, work: Work, out: Outputs) -> None:
+    tg = study.target_group
+    if tg is None:
+        out.withheld.append(("typology", "geen doelgroep ingesteld"))
+        return
+    spec = A.TypologySpec(min_size=study.disclosure.min_cell, label_nl=tg.label_nl,
+                          label_en=tg.label_en)
+    households = work.households.drop(columns=["household"], errors="ignore")
+    result = A.typology(households, spec)
+    for published in publish_typology(result, study.disclosure):
+        out.add(published, result.factors)
+    if "typology_profile" in out.names():
+        out.texts["typology_caution_nl"] = (result.caution_nl, ("typology_profile",))
+        out.texts["typology_caution_en"] = (result.caution_en, ("typology_profile",))

@@ -1,0 +1,134 @@
+"""The risk model, its high-risk combinations and its fairness audit through the gate.
+
+A model is exported only when it passes the regression checks (dof, cases per category x
+outcome, no separation, converged); otherwise its tables fail and stay out of the bundle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import numpy as np
+import pandas as pd
+
+from smartstart.analyses import CombinationResult, FairnessResult, RiskResult
+from smartstart.disclosure import (
+    Embedded,
+    Published,
+    Rules,
+    check_regression,
+    drop_nested,
+    protect_frame,
+)
+
+COEFFICIENTS = ["term", "factor", "level", "coef", "se", "z", "p_value", "odds_ratio", "or_low",
+                "or_high", "n", "events"]
+
+
+def publish_model(risk: RiskResult, settings: object) -> list[Published]:
+    model_checks = check_regression(risk.checks, settings)
+    coefficients = risk.coefficients[[c for c in COEFFICIENTS if c in risk.coefficients]]
+    out = [protect_frame("risk_coefficients", coefficients.reset_index(drop=True),
+                         Rules(counts=("n", "events")), settings=settings, kind="regression",
+                         extra=model_checks),
+           protect_frame("risk_checks", risk.checks.to_frame().astype({"value": str}),
+                         Rules(regression=True),
+                         settings=settings, kind="regression")]
+    if risk.performance is not None:
+        out.append(protect_frame("risk_performance", risk.performance.to_frame(), Rules(),
+                                 settings=settings, kind="regression", extra=model_checks))
+        out.append(_calibration(risk.calibration, settings))
+    return out
+
+
+def _calibration(calibration: pd.DataFrame, settings: object) -> Published:
+    """Deciles x (events, no events), with each decile's n as its total."""
+    frame = calibration.reset_index(drop=True)
+    events = frame["events"].to_numpy(dtype=float)
+    interior = np.column_stack([events, frame["n"].to_numpy(dtype=float) - events])
+    places: dict[tuple[int, ...], list[tuple[Hashable, str]]] = {}
+    for i in range(len(frame)):
+        places[(i, 0)] = [(i, "events")]
+        places[(i, 2)] = [(i, "n")]
+    table = Embedded.build(interior, ("group", "outcome"), (list(frame["group"]), ["yes", "no"]),
+                           places)
+    rules = Rules(counts=("n", "events"), shares=(("events", "n"),),
+                  derived=(("observed", ("events", "n")),
+                           ("expected_events", ("n",)), ("predicted", ("n",))))
+    return protect_frame("risk_calibration", frame, rules, [table], settings, kind="shares")
+
+
+def publish_combinations(result: CombinationResult, settings: object) -> Published:
+    """Groups with enough support; of two nested groups that differ by fewer than the
+    threshold, the lower-ranked one is withheld (differencing)."""
+    frame = result.to_frame()
+    frame = frame.assign(factors=frame["factors"].map("+".join),
+                         non_events=frame["n"] - frame["events"]).reset_index(drop=True)
+    frame, _ = drop_nested(frame, "factors", "n", "events", settings)
+    rules = Rules(counts=("n", "events", "non_events"), shares=(("events", "n"),),
+                  nested=("factors", "n", "events"))
+    return protect_frame("combinations", frame.reset_index(drop=True), rules, settings=settings,
+                         kind="shares")
+
+
+CONFUSION = {"tp": (0, 0), "fn": (0, 1), "fp": (1, 0), "tn": (1, 1)}
+MARGINS = {"events": (0, 2), "flagged": (2, 0), "n": (2, 2)}
+FAIRNESS_DERIVED = (("tpr", ("tp", "fn")), ("fpr", ("fp", "tn")), ("ppv", ("tp", "fp")),
+                    ("selection_rate", ("flagged", "n")), ("auc", ("events", "n")),
+                    ("auc_low", ("events", "n")), ("auc_high", ("events", "n")),
+                    ("observed", ("events", "n")), ("predicted", ("n",)),
+                    ("expected_events", ("n",)), ("calibration", ("events", "n")))
+
+
+def publish_fairness(result: FairnessResult, settings: object) -> list[Published]:
+    metrics = result.metrics.dropna(subset=["group"]).reset_index(drop=True)
+    metrics = metrics.assign(group=metrics["group"].astype(str))
+    tables = [_confusion(rows) for _, rows in metrics.groupby("attribute", sort=False)]
+    rules = Rules(counts=("n", "events", "flagged", "tp", "fn", "fp", "tn"),
+                  derived=FAIRNESS_DERIVED)
+    published = protect_frame("fairness_metrics", metrics, rules, tables, settings,
+                              kind="shares")
+    return [published, _disparities(result.disparities, published.frame, settings),
+            _proxies(result.proxies, settings)]
+
+
+def _confusion(rows: pd.DataFrame) -> Embedded:
+    """groups x outcome (event, none) x flagged (yes, no) with every margin."""
+    interior = np.zeros((len(rows), 2, 2))
+    places: dict[tuple[int, ...], list[tuple[Hashable, str]]] = {}
+    for i, (index, row) in enumerate(rows.iterrows()):
+        for column, (o, f) in CONFUSION.items():
+            interior[i, o, f] = row[column]
+            places[(i, o, f)] = [(index, column)]
+        for column, (o, f) in MARGINS.items():
+            places[(i, o, f)] = [(index, column)]
+    return Embedded.build(interior, ("group", "outcome", "flagged"),
+                          (list(rows["group"]), ["event", "none"], ["yes", "no"]), places)
+
+
+def _disparities(disparities: pd.DataFrame, metrics: pd.DataFrame, settings: object
+                 ) -> Published:
+    """Only ratios of metrics that are published for both groups."""
+    frame = disparities.assign(group=disparities["group"].astype(str),
+                               reference=disparities["reference"].astype(str))
+    long = metrics.melt(id_vars=["attribute", "group"], var_name="metric", value_name="shown")
+    shown = long.set_index(["attribute", "group", "metric"])["shown"]
+
+    def known(attribute: str, group: str, metric: str) -> bool:
+        key = (attribute, group, metric)
+        return key in shown.index and pd.notna(shown.loc[key])
+
+    keep = [known(r.attribute, r.group, r.metric) and known(r.attribute, r.reference, r.metric)
+            for r in frame.itertuples()]
+    return protect_frame("fairness_disparities", frame[keep].reset_index(drop=True), Rules(),
+                         settings=settings)
+
+
+def _proxies(proxies: pd.DataFrame, settings: object) -> Published:
+    frame = proxies.reset_index(drop=True)
+    if "features" in frame:
+        frame = frame.assign(features=frame["features"].map(
+            lambda v: ", ".join(v) if isinstance(v, (list, tuple, np.ndarray)) else v))
+    rules = Rules(counts=("n", "positives"), derived=tuple(
+        (c, ("n", "positives")) for c in ("auc", "auc_low", "auc_high", "flagged")))
+    return protect_frame("fairness_proxies", frame, rules, settings=settings)

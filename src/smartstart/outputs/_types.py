@@ -1,0 +1,99 @@
+"""The household typology through the gate: type sizes, the profile cells, the persona cards.
+
+Types are already at least the disclosure minimum (``TypologySpec.min_size`` is set to it: small
+types are merged or withheld by the analysis, and the actions table says so without their size).
+The profile's cells per factor form a table levels x types, each type's known values as its
+total; a suppressed cell takes its share, its rest-of-the-group count and its ratios with it.
+Persona cards keep only traits whose cell is published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from smartstart.analyses import TypologyResult
+from smartstart.disclosure import Embedded, Published, Rules, check_clusters, protect_frame
+
+PROFILE_DERIVED = ("share", "rest_count", "rest_n", "rest_share", "mean", "rest_mean", "delta",
+                   "ratio_rest", "ratio_municipality", "standout", "direction")
+
+
+def publish_typology(result: TypologyResult, settings: object) -> list[Published]:
+    sizes = _sizes(result, settings)
+    profile = _profile(result, settings)
+    shown = replace(result, profile=profile.frame)
+    overview = shown.overview("nl").reset_index()
+    overview.columns = [str(c) for c in overview.columns]
+    selection = result.selection.drop(columns=["smallest_type"], errors="ignore")
+    actions = result.actions.drop(columns=["size"], errors="ignore")
+    return [sizes, profile,
+            protect_frame("typology_overview", overview, Rules(), settings=settings),
+            protect_frame("typology_selection", selection, Rules(), settings=settings),
+            protect_frame("typology_actions", actions, Rules(), settings=settings),
+            protect_frame("typology_robustness", result.robustness, Rules(), settings=settings),
+            _personas(result, profile.frame, settings)]
+
+
+def _sizes(result: TypologyResult, settings: object) -> Published:
+    frame = result.types.drop(columns=["stability_jaccard"], errors="ignore").reset_index(
+        drop=True)
+    sizes = frame["size"].to_numpy(dtype=float)
+    places = {(i,): [(i, "size")] for i in range(len(frame))}
+    table = Embedded.build(sizes, ("type",), (list(frame["type"]),), places)
+    extra = check_clusters(frame["size"].astype(float), settings=settings)[:1]
+    return protect_frame("typology_types", frame, Rules(counts=("size",)), [table], settings,
+                         kind="clusters", extra=extra)
+
+
+def _profile(result: TypologyResult, settings: object) -> Published:
+    frame = result.profile.reset_index(drop=True)
+    tables = [_levels(rows) for _, rows in frame[frame["kind"] == "level"].groupby(
+        "factor", sort=False)]
+    rules = Rules(counts=("count", "n", "municipality_count"),
+                  shares=(("count", "n"),),
+                  derived=tuple((c, ("count", "n")) for c in PROFILE_DERIVED))
+    return protect_frame("typology_profile", frame, rules, tables, settings, kind="clusters")
+
+
+def _levels(rows: pd.DataFrame) -> Embedded:
+    """levels x types; the totals of the columns are each type's known values (``n``)."""
+    levels = list(dict.fromkeys(rows["level"]))
+    types = list(dict.fromkeys(rows["type"]))
+    interior = np.zeros((len(levels), len(types)))
+    places: dict[tuple[int, ...], list[tuple[Hashable, str]]] = {}
+    for index, row in rows.iterrows():
+        i, j = levels.index(row["level"]), types.index(row["type"])
+        interior[i, j] = row["count"]
+        places[(i, j)] = [(index, "count")]
+        places.setdefault((len(levels), j), []).append((index, "n"))
+    known = rows.groupby("type", sort=False)["n"].first().reindex(types).to_numpy(dtype=float)
+    missing = known - interior.sum(axis=0)
+    if (missing > 0).any():  # levels not in the profile (rare): one more row keeps totals true
+        interior = np.vstack([interior, missing])
+        levels.append("(other)")
+        places = {((len(levels) if k[0] == len(levels) - 1 else k[0]), k[1]): v
+                  for k, v in places.items()}
+    return Embedded.build(interior, (str(rows["factor"].iloc[0]), "type"),
+                          ([str(v) for v in levels], types), places)
+
+
+def _personas(result: TypologyResult, profile: pd.DataFrame, settings: object) -> Published:
+    published = profile.dropna(subset=["count"])
+    cells = set(zip(published["type"], published["factor"], published["level"].astype(str),
+                    strict=True))
+    rows = []
+    for card in result.personas:
+        keep = [t for t in card.traits if (card.type, t.factor, str(t.level)) in cells]
+        rows.append({"type": card.type, "name_nl": card.name_nl, "name_en": card.name_en,
+                     "size": card.size, "stable": card.stable,
+                     "traits_nl": "\n".join(t.text("nl") for t in keep),
+                     "traits_en": "\n".join(t.text("en") for t in keep),
+                     "questions_nl": "\n".join(card.questions_nl),
+                     "questions_en": "\n".join(card.questions_en)})
+    frame = pd.DataFrame(rows)
+    return protect_frame("typology_personas", frame, Rules(counts=("size",)), settings=settings,
+                         kind="clusters")

@@ -1,0 +1,30 @@
+"""The run's microdata as the analyses see them: the ``work/`` folder, without CBS keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass(frozen=True, eq=False)
+class Work:
+    households: pd.DataFrame
+    children: pd.DataFrame
+    attrition: pd.DataFrame
+    match: pd.DataFrame | None
+    #: days in the target group per target household (no key: a plain column of numbers)
+    durations: pd.Series | None
+
+    @classmethod
+    def read(cls, folder: Path) -> Work:
+        folder = Path(folder)
+        optional = {name: (pd.read_parquet(folder / f"{name}.parquet")
+                           if (folder / f"{name}.parquet").exists() else None)
+                    for name in ("match", "durations")}
+        durations = optional["durations"]
+        return cls(pd.read_parquet(folder / "households.parquet"),
+                   pd.read_parquet(folder / "children.parquet"),
+                   pd.read_parquet(folder / "attrition.parquet"), optional["match"],
+                   None if durations is None else durations["days"])
