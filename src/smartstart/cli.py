@@ -112,6 +112,29 @@ def run(
 
 
 @app.command()
+def check(
+    bundle: Annotated[Path, typer.Argument(help="A bundle folder written by `smartstart run`.")],
+) -> None:
+    """Verify a bundle again: checksums, verdicts, every table against the disclosure rules."""
+    from rich.table import Table
+
+    from smartstart.bundle import check_bundle
+
+    problems, tables = check_bundle(bundle)
+    if problems:
+        listing = Table(title=f"{bundle}: {len(problems)} problem(s)")
+        listing.add_column("where")
+        listing.add_column("problem")
+        for problem in problems:
+            listing.add_row(problem.where, problem.problem)
+        console.print(listing)
+        console.print("[red]not safe to export[/]: fix the run or rebuild the bundle")
+        raise typer.Exit(1)
+    console.print(f"[green]bundle sound[/]: {bundle} (checksums, verdicts and the rules on "
+                  f"{tables} tables checked again)")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help=HELP["demo_out"])] = Path("demo-output"),
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
