@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from smartstart import analyses as A
@@ -82,15 +83,18 @@ def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _
     out.add(publish_attrition(work.attrition, s))
     if work.match is not None:
         out.add(publish_match(work.match, s))
-    if "profile" in study.analyses:
-        progress("profiel van de doelgroep")
-        _profile(study, work, out)
-    if "risk" in study.analyses:
-        progress("risicomodel, combinaties en fairness")
-        _risk(study, work, out)
-    if "typology" in study.analyses:
-        progress("huishoudtypen")
-        _typology(study, work, out)
+    steps = (("profile", "profiel van de doelgroep", _profile),
+             ("risk", "risicomodel, combinaties en fairness", _risk),
+             ("typology", "huishoudtypen", _typology))
+    for analysis, label, step in steps:
+        if analysis not in study.analyses:
+            continue
+        progress(label)
+        try:
+            step(study, work, out)
+        except (ValueError, np.linalg.LinAlgError) as error:
+            # too little data for the analysis: nothing of it leaves, and the report says why
+            out.withheld.append((analysis, f"analyse niet uitgevoerd: {error}"))
     return out
 
 
@@ -112,9 +116,14 @@ def _risk(study: Study, work: Work, out: Outputs) -> None:
     s, children = study.disclosure, work.children
     risk = A.risk_model(children, A.RiskSpec())
     predictors = tuple(risk.spec.predictors) + ("outcome",)
-    model_ok = [out.add(p, predictors) for p in publish_model(risk, s)]
-    if not all(model_ok):
+    model = publish_model(risk, s)
+    if any(p.record.status != "pass" for p in model):
+        # a model that fails the regression checks is reported as such, not exported
+        failed = sorted({c.rule for p in model for c in p.record.checks if c.status != "pass"})
+        out.withheld += [(p.record.name, "model afgekeurd: " + ", ".join(failed)) for p in model]
         return
+    for published in model:
+        out.add(published, predictors)
     combos = A.find_combinations(children, A.CombinationSpec(min_children=s.min_cell,
                                                              min_events=s.min_cell))
     out.add(publish_combinations(combos, s), predictors)

@@ -1,0 +1,111 @@
+"""The gate for result frames: protected embedded tables, blanking, re-checkable rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smartstart import analyses as A
+from smartstart.disclosure import (
+    Rules,
+    attack,
+    check_nested,
+    check_published,
+    drop_nested,
+    protect_rounded,
+)
+from smartstart.outputs._compare import _share_table, publish_comparison
+
+
+def _households(seed: int = 0) -> pd.DataFrame:
+    """500 households, 60 in the target group; level 'c' has 3 target households."""
+    rng = np.random.default_rng(seed)
+    target = np.r_[np.ones(60, bool), np.zeros(440, bool)]
+    kind = np.r_[["a"] * 30 + ["b"] * 27 + ["c"] * 3, rng.choice(["a", "b", "c"], 440)]
+    works = np.r_[np.ones(55, bool), np.zeros(5, bool), rng.random(440) < 0.6]
+    return pd.DataFrame({"household_type": kind, "adult_works": works, "target_group": target,
+                         "reference_age": rng.normal(45, 10, 500).round()})
+
+
+@pytest.fixture()
+def published():
+    data = _households()
+    result = A.profile(data, A.ProfileSpec(factors=("household_type", "adult_works",
+                                                     "reference_age")))
+    return data, result, publish_comparison("p", result.table, data, "target_group", None)
+
+
+def test_small_cells_are_suppressed_with_a_partner_and_their_statistics_blanked(published):
+    data, result, pub = published
+    frame = pub.frame.set_index(["factor", "level"])
+    assert pub.record.status == "pass"
+    assert np.isnan(frame.loc[("household_type", "c"), "count_target"])
+    assert np.isnan(frame.loc[("household_type", "c"), "value_target"])
+    assert pd.isna(frame.loc[("household_type", "c"), "phrase_nl"])
+    # the level's total is published, so its rest count must go too (secondary)
+    assert np.isnan(frame.loc[("household_type", "c"), "count_rest"])
+    # and another level of the same factor, or the column total would give the cell back
+    others = frame.loc[[("household_type", "a"), ("household_type", "b")], "count_target"]
+    assert others.isna().sum() >= 1
+    # the binary factor's "no" level (60 - 55 = 5) is a cell too: yes-count is suppressed
+    works = pub.frame[pub.frame["factor"] == "adult_works"]
+    assert works["count_target"].isna().all() and works["value_target"].isna().all()
+    # unsuppressed cells are the analysis' own numbers
+    mean = pub.frame[pub.frame["factor"] == "reference_age"]["value_target"].iloc[0]
+    assert mean == pytest.approx(result.table.query("factor == 'reference_age'")[
+        "value_target"].iloc[0], abs=1e-12)
+
+
+def test_no_suppressed_cell_can_be_narrowed_down(published):
+    _, result, _ = published
+    rows = result.table[result.table["factor"] == "household_type"]
+    embedded = _share_table(rows)
+    from smartstart.disclosure import protect_counts
+
+    protected = protect_counts(embedded.table)
+    found = attack(np.where(protected.suppressed, np.nan, embedded.table.values),
+                   protected.suppressed, embedded.table)
+    primary = protected.pattern.primary
+    assert primary.any()
+    assert (found.lower[primary] <= 1 + 1e-9).all()
+    assert (found.upper[primary] >= 9 - 1e-9).all()
+
+
+def test_check_published_finds_each_kind_of_leak():
+    frame = pd.DataFrame({"n": [100, 40], "count": [5.0, 20.0], "share": [0.05, 0.5]})
+    rules = Rules(counts=("n", "count"), shares=(("count", "n"),),
+                  derived=(("share", ("count", "n")),))
+    status = {c.rule: c.status for c in check_published(frame, rules)}
+    assert status["threshold"] == "fail" and status["shares"] == "fail"
+    blanked = frame.assign(count=[np.nan, 20.0])
+    status = {c.rule: c.status for c in check_published(blanked, rules)}
+    assert status["threshold"] == "pass" and status["derived"] == "fail"
+    fixed = blanked.assign(share=[np.nan, 0.5])
+    assert all(c.status == "pass" for c in check_published(fixed, rules))
+    keyed = fixed.assign(note=["123456789", "x"], max_income=[1.0, 2.0])
+    status = {c.rule: c.status for c in check_published(keyed, rules)}
+    assert status["linking_keys"] == "fail" and status["min_max"] == "fail"
+
+
+def test_nested_groups_that_differ_by_a_few_are_withheld():
+    frame = pd.DataFrame({"factors": ["a+b", "a+b+c", "a+d", "a+b+d"],
+                          "n": [50, 45, 80, 20], "events": [20, 18, 30, 5]})
+    check = check_nested(frame, "factors", "n", "events")
+    assert check.status == "fail"
+    assert check.mask["n"].tolist() == [False, True, False, False]
+    kept, dropped = drop_nested(frame, "factors", "n", "events")
+    assert dropped == 1 and list(kept["factors"]) == ["a+b", "a+d", "a+b+d"]
+    assert check_nested(kept, "factors", "n", "events").status == "pass"
+
+
+def test_rounded_flows_and_rules_survive_the_manifest():
+    frame = pd.DataFrame({"step": ["x", "y"], "rows_in": [1234, 1227], "rows_out": [1227, 3]})
+    pub = protect_rounded("flow", frame, ("rows_in", "rows_out"), 10)
+    assert pub.frame["rows_in"].tolist() == [1230, 1230]
+    assert pub.frame["rows_out"].tolist() == [1230, 0]
+    assert pub.record.status == "pass"
+    again = Rules.from_dict(pub.rules.to_dict())
+    assert again == pub.rules
+    tampered = pub.frame.assign(rows_out=[1227, 0])
+    assert {c.rule: c.status for c in check_published(tampered, again)}["threshold"] == "fail"

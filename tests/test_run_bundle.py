@@ -1,0 +1,138 @@
+"""`smartstart run` writes a bundle that `smartstart check` passes; tampering makes it fail."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from smartstart import analyses as A
+from smartstart.bundle import check_bundle, read_bundle
+from smartstart.bundle._write import CHECKSUMS, sha256
+from smartstart.cli import app
+from smartstart.demo import run_demo
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run-bundle")
+    run_demo(out)
+    return out / "results"
+
+
+def _copy(demo: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(demo / "bundle", tmp_path / "bundle"))
+
+
+def _rewrite_checksums(root: Path) -> None:
+    lines = [f"{sha256(p)}  {p.relative_to(root).as_posix()}"
+             for p in sorted(root.rglob("*")) if p.is_file() and p.name != CHECKSUMS]
+    (root / CHECKSUMS).write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def test_the_demo_bundle_passes_check(demo):
+    result = runner.invoke(app, ["check", str(demo / "bundle")])
+    assert result.exit_code == 0, result.output
+    problems, tables = check_bundle(demo / "bundle")
+    assert problems == [] and tables >= 15
+    names = {o["name"] for o in read_bundle(demo / "bundle").outputs}
+    expected = {"attrition", "match", "profile_households", "duration", "risk_coefficients",
+                "risk_performance", "risk_calibration", "combinations", "high_risk_profile",
+                "fairness_metrics", "typology_types", "typology_profile", "typology_personas",
+                "model_card_nl", "model_card_en"}
+    assert expected <= names
+
+
+def test_one_changed_byte_fails_the_check(demo, tmp_path):
+    root = _copy(demo, tmp_path)
+    path = root / "tables" / "match.csv"
+    data = bytearray(path.read_bytes())
+    data[-3] = ord("7") if data[-3] != ord("7") else ord("8")
+    path.write_bytes(bytes(data))
+    result = runner.invoke(app, ["check", str(root)])
+    assert result.exit_code == 1
+    assert [p.where for p in check_bundle(root)[0]] == ["tables/match.csv"]
+
+
+def test_an_unsafe_table_fails_even_with_fresh_checksums(demo, tmp_path):
+    root = _copy(demo, tmp_path)
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    log = json.loads((root / "disclosure_log.json").read_text("utf-8"))
+    # a table of the target group by buurt with small counts, marked as passed by hand
+    unsafe = pd.DataFrame({"buurt": ["07840101", "07840202"], "count": [3, 41]})
+    unsafe.to_parquet(root / "tables" / "by_buurt.parquet")
+    manifest["outputs"].append({"name": "by_buurt", "kind": "table", "files": [
+        "tables/by_buurt.parquet"], "variables": ["buurt"], "rules": {"counts": ["count"]}})
+    log["outputs"].append({"name": "by_buurt", "status": "pass", "settings": {"min_cell": 10},
+                           "checks": [], "suppressed": []})
+    (root / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    (root / "disclosure_log.json").write_text(json.dumps(log), "utf-8")
+    _rewrite_checksums(root)
+    problems = check_bundle(root)[0]
+    assert [(p.where, p.problem.split(":")[0]) for p in problems] == [
+        ("by_buurt", "rule threshold")]
+    assert runner.invoke(app, ["check", str(root)]).exit_code == 1
+
+
+def test_a_suppressed_cell_put_back_fails_the_check(demo, tmp_path):
+    root = _copy(demo, tmp_path)
+    path = root / "tables" / "profile_households.parquet"
+    frame = pd.read_parquet(path)
+    hidden = frame.index[frame["count_target"].isna()][0]
+    frame.loc[hidden, "value_target"] = 0.02  # the share gives the count back
+    frame.to_parquet(path)
+    _rewrite_checksums(root)
+    problems = check_bundle(root)[0]
+    assert {(p.where, p.problem.split(":")[0]) for p in problems} == {
+        ("profile_households", "rule derived")}
+
+
+def test_published_numbers_are_the_analyses_numbers(demo):
+    bundle = read_bundle(demo / "bundle")
+    children = pd.read_parquet(demo / "work" / "children.parquet")
+    households = pd.read_parquet(demo / "work" / "households.parquet")
+    risk = A.risk_model(children)
+    performance = bundle.table("risk_performance").set_index("metric")["value"]
+    assert performance["auc_cv"] == pytest.approx(risk.performance.auc_cv, abs=1e-12)
+    odds = bundle.table("risk_coefficients").set_index("term")["odds_ratio"]
+    assert np.allclose(odds, risk.coefficients.set_index("term")["odds_ratio"].loc[odds.index],
+                       rtol=1e-12)
+    profile = A.profile(households).table
+    shown = bundle.table("profile_households")
+    both = shown["value_target"].notna()
+    assert both.sum() > 20
+    assert np.allclose(shown.loc[both, "value_target"],
+                       profile.loc[both.to_numpy(), "value_target"], rtol=1e-12)
+
+
+def test_nothing_individual_leaves(demo):
+    bundle = read_bundle(demo / "bundle")
+    children = len(pd.read_parquet(demo / "work" / "children.parquet"))
+    for output in bundle.outputs:
+        if output["kind"] == "text":
+            continue
+        table = bundle.table(output["name"])
+        assert len(table) < children / 20, output["name"]  # group level: no row per person
+        assert not any(k in c.lower() for c in map(str, table.columns)
+                       for k in ("rinpersoon", "household_id", "score", "probability"))
+        counts = [c for c in output["rules"].get("counts", []) if c in table]
+        if counts and not output["rules"].get("rounded"):
+            values = table[counts].astype(float).to_numpy()
+            assert not ((values > 0) & (values < 10)).any(), output["name"]
+
+
+def test_a_failed_model_is_withheld_not_exported(tmp_path):
+    run_demo(tmp_path, households=400)
+    bundle = read_bundle(tmp_path / "results" / "bundle")
+    names = {o["name"] for o in bundle.outputs}
+    withheld = {w["name"] for w in bundle.manifest["withheld"]}
+    assert {"risk_coefficients", "risk_performance"} <= withheld
+    assert not names & {"risk_coefficients", "risk_calibration", "model_card_nl"}
+    assert check_bundle(tmp_path / "results" / "bundle")[0] == []
