@@ -1,0 +1,14 @@
+"""The report: one self-contained HTML file made from a bundle, and from nothing else.
+
+    write_report(Path("results/bundle"), Path("rapport.html"))            # Dutch
+    write_report(Path("results/bundle"), Path("report.html"), lang="en")  # English
+
+The bundle is verified first (``read_bundle`` refuses one whose checksums do not match). Charts
+are rendered offline to inline SVG; styles are inline; the file loads nothing. Sections follow
+the method (``_sections.OUTLINE`` maps bundle outputs to sections); a section whose outputs are
+absent says so. Suppressed cells are shown as the disclosure log says (``<10``, ``x``).
+"""
+
+from smartstart.report._render import write_report
+
+__all__ = ["write_report"]

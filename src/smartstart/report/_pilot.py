@@ -1,0 +1,144 @@
+"""Sections 1 and 2: the pilot and its data (attrition, match rate); the target group against
+the municipality (profile, plain-language differences, duration)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from smartstart.report import _charts as charts
+from smartstart.report._source import Source, data_table, label_column
+from smartstart.report._text import missing, number, percent, t, term
+from smartstart.report._types import Bullets, DataTable, Figures, Lang, Part
+
+TOP_DIFFERENCES = 12
+
+
+def attrition(src: Source, lang: Lang) -> Part:
+    table = src.require("attrition", "step", "rows_in", "rows_out")
+    part = Part(t("attrition_title", lang), "verloop", [t("attrition_text", lang)])
+    columns = [(t("attrition_step", lang), "step", "text"),
+               (t("attrition_in", lang), "rows_in", "int"),
+               (t("attrition_out", lang), "rows_out", "int"),
+               (t("attrition_dropped", lang), "dropped", "int"),
+               (t("attrition_reason", lang), "reason", "text")]
+    columns = [c for c in columns if table.has(c[1])]
+    caption = t("attrition_caption", lang)
+    frame = table.frame.dropna(subset=["rows_out"])
+    chart = charts.bars(frame.assign(step=frame["step"].astype(str)), "step", "rows_out",
+                        t("attrition_out", lang))
+    part.blocks.append(_figure("fig-verloop", caption, chart, data_table(table, caption, columns),
+                               lang, table.withheld))
+    return part
+
+
+def match(src: Source, lang: Lang) -> Part:
+    table = src.require("match", "status", "count")
+    part = Part(t("match_title", lang), "koppeling")
+    table = table.assign(shown=[term("status", s, lang) for s in table.frame["status"]])
+    frame = table.frame
+    counts = dict(zip(frame["status"].astype(str), frame["count"], strict=True))
+    rate = match_rate(counts)
+    if rate is not None:
+        target, total = counts["doelgroep"], rate[1]
+        part.blocks.append(Figures(((t("match_rate", lang), percent(rate[0], lang, 1),
+                                     t("match_rate_text", lang, target=number(target, lang),
+                                       total=number(total, lang))),)))
+    caption = t("match_caption", lang)
+    shown = frame[(frame["status"] != "totaal") & ~frame["count"].map(missing)]
+    chart = charts.bars(shown, "shown", "count", t("count", lang))
+    columns = [(t("match_status", lang), "shown", "text"), (t("count", lang), "count", "int")]
+    part.blocks.append(_figure("fig-koppeling", caption, chart,
+                               data_table(table, caption, columns), lang, table.withheld))
+    return part
+
+
+def match_rate(counts: dict[str, float]) -> tuple[float, float] | None:
+    """(share of the partner file in the target group, partner rows), if both are published."""
+    target = counts.get("doelgroep")
+    total = counts.get("totaal")
+    if total is None:
+        parts = [v for k, v in counts.items() if k != "totaal"]
+        total = None if any(missing(v) for v in parts) else sum(parts)
+    if missing(target) or missing(total) or not total:
+        return None
+    return float(target) / float(total), float(total)
+
+
+def profile(src: Source, lang: Lang) -> Part:
+    table = src.require("profile_households", "statistic", "value_target", "value_all",
+                        "direction", "smd_rest")
+    part = Part(t("profile_title", lang), "profiel", [t("profile_text", lang)])
+    table = table.assign(label=label_column(table.frame, lang, "factor"))
+    frame = table.frame
+    clear = clear_differences(frame)
+    shares = clear[clear["statistic"] == "share"]
+    if clear.empty:
+        part.paragraphs.append(t("no_differences", lang))
+        return part
+    caption = t("profile_caption", lang)
+    if not shares.empty:
+        chart = charts.dots(_long(shares, t("target", lang), t("municipality", lang)), "label",
+                            "series", "value", t("share", lang), low="low", high="high")
+        part.blocks.append(_figure("fig-profiel", caption, chart,
+                                   _share_table(src, table, shares, caption, lang), lang,
+                                   table.withheld))
+    means = clear[clear["statistic"] == "mean"]
+    if not means.empty:
+        part.blocks.append(_share_table(src, table, means, t("means_caption", lang), lang,
+                                        kind="auto"))
+    phrases = list(dict.fromkeys(clear[f"phrase_{lang}"].dropna())) if (
+        f"phrase_{lang}" in clear.columns) else []
+    if phrases:
+        part.blocks.append(Bullets(tuple(phrases), t("phrases_intro", lang)))
+    return part
+
+
+def clear_differences(frame: pd.DataFrame, limit: int = TOP_DIFFERENCES) -> pd.DataFrame:
+    """Rows with a clear difference (direction not "similar"), largest |SMD| first."""
+    rows = frame[frame["direction"].isin(["higher", "lower"])]
+    rows = rows.reindex(rows["smd_rest"].abs().sort_values(ascending=False).index)
+    return rows.head(limit)
+
+
+def duration(src: Source, lang: Lang) -> Part:
+    table = src.require("duration", "share")
+    part = Part(t("duration_title", lang), "duur", [t("duration_text", lang)])
+    table = table.assign(label=label_column(table.frame, lang, "band"))
+    frame = table.frame
+    caption = t("duration_caption", lang)
+    chart = charts.bars(frame.dropna(subset=["share"]), "label", "share", t("share", lang),
+                        fmt=".0%", color=charts.ORANGE)
+    rows = DataTable(caption, (t("duration_band", lang), t("count", lang), t("share", lang),
+                               t("ci", lang)),
+                     tuple((table.show(i, "label"), table.show(i, "count", "int"),
+                            table.show(i, "share", "pct"),
+                            table.span(i, "ci_low", "ci_high", "pct")) for i in range(len(table))),
+                     (False, True, True, True))
+    part.blocks.append(_figure("fig-duur", caption, chart, rows, lang, table.withheld))
+    return part
+
+
+def _long(rows: pd.DataFrame, target: str, everyone: str) -> pd.DataFrame:
+    mine = pd.DataFrame({"label": rows["label"], "series": target, "value": rows["value_target"],
+                         "low": rows.get("ci_low_target"), "high": rows.get("ci_high_target")})
+    all_ = pd.DataFrame({"label": rows["label"], "series": everyone, "value": rows["value_all"]})
+    return pd.concat([mine, all_], ignore_index=True).dropna(subset=["value"])
+
+
+def _share_table(src: Source, table, rows: pd.DataFrame, caption: str, lang: Lang,
+                 kind: str = "pct", target: str | None = None, everyone: str | None = None
+                 ) -> DataTable:
+    """Label, target group's value and CI, everyone's value, for the chosen rows."""
+    positions = [table.frame.index.get_loc(i) for i in rows.index]
+    head = (t("factor", lang), target or t("target", lang), t("ci", lang),
+            everyone or t("municipality", lang))
+    body = tuple((str(rows.loc[i, "label"]), table.show(p, "value_target", kind),
+                  table.span(p, "ci_low_target", "ci_high_target", kind),
+                  table.show(p, "value_all", kind))
+                 for i, p in zip(rows.index, positions, strict=True))
+    return DataTable(caption, head, body, (False, True, True, True))
+
+
+def _figure(id: str, caption: str, chart, table: DataTable, lang: Lang, withheld: bool):
+    return charts.figure(id, caption, caption, chart, table, lang,
+                         t("chart_withheld", lang) if withheld else "")

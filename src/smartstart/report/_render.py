@@ -1,0 +1,79 @@
+"""From a bundle to the HTML file: read and verify, build the sections, fill the template."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import jinja2
+
+from smartstart import __version__
+from smartstart.bundle import read_bundle
+from smartstart.report._cells import small_label
+from smartstart.report._sections import sections
+from smartstart.report._source import Source
+from smartstart.report._text import t, texts
+from smartstart.report._types import LANGS, Lang
+
+PAGE_TEXTS = ("title", "subtitle", "toc", "skip", "about", "intro", "howto", "data_table",
+              "footer_group")
+
+
+def write_report(bundle: Path, out: Path, lang: Lang = "nl") -> Path:
+    """Write the report of ``bundle`` to ``out`` (one HTML file) and return ``out``.
+
+    Raises ValueError when ``bundle`` is not an intact bundle or ``lang`` is unknown.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
+    bundle, out = Path(bundle), Path(out)
+    if not (bundle / "manifest.json").is_file():
+        raise ValueError(f"{bundle} is not a bundle: it has no manifest.json")
+    html = render(Source(read_bundle(bundle), lang), lang)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, suffix=".partial",
+                                     delete=False) as handle:
+        handle.write(html)
+    os.chmod(handle.name, 0o644)
+    os.replace(handle.name, out)
+    return out
+
+
+def render(src: Source, lang: Lang) -> str:
+    manifest = src.bundle.manifest
+    pilot = manifest.get("pilot") or {}
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        lang=lang, version=manifest.get("smartstart_version", __version__),
+        title=str(pilot.get("name") or t("title", lang)),
+        text={k: t(k, lang) for k in PAGE_TEXTS}, meta=_meta(pilot, manifest, lang),
+        howto=_howto(src, lang), sections=sections(src, lang),
+        footer=t("footer", lang, version=manifest.get("smartstart_version", "?"),
+                 bundle=src.bundle.root.name))
+
+
+def _environment() -> jinja2.Environment:
+    texts()  # fail early if the dictionary is broken
+    return jinja2.Environment(loader=jinja2.PackageLoader("smartstart.report", "templates"),
+                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=False, lstrip_blocks=False)
+
+
+def _meta(pilot: dict, manifest: dict, lang: Lang) -> list[tuple[str, str]]:
+    group = pilot.get("target_group") or {}
+    items = [("meta_gemeente", pilot.get("gemeente")), ("meta_peildatum", pilot.get("peildatum")),
+             ("meta_target", group.get(f"label_{lang}") if isinstance(group, dict) else None),
+             ("meta_made", str(manifest.get("finished_at") or "")[:10] or None)]
+    return [(t(key, lang), str(value)) for key, value in items if value]
+
+
+def _howto(src: Source, lang: Lang) -> list[str]:
+    outputs = src.bundle.log.get("outputs") or [{}]
+    first = outputs[0]
+    small = small_label(first)
+    minimum = (first.get("settings") or {}).get("min_cell", 10)
+    lines = [t("howto_ci", lang)]
+    if small != "x":
+        lines.append(t("howto_small", lang, small=small, min_cell=minimum))
+    return lines + [t("howto_x", lang), t("howto_dash", lang), t("howto_assoc", lang)]

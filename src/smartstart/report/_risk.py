@@ -1,0 +1,147 @@
+"""Section 3, the risk model: odds ratios, performance and calibration, high-risk combinations
+and the profile of the high-risk group."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from smartstart.report import _charts as charts
+from smartstart.report._pilot import _figure, _long, _share_table, clear_differences
+from smartstart.report._source import Source, data_table, label_column
+from smartstart.report._text import interval, missing, number, t
+from smartstart.report._types import Bullets, DataTable, Figures, Lang, Part
+
+TOP_COMBINATIONS = 10
+
+
+def factor_labels(src: Source, lang: Lang) -> dict[str, str]:
+    """Factor name -> label, from the profiles in the bundle (rows of a whole factor)."""
+    labels: dict[str, str] = {}
+    for name in ("high_risk_profile", "profile_households"):
+        table = src.table(name)
+        if table is None or not table.has("factor", f"label_{lang}"):
+            continue
+        frame = table.frame
+        whole = frame["level"].map(missing) if "level" in frame.columns else True
+        for factor, label in zip(frame.loc[whole, "factor"], frame.loc[whole, f"label_{lang}"],
+                                 strict=True):
+            labels.setdefault(str(factor), str(label))
+    return labels
+
+
+def odds_ratios(src: Source, lang: Lang) -> Part:
+    table = src.require("risk_coefficients", "term", "odds_ratio", "or_low", "or_high")
+    part = Part(t("or_title", lang), "oddsratios", [t("or_text", lang)])
+    labels = factor_labels(src, lang)
+    names = table.frame.get("factor", table.frame["term"]).astype(str)
+    fallback = [labels.get(n, n) for n in names]
+    shown = label_column(table.frame.assign(fallback=fallback), lang, "fallback")
+    table = table.assign(label=shown)
+    keep = [i for i, term in enumerate(table.frame["term"]) if term != "const"]
+    rows = table.frame.iloc[keep].dropna(subset=["odds_ratio", "or_low", "or_high"])
+    caption = t("or_caption", lang)
+    columns = [(t("factor", lang), "label", "text"), ("OR", "odds_ratio", "num2"),
+               (t("or_p", lang), "p_value", "p"), (t("or_n", lang), "n", "int"),
+               (t("events", lang), "events", "int")]
+    data = data_table(table, caption, columns, keep)
+    spans = [table.span(i, "or_low", "or_high") for i in keep]
+    data = DataTable(caption, (*data.columns[:2], t("ci", lang), *data.columns[2:]),
+                     tuple((*r[:2], s, *r[2:]) for r, s in zip(data.rows, spans, strict=True)),
+                     (False, True, True, True, True, True))
+    chart = charts.odds(rows, "label", "Odds ratio")
+    part.blocks.append(_figure("fig-oddsratios", caption, chart, data, lang, table.withheld))
+    return part
+
+
+def performance(src: Source, lang: Lang) -> Part:
+    table = src.require("risk_performance", "metric", "value")
+    values = dict(zip(table.frame["metric"].astype(str), table.frame["value"], strict=True))
+    part = Part(t("perf_title", lang), "prestaties")
+    items = []
+    if not missing(values.get("auc_cv")):
+        ci = interval(values.get("auc_cv_low"), values.get("auc_cv_high"), lang)
+        items.append((t("auc", lang), f"{number(values['auc_cv'], lang, 2)} {ci}".strip(),
+                      t("auc_text", lang)))
+    if not missing(values.get("brier_cv")):
+        null = values.get("brier_null")
+        items.append((t("brier", lang), number(values["brier_cv"], lang, 4),
+                      t("brier_text", lang, null="–" if missing(null) else number(null, lang, 4))))
+    if not missing(values.get("calibration_slope")):
+        items.append((t("slope", lang), number(values["calibration_slope"], lang, 2),
+                      t("slope_text", lang)))
+    part.blocks.append(Figures(tuple(items)))
+    return part
+
+
+def calibration(src: Source, lang: Lang) -> Part:
+    table = src.require("risk_calibration", "observed", "predicted")
+    part = Part(t("calib_title", lang), "kalibratie", [t("calib_text", lang)])
+    caption = t("calib_caption", lang)
+    columns = [(t("decile", lang), "group", "text"), (t("children", lang), "n", "int"),
+               (t("events", lang), "events", "int"), (t("observed", lang), "observed", "pct1"),
+               (t("predicted", lang), "predicted", "pct1")]
+    columns = [c for c in columns if table.has(c[1])]
+    chart = charts.calibration(table.frame.dropna(subset=["observed", "predicted"]),
+                               t("predicted", lang), t("observed", lang))
+    part.blocks.append(_figure("fig-kalibratie", caption, chart,
+                               data_table(table, caption, columns), lang, table.withheld))
+    return part
+
+
+def combinations(src: Source, lang: Lang) -> Part:
+    table = src.require("combinations", "risk", "n")
+    part = Part(t("comb_title", lang), "combinaties", [t("comb_text", lang)])
+    table = table.assign(label=label_column(table.frame, lang, "combination"))
+    order = table.frame.sort_values("rank") if "rank" in table.frame else table.frame
+    rows = [table.frame.index.get_loc(i) for i in order.index[:TOP_COMBINATIONS]]
+    caption = t("comb_caption", lang)
+    body = tuple((table.show(r, "label"), table.show(r, "n", "int"),
+                  table.show(r, "events", "int"),
+                  _with_ci(table, r, "risk", "ci_low", "ci_high", "pct1"),
+                  _with_ci(table, r, "lift", "lift_low", "lift_high", "num1"),
+                  table.show(r, "confirmed", "bool")) for r in rows)
+    head = (t("combination", lang), t("children", lang), t("events", lang),
+            f"{t('risk', lang)} ({t('ci', lang)})", f"{t('lift', lang)} ({t('ci', lang)})",
+            t("confirmed", lang))
+    part.blocks.append(DataTable(caption, head, body,
+                                 (False, True, True, True, True, False)))
+    return part
+
+
+def high_risk(src: Source, lang: Lang) -> Part:
+    table = src.require("high_risk_profile", "statistic", "value_target", "value_all",
+                        "direction", "smd_rest")
+    part = Part(t("hr_title", lang), "hoogrisicogroep",
+                [t("hr_text", lang, group=_best_group(src, lang))])
+    table = table.assign(label=label_column(table.frame, lang, "factor"))
+    clear = clear_differences(table.frame)
+    shares = clear[clear["statistic"] == "share"]
+    if shares.empty:
+        part.paragraphs.append(t("no_differences", lang))
+        return part
+    caption = t("hr_caption", lang)
+    group, everyone = t("hr_group", lang), t("all_children", lang)
+    chart = charts.dots(_long(shares, group, everyone), "label", "series", "value",
+                        t("share", lang), low="low", high="high")
+    data = _share_table(src, table, shares, caption, lang, target=group, everyone=everyone)
+    part.blocks.append(_figure("fig-hoogrisicogroep", caption, chart, data, lang,
+                               table.withheld))
+    phrases = list(dict.fromkeys(clear.get(f"phrase_{lang}", pd.Series(dtype=str)).dropna()))
+    if phrases:
+        part.blocks.append(Bullets(tuple(phrases)))
+    return part
+
+
+def _with_ci(table, row: int, value: str, low: str, high: str, kind: str) -> str:
+    return f"{table.show(row, value, kind)} {table.span(row, low, high, kind)}".strip()
+
+
+def _best_group(src: Source, lang: Lang) -> str:
+    table = src.table("combinations")
+    if table is None or not len(table):
+        return "–"
+    frame = table.frame.sort_values("rank") if "rank" in table.frame else table.frame
+    if "confirmed" in frame:
+        confirmed = frame[frame["confirmed"].astype(bool)]
+        frame = confirmed if len(confirmed) else frame
+    return str(label_column(frame, lang, "combination").iloc[0])

@@ -1,0 +1,61 @@
+"""Every string the reader sees comes from one nl/en dictionary (``text.yaml``); numbers are
+written in the language's style (Dutch: 1.234,5 and 0,82)."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from smartstart.report._types import Lang
+
+
+@cache
+def texts() -> dict:
+    source = resources.files("smartstart.report").joinpath("text.yaml").read_text("utf-8")
+    return yaml.safe_load(source)
+
+
+def t(key: str, lang: Lang, **values: object) -> str:
+    """The text for ``key`` in ``lang``, with ``values`` filled in."""
+    text = texts()[key][lang]
+    return text.format(**values) if values else text
+
+
+def term(group: str, key: object, lang: Lang) -> str:
+    """A term from a group (``status``, ``metrics``, ...); the key itself when not listed."""
+    entry = texts()[group].get(str(key))
+    return entry[lang] if entry else str(key)
+
+
+def missing(value: object) -> bool:
+    """None or NaN (a suppressed or absent number)."""
+    if value is None:
+        return True
+    try:
+        return math.isnan(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def number(value: float, lang: Lang, digits: int = 0) -> str:
+    """1234.5 -> "1.234,5" (nl) or "1,234.5" (en); a true minus sign."""
+    text = f"{float(value):,.{digits}f}"
+    if lang == "nl":
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return text.replace("-", "−")
+
+
+def percent(value: float, lang: Lang, digits: int = 0) -> str:
+    """A share as a percentage: 0.234 -> "23%"."""
+    return number(100 * float(value), lang, digits) + "%"
+
+
+def interval(low: object, high: object, lang: Lang, kind: str = "num", digits: int = 2) -> str:
+    """"(0,78–0,86)"; empty when a bound is missing."""
+    if missing(low) or missing(high):
+        return ""
+    show = percent if kind == "pct" else number
+    return f"({show(low, lang, digits)}–{show(high, lang, digits)})"  # type: ignore[arg-type]

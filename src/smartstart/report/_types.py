@@ -1,0 +1,115 @@
+"""The report's building blocks: plain data handed from the section builders to the template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+Lang = Literal["nl", "en"]
+LANGS: tuple[Lang, ...] = ("nl", "en")
+
+
+@dataclass(frozen=True)
+class DataTable:
+    """A real table: ``rows`` of display strings; the first column heads its row."""
+
+    kind: ClassVar[str] = "table"
+
+    caption: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: tuple[bool, ...] = ()
+
+    def is_numeric(self, index: int) -> bool:
+        return index < len(self.numeric) and self.numeric[index]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart (inline SVG) with its caption, its description and its data as a table."""
+
+    kind: ClassVar[str] = "figure"
+
+    id: str
+    caption: str
+    label: str
+    svg: str
+    table: DataTable
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Key figures shown as a definition list: (term, value, explanation)."""
+
+    kind: ClassVar[str] = "figures"
+
+    items: tuple[tuple[str, str, str], ...]
+
+
+@dataclass
+class Part:
+    """A subsection: heading, paragraphs, and any of figures, tables, lists and cards."""
+
+    kind: ClassVar[str] = "part"
+
+    title: str
+    id: str = ""
+    paragraphs: list[str] = field(default_factory=list)
+    blocks: list[object] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Bullets:
+    kind: ClassVar[str] = "bullets"
+    items: tuple[str, ...]
+    intro: str = ""
+    ordered: bool = False
+
+
+@dataclass(frozen=True)
+class Html:
+    """Markup built by the report itself from escaped text (the model card)."""
+
+    kind: ClassVar[str] = "html"
+
+    markup: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """A persona card."""
+
+    kind: ClassVar[str] = "card"
+
+    title: str
+    facts: tuple[str, ...]
+    traits_title: str
+    traits: tuple[str, ...]
+    questions_title: str
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Cards:
+    kind: ClassVar[str] = "cards"
+    cards: tuple[Card, ...]
+
+
+@dataclass(frozen=True)
+class Note:
+    """A short notice (a missing or unreadable part), styled apart."""
+
+    kind: ClassVar[str] = "note"
+
+    text: str
+
+
+@dataclass
+class Section:
+    kind: ClassVar[str] = "section"
+    id: str
+    title: str
+    intro: list[str] = field(default_factory=list)
+    #: Part, or Note where a part is missing or could not be built
+    parts: list[object] = field(default_factory=list)
