@@ -135,6 +135,27 @@ def check(
 
 
 @app.command()
+def report(
+    bundle: Annotated[Path, typer.Argument(help="A bundle folder written by `smartstart run`.")],
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("rapport.html"),
+    lang: Annotated[str, typer.Option(help="nl (Dutch, default) or en (English).")] = "nl",
+) -> None:
+    """Write the report of a bundle: one self-contained HTML file (charts inline, no network)."""
+    import time
+
+    from smartstart.report import write_report
+
+    started = time.perf_counter()
+    try:
+        path = write_report(bundle, out, lang=lang)  # type: ignore[arg-type]
+    except ValueError as error:
+        _fail(error)
+    size = path.stat().st_size / 1024
+    console.print(f"[green]rapport geschreven[/]: {path} ({lang}, {size:,.0f} kB, "
+                  f"{time.perf_counter() - started:.1f} s) uit {bundle}")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help=HELP["demo_out"])] = Path("demo-output"),
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,

@@ -30,10 +30,12 @@ def small_label(verdict: dict) -> str:
 class Published:
     """One table as published: ``show(row, column, kind)`` gives the text of a cell."""
 
-    def __init__(self, frame: pd.DataFrame, verdict: dict | None, lang: Lang) -> None:
+    def __init__(self, frame: pd.DataFrame, verdict: dict | None, lang: Lang,
+                 counts: tuple[str, ...] = ()) -> None:
         self.frame = frame.reset_index(drop=isinstance(frame.index, pd.RangeIndex))
         self.verdict = verdict or {}
         self.lang = lang
+        self.counts = counts
         self.cells = list(self.verdict.get("suppressed") or [])
         self._labels = self._suppressed_labels()
 
@@ -79,22 +81,28 @@ class Published:
         return bool(self._labels) or bool(self.cells)
 
     def _suppressed_labels(self) -> dict[tuple[int, Hashable], str]:
+        """Suppressed cells of the log found in the table: the log names a cell by its
+        labels (row keys and the group a count column is for, e.g. ``["0784", "target"]`` for
+        ``count_target``); the small-count label only for a primary cell in a count column."""
         if not self.cells:
             return {}
         small = small_label(self.verdict)
-        wanted = [({str(v) for v in c.get("cell", [])},
-                   small if c.get("reason") == "primary" else HIDDEN) for c in self.cells]
+        wanted = [({str(v) for v in c.get("cell", [])}, c.get("reason") == "primary")
+                  for c in self.cells]
+        keys = [c for c in self.frame.columns if c not in self.counts
+                and not pd.api.types.is_float_dtype(self.frame[c])]
         found: dict[tuple[int, Hashable], str] = {}
         for position in range(len(self.frame)):
             row = self.frame.iloc[position]
-            keys = {str(v) for v in row.to_numpy() if not missing(v)}
+            names = {str(v) for v in row[keys].to_numpy() if not missing(v)}
             for column in row.index[row.isna()]:
-                for labels, text in wanted:
-                    if labels and labels <= keys | {str(column)}:
-                        found[(position, column)] = text
+                parts = {str(column), *str(column).split("_")}
+                for labels, primary in wanted:
+                    if labels and labels <= names | parts:
+                        count = column in self.counts or not self.counts
+                        found[(position, column)] = small if primary and count else HIDDEN
                         break
         return found
-
 
 def fmt(value: object, kind: str, lang: Lang) -> str:
     """A present value in the report's style."""

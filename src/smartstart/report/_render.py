@@ -42,7 +42,7 @@ def write_report(bundle: Path, out: Path, lang: Lang = "nl") -> Path:
 
 def render(src: Source, lang: Lang) -> str:
     manifest = src.bundle.manifest
-    pilot = manifest.get("pilot") or {}
+    pilot = src.pilot
     template = _environment().get_template("report.html.j2")
     return template.render(
         lang=lang, version=manifest.get("smartstart_version", __version__),

@@ -75,5 +75,5 @@ def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
 
 
 def _target(src: Source, lang: Lang) -> str:
-    group = (src.bundle.manifest.get("pilot") or {}).get("target_group") or {}
+    group = src.pilot.get("target_group") or {}
     return str(group.get(f"label_{lang}") or t("target", lang).lower())

@@ -32,11 +32,19 @@ class Source:
             return None
         if name not in self._tables:
             frame = self.bundle.table(name)
-            self._tables[name] = Published(frame, self.verdict(name), self.lang)
+            output = next(o for o in self.bundle.outputs if o["name"] == name)
+            counts = tuple((output.get("rules") or {}).get("counts") or ())
+            self._tables[name] = Published(frame, self.verdict(name), self.lang, counts)
         return self._tables[name]
 
     def text(self, name: str) -> str | None:
         return self.bundle.text(name) if name in self.names else None
+
+    @property
+    def pilot(self) -> dict:
+        """The study of the manifest's pilot (``pilot.study``, or the pilot itself)."""
+        pilot = self.bundle.manifest.get("pilot") or {}
+        return pilot.get("study", pilot) if isinstance(pilot, dict) else {}
 
     def verdict(self, name: str) -> dict | None:
         return next((o for o in self.bundle.log.get("outputs", []) if o.get("name") == name),
