@@ -92,17 +92,24 @@ class Published:
         keys = [c for c in self.frame.columns if c not in self.counts
                 and not pd.api.types.is_float_dtype(self.frame[c])]
         found: dict[tuple[int, Hashable], str] = {}
+        key_rows = self.frame[keys].astype(object)
         for position in range(len(self.frame)):
-            row = self.frame.iloc[position]
-            names = {str(v) for v in row[keys].to_numpy() if not missing(v)}
-            for column in row.index[row.isna()]:
-                parts = {str(column), *str(column).split("_")}
-                for labels, primary in wanted:
-                    if labels and labels <= names | parts:
-                        count = column in self.counts or not self.counts
-                        found[(position, column)] = small if primary and count else HIDDEN
-                        break
+            names = {str(v) for v in key_rows.iloc[position] if not missing(v)}
+            empty = list(self.frame.columns[self.frame.iloc[position].isna()])
+            for labels, primary in wanted:
+                for column in self._columns_of(labels, names, empty):
+                    count = column in self.counts or not self.counts
+                    found.setdefault((position, column), small if primary and count else HIDDEN)
         return found
+
+    def _columns_of(self, labels: set[str], names: set[str], empty: list) -> list:
+        """The empty columns of a row a log cell names: by the column's name (or its parts),
+        else the row's only empty count column when the cell names the row."""
+        direct = [c for c in empty if labels <= names | {str(c), *str(c).split("_")}]
+        if direct or not labels & names:
+            return direct
+        counts = [c for c in empty if c in self.counts]
+        return counts if len(counts) == 1 else []
 
 def fmt(value: object, kind: str, lang: Lang) -> str:
     """A present value in the report's style."""
