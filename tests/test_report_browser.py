@@ -1,0 +1,69 @@
+"""The report in a real headless Chromium (Debian's package, driven by Playwright): every
+section there, every chart drawn, no request but the file itself, no serious or critical
+accessibility violation (axe-core, shipped inside axe-playwright-python), a screenshot kept.
+
+Chromium must be installed (``.ci/run`` installs it); without it this test fails, it does not
+skip: CI has to prove the report works in a browser.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from test_report_support import demo_bundle
+
+from smartstart.report import write_report
+
+CHROMIUM = Path(os.environ.get("SMARTSTART_CHROMIUM", "/usr/bin/chromium"))
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+SECTIONS = ("pilot", "doelgroep", "risico", "typen", "controle")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: install Debian's package "
+                    "(apt-get install -y chromium); .ci/run does this on CI", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_report_in_a_browser(browser, tmp_path_factory, lang):
+    from axe_playwright_python.sync_playwright import Axe
+
+    report = write_report(demo_bundle(tmp_path_factory),
+                          tmp_path_factory.mktemp("browser") / f"report-{lang}.html", lang=lang)
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(report.as_uri(), wait_until="load")
+
+    for section in SECTIONS:
+        heading = page.locator(f"section#{section} > h2")
+        assert heading.count() == 1 and heading.is_visible(), section
+    charts = page.locator("figure svg[role=img]")
+    assert charts.count() >= 8
+    for i in range(charts.count()):
+        box = charts.nth(i).bounding_box()
+        assert box and box["width"] > 50 and box["height"] > 30, i
+
+    results = Axe().run(page, options={"resultTypes": ["violations"]})
+    bad = [(v["id"], v["impact"], len(v["nodes"])) for v in results.response["violations"]
+           if v["impact"] in ("serious", "critical")]
+    assert bad == [], results.generate_report()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"report-{lang}.png", full_page=True)
+    page.emulate_media(media="print")
+    page.pdf(path=ARTIFACTS / f"report-{lang}.pdf", format="A4")
+    page.close()
+    assert requests == [report.as_uri()]
