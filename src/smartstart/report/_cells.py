@@ -32,7 +32,8 @@ class Published:
 
     def __init__(self, frame: pd.DataFrame, verdict: dict | None, lang: Lang,
                  counts: tuple[str, ...] = ()) -> None:
-        self.frame = frame.reset_index(drop=isinstance(frame.index, pd.RangeIndex))
+        plain = frame.index.name is None and pd.api.types.is_integer_dtype(frame.index)
+        self.frame = frame.reset_index(drop=plain)
         self.verdict = verdict or {}
         self.lang = lang
         self.counts = counts

@@ -21,7 +21,7 @@ class DataTable:
     numeric: tuple[bool, ...] = ()
 
     def is_numeric(self, index: int) -> bool:
-        return index < len(self.numeric) and self.numeric[index]
+        return 0 < index < len(self.numeric) and self.numeric[index]
 
 
 @dataclass(frozen=True)
