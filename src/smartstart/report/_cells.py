@@ -21,10 +21,11 @@ NOT_APPLICABLE = "–"
 
 
 def small_label(verdict: dict) -> str:
-    """The label of a primary suppressed cell, as the gate published it."""
+    """The label of a primary suppressed cell, as the gate published it (the log's labels
+    mode and minimum; the text itself is in the dictionary)."""
     labels = (verdict.get("protection") or {}).get("labels", "small")
     minimum = (verdict.get("settings") or {}).get("min_cell", 10)
-    return f"<{minimum}" if labels == "small" else HIDDEN
+    return t("small_count", "nl", min_cell=minimum) if labels == "small" else HIDDEN
 
 
 class Published:
