@@ -124,16 +124,30 @@ def test_suppressed_cells_show_as_published(bundle, html_nl):
     assert not any(re.fullmatch(r"(?i)nan%?", c) for c in table.cells)
 
 
-def test_a_primary_cell_is_small_and_a_secondary_one_x():
-    frame = pd.DataFrame({"status": ["a", "b", "c"], "count": [40.0, None, None]})
-    verdict = {"settings": {"min_cell": 5}, "protection": {"labels": "small"},
+def test_a_cell_shows_the_label_the_gate_published():
+    frame = pd.DataFrame({"status": ["a", "b", "c"], "count": [40.0, None, None],
+                          "share": [0.8, None, None]})
+    verdict = {"settings": {"min_cell": 5},
                "suppressed": [{"cell": ["b"], "reason": "primary"},
-                              {"cell": ["c"], "reason": "secondary"}]}
+                              {"cell": ["c"], "reason": "secondary"}],
+               "shown": [[1, "count", "<5"], [1, "share", "x"], [2, "count", "x"]]}
     table = Published(frame, verdict, "nl", ("count",))
     assert [table.show(i, "count", "int") for i in range(3)] == ["40", "<5", "x"]
-    uniform = Published(frame, verdict | {"protection": {"labels": "uniform"}}, "nl")
-    assert uniform.show(1, "count", "int") == "x"
+    assert [table.show(i, "share", "pct") for i in range(3)] == ["80%", "x", "–"]
     assert Published(frame, {}, "nl").show(1, "count", "int") == "–"
+
+
+def test_the_report_labels_are_the_gates_labels(bundle):
+    from smartstart.bundle import read_bundle
+    from smartstart.disclosure import label_of
+
+    opened = read_bundle(bundle)
+    verdict = opened.verdict("profile_households")
+    table = Published(opened.table("profile_households"), verdict, "nl")
+    shown = verdict["shown"]
+    assert {label for _, _, label in shown} == {label_of("primary"), label_of("secondary")}
+    for row, column, label in shown:
+        assert table.show(row, column, "int") == label
 
 
 def test_english(bundle, tmp_path):

@@ -25,6 +25,7 @@ from smartstart.disclosure._gate import (
     check_nested,
     check_published,
     drop_nested,
+    label_of,
     protect_frame,
     protect_rounded,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "check_nested",
     "check_published",
     "drop_nested",
+    "label_of",
     "protect_frame",
     "protect_rounded",
     "Intervals",

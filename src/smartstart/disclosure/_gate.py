@@ -27,7 +27,12 @@ from smartstart.disclosure._check import CheckResult, result
 from smartstart.disclosure._frequency import check_counts, check_shares, small
 from smartstart.disclosure._keys import check_linking_keys
 from smartstart.disclosure._options import Kind, settings_of, worst
-from smartstart.disclosure._protect import ProtectedTable, protect_counts, round_to_base
+from smartstart.disclosure._protect import (
+    HIDDEN,
+    ProtectedTable,
+    protect_counts,
+    round_to_base,
+)
 from smartstart.disclosure._record import OutputRecord, SuppressedCell
 from smartstart.disclosure._regression import RegressionFacts, check_regression
 from smartstart.disclosure._table import Table
@@ -98,22 +103,39 @@ class Published:
     rules: Rules
 
 
+def label_of(reason: str, settings: object | None = None) -> str:
+    """What a suppressed cell shows: ``<10`` (the minimum) for a primary count, else ``x``."""
+    return f"<{settings_of(settings).min_cell}" if reason == "primary" else HIDDEN
+
+
 def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
                   embedded: Sequence[Embedded] = (), settings: object | None = None,
-                  kind: Kind = "table", extra: Sequence[CheckResult] = ()) -> Published:
-    """Protect the embedded tables, blank what they suppress and what rests on it, check."""
+                  kind: Kind = "table", extra: Sequence[CheckResult] = (),
+                  hide: pd.DataFrame | None = None) -> Published:
+    """Protect the embedded tables, blank what they suppress and what rests on it, check.
+
+    ``hide``: a boolean mask of further cells to suppress (e.g. means failing dominance)."""
     s = settings_of(settings)
     out = frame.copy()
+    before = out.isna().to_numpy(dtype=bool)
+    labels: dict[tuple[int, str], str] = {}
     cells: list[SuppressedCell] = []
     protected = [protect_counts(e.table, s) for e in embedded]
     for e, p in zip(embedded, protected, strict=True):
-        cells += _blank_places(out, e, p)
+        cells += _blank_places(out, e, p, labels)
+    if hide is not None:
+        for column in hide.columns[hide.any(axis=0).to_numpy()]:
+            out[column] = out[column].astype(object if out[column].dtype == object else float)
+            out.loc[hide[column].to_numpy(), column] = np.nan
     out = blank_derived(out, rules)
+    for row, col in zip(*np.nonzero(out.isna().to_numpy(dtype=bool) & ~before), strict=True):
+        labels.setdefault((int(row), str(out.columns[col])), HIDDEN)
     checks = (*check_published(out, rules, s), *extra)
     status = worst([c.status for c in checks])
-    protection = {"tables": len(protected),
+    protection = {"tables": len(protected), "labels": "small",
                   "secondary": int(sum(p.pattern.secondary.sum() for p in protected))}
-    record = OutputRecord(name, kind, status, checks, (), tuple(cells), s, protection)
+    shown = tuple((row, column, label) for (row, column), label in sorted(labels.items()))
+    record = OutputRecord(name, kind, status, checks, (), tuple(cells), s, protection, shown)
     return Published(out, record, rules)
 
 
@@ -133,14 +155,18 @@ def protect_rounded(name: str, frame: pd.DataFrame, counts: Sequence[str], base:
     return Published(out, record, rules)
 
 
-def _blank_places(out: pd.DataFrame, e: Embedded, p: ProtectedTable) -> list[SuppressedCell]:
+def _blank_places(out: pd.DataFrame, e: Embedded, p: ProtectedTable,
+                  labels: dict[tuple[int, str], str]) -> list[SuppressedCell]:
     intervals = p.intervals()
     cells = []
     for position in map(tuple, np.argwhere(p.suppressed)):
+        reason = "primary" if p.pattern.primary[position] else "secondary"
         for row, column in e.places.get(position, ()):
             out[column] = out[column].astype(float) if _is_int(out[column]) else out[column]
             out.loc[row, column] = np.nan
-        reason = "primary" if p.pattern.primary[position] else "secondary"
+            key = (int(out.index.get_loc(row)), column)
+            if labels.get(key) != label_of("primary", p.settings):
+                labels[key] = label_of(reason, p.settings)
         cells.append(SuppressedCell(e.table.cell(position), reason, (),
                                     float(intervals.lower[position]),
                                     float(intervals.upper[position])))

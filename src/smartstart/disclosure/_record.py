@@ -56,6 +56,9 @@ class OutputRecord:
     suppressed: tuple[SuppressedCell, ...] = ()
     settings: Settings = field(default_factory=Settings)
     protection: Mapping[str, object] = field(default_factory=dict)
+    #: every blank cell of a published result frame and its label: (row position, column,
+    #: "<10" for a primary count cell, "x" for any other suppressed value)
+    shown: tuple[tuple[int, str, str], ...] = ()
 
     def published_status(self, check: CheckResult) -> Status:
         return "pass" if check.rule in self.resolved else check.status
@@ -77,7 +80,8 @@ class OutputRecord:
         return {"name": self.name, "kind": self.kind, "status": self.status,
                 "settings": self.settings.to_dict(), "checks": checks,
                 "suppressed": [cell.to_dict(detail) for cell in self.suppressed],
-                "protection": protection}
+                "protection": protection,
+                "shown": [[row, column, label] for row, column, label in self.shown]}
 
 
 def record(name: str, checks: Sequence[CheckResult] = (), kind: Kind = "table",

@@ -46,12 +46,13 @@ def publish_comparison(name: str, table: pd.DataFrame, data: pd.DataFrame, group
             embedded.append(_mean_table(rows))
         else:
             embedded.append(_share_table(rows))
-    blanks = _dominance(frame[means], data, group, settings)
-    frame.loc[blanks, [c for c in frame.columns if c.startswith(("value_", "ci_"))]] = np.nan
+    hide = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    hide.loc[_dominance(frame[means], data, group, settings),
+             [c for c in frame.columns if c.startswith(("value_", "ci_"))]] = True
     rules = _rules()
     for g in (*GROUPS, "all"):
         frame.loc[means, f"count_{g}"] = frame.loc[means, f"n_{g}"]
-    return protect_frame(name, frame, rules, embedded, settings, kind="shares")
+    return protect_frame(name, frame, rules, embedded, settings, kind="shares", hide=hide)
 
 
 def _share_table(rows: pd.DataFrame) -> Embedded:

@@ -1,10 +1,9 @@
 """Published tables with their disclosure verdict: how every cell is shown.
 
-A suppressed cell is NaN in the bundle's table; the disclosure log says which cells were
-suppressed and why. It is shown as the bundle published it: the small-count label (``<10`` with
-the pilot's minimum) for a primary cell when the gate used those labels, ``x`` for the others.
-A NaN the log does not account for is shown as ``x`` when the output had suppressed cells and
-as a dash (not applicable) otherwise. Never as 0 or "nan".
+A suppressed cell is NaN in the bundle's table; the disclosure log lists every blank cell the
+gate made with the label it published (``shown``: ``<10`` for a primary count, ``x`` for any
+other suppressed value). Any other NaN is not applicable and shown as a dash. Never as 0 or
+"nan".
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from collections.abc import Hashable
 
 import pandas as pd
 
+from smartstart.disclosure import Settings, label_of
 from smartstart.report._text import interval, missing, number, percent, t
 from smartstart.report._types import Lang
 
@@ -21,11 +21,8 @@ NOT_APPLICABLE = "–"
 
 
 def small_label(verdict: dict) -> str:
-    """The label of a primary suppressed cell, as the gate published it (the log's labels
-    mode and minimum; the text itself is in the dictionary)."""
-    labels = (verdict.get("protection") or {}).get("labels", "small")
-    minimum = (verdict.get("settings") or {}).get("min_cell", 10)
-    return t("small_count", "nl", min_cell=minimum) if labels == "small" else HIDDEN
+    """The label of a primary suppressed cell, as the gate publishes it."""
+    return label_of("primary", Settings(**(verdict.get("settings") or {})))
 
 
 class Published:
@@ -56,8 +53,7 @@ class Published:
             return NOT_APPLICABLE
         value = self.value(row, column)
         if missing(value):
-            return self._labels.get((row, column),
-                                    HIDDEN if self.cells else NOT_APPLICABLE)
+            return self._labels.get((row, column), NOT_APPLICABLE)
         return fmt(value, kind, self.lang)
 
     def span(self, row: int, low: str, high: str, kind: str = "num2") -> str:
@@ -83,35 +79,10 @@ class Published:
         return bool(self._labels) or bool(self.cells)
 
     def _suppressed_labels(self) -> dict[tuple[int, Hashable], str]:
-        """Suppressed cells of the log found in the table: the log names a cell by its
-        labels (row keys and the group a count column is for, e.g. ``["0784", "target"]`` for
-        ``count_target``); the small-count label only for a primary cell in a count column."""
-        if not self.cells:
-            return {}
-        small = small_label(self.verdict)
-        wanted = [({str(v) for v in c.get("cell", [])}, c.get("reason") == "primary")
-                  for c in self.cells]
-        keys = [c for c in self.frame.columns if c not in self.counts
-                and not pd.api.types.is_float_dtype(self.frame[c])]
-        found: dict[tuple[int, Hashable], str] = {}
-        key_rows = self.frame[keys].astype(object)
-        for position in range(len(self.frame)):
-            names = {str(v) for v in key_rows.iloc[position] if not missing(v)}
-            empty = list(self.frame.columns[self.frame.iloc[position].isna()])
-            for labels, primary in wanted:
-                for column in self._columns_of(labels, names, empty):
-                    count = column in self.counts or not self.counts
-                    found.setdefault((position, column), small if primary and count else HIDDEN)
-        return found
+        """The label of every cell the gate blanked, by row position and column."""
+        return {(int(row), column): label
+                for row, column, label in self.verdict.get("shown") or []}
 
-    def _columns_of(self, labels: set[str], names: set[str], empty: list) -> list:
-        """The empty columns of a row a log cell names: by the column's name (or its parts),
-        else the row's only empty count column when the cell names the row."""
-        direct = [c for c in empty if labels <= names | {str(c), *str(c).split("_")}]
-        if direct or not labels & names:
-            return direct
-        counts = [c for c in empty if c in self.counts]
-        return counts if len(counts) == 1 else []
 
 def fmt(value: object, kind: str, lang: Lang) -> str:
     """A present value in the report's style."""
