@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from smartstart.analyses import CombinationResult, FairnessResult, RiskResult
+from smartstart.analyses._common import factor_info
+from smartstart.analyses._labels import level_label
 from smartstart.disclosure import (
     Embedded,
     Published,
@@ -27,7 +29,8 @@ COEFFICIENTS = ["term", "factor", "level", "coef", "se", "z", "p_value", "odds_r
 
 def publish_model(risk: RiskResult, settings: object) -> list[Published]:
     model_checks = check_regression(risk.checks, settings)
-    coefficients = risk.coefficients[[c for c in COEFFICIENTS if c in risk.coefficients]]
+    coefficients = _labelled(risk.coefficients[[c for c in COEFFICIENTS
+                                                if c in risk.coefficients]])
     out = [protect_frame("risk_coefficients", coefficients.reset_index(drop=True),
                          Rules(counts=("n", "events")), settings=settings, kind="regression",
                          extra=model_checks),
@@ -39,6 +42,25 @@ def publish_model(risk: RiskResult, settings: object) -> list[Published]:
                                  settings=settings, kind="regression", extra=model_checks))
         out.append(_calibration(risk.calibration, settings))
     return out
+
+
+def _labelled(coefficients: pd.DataFrame) -> pd.DataFrame:
+    """Dutch and English labels per term ("Type huishouden: eenouderhuishouden")."""
+    def label(row: pd.Series, lang: str) -> str:
+        if row["term"] == "const":
+            return "constante" if lang == "nl" else "constant"
+        if "+" in str(row["factor"]) or "*" in str(row["term"]):
+            parts = str(row["factor"]).replace("*", "+").split("+")
+            joiner = " en " if lang == "nl" else " and "
+            return joiner.join(getattr(factor_info(p, "child"), lang) for p in parts)
+        name = getattr(factor_info(str(row["factor"]), "child"), lang)
+        level = row.get("level")
+        if level is None or pd.isna(level) or str(level) in ("", "True", "1"):
+            return name
+        return f"{name}: {level_label(str(row['factor']), level, lang)}"
+
+    return coefficients.assign(label_nl=coefficients.apply(label, axis=1, args=("nl",)),
+                               label_en=coefficients.apply(label, axis=1, args=("en",)))
 
 
 def _calibration(calibration: pd.DataFrame, settings: object) -> Published:
