@@ -45,7 +45,9 @@ def _grid(tau: pd.DataFrame, column: str, shape: tuple[int, int]) -> np.ndarray:
 
 
 @pytest.mark.parametrize("cells", TABLES)
-def test_tau_argus_patterns_pass_our_attacker_and_ours_cost_no_more(cells, tmp_path):
+def test_tau_argus_patterns_pass_our_attacker_and_ours_cost_no_more(cells, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.chdir(tmp_path)  # tau-Argus writes its solver logs to the working folder
     table = Table.from_array(cells)
     tau = _tau(cells, tmp_path)
     values = _grid(tau, "one", table.shape).astype(float)
