@@ -29,6 +29,8 @@ class CardContext:
     window_years: int = 3
     legal_basis_nl: str = TO_FILL_NL
     legal_basis_en: str = TO_FILL_EN
+    #: the disclosure minimum: a count of children below it is not written in the card
+    min_cell: int = 10
 
 
 @dataclass(frozen=True)
@@ -99,14 +101,23 @@ def _data(risk: RiskResult, ctx: CardContext) -> CardField:
     when = f" ({ctx.peildatum})" if ctx.peildatum else ""
     nl = (f"Gepseudonimiseerde microdata van CBS (Remote Access): {_n(c.n, 'nl', 0)} kinderen "
           f"jonger dan 18{where_nl} op de peildatum{when}, waarvan {_n(c.events, 'nl', 0)} met "
-          f"de uitkomst. {risk.n_dropped} kinderen vielen af door ontbrekende gegevens. "
+          f"de uitkomst. {_few(risk.n_dropped, ctx.min_cell, 'nl').capitalize()} kinderen "
+          "vielen af door ontbrekende gegevens. "
           "Factoren: " + ", ".join(_label(p, "nl") for p in risk.spec.predictors) + ".")
     where_en = f" in municipality {ctx.gemeente}" if ctx.gemeente else ""
     en = (f"Pseudonymised CBS microdata (Remote Access): {_n(c.n, 'en', 0)} children under 18"
           f"{where_en} on the reference date{when}, {_n(c.events, 'en', 0)} with the outcome. "
-          f"{risk.n_dropped} children were left out for missing data. Factors: "
+          f"{_few(risk.n_dropped, ctx.min_cell, 'en').capitalize()} children were left out "
+          "for missing data. Factors: "
           + ", ".join(_label(p, "en") for p in risk.spec.predictors) + ".")
     return CardField("data", "Gebruikte data", "Data", nl, en)
+
+
+def _few(count: int, minimum: int, lang: Lang) -> str:
+    """A count of children for the card's text; one below the disclosure minimum is not given."""
+    if 0 < count < minimum:
+        return f"minder dan {minimum}" if lang == "nl" else f"fewer than {minimum}"
+    return _n(count, lang, 0)
 
 
 def _label(name: str, lang: Lang) -> str:
@@ -157,13 +168,17 @@ def _fairness(fairness: FairnessResult | None) -> CardField:
         return CardField("fairness", "Eerlijkheid en bias", "Fairness and bias",
                          "Geen biasanalyse uitgevoerd.", "No bias analysis was done.")
     found = fairness.bias.detected
-    attrs = ", ".join(sorted(found["attribute"].unique())) or "-"
     proxies = fairness.proxies[fairness.proxies["flagged"]]
-    prox = ", ".join(sorted(proxies["attribute"].unique())) or "-"
+
+    def names(column: pd.Series, lang: Lang) -> str:
+        return ", ".join(sorted(_label(a, lang) for a in column.unique())) or "-"
+
+    attrs, prox = names(found["attribute"], "nl"), names(proxies["attribute"], "nl")
     nl = (f"Drie stappen. Signaleren: {len(found)} verhoudingen buiten 0,8-1,25 ten opzichte van "
           f"een referentiegroep (kenmerken: {attrs}); mogelijke proxy's van uitgesloten "
           f"kenmerken: {prox}. Rechtvaardigen: {fairness.bias.justification_nl} "
           f"Aanvaarden: {fairness.bias.acceptance_nl}")
+    attrs, prox = names(found["attribute"], "en"), names(proxies["attribute"], "en")
     en = (f"Three steps. Detect: {len(found)} ratios outside 0.8-1.25 against a reference group "
           f"(attributes: {attrs}); possible proxies of excluded attributes: {prox}. "
           f"Justify: {fairness.bias.justification_en} Accept: {fairness.bias.acceptance_en}")

@@ -138,7 +138,7 @@ def _risk(study: Study, work: Work, out: Outputs) -> None:
     if {"risk_coefficients", "risk_performance"} <= out.names():
         card = A.model_card(risk, fairness, A.CardContext(
             gemeente=study.gemeente, peildatum=str(study.peildatum),
-            window_years=study.outcome.window_years))
+            window_years=study.outcome.window_years, min_cell=s.min_cell))
         based = ("risk_coefficients", "risk_performance", "risk_checks", "fairness_metrics")
         based = tuple(b for b in based if b in out.names())
         out.texts["model_card_nl"] = (card.to_markdown("nl"), based)
