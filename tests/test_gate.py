@@ -109,3 +109,39 @@ def test_rounded_flows_and_rules_survive_the_manifest():
     assert again == pub.rules
     tampered = pub.frame.assign(rows_out=[1227, 0])
     assert {c.rule: c.status for c in check_published(tampered, again)}["threshold"] == "fail"
+
+
+def test_linked_margins_are_fixed_unless_a_margin_of_their_kind_is_small():
+    from smartstart.disclosure._gate import linked_margins
+
+    none = np.zeros((3, 4), bool)
+    assert linked_margins((3, 4), none).astype(int).tolist() == [
+        [0, 0, 0, 1], [0, 0, 0, 1], [1, 1, 1, 1]]
+    small_row_total = none.copy()
+    small_row_total[0, 3] = True  # a level with 4 in all: its partner total must be free too
+    assert linked_margins((3, 4), small_row_total).astype(int).tolist() == [
+        [0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 1, 1]]
+
+
+@pytest.mark.parametrize("interior", [
+    [[0, 4], [165, 7654]],                            # a binary factor: 4 children in all
+    [[57, 37, 34, 30, 23], [2, 1, 0, 0, 3]],          # separated types: zeros everywhere
+    [[26, 0, 0], [3, 0, 31], [0, 38, 2], [0, 0, 29]],  # no rectangle of nonzero partners
+])
+def test_linked_tables_still_protect_every_small_cell(interior):
+    from smartstart.disclosure import Embedded, Settings, attack
+    from smartstart.disclosure._gate import _narrowed, _protect
+
+    cells = np.asarray(interior, float)
+    table = Embedded.build(cells, ("level", "group"), (list(range(cells.shape[0])),
+                                                       list(range(cells.shape[1]))), {})
+    protected = _protect(table, Settings())
+    assert not _narrowed(protected, Settings())
+    found = attack(np.where(protected.suppressed, np.nan, table.table.values),
+                   protected.suppressed, table.table, protected.pattern.lower_bounds,
+                   protected.pattern.upper_bounds)
+    primary = protected.pattern.primary
+    assert primary.any()
+    assert (found.lower[primary] <= 1 + 1e-9).all() and (found.upper[primary] >= 9 - 1e-9).all()
+    # margins that are not small and whose kind has no small cell stay published (linked)
+    assert not protected.suppressed[-1, -1]

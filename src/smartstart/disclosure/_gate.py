@@ -18,7 +18,7 @@ statistics without their base, the regression facts and nested groups (differenc
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -81,17 +81,38 @@ class Rules:
 @dataclass(frozen=True)
 class Embedded:
     """A count table inside a frame: ``places[position]`` lists the (row, column) frame cells
-    that show the value of the table cell at ``position`` (margins included)."""
+    that show the value of the table cell at ``position`` (margins included). ``fixed`` marks
+    the cells another output publishes too (linked tables: the municipality's count of a
+    level is in two profiles, a type's size in the types table); they are never chosen as
+    secondary suppressions. By default every margin is fixed, except the margins of a kind
+    (all cells totalled over the same axes) where one is itself below the threshold: another
+    output hides that marginal cell too, and so must hide a partner of it."""
 
     table: Table
     places: Mapping[tuple[int, ...], tuple[tuple[Hashable, str], ...]] = field(repr=False)
+    fixed: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, interior: np.ndarray, names: Sequence[str],
               labels: Sequence[Sequence[Hashable]],
-              places: Mapping[tuple[int, ...], Sequence[tuple[Hashable, str]]]) -> Embedded:
+              places: Mapping[tuple[int, ...], Sequence[tuple[Hashable, str]]],
+              fixed: np.ndarray | None = None) -> Embedded:
         table = Table.from_array(interior, names, labels)
-        return cls(table, {k: tuple(v) for k, v in places.items()})
+        return cls(table, {k: tuple(v) for k, v in places.items()}, fixed)
+
+
+def linked_margins(shape: Sequence[int], primary: np.ndarray) -> np.ndarray:
+    """The default ``fixed`` cells: margins, by kind (the set of axes they total over), a kind
+    left free when one of its cells is primary; the grand total unless it is primary."""
+    grids = np.indices(tuple(shape))
+    at_total = np.stack([grids[a] == shape[a] - 1 for a in range(len(shape))])
+    kinds = np.packbits(at_total, axis=0, bitorder="little")[0]
+    fixed = at_total.any(axis=0)
+    for kind in np.unique(kinds[fixed]):
+        same = kinds == kind
+        if primary[same].any() and not same.all(axis=None) and kind != kinds.max():
+            fixed &= ~same
+    return fixed & ~primary
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,9 +141,10 @@ def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
     before = out.isna().to_numpy(dtype=bool)
     labels: dict[tuple[int, str], str] = {}
     cells: list[SuppressedCell] = []
-    protected = [protect_counts(e.table, s) for e in embedded]
+    protected = [_protect(e, s) for e in embedded]
     for e, p in zip(embedded, protected, strict=True):
         cells += _blank_places(out, e, p, labels)
+    extra = (*extra, _check_protection(cells, s))
     if hide is not None:
         for column in hide.columns[hide.any(axis=0).to_numpy()]:
             out[column] = out[column].astype(object if out[column].dtype == object else float)
@@ -171,6 +193,44 @@ def _blank_places(out: pd.DataFrame, e: Embedded, p: ProtectedTable,
                                     float(intervals.lower[position]),
                                     float(intervals.upper[position])))
     return cells
+
+
+def _protect(e: Embedded, s) -> ProtectedTable:
+    """Primary and secondary suppression with the linked cells fixed; when that cannot protect
+    every primary cell (many empty cells, which are never secondary suppressions, and margins
+    that are published elsewhere), the whole block: every cell that is not fixed is hidden."""
+    primary = small(pd.DataFrame(e.table.values.ravel()), s).to_numpy().reshape(e.table.shape)
+    fixed = linked_margins(e.table.shape, primary) if e.fixed is None else np.asarray(
+        e.fixed, bool)
+    p = protect_counts(e.table, s, fixed=fixed)
+    if not _narrowed(p, s):
+        return p
+    block = ~fixed & ~p.pattern.primary
+    pattern = replace(p.pattern, secondary=block, method="block",
+                      lower_bounds=np.where(p.pattern.primary, p.pattern.lower_bounds, 0.0),
+                      upper_bounds=np.where(p.pattern.primary, p.pattern.upper_bounds, np.inf))
+    return replace(p, pattern=pattern, protection={**p.protection, "block": True})
+
+
+def _narrowed(p: ProtectedTable, s) -> bool:
+    if not p.pattern.primary.any():
+        return False
+    found = p.intervals()
+    floor = 0.0 if s.zeros_disclosive else 1.0
+    primary = p.pattern.primary
+    return bool((found.lower[primary] > floor + 1e-6).any()
+                or (found.upper[primary] < s.min_cell - 1 - 1e-6).any())
+
+
+def _check_protection(cells: Sequence[SuppressedCell], s) -> CheckResult:
+    """Every primary cell keeps the attacker's interval [1 (0 if zeros are disclosive),
+    min_cell - 1]: the published cells say no more than its label."""
+    floor = 0.0 if s.zeros_disclosive else 1.0
+    narrowed = [c for c in cells if c.reason == "primary" and c.lower is not None
+                and (c.lower > floor + 1e-6 or c.upper < s.min_cell - 1 - 1e-6)]
+    mask = pd.DataFrame({"narrowed": [bool(narrowed)]})
+    return result("protection", mask, f"{len(narrowed)} suppressed cells narrowed down by the "
+                  "published cells", cells=len(narrowed))
 
 
 def _is_int(column: pd.Series) -> bool:

@@ -23,6 +23,7 @@ Rule = Literal[
     "linking_keys",     # a column or value that looks like a CBS linking key
     "derived",          # a statistic published while a count it rests on is suppressed
     "nested",           # two published groups differ by fewer than min_cell (differencing)
+    "protection",       # a suppressed cell can be narrowed down from the published cells
 ]
 Reason = Literal["primary", "secondary"]
 Cost = Literal["value", "unity"]

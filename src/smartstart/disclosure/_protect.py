@@ -97,8 +97,11 @@ def round_to_base(values: np.ndarray, base: int) -> np.ndarray:
 def protect_counts(table: Table | pd.DataFrame | pd.Series, settings: object | None = None, *,
                    protection: float | None = None, labels: Labels = "small",
                    cost: Cost = "value", method: Method = "auto", base: int | None = None,
-                   total: str = "All") -> ProtectedTable:
+                   total: str = "All", fixed: np.ndarray | None = None) -> ProtectedTable:
     """Suppress count cells below ``min_cell`` (and zeros if disclosive), then protect them.
+
+    ``fixed`` (shaped like the table, totals included): cells published in another output,
+    so never chosen as secondary suppressions (linked tables).
 
     A pandas table is read by :meth:`Table.from_frame` with its totals labelled ``total``.
     """
@@ -111,7 +114,7 @@ def protect_counts(table: Table | pd.DataFrame | pd.Series, settings: object | N
     low = np.where(primary, 0.0, float(s.min_cell))
     high = np.where(primary, s.min_cell - 1.0, np.inf)
     pattern = find_pattern(table.values, table.structure, primary, level, level, low, high,
-                           cost=cost, method=method)
+                           cost=cost, method=method, fixed=fixed)
     checks = check_counts(table, s)
     reasons = _reasons(table, checks)
     shown = _labels(table.values, pattern, f"<{s.min_cell}" if labels == "small" else HIDDEN,

@@ -87,11 +87,13 @@ class _Target:
 def find_pattern(values: np.ndarray, structure: sparse.spmatrix, primary: np.ndarray,
                  upper_level: np.ndarray | float, lower_level: np.ndarray | float,
                  lower_bounds: np.ndarray | None = None, upper_bounds: np.ndarray | None = None,
-                 cost: Cost = "value", method: Method = "auto") -> Pattern:
+                 cost: Cost = "value", method: Method = "auto",
+                 fixed: np.ndarray | None = None) -> Pattern:
     """Secondary suppressions for nonnegative ``values`` so every primary cell is protected.
 
     ``lower_bounds``/``upper_bounds``: what the attacker knows of a cell once it is suppressed
     (default 0 and infinity); a cell outside its own bounds is never a secondary suppression.
+    ``fixed``: cells published elsewhere (linked tables), never a secondary suppression.
     """
     shape = np.shape(values)
     x = np.asarray(values, dtype=float).ravel()
@@ -102,7 +104,8 @@ def find_pattern(values: np.ndarray, structure: sparse.spmatrix, primary: np.nda
     first = np.asarray(primary, bool).ravel()
     low, high = _flat(lower_bounds, shape, 0.0), _flat(upper_bounds, shape, np.inf)
     problem = _Problem(sparse.csr_matrix(structure), x, low, high, _costs(x, cost),
-                       ~first & (x >= low) & (x <= high), first).with_levels(
+                       ~first & (x >= low) & (x <= high) & ~_fixed(fixed, shape), first
+                       ).with_levels(
         _flat(upper_level, shape, 0.0), _flat(lower_level, shape, 0.0))
     targets = [_Target(j, s, lev) for j in np.flatnonzero(first)
                for s, lev in ((1.0, problem.up[j]), (-1.0, problem.down[j])) if lev > 0]
@@ -114,6 +117,12 @@ def find_pattern(values: np.ndarray, structure: sparse.spmatrix, primary: np.nda
     return Pattern(first.reshape(shape), secondary.reshape(shape), problem.up.reshape(shape),
                    problem.down.reshape(shape), low.reshape(shape), high.reshape(shape),
                    float(problem.costs[secondary].sum()), used)
+
+
+def _fixed(fixed: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    if fixed is None:
+        return np.zeros(int(np.prod(shape)), dtype=bool)
+    return np.broadcast_to(np.asarray(fixed, dtype=bool), shape).ravel()
 
 
 def _flat(values: np.ndarray | float | None, shape: tuple[int, ...], default: float

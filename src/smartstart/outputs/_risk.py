@@ -124,8 +124,12 @@ def _confusion(rows: pd.DataFrame) -> Embedded:
             places[(i, o, f)] = [(index, column)]
         for column, (o, f) in MARGINS.items():
             places[(i, o, f)] = [(index, column)]
+    # published elsewhere: each group's size (the profiles) and the totals over all children
+    fixed = np.zeros((len(rows) + 1, 3, 3), dtype=bool)
+    fixed[-1], fixed[:, 2, 2] = True, True
     return Embedded.build(interior, ("group", "outcome", "flagged"),
-                          (list(rows["group"]), ["event", "none"], ["yes", "no"]), places)
+                          (list(rows["group"]), ["event", "none"], ["yes", "no"]), places,
+                          fixed)
 
 
 def _disparities(disparities: pd.DataFrame, metrics: pd.DataFrame, settings: object
