@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,18 @@ def demo_bundle(tmp_path_factory) -> Path:
     return _CACHE["bundle"]
 
 
+def small_bundle(tmp_path_factory) -> Path:
+    """The demo's bundle for 400 households (built once per session): the risk model is
+    withheld, and the typology's small types are merged or withheld."""
+    if "small" not in _CACHE:
+        from smartstart.demo import run_demo
+
+        root = tmp_path_factory.mktemp("report-small")
+        run_demo(root, households=400)
+        _CACHE["small"] = root / "results" / "bundle"
+    return _CACHE["small"]
+
+
 @dataclass(frozen=True)
 class _Verdict:
     record: dict
@@ -32,16 +45,20 @@ class _Verdict:
         return {k: v for k, v in self.record.items() if k != "name"}
 
 
-def bundle_without(source: Path, target: Path, prefix: str) -> Path:
+def bundle_without(source: Path, target: Path, prefix: str, *,
+                   withheld: Sequence[tuple[str, str]] = (),
+                   texts: Mapping[str, str] | None = None) -> Path:
     """A copy of ``source`` without the outputs whose name starts with ``prefix`` (as a pilot
-    that did not ask for that analysis would write it)."""
+    that did not ask for that analysis would write it), with ``withheld`` as the manifest's
+    withheld outputs (none by default) and ``texts`` added or replaced."""
     from smartstart.bundle import BundleWriter, CheckedTable, read_bundle
 
     bundle = read_bundle(source)
-    with BundleWriter(target, pilot=bundle.manifest["pilot"]) as writer:
+    texts = dict(texts or {})
+    with BundleWriter(target, pilot=bundle.manifest["pilot"], withheld=list(withheld)) as writer:
         for output in bundle.outputs:
             name = output["name"]
-            if name.startswith(prefix):
+            if (prefix and name.startswith(prefix)) or name in texts:
                 continue
             if output["kind"] == "text":
                 writer.add_text(name, bundle.text(name), lang=output.get("lang", "nl"))
@@ -50,4 +67,6 @@ def bundle_without(source: Path, target: Path, prefix: str) -> Path:
                                           tuple(output.get("variables", ())),
                                           output.get("title_nl", ""), output.get("title_en", ""),
                                           output["kind"], output.get("rules") or {}))
+        for name, text in texts.items():
+            writer.add_text(name, text, lang=name.rsplit("_", 1)[-1])
     return target

@@ -1,18 +1,19 @@
 """The report's outline: which bundle outputs feed which section, in one place, and the
 builders that turn them into sections. A part whose outputs are absent is left out; a section
-with none of its outputs says so; a part whose table lacks a column says what is missing."""
+with none of its outputs says so; what the manifest lists as withheld is said in the section it
+belongs to (``owns``); a part whose table lacks a column says what is missing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from smartstart.report import _fairness, _pilot, _risk, _typology
+from smartstart.report import _disclosure, _fairness, _pilot, _risk, _typology
 from smartstart.report._source import Source, broken
 from smartstart.report._text import t
 from smartstart.report._types import Lang, Note, Part, Section
 
-Builder = Callable[[Source, Lang], Part]
+Builder = Callable[[Source, Lang], Part | None]  # None: nothing to show (an empty table)
 
 
 @dataclass(frozen=True)
@@ -27,15 +28,16 @@ class SectionSpec:
     title: str  # key in text.yaml
     intro: str
     parts: tuple[PartSpec, ...]
+    owns: tuple[str, ...] = ()  # withheld outputs (or analyses) starting with these belong here
 
 
 OUTLINE: tuple[SectionSpec, ...] = (
     SectionSpec("pilot", "s1_title", "s1_intro", (
         PartSpec("attrition", _pilot.attrition),
-        PartSpec("match", _pilot.match))),
+        PartSpec("match", _pilot.match)), ("attrition", "match")),
     SectionSpec("doelgroep", "s2_title", "s2_intro", (
         PartSpec("profile_households", _pilot.profile),
-        PartSpec("duration", _pilot.duration))),
+        PartSpec("duration", _pilot.duration)), ("profile", "duration")),
     SectionSpec("risico", "s3_title", "s3_intro", (
         PartSpec("risk_coefficients", _risk.odds_ratios),
         PartSpec("risk_performance", _risk.performance),
@@ -43,13 +45,16 @@ OUTLINE: tuple[SectionSpec, ...] = (
         PartSpec("combinations", _risk.combinations),
         PartSpec("high_risk_profile", _risk.high_risk),
         PartSpec("fairness_metrics", _fairness.fairness),
-        PartSpec("model_card_{lang}", _fairness.model_card))),
+        PartSpec("model_card_{lang}", _fairness.model_card)),
+        ("risk", "combinations", "high_risk", "fairness", "model_card")),
     SectionSpec("typen", "s4_title", "s4_intro", (
         PartSpec("typology_types", _typology.type_sizes),
         PartSpec("typology_personas", _typology.personas),
-        PartSpec("typology_overview", _typology.overview))),
+        PartSpec("typology_overview", _typology.overview),
+        PartSpec("typology_selection", _typology.method)), ("typology",)),
     SectionSpec("controle", "s5_title", "s5_intro", (
-        PartSpec("", _typology.disclosure),)),
+        PartSpec("", _disclosure.settings),
+        PartSpec("", _disclosure.not_in_bundle))),
 )
 
 
@@ -60,17 +65,19 @@ def sections(src: Source, lang: Lang) -> list[Section]:
 def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
     result = Section(spec.id, t(spec.title, lang), [t(spec.intro, lang, target=_target(src, lang))])
     present = [p for p in spec.parts if not p.needs or src.has(p.needs.format(lang=lang))]
+    result.parts.extend(_disclosure.notices(src, spec.owns, lang))
     if not present:
-        names = ", ".join(dict.fromkeys(p.needs.format(lang=lang) for p in spec.parts))
-        result.parts.append(Note(t("missing", lang, names=names)))
+        if not result.parts:
+            names = ", ".join(dict.fromkeys(p.needs.format(lang=lang) for p in spec.parts))
+            result.parts.append(Note(t("missing", lang, names=names)))
         return result
-    if spec.id == "typen" and (text := _typology.caution(src, lang)):
-        result.intro.append(text)
     for part in present:
         try:
-            result.parts.append(part.build(src, lang))
+            built = part.build(src, lang)
         except KeyError as error:
-            result.parts.append(broken(error, lang))
+            built = broken(error, lang)
+        if built is not None:
+            result.parts.append(built)
     return result
 
 

@@ -7,6 +7,7 @@ import math
 from functools import cache
 from importlib import resources
 
+import pandas as pd
 import yaml
 
 from smartstart.report._types import Lang
@@ -31,8 +32,8 @@ def term(group: str, key: object, lang: Lang) -> str:
 
 
 def missing(value: object) -> bool:
-    """None or NaN (a suppressed or absent number)."""
-    if value is None:
+    """None, NaN or pandas' NA (a suppressed or absent number)."""
+    if value is None or value is pd.NA:
         return True
     try:
         return math.isnan(float(value))  # type: ignore[arg-type]

@@ -68,6 +68,15 @@ class Bullets:
 
 
 @dataclass(frozen=True)
+class Text:
+    """A paragraph among the blocks of a part (after a table, say)."""
+
+    kind: ClassVar[str] = "text"
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Html:
     """Markup built by the report itself from escaped text (the model card)."""
 

@@ -1,16 +1,18 @@
-"""Section 4, household types (sizes, persona cards, overview, choice of the number of types),
-and section 5, how the results were checked for disclosure (from disclosure_log.json)."""
+"""Section 4, household types: sizes and what happened to small types, persona cards with the
+typology's caution, the overview per type, and how the number of types was chosen (with the
+second method's agreement). A typology whose types were all too small says so."""
 
 from __future__ import annotations
 
 from smartstart.report import _charts as charts
-from smartstart.report._cells import fmt, small_label
+from smartstart.report._cells import fmt
 from smartstart.report._pilot import _figure
 from smartstart.report._source import Source, data_table
-from smartstart.report._text import missing, number, percent, t, term
-from smartstart.report._types import Card, Cards, DataTable, Lang, Part
+from smartstart.report._text import missing, number, t
+from smartstart.report._types import Card, Cards, Lang, Part, Text
 
-SETTINGS = ("min_cell", "min_dof", "dominance_n", "dominance_k", "p_ratio", "zeros_disclosive")
+#: agreement (adjusted Rand index) of the second method from which a level of words applies
+AGREEMENT = ((0.8, "robust_high"), (0.5, "robust_mid"), (float("-inf"), "robust_low"))
 
 
 def type_sizes(src: Source, lang: Lang) -> Part:
@@ -18,7 +20,10 @@ def type_sizes(src: Source, lang: Lang) -> Part:
     name = f"name_{lang}" if table.has(f"name_{lang}") else "type"
     table = table.assign(label=[f"{ty}. {n}" if name != "type" else str(ty) for ty, n in
                                 zip(table.frame["type"], table.frame[name], strict=True)])
-    part = Part(t("types_caption", lang), "typen-grootte")
+    part = Part(t("types_title", lang), "typen-grootte", actions(src, lang))
+    if not len(table):
+        part.paragraphs.append(t("types_none", lang))
+        return part
     caption = t("types_caption", lang)
     columns = [(t("type", lang), "label", "text"), (t("households", lang), "size", "int"),
                (t("share", lang), "share", "pct"), (t("stable", lang), "stable", "bool")]
@@ -30,9 +35,27 @@ def type_sizes(src: Source, lang: Lang) -> Part:
     return part
 
 
-def personas(src: Source, lang: Lang) -> Part:
+def actions(src: Source, lang: Lang) -> list[str]:
+    """A sentence per small type that was merged or withheld; none when nothing was."""
+    table = src.table("typology_actions")
+    if table is None or not table.has("type", "action"):
+        return []
+    lines = []
+    for i in range(len(table)):
+        kind, action = table.show(i, "type", "int"), str(table.value(i, "action"))
+        into = table.show(i, "into_type", "int")
+        if action in ("merged", "withheld"):
+            lines.append(t(f"action_{action}", lang, type=kind, into=into))
+        else:
+            lines.append(f"{t('type', lang)} {kind}: {table.show(i, f'reason_{lang}')}")
+    return lines
+
+
+def personas(src: Source, lang: Lang) -> Part | None:
+    if not _rows(src, "typology_personas"):
+        return None
     table = src.require("typology_personas", "type", f"name_{lang}", f"traits_{lang}")
-    part = Part(t("personas_title", lang), "personas")
+    part = Part(t("personas_title", lang), "personas", _caution(src, lang))
     shares = _shares(src)
     cards = []
     for i in range(len(table)):
@@ -52,70 +75,56 @@ def personas(src: Source, lang: Lang) -> Part:
     return part
 
 
-def overview(src: Source, lang: Lang) -> Part:
+def overview(src: Source, lang: Lang) -> Part | None:
+    if not _rows(src, "typology_overview"):
+        return None
     table = src.require("typology_overview")
-    part = Part(t("overview_title", lang), "typen-overzicht")
+    shown = _rows(src, "typology_personas")  # the caution is said with the personas
+    part = Part(t("overview_title", lang), "typen-overzicht", [] if shown else _caution(src, lang))
     columns = [(str(c), c, "text") for c in table.frame.columns]
     columns[0] = (t("factor", lang), table.frame.columns[0], "text")
     part.blocks.append(data_table(table, t("overview_caption", lang), columns))
-    selection = src.table("typology_selection")
-    if selection is not None and selection.has("k"):
-        wanted = [(t("k", lang), "k", "int"), ("BIC", "bic", "num1"),
-                  (t("stability", lang), "stability", "num2"), (t("chosen", lang), "chosen",
-                                                                 "bool")]
-        part.blocks.append(data_table(selection, t("selection_caption", lang),
-                                      [c for c in wanted if selection.has(c[1])]))
     return part
 
 
-def caution(src: Source, lang: Lang) -> str | None:
+def method(src: Source, lang: Lang) -> Part:
+    """How the number of types was chosen, and whether a second method finds the same types."""
+    selection = src.require("typology_selection", "k")
+    part = Part(t("method_title", lang), "typen-keuze")
+    wanted = [(t("k", lang), "k", "int"), ("BIC", "bic", "num1"),
+              (t("stability", lang), "stability", "num2"), (t("chosen", lang), "chosen", "bool")]
+    part.blocks.append(data_table(selection, t("selection_caption", lang),
+                                  [c for c in wanted if selection.has(c[1])]))
+    if _rows(src, "typology_types") and (sentence := robustness(src, lang)):
+        part.blocks.append(Text(sentence))
+    return part
+
+
+def robustness(src: Source, lang: Lang) -> str | None:
+    """One sentence on the second method's agreement with the types, or None."""
+    table = src.table("typology_robustness")
+    if table is None or not table.has("method", "ari_with_latent_class"):
+        return None
+    frame = table.frame
+    present = ~frame["ari_with_latent_class"].map(missing)
+    others = frame[(frame["method"] != "latent_class") & present]
+    if others.empty:
+        return None
+    row = others.iloc[0]
+    ari = float(row["ari_with_latent_class"])
+    level = next(key for bound, key in AGREEMENT if ari >= bound)
+    k = number(row["k"], lang) if "k" in others.columns and not missing(row["k"]) else "–"
+    return t("robust_text", lang, k=k, ari=number(ari, lang, 2), level=t(level, lang))
+
+
+def _caution(src: Source, lang: Lang) -> list[str]:
     text = src.text(f"typology_caution_{lang}")
-    return text.strip() if text else None
+    return [text.strip()] if text and text.strip() else []
 
 
-def disclosure(src: Source, lang: Lang) -> Part:
-    outputs = src.bundle.log.get("outputs", [])
-    if not outputs:
-        raise KeyError("disclosure_log.json: outputs")
-    part = Part(t("settings_title", lang), "instellingen")
-    first = outputs[0]
-    small = small_label(first)
-    settings = first.get("settings") or {}
-    part.paragraphs.append(t("labels_text", lang, small=small,
-                             min_cell=settings.get("min_cell", 10)))
-    rows = tuple((term("setting", k, lang), _setting(settings[k], lang))
-                 for k in SETTINGS if k in settings)
-    part.blocks.append(DataTable(t("settings_caption", lang),
-                                 (t("setting_name", lang), t("value", lang)), rows,
-                                 (False, True)))
-    part.blocks.append(_outputs_table(src, outputs, small, lang))
-    return part
-
-
-def _outputs_table(src: Source, outputs: list[dict], small: str, lang: Lang) -> DataTable:
-    titles = {o["name"]: o.get(f"title_{lang}") or o["name"] for o in src.bundle.outputs}
-    body = []
-    for record in outputs:
-        cells = record.get("suppressed") or []
-        primary = sum(c.get("reason") == "primary" for c in cells)
-        rules = ", ".join(f"{term('rule', c.get('rule'), lang)}: "
-                          f"{term('statuses', c.get('status'), lang)}"
-                          for c in record.get("checks") or []) or "–"
-        body.append((titles.get(record["name"], record["name"]),
-                     term("statuses", record.get("status"), lang), rules,
-                     number(primary, lang), number(len(cells) - primary, lang)))
-    head = (t("output", lang), t("check_status", lang), t("rules", lang),
-            t("primary", lang, small=small), t("secondary", lang))
-    return DataTable(t("outputs_caption", lang), head, tuple(body),
-                     (False, False, False, True, True))
-
-
-def _setting(value: object, lang: Lang) -> str:
-    if isinstance(value, bool):
-        return t("yes" if value else "no", lang)
-    if isinstance(value, float) and value < 1:
-        return percent(value, lang) if value else "0"
-    return number(value, lang, 0 if float(value) == int(value) else 2)
+def _rows(src: Source, name: str) -> int:
+    table = src.table(name)
+    return 0 if table is None or table.frame.columns.empty else len(table)
 
 
 def _shares(src: Source) -> dict[str, str]:

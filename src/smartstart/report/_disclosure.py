@@ -1,0 +1,132 @@
+"""Section 5, how the results were checked for disclosure (from disclosure_log.json), and what
+is not in the bundle and why (the manifest's ``withheld``), also said in the section concerned.
+
+A withheld reason is written by the run in one of a few forms: the rules a table failed
+(``threshold, zeros``), ``model afgekeurd: <rules>``, ``analyse niet uitgevoerd: <why>`` or
+``geen doelgroep ingesteld``. Rule names are put in plain words from the dictionary; a reason in
+another form is shown as it stands.
+"""
+
+from __future__ import annotations
+
+from smartstart.report._cells import small_label
+from smartstart.report._source import Source
+from smartstart.report._text import number, percent, t, term, texts
+from smartstart.report._types import DataTable, Lang, Note, Part
+
+SETTINGS = ("min_cell", "min_dof", "dominance_n", "dominance_k", "p_ratio", "zeros_disclosive")
+#: how a withheld reason starts -> key of its sentence in text.yaml
+PREFIXES = {"model afgekeurd": "why_model", "analyse niet uitgevoerd": "why_not_run",
+            "geen doelgroep ingesteld": "why_no_target"}
+
+
+def settings(src: Source, lang: Lang) -> Part:
+    outputs = src.bundle.log.get("outputs", [])
+    if not outputs:
+        raise KeyError("disclosure_log.json: outputs")
+    part = Part(t("settings_title", lang), "instellingen")
+    first = outputs[0]
+    small = small_label(first)
+    values = first.get("settings") or {}
+    part.paragraphs.append(t("labels_text", lang, small=small,
+                             min_cell=values.get("min_cell", 10)))
+    rows = tuple((term("setting", k, lang), _setting(values[k], lang))
+                 for k in SETTINGS if k in values)
+    part.blocks.append(DataTable(t("settings_caption", lang),
+                                 (t("setting_name", lang), t("value", lang)), rows,
+                                 (False, True)))
+    part.blocks.append(_outputs_table(src, outputs, small, lang))
+    return part
+
+
+def not_in_bundle(src: Source, lang: Lang) -> Part:
+    """The table "Niet in de bundel": the withheld outputs, those with the same reason in one
+    row, and the reason in plain words."""
+    part = Part(t("withheld_title", lang), "niet-in-bundel")
+    entries = withheld(src)
+    if not entries:
+        part.paragraphs.append(t("withheld_none", lang))
+        return part
+    part.paragraphs.append(t("withheld_text", lang))
+    by_reason: dict[str, list[str]] = {}
+    for name, why in entries:
+        by_reason.setdefault(why, []).append(title(name, lang))
+    rows = tuple(("; ".join(names), reason(why, lang)) for why, names in by_reason.items())
+    part.blocks.append(DataTable(t("withheld_caption", lang),
+                                 (t("output", lang), t("withheld_reason", lang)), rows))
+    return part
+
+
+def notices(src: Source, owns: tuple[str, ...], lang: Lang) -> list[Note]:
+    """One notice per reason for the withheld outputs of a section (names starting with one
+    of ``owns``), instead of a silent gap."""
+    by_reason: dict[str, list[str]] = {}
+    for name, why in withheld(src):
+        if any(name.startswith(prefix) for prefix in owns):
+            by_reason.setdefault(why, []).append(title(name, lang))
+    return [Note(t("withheld_note", lang, names="; ".join(names), reason=reason(why, lang)))
+            for why, names in by_reason.items()]
+
+
+def withheld(src: Source) -> list[tuple[str, str]]:
+    """(name, reason) of every output or analysis the manifest lists as withheld."""
+    entries = src.bundle.manifest.get("withheld") or []
+    return [(str(e.get("name", "?")), str(e.get("reason") or "")) for e in entries
+            if isinstance(e, dict)]
+
+
+def title(name: str, lang: Lang) -> str:
+    """The title of an output (or analysis) by name; the name itself when not listed."""
+    return term("outputs", name, lang)
+
+
+def reason(why: str, lang: Lang) -> str:
+    """A withheld reason in plain words."""
+    head, _, rest = why.partition(":")
+    key = PREFIXES.get(head.strip().lower())
+    if key == "why_model":
+        return t(key, lang, rules=rules(rest, lang))
+    if key:
+        return t(key, lang, detail=rest.strip() or "–")
+    known = texts()["rule_why"]
+    names = [n.strip() for n in why.split(",") if n.strip()]
+    if names and all(n in known for n in names):
+        return t("why_gate", lang, rules=rules(why, lang))
+    return why or "–"
+
+
+def rules(names: str, lang: Lang) -> str:
+    """"category_cases, separation" -> the rules in plain words, separated by semicolons."""
+    return "; ".join(term("rule_why", n.strip(), lang) for n in names.split(",") if n.strip())
+
+
+def _outputs_table(src: Source, outputs: list[dict], small: str, lang: Lang) -> DataTable:
+    titles = {o["name"]: o.get(f"title_{lang}") or o["name"] for o in src.bundle.outputs}
+    body = []
+    for record in outputs:
+        cells = record.get("suppressed") or []
+        primary = sum(c.get("reason") == "primary" for c in cells)
+        body.append((titles.get(record["name"], record["name"]),
+                     term("statuses", record.get("status"), lang),
+                     _checks(record.get("checks") or [], lang),
+                     number(primary, lang), number(len(cells) - primary, lang)))
+    head = (t("output", lang), t("check_status", lang), t("rules", lang),
+            t("primary", lang, small=small), t("secondary", lang))
+    return DataTable(t("outputs_caption", lang), head, tuple(body),
+                     (False, False, False, True, True))
+
+
+def _checks(checks: list[dict], lang: Lang) -> str:
+    """The rules applied; a rule that did not simply pass carries its status."""
+    shown = [term("rule", c.get("rule"), lang) + ("" if c.get("status") == "pass" else
+                                                  f" ({term('statuses', c.get('status'), lang)})")
+             for c in checks]
+    return ", ".join(shown) or "–"
+
+
+def _setting(value: object, lang: Lang) -> str:
+    if isinstance(value, bool):
+        return t("yes" if value else "no", lang)
+    if isinstance(value, float) and value < 1:
+        return percent(value, lang) if value else "0"
+    return number(value, lang, 0 if float(value) == int(value) else 2)
