@@ -1,6 +1,7 @@
 """The report in a real headless Chromium (Debian's package, driven by Playwright): every
 section there, every chart drawn, no request but the file itself, no serious or critical
-accessibility violation (axe-core, shipped inside axe-playwright-python), a screenshot kept.
+accessibility violation (axe-core, shipped inside axe-playwright-python), the data tables of the
+charts closed on screen and printed on paper, a screenshot and an A4 PDF kept.
 
 Chromium must be installed (``.ci/run`` installs it); without it this test fails, it does not
 skip: CI has to prove the report works in a browser.
@@ -63,7 +64,10 @@ def test_the_report_in_a_browser(browser, tmp_path_factory, lang):
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"report-{lang}.png", full_page=True)
+    data = page.locator("figure details table")
+    assert data.count() == charts.count() and not data.first.is_visible()  # closed on screen
     page.emulate_media(media="print")
+    assert all(data.nth(i).is_visible() for i in range(data.count()))  # printed
     page.pdf(path=ARTIFACTS / f"report-{lang}.pdf", format="A4")
     page.close()
     assert requests == [report.as_uri()]

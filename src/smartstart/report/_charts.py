@@ -35,7 +35,7 @@ def render(chart: alt.TopLevelMixin, label: str, lang: Lang) -> str:
 
 def _style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return chart.configure(font=FONT, background="white").configure_axis(
-        labelFontSize=12, titleFontSize=12, labelLimit=340, labelColor="#222",
+        labelFontSize=12, titleFontSize=12, labelLimit=460, labelColor="#222",
         titleColor="#222").configure_legend(labelFontSize=12, titleFontSize=12,
                                             orient="bottom").configure_view(stroke=None)
 
