@@ -4,6 +4,7 @@ written in the language's style (Dutch: 1.234,5 and 0,82)."""
 from __future__ import annotations
 
 import math
+import re
 from functools import cache
 from importlib import resources
 
@@ -11,6 +12,11 @@ import pandas as pd
 import yaml
 
 from smartstart.report._types import Lang
+
+#: the last part of long Dutch compounds in the report's tables (type names, benefits)
+_TAIL = re.compile(r"(?<=\w{5})(uitkering|huishouden|ondersteuning|sanering|toeslag|niveau)",
+                   re.IGNORECASE)
+SOFT_HYPHEN = "\u00ad"
 
 
 @cache
@@ -60,3 +66,10 @@ def interval(low: object, high: object, lang: Lang, kind: str = "num", digits: i
         return ""
     show = percent if kind == "pct" else number
     return f"({show(low, lang, digits)}–{show(high, lang, digits)})"  # type: ignore[arg-type]
+
+
+def soft_hyphens(text: str, longer_than: int = 15) -> str:
+    """Long compounds may break before their last part ("arbeidsongeschiktheids-uitkering"):
+    a soft hyphen there, so a narrow column or card need not overflow."""
+    return re.sub(rf"\w{{{longer_than + 1},}}",
+                  lambda word: _TAIL.sub(SOFT_HYPHEN + r"\1", word.group()), text)

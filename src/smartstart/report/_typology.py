@@ -4,11 +4,13 @@ second method's agreement). A typology whose types were all too small says so.""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from smartstart.report import _charts as charts
 from smartstart.report._cells import fmt
 from smartstart.report._pilot import _figure
 from smartstart.report._source import Source, data_table
-from smartstart.report._text import missing, number, t
+from smartstart.report._text import missing, number, soft_hyphens, t
 from smartstart.report._types import Card, Cards, Lang, Part, Text
 
 #: agreement (adjusted Rand index) of the second method from which a level of words applies
@@ -66,8 +68,9 @@ def personas(src: Source, lang: Lang) -> Part | None:
         if table.has("stable"):
             stable = fmt(table.value(i, "stable"), "bool", lang) == t("yes", lang)
             facts.append(t("persona_stable" if stable else "persona_unstable", lang))
-        cards.append(Card(f"{kind}. {table.value(i, f'name_{lang}')}", tuple(facts),
-                          t("traits", lang), _lines(table.value(i, f"traits_{lang}")),
+        cards.append(Card(soft_hyphens(f"{kind}. {table.value(i, f'name_{lang}')}"),
+                          tuple(facts), t("traits", lang),
+                          tuple(map(soft_hyphens, _lines(table.value(i, f"traits_{lang}")))),
                           t("questions", lang),
                           _lines(table.value(i, f"questions_{lang}")
                                  if table.has(f"questions_{lang}") else "")))
@@ -83,7 +86,9 @@ def overview(src: Source, lang: Lang) -> Part | None:
     part = Part(t("overview_title", lang), "typen-overzicht", [] if shown else _caution(src, lang))
     columns = [(str(c), c, "text") for c in table.frame.columns]
     columns[0] = (t("factor", lang), table.frame.columns[0], "text")
-    part.blocks.append(data_table(table, t("overview_caption", lang), columns))
+    data = data_table(table, t("overview_caption", lang), columns)
+    part.blocks.append(replace(data, columns=tuple(map(soft_hyphens, data.columns)),
+                               rows=tuple(tuple(map(soft_hyphens, r)) for r in data.rows)))
     return part
 
 
