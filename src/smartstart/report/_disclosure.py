@@ -117,11 +117,11 @@ def _outputs_table(src: Source, outputs: list[dict], small: str, lang: Lang) -> 
 
 
 def _checks(checks: list[dict], lang: Lang) -> str:
-    """The rules applied; a rule that did not simply pass carries its status."""
+    """The rules applied, each once; a rule that did not simply pass carries its status."""
     shown = [term("rule", c.get("rule"), lang) + ("" if c.get("status") == "pass" else
                                                   f" ({term('statuses', c.get('status'), lang)})")
              for c in checks]
-    return ", ".join(shown) or "–"
+    return ", ".join(dict.fromkeys(shown)) or "–"
 
 
 def _setting(value: object, lang: Lang) -> str:
