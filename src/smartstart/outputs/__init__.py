@@ -18,6 +18,7 @@ import pandas as pd
 from smartstart import analyses as A
 from smartstart.analyses._common import as_bool
 from smartstart.disclosure import Published
+from smartstart.features import factors
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._flow import publish_attrition, publish_duration, publish_match
 from smartstart.outputs._risk import publish_combinations, publish_fairness, publish_model
@@ -46,6 +47,8 @@ TITLES: dict[str, tuple[str, str]] = {
     "typology_types": ("Huishoudtypen", "Household types"),
     "typology_profile": ("Profiel per huishoudtype", "Profile by household type"),
     "typology_overview": ("Huishoudtypen in één overzicht", "Household types at a glance"),
+    "typology_overview_en": ("Huishoudtypen in één overzicht (Engels)",
+                             "Household types at a glance (English)"),
     "typology_selection": ("Keuze van het aantal typen", "Choosing the number of types"),
     "typology_actions": ("Kleine typen", "Small types"),
     "typology_robustness": ("Controle met een tweede methode", "Check with a second method"),
@@ -128,7 +131,8 @@ def _risk(study: Study, work: Work, out: Outputs) -> None:
                                                              min_events=s.min_cell))
     out.add(publish_combinations(combos, s), predictors)
     if combos.best() or combos.best(confirmed_only=False):
-        high = A.high_risk_profile(children, combos)
+        high = A.high_risk_profile(children, combos, spec=A.ProfileSpec(
+            unit="child", factors=_describing(children)))
         marked = children.assign(high_risk_group=_in_group(children, combos))
         out.add(publish_comparison("high_risk_profile", high.table, marked, "high_risk_group",
                                    s), tuple(high.table["factor"].unique()) + predictors)
@@ -143,6 +147,16 @@ def _risk(study: Study, work: Work, out: Outputs) -> None:
         based = tuple(b for b in based if b in out.names())
         out.texts["model_card_nl"] = (card.to_markdown("nl"), based)
         out.texts["model_card_en"] = (card.to_markdown("en"), based)
+
+
+#: not characteristics of a group: the outcome itself, the target-group flag, places (the
+#: areas analysis answers "where"; a risk profile by buurt would point at neighbourhoods)
+NOT_DESCRIBING = frozenset({"outcome", "outcome_placement", "outcome_ots", "target_group",
+                            "wijk", "buurt"})
+
+
+def _describing(children: pd.DataFrame) -> tuple[str, ...]:
+    return tuple(n for n in factors()["child"] if n in children and n not in NOT_DESCRIBING)
 
 
 def _in_group(children: pd.DataFrame, combos: A.CombinationResult) -> pd.Series:

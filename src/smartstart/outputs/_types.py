@@ -26,12 +26,14 @@ def publish_typology(result: TypologyResult, settings: object) -> list[Published
     sizes = _sizes(result, settings)
     profile = _profile(result, settings)
     shown = replace(result, profile=profile.frame)
-    overview = shown.overview("nl").reset_index()
-    overview.columns = [str(c) for c in overview.columns]
+    overviews = []
+    for lang, name in (("nl", "typology_overview"), ("en", "typology_overview_en")):
+        overview = shown.overview(lang).reset_index()
+        overview.columns = [str(c) for c in overview.columns]
+        overviews.append(protect_frame(name, overview, Rules(), settings=settings))
     selection = result.selection.drop(columns=["smallest_type"], errors="ignore")
     actions = result.actions.drop(columns=["size"], errors="ignore")
-    return [sizes, profile,
-            protect_frame("typology_overview", overview, Rules(), settings=settings),
+    return [sizes, profile, *overviews,
             protect_frame("typology_selection", selection, Rules(), settings=settings),
             protect_frame("typology_actions", actions, Rules(), settings=settings),
             protect_frame("typology_robustness", result.robustness, Rules(), settings=settings),

@@ -79,9 +79,11 @@ def personas(src: Source, lang: Lang) -> Part | None:
 
 
 def overview(src: Source, lang: Lang) -> Part | None:
-    if not _rows(src, "typology_overview"):
+    name = "typology_overview_en" if lang == "en" and _rows(src, "typology_overview_en") \
+        else "typology_overview"
+    if not _rows(src, name):
         return None
-    table = src.require("typology_overview")
+    table = src.require(name)
     shown = _rows(src, "typology_personas")  # the caution is said with the personas
     part = Part(t("overview_title", lang), "typen-overzicht", [] if shown else _caution(src, lang))
     columns = [(str(c), c, "text") for c in table.frame.columns]
