@@ -60,6 +60,8 @@ def bundle_without(source: Path, target: Path, prefix: str, *,
             name = output["name"]
             if (prefix and name.startswith(prefix)) or name in texts:
                 continue
+            if output["kind"] == "chart":  # the report draws its own charts
+                continue
             if output["kind"] == "text":
                 writer.add_text(name, bundle.text(name), lang=output.get("lang", "nl"))
                 continue

@@ -116,7 +116,7 @@ def test_nothing_individual_leaves(demo):
     bundle = read_bundle(demo / "bundle")
     children = len(pd.read_parquet(demo / "work" / "children.parquet"))
     for output in bundle.outputs:
-        if output["kind"] == "text":
+        if output["kind"] in ("text", "chart"):
             continue
         table = bundle.table(output["name"])
         assert len(table) < children / 20, output["name"]  # group level: no row per person
@@ -136,3 +136,22 @@ def test_a_failed_model_is_withheld_not_exported(tmp_path):
     assert {"risk_coefficients", "risk_performance"} <= withheld
     assert not names & {"risk_coefficients", "risk_calibration", "model_card_nl"}
     assert check_bundle(tmp_path / "results" / "bundle")[0] == []
+
+
+def test_charts_are_in_the_bundle_with_their_tables(demo):
+    bundle = read_bundle(demo / "bundle")
+    charts = [o for o in bundle.outputs if o["kind"] == "chart"]
+    names = {o["name"] for o in charts}
+    assert {"chart_oddsratios_nl", "chart_oddsratios_en", "chart_verloop_nl",
+            "chart_typen_nl"} <= names
+    tables = {o["name"] for o in bundle.outputs if o["kind"] not in ("text", "chart")}
+    for chart in charts:
+        assert set(chart["based_on"]) <= tables
+        spec = json.loads((bundle.root / chart["files"][0]).read_text("utf-8"))
+        assert "url" not in json.dumps(spec.get("data", {}))  # data inline, nothing to fetch
+        assert (bundle.root / chart["files"][1]).read_text("utf-8").startswith("<svg")
+    odds = json.loads((bundle.root / "charts" / "oddsratios_nl.vl.json").read_text("utf-8"))
+    shown = {round(v, 9) for d in odds["datasets"].values() for r in d
+             for k, v in r.items() if k == "odds_ratio"}
+    published = {round(v, 9) for v in bundle.table("risk_coefficients")["odds_ratio"]}
+    assert shown and shown <= published

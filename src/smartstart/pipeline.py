@@ -23,6 +23,7 @@ from smartstart.linking import Linked, link
 from smartstart.outputs import TITLES, Outputs, publish
 from smartstart.outputs._work import Work
 from smartstart.pilot import Pilot
+from smartstart.report import ChartFile, bundle_charts
 from smartstart.sources._store import read_manifest
 
 KEYS = ("RINPERSOONS", "RINPERSOON", "household_id")
@@ -66,7 +67,7 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path) -> Path:
     inputs = _inputs(pilot.paths.store)
     study = pilot.study.model_dump(mode="json")
     with BundleWriter(target, {"study": study, "smartstart": __version__}, inputs, seed=0,
-                      withheld=list(outputs.withheld)) as writer:
+                      withheld=list(outputs.withheld), charts=_charts) as writer:
         for published in outputs.tables:
             name = published.record.name
             nl, en = TITLES.get(name, (name, name))
@@ -76,6 +77,11 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path) -> Path:
         for name, (text, based_on) in outputs.texts.items():
             writer.add_text(name, text, lang=name.rsplit("_", 1)[-1], based_on=based_on)
     return target
+
+
+def _charts(staged: Path) -> list[ChartFile]:
+    """The report's charts of the staged bundle, in Dutch and English."""
+    return [*bundle_charts(staged, "nl"), *bundle_charts(staged, "en")]
 
 
 def _inputs(store: Path) -> dict[str, str]:

@@ -42,8 +42,8 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
     problems += _bookkeeping(outputs, verdicts)
     checked = 0
     for output in outputs:
-        if output.get("kind") == "text":
-            problems += _text(root, output)
+        if output.get("kind") in ("text", "chart"):
+            problems += _text(root, output) if output.get("kind") == "text" else []
         elif output["name"] in verdicts:
             problems += _table(root, output, verdicts[output["name"]])
             checked += 1
@@ -52,7 +52,7 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
 
 def _bookkeeping(outputs: list[dict], verdicts: dict[str, dict]) -> list[BundleProblem]:
     problems = []
-    tables = {o["name"] for o in outputs if o.get("kind") != "text"}
+    tables = {o["name"] for o in outputs if o.get("kind") not in ("text", "chart")}
     names = {o["name"] for o in outputs}
     for name in sorted(tables - set(verdicts)):
         problems.append(BundleProblem(name, "no verdict in disclosure_log.json"))

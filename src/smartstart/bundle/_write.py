@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +18,16 @@ from smartstart import __version__
 
 CHECKSUMS = "checksums.sha256"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+
+
+class ChartLike(Protocol):
+    """A chart to add: ``report.ChartFile`` is one."""
+
+    name: str
+    spec: dict
+    svg: str
+    based_on: tuple[str, ...]
+    title: str
 
 
 class DisclosureRecord(Protocol):
@@ -65,6 +75,9 @@ class BundleWriter:
     seed: int | None = None
     #: outputs that did not pass the gate: (name, why), for the report and the checker
     withheld: list[tuple[str, str]] = field(default_factory=list)
+    #: draws the charts of the staged bundle (e.g. ``report.bundle_charts``): each chart's
+    #: name, Vega-Lite spec, SVG, the tables it is drawn from and its title
+    charts: Callable[[Path], Sequence[ChartLike]] | None = None
     outputs: list[dict] = field(default_factory=list, init=False)
     log: list[dict] = field(default_factory=list, init=False)
 
@@ -106,12 +119,11 @@ class BundleWriter:
                              "files": [f"texts/{name}.md"], "based_on": list(based_on)})
 
     def close(self) -> Path:
-        self._write_json("manifest.json", {
-            "bundle_version": 1, "smartstart_version": __version__, "pilot": self.pilot,
-            "inputs": dict(self.inputs), "seed": self.seed, "started_at": self.started,
-            "finished_at": _now(), "outputs": self.outputs,
-            "withheld": [{"name": n, "reason": r} for n, r in self.withheld]})
-        self._write_json("disclosure_log.json", {"outputs": self.log})
+        if self.charts is not None:
+            self._write_manifest()
+            for chart in self.charts(self.staging):
+                self._add_chart(chart)
+        self._write_manifest()
         self._variables().to_csv(self.staging / "variables.csv")
         lines = [f"{sha256(p)}  {p.relative_to(self.staging).as_posix()}"
                  for p in sorted(self.staging.rglob("*")) if p.is_file()]
@@ -119,6 +131,31 @@ class BundleWriter:
         shutil.rmtree(self.target, ignore_errors=True)
         self.staging.rename(self.target)
         return self.target
+
+    def _add_chart(self, chart: ChartLike) -> None:
+        """A chart drawn only from tables already in the bundle: spec (data inline) and SVG."""
+        name = f"chart_{chart.name}"
+        _check_name(name, self.outputs)
+        missing = set(chart.based_on) - {o["name"] for o in self.outputs}
+        if missing:
+            raise ValueError(f"chart {name!r} is drawn from outputs not in the bundle: {missing}")
+        folder = self.staging / "charts"
+        folder.mkdir(exist_ok=True)
+        (folder / f"{chart.name}.vl.json").write_text(
+            json.dumps(chart.spec, ensure_ascii=False, default=str), "utf-8")
+        (folder / f"{chart.name}.svg").write_text(chart.svg, "utf-8")
+        self.outputs.append({"name": name, "kind": "chart", "title": chart.title,
+                             "files": [f"charts/{chart.name}.vl.json",
+                                       f"charts/{chart.name}.svg"],
+                             "based_on": list(chart.based_on)})
+
+    def _write_manifest(self) -> None:
+        self._write_json("manifest.json", {
+            "bundle_version": 1, "smartstart_version": __version__, "pilot": self.pilot,
+            "inputs": dict(self.inputs), "seed": self.seed, "started_at": self.started,
+            "finished_at": _now(), "outputs": self.outputs,
+            "withheld": [{"name": n, "reason": r} for n, r in self.withheld]})
+        self._write_json("disclosure_log.json", {"outputs": self.log})
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -133,7 +170,7 @@ class BundleWriter:
             self.abort()
 
     def _variables(self) -> pd.DataFrame:
-        tables = [o for o in self.outputs if o["kind"] != "text"]
+        tables = [o for o in self.outputs if o["kind"] not in ("text", "chart")]
         names = sorted({v for o in tables for v in o["variables"]})
         return pd.DataFrame({o["name"]: [int(v in o["variables"]) for v in names]
                              for o in tables}, index=pd.Index(names, name="variable"))

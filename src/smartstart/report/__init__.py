@@ -9,6 +9,7 @@ the method (``_sections.OUTLINE`` maps bundle outputs to sections); a section wh
 absent says so. Suppressed cells are shown as the disclosure log says (``<10``, ``x``).
 """
 
+from smartstart.report._bundle_charts import ChartFile, bundle_charts
 from smartstart.report._render import write_report
 
-__all__ = ["write_report"]
+__all__ = ["ChartFile", "bundle_charts", "write_report"]

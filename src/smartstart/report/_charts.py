@@ -20,8 +20,9 @@ LOCALES = {"nl": "nl-NL", "en": "en-GB"}
 
 def figure(id: str, caption: str, label: str, chart: alt.TopLevelMixin, table: DataTable,
            lang: Lang, note: str = "") -> Figure:
-    """A chart as a figure: caption, SVG with role and label, and its data table."""
-    return Figure(id, caption, label, render(chart, label, lang), table, note)
+    """A chart as a figure: caption, SVG with role and label, its data table and its spec."""
+    return Figure(id, caption, label, render(chart, label, lang), table, note,
+                  _style(chart).to_dict())
 
 
 def render(chart: alt.TopLevelMixin, label: str, lang: Lang) -> str:

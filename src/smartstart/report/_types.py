@@ -36,6 +36,8 @@ class Figure:
     svg: str
     table: DataTable
     note: str = ""
+    #: the Vega-Lite specification the SVG was rendered from (data inline)
+    spec: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
