@@ -156,3 +156,15 @@ def test_household_profile_counts_and_planted_directions(households):
     assert by[("disposable_income", "")] == "lower"
     assert by[("main_benefit", "0")] == "lower"
     assert "wijk" in set(got["factor"]) and "target_group" not in set(got["factor"])
+
+
+def test_a_level_that_is_an_absence_reads_without_a_double_negative():
+    target = np.r_[np.ones(100, bool), np.zeros(400, bool)]
+    benefit = np.r_[["3"] * 80 + ["0"] * 20, ["3"] * 80 + ["0"] * 320]
+    table = pd.DataFrame({"target_group": target, "main_benefit": benefit})
+    result = profile(table, ProfileSpec(factors=("main_benefit",)))
+    phrases = dict(zip(result.table["level"], result.table["phrase_nl"], strict=True))
+    assert phrases["0"] == "minder vaak zonder uitkering"
+    assert phrases["3"] == "vaker bijstandsuitkering"
+    english = dict(zip(result.table["level"], result.table["phrase_en"], strict=True))
+    assert english["0"].startswith("less often without")

@@ -66,8 +66,11 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path) -> Path:
     """Every output that passed the gate, with its verdict and rules; atomically."""
     inputs = _inputs(pilot.paths.store)
     study = pilot.study.model_dump(mode="json")
+    withheld = [{"name": name, "reason": why, "title_nl": TITLES.get(name, (name, name))[0],
+                 "title_en": TITLES.get(name, (name, name))[1]}
+                for name, why in outputs.withheld]
     with BundleWriter(target, {"study": study, "smartstart": __version__}, inputs, seed=0,
-                      withheld=list(outputs.withheld), charts=_charts) as writer:
+                      withheld=withheld, charts=_charts) as writer:
         for published in outputs.tables:
             name = published.record.name
             nl, en = TITLES.get(name, (name, name))

@@ -186,9 +186,12 @@ def _describe(row: dict, spec: ProfileSpec, nl: str, en: str) -> dict:
     if np.isfinite(smd) and np.isfinite(p) and abs(smd) >= spec.min_smd and p < spec.alpha:
         direction = "higher" if smd > 0 else "lower"
     words = _PHRASES[row["statistic"]]
-    row.update(direction=direction,
-               phrase_nl=words["nl"][direction].format(lower_first(nl)),
-               phrase_en=words["en"][direction].format(lower_first(en)))
+    nl, en = lower_first(nl), lower_first(en)
+    if direction == "lower":  # "minder vaak zonder uitkering", not "minder vaak geen uitkering"
+        nl = "zonder " + nl.removeprefix("geen ") if nl.startswith("geen ") else nl
+        en = "without " + en.removeprefix("no ") if en.startswith("no ") else en
+    row.update(direction=direction, phrase_nl=words["nl"][direction].format(nl),
+               phrase_en=words["en"][direction].format(en))
     return row
 
 

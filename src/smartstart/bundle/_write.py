@@ -73,8 +73,9 @@ class BundleWriter:
     pilot: Mapping[str, object]
     inputs: Mapping[str, str] = field(default_factory=dict)
     seed: int | None = None
-    #: outputs that did not pass the gate: (name, why), for the report and the checker
-    withheld: list[tuple[str, str]] = field(default_factory=list)
+    #: outputs that did not pass the gate: (name, why) or a mapping with at least ``name``
+    #: and ``reason`` (and titles), for the report and the checker
+    withheld: Sequence[tuple[str, str] | Mapping[str, str]] = field(default_factory=list)
     #: draws the charts of the staged bundle (e.g. ``report.bundle_charts``): each chart's
     #: name, Vega-Lite spec, SVG, the tables it is drawn from and its title
     charts: Callable[[Path], Sequence[ChartLike]] | None = None
@@ -154,7 +155,8 @@ class BundleWriter:
             "bundle_version": 1, "smartstart_version": __version__, "pilot": self.pilot,
             "inputs": dict(self.inputs), "seed": self.seed, "started_at": self.started,
             "finished_at": _now(), "outputs": self.outputs,
-            "withheld": [{"name": n, "reason": r} for n, r in self.withheld]})
+            "withheld": [dict(w) if isinstance(w, Mapping) else {"name": w[0], "reason": w[1]}
+                         for w in self.withheld]})
         self._write_json("disclosure_log.json", {"outputs": self.log})
 
     def abort(self) -> None:

@@ -10,7 +10,7 @@ listed as withheld.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,9 @@ TITLES: dict[str, tuple[str, str]] = {
     "typology_actions": ("Kleine typen", "Small types"),
     "typology_robustness": ("Controle met een tweede methode", "Check with a second method"),
     "typology_personas": ("Persona's", "Personas"),
+    "profile": ("Profiel van de doelgroep", "Profile of the target group"),
+    "risk": ("Risicomodel", "Risk model"),
+    "typology": ("Huishoudtypen", "Household types"),
 }
 
 
@@ -137,8 +140,13 @@ def _risk(study: Study, work: Work, out: Outputs) -> None:
         out.add(publish_comparison("high_risk_profile", high.table, marked, "high_risk_group",
                                    s), tuple(high.table["factor"].unique()) + predictors)
     fairness = A.fairness_audit(children, A.FairnessSpec(risk=risk.spec))
-    for published in publish_fairness(fairness, s):
+    audit = publish_fairness(fairness, s)
+    for published in audit:
         out.add(published, predictors + tuple(fairness.spec.groups))
+    # the card counts the differences the bundle shows (those of published metrics)
+    shown = audit[1].frame
+    shown = shown[shown["outside"].astype(bool) & shown["reliable"].astype(bool)]
+    fairness = replace(fairness, bias=replace(fairness.bias, detected=shown))
     if {"risk_coefficients", "risk_performance"} <= out.names():
         card = A.model_card(risk, fairness, A.CardContext(
             gemeente=study.gemeente, peildatum=str(study.peildatum),

@@ -50,7 +50,7 @@ def not_in_bundle(src: Source, lang: Lang) -> Part:
     part.paragraphs.append(t("withheld_text", lang))
     by_reason: dict[str, list[str]] = {}
     for name, why in entries:
-        by_reason.setdefault(why, []).append(title(name, lang))
+        by_reason.setdefault(why, []).append(title(name, lang, src))
     rows = tuple(("; ".join(names), reason(why, lang)) for why, names in by_reason.items())
     part.blocks.append(DataTable(t("withheld_caption", lang),
                                  (t("output", lang), t("withheld_reason", lang)), rows))
@@ -63,7 +63,7 @@ def notices(src: Source, owns: tuple[str, ...], lang: Lang) -> list[Note]:
     by_reason: dict[str, list[str]] = {}
     for name, why in withheld(src):
         if any(name.startswith(prefix) for prefix in owns):
-            by_reason.setdefault(why, []).append(title(name, lang))
+            by_reason.setdefault(why, []).append(title(name, lang, src))
     return [Note(t("withheld_note", lang, names="; ".join(names), reason=reason(why, lang)))
             for why, names in by_reason.items()]
 
@@ -75,8 +75,12 @@ def withheld(src: Source) -> list[tuple[str, str]]:
             if isinstance(e, dict)]
 
 
-def title(name: str, lang: Lang) -> str:
-    """The title of an output (or analysis) by name; the name itself when not listed."""
+def title(name: str, lang: Lang, src: Source | None = None) -> str:
+    """The title of an output (or analysis): as the manifest gives it, else from the
+    dictionary by name, else the name itself."""
+    for entry in (src.bundle.manifest.get("withheld") or []) if src is not None else ():
+        if isinstance(entry, dict) and entry.get("name") == name and entry.get(f"title_{lang}"):
+            return str(entry[f"title_{lang}"])
     return term("outputs", name, lang)
 
 
