@@ -145,3 +145,11 @@ def test_linked_tables_still_protect_every_small_cell(interior):
     assert (found.lower[primary] <= 1 + 1e-9).all() and (found.upper[primary] >= 9 - 1e-9).all()
     # margins that are not small and whose kind has no small cell stay published (linked)
     assert not protected.suppressed[-1, -1]
+
+
+def test_the_gate_does_not_modify_its_input(published):
+    data, result, _ = published
+    table, before = result.table.copy(deep=True), data.copy(deep=True)
+    publish_comparison("p", result.table, data, "target_group", None)
+    pd.testing.assert_frame_equal(result.table, table)
+    pd.testing.assert_frame_equal(data, before)
