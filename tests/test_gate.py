@@ -123,28 +123,36 @@ def test_linked_margins_are_fixed_unless_a_margin_of_their_kind_is_small():
         [0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 1, 1]]
 
 
-@pytest.mark.parametrize("interior", [
-    [[0, 4], [165, 7654]],                            # a binary factor: 4 children in all
-    [[57, 37, 34, 30, 23], [2, 1, 0, 0, 3]],          # separated types: zeros everywhere
-    [[26, 0, 0], [3, 0, 31], [0, 38, 2], [0, 0, 29]],  # no rectangle of nonzero partners
+@pytest.mark.parametrize(("interior", "protectable"), [
+    ([[0, 4], [165, 7654]], True),                            # binary factor: 4 children in all
+    ([[57, 37, 34, 30, 23], [2, 1, 0, 0, 3]], True),          # separated types, many zeros
+    ([[26, 0, 0], [3, 0, 31], [0, 38, 2], [0, 0, 29]], False),  # zeros give a column away
 ])
-def test_linked_tables_still_protect_every_small_cell(interior):
-    from smartstart.disclosure import Embedded, Settings, attack
+def test_linked_tables_protect_every_small_cell_or_withhold_them(interior, protectable):
+    from smartstart.disclosure import Embedded, Settings, attack, protect_frame
     from smartstart.disclosure._gate import _narrowed, _protect
 
     cells = np.asarray(interior, float)
-    table = Embedded.build(cells, ("level", "group"), (list(range(cells.shape[0])),
-                                                       list(range(cells.shape[1]))), {})
+    rows, cols = cells.shape
+    frame = pd.DataFrame(cells, columns=[f"c{j}" for j in range(cols)])
+    places = {(i, j): [(i, f"c{j}")] for i in range(rows) for j in range(cols)}
+    table = Embedded.build(cells, ("level", "group"), (list(range(rows)), list(range(cols))),
+                           places)
     protected = _protect(table, Settings())
+    published = protect_frame("t", frame, Rules(counts=tuple(frame.columns)), [table])
+    status = {c.rule: c.status for c in published.record.checks}["protection"]
+    assert status == "pass"
     assert not _narrowed(protected, Settings())
-    found = attack(np.where(protected.suppressed, np.nan, table.table.values),
-                   protected.suppressed, table.table, protected.pattern.lower_bounds,
-                   protected.pattern.upper_bounds)
-    primary = protected.pattern.primary
-    assert primary.any()
-    assert (found.lower[primary] <= 1 + 1e-9).all() and (found.upper[primary] >= 9 - 1e-9).all()
-    # margins that are not small and whose kind has no small cell stay published (linked)
-    assert not protected.suppressed[-1, -1]
+    # a table whose small cells the empty cells and totals give away is not published at all
+    assert len(published.frame) == (rows if protectable else 0)
+    if protectable:
+        found = attack(np.where(protected.suppressed, np.nan, table.table.values),
+                       protected.suppressed, table.table, protected.pattern.lower_bounds,
+                       protected.pattern.upper_bounds)
+        primary = protected.pattern.primary
+        assert (found.lower[primary] <= 1 + 1e-9).all()
+        assert (found.upper[primary] >= 9 - 1e-9).all()
+        assert not protected.suppressed[-1, -1]  # the grand total stays published (linked)
 
 
 def test_the_gate_does_not_modify_its_input(published):

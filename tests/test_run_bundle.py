@@ -101,15 +101,20 @@ def test_published_numbers_are_the_analyses_numbers(demo):
     risk = A.risk_model(children)
     performance = bundle.table("risk_performance").set_index("metric")["value"]
     assert performance["auc_cv"] == pytest.approx(risk.performance.auc_cv, abs=1e-12)
-    odds = bundle.table("risk_coefficients").set_index("term")["odds_ratio"]
+    coefficients = bundle.table("risk_coefficients")
+    assert not {"n", "events"} & set(coefficients.columns)  # margins that combinations undo
+    odds = coefficients.set_index("term")["odds_ratio"]
     assert np.allclose(odds, risk.coefficients.set_index("term")["odds_ratio"].loc[odds.index],
                        rtol=1e-12)
     profile = A.profile(households).table
     shown = bundle.table("profile_households")
-    both = shown["value_target"].notna()
-    assert both.sum() > 20
-    assert np.allclose(shown.loc[both, "value_target"],
-                       profile.loc[both.to_numpy(), "value_target"], rtol=1e-12)
+    assert "buurt" not in set(shown["factor"])  # left to the areas analysis (hierarchy)
+    key = ["factor", "level"]
+    both = shown.dropna(subset=["value_target"]).merge(
+        profile.astype({"level": str}).assign(level=lambda f: f["level"].replace("None", None)),
+        on=key, suffixes=("", "_analysis"))
+    assert len(both) > 20
+    assert np.allclose(both["value_target"], both["value_target_analysis"], rtol=1e-12)
 
 
 def test_nothing_individual_leaves(demo):

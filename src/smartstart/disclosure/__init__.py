@@ -29,6 +29,7 @@ from smartstart.disclosure._gate import (
     protect_frame,
     protect_rounded,
 )
+from smartstart.disclosure._groups import check_groups, cube_counts, withhold_groups
 from smartstart.disclosure._keys import check_linking_keys
 from smartstart.disclosure._magnitude import check_magnitude, check_means, check_min_max
 from smartstart.disclosure._options import Settings
@@ -38,6 +39,7 @@ from smartstart.disclosure._protect import (
     protect_magnitude,
     round_to_base,
 )
+from smartstart.disclosure._recode import merge_small_groups
 from smartstart.disclosure._record import OutputRecord, SuppressedCell, record
 from smartstart.disclosure._regression import RegressionFacts, check_regression
 from smartstart.disclosure._suppress import Pattern, find_pattern
@@ -48,10 +50,13 @@ __all__ = [
     "Embedded",
     "Published",
     "Rules",
+    "check_groups",
     "check_nested",
+    "cube_counts",
     "check_published",
     "drop_nested",
     "label_of",
+    "merge_small_groups",
     "protect_frame",
     "protect_rounded",
     "Intervals",
@@ -77,4 +82,5 @@ __all__ = [
     "protect_magnitude",
     "record",
     "round_to_base",
+    "withhold_groups",
 ]

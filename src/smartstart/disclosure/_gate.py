@@ -61,6 +61,9 @@ class Rules:
     nested: tuple[str, str, str] | None = None
     rounded: int | None = None
     complement_when: tuple[str, str] | None = None
+    #: (factor-set column, n column, events column, all n, all events): groups of binary
+    #: factors whose overlaps must not narrow a small cell of factors x outcome down
+    groups: tuple[str, str, str, float, float] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,7 +78,9 @@ class Rules:
                    nested=tuple(nested) if nested else None,  # type: ignore[arg-type]
                    rounded=data.get("rounded"),  # type: ignore[arg-type]
                    complement_when=tuple(data["complement_when"])  # type: ignore[arg-type]
-                   if data.get("complement_when") else None)
+                   if data.get("complement_when") else None,
+                   groups=tuple(data["groups"])  # type: ignore[arg-type]
+                   if data.get("groups") else None)
 
 
 @dataclass(frozen=True)
@@ -138,25 +143,32 @@ def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
     ``hide``: a boolean mask of further cells to suppress (e.g. means failing dominance)."""
     s = settings_of(settings)
     out = frame.copy()
-    before = out.isna().to_numpy(dtype=bool)
-    labels: dict[tuple[int, str], str] = {}
+    before = out.isna()
+    labels: dict[tuple[Hashable, str], str] = {}
     cells: list[SuppressedCell] = []
     protected = [_protect(e, s) for e in embedded]
+    dropped: set[Hashable] = set()
     for e, p in zip(embedded, protected, strict=True):
         cells += _blank_places(out, e, p, labels)
+        if p.protection.get("withheld"):
+            dropped |= {row for places in e.places.values() for row, _ in places}
     extra = (*extra, _check_protection(cells, s))
     if hide is not None:
         for column in hide.columns[hide.any(axis=0).to_numpy()]:
             out[column] = out[column].astype(object if out[column].dtype == object else float)
             out.loc[hide[column].to_numpy(), column] = np.nan
     out = blank_derived(out, rules)
-    for row, col in zip(*np.nonzero(out.isna().to_numpy(dtype=bool) & ~before), strict=True):
-        labels.setdefault((int(row), str(out.columns[col])), HIDDEN)
+    for row, col in zip(*np.nonzero(out.isna().to_numpy(dtype=bool) & ~before.to_numpy(bool)),
+                        strict=True):
+        labels.setdefault((out.index[row], str(out.columns[col])), HIDDEN)
+    out = out.drop(index=sorted(dropped, key=str)) if dropped else out
     checks = (*check_published(out, rules, s), *extra)
     status = worst([c.status for c in checks])
-    protection = {"tables": len(protected), "labels": "small",
+    protection = {"tables": len(protected), "labels": "small", "rows_withheld": len(dropped),
                   "secondary": int(sum(p.pattern.secondary.sum() for p in protected))}
-    shown = tuple((row, column, label) for (row, column), label in sorted(labels.items()))
+    shown = tuple((int(out.index.get_loc(row)), column, label)
+                  for (row, column), label in labels.items() if row in out.index)
+    shown = tuple(sorted(shown))
     record = OutputRecord(name, kind, status, checks, (), tuple(cells), s, protection, shown)
     return Published(out, record, rules)
 
@@ -178,7 +190,7 @@ def protect_rounded(name: str, frame: pd.DataFrame, counts: Sequence[str], base:
 
 
 def _blank_places(out: pd.DataFrame, e: Embedded, p: ProtectedTable,
-                  labels: dict[tuple[int, str], str]) -> list[SuppressedCell]:
+                  labels: dict[tuple[Hashable, str], str]) -> list[SuppressedCell]:
     intervals = p.intervals()
     cells = []
     for position in map(tuple, np.argwhere(p.suppressed)):
@@ -186,7 +198,7 @@ def _blank_places(out: pd.DataFrame, e: Embedded, p: ProtectedTable,
         for row, column in e.places.get(position, ()):
             out[column] = out[column].astype(float) if _is_int(out[column]) else out[column]
             out.loc[row, column] = np.nan
-            key = (int(out.index.get_loc(row)), column)
+            key = (row, column)
             if labels.get(key) != label_of("primary", p.settings):
                 labels[key] = label_of(reason, p.settings)
         cells.append(SuppressedCell(e.table.cell(position), reason, (),
@@ -198,18 +210,27 @@ def _blank_places(out: pd.DataFrame, e: Embedded, p: ProtectedTable,
 def _protect(e: Embedded, s) -> ProtectedTable:
     """Primary and secondary suppression with the linked cells fixed; when that cannot protect
     every primary cell (many empty cells, which are never secondary suppressions, and margins
-    that are published elsewhere), the whole block: every cell that is not fixed is hidden."""
+    that are published elsewhere), the whole block: every nonempty cell not fixed is hidden."""
     primary = small(pd.DataFrame(e.table.values.ravel()), s).to_numpy().reshape(e.table.shape)
     fixed = linked_margins(e.table.shape, primary) if e.fixed is None else np.asarray(
         e.fixed, bool)
     p = protect_counts(e.table, s, fixed=fixed)
     if not _narrowed(p, s):
         return p
-    block = ~fixed & ~p.pattern.primary
-    pattern = replace(p.pattern, secondary=block, method="block",
-                      lower_bounds=np.where(p.pattern.primary, p.pattern.lower_bounds, 0.0),
-                      upper_bounds=np.where(p.pattern.primary, p.pattern.upper_bounds, np.inf))
-    return replace(p, pattern=pattern, protection={**p.protection, "block": True})
+    # empty cells stay published, so a hidden cell that is not primary is at least min_cell,
+    # as everywhere else (the labels and the log say which cells are primary)
+    block = ~fixed & ~p.pattern.primary & (e.table.values > 0)
+    pattern = replace(p.pattern, secondary=block, method="block")
+    blocked = replace(p, pattern=pattern, protection={**p.protection, "block": True})
+    if not _narrowed(blocked, s):
+        return blocked
+    # the last resort: the table's rows are not published at all (empty cells included, so
+    # nothing tells which hidden cells are small): only the fixed totals remain known
+    everything = ~fixed & ~p.pattern.primary
+    shape = e.table.shape
+    pattern = replace(p.pattern, secondary=everything, method="withheld",
+                      lower_bounds=np.zeros(shape), upper_bounds=np.full(shape, np.inf))
+    return replace(p, pattern=pattern, protection={**p.protection, "withheld": True})
 
 
 def _narrowed(p: ProtectedTable, s) -> bool:
@@ -281,7 +302,20 @@ def check_published(frame: pd.DataFrame, rules: Rules,
         checks += list(check_regression(regression_facts_of(frame), s))
     if rules.nested is not None:
         checks.append(check_nested(frame, *rules.nested, settings=s))
+    if rules.groups is not None:
+        checks.append(_check_groups(frame, rules.groups, s))
     return tuple(checks)
+
+
+def _check_groups(frame: pd.DataFrame, spec: tuple, s) -> CheckResult:
+    """The attacker's LP over factors x outcome, from the published groups and the total."""
+    from smartstart.disclosure._groups import check_groups
+
+    sets, n, events, total_n, total_events = spec
+    groups = pd.concat([pd.DataFrame({sets: [""], n: [total_n], events: [total_events]}),
+                        frame[[sets, n, events]]], ignore_index=True)
+    names = sorted({p for v in groups[sets] for p in str(v).split("+") if p})
+    return check_groups(groups, names, None, s, sets=sets, n=n, events=events)
 
 
 def _check_extremes(frame: pd.DataFrame) -> CheckResult:

@@ -10,18 +10,16 @@ listed as withheld.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from smartstart import analyses as A
-from smartstart.analyses._common import as_bool
 from smartstart.disclosure import Published
 from smartstart.features import factors
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._flow import publish_attrition, publish_duration, publish_match
-from smartstart.outputs._risk import publish_combinations, publish_fairness, publish_model
+from smartstart.outputs._steps import risk_step
 from smartstart.outputs._types import publish_typology
 from smartstart.outputs._work import Work
 from smartstart.pilot import Study
@@ -90,7 +88,7 @@ def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _
     if work.match is not None:
         out.add(publish_match(work.match, s))
     steps = (("profile", "profiel van de doelgroep", _profile),
-             ("risk", "risicomodel, combinaties en fairness", _risk),
+             ("risk", "risicomodel, combinaties en fairness", risk_step),
              ("typology", "huishoudtypen", _typology))
     for analysis, label, step in steps:
         if analysis not in study.analyses:
@@ -106,7 +104,12 @@ def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _
 
 def _profile(study: Study, work: Work, out: Outputs) -> None:
     tg = study.target_group
-    spec = A.ProfileSpec(unit="household", label_nl=tg.label_nl if tg else "doelgroep",
+    # buurt is left to the areas analysis: its buurten add up to their wijk, a hierarchy a
+    # per-factor table cannot protect (a buurt would be its wijk minus the other buurten)
+    names = tuple(n for n in factors()["household"] if n in work.households
+                  and n not in ("buurt", "target_group"))
+    spec = A.ProfileSpec(unit="household", factors=names,
+                         label_nl=tg.label_nl if tg else "doelgroep",
                          label_en=tg.label_en if tg else "target group")
     result = A.profile(work.households, spec)
     out.add(publish_comparison("profile_households", result.table, work.households,
@@ -118,59 +121,17 @@ def _profile(study: Study, work: Work, out: Outputs) -> None:
                 ("target_group", "duration"))
 
 
-def _risk(study: Study, work: Work, out: Outputs) -> None:
-    s, children = study.disclosure, work.children
-    risk = A.risk_model(children, A.RiskSpec())
-    predictors = tuple(risk.spec.predictors) + ("outcome",)
-    model = publish_model(risk, s)
-    if any(p.record.status != "pass" for p in model):
-        # a model that fails the regression checks is reported as such, not exported
-        failed = sorted({c.rule for p in model for c in p.record.checks if c.status != "pass"})
-        out.withheld += [(p.record.name, "model afgekeurd: " + ", ".join(failed)) for p in model]
-        return
-    for published in model:
-        out.add(published, predictors)
-    combos = A.find_combinations(children, A.CombinationSpec(min_children=s.min_cell,
-                                                             min_events=s.min_cell))
-    out.add(publish_combinations(combos, s), predictors)
-    if combos.best() or combos.best(confirmed_only=False):
-        high = A.high_risk_profile(children, combos, spec=A.ProfileSpec(
-            unit="child", factors=_describing(children)))
-        marked = children.assign(high_risk_group=_in_group(children, combos))
-        out.add(publish_comparison("high_risk_profile", high.table, marked, "high_risk_group",
-                                   s), tuple(high.table["factor"].unique()) + predictors)
-    fairness = A.fairness_audit(children, A.FairnessSpec(risk=risk.spec))
-    audit = publish_fairness(fairness, s)
-    for published in audit:
-        out.add(published, predictors + tuple(fairness.spec.groups))
-    # the card counts the differences the bundle shows (those of published metrics)
-    shown = audit[1].frame
-    shown = shown[shown["outside"].astype(bool) & shown["reliable"].astype(bool)]
-    fairness = replace(fairness, bias=replace(fairness.bias, detected=shown))
-    if {"risk_coefficients", "risk_performance"} <= out.names():
-        card = A.model_card(risk, fairness, A.CardContext(
-            gemeente=study.gemeente, peildatum=str(study.peildatum),
-            window_years=study.outcome.window_years, min_cell=s.min_cell))
-        based = ("risk_coefficients", "risk_performance", "risk_checks", "fairness_metrics")
-        based = tuple(b for b in based if b in out.names())
-        out.texts["model_card_nl"] = (card.to_markdown("nl"), based)
-        out.texts["model_card_en"] = (card.to_markdown("en"), based)
-
-
-#: not characteristics of a group: the outcome itself, the target-group flag, places (the
-#: areas analysis answers "where"; a risk profile by buurt would point at neighbourhoods)
-NOT_DESCRIBING = frozenset({"outcome", "outcome_placement", "outcome_ots", "target_group",
-                            "wijk", "buurt"})
-
-
-def _describing(children: pd.DataFrame) -> tuple[str, ...]:
-    return tuple(n for n in factors()["child"] if n in children and n not in NOT_DESCRIBING)
-
-
-def _in_group(children: pd.DataFrame, combos: A.CombinationResult) -> pd.Series:
-    chosen = combos.best() or combos.best(confirmed_only=False) or ()
-    flags = pd.DataFrame({n: as_bool(children[n]) for n in chosen})
-    return flags.fillna(False).all(axis=1)
+def _public_levels(out: Outputs) -> Callable[[str, str], bool]:
+    """Which levels' counts in the target group the published target-group profile shows (a
+    binary factor's "no" is its total minus "yes", so it is shown when "yes" is)."""
+    profile = next((p.frame for p in out.tables if p.record.name == "profile_households"), None)
+    if profile is None:
+        return lambda factor, level: False
+    shown = profile[profile["count_target"].notna()]
+    levels = {(str(f), str(lv)) for f, lv in zip(shown["factor"], shown["level"], strict=True)}
+    binary = set(shown.loc[shown["type"] == "binary", "factor"].astype(str))
+    return lambda factor, level: (factor, level) in levels or (
+        factor in binary and level in ("True", "False"))
 
 
 def _typology(study: Study, work: Work, out: Outputs) -> None:
@@ -182,7 +143,7 @@ def _typology(study: Study, work: Work, out: Outputs) -> None:
                           label_en=tg.label_en)
     households = work.households.drop(columns=["household"], errors="ignore")
     result = A.typology(households, spec)
-    for published in publish_typology(result, study.disclosure):
+    for published in publish_typology(result, study.disclosure, _public_levels(out)):
         out.add(published, result.factors)
     if "typology_profile" in out.names():
         out.texts["typology_caution_nl"] = (result.caution_nl, ("typology_profile",))

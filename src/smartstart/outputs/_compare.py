@@ -49,6 +49,9 @@ def publish_comparison(name: str, table: pd.DataFrame, data: pd.DataFrame, group
     hide = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     hide.loc[_dominance(frame[means], data, group, settings),
              [c for c in frame.columns if c.startswith(("value_", "ci_"))]] = True
+    # a count variable with few values (children, household size): mean and CI (so the sd)
+    # together pin its distribution down; the mean alone is published
+    hide.loc[frame["type"] == "count", [c for c in frame.columns if c.startswith("ci_")]] = True
     rules = _rules()
     for g in (*GROUPS, "all"):
         frame.loc[means, f"count_{g}"] = frame.loc[means, f"n_{g}"]

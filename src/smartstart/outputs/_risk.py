@@ -19,12 +19,16 @@ from smartstart.disclosure import (
     Published,
     Rules,
     check_regression,
-    drop_nested,
+    cube_counts,
     protect_frame,
+    withhold_groups,
 )
 
+#: no counts per term: a factor's children and events, next to the combinations of factors,
+#: would give groups such as "young mother, not in the best combination" back (the regression
+#: checks on cases per category x outcome are in risk_checks)
 COEFFICIENTS = ["term", "factor", "level", "coef", "se", "z", "p_value", "odds_ratio", "or_low",
-                "or_high", "n", "events"]
+                "or_high"]
 
 
 def publish_model(risk: RiskResult, settings: object) -> list[Published]:
@@ -32,8 +36,7 @@ def publish_model(risk: RiskResult, settings: object) -> list[Published]:
     coefficients = _labelled(risk.coefficients[[c for c in COEFFICIENTS
                                                 if c in risk.coefficients]])
     out = [protect_frame("risk_coefficients", coefficients.reset_index(drop=True),
-                         Rules(counts=("n", "events")), settings=settings, kind="regression",
-                         extra=model_checks),
+                         Rules(), settings=settings, kind="regression", extra=model_checks),
            protect_frame("risk_checks", risk.checks.to_frame().astype({"value": str}),
                          Rules(regression=True),
                          settings=settings, kind="regression")]
@@ -80,15 +83,22 @@ def _calibration(calibration: pd.DataFrame, settings: object) -> Published:
     return protect_frame("risk_calibration", frame, rules, [table], settings, kind="shares")
 
 
-def publish_combinations(result: CombinationResult, settings: object) -> Published:
-    """Groups with enough support; of two nested groups that differ by fewer than the
-    threshold, the lower-ranked one is withheld (differencing)."""
+def publish_combinations(result: CombinationResult, settings: object, data: pd.DataFrame,
+                         known: pd.DataFrame) -> Published:
+    """Groups with enough support, best first; a group is withheld when, with the better
+    groups and the groups ``known`` from other outputs (factors, n, events; all children as
+    factors ""), it would narrow a small cell of factors x outcome down (differencing)."""
+    spec = result.spec
     frame = result.to_frame()
     frame = frame.assign(factors=frame["factors"].map("+".join),
                          non_events=frame["n"] - frame["events"]).reset_index(drop=True)
-    frame, _ = drop_nested(frame, "factors", "n", "events", settings)
+    cube = cube_counts(data, spec.factors, spec.outcome)
+    frame, _ = withhold_groups(frame, known[["factors", "n", "events"]], spec.factors, cube,
+                               settings)
+    total = known[known["factors"] == ""].iloc[0]
     rules = Rules(counts=("n", "events", "non_events"), shares=(("events", "n"),),
-                  nested=("factors", "n", "events"))
+                  nested=("factors", "n", "events"),
+                  groups=("factors", "n", "events", float(total["n"]), float(total["events"])))
     return protect_frame("combinations", frame.reset_index(drop=True), rules, settings=settings,
                          kind="shares")
 

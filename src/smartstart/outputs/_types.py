@@ -9,7 +9,7 @@ Persona cards keep only traits whose cell is published.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 
 import numpy as np
@@ -20,11 +20,18 @@ from smartstart.disclosure import Embedded, Published, Rules, check_clusters, pr
 
 PROFILE_DERIVED = ("share", "rest_count", "rest_n", "rest_share", "mean", "rest_mean", "delta",
                    "ratio_rest", "ratio_municipality", "standout", "direction")
+#: a mean and its sd pin a count variable's distribution down: no sd is published
+DROPPED = ("sd", "rest_sd", "municipality_sd")
+#: (factor, level) -> whether another output publishes the level's count in the target group
+Public = Callable[[str, str], bool]
 
 
-def publish_typology(result: TypologyResult, settings: object) -> list[Published]:
+def publish_typology(result: TypologyResult, settings: object,
+                     public: Public = lambda factor, level: False) -> list[Published]:
+    """``public``: which levels' counts in the whole target group another output publishes
+    (the target-group profile); those totals are fixed, the others may be hidden."""
     sizes = _sizes(result, settings)
-    profile = _profile(result, settings)
+    profile = _profile(result, settings, public)
     shown = replace(result, profile=profile.frame)
     overviews = []
     for lang, name in (("nl", "typology_overview"), ("en", "typology_overview_en")):
@@ -51,18 +58,23 @@ def _sizes(result: TypologyResult, settings: object) -> Published:
                          kind="clusters", extra=extra)
 
 
-def _profile(result: TypologyResult, settings: object) -> Published:
-    frame = result.profile.reset_index(drop=True)
-    tables = [_levels(rows) for _, rows in frame[frame["kind"] == "level"].groupby(
+def _profile(result: TypologyResult, settings: object, public: Public) -> Published:
+    frame = result.profile.drop(columns=list(DROPPED), errors="ignore").reset_index(drop=True)
+    tables = [_levels(rows, public) for _, rows in frame[frame["kind"] == "level"].groupby(
         "factor", sort=False)]
-    rules = Rules(counts=("count", "n", "municipality_count"),
-                  shares=(("count", "n"),),
-                  derived=tuple((c, ("count", "n")) for c in PROFILE_DERIVED))
+    derived = [(c, ("count", "n")) for c in PROFILE_DERIVED]
+    derived += [(c, ("rest_count",)) for c in ("rest_share", "ratio_rest", "delta", "standout",
+                                                "direction")]
+    rules = Rules(counts=("count", "n", "rest_count", "municipality_count"),
+                  shares=(("count", "n"),), derived=tuple(derived))
     return protect_frame("typology_profile", frame, rules, tables, settings, kind="clusters")
 
 
-def _levels(rows: pd.DataFrame) -> Embedded:
-    """levels x types; the totals of the columns are each type's known values (``n``)."""
+def _levels(rows: pd.DataFrame, public: Public) -> Embedded:
+    """levels x types; the totals of the columns are each type's known values (``n``), the
+    totals of the rows the level's count in the target group: ``rest_count`` is that total
+    minus the cell, so it goes with the total. A type's size is published (types table), and so
+    is a level's total when the target-group profile publishes it: those totals are fixed."""
     levels = list(dict.fromkeys(rows["level"]))
     types = list(dict.fromkeys(rows["type"]))
     interior = np.zeros((len(levels), len(types)))
@@ -72,6 +84,11 @@ def _levels(rows: pd.DataFrame) -> Embedded:
         interior[i, j] = row["count"]
         places[(i, j)] = [(index, "count")]
         places.setdefault((len(levels), j), []).append((index, "n"))
+        places.setdefault((i, len(types)), []).append((index, "rest_count"))
+    factor = str(rows["factor"].iloc[0])
+    fixed = np.zeros((len(levels) + 1, len(types) + 1), dtype=bool)
+    fixed[len(levels), :] = True
+    fixed[:len(levels), len(types)] = [public(factor, str(level)) for level in levels]
     known = rows.groupby("type", sort=False)["n"].first().reindex(types).to_numpy(dtype=float)
     missing = known - interior.sum(axis=0)
     if (missing > 0).any():  # levels not in the profile (rare): one more row keeps totals true
@@ -79,8 +96,9 @@ def _levels(rows: pd.DataFrame) -> Embedded:
         levels.append("(other)")
         places = {((len(levels) if k[0] == len(levels) - 1 else k[0]), k[1]): v
                   for k, v in places.items()}
-    return Embedded.build(interior, (str(rows["factor"].iloc[0]), "type"),
-                          ([str(v) for v in levels], types), places)
+        fixed = np.insert(fixed, len(levels) - 1, False, axis=0)
+    return Embedded.build(interior, (factor, "type"), ([str(v) for v in levels], types),
+                          places, fixed)
 
 
 def _personas(result: TypologyResult, profile: pd.DataFrame, settings: object) -> Published:

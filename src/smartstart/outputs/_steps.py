@@ -1,0 +1,125 @@
+"""The risk step: model, fairness audit, high-risk combinations, their profile, the model card.
+
+Order matters for differencing between outputs: the fairness audit is published first, so the
+combinations are chosen knowing which groups of children it already shows (a household type
+can be a risk factor under another name), and the high-risk profile describes the best
+combination that is actually published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from smartstart import analyses as A
+from smartstart.analyses._common import as_bool
+from smartstart.disclosure import merge_small_groups
+from smartstart.features import factors
+from smartstart.outputs._compare import publish_comparison
+from smartstart.outputs._risk import publish_combinations, publish_fairness, publish_model
+from smartstart.outputs._work import Work
+from smartstart.pilot import Study
+
+if TYPE_CHECKING:
+    from smartstart.outputs import Outputs
+
+#: not characteristics of a group: the outcome itself, the target-group flag, places (the
+#: areas analysis answers "where"; a risk profile by buurt would point at neighbourhoods), and
+#: the household type (its single-parent level is a predictor under another name)
+NOT_DESCRIBING = frozenset({"outcome", "outcome_placement", "outcome_ots", "target_group",
+                            "wijk", "buurt", "household_type"})
+
+
+def risk_step(study: Study, work: Work, out: Outputs) -> None:
+    s, children = study.disclosure, work.children
+    risk = A.risk_model(children, A.RiskSpec())
+    predictors = tuple(risk.spec.predictors) + ("outcome",)
+    model = publish_model(risk, s)
+    if any(p.record.status != "pass" for p in model):
+        # a model that fails the regression checks is reported as such, not exported
+        failed = sorted({c.rule for p in model for c in p.record.checks if c.status != "pass"})
+        out.withheld += [(p.record.name, "model afgekeurd: " + ", ".join(failed)) for p in model]
+        return
+    for published in model:
+        out.add(published, predictors)
+    fairness, audited = _fairness(children, risk, s, out, predictors)
+    combos = A.find_combinations(children, A.CombinationSpec(min_children=s.min_cell,
+                                                             min_events=s.min_cell))
+    known = _known_groups(risk, audited, out)
+    shown = publish_combinations(combos, s, children, known)
+    if out.add(shown, predictors):
+        _high_risk(children, risk, combos, shown.frame, s, out, predictors)
+    _card(study, risk, fairness, out)
+
+
+def _fairness(children: pd.DataFrame, risk: A.RiskResult, s, out: Outputs,
+              predictors: tuple[str, ...]) -> tuple[A.FairnessResult, pd.DataFrame]:
+    spec = A.FairnessSpec(risk=risk.spec)
+    # groups too small to show are merged first (a row left out would come back as the total
+    # minus the other groups)
+    outcome = children[risk.spec.outcome]
+    audited = children.assign(**{g: merge_small_groups(children[g], outcome, s)
+                                 for g in spec.groups if g in children})
+    fairness = A.fairness_audit(audited, spec)
+    audit = publish_fairness(fairness, s)
+    for published in audit:
+        out.add(published, predictors + tuple(spec.groups))
+    # the card counts the differences the bundle shows (those of published metrics)
+    shown = audit[1].frame
+    shown = shown[shown["outside"].astype(bool) & shown["reliable"].astype(bool)]
+    fairness = replace(fairness, bias=replace(fairness.bias, detected=shown))
+    return fairness, audited
+
+
+def _known_groups(risk: A.RiskResult, audited: pd.DataFrame, out: Outputs) -> pd.DataFrame:
+    """Groups of children by risk factors that the bundle already shows: all children
+    (risk_checks), and a factor whose children are exactly a published audit group (or its
+    complement), with that group's n and events."""
+    rows = [{"factors": "", "n": risk.checks.n, "events": risk.checks.events}]
+    metrics = next((p.frame for p in out.tables if p.record.name == "fairness_metrics"), None)
+    if metrics is None:
+        return pd.DataFrame(rows)
+    outcome = audited[risk.spec.outcome].astype(bool)
+    for r in metrics.dropna(subset=["n", "events"]).itertuples():
+        members = audited[r.attribute].astype("string") == str(r.group)
+        for factor in risk.spec.predictors:
+            flag = as_bool(audited[factor]).fillna(False).astype(bool)
+            if (flag == members).all():
+                rows.append({"factors": factor, "n": r.n, "events": r.events})
+            elif (flag == ~members).all():
+                rows.append({"factors": factor, "n": len(flag) - r.n,
+                             "events": int(outcome.sum()) - r.events})
+    return pd.DataFrame(rows)
+
+
+def _high_risk(children: pd.DataFrame, risk: A.RiskResult, combos: A.CombinationResult,
+               shown: pd.DataFrame, s, out: Outputs, predictors: tuple[str, ...]) -> None:
+    """The profile of the best published (significant, preferably confirmed) combination."""
+    candidates = shown[shown["significant"].astype(bool)]
+    confirmed = candidates[candidates["confirmed"].astype(bool)]
+    best = (confirmed if len(confirmed) else candidates).head(1)
+    if best.empty:
+        return
+    group = tuple(str(best["factors"].iloc[0]).split("+"))
+    names = tuple(n for n in factors()["child"] if n in children
+                  and n not in NOT_DESCRIBING and n not in risk.spec.predictors)
+    high = A.high_risk_profile(children, combos, group=group,
+                               spec=A.ProfileSpec(unit="child", factors=names))
+    inside = pd.DataFrame({n: as_bool(children[n]) for n in group}).fillna(False).all(axis=1)
+    marked = children.assign(high_risk_group=inside.to_numpy())
+    out.add(publish_comparison("high_risk_profile", high.table, marked, "high_risk_group", s),
+            tuple(high.table["factor"].unique()) + predictors)
+
+
+def _card(study: Study, risk: A.RiskResult, fairness: A.FairnessResult, out: Outputs) -> None:
+    if not {"risk_coefficients", "risk_performance"} <= out.names():
+        return
+    card = A.model_card(risk, fairness, A.CardContext(
+        gemeente=study.gemeente, peildatum=str(study.peildatum),
+        window_years=study.outcome.window_years, min_cell=study.disclosure.min_cell))
+    based = ("risk_coefficients", "risk_performance", "risk_checks", "fairness_metrics")
+    based = tuple(b for b in based if b in out.names())
+    out.texts["model_card_nl"] = (card.to_markdown("nl"), based)
+    out.texts["model_card_en"] = (card.to_markdown("en"), based)
