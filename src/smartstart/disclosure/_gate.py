@@ -373,17 +373,3 @@ def check_nested(frame: pd.DataFrame, sets: str, n: str, events: str,
     mask.loc[bad, n] = True
     return result("nested", mask, f"{int(bad.sum())} groups differ from a group they lie in "
                   f"by fewer than {s.min_cell}", min_cell=s.min_cell)
-
-
-def drop_nested(frame: pd.DataFrame, sets: str, n: str, events: str,
-                settings: object | None = None) -> tuple[pd.DataFrame, int]:
-    """Withhold the later row of every nested pair that fails :func:`check_nested`, one at a
-    time (rows are ranked best first), until none fails. Returns the frame and rows withheld."""
-    out, dropped = frame, 0
-    while True:
-        check = check_nested(out, sets, n, events, settings)
-        if check.status == "pass":
-            return out, dropped
-        last = check.mask[n].to_numpy().nonzero()[0].max()
-        out = out.drop(index=out.index[last])
-        dropped += 1
