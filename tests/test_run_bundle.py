@@ -160,3 +160,17 @@ def test_charts_are_in_the_bundle_with_their_tables(demo):
              for k, v in r.items() if k == "odds_ratio"}
     published = {round(v, 9) for v in bundle.table("risk_coefficients")["odds_ratio"]}
     assert shown and shown <= published
+
+
+def test_factors_the_gate_could_not_protect_by_type_are_left_out_and_said(demo, tmp_path):
+    from smartstart.report import write_report
+
+    bundle = read_bundle(demo / "bundle")
+    blocks = [b for b in bundle.verdict("typology_profile")["protection"]["blocks_withheld"]
+              .split(",") if b]
+    profile = bundle.table("typology_profile")
+    assert blocks and not set(blocks) & set(profile["factor"])
+    html = write_report(demo / "bundle", tmp_path / "r.html").read_text("utf-8")
+    labels = bundle.table("profile_households").set_index("factor")["label_nl"]
+    for factor in blocks:
+        assert str(labels.loc[[factor]].iloc[0]).split(":")[0] in html

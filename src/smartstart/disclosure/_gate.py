@@ -148,10 +148,12 @@ def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
     cells: list[SuppressedCell] = []
     protected = [_protect(e, s) for e in embedded]
     dropped: set[Hashable] = set()
+    blocks: list[str] = []
     for e, p in zip(embedded, protected, strict=True):
         cells += _blank_places(out, e, p, labels)
         if p.protection.get("withheld"):
             dropped |= {row for places in e.places.values() for row, _ in places}
+            blocks.append(str(e.table.names[0]))
     extra = (*extra, _check_protection(cells, s))
     if hide is not None:
         for column in hide.columns[hide.any(axis=0).to_numpy()]:
@@ -165,6 +167,7 @@ def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
     checks = (*check_published(out, rules, s), *extra)
     status = worst([c.status for c in checks])
     protection = {"tables": len(protected), "labels": "small", "rows_withheld": len(dropped),
+                  "blocks_withheld": ",".join(blocks),
                   "secondary": int(sum(p.pattern.secondary.sum() for p in protected))}
     shown = tuple((int(out.index.get_loc(row)), column, label)
                   for (row, column), label in labels.items() if row in out.index)

@@ -126,7 +126,27 @@ def robustness(src: Source, lang: Lang) -> str | None:
 
 def _caution(src: Source, lang: Lang) -> list[str]:
     text = src.text(f"typology_caution_{lang}")
-    return [text.strip()] if text and text.strip() else []
+    caution = [text.strip()] if text and text.strip() else []
+    return caution + _withheld_factors(src, lang)
+
+
+def _withheld_factors(src: Source, lang: Lang) -> list[str]:
+    """Factors whose profile per type the gate did not publish (small numbers that the empty
+    cells and the totals would give back), by their labels in the target-group profile."""
+    if not src.has("typology_profile"):
+        return []
+    blocks = [b for b in str((src.bundle.verdict("typology_profile").get("protection") or {})
+                             .get("blocks_withheld") or "").split(",") if b]
+    if not blocks:
+        return []
+    labels: dict[str, str] = {}
+    profile = src.table("profile_households")
+    if profile is not None and profile.has("factor", f"label_{lang}"):
+        for factor, label in zip(profile.frame["factor"], profile.frame[f"label_{lang}"],
+                                 strict=True):
+            labels.setdefault(str(factor), str(label).split(":")[0])
+    names = ", ".join(labels.get(b, b) for b in blocks)
+    return [t("factors_withheld", lang, names=names)]
 
 
 def _rows(src: Source, name: str) -> int:
