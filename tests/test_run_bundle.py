@@ -174,3 +174,20 @@ def test_factors_the_gate_could_not_protect_by_type_are_left_out_and_said(demo, 
     labels = bundle.table("profile_households").set_index("factor")["label_nl"]
     for factor in blocks:
         assert str(labels.loc[[factor]].iloc[0]).split(":")[0] in html
+
+
+def test_second_review_leaks_stay_closed(demo):
+    bundle = read_bundle(demo / "bundle")
+    # the Hosmer-Lemeshow statistic would give the suppressed events per decile back
+    assert not bundle.table("risk_performance")["metric"].str.startswith("hosmer").any()
+    # the standardised difference of a count variable gives its pooled sd back
+    profile = bundle.table("profile_households")
+    counts = profile[profile["type"] == "count"]
+    assert counts[["smd_rest", "smd_all", "ci_low_target"]].isna().all().all()
+    assert "sd" not in bundle.table("typology_profile").columns
+    # persona questions and traits come from published cells only
+    shown = bundle.table("typology_profile")
+    hidden = shown[shown["count"].isna()]
+    personas = bundle.table("typology_personas").set_index("type")
+    for row in hidden.itertuples():
+        assert str(row.level_nl) not in personas.loc[row.type, "traits_nl"]

@@ -51,7 +51,9 @@ def publish_comparison(name: str, table: pd.DataFrame, data: pd.DataFrame, group
              [c for c in frame.columns if c.startswith(("value_", "ci_"))]] = True
     # a count variable with few values (children, household size): mean and CI (so the sd)
     # together pin its distribution down; the mean alone is published
-    hide.loc[frame["type"] == "count", [c for c in frame.columns if c.startswith("ci_")]] = True
+    # (the standardised differences too: they give the pooled sd back)
+    hide.loc[frame["type"] == "count", [c for c in frame.columns
+                                        if c.startswith(("ci_", "smd_"))]] = True
     rules = _rules()
     for g in (*GROUPS, "all"):
         frame.loc[means, f"count_{g}"] = frame.loc[means, f"n_{g}"]

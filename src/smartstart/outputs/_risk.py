@@ -41,8 +41,13 @@ def publish_model(risk: RiskResult, settings: object) -> list[Published]:
                          Rules(regression=True),
                          settings=settings, kind="regression")]
     if risk.performance is not None:
-        out.append(protect_frame("risk_performance", risk.performance.to_frame(), Rules(),
-                                 settings=settings, kind="regression", extra=model_checks))
+        # not the Hosmer-Lemeshow statistic: with each decile's n and expected events it is a
+        # sum of squares that gives the suppressed events per decile back
+        performance = risk.performance.to_frame()
+        performance = performance[~performance["metric"].str.startswith("hosmer_lemeshow")]
+        out.append(protect_frame("risk_performance", performance.reset_index(drop=True),
+                                 Rules(), settings=settings, kind="regression",
+                                 extra=model_checks))
         out.append(_calibration(risk.calibration, settings))
     return out
 

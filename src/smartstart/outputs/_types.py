@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from smartstart.analyses import TypologyResult
+from smartstart.analyses._typology import _names as typology_names
+from smartstart.analyses._typology import _personas as typology_personas
 from smartstart.disclosure import Embedded, Published, Rules, check_clusters, protect_frame
 
 PROFILE_DERIVED = ("share", "rest_count", "rest_n", "rest_share", "mean", "rest_mean", "delta",
@@ -30,9 +32,9 @@ def publish_typology(result: TypologyResult, settings: object,
                      public: Public = lambda factor, level: False) -> list[Published]:
     """``public``: which levels' counts in the whole target group another output publishes
     (the target-group profile); those totals are fixed, the others may be hidden."""
-    sizes = _sizes(result, settings)
     profile = _profile(result, settings, public)
-    shown = replace(result, profile=profile.frame)
+    shown = _as_published(result, profile.frame)
+    sizes = _sizes(shown, settings)
     overviews = []
     for lang, name in (("nl", "typology_overview"), ("en", "typology_overview_en")):
         overview = shown.overview(lang).reset_index()
@@ -44,7 +46,7 @@ def publish_typology(result: TypologyResult, settings: object,
             protect_frame("typology_selection", selection, Rules(), settings=settings),
             protect_frame("typology_actions", actions, Rules(), settings=settings),
             protect_frame("typology_robustness", result.robustness, Rules(), settings=settings),
-            _personas(result, profile.frame, settings)]
+            _personas(shown, settings)]
 
 
 def _sizes(result: TypologyResult, settings: object) -> Published:
@@ -101,19 +103,25 @@ def _levels(rows: pd.DataFrame, public: Public) -> Embedded:
                           places, fixed)
 
 
-def _personas(result: TypologyResult, profile: pd.DataFrame, settings: object) -> Published:
-    published = profile.dropna(subset=["count"])
-    cells = set(zip(published["type"], published["factor"], published["level"].astype(str),
-                    strict=True))
-    rows = []
-    for card in result.personas:
-        keep = [t for t in card.traits if (card.type, t.factor, str(t.level)) in cells]
-        rows.append({"type": card.type, "name_nl": card.name_nl, "name_en": card.name_en,
-                     "size": card.size, "stable": card.stable,
-                     "traits_nl": "\n".join(t.text("nl") for t in keep),
-                     "traits_en": "\n".join(t.text("en") for t in keep),
-                     "questions_nl": "\n".join(card.questions_nl),
-                     "questions_en": "\n".join(card.questions_en)})
+def _as_published(result: TypologyResult, profile: pd.DataFrame) -> TypologyResult:
+    """The result as the published profile shows it: names, persona traits and questions are
+    made again from the published cells only (what stands out in a hidden cell would narrow it
+    down: "asks about youth care" means the type's share is well above the rest's)."""
+    shown = profile.assign(standout=profile["standout"].astype("boolean").fillna(False)
+                           .astype(bool))
+    named = typology_names(shown, result.spec)
+    types = result.types.assign(name_nl=result.types["type"].map(lambda t: named[int(t)][0]),
+                                name_en=result.types["type"].map(lambda t: named[int(t)][1]))
+    return replace(result, profile=shown, types=types, personas=typology_personas(types, shown))
+
+
+def _personas(result: TypologyResult, settings: object) -> Published:
+    rows = [{"type": card.type, "name_nl": card.name_nl, "name_en": card.name_en,
+             "size": card.size, "stable": card.stable,
+             "traits_nl": "\n".join(card.trait_lines("nl")),
+             "traits_en": "\n".join(card.trait_lines("en")),
+             "questions_nl": "\n".join(card.questions_nl),
+             "questions_en": "\n".join(card.questions_en)} for card in result.personas]
     frame = pd.DataFrame(rows)
     return protect_frame("typology_personas", frame, Rules(counts=("size",)), settings=settings,
                          kind="clusters")
