@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from smartstart.bundle._read import BundleProblem, verify_files
-from smartstart.disclosure import Rules, Settings, check_published
+from smartstart.disclosure import Rules, Settings, check_published, too_narrow
 
 KEY_LIKE = re.compile(r"(?<!\d)\d{9,16}(?!\d)")
 
@@ -78,12 +78,11 @@ def _table(root: Path, output: dict, verdict: dict) -> list[BundleProblem]:
     checks = check_published(frame, Rules.from_dict(output.get("rules", {})), settings)
     problems = [BundleProblem(name, f"rule {c.rule}: {c.summary}")
                 for c in checks if c.status != "pass"]
-    floor = 0.0 if settings.zeros_disclosive else 1.0
     for cell in verdict.get("suppressed", []):
         if cell.get("reason") != "primary" or cell.get("lower") is None:
             continue
         upper = float("inf") if cell.get("unbounded") else cell.get("upper")
-        if cell["lower"] > floor + 1e-6 or upper < settings.min_cell - 1 - 1e-6:
+        if too_narrow(cell["lower"], upper, settings):
             problems.append(BundleProblem(name, f"suppressed cell {cell['cell']} can be narrowed "
                                           f"down to [{cell['lower']}, {upper}]"))
     return problems

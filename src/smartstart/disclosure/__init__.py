@@ -31,7 +31,7 @@ from smartstart.disclosure._gate import (
 from smartstart.disclosure._groups import check_groups, cube_counts, withhold_groups
 from smartstart.disclosure._keys import check_linking_keys
 from smartstart.disclosure._magnitude import check_magnitude, check_means, check_min_max
-from smartstart.disclosure._options import Settings
+from smartstart.disclosure._options import Settings, too_narrow
 from smartstart.disclosure._protect import (
     ProtectedTable,
     protect_counts,
@@ -80,5 +80,6 @@ __all__ = [
     "protect_magnitude",
     "record",
     "round_to_base",
+    "too_narrow",
     "withhold_groups",
 ]

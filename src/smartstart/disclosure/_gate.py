@@ -26,7 +26,7 @@ import pandas as pd
 from smartstart.disclosure._check import CheckResult, result
 from smartstart.disclosure._frequency import check_counts, check_shares, small
 from smartstart.disclosure._keys import check_linking_keys
-from smartstart.disclosure._options import Kind, settings_of, worst
+from smartstart.disclosure._options import Kind, settings_of, too_narrow, worst
 from smartstart.disclosure._protect import (
     HIDDEN,
     ProtectedTable,
@@ -240,18 +240,15 @@ def _narrowed(p: ProtectedTable, s) -> bool:
     if not p.pattern.primary.any():
         return False
     found = p.intervals()
-    floor = 0.0 if s.zeros_disclosive else 1.0
     primary = p.pattern.primary
-    return bool((found.lower[primary] > floor + 1e-6).any()
-                or (found.upper[primary] < s.min_cell - 1 - 1e-6).any())
+    return bool(too_narrow(found.lower[primary], found.upper[primary], s).any())
 
 
 def _check_protection(cells: Sequence[SuppressedCell], s) -> CheckResult:
     """Every primary cell keeps the attacker's interval [1 (0 if zeros are disclosive),
     min_cell - 1]: the published cells say no more than its label."""
-    floor = 0.0 if s.zeros_disclosive else 1.0
     narrowed = [c for c in cells if c.reason == "primary" and c.lower is not None
-                and (c.lower > floor + 1e-6 or c.upper < s.min_cell - 1 - 1e-6)]
+                and too_narrow(c.lower, c.upper, s)]
     mask = pd.DataFrame({"narrowed": [bool(narrowed)]})
     return result("protection", mask, f"{len(narrowed)} suppressed cells narrowed down by the "
                   "published cells", cells=len(narrowed))

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy.optimize import linprog
 
 from smartstart.disclosure._check import CheckResult, result
-from smartstart.disclosure._options import settings_of
+from smartstart.disclosure._options import settings_of, too_narrow
 
 
 def cube_constraints(groups: pd.DataFrame, factors: Sequence[str], sets: str = "factors",
@@ -97,9 +97,8 @@ def narrowed_cells(groups: pd.DataFrame, factors: Sequence[str], cube: np.ndarra
     bad = ((high > 1e-6) & (high < s.min_cell - 1 - 1e-6)) | (
         (low >= 1 - 1e-6) & (high <= s.min_cell - 1 + 1e-6))
     if cube is not None:
-        floor = 0.0 if s.zeros_disclosive else 1.0
         small = (cube > 0) & (cube < s.min_cell)
-        bad |= small & ((low > floor + 1e-6) | (high < s.min_cell - 1 - 1e-6))
+        bad |= small & too_narrow(low, high, s)
     return cells[bad]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 Status = Literal["pass", "fail", "review"]
 Rule = Literal[
     "threshold",        # count cell below min_cell
@@ -67,6 +69,14 @@ def settings_of(settings: object | None = None) -> Settings:
     values = {name: getattr(settings, name, getattr(defaults, name))
               for name in Settings.__dataclass_fields__}
     return Settings(**values)
+
+
+def too_narrow(lower, upper, settings: object | None = None):
+    """Whether a small cell's attacker interval says more than its label: it must reach 1 (0
+    when zeros are disclosive) and ``min_cell - 1``. Works on numbers and arrays."""
+    s = settings_of(settings)
+    floor = 0.0 if s.zeros_disclosive else 1.0
+    return (np.asarray(lower) > floor + 1e-6) | (np.asarray(upper) < s.min_cell - 1 - 1e-6)
 
 
 def worst(statuses: list[Status] | tuple[Status, ...]) -> Status:
