@@ -16,14 +16,15 @@ from rich.progress import Progress
 
 from smartstart.sources._catalog import load_catalog
 from smartstart.synth import _dirt as dirt
+from smartstart.synth import _variants as variants
 from smartstart.synth._build import Built, build, partner_file
 from smartstart.synth._format import ymd
 from smartstart.synth._population import YEAR, day
-from smartstart.synth._spec import RiskModel, SynthSpec
+from smartstart.synth._spec import VARIANTS, RiskModel, SynthSpec
 from smartstart.synth._tables import Keys
 from smartstart.synth._truth import Tally, demo_truth, truth_tables
 
-__all__ = ["RiskModel", "SynthResult", "SynthSpec", "generate"]
+__all__ = ["VARIANTS", "RiskModel", "SynthResult", "SynthSpec", "generate"]
 
 PARTNER_PATH = "Partner/Voedselbank/voedselbank_klanten.csv"
 LEGACY_NAME = "{prefix} HOOGSTEOPLTAB {year}V{version}"
@@ -77,7 +78,7 @@ def _generate(root: Path, spec: SynthSpec, console: Console) -> SynthResult:
     from smartstart.synth._write import Sink
 
     catalog = load_catalog()
-    sink, tally = Sink(root, spec.fmt), Tally()
+    sink, tally, record = Sink(root, spec.fmt), Tally(), variants.Record(spec)
     sizes = spec.chunk_sizes()
     codes = _municipality_codes(len(sizes), spec.municipality[0])
     offsets = [0, 0, 0]
@@ -89,9 +90,9 @@ def _generate(root: Path, spec: SynthSpec, console: Console) -> SynthResult:
             for index, size in enumerate(sizes):
                 keys = Keys(*offsets)
                 built = build(spec, index, codes[index], size, keys)
-                removed = _plant_and_write(spec, index, built, sink, tally, catalog)
+                removed = _plant_and_write(spec, index, built, sink, tally, catalog, record)
                 if index == 0:
-                    truth.update(_demo(root, spec, built, removed, sink))
+                    truth.update(_demo(root, spec, built, removed, record))
                 offsets = [offsets[0] + built.pop.n_persons,
                            offsets[1] + built.pop.n_households + built.pop.n_persons,
                            offsets[2] + built.address["n_objects"]]
@@ -104,6 +105,12 @@ def _generate(root: Path, spec: SynthSpec, console: Console) -> SynthResult:
         raise
     truth["files"] = tally.to_json()
     truth["versions"] = _versions(tally)
+    if spec.variants:
+        years: dict[str, list[int]] = {}
+        for entry in tally.files.values():
+            years.setdefault(entry["table"], []).append(entry["year"])
+        variants.record_gaps(record, spec, catalog, years)
+        truth["variants"] = record.to_json()
     (root / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), "utf-8")
     return SynthResult(root, len(tally.files) + 1, persons, households, root / "truth.json")
 
@@ -112,6 +119,8 @@ def _spec_json(spec: SynthSpec) -> dict:
     data = asdict(spec)
     data["peildatum"] = spec.peildatum.isoformat()
     data["intervention_year"] = spec.intervention_year
+    if not spec.variants:
+        del data["variants"]  # the demo's truth.json as before variants existed
     return data
 
 
@@ -122,7 +131,7 @@ def _versions(tally: Tally) -> dict:
     return {k: {"delivered": sorted(v), "newest": max(v)} for k, v in sorted(seen.items())}
 
 
-def _plant_and_write(spec, index, built: Built, sink, tally, catalog) -> np.ndarray:
+def _plant_and_write(spec, index, built: Built, sink, tally, catalog, record) -> np.ndarray:
     rng = np.random.default_rng([spec.seed, index, 99])
     first = day(spec.first_year)
     planted: dict[tuple[str, int, int], list[tuple[str, dict]]] = {}
@@ -164,12 +173,15 @@ def _plant_and_write(spec, index, built: Built, sink, tally, catalog) -> np.ndar
             note.append(("open_end_aliases", dirt.open_end_alias(rng, frame, "WMODATUMEINDE",
                                                                  0.3)))
         frames.append((table, year, version, frame))
-    for table, year, version, frame in frames:
-        spec_t = catalog.table(table)
-        rel = sink.write(spec_t, year, version, frame, relpath=_legacy(spec, table, year, version))
-        tally.add(rel, spec_t, year, version, frame)
-        for kind, counts in planted.get((table, year, version), []):
+    items = [variants.Item(catalog.table(table), year, version, frame,
+                           _legacy(spec, table, year, version))
+             for table, year, version, frame in frames]
+    for item in variants.apply(items, spec, index, catalog):
+        rel = sink.write(item.table, item.year, item.version, item.frame, relpath=item.relpath)
+        tally.add(rel, item.table, item.year, item.version, item.frame)
+        for kind, counts in planted.get((item.table.name, item.year, item.version), []):
             tally.add_dirt(rel, kind, counts)
+        record.add(rel, item)
     built.facts["removed"] = removed
     return removed
 
@@ -193,16 +205,22 @@ def _legacy(spec: SynthSpec, table: str, year: int, version: int) -> str | None:
     return None
 
 
-def _demo(root: Path, spec: SynthSpec, built: Built, removed: np.ndarray, sink) -> dict:
+def _demo(root: Path, spec: SynthSpec, built: Built, removed: np.ndarray, record) -> dict:
     rng = np.random.default_rng([spec.seed, 0, 55])
     frame, facts = partner_file(rng, spec, built)
-    path = root / PARTNER_PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
-    import pandas as pd
+    partner = variants.partner_variant(spec)
+    if partner is None:
+        path = root / PARTNER_PATH
+        path.parent.mkdir(parents=True, exist_ok=True)
+        import pandas as pd
 
-    pd.DataFrame(frame).to_csv(path, sep=";", index=False, encoding="latin-1")
+        pd.DataFrame(frame).to_csv(path, sep=";", index=False, encoding="latin-1")
+        rel = PARTNER_PATH
+    else:
+        rel, note = variants.write_partner(root, spec, frame, facts)
+        record.note(partner, "partner", note)
     truth = demo_truth(spec, built, facts, removed)
-    truth["partner_file"] = PARTNER_PATH
+    truth["partner_file"] = rel
     truth["dirt"] = {"overlapping_address_spells": built.facts["overlaps"],
                      "persons_without_household_spell": int(len(removed))}
     folder = root / "truth"

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["SYSMIS", "SavColumn", "SavWriter"]
+__all__ = ["SYSMIS", "SavColumn", "SavWriter", "spss_dates"]
 
 SYSMIS = -float(np.finfo(np.float64).max)
 _SPACES8 = 0x2020202020202020
@@ -37,6 +37,7 @@ _RESERVED = frozenset("ALL AND BY EQ GE GT LE LT NE NOT OR TO WITH".split())
 _CODEPAGES = {"utf-8": 65001, "cp1252": 1252, "iso8859-1": 28591, "ascii": 20127}
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 _PRODUCT = b"@(#) SPSS DATA FILE smartstart streaming sav writer"
+_SPSS_EPOCH_DAYS = 141_428  # 1582-10-14 .. 1970-01-01
 
 Data = Mapping[str, np.ndarray | Sequence] | pd.DataFrame
 
@@ -51,6 +52,8 @@ class SavColumn:
     decimals: int = 0
     label: str | None = None
     value_labels: Mapping[str | float, str] | None = None
+    #: a number shown as an SPSS date (DATE11): seconds since 1582-10-14, see :func:`spss_dates`
+    date: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or len(self.name) > 64 or re.search(r"[\s=]", self.name):
@@ -70,7 +73,15 @@ class SavColumn:
         """Packed print/write format: (type << 16) | (width << 8) | decimals."""
         if self.kind == "str":
             return (1 << 16) | (self.width << 8)
+        if self.date:
+            return (20 << 16) | (11 << 8)
         return (5 << 16) | (max(8, self.decimals + 2) << 8) | self.decimals
+
+
+def spss_dates(days: np.ndarray) -> np.ndarray:
+    """Day numbers (days since 1970-01-01; negative = none) as SPSS dates (NaN = missing)."""
+    days = np.asarray(days, dtype=np.float64)
+    return np.where(days < 0, np.nan, (days + _SPSS_EPOCH_DAYS) * 86_400.0)
 
 
 def _pad(data: bytes, multiple: int) -> bytes:

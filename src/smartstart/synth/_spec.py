@@ -23,6 +23,26 @@ FOODBANK_TYPES: dict[int, tuple[str, int]] = {
 }
 #: Households of one municipality chunk beyond the demo municipality (national runs).
 MUNICIPALITY_HOUSEHOLDS = 25_000
+#: Deliveries that differ from the demo, each a named change applied while writing (the
+#: population and its planted truth stay the same); implemented in ``_variants.py``.
+VARIANTS: dict[str, str] = {
+    "names": "file names as CBS writes them: WSNPPERSBUS<year>V<n> beside an older "
+             "WSNPPERS<year>BUSV<n>, GBAHUISHOUDENSBUS<year>V<n>, SECMBUS...V<n>.SAV, mixed-case "
+             "KindOuder<year>TABV<n>, INSCHRWPO<year>TABV<n> for older years",
+    "vslgwb-year": "every VSLGWB file named for the year after the area columns it carries "
+                   "(gem2019 in VSLGWB2020TAB03V1)",
+    "absent-tables": "no HALT, VSV, WMO, INPATAB, INSCHRWPOTAB or EIGENDOMTAB delivered",
+    "absent-columns": "columns a delivery may lack (optional in the catalog, or unused by the "
+                      "planted counts: INHUAF, the parents' countries of birth, ...) left out",
+    "partner-sav": "the partner file as CBS returns it linked: <project><partner>CBKV1.sav with "
+                   "dates as YYYYMMDD text",
+    "partner-sav-dates": "the partner file as CBS returns it linked: <project><partner>CBKV1.sav "
+                         "with dates as SPSS dates",
+    "assumed-codes": "codes outside the code lists the catalog marks assumed (SOORTOBJECTNUMMER "
+                     "B, JGDBMAATREGEL 11/12/21-23, Wsnpsrtbeein 4), counted in truth.json",
+    "year-gap": "INHATAB of the year before the peildatum not delivered (the other years are)",
+}
+EXCLUSIVE_VARIANTS = ("partner-sav", "partner-sav-dates")
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,8 @@ class SynthSpec:
     #: which of the seed's five food-bank types to plant in the demo municipality
     foodbank_types: tuple[int, ...] = (1, 2, 3, 4, 5)
     risk: RiskModel = field(default_factory=RiskModel)
+    #: names from VARIANTS, applied in a fixed order whatever the order given
+    variants: tuple[str, ...] = ()
 
     @classmethod
     def from_size(cls, *, persons: int | None = None, households: int | None = None,
@@ -85,6 +107,12 @@ class SynthSpec:
             raise ValueError("a synthetic municipality needs at least 200 households")
         if not 1995 <= self.first_year < self.last_year - 3:
             raise ValueError("need first_year >= 1995 and at least 5 years of data")
+        unknown = [v for v in self.variants if v not in VARIANTS]
+        if unknown:
+            raise ValueError(f"unknown variant {', '.join(map(repr, unknown))}: choose from "
+                             f"{', '.join(VARIANTS)}")
+        if all(v in self.variants for v in EXCLUSIVE_VARIANTS):
+            raise ValueError(f"choose one of {' and '.join(EXCLUSIVE_VARIANTS)}, not both")
 
     @property
     def peildatum(self) -> date:

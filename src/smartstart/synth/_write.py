@@ -114,8 +114,10 @@ class Sink:
 
     def write(self, table: TableSpec, year: int, version: int, frame: dict[str, np.ndarray],
               relpath: str | None = None) -> str:
-        rel = relpath or table.file_path(year, version, self.SUFFIX[self.fmt])
-        rel = str(Path(rel).with_suffix(self.SUFFIX[self.fmt]).as_posix())
+        suffix = self.SUFFIX[self.fmt]
+        rel = relpath or table.file_path(year, version, suffix)
+        if Path(rel).suffix.lower() != suffix:  # a variant may spell the suffix in capitals
+            rel = str(Path(rel).with_suffix(suffix).as_posix())
         path = self.root / rel
         if path not in self.writers:
             self.writers[path] = _Writer(path, table, year, self.fmt)
