@@ -24,6 +24,9 @@ HELP = {
     "unknown_codes": "error: stop on a code outside the code list; null: store NULL, count it.",
     "demo_out": "Folder for the demo's data, store and results.",
     "paths": "A YAML file whose 'paths' section replaces the pilot's (paths of this machine).",
+    "variant": "Deliver differently from the demo (repeatable): names, vslgwb-year, absent-tables, "
+               "absent-columns, partner-sav, partner-sav-dates, assumed-codes, year-gap; "
+               "truth.json records what each changed.",
 }
 
 
@@ -41,6 +44,7 @@ def synth(
     fmt: Annotated[str, typer.Option("--format", help="sav | csv | csv-labels | parquet")] = "sav",
     first_year: Annotated[int, typer.Option(help="First year of yearly tables.")] = 2012,
     last_year: Annotated[int, typer.Option(help=HELP["last_year"])] = 2022,
+    variant: Annotated[list[str] | None, typer.Option(help=HELP["variant"])] = None,
 ) -> None:
     """Write a synthetic municipality as CBS would deliver it, with its planted truth."""
     from smartstart.synth import SynthSpec, generate
@@ -48,7 +52,7 @@ def synth(
     try:
         spec = SynthSpec.from_size(
             persons=persons, households=households, seed=seed, fmt=fmt,
-            first_year=first_year, last_year=last_year,
+            first_year=first_year, last_year=last_year, variants=tuple(variant or ()),
         )
         generate(out, spec, console=console)
     except (SourceError, ValueError) as error:
