@@ -26,6 +26,7 @@ from smartstart.analyses._typology_pam import pam
 from smartstart.analyses._typology_profile import cliffs_delta
 from smartstart.analyses._typology_select import choose
 from smartstart.analyses._typology_small import settle
+from smartstart.errors import LackOfData
 
 
 def mixed_table(seed: int = 0, sizes: tuple[int, ...] = (60, 40, 8)) -> pd.DataFrame:
@@ -222,8 +223,9 @@ def test_a_target_group_too_small_for_any_type_reports_nothing():
     assert result.types.empty and result.profile.empty and not result.personas
     assert result.actions["action"].tolist() == ["withheld", "withheld"]
     assert result.actions["size"].sum() == 15
-    with pytest.raises(ValueError, match="at least two households"):
+    with pytest.raises(LackOfData) as lack:
         typology(mixed_table(sizes=(1,)), FAST)
+    assert lack.value.reason == "too_few_households"
 
 
 # --- names, cards, spec, mutation ------------------------------------------------------------

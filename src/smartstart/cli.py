@@ -62,7 +62,9 @@ def synth(
 @app.command()
 def ingest(
     source_dir: Annotated[Path, typer.Argument(help=HELP["source_dir"])],
-    store: Annotated[Path, typer.Option(help="Folder of the typed parquet store.")],
+    store: Annotated[
+        Path | None, typer.Option(help="Folder of the typed parquet store (not with --check).")
+    ] = None,
     pin: Annotated[
         list[str] | None,
         typer.Option(help=HELP["pin"]),
@@ -71,17 +73,30 @@ def ingest(
     unknown_codes: Annotated[
         str, typer.Option(help=HELP["unknown_codes"])
     ] = "error",
+    check: Annotated[
+        bool, typer.Option("--check", help="Read and validate every file; write nothing.")
+    ] = False,
 ) -> None:
-    """Read CBS files into a typed, validated parquet store with a manifest."""
+    """Read CBS files into a typed, validated parquet store with a manifest.
+
+    Every problem of the delivery is listed at once (exit 1); files without problems are stored.
+    """
     from smartstart.sources import ingest as run_ingest
     from smartstart.sources import parse_pins
+    from smartstart.sources._feedback import print_problems
 
     try:
+        if store is None and not check:
+            raise SourceError("no --store given", hint="use --store FOLDER, or --check to only "
+                              "check the delivery")
         run_ingest(
             source_dir, store, pins=parse_pins(pin or []), chunk_rows=chunk_rows,
-            unknown_codes=unknown_codes, console=console,
+            unknown_codes=unknown_codes, console=console, check=check,
         )
     except SourceError as error:
+        if len(error.problems) > 1:
+            print_problems(console, error.problems)
+            raise typer.Exit(code=1) from None
         _fail(error)
 
 
@@ -113,6 +128,9 @@ def run(
         run_pilot(load_pilot(pilot, paths), console=console)
     except (SourceError, ValueError) as error:
         _fail(error)
+    except OSError as error:  # a read-only or full disk: one line, not a traceback
+        where = f": {error.filename}" if error.filename else ""
+        _fail(OSError(f"{error.strerror or error}{where}"))
 
 
 @app.command()

@@ -14,7 +14,7 @@ from typing import Literal
 
 from smartstart.sources.errors import SourceError
 
-__all__ = ["LackOfData", "LackReason", "SourceError"]
+__all__ = ["DuplicateKeys", "Empty", "EmptyStep", "LackOfData", "LackReason", "SourceError"]
 
 #: why an analysis could not run, as a typed status (translated at the edge: report, CLI)
 LackReason = Literal["too_few_households", "too_few_children", "too_few_events",
@@ -28,3 +28,29 @@ class LackOfData(Exception):
         super().__init__(detail or reason)
         self.reason: LackReason = reason
         self.detail = detail
+
+
+#: a step of linking that found nothing (the run stops: no analysis means anything then)
+EmptyStep = Literal["residents", "households", "children", "target_group", "outcome"]
+
+
+class Empty(SourceError):
+    """A linking step found nothing: the message names the likely cause; no bundle is written."""
+
+    def __init__(self, step: EmptyStep, message: str, *, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.step: EmptyStep = step
+
+
+class DuplicateKeys(SourceError):
+    """A person (or spell) occurs more than once in a table the run reads: it would be counted
+    twice. Names the table, its file, the key columns and how many keys."""
+
+    def __init__(self, table: str, file: str, columns: tuple[str, ...], count: int,
+                 example: str) -> None:
+        super().__init__(f"{file}: {count} key(s) of {table} occur more than once "
+                         f"({', '.join(columns)}; e.g. {example}); a duplicated person would be "
+                         "counted twice",
+                         hint="remove the duplicates from the delivery (or ask CBS) and ingest "
+                              "again")
+        self.table, self.file, self.columns, self.count = table, file, columns, count

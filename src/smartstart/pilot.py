@@ -34,7 +34,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from smartstart.sources.errors import SourceError
 
-Analysis = Literal["profile", "risk", "typology", "areas", "effect"]
+Analysis = Literal["profile", "risk", "typology"]
+#: analyses the method names but that are not built yet: refused at load, with this reason
+NOT_BUILT = {"areas": "the areas analysis (wijken and buurten) is not built yet (issue 14)",
+             "effect": "the effect evaluation is not built yet (issue 15)"}
 Outcome = Literal["uithuisplaatsing_of_ots", "uithuisplaatsing", "ots"]
 
 
@@ -61,6 +64,8 @@ class TargetGroup(_Frozen):
     rinpersoon_column: str = "RINPERSOON"
     start_column: str
     end_column: str | None = None
+    #: the partner's date format: a strftime format ("%d-%m-%Y"), or YYYYMMDD; dates that
+    #: arrive typed (SPSS dates in a .sav, parquet dates) need no format
     date_format: str = "%d-%m-%Y"
     window: Window
     label_nl: str = "doelgroep"
@@ -89,6 +94,18 @@ class Study(_Frozen):
     outcome: OutcomeSpec = OutcomeSpec()
     analyses: tuple[Analysis, ...] = ()
     disclosure: DisclosureSettings = DisclosureSettings()
+    #: when a yearly table lacks the year the run needs, use the nearest delivered year
+    #: (recorded in the manifest and the report) instead of stopping
+    allow_nearest_year: bool = False
+
+    @field_validator("analyses", mode="before")
+    @classmethod
+    def _built(cls, value: object) -> object:
+        names = [value] if isinstance(value, str) else list(value or ())
+        refused = [f"{n!r}: {NOT_BUILT[n]}" for n in names if n in NOT_BUILT]
+        if refused:
+            raise ValueError("; ".join(refused) + "; remove it from study.analyses")
+        return value
 
     @field_validator("gemeente", mode="before")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -18,8 +18,8 @@ from rich.table import Table
 
 from smartstart import __version__
 from smartstart.bundle import BundleWriter, CheckedTable
-from smartstart.features import FeatureTables, build_features
-from smartstart.linking import Linked, link
+from smartstart.features import FeatureTables, NotDelivered, build_features
+from smartstart.linking import Linked, YearUsed, link
 from smartstart.outputs import TITLES, Outputs, publish
 from smartstart.outputs._work import Work
 from smartstart.pilot import Pilot
@@ -38,6 +38,12 @@ class RunResult:
     bundle: Path | None = None
     published: int = 0
     withheld: tuple[tuple[str, str], ...] = ()
+    #: factors left out because the delivery lacks their table or column
+    not_delivered: tuple[NotDelivered, ...] = ()
+    #: yearly tables read for another year (``study.allow_nearest_year``)
+    years_used: tuple[YearUsed, ...] = ()
+    #: analyses not run for a named lack of data: (analysis, reason, detail)
+    lacking: tuple[tuple[str, str, str], ...] = ()
 
 
 def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
@@ -54,15 +60,26 @@ def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
     with console.status("analyses en openbaarmakingscontrole") as status:
         outputs = publish(study, Work.read(work), lambda step: status.update(
             f"analyses en openbaarmakingscontrole: {step}"))
-    bundle = write_bundle(pilot, outputs, paths.output / "bundle")
+    bundle = write_bundle(pilot, outputs, paths.output / "bundle", delivery(tables, outputs))
     seconds = time.perf_counter() - started
     result = RunResult(work, len(tables.households), len(tables.children), seconds, bundle,
-                       len(outputs.tables) + len(outputs.texts), tuple(outputs.withheld))
+                       len(outputs.tables) + len(outputs.texts), tuple(outputs.withheld),
+                       tables.not_delivered, tables.years_used, tuple(outputs.lacking))
     _summary(console, pilot, linked, result)
     return result
 
 
-def write_bundle(pilot: Pilot, outputs: Outputs, target: Path) -> Path:
+def delivery(tables: FeatureTables, outputs: Outputs) -> dict[str, list[dict]]:
+    """What the delivery could not give, for the manifest: factors not delivered, years used
+    instead of the wanted one, analyses not run for lack of data (typed reasons)."""
+    return {"not_delivered": [d.to_dict() for d in tables.not_delivered],
+            "years_used": [asdict(y) for y in tables.years_used],
+            "lack_of_data": [{"analysis": a, "reason": r, "detail": d}
+                             for a, r, d in outputs.lacking]}
+
+
+def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
+                 extra: dict[str, list[dict]] | None = None) -> Path:
     """Every output that passed the gate, with its verdict and rules; atomically."""
     inputs = _inputs(pilot.paths.store)
     study = pilot.study.model_dump(mode="json")
@@ -70,7 +87,7 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path) -> Path:
                  "title_en": TITLES.get(name, (name, name))[1]}
                 for name, why in outputs.withheld]
     with BundleWriter(target, {"study": study, "smartstart": __version__}, inputs, seed=0,
-                      withheld=withheld, charts=_charts) as writer:
+                      withheld=withheld, charts=_charts, extra=extra or {}) as writer:
         for published in outputs.tables:
             name = published.record.name
             nl, en = TITLES.get(name, (name, name))
@@ -139,3 +156,9 @@ def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) 
                       f"{result.published} uitvoer")
     for name, why in result.withheld:
         console.print(f"[yellow]niet in de bundel[/]: {name} ({why})")
+    for lack in result.not_delivered:
+        console.print(f"[yellow]niet geleverd[/]: {lack.factor} ({lack.unit}) ontbreekt: "
+                      f"{lack.missing} niet geleverd")
+    for used in result.years_used:
+        console.print(f"[yellow]ander jaar[/]: {used.table} {used.used} gebruikt "
+                      f"(gevraagd: {used.wanted})")

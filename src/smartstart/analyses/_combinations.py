@@ -33,6 +33,7 @@ from smartstart.analyses._common import (
 from smartstart.analyses._logit import combo_name, newton_logit
 from smartstart.analyses._profile import ProfileResult, ProfileSpec, profile
 from smartstart.analyses._risk import RISK_FACTORS, SensitivePredictorError
+from smartstart.errors import LackOfData
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ def high_risk_profile(table: pd.DataFrame, result: CombinationResult,
     """
     chosen = group or result.best() or result.best(confirmed_only=False)
     if chosen is None:
-        raise ValueError("no significant combination to profile")
+        raise LackOfData("no_combination", "no significant combination to profile")
     require_columns(table, chosen)
     mask = pd.DataFrame({n: as_bool(table[n]) for n in chosen}).fillna(False).all(axis=1)
     marked = table.assign(high_risk_group=mask.to_numpy())

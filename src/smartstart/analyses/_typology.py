@@ -70,6 +70,7 @@ from smartstart.analyses._typology_select import (
     type_stability,
 )
 from smartstart.analyses._typology_small import settle
+from smartstart.errors import LackOfData
 
 #: Household factors never used as clustering input by default: places (the areas analysis
 #: answers "where"), the target-group flag itself, and audit-only factors.
@@ -135,7 +136,8 @@ class Typology(BaseEstimator):
         spec = self.spec or TypologySpec()
         target, municipality = _split(table, spec)
         if len(target) < 2:
-            raise ValueError("a typology needs at least two households in the target group")
+            raise LackOfData("too_few_households",
+                             "a typology needs at least two households in the target group")
         infos = _infos(target, spec.factors, spec.target)
         candidates, selection, distance = _fit(target, infos, spec)
         k = int(selection.loc[selection["chosen"], "k"].iloc[0])

@@ -79,6 +79,8 @@ class BundleWriter:
     #: draws the charts of the staged bundle (e.g. ``report.bundle_charts``): each chart's
     #: name, Vega-Lite spec, SVG, the tables it is drawn from and its title
     charts: Callable[[Path], Sequence[ChartLike]] | None = None
+    #: further manifest fields of the run (e.g. ``not_delivered``, ``years_used``)
+    extra: Mapping[str, object] = field(default_factory=dict)
     outputs: list[dict] = field(default_factory=list, init=False)
     log: list[dict] = field(default_factory=list, init=False)
 
@@ -156,7 +158,7 @@ class BundleWriter:
             "inputs": dict(self.inputs), "seed": self.seed, "started_at": self.started,
             "finished_at": _now(), "outputs": self.outputs,
             "withheld": [dict(w) if isinstance(w, Mapping) else {"name": w[0], "reason": w[1]}
-                         for w in self.withheld]})
+                         for w in self.withheld], **dict(self.extra)})
         self._write_json("disclosure_log.json", {"outputs": self.log})
 
     def abort(self) -> None:

@@ -1,7 +1,9 @@
 """The factor library: child, parent and household factors on the peildatum, one table per unit.
 
 Every factor is described once in ``factors.yaml`` (Dutch and English label, unit, type, source
-tables, period); the SQL files compute them over the linked base tables.
+tables and columns, period); the SQL files compute them over the linked base tables. A table
+outside the core that the delivery lacks is read as an empty view, and the factors that need it
+(or a column the delivery lacks) are dropped from the tables and listed in ``not_delivered``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,19 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from smartstart.linking import Database, window_end
+from smartstart.features._available import (
+    OUTCOME_SOURCES,
+    NotDelivered,
+    not_delivered,
+    require_outcome,
+)
+from smartstart.linking import Database, YearUsed, window_end
+from smartstart.linking import _checks as checks
+from smartstart.linking._db import CORE, sql_text
 from smartstart.pilot import Study
 
-__all__ = ["Factor", "FeatureTables", "build_features", "factors"]
+__all__ = ["OUTCOME_SOURCES", "Factor", "FeatureTables", "NotDelivered", "build_features",
+           "factors", "requirements"]
 
 
 class Factor(BaseModel):
@@ -29,6 +40,8 @@ class Factor(BaseModel):
     en: str
     type: str
     sources: tuple[str, ...]
+    #: TABLE.COLUMN the factor reads besides the person keys
+    columns: tuple[str, ...] = ()
     period: str
     audit_only: bool = False
 
@@ -46,6 +59,10 @@ def factors() -> dict[str, dict[str, Factor]]:
 class FeatureTables:
     households: pd.DataFrame
     children: pd.DataFrame
+    #: factors left out: the delivery lacks their table or column
+    not_delivered: tuple[NotDelivered, ...] = ()
+    #: yearly tables read for another year than wanted (``study.allow_nearest_year``)
+    years_used: tuple[YearUsed, ...] = ()
 
 
 def _sql(name: str, **identifiers: str) -> str:
@@ -57,19 +74,72 @@ def build_features(db: Database, study: Study) -> FeatureTables:
     """Household and child tables of the residents on the peildatum (linking must have run)."""
     year = study.peildatum.year
     db.params.update(year_before=study.peildatum - timedelta(days=365),
-                     outcome_end=window_end(study))
+                     outcome_end=window_end(study), outcome=study.outcome.name)
     if "target_households" not in {r[0] for r in db.con.execute("SHOW TABLES").fetchall()}:
         db.create("target_households", "SELECT NULL::VARCHAR AS household_id WHERE FALSE")
     db.create("events", _sql(
         "events", jgdhulp=db.table("JGDHULPBUS"), jgdbescherm=db.table("JGDBESCHERMBUS"),
         halt=db.table("HALTBUS"), vsv=db.table("VSVTAB", year - 1), wsnp=db.table("WSNPPERSBUS"),
         wmo=db.table("WMOBUS"), pupils=db.table("INSCHRWPOTAB", year - 1)))
+    require_outcome(study.outcome.name, study.analyses, db.absent)
     db.create("person_factors", _sql("person_factors"))
+    checks.guard_unique(db, "person_factors")
     n_hh = db.create("household_factors", _sql("household_table"))
     n_child = db.create("child_factors", _sql("child_table"))
     db.record("huishoudens", db.count("person_factors"), n_hh, "één rij per huishouden")
     db.record("kinderen", db.count("person_factors"), n_child,
               "inwoners jonger dan 18 in de positie van kind in het huishouden (PLHH 1)")
+    if n_child == 0:
+        checks.no_children(study)
+    lacking = _lacking(db, study)
+    if not {d.factor for d in lacking if d.unit == "child"} & {"outcome"}:
+        _require_cases(db, study)
     households = db.frame("SELECT * FROM household_factors ORDER BY household_id")
     children = db.frame("SELECT * FROM child_factors ORDER BY household_id, RINPERSOON")
-    return FeatureTables(households, children)
+    return FeatureTables(_drop(households, lacking, "household"),
+                         _drop(children, lacking, "child"), lacking,
+                         tuple(db.years_used.values()))
+
+
+def _lacking(db: Database, study: Study) -> tuple[NotDelivered, ...]:
+    """The factors the delivery cannot give; the outcome by the tables of the pilot's outcome."""
+    library = factors()
+    outcome = OUTCOME_SOURCES[study.outcome.name]
+    child = {n: (f.model_copy(update={"sources": outcome}) if n == "outcome" else f)
+             for n, f in library["child"].items()}
+    return not_delivered({**library, "child": child}, db.absent, db.absent_columns)
+
+
+def _require_cases(db: Database, study: Study) -> None:
+    """An outcome with no case at all stops the run, naming the tables and what they cover."""
+    if db.count("child_factors WHERE outcome") > 0:
+        return
+    spans = {"JGDHULPBUS": ("JGDHGELDIGHEIDBEGINDATUM", "JGDHGELDIGHEIDEINDDATUM"),
+             "JGDBESCHERMBUS": ("JGDBGELDIGHEIDBEGINDATUM", "JGDBGELDIGHEIDEINDDATUM")}
+    tables = OUTCOME_SOURCES[study.outcome.name]
+    ranges = {}
+    for table in tables:
+        r = db.frame(sql_text("spell_range", source=db.table(table), start_col=spans[table][0],
+                              end_col=spans[table][1])).iloc[0]
+        ranges[table] = f"{r['spells']:,} spells starting {r['first_start']} to {r['last_end']}"
+    checks.no_outcome(study, tables, window_end(study), ranges)
+
+
+def _drop(table: pd.DataFrame, lacking: tuple[NotDelivered, ...], unit: str) -> pd.DataFrame:
+    return table.drop(columns=[d.factor for d in lacking if d.unit == unit], errors="ignore")
+
+
+def requirements() -> pd.DataFrame:
+    """Per factor and outcome: the tables and columns it needs and whether they are optional
+    (every table outside the core is), for the README."""
+    rows = []
+    for unit, items in factors().items():
+        for name, f in items.items():
+            optional = [t for t in f.sources if t not in CORE and t != "partner file"]
+            rows.append({"unit": unit, "factor": name, "tables": ", ".join(f.sources),
+                         "columns": ", ".join(f.columns) or "–",
+                         "optional": "yes: " + ", ".join(optional) if optional else "no"})
+    for outcome, tables in OUTCOME_SOURCES.items():
+        rows.append({"unit": "outcome", "factor": outcome, "tables": ", ".join(tables),
+                     "columns": "–", "optional": "no (when the risk model is asked for)"})
+    return pd.DataFrame(rows)

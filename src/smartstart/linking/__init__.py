@@ -7,18 +7,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from smartstart.linking._db import Database, Step, sql_text
+from smartstart.linking._db import CORE, Database, Step, YearUsed, sql_text
 from smartstart.linking._link import (
     link_households,
     link_income_and_status,
     link_residents,
     link_target_group,
-    read_partner,
     window_end,
 )
+from smartstart.linking._partner import read_partner, read_table
 from smartstart.pilot import Study
 
-__all__ = ["Database", "Linked", "Step", "link", "read_partner", "sql_text", "window_end"]
+__all__ = ["CORE", "Database", "Linked", "Step", "YearUsed", "link", "read_partner", "read_table",
+           "sql_text", "window_end"]
 
 
 @dataclass
@@ -40,9 +41,10 @@ class Linked:
 
 def link(store: Path, study: Study, partner: Path | None = None) -> Linked:
     """Run every linking step on one DuckDB connection over the store."""
-    db = Database(Path(store), {"peildatum": study.peildatum, "gemeente": study.gemeente})
+    db = Database(Path(store), {"peildatum": study.peildatum, "gemeente": study.gemeente},
+                  nearest_year=study.allow_nearest_year)
     link_residents(db, study)
-    link_households(db)
+    link_households(db, study)
     link_income_and_status(db, study)
     match = None
     if study.target_group is not None and partner is not None:

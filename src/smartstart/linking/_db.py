@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from smartstart.sources._catalog import load_catalog
 from smartstart.sources._layout import layout_path, path_literal
 from smartstart.sources._store import read_manifest
 from smartstart.sources.errors import SourceError
@@ -34,36 +35,62 @@ class Step:
     reason: str
 
 
+#: the person, household, address and area core: every run needs these; any other table may
+#: be absent from a delivery (its factors are then left out and said so)
+CORE = frozenset({"GBAPERSOONTAB", "GBAADRESOBJECTBUS", "GBAHUISHOUDENSBUS", "VSLGWBTAB"})
+_SQL_TYPES = {"key": "VARCHAR", "code": "VARCHAR", "str": "VARCHAR", "date": "DATE",
+              "int": "BIGINT", "float": "DOUBLE"}
+
+
+@dataclass(frozen=True)
+class YearUsed:
+    """A yearly table read for another year than the run wanted (``allow_nearest_year``)."""
+
+    table: str
+    wanted: int
+    used: int
+
+
 @dataclass
 class Database:
     """One DuckDB connection over a store, with the attrition of everything done on it."""
 
     store: Path
     params: dict[str, object]
+    #: use the nearest delivered year when the wanted year of a table is not in the store
+    nearest_year: bool = False
     con: duckdb.DuckDBPyConnection = field(init=False)
     attrition: list[Step] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    #: table -> the year read; tables not delivered at all are in ``absent``
+    read: dict[str, int] = field(default_factory=dict)
+    absent: set[str] = field(default_factory=set)
+    years_used: dict[str, YearUsed] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.manifest = read_manifest(self.store)
         self.con = duckdb.connect()
         self.con.execute("SET threads TO 2").fetchall()
 
+    def years(self, name: str) -> list[int]:
+        return sorted(y for t, y in self.manifest if t == name)
+
     def table(self, name: str, year: int | None = None, *, full: bool = False) -> str:
         """A view on a store table (the newest year when ``year`` is None); returns its name.
 
-        With a fresh by-municipality layout (``smartstart layout``) the view reads only the
-        study municipality's part, unless ``full`` is asked for.
+        A table outside the core that the store does not have becomes an empty view with the
+        catalog's columns (``absent`` records it, the factors that need it are left out). With a
+        fresh by-municipality layout (``smartstart layout``) the view reads only the study
+        municipality's part, unless ``full`` is asked for.
         """
-        years = sorted(y for t, y in self.manifest if t == name)
+        years = self.years(name)
         if not years:
-            raise SourceError(f"{self.store}: table {name} is not in the store",
-                              hint="ingest the CBS delivery that holds it (smartstart ingest)")
-        chosen = years[-1] if year is None else year
-        if chosen not in years:
-            raise SourceError(f"{self.store}: table {name} has no year {chosen} "
-                              f"(have {', '.join(map(str, years))})",
-                              hint="ingest that year or choose another peildatum")
+            if name in CORE:
+                raise SourceError(f"{self.store}: table {name} is not in the store",
+                                  hint="ingest the CBS delivery that holds it (smartstart ingest)")
+            return self._absent(name)
+        chosen = self._year(name, years, year)
+        self.read[name] = chosen
         view = f"{name.lower()}_{chosen}" + ("_full" if full else "")
         path = self.store / self.manifest[(name, chosen)].store_path
         part = None if full else layout_path(self.store, name, chosen,
@@ -76,6 +103,38 @@ class Database:
             source = f"(SELECT * FROM read_parquet({path_literal(path)}) LIMIT 0)"
         self.con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}").fetchall()
         self.sources[view] = "layout" if part is not None else "full"
+        return view
+
+    def absent_columns(self, name: str) -> tuple[str, ...]:
+        """Catalog columns the delivered file of ``name`` (the year read) did not have."""
+        record = self.manifest.get((name, self.read.get(name, -1)))
+        return tuple(record.absent_columns) if record is not None else ()
+
+    def source_file(self, name: str) -> str:
+        record = self.manifest.get((name, self.read.get(name, -1)))
+        return record.source if record is not None else name
+
+    def _year(self, name: str, years: list[int], year: int | None) -> int:
+        if year is None or year in years:
+            return years[-1] if year is None else year
+        have = ", ".join(map(str, years))
+        if not self.nearest_year:
+            raise SourceError(f"{self.store}: table {name} has no year {year} (delivered: {have})",
+                              hint="ingest that year, choose another peildatum, or set "
+                                   "study.allow_nearest_year: true to use the nearest year")
+        used = min(years, key=lambda y: (abs(y - year), y))
+        self.years_used[name] = YearUsed(name, year, used)
+        return used
+
+    def _absent(self, name: str) -> str:
+        """An empty view with the catalog's columns for a table the delivery does not hold."""
+        spec = load_catalog().table(name)
+        columns = ", ".join(f'CAST(NULL AS {_SQL_TYPES[c.type]}) AS "{c.name}"'
+                            for c in spec.columns.values())
+        view = f"{name.lower()}_absent"
+        self.con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {columns} WHERE FALSE"
+                         ).fetchall()
+        self.absent.add(name)
         return view
 
     def create(self, name: str, sql: str) -> int:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from smartstart.linking import _checks as checks
 from smartstart.linking._db import Database, sql_text
-from smartstart.pilot import Study, TargetGroup
-from smartstart.sources.errors import SourceError
+from smartstart.linking._partner import read_partner
+from smartstart.pilot import Study
 
 SPELLS = {  # table -> (start, end, tie-break column) of the reference-date rule
     "GBAADRESOBJECTBUS": ("GBADATUMAANVANGADRESHOUDING", "GBADATUMEINDEADRESHOUDING",
@@ -30,11 +31,10 @@ def on_date(db: Database, table: str, source: str, target: str) -> int:
 def link_residents(db: Database, study: Study) -> None:
     year = study.peildatum.year
     db.con.execute(sql_text("macros")).fetchall()
-    n_obj = db.create("objects", sql_text("municipality_objects",
-                                          vslgwb=db.table("VSLGWBTAB", year)))
+    vslgwb = db.table("VSLGWBTAB", year)
+    n_obj = db.create("objects", sql_text("municipality_objects", vslgwb=vslgwb))
     if n_obj == 0:
-        raise SourceError(f"no address in municipality {study.gemeente} in VSLGWBTAB {year}",
-                          hint="check the municipality code (4 digits, e.g. 0784)")
+        checks.no_objects(db, study, vslgwb, db.read["VSLGWBTAB"])
     addresses = db.table("GBAADRESOBJECTBUS")
     total = db.count(addresses)
     n_hist = db.create("address_history", sql_text("persons_ever_here", addresses=addresses))
@@ -49,9 +49,11 @@ def link_residents(db: Database, study: Study) -> None:
     n_res = db.create("residents", sql_text("residents_on_date"))
     db.record("inwoners op peildatum", n_date, n_res,
               f"het adres op de peildatum ligt in {study.gemeente}")
+    if n_res == 0:
+        checks.no_residents(db, study)
 
 
-def link_households(db: Database) -> None:
+def link_households(db: Database, study: Study) -> None:
     n_res = db.count("residents")
     db.create("household_history", sql_text("history_of_residents",
                                             source=db.table("GBAHUISHOUDENSBUS")))
@@ -63,6 +65,9 @@ def link_households(db: Database) -> None:
     without = db.count("persons_on_date WHERE household_id IS NULL")
     db.record("inwoners met huishouden", n_res, n - without,
               "inwoners zonder huishouden op de peildatum vallen af")
+    if n == without:
+        checks.no_households(db, study)
+    checks.guard_unique(db, "persons_on_date")
     db.create("mothers", sql_text("mothers_first_child", persons=persons, kindouder=kindouder))
 
 
@@ -76,39 +81,6 @@ def link_income_and_status(db: Database, study: Study) -> None:
                                     education=db.table("HOOGSTEOPLTAB", year)))
     db.create("status_history", sql_text("history_of_residents", source=db.table("SECMBUS")))
     on_date(db, "SECMBUS", "status_history", "status_on_date")
-
-
-def read_partner(path: Path, tg: TargetGroup) -> pd.DataFrame:
-    """The partner's file (;-separated Latin-1 CSV, or parquet) with parsed client periods."""
-    if not path.exists():
-        raise SourceError(f"{path}: partner file not found", hint="check paths.partner_files")
-    if path.suffix.lower() == ".parquet":
-        raw = pd.read_parquet(path).astype("string")
-    else:
-        raw = pd.read_csv(path, sep=";", encoding="latin-1", dtype=str, keep_default_na=False)
-    wanted = [tg.rinpersoons_column, tg.rinpersoon_column, tg.start_column]
-    wanted += [tg.end_column] if tg.end_column else []
-    missing = [c for c in wanted if c not in raw.columns]
-    if missing:
-        raise SourceError(f"{path}: column(s) {', '.join(missing)} not found "
-                          f"(the file has {', '.join(raw.columns)})",
-                          hint="set the column names under study.target_group")
-    start = pd.to_datetime(raw[tg.start_column].str.strip(), format=tg.date_format,
-                           errors="coerce")
-    bad = start.isna()
-    if bad.any():
-        example = raw.loc[bad, tg.start_column].iloc[0]
-        raise SourceError(f"{path}: {int(bad.sum())} value(s) of {tg.start_column} are not dates "
-                          f"in format {tg.date_format} (e.g. {example!r})",
-                          hint="set study.target_group.date_format")
-    end = (pd.to_datetime(raw[tg.end_column].str.strip(), format=tg.date_format, errors="coerce")
-           if tg.end_column else pd.Series(pd.NaT, index=raw.index))
-    rin = raw[tg.rinpersoon_column].str.strip()
-    return pd.DataFrame({
-        "rinpersoons": raw[tg.rinpersoons_column].str.strip(),
-        "rinpersoon": rin.where(rin != "", None),
-        "client_start": start.dt.date,
-        "client_end": end.fillna(pd.Timestamp("2050-12-31")).dt.date})
 
 
 def link_target_group(db: Database, study: Study, partner: Path) -> pd.DataFrame:
@@ -129,6 +101,8 @@ def link_target_group(db: Database, study: Study, partner: Path) -> pd.DataFrame
     db.record("doelgroep: huishoudens", len(frame), n_target,
               "huishoudens op de peildatum met een lid in het partnerbestand van wie de "
               f"klantperiode overlapt met {tg.window.start} t/m {tg.window.end}")
+    if n_target == 0:
+        checks.no_target(study, status, frame)
     return status
 
 

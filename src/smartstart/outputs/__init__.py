@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from smartstart import analyses as A
 from smartstart.disclosure import Published
+from smartstart.errors import LackOfData
 from smartstart.features import factors
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._flow import publish_attrition, publish_duration, publish_match
@@ -65,6 +64,8 @@ class Outputs:
     texts: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     withheld: list[tuple[str, str]] = field(default_factory=list)
     variables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: analyses that could not run for lack of data: (analysis, typed reason, detail)
+    lacking: list[tuple[str, str, str]] = field(default_factory=list)
 
     def add(self, published: Published, variables: tuple[str, ...] = ()) -> bool:
         name = published.record.name
@@ -96,9 +97,11 @@ def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _
         progress(label)
         try:
             step(study, work, out)
-        except (ValueError, np.linalg.LinAlgError) as error:
-            # too little data for the analysis: nothing of it leaves, and the report says why
-            out.withheld.append((analysis, f"analyse niet uitgevoerd: {error}"))
+        except LackOfData as lack:
+            # too little data for the analysis (a named lack, never a bug: anything else
+            # propagates and fails the run): nothing of it leaves, the report says why
+            out.withheld.append((analysis, f"analyse niet uitgevoerd: {lack}"))
+            out.lacking.append((analysis, lack.reason, lack.detail))
     return out
 
 

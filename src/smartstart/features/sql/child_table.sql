@@ -18,7 +18,9 @@ SELECT c.household_id, c.RINPERSOONS, c.RINPERSOON, c.wc AS wijk, c.bc AS buurt,
        c.youth_care_12m AS prior_youth_care,
        c.residential_care_12m, c.protection_12m, c.special_education, c.halt_12m,
        c.early_leaving_12m,
-       c.placement_start IS NOT NULL OR c.ots_start IS NOT NULL AS outcome,
+       CASE $outcome WHEN 'uithuisplaatsing' THEN c.placement_start IS NOT NULL
+                     WHEN 'ots' THEN c.ots_start IS NOT NULL
+                     ELSE c.placement_start IS NOT NULL OR c.ots_start IS NOT NULL END AS outcome,
        c.placement_start IS NOT NULL AS outcome_placement,
        c.ots_start IS NOT NULL AS outcome_ots,
        h.target_group

@@ -1,0 +1,120 @@
+"""Stops with the likely cause named: a linking step that found nothing, a duplicated person.
+
+Zero residents, households, children, target group or outcome cases never give an empty
+bundle: the run stops (``errors.Empty``, exit 1) and says where to look (the municipality
+code, a date format, a code list, the window).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from smartstart.errors import DuplicateKeys, Empty
+from smartstart.linking._db import Database, sql_text
+from smartstart.pilot import Study, TargetGroup
+
+#: tables joined one row per person: a duplicated key would count a person twice
+ONE_PER_PERSON = (("GBAPERSOONTAB", "RINPERSOONS", "RINPERSOON"),
+                  ("KINDOUDERTAB", "RINPERSOONS", "RINPERSOON"),
+                  ("KOPPELPERSOONHUISHOUDEN", "RINPERSOONS", "RINPERSOON"),
+                  ("HOOGSTEOPLTAB", "RINPERSOONS", "RINPERSOON"),
+                  ("INHATAB", "RINPERSOONSHKW", "RINPERSOONHKW"))
+
+
+def no_objects(db: Database, study: Study, vslgwb: str, year: int) -> None:
+    codes = db.frame(sql_text("municipality_codes", vslgwb=vslgwb))
+    listed = ", ".join(f"{g} ({n:,} addresses)" for g, n in zip(codes["gem"], codes["objects"],
+                                                               strict=True)) or "none"
+    raise Empty("residents", f"no address of municipality {study.gemeente} in VSLGWBTAB {year} "
+                f"(codes there: {listed})",
+                hint="check study.gemeente (4 digits, e.g. 0784) and that the delivery's area "
+                     "table is for this municipality")
+
+
+def no_residents(db: Database, study: Study) -> None:
+    r = _range(db, "address_history", "GBADATUMAANVANGADRESHOUDING", "GBADATUMEINDEADRESHOUDING")
+    raise Empty("residents", f"no resident of {study.gemeente} on {study.peildatum}: the "
+                f"{r['spells']:,} address spells of its residents run from {r['first_start']} "
+                f"to {r['last_end']} ({r['undated']:,} without a start date)",
+                hint="choose a peildatum within those dates; if most spells have no start date, "
+                     "the date columns of GBAADRESOBJECTBUS were in an unexpected format "
+                     "(see the store manifest's null counts)")
+
+
+def no_households(db: Database, study: Study) -> None:
+    r = _range(db, "household_history", "DATUMAANVANGHH", "DATUMEINDEHH")
+    raise Empty("households", f"no resident of {study.gemeente} has a household on "
+                f"{study.peildatum}: the {r['spells']:,} household spells of the residents run "
+                f"from {r['first_start']} to {r['last_end']} ({r['undated']:,} without a start "
+                "date)",
+                hint="check GBAHUISHOUDENSBUS: the year delivered and its date columns")
+
+
+def guard_unique(db: Database, relation: str) -> None:
+    """Stop when ``relation`` (one row per resident) has a person twice, naming the table."""
+    got = db.con.execute(f"SELECT count(*), count(DISTINCT (RINPERSOONS, RINPERSOON)) "
+                         f"FROM {relation}").fetchall()[0]
+    if got[0] == got[1]:
+        return
+    for table, s, k in ONE_PER_PERSON:
+        if table not in db.read:
+            continue
+        view = db.table(table, db.read[table])
+        keys, example = db.con.execute(sql_text("duplicate_keys", source=view, s=s, k=k)
+                                       ).fetchall()[0]
+        if keys:
+            raise DuplicateKeys(table, db.source_file(table), (s, k), keys, example)
+    raise DuplicateKeys(relation, relation, ("RINPERSOONS", "RINPERSOON"), got[0] - got[1], "?")
+
+
+def no_target(study: Study, status: pd.DataFrame, sample: pd.DataFrame) -> None:
+    """No household in the target group: the link statuses say where the rows went."""
+    tg = study.target_group
+    assert tg is not None
+    counts = dict(zip(status["link_status"], status["n"], strict=True))
+    shown = ", ".join(f"{k}: {v:,}" for k, v in counts.items()) or "no rows"
+    biggest = max(counts, key=counts.get) if counts else ""
+    raise Empty("target_group", f"no household in the target group ({shown})",
+                hint=_target_hint(biggest, tg, sample))
+
+
+def _target_hint(biggest: str, tg: TargetGroup, sample: pd.DataFrame) -> str:
+    first = sample.iloc[0].to_dict() if len(sample) else {}
+    if biggest == "niet gekoppeld":
+        return (f"the key columns {tg.rinpersoons_column}/{tg.rinpersoon_column} hold no "
+                f"linked key (e.g. {first.get('rinpersoons')!r} {first.get('rinpersoon')!r}): "
+                "RINPERSOONS must be R and RINPERSOON 9 digits")
+    if biggest == "niet gevonden":
+        return (f"no key of the partner file is in GBAPERSOONTAB (e.g. "
+                f"{first.get('rinpersoon')!r}): check {tg.rinpersoon_column} (9 digits, "
+                "zero-padded) and that the file was linked for this delivery")
+    if biggest == "buiten het venster":
+        return (f"no client period overlaps {tg.window.start} to {tg.window.end} (e.g. start "
+                f"{first.get('client_start')}): check study.target_group.window and the date "
+                f"format {tg.date_format!r} of {tg.start_column}")
+    if biggest == "buiten de gemeente":
+        return "the partner's clients do not live in the municipality on the peildatum: check " \
+               "study.gemeente and the peildatum"
+    return "check study.target_group and the partner file"
+
+
+def no_children(study: Study) -> None:
+    raise Empty("children", f"no child under 18 in a household of {study.gemeente} on "
+                f"{study.peildatum}",
+                hint="check GBAPERSOONTAB's birth dates and the household positions (PLHH) of "
+                     "GBAHUISHOUDENSBUS against the catalog's code list")
+
+
+def no_outcome(study: Study, tables: tuple[str, ...], end: date, ranges: dict[str, str]) -> None:
+    covered = "; ".join(f"{t}: {r}" for t, r in ranges.items())
+    raise Empty("outcome", f"no child has the outcome {study.outcome.name} starting between "
+                f"{study.peildatum} and {end} (tables {', '.join(tables)}; {covered})",
+                hint="check that the outcome tables cover the window after the peildatum, "
+                     "and their code lists (youth care forms 11-14, OTS measure) in the catalog")
+
+
+def _range(db: Database, source: str, start: str, end: str) -> dict:
+    frame = db.frame(sql_text("spell_range", source=source, start_col=start, end_col=end))
+    return frame.iloc[0].to_dict()
