@@ -94,10 +94,8 @@ def ingest(
             unknown_codes=unknown_codes, console=console, check=check,
         )
     except SourceError as error:
-        if len(error.problems) > 1:
-            print_problems(console, error.problems)
-            raise typer.Exit(code=1) from None
-        _fail(error)
+        print_problems(console, error)
+        raise typer.Exit(code=1) from None
 
 
 @app.command()

@@ -6,6 +6,7 @@ first, so the (few) distinct values are classified once and the result is taken 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
@@ -15,7 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from smartstart.sources._catalog import ColumnSpec
-from smartstart.sources.errors import SourceError
+from smartstart.sources._store import StoreWarning
+from smartstart.sources.errors import Problem
 
 UnknownCodes = Literal["error", "null"]
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -23,6 +25,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "date": pa.date32(), "int": pa.int64(), "float": pa.float64(),
 }
 _EXAMPLES = 5
+_KEPT_VALUES = 1_000  # distinct offending values remembered per column (the count is exact)
 _INT_TEXT = r"^[+-]?\d+([.,]0*)?$"
 _FLOAT_TEXT = r"^[+-]?(\d+[.,]?\d*|[.,]\d+)([eE][+-]?\d+)?$"
 
@@ -38,6 +41,8 @@ class ColumnCounts:
     padded_codes: int = 0
     labels_mapped: int = 0
     unknown_codes_nulled: int = 0
+    #: values outside an assumed code list, kept as delivered
+    unknown_codes_kept: int = 0
     open_codes_kept: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -46,10 +51,39 @@ class ColumnCounts:
 
 @dataclass(frozen=True)
 class ColumnPlan:
-    """A catalog column and the file's column that feeds it (None: optional and absent)."""
+    """A catalog column and the file's column that feeds it (None: optional and absent).
+
+    ``assumed``: its code list is a guess, so other codes are kept; ``key``: part of the
+    table's key, never nulled for an unknown code.
+    """
 
     spec: ColumnSpec
     source: str | None
+    assumed: bool = False
+    key: bool = False
+
+
+FindingKind = str  # a ProblemKind or a WarningKind
+
+
+@dataclass
+class Finding:
+    """Offending values of one column of one kind, accumulated over chunks."""
+
+    kind: FindingKind
+    plan: ColumnPlan
+    expected: str
+    values: Counter = field(default_factory=Counter)
+    total: int = 0
+
+    def add(self, values: list[object], counts: list[int]) -> None:
+        for value, n in zip(values, counts, strict=True):
+            if value in self.values or len(self.values) < _KEPT_VALUES:
+                self.values[value] += n
+        self.total += sum(counts)
+
+    def examples(self) -> str:
+        return ", ".join(f"{v!r} ({n}x)" for v, n in self.values.most_common(_EXAMPLES))
 
 
 @dataclass(frozen=True)
@@ -60,6 +94,7 @@ class ConvertContext:
     open_end: str
     open_end_aliases: frozenset[str]
     unknown_codes: UnknownCodes
+    file: str = ""
 
 
 @dataclass
@@ -70,16 +105,24 @@ class Converter:
     ctx: ConvertContext
     counts: dict[str, ColumnCounts] = field(init=False)
     schema: pa.Schema = field(init=False)
+    findings: dict[tuple[str, FindingKind], Finding] = field(init=False)
+    rows: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self.counts = {p.spec.name: ColumnCounts() for p in self.plans}
         self.schema = pa.schema([(p.spec.name, ARROW_TYPES[p.spec.type]) for p in self.plans])
+        self.findings = {}
 
     def convert(self, chunk: pa.Table, first_row: int) -> pa.Table:
-        """Convert one chunk (raw file column names) whose first row is ``first_row`` (0-based)."""
+        """Convert one chunk (raw file column names) whose first row is ``first_row`` (0-based).
+
+        Bad values do not stop conversion: they are collected (``problems()``) and become NULL,
+        so one pass over a file finds all of them.
+        """
         arrays = []
+        self.rows = max(self.rows, first_row + chunk.num_rows)
         for plan in self.plans:
-            where = _Where(self.ctx, plan, first_row, first_row + chunk.num_rows)
+            where = _Where(self.ctx, plan, first_row, first_row + chunk.num_rows, self.findings)
             if plan.source is None:
                 arrays.append(pa.nulls(chunk.num_rows, ARROW_TYPES[plan.spec.type]))
                 continue
@@ -89,18 +132,75 @@ class Converter:
         return pa.Table.from_arrays(arrays, schema=self.schema)
 
 
+    def problems(self) -> list[Problem]:
+        """What stops this file from being stored: unknown codes, bad values, unnullable keys."""
+        return [_problem(f, self.ctx.file) for f in self.findings.values()
+                if f.kind in _PROBLEM_KINDS]
+
+    def warnings(self) -> list[StoreWarning]:
+        """What the summary shows: assumed code lists' other codes, nulled outcome values."""
+        return [_warning(f, self.ctx.file, self.rows) for f in self.findings.values()
+                if f.kind not in _PROBLEM_KINDS]
+
+
+_PROBLEM_KINDS = frozenset({"unknown_codes", "key_not_nullable", "bad_values"})
+_RENAMED = "if CBS renamed or added codes, add them to the column's codes in catalog.yaml"
+
+
+def _in_file(plan: ColumnPlan) -> str:
+    return "" if plan.source in (None, plan.spec.name) else f" (in the file: {plan.source})"
+
+
+def _problem(f: Finding, file: str) -> Problem:
+    name = f.plan.spec.name
+    if f.kind == "bad_values":
+        return Problem("bad_values", file, name,
+                       f"{f.total} values that are not {f.expected}{_in_file(f.plan)}, e.g. "
+                       f"{f.examples()}",
+                       "check that this is the right file and column; if these values mean "
+                       "'unknown', add them to the column's missing codes in catalog.yaml",
+                       f.total)
+    message = (f"{f.total} values outside the code list{_in_file(f.plan)}, e.g. {f.examples()}; "
+               f"expected {f.expected}")
+    if f.kind == "key_not_nullable":
+        return Problem("key_not_nullable", file, name,
+                       f"{message}; this is a key column: --unknown-codes null would cut "
+                       f"{f.total} rows off from every link, so it is not applied here",
+                       f"{_RENAMED} (mark it assumed: true when the list is a guess)", f.total)
+    return Problem("unknown_codes", file, name, message,
+                   f"{_RENAMED}, or run with --unknown-codes null to store these values as "
+                   "NULL (counted in the manifest)", f.total)
+
+
+def _warning(f: Finding, file: str, rows: int) -> StoreWarning:
+    name = f.plan.spec.name
+    share = f"{f.total / rows:.1%}" if rows else "0%"
+    if f.kind == "outcome_nulled":
+        message = (f"--unknown-codes null set {f.total} of {rows} values ({share}) to NULL, "
+                   f"e.g. {f.examples()}; an outcome is built from this column, so these rows "
+                   "count as without the outcome")
+    else:
+        message = (f"{f.total} of {rows} values ({share}) are outside the assumed code list "
+                   f"and kept as delivered, e.g. {f.examples()}")
+    return StoreWarning(kind=f.kind, file=file, column=name, message=message, count=f.total)
+
+
 @dataclass(frozen=True)
 class _Where:
-    """Where a value was found, for error messages."""
+    """Where a value was found, and where offending values are collected."""
 
     ctx: ConvertContext
     plan: ColumnPlan
     start: int
     stop: int
+    findings: dict[tuple[str, FindingKind], Finding]
 
-    def describe(self) -> str:
-        return (f"{self.ctx.label}: column {self.plan.spec.name} (in the file: {self.plan.source}),"
-                f" rows {self.start + 1}-{self.stop}")
+    def record(self, kind: FindingKind, expected: str, values: list[object],
+               counts: list[int]) -> None:
+        key = (self.plan.spec.name, kind)
+        if key not in self.findings:
+            self.findings[key] = Finding(kind, self.plan, expected)
+        self.findings[key].add(values, counts)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -199,8 +299,8 @@ def _convert_code(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts, where: 
         counts.open_codes_kept += _count(kept, weights)
         unknown = pc.and_not(unknown, kept)
     if spec.codes and _count(unknown, weights):
-        _unknown_codes(values, unknown, weights, spec, counts, where)
-        values = pc.if_else(unknown, pa.scalar(None, pa.string()), values)
+        if _unknown_codes(values, unknown, weights, spec, counts, where):
+            values = pc.if_else(unknown, pa.scalar(None, pa.string()), values)
     return values.take(indices)
 
 
@@ -219,22 +319,29 @@ def _map_labels(values: pa.Array, spec: ColumnSpec, counts: ColumnCounts,
 
 
 def _unknown_codes(values: pa.Array, unknown: pa.Array, weights: np.ndarray, spec: ColumnSpec,
-                   counts: ColumnCounts, where: _Where) -> None:
-    """Raise for codes outside the code list, or count them when they are to become NULL."""
+                   counts: ColumnCounts, where: _Where) -> bool:
+    """Record codes outside the code list; True when they are to become NULL.
+
+    An assumed code list keeps them (counted). Otherwise they are a problem, unless
+    ``--unknown-codes null`` asks to null them: counted, and a warning when an outcome is built
+    from the column; a key column is never nulled (a problem instead).
+    """
     total = _count(unknown, weights)
-    if where.ctx.unknown_codes == "null":
-        counts.unknown_codes_nulled += total
-        return
     flags = unknown.to_numpy(zero_copy_only=False)
-    found = sorted(zip(weights[flags].tolist(), values.filter(unknown).to_pylist(), strict=True),
-                   reverse=True)
-    examples = ", ".join(f"{v!r} ({n}x)" for n, v in found[:_EXAMPLES])
-    allowed = ", ".join(f"{c} ({label})" for c, label in spec.codes.items())
-    raise SourceError(
-        f"{where.describe()}: {total} values outside the code list, e.g. {examples}",
-        hint=f"allowed codes are {allowed}. Run with --unknown-codes null to store these values "
-        "as NULL (they are counted in the manifest), or add the codes to catalog.yaml",
-    )
+    found = (values.filter(unknown).to_pylist(), weights[flags].tolist())
+    expected = ", ".join(f"{c} ({label})" for c, label in spec.codes.items())
+    if where.plan.assumed:
+        counts.unknown_codes_kept += total
+        where.record("assumed_codes_kept", expected, *found)
+        return False
+    if where.ctx.unknown_codes == "null" and not where.plan.key:
+        counts.unknown_codes_nulled += total
+        if spec.outcome:
+            where.record("outcome_nulled", expected, *found)
+        return True
+    kind = "key_not_nullable" if where.ctx.unknown_codes == "null" else "unknown_codes"
+    where.record(kind, expected, *found)
+    return True
 
 
 def _convert_date(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts, where: _Where) -> pa.Array:
@@ -287,7 +394,8 @@ def _convert_number(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts,
         return numbers
     fraction = pc.not_equal(pc.floor(numbers), numbers)
     if _count(fraction, None):
-        _bad_values(raw, fraction, where, "whole numbers")
+        _bad_values(numbers, fraction, where, "whole numbers")
+        numbers = pc.if_else(fraction, pa.scalar(None, pa.float64()), numbers)
     return pc.cast(numbers, pa.int64())
 
 
@@ -298,18 +406,15 @@ def _parse_numbers(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts,
     bad = pc.invert(pc.match_substring_regex(text, pattern))
     if _count(bad, None):
         _bad_values(text, bad, where, "numbers" if spec.type == "float" else "whole numbers")
+        text = pc.if_else(bad, pa.scalar(None, pa.string()), text)
     return pc.cast(pc.replace_substring(text, ",", "."), pa.float64())
 
 
 def _bad_values(values: pa.Array, bad: pa.Array, where: _Where, expected: str) -> None:
+    """Record values of the wrong kind (they become NULL; the file is not stored)."""
     found = pc.value_counts(values.filter(bad.fill_null(False))).to_pylist()
-    found.sort(key=lambda item: -item["counts"])
-    examples = ", ".join(f"{f['values']!r} ({f['counts']}x)" for f in found[:_EXAMPLES])
-    raise SourceError(
-        f"{where.describe()}: values that are not {expected}, e.g. {examples}",
-        hint="check that this is the right file and column; if these values mean 'unknown', "
-        "add them to the column's missing codes in catalog.yaml",
-    )
+    where.record("bad_values", expected, [f["values"] for f in found],
+                 [f["counts"] for f in found])
 
 
 _CONVERTERS = {

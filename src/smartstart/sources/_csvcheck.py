@@ -10,7 +10,7 @@ import codecs
 import csv
 from pathlib import Path
 
-from smartstart.sources.errors import SourceError
+from smartstart.sources.errors import unreadable
 
 CSV_DELIMITER = ";"
 CSV_ENCODING = "latin-1"
@@ -27,14 +27,14 @@ def read_csv_header(path: Path) -> tuple[str, ...]:
     """The column names of a CBS-style CSV; a SourceError when separator or encoding is wrong."""
     first = _first_line(path)
     if first.startswith(_BOM):
-        raise SourceError(f"{path}: starts with a UTF-8 byte-order mark; expected Latin-1",
+        raise unreadable(f"{path}: starts with a UTF-8 byte-order mark; expected Latin-1",
                           hint=_RESAVE)
     text = first.decode(CSV_ENCODING).rstrip("\r\n")
     names = next(csv.reader([text], delimiter=CSV_DELIMITER), [])
     if len(names) <= 1:
         _check_separator(path, text)
     if _is_utf8(path):
-        raise SourceError(f"{path}: is UTF-8 encoded (it contains multi-byte characters such as "
+        raise unreadable(f"{path}: is UTF-8 encoded (it contains multi-byte characters such as "
                           "'ë' written as two bytes); expected Latin-1", hint=_RESAVE)
     return tuple(names)
 
@@ -44,11 +44,11 @@ def _first_line(path: Path) -> bytes:
         with open(path, "rb") as handle:
             first = handle.readline(_HEADER_LIMIT)
     except OSError as error:
-        raise SourceError(f"{path}: cannot be opened ({error})",
+        raise unreadable(f"{path}: cannot be opened ({error})",
                           hint="check that the file exists and is not opened by another program",
                           ) from error
     if not first.strip():
-        raise SourceError(f"{path}: is empty or has no header row",
+        raise unreadable(f"{path}: is empty or has no header row",
                           hint="copy it again from the project drive")
     return first
 
@@ -56,7 +56,7 @@ def _first_line(path: Path) -> bytes:
 def _check_separator(path: Path, header: str) -> None:
     for delimiter, name in _OTHER_DELIMITERS.items():
         if delimiter in header:
-            raise SourceError(
+            raise unreadable(
                 f"{path}: the header is separated by {name}; expected ';'",
                 hint=f"CBS CSV copies are ';'-separated: {_RESAVE}",
             )

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from smartstart.sources._catalog import Catalog, SourceFile, TableSpec
+from smartstart.sources._catalog import Catalog, SourceFile, TableSpec, year_from_columns
 from smartstart.sources._convert import ColumnPlan
 from smartstart.sources._readers import SourceReader, open_reader
-from smartstart.sources._store import TableRecord, sha256_file
-from smartstart.sources.errors import SourceError
+from smartstart.sources._store import StoreWarning, TableRecord, sha256_file
+from smartstart.sources.errors import Problem, SourceError, as_problems
 
 Pins = dict[tuple[str, int], int]
 _PIN = re.compile(r"^\s*(?P<table>\w+)\s*:\s*(?P<year>\d{4})\s*=\s*[Vv]?(?P<version>\d+)\s*$")
@@ -53,6 +53,7 @@ class Job:
     relative: str
     size_bytes: int
     mtime_ns: int
+    warnings: tuple[StoreWarning, ...] = ()
 
     @property
     def label(self) -> str:
@@ -64,38 +65,92 @@ def relative_name(path: Path, source_dir: Path) -> str:
 
 
 def plan_job(file: SourceFile, catalog: Catalog, source_dir: Path) -> Job:
-    """Open the file's header and map its columns to the catalog (before any row is read)."""
+    """Open the file's header and map its columns to the catalog (before any row is read).
+
+    Raises one ``SourceError`` holding every problem of the header (all missing columns).
+    """
     table = catalog.table(file.table)
-    reader = open_reader(file.path)
     relative = relative_name(file.path, source_dir)
-    plans = map_columns(table, file.year, reader.columns, f"{file.table} {file.year} ({relative})")
+    try:
+        reader = open_reader(file.path)
+    except SourceError as error:
+        raise SourceError(problems=as_problems(error, relative)) from error
+    plans = map_columns(table, file.year, reader.columns, relative)
     used = {p.source for p in plans}
     dropped = tuple(c for c in reader.columns if c not in used)
     stat = file.path.stat()
-    return Job(file, table, reader, plans, dropped, relative, stat.st_size, stat.st_mtime_ns)
+    warnings = ()
+    if file.name_year is not None:
+        warnings = (StoreWarning(
+            kind="year_from_columns", file=relative, column=table.year_column or "",
+            message=f"the file name says {file.name_year}, its columns say {file.year}: stored "
+            f"as {file.table} {file.year}"),)
+    return Job(file, table, reader, plans, dropped, relative, stat.st_size, stat.st_mtime_ns,
+               warnings)
 
 
 def map_columns(table: TableSpec, year: int, columns: Iterable[str],
-                label: str) -> tuple[ColumnPlan, ...]:
-    """Each catalog column with the file column that holds it, by any accepted name (any case)."""
+                file: str) -> tuple[ColumnPlan, ...]:
+    """Each catalog column with the file column that holds it, by any accepted name (any case).
+
+    Every missing or doubled column of the file is collected into one ``SourceError``.
+    """
     columns = list(columns)
-    plans = []
+    plans, problems = [], []
     for spec in table.columns.values():
         accepted = spec.names_for(year)
         wanted = {name.casefold() for name in accepted}
         hits = [c for c in columns if c.strip().casefold() in wanted]
         if len(hits) > 1:
-            raise SourceError(f"{label}: column {spec.name} appears more than once: "
-                              f"{', '.join(hits)}", hint="keep one of these columns in the file")
+            problems.append(Problem(
+                "duplicate_column", file, spec.name,
+                f"appears more than once: {', '.join(hits)}", "keep one of these columns in the "
+                "file"))
         if not hits and not spec.optional:
-            raise SourceError(
-                f"{label}: required column {spec.name} is missing; accepted names for {year}: "
+            problems.append(Problem(
+                "missing_column", file, spec.name,
+                f"required column of {table.name} {year} is missing; accepted names: "
                 f"{', '.join(accepted)}; the file has: {', '.join(columns)}",
-                hint="check that this is the right table and version; if CBS renamed the column, "
-                f"add the new name to the spellings of {spec.name} in catalog.yaml",
-            )
-        plans.append(ColumnPlan(spec, hits[0] if hits else None))
+                "check that this is the right table and version; if CBS renamed the column, "
+                f"add the new name to the spellings of {spec.name} in catalog.yaml"))
+        plans.append(ColumnPlan(spec, hits[0] if hits else None,
+                                assumed=table.code_list_assumed(spec.name),
+                                key=spec.name in table.key))
+    if problems:
+        raise SourceError(problems=problems)
     return tuple(plans)
+
+
+def assign_years(files: list[SourceFile], catalog: Catalog, source_dir: Path,
+                 problems: list[Problem]) -> list[SourceFile]:
+    """Files whose table takes its year from the column names, with that year.
+
+    The header of such a file is read here (cheap); a file whose year cannot be told is a
+    problem and left out.
+    """
+    result = []
+    for file in files:
+        table = catalog.table(file.table)
+        if table.year_column is None:
+            result.append(file)
+            continue
+        relative = relative_name(file.path, source_dir)
+        try:
+            columns = open_reader(file.path).columns
+        except SourceError as error:
+            problems.extend(as_problems(error, relative))
+            continue
+        year = year_from_columns(table, file.year, columns)
+        if isinstance(year, str):
+            problems.append(Problem("year", relative, table.year_column or "", year,
+                                    f"the catalog takes the year of {table.name} from its "
+                                    f"{table.year_column} columns: check that this is the right "
+                                    "file, or rename its area columns for one year"))
+        elif year == file.year:
+            result.append(file)
+        else:
+            result.append(file.model_copy(update={"year": year, "name_year": file.year}))
+    return result
 
 
 def still_valid(previous: TableRecord | None, file: SourceFile, relative: str,

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 
 from smartstart.sources._csvcheck import CSV_DELIMITER, CSV_ENCODING, read_csv_header
-from smartstart.sources.errors import SourceError
+from smartstart.sources.errors import SourceError, unreadable
 
 _COPY_AGAIN = "the file is damaged or incomplete: copy it again from the project drive"
 _SAV_ERRORS = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, UnicodeError)
@@ -47,17 +47,17 @@ def open_reader(path: Path) -> SourceReader:
         return CsvReader.open(path)
     if suffix == ".parquet":
         return ParquetReader.open(path)
-    raise SourceError(f"{path}: unsupported format {path.suffix!r}",
+    raise unreadable(f"{path}: unsupported format {path.suffix!r}",
                       hint="convert it to .sav, ;-separated .csv or .parquet")
 
 
 def _damaged(path: Path, error: object) -> SourceError:
-    return SourceError(f"{path}: cannot be read ({error})", hint=_COPY_AGAIN)
+    return unreadable(f"{path}: cannot be read ({error})", hint=_COPY_AGAIN)
 
 
 def _check_rows(path: Path, read: int, declared: int | None) -> None:
     if declared is not None and read != declared:
-        raise SourceError(f"{path}: the header declares {declared} rows but {read} were read",
+        raise unreadable(f"{path}: the header declares {declared} rows but {read} were read",
                           hint=_COPY_AGAIN)
 
 
@@ -82,7 +82,7 @@ class SavReader:
         try:
             _, meta = pyreadstat.read_sav(path, metadataonly=True)
         except _SAV_ERRORS as error:
-            raise SourceError(f"{path}: not a readable SPSS .sav file ({error})",
+            raise unreadable(f"{path}: not a readable SPSS .sav file ({error})",
                               hint=f"{_COPY_AGAIN}; if it is not an SPSS file, give it the right "
                               "extension") from error
         rows = meta.number_rows if meta.number_rows is not None and meta.number_rows >= 0 else None
@@ -163,7 +163,7 @@ class CsvReader:
             )
             yield from _rebatch(reader, chunk_rows)
         except (pa.ArrowInvalid, OSError) as error:
-            raise SourceError(f"{self.path}: not a valid ';'-separated CSV file ({error})",
+            raise unreadable(f"{self.path}: not a valid ';'-separated CSV file ({error})",
                               hint="every row needs as many ';'-separated fields as the header; "
                               "if the copy is incomplete, copy it again from the project drive",
                               ) from error
@@ -198,7 +198,7 @@ class ParquetReader:
         try:
             meta = pq.read_metadata(path)
         except (pa.ArrowException, OSError) as error:
-            raise SourceError(f"{path}: not a readable parquet file ({error})",
+            raise unreadable(f"{path}: not a readable parquet file ({error})",
                               hint=_COPY_AGAIN) from error
         return cls(path, tuple(meta.schema.to_arrow_schema().names), meta.num_rows)
 

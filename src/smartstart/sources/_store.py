@@ -7,15 +7,18 @@ so it never describes a file that is not complete.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import re
+import shutil
 import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -27,6 +30,30 @@ MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 _TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
 _HASH_BLOCK = 16 << 20
+
+
+#: what a warning is about, as a typed status
+WarningKind = Literal[
+    "unrecognised_file",    # a file in a known theme folder that matches no catalog pattern
+    "assumed_codes_kept",   # values outside an assumed code list, kept as they are
+    "outcome_nulled",       # --unknown-codes null nulled values of a column an outcome uses
+    "year_from_columns",    # the table year came from the column names, not the file name
+]
+
+
+class StoreWarning(BaseModel):
+    """Something the user should know that does not stop ingest (shown in the summary)."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: WarningKind
+    file: str
+    column: str = ""
+    message: str
+    count: int | None = None
+
+    def line(self) -> str:
+        where = ": ".join(part for part in (self.file, self.column) if part)
+        return f"{where}: {self.message}"
 
 
 class TableRecord(BaseModel):
@@ -49,6 +76,9 @@ class TableRecord(BaseModel):
     columns: dict[str, dict[str, int]]
     absent_columns: tuple[str, ...] = ()
     dropped_columns: tuple[str, ...] = ()
+    #: the year in the source file's name when the table year came from its columns
+    name_year: int | None = None
+    warnings: tuple[StoreWarning, ...] = ()
     unknown_codes: str
     catalog_sha256: str
     smartstart_version: str
@@ -64,6 +94,8 @@ class _ManifestFile(BaseModel):
     manifest_version: int = MANIFEST_VERSION
     updated_at: str
     entries: list[TableRecord]
+    #: warnings of the last run that belong to no stored table (unrecognised files)
+    warnings: list[StoreWarning] = []
 
 
 def now() -> str:
@@ -89,9 +121,40 @@ def read_manifest(store: Path) -> dict[tuple[str, int], TableRecord]:
     return {(e.table, e.year): e for e in manifest.entries}
 
 
-def write_manifest(store: Path, records: dict[tuple[str, int], TableRecord]) -> Path:
-    """Replace the manifest atomically with ``records``, sorted by table and year."""
-    manifest = _ManifestFile(updated_at=now(), entries=[records[k] for k in sorted(records)])
+def delivered_years(store: Path | str, table: str) -> list[int]:
+    """The years of ``table`` in the store (by its manifest), ascending; [] when none."""
+    return sorted(year for name, year in read_manifest(Path(store)) if name == table)
+
+
+def store_warnings(store: Path) -> list[StoreWarning]:
+    """The manifest's run-level warnings (unrecognised files of the last run)."""
+    path = store / MANIFEST_NAME
+    if not path.exists():
+        return []
+    return _ManifestFile.model_validate_json(path.read_bytes()).warnings
+
+
+def not_writable(store: Path, error: OSError) -> SourceError:
+    """A one-line error for a store that cannot be written: read-only, full, locked."""
+    reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+              errno.EROFS: "the disk is read-only", errno.EACCES: "no permission to write",
+              errno.EPERM: "no permission to write"}.get(error.errno or 0,
+                                                        error.strerror or str(error))
+    return SourceError(f"{store}: cannot write the store ({reason})", kind="not_writable",
+                       hint="free disk space or choose a writable folder with --store; nothing "
+                       "half-written was left behind")
+
+
+def write_manifest(store: Path, records: dict[tuple[str, int], TableRecord],
+                   warnings: list[StoreWarning] | None = None) -> Path:
+    """Replace the manifest atomically with ``records``, sorted by table and year.
+
+    ``warnings`` (None: keep the manifest's) are the run's warnings outside any table.
+    """
+    if warnings is None:
+        warnings = store_warnings(store)
+    manifest = _ManifestFile(updated_at=now(), entries=[records[k] for k in sorted(records)],
+                             warnings=warnings)
     path = store / MANIFEST_NAME
     temp = store / f".{MANIFEST_NAME}.{uuid.uuid4().hex}.tmp"
     text = json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False)
@@ -109,7 +172,10 @@ def remove_stale_temps(store: Path) -> None:
         return
     for path in [*store.glob(".*.tmp"), *store.glob("*/.*.tmp")]:
         if _TEMP_NAME.match(path.name):
-            path.unlink(missing_ok=True)
+            if path.is_dir():  # a spill folder of the duplicate-key check
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def sha256_file(path: Path, stop: threading.Event | None = None) -> str:
@@ -131,6 +197,7 @@ class BackgroundHash:
     """
 
     def __init__(self, path: Path) -> None:
+        self._path = path
         self._stop = threading.Event()
         self._outcome: list[str | BaseException] = []
         self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
@@ -147,7 +214,10 @@ class BackgroundHash:
 
     def result(self) -> str:
         self._thread.join()
-        if isinstance(outcome := self._outcome[0], BaseException):
+        if isinstance(outcome := self._outcome[0], OSError):
+            raise SourceError(f"{self._path}: cannot be read ({outcome})", kind="unreadable",
+                              hint="check that the file is still there and not locked") from outcome
+        if isinstance(outcome, BaseException):
             raise outcome
         return outcome
 
@@ -160,7 +230,7 @@ def _replace(source: Path, target: Path) -> None:
     try:
         os.replace(source, target)
     except PermissionError as error:
-        raise SourceError(f"{target}: cannot be replaced ({error})",
+        raise SourceError(f"{target}: cannot be replaced ({error})", kind="not_writable",
                           hint="close programs that have the store open (DuckDB, Excel, R) and "
                           "run ingest again") from error
 
@@ -192,13 +262,23 @@ class ParquetSink:
             self._writer.write_table(table, row_group_size=table.num_rows)
             self.row_groups += 1
 
-    def commit(self) -> None:
-        """Finish the file and move it into place."""
+    @property
+    def temp(self) -> Path:
+        """The temporary file being written (complete after ``finish``)."""
+        return self._temp
+
+    def finish(self) -> None:
+        """Complete the temporary file (it can be read now) without moving it into place."""
         assert self._writer is not None, "use ParquetSink as a context manager"
         if self.row_groups == 0:
             self._writer.write_table(self.schema.empty_table())
         self._writer.close()
         self._writer = None
+
+    def commit(self) -> None:
+        """Finish the file and move it into place."""
+        if self._writer is not None:
+            self.finish()
         _replace(self._temp, self.target)
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
