@@ -25,7 +25,7 @@ from smartstart.features._available import (
 )
 from smartstart.linking import Database, YearUsed, window_end
 from smartstart.linking import _checks as checks
-from smartstart.linking._db import CORE, sql_text
+from smartstart.linking._db import CORE
 from smartstart.pilot import Study
 
 __all__ = ["OUTCOME_SOURCES", "Factor", "FeatureTables", "NotDelivered", "build_features",
@@ -119,9 +119,8 @@ def _require_cases(db: Database, study: Study) -> None:
     tables = OUTCOME_SOURCES[study.outcome.name]
     ranges = {}
     for table in tables:
-        r = db.frame(sql_text("spell_range", source=db.table(table), start_col=spans[table][0],
-                              end_col=spans[table][1])).iloc[0]
-        ranges[table] = f"{r['spells']:,} spells starting {r['first_start']} to {r['last_end']}"
+        r = checks.spell_range(db, db.table(table), *spans[table])
+        ranges[table] = f"{r['spells']:,} spells from {r['first_start']} to {r['last_end']}"
     checks.no_outcome(study, tables, window_end(study), ranges)
 
 

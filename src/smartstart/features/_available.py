@@ -59,7 +59,7 @@ def require_outcome(outcome: str, analyses: tuple[str, ...], absent_tables: set[
     needing = sorted(NEEDS_OUTCOME.intersection(analyses))
     if lacking and needing:
         raise SourceError(f"the outcome {outcome} needs {', '.join(lacking)}, which the store "
-                          f"does not have; the analyses {', '.join(needing)} need the outcome",
+                          f"does not have (the outcome is needed by: {', '.join(needing)})",
                           hint="ingest the youth-care tables, or remove the analysis from "
                                "study.analyses")
 

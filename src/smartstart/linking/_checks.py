@@ -25,8 +25,7 @@ ONE_PER_PERSON = (("GBAPERSOONTAB", "RINPERSOONS", "RINPERSOON"),
 
 def no_objects(db: Database, study: Study, vslgwb: str, year: int) -> None:
     codes = db.frame(sql_text("municipality_codes", vslgwb=vslgwb))
-    listed = ", ".join(f"{g} ({n:,} addresses)" for g, n in zip(codes["gem"], codes["objects"],
-                                                               strict=True)) or "none"
+    listed = ", ".join(codes["gem"]) or "none"
     raise Empty("residents", f"no address of municipality {study.gemeente} in VSLGWBTAB {year} "
                 f"(codes there: {listed})",
                 hint="check study.gemeente (4 digits, e.g. 0784) and that the delivery's area "
@@ -34,7 +33,8 @@ def no_objects(db: Database, study: Study, vslgwb: str, year: int) -> None:
 
 
 def no_residents(db: Database, study: Study) -> None:
-    r = _range(db, "address_history", "GBADATUMAANVANGADRESHOUDING", "GBADATUMEINDEADRESHOUDING")
+    r = spell_range(db, "address_history", "GBADATUMAANVANGADRESHOUDING",
+                    "GBADATUMEINDEADRESHOUDING")
     raise Empty("residents", f"no resident of {study.gemeente} on {study.peildatum}: the "
                 f"{r['spells']:,} address spells of its residents run from {r['first_start']} "
                 f"to {r['last_end']} ({r['undated']:,} without a start date)",
@@ -44,7 +44,7 @@ def no_residents(db: Database, study: Study) -> None:
 
 
 def no_households(db: Database, study: Study) -> None:
-    r = _range(db, "household_history", "DATUMAANVANGHH", "DATUMEINDEHH")
+    r = spell_range(db, "household_history", "DATUMAANVANGHH", "DATUMEINDEHH")
     raise Empty("households", f"no resident of {study.gemeente} has a household on "
                 f"{study.peildatum}: the {r['spells']:,} household spells of the residents run "
                 f"from {r['first_start']} to {r['last_end']} ({r['undated']:,} without a start "
@@ -115,6 +115,12 @@ def no_outcome(study: Study, tables: tuple[str, ...], end: date, ranges: dict[st
                      "and their code lists (youth care forms 11-14, OTS measure) in the catalog")
 
 
-def _range(db: Database, source: str, start: str, end: str) -> dict:
-    frame = db.frame(sql_text("spell_range", source=source, start_col=start, end_col=end))
-    return frame.iloc[0].to_dict()
+def spell_range(db: Database, source: str, start: str, end: str) -> dict:
+    """spells, undated, first_start, last_end (dates as YYYY-MM-DD) of a spell relation."""
+    row = db.frame(sql_text("spell_range", source=source, start_col=start, end_col=end)).iloc[0]
+    return {"spells": int(row["spells"]), "undated": int(row["undated"]),
+            "first_start": _day(row["first_start"]), "last_end": _day(row["last_end"])}
+
+
+def _day(value: object) -> str:
+    return "-" if pd.isna(value) else str(pd.Timestamp(value).date())

@@ -44,17 +44,31 @@ def not_in_bundle(src: Source, lang: Lang) -> Part:
     row, and the reason in plain words."""
     part = Part(t("withheld_title", lang), "niet-in-bundel")
     entries = withheld(src)
-    if not entries:
-        part.paragraphs.append(t("withheld_none", lang))
+    lacking = not_delivered(src, lang)
+    years = [t("year_used", lang, **{k: y.get(k, "?") for k in ("table", "wanted", "used")})
+             for y in src.bundle.manifest.get("years_used") or [] if isinstance(y, dict)]
+    if not entries and not lacking:
+        part.paragraphs.extend([t("withheld_none", lang), *years])
         return part
-    part.paragraphs.append(t("withheld_text", lang))
+    part.paragraphs.extend([t("withheld_text", lang), *years])
     by_reason: dict[str, list[str]] = {}
     for name, why in entries:
-        by_reason.setdefault(why, []).append(title(name, lang, src))
-    rows = tuple(("; ".join(names), reason(why, lang)) for why, names in by_reason.items())
+        by_reason.setdefault(reason(why, lang), []).append(title(name, lang, src))
+    for name, why in lacking:
+        by_reason.setdefault(why, []).append(name)
+    rows = tuple(("; ".join(dict.fromkeys(names)), why) for why, names in by_reason.items())
     part.blocks.append(DataTable(t("withheld_caption", lang),
                                  (t("output", lang), t("withheld_reason", lang)), rows))
     return part
+
+
+def not_delivered(src: Source, lang: Lang) -> list[tuple[str, str]]:
+    """(factor label, reason in plain words) of every factor the manifest lists as not
+    delivered: the delivery lacked its table or column."""
+    entries = src.bundle.manifest.get("not_delivered") or []
+    return [(str(e.get(lang) or e.get("factor", "?")),
+             t("why_not_delivered", lang, detail=str(e.get("missing", "?"))))
+            for e in entries if isinstance(e, dict)]
 
 
 def notices(src: Source, owns: tuple[str, ...], lang: Lang) -> list[Note]:

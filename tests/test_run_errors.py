@@ -1,0 +1,152 @@
+"""Nothing fails silently: an empty step stops the run with its cause and no bundle; only a
+named lack of data turns an analysis into "not run"; a full disk is one line."""
+
+from __future__ import annotations
+
+import errno
+import json
+
+import pytest
+from run_variants import DEMO, build_world, copy_world, duplicate_rows, pilot
+from typer.testing import CliRunner
+
+from smartstart import outputs
+from smartstart.cli import app
+from smartstart.errors import DuplicateKeys, Empty, LackOfData, SourceError
+from smartstart.outputs import publish
+from smartstart.outputs._work import Work
+from smartstart.pilot import load_pilot
+from smartstart.pipeline import run_pilot
+
+runner = CliRunner()
+TARGET = DEMO["study"]["target_group"]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return build_world(tmp_path_factory.mktemp("run-errors"))
+
+
+def _cli(path):
+    return runner.invoke(app, ["run", str(path)])
+
+
+def test_a_municipality_not_in_the_area_table_stops_naming_the_codes_there(world, tmp_path):
+    root = copy_world(world, tmp_path)
+    path = pilot(root, gemeente="0363")
+    with pytest.raises(Empty) as error:
+        run_pilot(load_pilot(path))
+    assert error.value.step == "residents"
+    assert "0784" in str(error.value)  # the municipality the delivery does hold
+    result = _cli(path)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert not (root / "results" / "bundle").exists()
+
+
+def test_a_date_format_that_does_not_fit_stops_before_linking(world, tmp_path):
+    root = copy_world(world, tmp_path)
+    path = pilot(root, target_group={**TARGET, "date_format": "%Y-%m-%d"})
+    with pytest.raises(SourceError) as error:
+        run_pilot(load_pilot(path))
+    assert "startdatum" in str(error.value) and "%Y-%m-%d" in str(error.value)
+    assert _cli(path).exit_code == 1
+    assert not (root / "results").exists()
+
+
+def test_no_target_household_stops_with_the_link_statuses(world, tmp_path):
+    root = copy_world(world, tmp_path)
+    path = pilot(root, target_group={**TARGET, "window": {"start": "1990-01-01",
+                                                          "end": "1991-01-01"}})
+    with pytest.raises(Empty) as error:
+        run_pilot(load_pilot(path))
+    assert error.value.step == "target_group"
+    assert "buiten het venster" in str(error.value)
+    assert _cli(path).exit_code == 1
+    assert not (root / "results").exists()
+
+
+def test_an_outcome_without_cases_stops_naming_its_tables(world, tmp_path):
+    """A peildatum after the delivery (nearest years allowed): no outcome can start."""
+    root = copy_world(world, tmp_path)
+    path = pilot(root, peildatum="2023-01-01", allow_nearest_year=True)
+    with pytest.raises(Empty) as error:
+        run_pilot(load_pilot(path))
+    assert error.value.step == "outcome"
+    assert "JGDHULPBUS" in str(error.value) and "JGDBESCHERMBUS" in str(error.value)
+    assert _cli(path).exit_code == 1
+    assert not (root / "results").exists()
+
+
+def test_a_duplicated_person_stops_instead_of_counting_twice(world, tmp_path):
+    root = copy_world(world, tmp_path)
+    partner = world / "cbs" / "Partner" / "Voedselbank" / "voedselbank_klanten.csv"
+    keys = [line.split(";")[1] for line in partner.read_text("latin-1").splitlines()[1:4]
+            if line.startswith("R;")]
+    duplicate_rows(root / "store", "GBAPERSOONTAB", 2022, keys)
+    with pytest.raises(DuplicateKeys) as error:
+        run_pilot(load_pilot(pilot(root)))
+    assert error.value.table == "GBAPERSOONTAB"
+    assert error.value.count == len(keys) and "GBAPERSOON" in error.value.file
+
+
+@pytest.mark.parametrize("name", ["areas", "effect"])
+def test_analyses_that_do_not_exist_yet_are_refused_at_load(tmp_path, name):
+    path = pilot(tmp_path, analyses=["profile", name])
+    with pytest.raises(SourceError) as error:
+        load_pilot(path)
+    assert "analyses" in str(error.value) and name in str(error.value)
+    assert _cli(path).exit_code == 1
+
+
+def test_a_full_disk_is_one_line_not_a_traceback(world, tmp_path, monkeypatch):
+    import smartstart.pipeline as pipeline
+
+    def full(work, *args):
+        raise OSError(errno.ENOSPC, "No space left on device", str(work))
+
+    monkeypatch.setattr(pipeline, "_write_atomically", full)
+    root = copy_world(world, tmp_path)
+    result = _cli(pilot(root, analyses=["profile"]))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) <= 2  # the message, wrapped at most once
+
+
+@pytest.fixture(scope="module")
+def work(world, tmp_path_factory):
+    root = copy_world(world, tmp_path_factory.mktemp("work"))
+    run_pilot(load_pilot(pilot(root, analyses=["profile"])))
+    return Work.read(root / "results" / "work"), load_pilot(pilot(root)).study
+
+
+def test_only_a_named_lack_of_data_is_caught(work, monkeypatch):
+    tables, study = work
+
+    def thin(study, work, out):
+        raise LackOfData("too_few_households", "two households")
+
+    monkeypatch.setattr(outputs, "_typology", thin)
+    out = publish(study.model_copy(update={"analyses": ("typology",)}), tables)
+    assert out.lacking == [("typology", "too_few_households", "two households")]
+    assert [name for name, _ in out.withheld] == ["typology"]
+
+    def bug(study, work, out):
+        raise ValueError("a bug, not a lack of data")
+
+    monkeypatch.setattr(outputs, "_typology", bug)
+    with pytest.raises(ValueError):
+        publish(study.model_copy(update={"analyses": ("typology",)}), tables)
+
+
+def test_the_manifest_records_an_analysis_not_run(world, tmp_path, monkeypatch):
+    def thin(study, work, out):
+        raise LackOfData("too_few_households", "two households")
+
+    monkeypatch.setattr(outputs, "_typology", thin)
+    root = copy_world(world, tmp_path)
+    result = _cli(pilot(root, analyses=["profile", "typology"]))
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((root / "results" / "bundle" / "manifest.json").read_text("utf-8"))
+    assert manifest["lack_of_data"] == [{"analysis": "typology", "reason": "too_few_households",
+                                         "detail": "two households"}]
+    assert "typology" in {w["name"] for w in manifest["withheld"]}
