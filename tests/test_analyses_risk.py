@@ -133,9 +133,12 @@ def test_separation_and_aliasing_are_reported():
     result = risk_model(table, RiskSpec(predictors=("x", "z")))
     assert result.checks.separation and "x" in result.checks.separation_terms
     assert not result.ok
+    # an aliased predictor is left out (named, with what it duplicates), not a failed model
     aliased = table.assign(w=table["x"], outcome=np.arange(100) % 3 == 0)
     result = risk_model(aliased, RiskSpec(predictors=("x", "z", "w")))
-    assert result.checks.aliased_terms == ("w",) and not result.ok
+    assert [(n.predictor, n.code) for n in result.notes] == [("w", "aliased_with:x")]
+    assert result.checks.aliased_terms == () and result.ok
+    assert list(result.to_frame()["term"]) == ["const", "x", "z"]
 
 
 def test_sensitive_predictors_need_explicit_consent(world):

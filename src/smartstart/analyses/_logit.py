@@ -41,6 +41,9 @@ class Design:
     kept: np.ndarray
     #: the predictor columns of the kept rows, as used (bool or level text), for cell counts
     data: pd.DataFrame
+    #: (factor, level) of category levels with no child among the kept rows: a configured
+    #: reference (the largest level is used instead) or a declared category of the column
+    empty_levels: tuple[tuple[str, str], ...] = ()
 
 
 def combo_name(parts: Sequence[str]) -> str:
@@ -61,12 +64,22 @@ def build_design(table: pd.DataFrame, outcome: str, predictors: Sequence[str],
     kept = (frame.notna().all(axis=1) & y.notna()).to_numpy()
     frame = frame[kept]
     columns, terms, refs = {CONST: np.ones(int(kept.sum()))}, [], {}
+    empty: list[tuple[str, str]] = []
     for name in predictors:
         if pd.api.types.is_bool_dtype(frame[name].dtype):
             columns[name] = frame[name].astype(float).to_numpy()
             terms.append(Term(name, name))
             continue
-        ref = _reference(frame[name], (references or {}).get(name))
+        present = set(frame[name].unique())
+        declared = getattr(table[name].dtype, "categories", None)
+        empty += [(name, str(c)) for c in (declared if declared is not None else ())
+                  if str(c) not in present]
+        chosen = (references or {}).get(name)
+        if chosen is not None and chosen not in present:
+            if (name, chosen) not in empty:
+                empty.append((name, chosen))
+            chosen = None
+        ref = _reference(frame[name], chosen)
         refs[name] = ref
         for level in sorted(frame[name].unique()):
             if level != ref:
@@ -78,15 +91,17 @@ def build_design(table: pd.DataFrame, outcome: str, predictors: Sequence[str],
         columns[term.name] = frame[list(parts)].all(axis=1).astype(float).to_numpy()
         terms.append(term)
     X = pd.DataFrame(columns, index=frame.index)
-    return Design(X, y[kept].to_numpy(dtype=float), tuple(terms), refs, kept, frame)
+    return Design(X, y[kept].to_numpy(dtype=float), tuple(terms), refs, kept, frame,
+                  tuple(empty))
 
 
 def _reference(column: pd.Series, chosen: str | None) -> str:
-    counts = column.value_counts()
+    """The chosen level (it has children), or the largest level (ties: the first by name)."""
     if chosen is not None:
-        if chosen not in counts.index:
-            raise ValueError(f"reference level {chosen!r} of {column.name!r} is not in the data")
         return chosen
+    counts = column.value_counts()
+    if counts.empty:
+        return ""
     top = counts[counts == counts.max()].index
     return str(sorted(top)[0])
 

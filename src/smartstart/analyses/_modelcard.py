@@ -103,14 +103,25 @@ def _data(risk: RiskResult, ctx: CardContext) -> CardField:
           f"jonger dan 18{where_nl} op de peildatum{when}, waarvan {_n(c.events, 'nl', 0)} met "
           f"de uitkomst. {_few(risk.n_dropped, ctx.min_cell, 'nl').capitalize()} kinderen "
           "vielen af door ontbrekende gegevens. "
-          "Factoren: " + ", ".join(_label(p, "nl") for p in risk.spec.predictors) + ".")
+          "Factoren: " + ", ".join(_label(p, "nl") for p in risk.used_spec.predictors) + "."
+          + _not_used(risk, "nl"))
     where_en = f" in municipality {ctx.gemeente}" if ctx.gemeente else ""
     en = (f"Pseudonymised CBS microdata (Remote Access): {_n(c.n, 'en', 0)} children under 18"
           f"{where_en} on the reference date{when}, {_n(c.events, 'en', 0)} with the outcome. "
           f"{_few(risk.n_dropped, ctx.min_cell, 'en').capitalize()} children were left out "
           "for missing data. Factors: "
-          + ", ".join(_label(p, "en") for p in risk.spec.predictors) + ".")
+          + ", ".join(_label(p, "en") for p in risk.used_spec.predictors) + "."
+          + _not_used(risk, "en"))
     return CardField("data", "Gebruikte data", "Data", nl, en)
+
+
+def _not_used(risk: RiskResult, lang: Lang) -> str:
+    """The predictors left out here and why, in plain words (no count but a zero)."""
+    if not risk.notes:
+        return ""
+    head = (" Aangepast aan deze gemeente: " if lang == "nl"
+            else " Adapted to this municipality: ")
+    return head + "; ".join(f"{n.label(lang)}: {n.text(lang)}" for n in risk.notes) + "."
 
 
 def _few(count: int, minimum: int, lang: Lang) -> str:

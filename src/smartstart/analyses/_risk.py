@@ -5,11 +5,16 @@ discrimination is the cross-validated AUC (stratified k-fold, DeLong interval), 
 Brier score and observed vs predicted per risk decile, both on out-of-fold predictions. The
 facts the disclosure gate checks (residual dof, cases per category x outcome, separation,
 convergence) are in ``checks`` and ``cells``. No per-child prediction is kept in the result.
+
+The model adapts to the population: a predictor that is unknown, constant or aliased here is
+left out and the model is fitted on the rest (``notes``, ``used_spec``; see ``_predictors``).
+A model is only withheld for the disclosure rules' reasons; no outcome variation, no usable
+predictor or fewer children than parameters raise :class:`~smartstart.errors.LackOfData`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -20,12 +25,14 @@ from smartstart.analyses._logit import (
     Design,
     Fit,
     aliased,
-    build_design,
+    combo_name,
     cv_predictions,
     fit_logit,
     separation,
 )
 from smartstart.analyses._metrics import brier, calibration_table, delong_auc, hosmer_lemeshow
+from smartstart.analyses._predictors import PredictorNote, usable_design
+from smartstart.errors import LackOfData
 
 #: The seed's risk factors of out-of-home placement or a supervision order.
 RISK_FACTORS = ("young_mother", "single_parent", "parent_no_work", "rent_allowance",
@@ -84,11 +91,22 @@ class ModelChecks:
     #: terms that are linear combinations of others (e.g. single_parent and household type 6)
     aliased_terms: tuple[str, ...]
     warnings: tuple[str, ...]
+    #: predictors left out (unknown, constant or aliased here) and levels without children
+    not_used: tuple[PredictorNote, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
+        """check / value rows; a row per note ("not_used" or "level_not_used": the predictor,
+        its reason code and the plain words in Dutch and English)."""
         values = {k: (", ".join(v) if isinstance(v, tuple) else v)
-                  for k, v in self.__dict__.items()}
-        return pd.DataFrame({"check": list(values), "value": list(values.values())})
+                  for k, v in self.__dict__.items() if k != "not_used"}
+        frame = pd.DataFrame({"check": list(values), "value": list(values.values()),
+                              "reason": "", "note_nl": "", "note_en": ""})
+        notes = pd.DataFrame(
+            [{"check": "not_used" if n.dropped else "level_not_used", "value": n.predictor,
+              "reason": n.code, "note_nl": f"{n.label('nl')}: {n.text('nl')}",
+              "note_en": f"{n.label('en')}: {n.text('en')}"} for n in self.not_used],
+            columns=frame.columns)
+        return pd.concat([frame, notes], ignore_index=True) if len(notes) else frame
 
 
 @dataclass(frozen=True)
@@ -120,6 +138,18 @@ class RiskResult:
     checks: ModelChecks
     references: dict[str, str]
     n_dropped: int
+    #: predictors not in the fitted model and why, levels without children (in ``checks`` too)
+    notes: tuple[PredictorNote, ...] = ()
+
+    @property
+    def used_spec(self) -> RiskSpec:
+        """The spec of the model as fitted: the predictors and interactions this population
+        could estimate (the combinations and the fairness audit use the same)."""
+        gone = {n.predictor for n in self.notes if n.dropped}
+        return replace(self.spec, predictors=tuple(p for p in self.spec.predictors
+                                                   if p not in gone),
+                       interactions=tuple(c for c in self.spec.interactions
+                                          if combo_name(c) not in gone))
 
     @property
     def ok(self) -> bool:
@@ -140,17 +170,18 @@ def risk_model(table: pd.DataFrame, spec: RiskSpec | None = None) -> RiskResult:
     """Fit the logistic model of ``spec.outcome`` on ``spec.predictors``; see the module doc."""
     spec = spec or RiskSpec()
     require_columns(table, [spec.outcome, *spec.predictors])
-    design = build_design(table, spec.outcome, spec.predictors, spec.interactions,
-                          dict(spec.references), spec.unit)
+    usable = usable_design(table, spec.outcome, spec.predictors, spec.interactions,
+                           dict(spec.references), spec.unit)
+    design = usable.design
     fit = fit_logit(design.X, design.y)
     cells = _cells(design)
-    checks = _checks(design, fit, cells)
+    checks = replace(_checks(design, fit, cells), not_used=usable.notes)
     coefficients = _coefficients(design, fit, cells)
     performance, calibration = None, pd.DataFrame()
     if fit.result is not None and checks.events >= spec.cv_folds:
         performance, calibration = _performance(design, fit, spec)
     return RiskResult(spec, coefficients, cells, calibration, performance, checks,
-                      design.references, int((~design.kept).sum()))
+                      design.references, int((~design.kept).sum()), usable.notes)
 
 
 def _coefficients(design: Design, fit: Fit, cells: pd.DataFrame) -> pd.DataFrame:
@@ -232,7 +263,13 @@ def _calibration_line(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
 
 
 def model_predictions(table: pd.DataFrame, spec: RiskSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold risks and the kept-row mask, for audits inside the run (never exported)."""
-    design = build_design(table, spec.outcome, spec.predictors, spec.interactions,
-                          dict(spec.references), spec.unit)
+    """Out-of-fold risks and the kept-row mask, for audits inside the run (never exported).
+
+    The same predictors as ``risk_model`` (those this population can estimate)."""
+    design = usable_design(table, spec.outcome, spec.predictors, spec.interactions,
+                           dict(spec.references), spec.unit).design
+    events = int(design.y.sum())
+    if min(events, len(design.y) - events) < spec.cv_folds:
+        raise LackOfData("too_few_events", f"fewer children with (or without) the outcome "
+                         f"than the {spec.cv_folds} folds of the cross-validation")
     return cv_predictions(design.X.to_numpy(), design.y, spec.cv_folds, spec.seed), design.kept

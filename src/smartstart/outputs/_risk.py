@@ -2,6 +2,9 @@
 
 A model is exported only when it passes the regression checks (dof, cases per category x
 outcome, no separation, converged); otherwise its tables fail and stay out of the bundle.
+A predictor left out because it is constant or aliased here is named in ``risk_checks``: that
+states an empty cell (no child with the other value), published under the zeros policy; when
+zeros are disclosive the model is withheld instead (rule ``zeros``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from smartstart.analyses import CombinationResult, FairnessResult, RiskResult
 from smartstart.analyses._common import factor_info
 from smartstart.analyses._labels import level_label
 from smartstart.disclosure import (
+    CheckResult,
     Embedded,
     Published,
     Rules,
@@ -32,14 +36,15 @@ COEFFICIENTS = ["term", "factor", "level", "coef", "se", "z", "p_value", "odds_r
 
 
 def publish_model(risk: RiskResult, settings: object) -> list[Published]:
-    model_checks = check_regression(risk.checks, settings)
+    notes = _notes_check(risk, settings)
+    model_checks = (*check_regression(risk.checks, settings), *notes)
     coefficients = _labelled(risk.coefficients[[c for c in COEFFICIENTS
                                                 if c in risk.coefficients]])
     out = [protect_frame("risk_coefficients", coefficients.reset_index(drop=True),
                          Rules(), settings=settings, kind="regression", extra=model_checks),
            protect_frame("risk_checks", risk.checks.to_frame().astype({"value": str}),
                          Rules(regression=True),
-                         settings=settings, kind="regression")]
+                         settings=settings, kind="regression", extra=notes)]
     if risk.performance is not None:
         # not the Hosmer-Lemeshow statistic: with each decile's n and expected events it is a
         # sum of squares that gives the suppressed events per decile back
@@ -48,8 +53,21 @@ def publish_model(risk: RiskResult, settings: object) -> list[Published]:
         out.append(protect_frame("risk_performance", performance.reset_index(drop=True),
                                  Rules(), settings=settings, kind="regression",
                                  extra=model_checks))
-        out.append(_calibration(risk.calibration, settings))
+        out.append(_calibration(risk.calibration, settings, notes))
     return out
+
+
+def _notes_check(risk: RiskResult, settings: object) -> tuple[CheckResult, ...]:
+    """A note on a left-out predictor or empty level states a zero: fine unless zeros are
+    disclosive (then every risk table fails, so the model is withheld for that rule)."""
+    zeros = bool(getattr(settings, "zeros_disclosive", False))
+    if not risk.notes or not zeros:
+        return ()
+    mask = pd.DataFrame({"flag": True}, index=pd.Index(
+        [n.predictor for n in risk.notes], name="term"))
+    return (CheckResult("zeros", "fail", f"{len(risk.notes)} predictors or levels left out "
+                        "as constant, unknown or aliased: each states an empty cell", mask,
+                        {"zeros_disclosive": True}),)
 
 
 def _labelled(coefficients: pd.DataFrame) -> pd.DataFrame:
@@ -71,7 +89,8 @@ def _labelled(coefficients: pd.DataFrame) -> pd.DataFrame:
                                label_en=coefficients.apply(label, axis=1, args=("en",)))
 
 
-def _calibration(calibration: pd.DataFrame, settings: object) -> Published:
+def _calibration(calibration: pd.DataFrame, settings: object,
+                 extra: tuple[CheckResult, ...] = ()) -> Published:
     """Deciles x (events, no events), with each decile's n as its total."""
     frame = calibration.reset_index(drop=True)
     events = frame["events"].to_numpy(dtype=float)
@@ -85,7 +104,8 @@ def _calibration(calibration: pd.DataFrame, settings: object) -> Published:
     rules = Rules(counts=("n", "events"), shares=(("events", "n"),),
                   derived=(("observed", ("events", "n")),
                            ("expected_events", ("n",)), ("predicted", ("n",))))
-    return protect_frame("risk_calibration", frame, rules, [table], settings, kind="shares")
+    return protect_frame("risk_calibration", frame, rules, [table], settings, kind="shares",
+                         extra=extra)
 
 
 def publish_combinations(result: CombinationResult, settings: object, data: pd.DataFrame,

@@ -34,7 +34,9 @@ NOT_DESCRIBING = frozenset({"outcome", "outcome_placement", "outcome_ots", "targ
 
 def risk_step(study: Study, work: Work, out: Outputs) -> None:
     s, children = study.disclosure, work.children
-    risk = A.risk_model(children, A.RiskSpec())
+    # a factor the delivery lacks is not in the table (features lists it as not delivered)
+    risk = A.risk_model(children, A.RiskSpec(
+        predictors=tuple(p for p in A.RISK_FACTORS if p in children.columns)))
     predictors = tuple(risk.spec.predictors) + ("outcome",)
     model = publish_model(risk, s)
     if any(p.record.status != "pass" for p in model):
@@ -45,18 +47,25 @@ def risk_step(study: Study, work: Work, out: Outputs) -> None:
     for published in model:
         out.add(published, predictors)
     fairness, audited = _fairness(children, risk, s, out, predictors)
-    combos = A.find_combinations(children, A.CombinationSpec(min_children=s.min_cell,
-                                                             min_events=s.min_cell))
-    known = _known_groups(risk, audited, out)
-    shown = publish_combinations(combos, s, children, known)
-    if out.add(shown, predictors):
-        _high_risk(children, risk, combos, shown.frame, s, out, predictors)
+    # the predictors the model could use here (a constant or aliased one is left out)
+    used = tuple(f for f in A.CombinationSpec().factors if f in risk.used_spec.predictors)
+    orders = tuple(k for k in A.CombinationSpec().orders if k <= len(used))
+    if orders:
+        combos = A.find_combinations(children, A.CombinationSpec(
+            factors=used, orders=orders, min_children=s.min_cell, min_events=s.min_cell))
+        known = _known_groups(risk, audited, out)
+        shown = publish_combinations(combos, s, children, known)
+        if out.add(shown, predictors):
+            _high_risk(children, risk, combos, shown.frame, s, out, predictors)
+    else:
+        out.withheld.append(("combinations", "te weinig bruikbare risicofactoren voor "
+                             "combinaties in deze gemeente"))
     _card(study, risk, fairness, out)
 
 
 def _fairness(children: pd.DataFrame, risk: A.RiskResult, s, out: Outputs,
               predictors: tuple[str, ...]) -> tuple[A.FairnessResult, pd.DataFrame]:
-    spec = A.FairnessSpec(risk=risk.spec)
+    spec = A.FairnessSpec(risk=risk.used_spec)
     # groups too small to show are merged first (a row left out would come back as the total
     # minus the other groups)
     outcome = children[risk.spec.outcome]
@@ -84,7 +93,7 @@ def _known_groups(risk: A.RiskResult, audited: pd.DataFrame, out: Outputs) -> pd
     outcome = audited[risk.spec.outcome].astype(bool)
     for r in metrics.dropna(subset=["n", "events"]).itertuples():
         members = audited[r.attribute].astype("string") == str(r.group)
-        for factor in risk.spec.predictors:
+        for factor in risk.used_spec.predictors:
             flag = as_bool(audited[factor]).fillna(False).astype(bool)
             if (flag == members).all():
                 rows.append({"factors": factor, "n": r.n, "events": r.events})

@@ -31,7 +31,7 @@ def factor_labels(src: Source, lang: Lang) -> dict[str, str]:
 
 def odds_ratios(src: Source, lang: Lang) -> Part:
     table = src.require("risk_coefficients", "term", "odds_ratio", "or_low", "or_high")
-    part = Part(t("or_title", lang), "oddsratios", [t("or_text", lang)])
+    part = Part(t("or_title", lang), "oddsratios", [t("or_text", lang), *_not_used(src, lang)])
     labels = factor_labels(src, lang)
     names = table.frame.get("factor", table.frame["term"]).astype(str)
     fallback = [labels.get(n, n) for n in names]
@@ -51,6 +51,17 @@ def odds_ratios(src: Source, lang: Lang) -> Part:
     chart = charts.odds(rows, "label", "Odds ratio")
     part.blocks.append(_figure("fig-oddsratios", caption, chart, data, lang, table.withheld))
     return part
+
+
+def _not_used(src: Source, lang: Lang) -> list[str]:
+    """The model's predictors (or levels) left out here and why, from the published checks."""
+    table = src.table("risk_checks")
+    if table is None or not table.has("check", f"note_{lang}"):
+        return []
+    frame = table.frame
+    rows = frame["check"].astype(str).isin(("not_used", "level_not_used"))
+    notes = [str(n) for n in frame.loc[rows, f"note_{lang}"] if not missing(n) and str(n)]
+    return [t("or_not_used", lang, notes="; ".join(notes))] if notes else []
 
 
 def performance(src: Source, lang: Lang) -> Part:
