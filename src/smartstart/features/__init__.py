@@ -29,7 +29,7 @@ from smartstart.linking._db import CORE
 from smartstart.pilot import Study
 
 __all__ = ["OUTCOME_SOURCES", "Factor", "FeatureTables", "NotDelivered", "build_features",
-           "factors", "requirements"]
+           "factors", "requirements", "requirements_markdown"]
 
 
 class Factor(BaseModel):
@@ -142,3 +142,13 @@ def requirements() -> pd.DataFrame:
         rows.append({"unit": "outcome", "factor": outcome, "tables": ", ".join(tables),
                      "columns": "–", "optional": "no (when the risk model is asked for)"})
     return pd.DataFrame(rows)
+
+
+def requirements_markdown() -> str:
+    """The README's table of what each factor and outcome needs (``python -m
+    smartstart.features`` prints it)."""
+    table = requirements()
+    lines = ["| unit | factor | tables | columns | optional |", "|---|---|---|---|---|"]
+    lines += [f"| {r.unit} | `{r.factor}` | {r.tables} | {r.columns} | {r.optional} |"
+              for r in table.itertuples()]
+    return "\n".join(lines)
