@@ -300,16 +300,17 @@ def test_duplicate_person_is_an_error_with_its_count(ingest_source, ingest_perso
 
 
 def test_duplicate_spell_is_the_same_key_and_start(ingest_source, tmp_path):
-    households = _households(3)
-    households["RINPERSOON"] = ["000000001", "000000001", "000000001"]
-    households["DATUMAANVANGHH"] = ["20200101", "20210101", "20200101"]  # 2 spells, 1 doubled
-    ingest_source.csv("GBAHUISHOUDENS2022BUSV1.csv", households)
+    households = _households(4)
+    households["RINPERSOON"][3] = None  # a row without a key is no duplicate
+    households["RINPERSOON"][:3] = ["000000001"] * 3
+    households["DATUMAANVANGHH"] = ["20200101", "20210101", "20200101", "20200101"]
+    ingest_source.parquet("GBAHUISHOUDENS2022BUSV1.parquet", households)
     error = _fails(ingest_source.root, tmp_path / "store")
     assert [(p.kind, p.count) for p in error.problems] == [("duplicate_keys", 1)]
-    households["DATUMAANVANGHH"] = ["20200101", "20210101", "20220101"]
-    ingest_source.csv("GBAHUISHOUDENS2022BUSV1.csv", households)
+    households["DATUMAANVANGHH"] = ["20200101", "20210101", "20220101", "20200101"]
+    ingest_source.parquet("GBAHUISHOUDENS2022BUSV1.parquet", households)
     assert ingest(ingest_source.root, tmp_path / "store").entry(
-        "GBAHUISHOUDENSBUS", 2022).rows_written == 3
+        "GBAHUISHOUDENSBUS", 2022).rows_written == 4
 
 
 # --- 2. a store that cannot be written --------------------------------------------------------

@@ -1,7 +1,8 @@
 """Duplicate keys: a person table has one row per person, a spell table one spell per start.
 
 The check runs on the converted (temporary) parquet file in DuckDB, which spills to disk, so a
-100 M-row spell table is checked without holding its keys in memory.
+100 M-row spell table is checked without holding its keys in memory (and on small files it is
+faster than pyarrow's group_by on string keys).
 """
 
 from __future__ import annotations
@@ -34,6 +35,16 @@ class KeyCheck:
             self._con.close()
         shutil.rmtree(self._spill, ignore_errors=True)
 
+    def _count(self, path: Path, key: list[str]) -> tuple[int, int]:
+        """(keys that occur more than once, rows they have), NULL key parts left out."""
+        columns = ", ".join(f'"{c}"' for c in key)
+        present = " AND ".join(f'"{c}" IS NOT NULL' for c in key)
+        keys, rows = self._connection().execute(
+            f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT count(*) AS n "
+            f"FROM read_parquet({path_literal(path)}) WHERE {present} GROUP BY {columns} "
+            "HAVING count(*) > 1)").fetchone()
+        return int(keys), int(rows)
+
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
             self._con = duckdb.connect()
@@ -51,12 +62,7 @@ class KeyCheck:
         key = [c for c in table.key if c in table.columns]
         if not key:
             return []
-        columns = ", ".join(f'"{c}"' for c in key)
-        present = " AND ".join(f'"{c}" IS NOT NULL' for c in key)
-        keys, rows = self._connection().execute(
-            f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT count(*) AS n "
-            f"FROM read_parquet({path_literal(path)}) WHERE {present} GROUP BY {columns} "
-            "HAVING count(*) > 1)").fetchone()
+        keys, rows = self._count(path, key)
         if not keys:
             return []
         what = "person" if key == ["RINPERSOONS", "RINPERSOON"] else "key"
@@ -68,3 +74,4 @@ class KeyCheck:
             "the file may hold a delivery twice or mix two versions: ask CBS for a corrected "
             "file; if such rows are real for this table, widen its key in catalog.yaml",
             int(keys))]
+
