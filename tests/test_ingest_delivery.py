@@ -112,6 +112,16 @@ def test_problems_of_different_kinds_in_one_error_and_the_sound_files_stored(
     assert [p for p in _everything(store) if p.endswith(".tmp")] == []
 
 
+def test_a_file_with_a_missing_column_still_has_its_values_checked(ingest_source, tmp_path):
+    households = {**_households(), "TYPHH": ["5", "77", "77"], "PLHH": ["1", "1", "99"]}
+    del households["HUISHOUDNR"]
+    ingest_source.sav(HOUSEHOLDS + ".sav", households)
+    error = _fails(ingest_source.root, tmp_path / "store", check=True)
+    assert [(p.kind, p.column, p.count) for p in error.problems] == [
+        ("missing_column", "HUISHOUDNR", None), ("unknown_codes", "TYPHH", 2),
+        ("unknown_codes", "PLHH", 1)]
+
+
 def test_cli_lists_every_problem_and_exits_1(ingest_source, ingest_persons, tmp_path):
     del ingest_persons["GBAGESLACHT"]
     del ingest_persons["GBAGENERATIE"]

@@ -21,7 +21,9 @@ HELP = {
     "last_year": "Last year (the delivery year of spell tables).",
     "source_dir": "Folder with CBS files (searched recursively).",
     "pin": "Use a version other than the newest: TABLE:YEAR=VERSION, e.g. GBAPERSOONTAB:2022=1.",
-    "unknown_codes": "error: stop on a code outside the code list; null: store NULL, count it.",
+    "unknown_codes": "error: stop on a code outside a verified code list; null: store NULL and "
+    "count it (never in a key column; a nulled outcome column is warned). Codes outside an "
+    "assumed code list are always kept and counted.",
     "demo_out": "Folder for the demo's data, store and results.",
     "paths": "A YAML file whose 'paths' section replaces the pilot's (paths of this machine).",
     "variant": "Deliver differently from the demo (repeatable): names, vslgwb-year, absent-tables, "

@@ -158,7 +158,7 @@ def _run(run: _Run, pins: dict[tuple[str, int], int] | None) -> IngestReport:
             except SourceError as error:
                 if "not_writable" in error.kinds:
                     raise
-                problems.extend(as_problems(error, job.relative))
+                problems.extend(as_problems(error, job.relative, job.file.path))
                 continue
             entries.append(IngestEntry(**record.model_dump(), status=status))
     if not run.check and (records or (run.store / MANIFEST_NAME).exists()):
@@ -236,8 +236,8 @@ def _partition(chosen: list[SourceFile], records: dict[tuple[str, int], TableRec
                run: _Run, problems: list[Problem]) -> tuple[list[TableRecord], list[Job]]:
     """Unchanged files (their entries, refreshed in ``records``) and jobs for the others.
 
-    Every job's header is read and checked here; the problems of every header are collected
-    into ``problems`` (those files get no job).
+    Every job's header is read here; a file that cannot be opened goes into ``problems`` and
+    gets no job (missing columns stay with the job, so its values are checked too).
     """
     skipped, jobs = [], []
     for file in chosen:
@@ -251,7 +251,7 @@ def _partition(chosen: list[SourceFile], records: dict[tuple[str, int], TableRec
         try:
             jobs.append(plan_job(file, run.catalog, run.source_dir))
         except SourceError as error:
-            problems.extend(as_problems(error, relative))
+            problems.extend(as_problems(error, relative, file.path))
     return skipped, jobs
 
 
@@ -279,7 +279,8 @@ def _ingest_file(job: Job, records: dict[tuple[str, int], TableRecord], run: _Ru
         rows = _copy_rows(job, converter, sink, run)
         _check_not_changed(job)
         sink.finish()
-        problems = converter.problems() + keys.duplicates(sink.temp, job.table, job.relative)
+        problems = [*job.problems, *converter.problems(),
+                    *keys.duplicates(sink.temp, job.table, job.relative)]
         if problems:
             raise SourceError(problems=problems)
         sha256 = digest.result()

@@ -54,6 +54,9 @@ class Job:
     size_bytes: int
     mtime_ns: int
     warnings: tuple[StoreWarning, ...] = ()
+    #: problems of the header (missing or doubled columns): the file is still read, so one
+    #: pass also finds its value problems, but it is never stored
+    problems: tuple[Problem, ...] = ()
 
     @property
     def label(self) -> str:
@@ -67,15 +70,15 @@ def relative_name(path: Path, source_dir: Path) -> str:
 def plan_job(file: SourceFile, catalog: Catalog, source_dir: Path) -> Job:
     """Open the file's header and map its columns to the catalog (before any row is read).
 
-    Raises one ``SourceError`` holding every problem of the header (all missing columns).
+    A file that cannot be opened raises; missing or doubled columns are the job's ``problems``.
     """
     table = catalog.table(file.table)
     relative = relative_name(file.path, source_dir)
     try:
         reader = open_reader(file.path)
     except SourceError as error:
-        raise SourceError(problems=as_problems(error, relative)) from error
-    plans = map_columns(table, file.year, reader.columns, relative)
+        raise SourceError(problems=as_problems(error, relative, file.path)) from error
+    plans, problems = _map_columns(table, file.year, reader.columns, relative)
     used = {p.source for p in plans}
     dropped = tuple(c for c in reader.columns if c not in used)
     stat = file.path.stat()
@@ -86,7 +89,7 @@ def plan_job(file: SourceFile, catalog: Catalog, source_dir: Path) -> Job:
             message=f"the file name says {file.name_year}, its columns say {file.year}: stored "
             f"as {file.table} {file.year}"),)
     return Job(file, table, reader, plans, dropped, relative, stat.st_size, stat.st_mtime_ns,
-               warnings)
+               warnings, problems)
 
 
 def map_columns(table: TableSpec, year: int, columns: Iterable[str],
@@ -95,6 +98,15 @@ def map_columns(table: TableSpec, year: int, columns: Iterable[str],
 
     Every missing or doubled column of the file is collected into one ``SourceError``.
     """
+    plans, problems = _map_columns(table, year, columns, file)
+    if problems:
+        raise SourceError(problems=problems)
+    return plans
+
+
+def _map_columns(table: TableSpec, year: int, columns: Iterable[str],
+                 file: str) -> tuple[tuple[ColumnPlan, ...], tuple[Problem, ...]]:
+    """The column plans (a missing column reads as absent) and every header problem."""
     columns = list(columns)
     plans, problems = [], []
     for spec in table.columns.values():
@@ -116,9 +128,7 @@ def map_columns(table: TableSpec, year: int, columns: Iterable[str],
         plans.append(ColumnPlan(spec, hits[0] if hits else None,
                                 assumed=table.code_list_assumed(spec.name),
                                 key=spec.name in table.key))
-    if problems:
-        raise SourceError(problems=problems)
-    return tuple(plans)
+    return tuple(plans), tuple(problems)
 
 
 def assign_years(files: list[SourceFile], catalog: Catalog, source_dir: Path,
@@ -138,7 +148,7 @@ def assign_years(files: list[SourceFile], catalog: Catalog, source_dir: Path,
         try:
             columns = open_reader(file.path).columns
         except SourceError as error:
-            problems.extend(as_problems(error, relative))
+            problems.extend(as_problems(error, relative, file.path))
             continue
         year = year_from_columns(table, file.year, columns)
         if isinstance(year, str):

@@ -80,11 +80,14 @@ class SourceError(Exception):
         return f"{self.message}\n  what to do: {self.hint}" if self.hint else self.message
 
 
-def as_problems(error: SourceError, file: str = "") -> list[Problem]:
-    """The error's problems, each with ``file`` filled in where it named none."""
-    return [p if p.file or not file else Problem(p.kind, file, p.column, p.message, p.hint,
-                                                 p.count)
-            for p in error.problems]
+def as_problems(error: SourceError, file: str = "", path: object = None) -> list[Problem]:
+    """The error's problems, each with ``file`` filled in where it named none (and the file's
+    full ``path`` taken off the front of its message, as ``file`` says where)."""
+    prefix = f"{path}: " if path is not None else None
+    return [p if p.file or not file else Problem(
+        p.kind, file, p.column,
+        p.message.removeprefix(prefix) if prefix else p.message, p.hint, p.count)
+        for p in error.problems]
 
 
 def unreadable(message: str, *, hint: str = "") -> SourceError:
