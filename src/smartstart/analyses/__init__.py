@@ -13,6 +13,7 @@ from smartstart.analyses._combinations import (
 from smartstart.analyses._common import ConfirmMethod, DurationUnit, Lang, RankBy, Unit
 from smartstart.analyses._fairness import BiasAnalysis, FairnessResult, FairnessSpec, fairness_audit
 from smartstart.analyses._modelcard import CardContext, ModelCard, model_card
+from smartstart.analyses._predictors import PredictorNote
 from smartstart.analyses._profile import (
     DurationResult,
     DurationSpec,
@@ -50,6 +51,7 @@ __all__ = [
     "MixedLatentClass",
     "ModelCard",
     "PersonaCard",
+    "PredictorNote",
     "ProfileResult",
     "ProfileSpec",
     "RankBy",

@@ -178,7 +178,7 @@ def risk_model(table: pd.DataFrame, spec: RiskSpec | None = None) -> RiskResult:
     checks = replace(_checks(design, fit, cells), not_used=usable.notes)
     coefficients = _coefficients(design, fit, cells)
     performance, calibration = None, pd.DataFrame()
-    if fit.result is not None and checks.events >= spec.cv_folds:
+    if fit.result is not None and min(checks.events, checks.n - checks.events) >= spec.cv_folds:
         performance, calibration = _performance(design, fit, spec)
     return RiskResult(spec, coefficients, cells, calibration, performance, checks,
                       design.references, int((~design.kept).sum()), usable.notes)
