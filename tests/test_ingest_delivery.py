@@ -86,7 +86,7 @@ def test_every_missing_column_of_every_file_in_one_error(ingest_source, ingest_p
         ("missing_column", "GBAPERSOON2022TABV1.sav", "GBAGESLACHT"),
     ]
     assert all(p.hint for p in error.problems)
-    assert not (tmp_path / "store" / "manifest.json").exists()
+    assert not (tmp_path / "store").exists()  # nothing stored: not even an empty store folder
 
 
 def test_problems_of_different_kinds_in_one_error_and_the_sound_files_stored(

@@ -38,16 +38,17 @@ def print_summary(console: Console, report: IngestReport, *, check: bool = False
     """The summary table of one ingest run, its warnings, the files not recognised, and where
     things are."""
     entries = report.entries
-    table = Table(title="ingest --check" if check else "ingest")
-    for name in ("table", "year", "version", "format", "rows"):
-        table.add_column(name, justify="right" if name in ("year", "rows") else "left")
-    for title in _COUNTS.values():
-        table.add_column(title, justify="right")
-    table.add_column("status")
-    for e in entries:
-        table.add_row(e.table, str(e.year), f"V{e.version}", e.format, f"{e.rows_written:,}",
-                      *(f"{e.total(c):,}" for c in _COUNTS), e.status)
-    console.print(table)
+    if entries:
+        table = Table(title="ingest --check" if check else "ingest")
+        for name in ("table", "year", "version", "format", "rows"):
+            table.add_column(name, justify="right" if name in ("year", "rows") else "left")
+        for title in _COUNTS.values():
+            table.add_column(title, justify="right")
+        table.add_column("status")
+        for e in entries:
+            table.add_row(e.table, str(e.year), f"V{e.version}", e.format, f"{e.rows_written:,}",
+                          *(f"{e.total(c):,}" for c in _COUNTS), e.status)
+        console.print(table)
     skipped = sum(e.status == "skipped" for e in entries)
     if check:
         console.print(f"{len(entries)} file(s) checked; nothing was written")
@@ -55,13 +56,14 @@ def print_summary(console: Console, report: IngestReport, *, check: bool = False
         console.print(f"{len(entries) - skipped} ingested, {skipped} skipped (unchanged since "
                       "the last run)")
     for warning in report.warnings:
-        console.print(f"[yellow]warning[/] ({warning.kind}): {warning.line()}", soft_wrap=True)
+        console.print(f"[yellow]warning[/] ({warning.kind}): ", end="")
+        console.print(warning.line(), soft_wrap=True, markup=False, highlight=False)
     unknown = report.unknown_files
     if unknown:
         shown = ", ".join(unknown[:_SHOWN_UNKNOWN])
         more = f" and {len(unknown) - _SHOWN_UNKNOWN} more" if len(unknown) > _SHOWN_UNKNOWN else ""
         console.print(f"{len(unknown)} file(s) not in the catalog, not ingested: {shown}{more}")
-    if not check:
+    if not check and report.manifest.exists():
         console.print(f"store: {report.store}")
         console.print(f"manifest: {report.manifest}")
 

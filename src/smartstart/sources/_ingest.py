@@ -135,10 +135,14 @@ def ingest(
     if store is None:
         raise SourceError("no store given", hint="use --store FOLDER (or --check to only check)")
     run = _prepare(source_dir, store, chunk_rows, unknown_codes, console, catalog, None)
+    new_store = not run.store.exists()
     try:
         return _run(run, pins)
     except OSError as error:
         raise not_writable(run.store, error) from error
+    finally:
+        if new_store and run.store.is_dir() and not any(run.store.iterdir()):
+            run.store.rmdir()  # a run that stored nothing leaves no empty store behind
 
 
 def _run(run: _Run, pins: dict[tuple[str, int], int] | None) -> IngestReport:

@@ -69,7 +69,7 @@ class KeyCheck:
         unit = f"one row per {what}" if table.kind == "TAB" else "one spell per key and start date"
         return [Problem(
             "duplicate_keys", file, "+".join(key),
-            f"{keys} {what}s occur more than once ({int(rows) - keys} extra rows); "
+            f"{keys} {what}(s) occur more than once ({int(rows) - keys} extra row(s)); "
             f"{table.name} has {unit} ({' + '.join(key)})",
             "the file may hold a delivery twice or mix two versions: ask CBS for a corrected "
             "file; if such rows are real for this table, widen its key in catalog.yaml",
