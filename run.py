@@ -1,8 +1,16 @@
-"""Set-up and entry point for a fresh machine: creates `.venv`, installs smartstart, runs a command.
+"""Set-up and entry point for a fresh machine: creates the environments, installs, runs a command.
 
-    python3 run.py demo [ARGS...]   # the main job: `smartstart demo`
-    python3 run.py test [ARGS...]   # lint + the whole test suite
-    python3 run.py smartstart ...   # any smartstart command inside the environment
+    python3 run.py demo [ARGS...]          # the main job: `smartstart demo` (pinned environment)
+    python3 run.py test [--env ENV] [ARGS] # lint + the whole test suite, in both environments
+    python3 run.py smartstart ...          # any smartstart command (pinned environment)
+
+Two environments, each installed again only when what it is made from changes:
+  pinned  .venv          the exact versions of requirements/pinned.txt (+ pinned-test.txt): the
+                         set to request for CBS's secure environment; demo and smartstart use it
+  latest  .venv-latest   the newest release of every dependency, no caps (upgraded again when
+                         pyproject.toml changes or the install is a week old)
+and `.venv-acro` (requirements/acro.txt) for the ACRO peer test only: ACRO pins pandas<=2.3.3.
+`test --env pinned` or `--env latest` runs one of them; ARGS go to pytest.
 
 Standard library only, so it runs before anything is installed. Works on Linux and Windows.
 """
@@ -11,50 +19,168 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-STAMP = VENV / ".smartstart-installed"
+REQUIREMENTS = ROOT / "requirements"
+PINNED = [REQUIREMENTS / "pinned.txt", REQUIREMENTS / "pinned-test.txt"]
+ACRO = REQUIREMENTS / "acro.txt"
+ENVS = {"pinned": ROOT / ".venv", "latest": ROOT / ".venv-latest"}
+ACRO_VENV = ROOT / ".venv-acro"
+LATEST_REFRESH = 7 * 24 * 3600  # seconds: the newest releases are looked for again weekly
+CHROMIUM = Path(os.environ.get("SMARTSTART_CHROMIUM", "/usr/bin/chromium"))
+VERSIONS = ("import importlib.metadata as m, sys; print(f'python {sys.version.split()[0]}, ' + "
+            "', '.join(f'{p} {m.version(p)}' for p in ('pandas', 'numpy', 'pyarrow', 'duckdb', "
+            "'scipy', 'scikit-learn', 'statsmodels')))")
 
 
-def _fingerprint() -> str:
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+class SetupError(Exception):
+    """An environment could not be made; the message says which and what to do."""
 
 
-def ensure_env() -> None:
-    """Create the virtual environment and (re)install when pyproject.toml changed."""
-    if not PYTHON.exists():
-        print(f"[run.py] creating virtual environment in {VENV}", flush=True)
-        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    if STAMP.exists() and STAMP.read_text() == _fingerprint():
-        return
-    print("[run.py] installing smartstart and its test tools", flush=True)
-    pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
-    subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
-    STAMP.write_text(_fingerprint())
+def python_of(folder: Path) -> Path:
+    return folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _fingerprint(*files: Path) -> str:
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def _install(folder: Path, name: str, fingerprint: str, args: list[str],
+             max_age: float | None = None) -> Path:
+    """Create the venv in `folder` and run `pip install ARGS` unless the stamp is current."""
+    python, stamp = python_of(folder), folder / ".smartstart-installed"
+    if python.exists() and stamp.exists() and stamp.read_text() == fingerprint and (
+            max_age is None or time.time() - stamp.stat().st_mtime < max_age):
+        return python
+    if not python.exists():
+        print(f"[run.py] creating the {name} environment in {folder}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(folder)
+    print(f"[run.py] installing the {name} environment", flush=True)
+    pip = [str(python), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
+    for step in ([*pip, "--upgrade", "pip"], [*pip, *args]):
+        if subprocess.run(step, cwd=ROOT).returncode != 0:
+            raise SetupError(f"pip could not install the {name} environment ({folder}); "
+                             f"the command was: {' '.join(step)}")
+    stamp.write_text(fingerprint)
+    return python
+
+
+def ensure_env(env: str = "pinned") -> Path:
+    """The python of the pinned or the latest environment, (re)installed when needed."""
+    pyproject = ROOT / "pyproject.toml"
+    if env == "pinned":
+        constraints = [arg for file in PINNED for arg in ("-c", str(file))]
+        return _install(ENVS[env], env, _fingerprint(pyproject, *PINNED),
+                        [*constraints, "-e", f"{ROOT}[test]"])
+    return _install(ENVS[env], env, _fingerprint(pyproject),
+                    ["--upgrade", "--upgrade-strategy", "eager", "-e", f"{ROOT}[test]"],
+                    max_age=LATEST_REFRESH)
+
+
+def ensure_acro() -> Path | None:
+    """ACRO's own environment for tests/test_disclosure_acro.py; None (and why) if it fails."""
+    try:
+        return _install(ACRO_VENV, "ACRO peer", _fingerprint(ACRO), ["-r", str(ACRO)])
+    except SetupError as error:
+        print(f"[run.py] {error}: the ACRO comparison cannot run (it fails on CI)", flush=True)
+        return None
+
+
+def chromium_missing() -> str | None:
+    """None when the browser test can run; else the one thing to do, installing it if we may."""
+    if CHROMIUM.exists():
+        return None
+    if sys.platform != "linux":
+        return (f"the report's browser test needs Chromium, not found at {CHROMIUM}: set "
+                "SMARTSTART_CHROMIUM to a Chromium-based browser (Chrome or Edge), e.g. "
+                'set SMARTSTART_CHROMIUM=C:\\Program Files (x86)\\Microsoft\\Edge\\Application'
+                "\\msedge.exe")
+    if shutil.which("apt-get") is None:
+        return (f"the report's browser test needs Chromium at {CHROMIUM}: install your "
+                "distribution's chromium package, or set SMARTSTART_CHROMIUM to its path")
+    if os.geteuid() != 0:
+        return ("the report's browser test needs Debian's Chromium; run:\n"
+                "    sudo apt-get install -y chromium")
+    print("[run.py] installing Debian's chromium for the report's browser test", flush=True)
+    quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for step in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        if subprocess.run(step, env=quiet).returncode != 0:
+            return f"`{' '.join(step)}` failed; install Chromium and run the tests again"
+    return None if CHROMIUM.exists() else f"chromium was installed but is not at {CHROMIUM}"
+
+
+def run_tests(envs: list[str], pytest_args: list[str]) -> int:
+    missing = chromium_missing()
+    if missing:
+        print(f"[run.py] stopped: {missing}", flush=True)
+        return 1
+    pythons = {env: ensure_env(env) for env in envs}
+    acro = ensure_acro()
+    lint = subprocess.run([str(pythons[envs[0]]), "-m", "ruff", "check", "src", "tests",
+                           "benchmarks", "run.py"], cwd=ROOT)
+    if lint.returncode != 0:
+        return lint.returncode
+    child = dict(os.environ)
+    if acro is not None:
+        child.setdefault("SMARTSTART_ACRO_PYTHON", str(acro))
+    results = {}
+    for env, python in pythons.items():
+        versions = subprocess.run([str(python), "-c", VERSIONS], capture_output=True, text=True)
+        print(f"\n[run.py] == tests in the {env} environment ({ENVS[env].name}): "
+              f"{versions.stdout.strip()}", flush=True)
+        started = time.monotonic()
+        code = subprocess.run([str(python), "-m", "pytest", *pytest_args], cwd=ROOT,
+                              env=child).returncode
+        results[env] = (code, time.monotonic() - started)
+    print("", flush=True)
+    for env, (code, seconds) in results.items():
+        verdict = "passed" if code == 0 else f"FAILED (pytest exit {code})"
+        print(f"[run.py] {env}: {verdict} in {seconds:.0f} s", flush=True)
+    return max(code for code, _ in results.values())
+
+
+def _split_env(args: list[str]) -> tuple[list[str], list[str]]:
+    """`--env pinned|latest|both` (or `--env=...`) out of the test arguments."""
+    choice, rest, index = "both", [], 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--env" and index + 1 < len(args):
+            choice, index = args[index + 1], index + 2
+            continue
+        if arg.startswith("--env="):
+            choice = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+        index += 1
+    if choice not in {"pinned", "latest", "both"}:
+        raise SetupError(f"--env {choice}: choose pinned, latest or both")
+    return (["pinned", "latest"] if choice == "both" else [choice]), rest
 
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"demo", "test", "smartstart"}:
         print(__doc__)
         return 2
-    ensure_env()
     command, rest = argv[0], argv[1:]
-    if command == "test":
-        lint = subprocess.run([str(PYTHON), "-m", "ruff", "check", "src", "tests", "benchmarks"])
-        if lint.returncode != 0:
-            return lint.returncode
-        return subprocess.run([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT).returncode
+    try:
+        if command == "test":
+            return run_tests(*_split_env(rest))
+        python = ensure_env("pinned")
+    except SetupError as error:
+        print(f"[run.py] stopped: {error}", flush=True)
+        return 1
     if command == "demo":
         rest = ["demo", *rest]
-    return subprocess.run([str(PYTHON), "-m", "smartstart", *rest], cwd=ROOT).returncode
+    return subprocess.run([str(python), "-m", "smartstart", *rest], cwd=ROOT).returncode
 
 
 if __name__ == "__main__":

@@ -157,7 +157,7 @@ def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
     extra = (*extra, _check_protection(cells, s))
     if hide is not None:
         for column in hide.columns[hide.any(axis=0).to_numpy()]:
-            out[column] = out[column].astype(object if out[column].dtype == object else float)
+            out[column] = _blankable(out[column])
             out.loc[hide[column].to_numpy(), column] = np.nan
     out = blank_derived(out, rules)
     for row, col in zip(*np.nonzero(out.isna().to_numpy(dtype=bool) & ~before.to_numpy(bool)),
@@ -254,6 +254,12 @@ def _check_protection(cells: Sequence[SuppressedCell], s) -> CheckResult:
                   "published cells", cells=len(narrowed))
 
 
+def _blankable(column: pd.Series) -> pd.Series:
+    """A column that can hold NaN: numbers as float, anything else (text of any dtype, pandas 3's
+    ``str`` included) as object."""
+    return column.astype(float if pd.api.types.is_numeric_dtype(column.dtype) else object)
+
+
 def _is_int(column: pd.Series) -> bool:
     return pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype)
 
@@ -267,7 +273,7 @@ def blank_derived(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
             continue
         gone = out[present].isna().any(axis=1)
         if gone.any():
-            out[column] = out[column].astype(object if out[column].dtype == object else float)
+            out[column] = _blankable(out[column])
             out.loc[gone, column] = np.nan
     return out
 
