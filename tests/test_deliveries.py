@@ -1,8 +1,12 @@
 """Deliveries that differ from the demo (issue 11): every variant of `smartstart synth` runs
 through ingest, run and report with no hand fixes, and the planted counts come back exactly.
 
-One small municipality per variant, built once per module through the CLI (as a user would);
-the steps' exit codes and outputs are kept so each test reports the step that failed.
+One small municipality per variant, built once per module through the CLI as a user would
+(synth, ingest, run, report), with a pilot of no analyses: the planted counts are in the run's
+work tables and attrition. One more delivery has every variant at once (the partner file with
+SPSS dates) and runs the demo pilot in full (profile, risk, typology), so the analyses meet the
+missing factors, the other year and the other codes too. The steps' exit codes and outputs are
+kept, so a failing test shows the step that failed and its message.
 """
 
 from __future__ import annotations
@@ -22,16 +26,19 @@ from smartstart.cli import app
 runner = CliRunner()
 HOUSEHOLDS = 1_500
 SEED = 11
-FIRST_YEAR = 2016  # fewer yearly files than the demo's 2012: a faster ingest, same peildatum
+FIRST_YEAR = 2017  # fewer yearly files than the demo's 2012: a faster ingest, same peildatum
 STEPS = ("synth", "ingest", "run", "report")
-VARIANTS = ["names", "vslgwb-year", "absent-tables", "absent-columns", "partner-sav",
-            "partner-sav-dates", "assumed-codes", "year-gap"]
+VARIANTS = ("names", "vslgwb-year", "absent-tables", "absent-columns", "partner-sav",
+            "partner-sav-dates", "assumed-codes", "year-gap")
+ALL = "all"  # every variant at once (partner-sav-dates, not partner-sav: one partner file)
+TOGETHER = tuple(v for v in VARIANTS if v != "partner-sav")
 
 
 @dataclass
 class Delivery:
     variant: str
     root: Path
+    variants: tuple[str, ...] = ()
     steps: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     @property
@@ -96,14 +103,16 @@ def write_pilot(root: Path, truth: dict, out: Path | None = None, **study: objec
 
 def deliver(variant: str, root: Path) -> Delivery:
     """synth -> ingest -> run -> report through the CLI, stopping at the first failing step."""
-    d = Delivery(variant, root)
+    d = Delivery(variant, root, TOGETHER if variant == ALL else (variant,))
+    options = [arg for v in d.variants for arg in ("--variant", v)]
     if not _invoke(d, "synth", ["synth", str(d.cbs), "--households", str(HOUSEHOLDS), "--seed",
-                                str(SEED), "--first-year", str(FIRST_YEAR), "--variant",
-                                variant]):
+                                str(SEED), "--first-year", str(FIRST_YEAR), *options]):
         return d
     if not _invoke(d, "ingest", ["ingest", str(d.cbs), "--store", str(d.store)]):
         return d
-    study = {"allow_nearest_year": True} if variant == "year-gap" else {}
+    study: dict[str, object] = {} if variant == ALL else {"analyses": []}
+    if "year-gap" in d.variants:
+        study["allow_nearest_year"] = True
     pilot = write_pilot(d.root, d.truth(), **study)
     if not _invoke(d, "run", ["run", str(pilot)]):
         return d
@@ -124,7 +133,7 @@ def deliveries(tmp_path_factory):
     return get
 
 
-@pytest.fixture(scope="module", params=VARIANTS)
+@pytest.fixture(scope="module", params=(*VARIANTS, ALL))
 def delivery(request, deliveries) -> Delivery:
     return deliveries(request.param)
 
@@ -160,11 +169,11 @@ def test_planted_counts_are_recovered_exactly(delivery):
     assert status["niet gekoppeld"] == truth["foodbank"]["unmatched_rows"]
 
 
-def test_truth_records_the_variant(delivery):
+def test_truth_records_the_variants(delivery):
     delivery.ran("synth")
     variants = delivery.truth()["variants"]
-    assert variants["applied"] == [delivery.variant]
-    assert variants[delivery.variant]
+    assert sorted(variants["applied"]) == sorted(delivery.variants)
+    assert all(variants[v] for v in delivery.variants)
 
 
 # --- what each variant changes ---------------------------------------------------------------
@@ -267,3 +276,21 @@ def test_year_gap_without_the_option_stops_naming_the_table(deliveries, tmp_path
                                                         tmp_path))])
     assert result.exit_code == 1
     assert "INHATAB" in result.output and "allow_nearest_year" in result.output
+
+
+# --- every variant at once, through the demo pilot in full ----------------------------------------
+
+def test_all_variants_together_run_every_analysis(deliveries):
+    delivery = deliveries(ALL)
+    delivery.ran("report")
+    manifest = delivery.bundle_manifest()
+    assert manifest["pilot"]["study"]["analyses"] == ["profile", "risk", "typology"]
+    listed = {(d["missing"], d["reason"]) for d in manifest["not_delivered"]}
+    assert ("WMOBUS", "table_not_delivered") in listed
+    assert ("INHATAB.INHUAF", "column_not_delivered") in listed
+    assert [y["table"] for y in manifest["years_used"]] == ["INHATAB"]
+    assert manifest["lack_of_data"] == []
+    published = {o["name"] for o in manifest["outputs"]}
+    withheld = {w["name"] for w in manifest["withheld"]}
+    for name in ("profile_households", "typology_types", "risk_coefficients"):
+        assert name in published | withheld, name
