@@ -1,0 +1,69 @@
+"""run.py, the set-up script: choosing the environments and Chromium's check, without installing."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def run_py(monkeypatch):
+    spec = importlib.util.spec_from_file_location("run_py", ROOT / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "CHROMIUM", ROOT / "no-such-chromium")
+    return module
+
+
+@pytest.mark.parametrize(("args", "envs", "rest"), [
+    ([], ["pinned", "latest"], []),
+    (["--env", "latest", "tests/test_gate.py", "-x"], ["latest"], ["tests/test_gate.py", "-x"]),
+    (["-q", "--env=pinned"], ["pinned"], ["-q"]),
+])
+def test_the_environments_to_test_in(run_py, args, envs, rest):
+    assert run_py._split_env(args) == (envs, rest)
+
+
+def test_an_unknown_environment_stops(run_py):
+    with pytest.raises(run_py.SetupError, match="pinned, latest or both"):
+        run_py._split_env(["--env", "newest"])
+
+
+def test_without_chromium_and_root_it_names_the_one_command(run_py, monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(run_py.shutil, "which", lambda name: "/usr/bin/apt-get")
+    monkeypatch.setattr(run_py.os, "geteuid", lambda: 1000, raising=False)
+    assert "sudo apt-get install -y chromium" in run_py.chromium_missing()
+
+
+def test_on_windows_it_says_which_browser_to_name(run_py, monkeypatch):
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert "SMARTSTART_CHROMIUM" in run_py.chromium_missing()
+
+
+def test_it_stops_before_installing_anything(run_py, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(run_py, "ensure_env", lambda env: pytest.fail("installed"))
+    assert run_py.run_tests(["pinned"], []) == 1
+    assert "stopped" in capsys.readouterr().out
+
+
+def test_as_root_it_installs_chromium_quietly(run_py, monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(run_py.shutil, "which", lambda name: "/usr/bin/apt-get")
+    monkeypatch.setattr(run_py.os, "geteuid", lambda: 0, raising=False)
+    steps = []
+
+    def apt(step, env):
+        steps.append((step, env["DEBIAN_FRONTEND"]))
+        return type("Done", (), {"returncode": 0})()
+
+    monkeypatch.setattr(run_py.subprocess, "run", apt)
+    assert "not at" in run_py.chromium_missing()  # installed, but the path is still missing
+    assert steps == [(["apt-get", "update", "-qq"], "noninteractive"),
+                     (["apt-get", "install", "-y", "-qq", "chromium"], "noninteractive")]
