@@ -22,7 +22,11 @@ LackReason = Literal["too_few_households", "too_few_children", "too_few_events",
 
 
 class LackOfData(Exception):
-    """Too little data for an analysis: named, expected, reported; never a bug."""
+    """Too little data for an analysis: named, expected, reported; never a bug.
+
+    ``detail`` is written into the bundle's manifest and the report: it must not contain a
+    count of persons or households (a small count would leave without disclosure control).
+    """
 
     def __init__(self, reason: LackReason, detail: str = "") -> None:
         super().__init__(detail or reason)

@@ -135,9 +135,11 @@ class Typology(BaseEstimator):
     def fit(self, table: pd.DataFrame, y: object = None) -> Typology:
         spec = self.spec or TypologySpec()
         target, municipality = _split(table, spec)
-        if len(target) < 2:
-            raise LackOfData("too_few_households",
-                             "a typology needs at least two households in the target group")
+        if len(target) < 2 or len(target) <= spec.k_range[0]:
+            # k types need more than k households (and one household is no typology)
+            # the detail goes into the bundle: no count of households in it
+            raise LackOfData("too_few_households", "too few households in the target group for "
+                             f"a typology of {max(spec.k_range[0], 2)} or more types")
         infos = _infos(target, spec.factors, spec.target)
         candidates, selection, distance = _fit(target, infos, spec)
         k = int(selection.loc[selection["chosen"], "k"].iloc[0])
