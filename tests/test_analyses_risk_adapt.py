@@ -226,6 +226,8 @@ def test_end_to_end_the_model_is_in_the_bundle_with_a_constant_predictor(constan
             "fairness_metrics"} <= out.names()
     assert "rent_allowance" not in set(
         next(p.frame for p in out.tables if p.record.name == "risk_coefficients")["factor"])
+    combinations = next(p.frame for p in out.tables if p.record.name == "combinations")
+    assert len(combinations) and not combinations["factors"].str.contains("rent_allowance").any()
     assert CONSTANT_NL in out.texts["model_card_nl"][0]
     assert CONSTANT_EN in out.texts["model_card_en"][0]
     pilot = Pilot(study=study, paths=Paths(store=tmp_path / "store", output=tmp_path))
