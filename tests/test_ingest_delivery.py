@@ -376,6 +376,18 @@ def test_optional_tables_absent_is_not_an_error(ingest_source, ingest_persons, i
         {"HALTBUS", "VSVTAB", "WMOBUS", "INPATAB", "INSCHRWPOTAB", "EIGENDOMTAB"})
 
 
+def test_absent_optional_columns_are_null_and_warned(ingest_source, ingest_persons, tmp_path):
+    del ingest_persons["GBAGEBOORTELANDMOEDER"]
+    del ingest_persons["GBAGEBOORTELANDVADER"]
+    ingest_source.sav(PERSONS + ".sav", ingest_persons)
+    report = ingest(ingest_source.root, tmp_path / "store")
+    entry = report.entry("GBAPERSOONTAB", 2022)
+    assert entry.absent_columns == ("GBAGEBOORTELANDMOEDER", "GBAGEBOORTELANDVADER")
+    assert [(w.kind, w.count) for w in report.warnings] == [("absent_columns", 2)]
+    stored = pq.read_table(tmp_path / "store" / "GBAPERSOONTAB" / "2022.parquet")
+    assert stored.column("GBAGEBOORTELANDMOEDER").null_count == 6
+
+
 def test_delivered_years_lists_the_years_of_a_table(ingest_source, tmp_path):
     for year in (2019, 2021, 2022):
         ingest_source.sav(f"INHA{year}TABV1.sav", {

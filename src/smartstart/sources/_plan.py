@@ -82,14 +82,27 @@ def plan_job(file: SourceFile, catalog: Catalog, source_dir: Path) -> Job:
     used = {p.source for p in plans}
     dropped = tuple(c for c in reader.columns if c not in used)
     stat = file.path.stat()
-    warnings = ()
+    return Job(file, table, reader, plans, dropped, relative, stat.st_size, stat.st_mtime_ns,
+               _header_warnings(file, table, plans, problems, relative), problems)
+
+
+def _header_warnings(file: SourceFile, table: TableSpec, plans: tuple[ColumnPlan, ...],
+                     problems: tuple[Problem, ...], relative: str) -> tuple[StoreWarning, ...]:
+    """The year taken from the columns, and optional columns the file does not have."""
+    warnings = []
     if file.name_year is not None:
-        warnings = (StoreWarning(
+        warnings.append(StoreWarning(
             kind="year_from_columns", file=relative, column=table.year_column or "",
             message=f"the file name says {file.name_year}, its columns say {file.year}: stored "
-            f"as {file.table} {file.year}"),)
-    return Job(file, table, reader, plans, dropped, relative, stat.st_size, stat.st_mtime_ns,
-               warnings, problems)
+            f"as {file.table} {file.year}"))
+    missing = {p.column for p in problems}
+    absent = [p.spec.name for p in plans if p.source is None and p.spec.name not in missing]
+    if absent:
+        warnings.append(StoreWarning(
+            kind="absent_columns", file=relative, column=", ".join(absent), count=len(absent),
+            message="optional column(s) not in this file, stored as NULL (what is built from "
+            "them is left out or unknown)"))
+    return tuple(warnings)
 
 
 def map_columns(table: TableSpec, year: int, columns: Iterable[str],

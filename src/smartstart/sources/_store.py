@@ -38,6 +38,7 @@ WarningKind = Literal[
     "assumed_codes_kept",   # values outside an assumed code list, kept as they are
     "outcome_nulled",       # --unknown-codes null nulled values of a column an outcome uses
     "year_from_columns",    # the table year came from the column names, not the file name
+    "absent_columns",       # optional columns the file does not have (stored as NULL)
 ]
 
 
