@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from smartstart.cli import app
-from smartstart.sources import SourceError, delivered_years, ingest, load_catalog
+from smartstart.sources import SourceError, _plan, delivered_years, ingest, load_catalog
 from smartstart.sources._catalog import Catalog
 from smartstart.sources._store import ParquetSink
 
@@ -345,6 +345,21 @@ def test_unwritable_store_is_a_one_line_error(code, ingest_source, ingest_person
     assert result.exit_code == 1
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) <= 2
     assert [p for p in _everything(store) if p != "manifest.json"] == []
+
+
+def test_a_source_file_that_vanishes_is_not_a_store_error(ingest_source, ingest_persons,
+                                                         tmp_path, monkeypatch):
+    path = ingest_source.sav(PERSONS + ".sav", ingest_persons)
+    open_reader = _plan.open_reader
+
+    def then_gone(file):
+        reader = open_reader(file)
+        path.unlink()  # removed by another program between reading the header and the rows
+        return reader
+
+    monkeypatch.setattr(_plan, "open_reader", then_gone)
+    error = _fails(ingest_source.root, tmp_path / "store")
+    assert [p.kind for p in error.problems] == ["unreadable"]
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes anywhere")

@@ -131,7 +131,7 @@ def ingest(
             try:
                 return _run(run, pins)
             except OSError as error:
-                raise not_writable(run.work, error) from error
+                raise _os_error(run, error) from error
     if store is None:
         raise SourceError("no store given", hint="use --store FOLDER (or --check to only check)")
     run = _prepare(source_dir, store, chunk_rows, unknown_codes, console, catalog, None)
@@ -139,13 +139,25 @@ def ingest(
     try:
         return _run(run, pins)
     except OSError as error:
-        raise not_writable(run.store, error) from error
+        raise _os_error(run, error) from error
     finally:
         if new_store and run.store.is_dir() and not any(run.store.iterdir()):
             run.store.rmdir()  # a run that stored nothing leaves no empty store behind
 
 
+def _os_error(run: _Run, error: OSError) -> SourceError:
+    """A source file that vanished or cannot be opened, else a store that cannot be written."""
+    name = Path(str(error.filename)) if error.filename else None
+    if name is not None and name.is_relative_to(run.source_dir) \
+            and not name.is_relative_to(run.store):
+        return SourceError(f"{name}: cannot be read ({error.strerror or error})",
+                           kind="unreadable", hint="check that the file is still there and that "
+                           "no other program has it open, then run ingest again")
+    return not_writable(run.store if not run.check else run.work, error)
+
+
 def _run(run: _Run, pins: dict[tuple[str, int], int] | None) -> IngestReport:
+    """Find, plan and convert every file, collecting all problems; raise them at the end."""
     problems: list[Problem] = []
     chosen, unknown = _find_files(run, pins, problems)
     warnings = _unrecognised(unknown, run)
