@@ -88,7 +88,8 @@ class ModelChecks:
     converged: bool
     separation: bool
     separation_terms: tuple[str, ...]
-    #: terms that are linear combinations of others (e.g. single_parent and household type 6)
+    #: terms that are linear combinations of others in the fitted design: empty, since aliased
+    #: predictors are left out first (``not_used``); kept as a check the gate can read
     aliased_terms: tuple[str, ...]
     warnings: tuple[str, ...]
     #: predictors left out (unknown, constant or aliased here) and levels without children
