@@ -294,3 +294,32 @@ def test_all_variants_together_run_every_analysis(deliveries):
     withheld = {w["name"] for w in manifest["withheld"]}
     for name in ("profile_households", "typology_types", "risk_coefficients"):
         assert name in published | withheld, name
+
+
+# --- the generator's side: deterministic, refuses what it does not know ---------------------------
+
+def test_variants_are_deterministic_by_seed(tmp_path, monkeypatch):
+    from smartstart.synth import SynthSpec, generate
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")  # the partner .sav's header time
+
+    def digest(folder: Path) -> dict[str, str]:
+        import hashlib
+
+        return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        generate(tmp_path / name, SynthSpec(households=300, seed=seed, fmt="parquet",
+                                            first_year=FIRST_YEAR, variants=TOGETHER))
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")
+    assert digest(tmp_path / "a") != digest(tmp_path / "c")
+
+
+def test_an_unknown_or_conflicting_variant_writes_nothing(tmp_path):
+    for options in (["--variant", "spelling"],
+                    ["--variant", "partner-sav", "--variant", "partner-sav-dates"]):
+        result = runner.invoke(app, ["synth", str(tmp_path / "out"), "--households", "300",
+                                     *options])
+        assert result.exit_code == 1
+        assert not (tmp_path / "out").exists()

@@ -27,8 +27,10 @@ MUNICIPALITY_HOUSEHOLDS = 25_000
 #: population and its planted truth stay the same); implemented in ``_variants.py``.
 VARIANTS: dict[str, str] = {
     "names": "file names as CBS writes them: WSNPPERSBUS<year>V<n> beside an older "
-             "WSNPPERS<year>BUSV<n>, GBAHUISHOUDENSBUS<year>V<n>, SECMBUS...V<n>.SAV, mixed-case "
-             "KindOuder<year>TABV<n>, INSCHRWPO<year>TABV<n> for older years",
+             "WSNPPERS<year>BUSV<n>, GBAHUISHOUDENSBUS<year>V<n>, JGDHULPBUS<year>V<n>, "
+             "GBAPERSOONTAB<year>V2 beside GBAPERSOON<year>TABV1, SECMBUS...V<n>.SAV, mixed-case "
+             "KindOuder<year>TABV<n>; for older years INSCHRWPO<year>TABV<n>, INHATAB<year>V<n> "
+             "and KOPPELPERSOONHUISHOUDEN<year>TABV<n>",
     "vslgwb-year": "every VSLGWB file named for the year after the area columns it carries "
                    "(gem2019 in VSLGWB2020TAB03V1)",
     "absent-tables": "no HALT, VSV, WMO, INPATAB, INSCHRWPOTAB or EIGENDOMTAB delivered",

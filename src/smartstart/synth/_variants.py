@@ -134,6 +134,13 @@ def _names(items: list[Item], ctx: Context) -> list[Item]:
             _rename(item, _rel(ctx, folder, f"KindOuder{y}TABV{v}"))
         elif name == "INSCHRWPOTAB" and y <= old:
             _rename(item, _rel(ctx, folder, f"INSCHRWPO{y}TABV{v}"))
+        elif name == "GBAPERSOONTAB" and v > 1:  # versions of one year in two spellings
+            _rename(item, _rel(ctx, folder, f"GBAPERSOONTAB{y}V{v}"))
+        elif name in ("INHATAB", "KOPPELPERSOONHUISHOUDEN") and y <= old:
+            stem = f"INHATAB{y}V{v}" if name == "INHATAB" else f"{name}{y}TABV{v}"
+            _rename(item, _rel(ctx, folder, stem))
+        elif name == "JGDHULPBUS":
+            _rename(item, _rel(ctx, folder, f"JGDHULPBUS{y}V{v}"))
         out.append(item)
     return out
 
