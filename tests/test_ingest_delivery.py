@@ -205,10 +205,15 @@ def test_unknown_codes_null_refuses_a_key_column(ingest_source, ingest_persons, 
     ingest_source.sav(PERSONS + ".sav", {**ingest_persons,
                                          "RINPERSOONS": ["R", "X", "X", "R", "Q", "R"],
                                          "GBAGESLACHT": ["1", "7", "2", "2", "2", "1"]})
+    ingest_source.sav("KOPPELPERSOONHUISHOUDEN2022V1.sav", {  # the breadwinner's key links
+        "RINPERSOONS": ["R", "R"], "RINPERSOON": ["000000001", "000000002"],
+        "RINPERSOONSHKW": ["R", "Z"], "RINPERSOONHKW": ["000000001", "000000001"]})
     store = tmp_path / "store"
     error = _fails(ingest_source.root, store, unknown_codes="null")
-    assert _where(error) == [("key_not_nullable", "GBAPERSOON2022TABV1.sav", "RINPERSOONS")]
-    assert error.problems[0].count == 3
+    assert _where(error) == [
+        ("key_not_nullable", "GBAPERSOON2022TABV1.sav", "RINPERSOONS"),
+        ("key_not_nullable", "KOPPELPERSOONHUISHOUDEN2022V1.sav", "RINPERSOONSHKW")]
+    assert [p.count for p in error.problems] == [3, 1]
     assert not (store / "GBAPERSOONTAB").exists()
 
 

@@ -47,6 +47,8 @@ class ColumnSpec(BaseModel):
     assumed: bool = False
     #: an outcome is built from this column: nulling its values changes the outcome's counts
     outcome: bool = False
+    #: part of a key that links tables (any RINPERSOONS, SOORTOBJECTNUMMER): never nulled
+    link: bool = False
     #: codes outside ``codes`` that match this regex are kept (and counted), not an error:
     #: for long public lists not copied here in full, such as CBS's country codes
     open_pattern: str | None = None

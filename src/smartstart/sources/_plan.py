@@ -140,7 +140,7 @@ def _map_columns(table: TableSpec, year: int, columns: Iterable[str],
                 f"add the new name to the spellings of {spec.name} in catalog.yaml"))
         plans.append(ColumnPlan(spec, hits[0] if hits else None,
                                 assumed=table.code_list_assumed(spec.name),
-                                key=spec.name in table.key))
+                                key=spec.name in table.key or spec.link))
     return tuple(plans), tuple(problems)
 
 
