@@ -122,7 +122,7 @@ class Converter:
         arrays = []
         self.rows = max(self.rows, first_row + chunk.num_rows)
         for plan in self.plans:
-            where = _Where(self.ctx, plan, first_row, first_row + chunk.num_rows, self.findings)
+            where = _Where(self.ctx, plan, self.findings)
             if plan.source is None:
                 arrays.append(pa.nulls(chunk.num_rows, ARROW_TYPES[plan.spec.type]))
                 continue
@@ -130,7 +130,6 @@ class Converter:
             arrays.append(_CONVERTERS[plan.spec.type](raw, plan.spec, self.counts[plan.spec.name],
                                                       where))
         return pa.Table.from_arrays(arrays, schema=self.schema)
-
 
     def problems(self) -> list[Problem]:
         """What stops this file from being stored: unknown codes, bad values, unnullable keys."""
@@ -191,8 +190,6 @@ class _Where:
 
     ctx: ConvertContext
     plan: ColumnPlan
-    start: int
-    stop: int
     findings: dict[tuple[str, FindingKind], Finding]
 
     def record(self, kind: FindingKind, expected: str, values: list[object],
