@@ -166,6 +166,9 @@ def _run(run: _Run, pins: dict[tuple[str, int], int] | None) -> IngestReport:
     if skipped:
         write_manifest(run.store, records, warnings)
     entries = [IngestEntry(**r.model_dump(), status="skipped") for r in skipped]
+    if problems or any(job.problems for job in jobs):
+        run.console.print("[yellow]note:[/] the names or headers of some files have problems; "
+                          "every file is read first, then all problems are listed")
     status = "checked" if run.check else "ingested"
     with KeyCheck(run.work) as keys:
         for job in jobs:
