@@ -236,6 +236,8 @@ def test_partner_sav_is_read_with_its_dates(deliveries, variant):
     delivery.ran("run")
     partner = delivery.truth()["variants"][delivery.variant]["partner"]
     assert partner["partner_file"].endswith("CBKV1.sav")
+    unmatched = delivery.truth()["demo"]["foodbank"]["unmatched_rows"]
+    assert sum(partner["unlinked_keys"].values()) == unmatched  # S, empty or 000000000
     match = pd.read_csv(delivery.work / "match.csv")
     assert match["n"].sum() == partner["rows"]
     durations = pd.read_parquet(delivery.work / "durations.parquet")

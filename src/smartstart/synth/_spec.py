@@ -37,9 +37,9 @@ VARIANTS: dict[str, str] = {
     "absent-columns": "columns a delivery may lack (optional in the catalog, or unused by the "
                       "planted counts: INHUAF, the parents' countries of birth, ...) left out",
     "partner-sav": "the partner file as CBS returns it linked: <project><partner>CBKV1.sav with "
-                   "dates as YYYYMMDD text",
+                   "dates as YYYYMMDD text; unlinked rows S, an empty key or 000000000",
     "partner-sav-dates": "the partner file as CBS returns it linked: <project><partner>CBKV1.sav "
-                         "with dates as SPSS dates",
+                         "with dates as SPSS dates; unlinked rows S, an empty key or 000000000",
     "assumed-codes": "codes outside the code lists the catalog marks assumed (SOORTOBJECTNUMMER "
                      "B, JGDBMAATREGEL 11/12/21-23, Wsnpsrtbeein 4), counted in truth.json",
     "year-gap": "INHATAB of the year before the peildatum not delivered (the other years are)",

@@ -278,8 +278,8 @@ def write_partner(root: Path, spec: SynthSpec, frame: Frame, facts: dict) -> tup
     spss = variant == "partner-sav-dates"
     start = _ymd_from_dmy(frame["startdatum"])
     end = _ymd_from_dmy(frame["einddatum"])
-    data: dict[str, np.ndarray] = {"RINPERSOONS": frame["RINPERSOONS"],
-                                   "RINPERSOON": frame["RINPERSOON"]}
+    rinpersoons, rinpersoon, unlinked = _unlinked_keys(spec, frame)
+    data: dict[str, np.ndarray] = {"RINPERSOONS": rinpersoons, "RINPERSOON": rinpersoon}
     if spss:
         data["startdatum"] = spss_dates(_days(start))
         data["einddatum"] = spss_dates(_days(end))
@@ -300,7 +300,22 @@ def write_partner(root: Path, spec: SynthSpec, frame: Frame, facts: dict) -> tup
     return PARTNER_NAME, {"partner_file": PARTNER_NAME, "rows": int(len(start)),
                           "dates": "SPSS DATE11" if spss else "YYYYMMDD text",
                           "date_format": None if spss else "%Y%m%d",
-                          "open_ends": int((end == "").sum())}
+                          "open_ends": int((end == "").sum()), "unlinked_keys": unlinked}
+
+
+def _unlinked_keys(spec: SynthSpec, frame: Frame) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Rows CBS could not link, as linked files show them: S with an encrypted key, an empty
+    key, or 000000000 (a third each, by seed); the number of such rows is unchanged."""
+    rinpersoons = np.asarray(frame["RINPERSOONS"]).astype("U1")
+    rinpersoon = np.asarray(frame["RINPERSOON"]).astype("U9")
+    rows = np.flatnonzero(rinpersoons != "R")
+    kind = np.random.default_rng([spec.seed, 0, 77]).integers(0, 3, len(rows))
+    rinpersoons[rows[kind > 0]] = ""
+    rinpersoon[rows[kind == 1]] = ""
+    rinpersoon[rows[kind == 2]] = "000000000"
+    counts = {"S": int((kind == 0).sum()), "empty": int((kind == 1).sum()),
+              "zeros": int((kind == 2).sum())}
+    return rinpersoons, rinpersoon, counts
 
 
 def _ymd_from_dmy(text: np.ndarray) -> np.ndarray:
