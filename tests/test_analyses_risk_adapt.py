@@ -238,3 +238,14 @@ def test_end_to_end_the_model_is_in_the_bundle_with_a_constant_predictor(constan
     for lang, words in (("nl", CONSTANT_NL), ("en", CONSTANT_EN)):
         part = report_risk.odds_ratios(Source(bundle, lang), lang)
         assert any(words in p for p in part.paragraphs)
+
+
+def test_too_few_events_for_the_folds_is_lack_of_data_for_the_audit():
+    rng = np.random.default_rng(2)
+    table = pd.DataFrame({"x": rng.random(200) < 0.5, "z": rng.random(200) < 0.3})
+    table["outcome"] = np.arange(200) < 3  # three events, five folds
+    result = risk_model(table, RiskSpec(predictors=("x", "z")))
+    assert result.performance is None and result.notes == ()
+    with pytest.raises(LackOfData) as lack:
+        model_predictions(table, RiskSpec(predictors=("x", "z")))
+    assert lack.value.reason == "too_few_events"
