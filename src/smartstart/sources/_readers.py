@@ -20,7 +20,10 @@ from smartstart.sources._csvcheck import CSV_DELIMITER, CSV_ENCODING, read_csv_h
 from smartstart.sources.errors import SourceError, unreadable
 
 _COPY_AGAIN = "the file is damaged or incomplete: copy it again from the project drive"
-_SAV_ERRORS = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, UnicodeError)
+# newer pyreadstat exports PyreadstatError at the top; 1.3.1 (the pinned set) only inside
+_PYREADSTAT_ERROR = getattr(pyreadstat, "PyreadstatError", None) or getattr(
+    getattr(pyreadstat, "_readstat_parser", None), "PyreadstatError", pyreadstat.ReadstatError)
+_SAV_ERRORS = (pyreadstat.ReadstatError, _PYREADSTAT_ERROR, OSError, UnicodeError)
 _CSV_BLOCK_BYTES = 8 << 20
 _SAV_STEP_ROWS = 50_000
 _SLOW_CHUNKS = 20
