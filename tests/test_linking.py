@@ -11,7 +11,7 @@ import pytest
 
 from smartstart.features import build_features, factors
 from smartstart.linking import link, sql_text
-from smartstart.pilot import Study, TargetGroup, Window
+from smartstart.pilot import OutcomeSpec, Study, TargetGroup, Window
 from smartstart.sources import ingest
 from smartstart.synth import SynthSpec, generate
 
@@ -173,3 +173,12 @@ def test_demo_scale_children_equal_the_truth_exactly(tmp_path):
     for name in PREDICTORS:
         assert (got[name].astype(int) == got[f"{name}_t"].astype(int)).all(), name
     assert tables.households["target_group"].sum() == truth["foodbank"]["target_households"]
+
+
+def test_the_outcome_column_follows_the_pilots_outcome(world):
+    root, _ = world
+    study = _study(date(2020, 1, 1))
+    study = study.model_copy(update={"outcome": OutcomeSpec(name="uithuisplaatsing")})
+    children = build_features(link(root / "store", study).db, study).children
+    assert children["outcome_placement"].sum() > 0
+    assert (children["outcome"] == children["outcome_placement"]).all()

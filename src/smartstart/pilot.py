@@ -12,12 +12,13 @@ study:
     date_format: "%d-%m-%Y"
     window: {start: 2015-01-01, end: 2022-12-31}
   outcome: {name: uithuisplaatsing_of_ots, window_years: 3}
-  analyses: [profile, risk, typology]
+  analyses: [profile, risk, typology]   # areas, effect: refused until they exist
   disclosure: {min_cell: 10}
+  allow_nearest_year: false         # true: a yearly table's missing year -> the nearest one
 paths:                              # relative paths are taken from the YAML file's folder
   store: store
   output: results
-  partner_files: {voedselbank: cbs/Partner/Voedselbank/voedselbank_klanten.csv}
+  partner_files: {voedselbank: cbs/Partner/Voedselbank/voedselbank_klanten.csv}  # .sav, .parquet
 ```
 A separate paths file (``--paths machine.yaml``) may replace the ``paths`` section, so the same
 study runs unchanged inside and outside the secure environment.

@@ -81,7 +81,8 @@ def build_features(db: Database, study: Study) -> FeatureTables:
         "events", jgdhulp=db.table("JGDHULPBUS"), jgdbescherm=db.table("JGDBESCHERMBUS"),
         halt=db.table("HALTBUS"), vsv=db.table("VSVTAB", year - 1), wsnp=db.table("WSNPPERSBUS"),
         wmo=db.table("WMOBUS"), pupils=db.table("INSCHRWPOTAB", year - 1)))
-    require_outcome(study.outcome.name, study.analyses, db.absent)
+    lacking = _lacking(db, study)  # every table the run reads has been looked up by now
+    require_outcome(study.outcome.name, study.analyses, lacking)
     db.create("person_factors", _sql("person_factors"))
     checks.guard_unique(db, "person_factors")
     n_hh = db.create("household_factors", _sql("household_table"))
@@ -91,8 +92,7 @@ def build_features(db: Database, study: Study) -> FeatureTables:
               "inwoners jonger dan 18 in de positie van kind in het huishouden (PLHH 1)")
     if n_child == 0:
         checks.no_children(study)
-    lacking = _lacking(db, study)
-    if not {d.factor for d in lacking if d.unit == "child"} & {"outcome"}:
+    if not any(d.factor == "outcome" and d.unit == "child" for d in lacking):
         _require_cases(db, study)
     households = db.frame("SELECT * FROM household_factors ORDER BY household_id")
     children = db.frame("SELECT * FROM child_factors ORDER BY household_id, RINPERSOON")

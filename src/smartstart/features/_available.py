@@ -53,12 +53,13 @@ def not_delivered(library, absent_tables: set[str], absent_columns) -> tuple[Not
     return tuple(found)
 
 
-def require_outcome(outcome: str, analyses: tuple[str, ...], absent_tables: set[str]) -> None:
-    """The outcome's tables must be there when an analysis needs the outcome."""
-    lacking = [t for t in OUTCOME_SOURCES[outcome] if t in absent_tables]
+def require_outcome(outcome: str, analyses: tuple[str, ...],
+                    lacking: tuple[NotDelivered, ...]) -> None:
+    """The outcome's tables and columns must be there when an analysis needs the outcome."""
+    missing = [d.missing for d in lacking if d.factor == "outcome" and d.unit == "child"]
     needing = sorted(NEEDS_OUTCOME.intersection(analyses))
-    if lacking and needing:
-        raise SourceError(f"the outcome {outcome} needs {', '.join(lacking)}, which the store "
+    if missing and needing:
+        raise SourceError(f"the outcome {outcome} needs {', '.join(missing)}, which the store "
                           f"does not have (the outcome is needed by: {', '.join(needing)})",
                           hint="ingest the youth-care tables, or remove the analysis from "
                                "study.analyses")
