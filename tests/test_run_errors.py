@@ -17,6 +17,8 @@ from smartstart.outputs import publish
 from smartstart.outputs._work import Work
 from smartstart.pilot import load_pilot
 from smartstart.pipeline import run_pilot
+from smartstart.report import write_report
+from smartstart.report._text import texts
 
 runner = CliRunner()
 TARGET = DEMO["study"]["target_group"]
@@ -150,3 +152,5 @@ def test_the_manifest_records_an_analysis_not_run(world, tmp_path, monkeypatch):
     assert manifest["lack_of_data"] == [{"analysis": "typology", "reason": "too_few_households",
                                          "detail": "two households"}]
     assert "typology" in {w["name"] for w in manifest["withheld"]}
+    html = write_report(root / "results" / "bundle", tmp_path / "r.html").read_text("utf-8")
+    assert texts()["lack_reason"]["too_few_households"]["nl"] in html  # the typed reason

@@ -53,7 +53,7 @@ def not_in_bundle(src: Source, lang: Lang) -> Part:
     part.paragraphs.extend([t("withheld_text", lang), *years])
     by_reason: dict[str, list[str]] = {}
     for name, why in entries:
-        by_reason.setdefault(reason(why, lang), []).append(title(name, lang, src))
+        by_reason.setdefault(explain(src, name, why, lang), []).append(title(name, lang, src))
     for name, why in lacking:
         by_reason.setdefault(why, []).append(name)
     rows = tuple(("; ".join(dict.fromkeys(names)), why) for why, names in by_reason.items())
@@ -77,9 +77,19 @@ def notices(src: Source, owns: tuple[str, ...], lang: Lang) -> list[Note]:
     by_reason: dict[str, list[str]] = {}
     for name, why in withheld(src):
         if any(name.startswith(prefix) for prefix in owns):
-            by_reason.setdefault(why, []).append(title(name, lang, src))
-    return [Note(t("withheld_note", lang, names="; ".join(names), reason=reason(why, lang)))
+            by_reason.setdefault(explain(src, name, why, lang), []).append(
+                title(name, lang, src))
+    return [Note(t("withheld_note", lang, names="; ".join(names), reason=why))
             for why, names in by_reason.items()]
+
+
+def explain(src: Source, name: str, why: str, lang: Lang) -> str:
+    """A withheld reason in plain words; an analysis not run for a lack of data by its typed
+    reason (the manifest's ``lack_of_data``)."""
+    for entry in src.bundle.manifest.get("lack_of_data") or []:
+        if isinstance(entry, dict) and entry.get("analysis") == name:
+            return t("why_lack", lang, detail=term("lack_reason", entry.get("reason"), lang))
+    return reason(why, lang)
 
 
 def withheld(src: Source) -> list[tuple[str, str]]:
