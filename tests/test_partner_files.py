@@ -125,3 +125,15 @@ def test_a_sav_with_spss_dates_from_the_streaming_writer(world, tmp_path):
     n, status = _target_households(root, _study(), path)
     assert n == food["target_households"]
     assert status["niet gekoppeld"] == food["unmatched_rows"]
+
+
+def test_a_numeric_key_in_a_sav_is_read_as_nine_digits(world, tmp_path):
+    """SPSS may hold RINPERSOON as a number (F9): 12345 is person 000012345."""
+    root, csv, food = world
+    numeric = csv.assign(RINPERSOON=pd.to_numeric(csv["RINPERSOON"], errors="coerce"))
+    path = tmp_path / "numeric.sav"
+    pyreadstat.write_sav(numeric, path)
+    frame = read_partner(path, _study().target_group)
+    linked = csv["RINPERSOONS"] == "R"
+    assert (frame.loc[linked, "rinpersoon"] == csv.loc[linked, "RINPERSOON"]).all()
+    assert _target_households(root, _study(), path)[0] == food["target_households"]
