@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 
+import pandas as pd
 import pytest
 from run_variants import DEMO, build_world, copy_world, duplicate_rows, pilot
 from typer.testing import CliRunner
@@ -43,6 +44,19 @@ def test_a_municipality_not_in_the_area_table_stops_naming_the_codes_there(world
     result = _cli(path)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert not (root / "results" / "bundle").exists()
+
+
+def test_a_peildatum_before_every_address_spell_stops_naming_the_dates(world, tmp_path):
+    root = copy_world(world, tmp_path)
+    path = pilot(root, peildatum="1990-01-01", allow_nearest_year=True)
+    with pytest.raises(Empty) as error:
+        run_pilot(load_pilot(path))
+    assert error.value.step == "residents"
+    spells = pd.read_parquet(next((root / "store" / "GBAADRESOBJECTBUS").glob("*.parquet")))
+    first = spells["GBADATUMAANVANGADRESHOUDING"].min()  # no spell of anyone starts earlier
+    assert str(first) in str(error.value)
+    assert _cli(path).exit_code == 1
+    assert not (root / "results").exists()
 
 
 def test_a_date_format_that_does_not_fit_stops_before_linking(world, tmp_path):
