@@ -41,7 +41,8 @@ VARIANTS: dict[str, str] = {
     "partner-sav-dates": "the partner file as CBS returns it linked: <project><partner>CBKV1.sav "
                          "with dates as SPSS dates; unlinked rows S, an empty key or 000000000",
     "assumed-codes": "codes outside the code lists the catalog marks assumed (SOORTOBJECTNUMMER "
-                     "B, JGDBMAATREGEL 11/12/21-23, Wsnpsrtbeein 4), counted in truth.json",
+                     "B, JGDBMAATREGEL 11/12/21-23, Wsnpsrtbeein 4, WMOVORM 6, HALTDELICT 5), "
+                     "counted in truth.json",
     "year-gap": "INHATAB of the year before the peildatum not delivered (the other years are)",
 }
 EXCLUSIVE_VARIANTS = ("partner-sav", "partner-sav-dates")

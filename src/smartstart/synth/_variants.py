@@ -235,15 +235,25 @@ def _beeindiging(rng, values: np.ndarray, frame: Frame) -> np.ndarray:
     return np.where((values == "2") & (rng.random(len(values)) < 0.5), "4", values)
 
 
+def _other(code: str, new: str):
+    """Half of the rows with ``code`` get ``new``, a code the assumed list lacks."""
+    def change(rng, values: np.ndarray, frame: Frame) -> np.ndarray:
+        return np.where((values == code) & (rng.random(len(values)) < 0.5), new, values)
+    return change
+
+
+#: Column -> how it gets codes outside its assumed list. Only columns whose values do not
+#: enter the planted counts or the outcome (JGDHHULPVORM does: it is left alone).
 OUTSIDE: dict[str, Callable[[np.random.Generator, np.ndarray, Frame], np.ndarray]] = {
-    "SOORTOBJECTNUMMER": _soort, "JGDBMAATREGEL": _maatregel, "Wsnpsrtbeein": _beeindiging}
+    "SOORTOBJECTNUMMER": _soort, "JGDBMAATREGEL": _maatregel, "Wsnpsrtbeein": _beeindiging,
+    "WMOVORM": _other("5", "6"), "HALTDELICT": _other("1", "5")}
 
 
 def _assumed_codes(items: list[Item], ctx: Context) -> list[Item]:
     peil = ctx.spec.peildatum.strftime("%Y%m%d")
     for item in items:
         changed = {c: s for c, s in item.table.columns.items()
-                   if c in OUTSIDE and s.assumed and s.codes}
+                   if c in OUTSIDE and (s.assumed or item.table.assumed) and s.codes}
         if not changed:
             continue
         columns = dict(item.table.columns)
