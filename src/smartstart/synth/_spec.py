@@ -28,7 +28,7 @@ MUNICIPALITY_HOUSEHOLDS = 25_000
 VARIANTS: dict[str, str] = {
     "names": "file names as CBS writes them: WSNPPERSBUS<year>V<n> beside an older "
              "WSNPPERS<year>BUSV<n>, GBAHUISHOUDENSBUS<year>V<n>, JGDHULPBUS<year>V<n>, "
-             "GBAPERSOONTAB<year>V2 beside GBAPERSOON<year>TABV1, SECMBUS...V<n>.SAV, mixed-case "
+             "GBAPERSOONTAB<year>V10 beside GBAPERSOON<year>TABV9, SECMBUS...V<n>.SAV, mixed-case "
              "KindOuder<year>TABV<n>; for older years INSCHRWPO<year>TABV<n>, INHATAB<year>V<n> "
              "and KOPPELPERSOONHUISHOUDEN<year>TABV<n>",
     "vslgwb-year": "every VSLGWB file named for the year after the area columns it carries "

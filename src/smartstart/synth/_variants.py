@@ -134,8 +134,10 @@ def _names(items: list[Item], ctx: Context) -> list[Item]:
             _rename(item, _rel(ctx, folder, f"KindOuder{y}TABV{v}"))
         elif name == "INSCHRWPOTAB" and y <= old:
             _rename(item, _rel(ctx, folder, f"INSCHRWPO{y}TABV{v}"))
-        elif name == "GBAPERSOONTAB" and v > 1:  # versions of one year in two spellings
-            _rename(item, _rel(ctx, folder, f"GBAPERSOONTAB{y}V{v}"))
+        elif name == "GBAPERSOONTAB":  # V9 and V10 of one year, in two spellings
+            item.version = v + 8
+            stem = f"GBAPERSOON{y}TABV{v + 8}" if v == 1 else f"GBAPERSOONTAB{y}V{v + 8}"
+            _rename(item, _rel(ctx, folder, stem), catalog_spelling=v == 1)
         elif name in ("INHATAB", "KOPPELPERSOONHUISHOUDEN") and y <= old:
             stem = f"INHATAB{y}V{v}" if name == "INHATAB" else f"{name}{y}TABV{v}"
             _rename(item, _rel(ctx, folder, stem))
@@ -145,10 +147,10 @@ def _names(items: list[Item], ctx: Context) -> list[Item]:
     return out
 
 
-def _rename(item: Item, rel: str) -> None:
+def _rename(item: Item, rel: str, catalog_spelling: bool = False) -> None:
     item.relpath = rel
     item.notes["names"] = {"table": item.table.name, "year": item.year, "version": item.version,
-                           "catalog_spelling": False,
+                           "catalog_spelling": catalog_spelling,
                            "catalog_name": Path(item.table.file_path(item.year,
                                                                      item.version)).stem}
 
