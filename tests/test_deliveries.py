@@ -304,6 +304,8 @@ def test_all_variants_together_run_every_analysis(deliveries):
     withheld = {w["name"] for w in manifest["withheld"]}
     for name in ("profile_households", "typology_types", "risk_coefficients"):
         assert name in published | withheld, name
+    report = (delivery.root / "rapport.html").read_text("utf-8")
+    assert all(d["missing"] in report for d in manifest["not_delivered"])
 
 
 # --- the generator's side: deterministic, refuses what it does not know ---------------------------
