@@ -36,8 +36,8 @@ def no_residents(db: Database, study: Study) -> None:
     r = spell_range(db, "address_history", "GBADATUMAANVANGADRESHOUDING",
                     "GBADATUMEINDEADRESHOUDING")
     raise Empty("residents", f"no resident of {study.gemeente} on {study.peildatum}: the "
-                f"{r['spells']:,} address spells of everyone who ever lived there run from {r['first_start']} "
-                f"to {r['last_end']} ({r['undated']:,} without a start date)",
+                f"{r['spells']:,} address spells of everyone who ever lived there run from "
+                f"{r['first_start']} to {r['last_end']} ({r['undated']:,} without a start date)",
                 hint="choose a peildatum within those dates; if most spells have no start date, "
                      "the date columns of GBAADRESOBJECTBUS were in an unexpected format "
                      "(see the store manifest's null counts)")
