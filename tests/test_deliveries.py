@@ -12,6 +12,7 @@ kept, so a failing test shows the step that failed and its message.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -153,18 +154,24 @@ def test_runs_through_ingest_run_and_report_without_hand_fixes(delivery):
 
 def test_planted_counts_are_recovered_exactly(delivery):
     delivery.ran("run")
-    truth = delivery.truth()["demo"]
+    assert_planted_counts(delivery.work, delivery.truth())
+
+
+def assert_planted_counts(work: Path, truth: dict) -> None:
+    """Residents, households, target group, children, outcome events and unlinked partner rows
+    of the run's work tables equal truth.json's (the demo municipality on the peildatum)."""
+    truth = truth["demo"]
     peildatum = truth["risk_model"]["peildatum"]
     planted = truth["on_date"][peildatum]
-    flow = pd.read_csv(delivery.work / "attrition.csv").set_index("step")
+    flow = pd.read_csv(work / "attrition.csv").set_index("step")
     assert flow.loc["inwoners op peildatum", "rows_out"] == planted["residents"]
-    households = pd.read_parquet(delivery.work / "households.parquet")
+    households = pd.read_parquet(work / "households.parquet")
     assert len(households) == planted["households"]
     assert households["target_group"].sum() == truth["foodbank"]["target_households"]
-    children = pd.read_parquet(delivery.work / "children.parquet")
+    children = pd.read_parquet(work / "children.parquet")
     assert len(children) == truth["risk_model"]["children"]
     assert children["outcome"].sum() == truth["risk_model"]["events"]
-    match = pd.read_csv(delivery.work / "match.csv")
+    match = pd.read_csv(work / "match.csv")
     status = dict(zip(match["link_status"], match["n"], strict=True))
     assert status["niet gekoppeld"] == truth["foodbank"]["unmatched_rows"]
 
@@ -335,3 +342,41 @@ def test_an_unknown_or_conflicting_variant_writes_nothing(tmp_path):
                                      *options])
         assert result.exit_code == 1
         assert not (tmp_path / "out").exists()
+
+
+# --- a delivery written by others (opt-in) -------------------------------------------------------
+
+FOREIGN = os.environ.get("SMARTSTART_DELIVERY")
+
+
+@pytest.mark.skipif(not FOREIGN, reason="set SMARTSTART_DELIVERY=FOLDER (and optionally "
+                    "SMARTSTART_DELIVERY_PILOT=PILOT.yaml) to run a delivery written by others")
+def test_a_delivery_written_by_others(tmp_path):
+    """ingest, run and report on a CBS-format folder from elsewhere, with no hand fixes; with a
+    truth.json of this generator's shape beside it, the planted counts are checked too."""
+    source = Path(FOREIGN or "")
+    d = Delivery("foreign", tmp_path)
+    assert _invoke(d, "ingest", ["ingest", str(source), "--store", str(d.store)]), \
+        d.steps["ingest"][1]
+    pilot_file = os.environ.get("SMARTSTART_DELIVERY_PILOT")
+    truth_file = source / "truth.json"
+    truth = json.loads(truth_file.read_text("utf-8")) if truth_file.exists() else None
+    if pilot_file:
+        pilot = yaml.safe_load(Path(pilot_file).read_text("utf-8"))
+        base = Path(pilot_file).resolve().parent
+        pilot["paths"] = {"store": str(d.store), "output": str(tmp_path / "results"),
+                          "partner_files": {k: str(base / v) for k, v in
+                                            pilot["paths"].get("partner_files", {}).items()}}
+        path = tmp_path / "pilot.yaml"
+        path.write_text(yaml.safe_dump(pilot, allow_unicode=True), "utf-8")
+    else:
+        assert truth is not None, "no SMARTSTART_DELIVERY_PILOT and no truth.json to find " \
+            "the partner file: give a pilot"
+        link = tmp_path / "cbs"
+        link.symlink_to(source.resolve(), target_is_directory=True)
+        path = write_pilot(tmp_path, truth, allow_nearest_year=True)
+    assert _invoke(d, "run", ["run", str(path)]), d.steps["run"][1]
+    assert _invoke(d, "report", ["report", str(d.bundle), "--out", str(tmp_path / "r.html")]), \
+        d.steps["report"][1]
+    if truth is not None and "demo" in truth:
+        assert_planted_counts(d.work, truth)
