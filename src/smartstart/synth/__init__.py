@@ -176,7 +176,7 @@ def _plant_and_write(spec, index, built: Built, sink, tally, catalog, record) ->
     items = [variants.Item(catalog.table(table), year, version, frame,
                            _legacy(spec, table, year, version))
              for table, year, version, frame in frames]
-    for item in variants.apply(items, spec, index, catalog):
+    for item in variants.apply(items, spec, index):
         rel = sink.write(item.table, item.year, item.version, item.frame, relpath=item.relpath)
         tally.add(rel, item.table, item.year, item.version, item.frame)
         for kind, counts in planted.get((item.table.name, item.year, item.version), []):

@@ -59,8 +59,7 @@ class Item:
 @dataclass
 class Context:
     spec: SynthSpec
-    index: int
-    catalog: Catalog
+    index: int  # the municipality chunk (0: the demo municipality)
     rng: np.random.Generator
 
 
@@ -101,9 +100,9 @@ class Record:
         return out
 
 
-def apply(items: list[Item], spec: SynthSpec, index: int, catalog: Catalog) -> list[Item]:
+def apply(items: list[Item], spec: SynthSpec, index: int) -> list[Item]:
     """The chunk's files with every asked variant applied (unchanged when none is asked)."""
-    ctx = Context(spec, index, catalog, np.random.default_rng([spec.seed, index, 1111]))
+    ctx = Context(spec, index, np.random.default_rng([spec.seed, index, 1111]))
     for name in ORDER:
         if name in spec.variants and name in _FILES:
             items = _FILES[name](items, ctx)
@@ -233,10 +232,6 @@ def _maatregel(rng, values: np.ndarray, frame: Frame) -> np.ndarray:
     return np.where(guardian, rng.choice(["21", "22", "23"], len(values)), out)
 
 
-def _beeindiging(rng, values: np.ndarray, frame: Frame) -> np.ndarray:
-    return np.where((values == "2") & (rng.random(len(values)) < 0.5), "4", values)
-
-
 def _other(code: str, new: str):
     """Half of the rows with ``code`` get ``new``, a code the assumed list lacks."""
     def change(rng, values: np.ndarray, frame: Frame) -> np.ndarray:
@@ -247,7 +242,7 @@ def _other(code: str, new: str):
 #: Column -> how it gets codes outside its assumed list. Only columns whose values do not
 #: enter the planted counts or the outcome (JGDHHULPVORM does: it is left alone).
 OUTSIDE: dict[str, Callable[[np.random.Generator, np.ndarray, Frame], np.ndarray]] = {
-    "SOORTOBJECTNUMMER": _soort, "JGDBMAATREGEL": _maatregel, "Wsnpsrtbeein": _beeindiging,
+    "SOORTOBJECTNUMMER": _soort, "JGDBMAATREGEL": _maatregel, "Wsnpsrtbeein": _other("2", "4"),
     "WMOVORM": _other("5", "6"), "HALTDELICT": _other("1", "5")}
 
 
