@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from smartstart.bundle import BundleWriter, CheckedTable, read_bundle, verify_files
+from smartstart.bundle import BundleWriter, CheckedTable, check_bundle, read_bundle, verify_files
+from smartstart.bundle._write import sha256
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,7 @@ def test_one_changed_byte_is_found(tmp_path):
     data[-2] = ord("9") if data[-2] != ord("9") else ord("8")
     path.write_bytes(bytes(data))
     problems = verify_files(root)
-    assert [(p.where, p.problem.split(":")[0]) for p in problems] == [
-        ("tables/huur.csv", "checksum differs")]
+    assert [(p.where, p.kind) for p in problems] == [("tables/huur.csv", "hash")]
     with pytest.raises(ValueError):
         read_bundle(root)
 
@@ -82,11 +82,41 @@ def test_added_and_removed_files_are_found(tmp_path):
     root = _write(tmp_path)
     (root / "tables" / "extra.csv").write_text("x\n1\n")
     (root / "texts" / "toelichting.md").unlink()
-    where = {p.where for p in verify_files(root)}
-    assert where == {"tables/extra.csv", "texts/toelichting.md"}
+    found = {(p.where, p.kind) for p in verify_files(root)}
+    assert found == {("tables/extra.csv", "undeclared"), ("texts/toelichting.md", "missing")}
 
 
 def test_manifest_is_json_with_timestamps(tmp_path):
     manifest = json.loads((_write(tmp_path) / "manifest.json").read_text("utf-8"))
-    assert manifest["bundle_version"] == 1
+    assert manifest["bundle_version"] == 2
     assert manifest["started_at"] <= manifest["finished_at"]
+
+
+def test_the_manifest_declares_every_file_with_its_kind_and_hash(tmp_path):
+    root = _write(tmp_path)
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    declared = {f["path"]: (f["kind"], f["output"]) for f in manifest["files"]}
+    assert declared == {
+        "tables/huur.csv": ("table_csv", "huur"), "tables/huur.parquet": ("table_parquet", "huur"),
+        "tables/type.csv": ("table_csv", "type"), "tables/type.parquet": ("table_parquet", "type"),
+        "texts/toelichting.md": ("text", "toelichting"),
+        "disclosure_log.json": ("log", None), "variables.csv": ("variables", None)}
+    assert all(f["sha256"] == sha256(root / f["path"]) for f in manifest["files"])
+    present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    assert present - set(declared) == {"manifest.json", "checksums.sha256"}
+    assert check_bundle(root) == ([], 2)
+
+
+def test_checksums_are_no_authority(tmp_path):
+    root = _write(tmp_path)
+    (root / "tables" / "extra.csv").write_text("x\n1\n")
+    with open(root / "checksums.sha256", "a", encoding="utf-8") as listing:
+        listing.write(f"{sha256(root / 'tables' / 'extra.csv')}  tables/extra.csv\n")
+    assert [(p.where, p.kind) for p in verify_files(root)] == [("tables/extra.csv", "undeclared")]
+    # a declaration of the wrong kind or place does not help either
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    manifest["files"].append({"path": "tables/extra.csv", "kind": "log", "output": None,
+                              "sha256": sha256(root / "tables" / "extra.csv")})
+    (root / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    assert {(p.where, p.kind) for p in verify_files(root)} == {
+        ("tables/extra.csv", "declaration"), ("manifest.json", "checksums")}

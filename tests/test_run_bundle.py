@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from smartstart import analyses as A
 from smartstart.bundle import check_bundle, read_bundle
-from smartstart.bundle._write import CHECKSUMS, sha256
+from smartstart.bundle._write import CHECKSUMS, sha256, variables_frame
 from smartstart.cli import app
 from smartstart.demo import run_demo
 
@@ -32,6 +32,11 @@ def _copy(demo: Path, tmp_path: Path) -> Path:
 
 
 def _rewrite_checksums(root: Path) -> None:
+    """Every hash made to fit the files again: the manifest's declarations and the checksums."""
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    for entry in manifest["files"]:
+        entry["sha256"] = sha256(root / entry["path"])
+    (root / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     lines = [f"{sha256(p)}  {p.relative_to(root).as_posix()}"
              for p in sorted(root.rglob("*")) if p.is_file() and p.name != CHECKSUMS]
     (root / CHECKSUMS).write_text("\n".join(lines) + "\n", "utf-8")
@@ -70,6 +75,9 @@ def test_an_unsafe_table_fails_even_with_fresh_checksums(demo, tmp_path):
     unsafe.to_parquet(root / "tables" / "by_buurt.parquet")
     manifest["outputs"].append({"name": "by_buurt", "kind": "table", "files": [
         "tables/by_buurt.parquet"], "variables": ["buurt"], "rules": {"counts": ["count"]}})
+    manifest["files"].append({"path": "tables/by_buurt.parquet", "kind": "table_parquet",
+                              "output": "by_buurt"})
+    variables_frame(manifest["outputs"]).to_csv(root / "variables.csv")
     log["outputs"].append({"name": "by_buurt", "status": "pass", "settings": {"min_cell": 10},
                            "checks": [], "suppressed": []})
     (root / "manifest.json").write_text(json.dumps(manifest), "utf-8")
@@ -88,6 +96,7 @@ def test_a_suppressed_cell_put_back_fails_the_check(demo, tmp_path):
     hidden = frame.index[frame["count_target"].isna()][0]
     frame.loc[hidden, "value_target"] = 0.02  # the share gives the count back
     frame.to_parquet(path)
+    frame.to_csv(path.with_suffix(".csv"))
     _rewrite_checksums(root)
     problems = check_bundle(root)[0]
     assert {(p.where, p.problem.split(":")[0]) for p in problems} == {

@@ -2,13 +2,17 @@
 
 A bundle is a folder::
 
-    manifest.json        pilot, input file hashes, package version, seed, timestamps, outputs
+    manifest.json        pilot, input file hashes, package version, seed, timestamps, outputs,
+                         and every other file declared (path, kind, output, sha256)
     disclosure_log.json  per output: status, rule results, suppressed cells and why
     variables.csv        variables x outputs, to spot differencing between outputs
     tables/NAME.csv      every table as CSV and parquet (only checked tables get in)
     tables/NAME.parquet
     texts/NAME.md        texts built from checked tables (model card, persona cards)
-    checksums.sha256     sha256 of every other file
+    charts/NAME.vl.json  the report's charts: Vega-Lite spec, data inline from one table,
+    charts/NAME.svg      and the SVG rendered from it
+    checksums.sha256     sha256 of every other file, a convenience: the manifest is the
+                         authority, and ``smartstart check`` trusts the content of the files
 
 It is written to ``NAME.partial`` and renamed when complete; a failed run leaves no bundle.
 Reports and the web app read bundles only (``read_bundle``).

@@ -1,97 +1,379 @@
-"""`smartstart check BUNDLE`: verify a bundle again, from its files alone.
+"""`smartstart check BUNDLE`: verify a bundle again, from its files alone, trusting their content.
 
-1. Files: every file listed in ``checksums.sha256`` with a matching hash, nothing unlisted.
-2. Bookkeeping: every output in the manifest has a verdict in the disclosure log and the other
-   way round; every verdict is "pass"; texts rest on outputs in the bundle.
-3. Rules: every table is read as published and the rules stored with it are applied again
-   (linking keys, no minima or maxima, threshold, shares with their complement, statistics
-   without their base, regression facts, nested groups) with the settings in its verdict.
+The manifest may be edited as well as any other file, so nothing it claims is taken on faith
+where the content can be checked instead:
+
+1. Files: every file in the bundle is declared in the manifest (path, kind, output, sha256)
+   at the place its kind and output prescribe, with a matching hash; a file that is not
+   declared fails even when ``checksums.sha256`` lists it (that file is a convenience only and
+   must agree with the manifest).
+2. Bookkeeping: every table output has rules and a verdict in the disclosure log and the other
+   way round; every verdict is "pass"; texts and charts rest on outputs in the bundle;
+   ``variables.csv`` is the variables x outputs of the manifest.
+3. Rules: every table is read as published (the parquet; the CSV must hold the same cells) and
+   the rules stored with it are applied again (linking keys, no minima or maxima, threshold,
+   shares with their complement, statistics without their base, regression facts, nested
+   groups) with its verdict's settings, never weaker than the study's (``pilot.study
+   .disclosure`` in the manifest; a verdict with weaker settings fails).
 4. Protection: every primary suppressed cell's attacker interval, as logged, reaches
-   ``min_cell - 1`` and 1 (0 when zeros are disclosive): the published cells tell no more than
-   its label ``<10`` does (with empty cells published as 0, a primary cell is 1 to 9).
-5. Texts hold no linking keys.
+   ``min_cell - 1`` and 1 (0 when zeros are disclosive).
+5. Charts: every number in a chart's data (its datasets and inline values) is a published cell
+   of the table it is drawn from: each datum matches one row of that table, a field named like
+   a column equal to that column's cell and every other number equal to a cell of the same row
+   (relative tolerance ``TOLERANCE``). A datum matching no row passes only as a guide (a line
+   at 0 or 1, or a scale's end 5 % beyond a published cell). The SVG must be the rendering of
+   the spec by vl-convert, byte for byte.
+6. Texts hold no linking keys.
+
+Problem kinds (``BundleProblem.kind``), beside those of ``verify_files``: ``bookkeeping``,
+``verdict``, ``rules_missing``, ``settings``, ``rule_<rule>`` (e.g. ``rule_threshold``),
+``protection``, ``csv_parquet``, ``variables``, ``chart_datum``, ``chart_table``,
+``chart_svg``, ``linking_key``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from smartstart.bundle._read import BundleProblem, verify_files
+from smartstart.bundle._write import LOG, MANIFEST, VARIABLES, variables_frame
 from smartstart.disclosure import Rules, Settings, check_published, too_narrow
 
 KEY_LIKE = re.compile(r"(?<!\d)\d{9,16}(?!\d)")
+#: relative tolerance of a chart's number against its table's cell
+TOLERANCE = 1e-9
+#: a guide may end this much beyond a published cell (the calibration chart's diagonal)
+GUIDE_MARGIN = 1.05
+LOCALES = {"nl": "nl-NL", "en": "en-GB"}
+NOT_TABLES = ("text", "chart")
 
 
 def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
     """All problems found (empty: the bundle is sound) and the number of tables re-checked."""
     root = Path(root)
-    if not (root / "manifest.json").exists():
-        return [BundleProblem(str(root), "not a bundle: manifest.json is missing")], 0
+    if not (root / MANIFEST).exists():
+        return [BundleProblem(str(root), "not a bundle: manifest.json is missing",
+                              "not_a_bundle")], 0
     problems = verify_files(root)
     try:
-        manifest = json.loads((root / "manifest.json").read_text("utf-8"))
-        log = json.loads((root / "disclosure_log.json").read_text("utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        return [*problems, BundleProblem("manifest.json", f"unreadable: {error}")], 0
-    verdicts = {o["name"]: o for o in log.get("outputs", [])}
-    outputs = manifest.get("outputs", [])
+        manifest = json.loads((root / MANIFEST).read_text("utf-8"))
+        log = json.loads((root / LOG).read_text("utf-8"))
+        verdicts = {o["name"]: o for o in log.get("outputs", [])}
+        outputs = [o for o in manifest.get("outputs", []) if isinstance(o, dict)]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+        return [*problems, BundleProblem(MANIFEST, f"unreadable: {error}", "unreadable")], 0
+    declared = _declared(manifest)
+    bad_files = {p.where for p in problems}
     problems += _bookkeeping(outputs, verdicts)
+    problems += _variables(root, outputs, bad_files)
+    floor = _study_settings(manifest)
+    tables: dict[str, pd.DataFrame] = {}
     checked = 0
     for output in outputs:
-        if output.get("kind") in ("text", "chart"):
-            problems += _text(root, output) if output.get("kind") == "text" else []
-        elif output["name"] in verdicts:
-            problems += _table(root, output, verdicts[output["name"]])
-            checked += 1
+        name, kind = output.get("name"), output.get("kind")
+        files = declared.get(name, {})
+        if kind == "text":
+            problems += _text(root, files)
+        elif kind == "chart":
+            continue
+        else:
+            frame, found = _published(root, name, files, bad_files)
+            problems += found
+            if frame is not None:
+                tables[name] = frame
+                problems += _table(output, frame, verdicts.get(name), floor)
+                checked += 1
+    for output in outputs:
+        if output.get("kind") == "chart":
+            problems += _chart(root, output, declared.get(output.get("name"), {}), tables)
     return problems, checked
+
+
+def _declared(manifest: dict) -> dict[str | None, dict[str, str]]:
+    """Output -> kind -> path, from the manifest's file declarations."""
+    out: dict[str | None, dict[str, str]] = {}
+    for entry in manifest.get("files") or ():
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            out.setdefault(entry.get("output"), {})[str(entry.get("kind"))] = entry["path"]
+    return out
 
 
 def _bookkeeping(outputs: list[dict], verdicts: dict[str, dict]) -> list[BundleProblem]:
     problems = []
-    tables = {o["name"] for o in outputs if o.get("kind") not in ("text", "chart")}
-    names = {o["name"] for o in outputs}
-    for name in sorted(tables - set(verdicts)):
-        problems.append(BundleProblem(name, "no verdict in disclosure_log.json"))
+    tables = {o.get("name") for o in outputs if o.get("kind") not in NOT_TABLES}
+    names = {o.get("name") for o in outputs}
+    for name in sorted(tables - set(verdicts), key=str):
+        problems.append(BundleProblem(str(name), "no verdict in disclosure_log.json",
+                                      "bookkeeping"))
     for name in sorted(set(verdicts) - tables):
-        problems.append(BundleProblem(name, "verdict without an output in the manifest"))
+        problems.append(BundleProblem(name, "verdict without an output in the manifest",
+                                      "bookkeeping"))
     for name, verdict in sorted(verdicts.items()):
         if verdict.get("status") != "pass":
-            problems.append(BundleProblem(name, f"disclosure status {verdict.get('status')!r}"))
+            problems.append(BundleProblem(name, f"disclosure status {verdict.get('status')!r}",
+                                          "verdict"))
     for output in outputs:
         for base in set(output.get("based_on", ())) - names:
-            problems.append(BundleProblem(output["name"], f"based on {base!r}, not in the bundle"))
+            problems.append(BundleProblem(str(output.get("name")),
+                                          f"based on {base!r}, not in the bundle", "bookkeeping"))
     return problems
 
 
-def _table(root: Path, output: dict, verdict: dict) -> list[BundleProblem]:
-    name = output["name"]
-    path = root / "tables" / f"{name}.parquet"
+def _variables(root: Path, outputs: list[dict], bad_files: set[str]) -> list[BundleProblem]:
+    """``variables.csv`` holds nothing but the manifest's variables x outputs."""
+    if VARIABLES in bad_files or not (root / VARIABLES).exists():
+        return []
+    expected = variables_frame(outputs)
     try:
-        frame = pd.read_parquet(path)
-    except (OSError, ValueError) as error:
-        return [BundleProblem(f"tables/{name}.parquet", f"unreadable: {error}")]
-    settings = Settings(**verdict.get("settings", {}))
-    checks = check_published(frame, Rules.from_dict(output.get("rules", {})), settings)
-    problems = [BundleProblem(name, f"rule {c.rule}: {c.summary}")
-                for c in checks if c.status != "pass"]
+        shown = pd.read_csv(root / VARIABLES, index_col="variable")
+        same = (list(shown.columns) == list(expected.columns)
+                and list(shown.index.astype(str)) == list(expected.index)
+                and np.array_equal(shown.to_numpy(dtype=float), expected.to_numpy(dtype=float)))
+    except (ValueError, TypeError, KeyError):
+        same = False
+    return [] if same else [BundleProblem(VARIABLES, "is not the variables x outputs of the "
+                                          "manifest", "variables")]
+
+
+def _study_settings(manifest: dict) -> Settings:
+    """The study's disclosure settings from the manifest (CBS defaults where it says none)."""
+    pilot = manifest.get("pilot") or {}
+    study = pilot.get("study", pilot) if isinstance(pilot, dict) else {}
+    chosen = study.get("disclosure") if isinstance(study, dict) else None
+    known = {f.name for f in fields(Settings)}
+    try:
+        return Settings(**{k: v for k, v in (chosen or {}).items() if k in known})
+    except (TypeError, ValueError, AttributeError):
+        return Settings()
+
+
+def _weaker(settings: Settings, floor: Settings) -> list[str]:
+    """The settings in which ``settings`` protect less than ``floor``."""
+    return [name for name, weaker in (
+        ("min_cell", settings.min_cell < floor.min_cell),
+        ("min_dof", settings.min_dof < floor.min_dof),
+        ("dominance_n", settings.dominance_n < floor.dominance_n),
+        ("dominance_k", settings.dominance_k > floor.dominance_k),
+        ("p_ratio", settings.p_ratio < floor.p_ratio),
+        ("zeros_disclosive", floor.zeros_disclosive and not settings.zeros_disclosive))
+        if weaker]
+
+
+def _strictest(a: Settings, b: Settings) -> Settings:
+    return Settings(min_cell=max(a.min_cell, b.min_cell), min_dof=max(a.min_dof, b.min_dof),
+                    dominance_n=max(a.dominance_n, b.dominance_n),
+                    dominance_k=min(a.dominance_k, b.dominance_k),
+                    p_ratio=max(a.p_ratio, b.p_ratio),
+                    zeros_disclosive=a.zeros_disclosive or b.zeros_disclosive)
+
+
+def _published(root: Path, name: str, files: dict[str, str], bad_files: set[str]
+               ) -> tuple[pd.DataFrame | None, list[BundleProblem]]:
+    """The table as published: the parquet (the CSV must show the same cells), or the CSV."""
+    parquet, csv = files.get("table_parquet"), files.get("table_csv")
+    frame = None
+    if parquet and (root / parquet).is_file():
+        try:
+            frame = pd.read_parquet(root / parquet)
+        except (OSError, ValueError) as error:
+            return None, [BundleProblem(parquet, f"unreadable: {error}", "unreadable")]
+    if csv and (root / csv).is_file():
+        try:
+            shown = pd.read_csv(root / csv, index_col=0, dtype=str, keep_default_na=False)
+            if frame is None:
+                return pd.read_csv(root / csv, index_col=0), []
+        except (OSError, ValueError) as error:
+            return frame, [BundleProblem(csv, f"unreadable: {error}", "unreadable")]
+        if not {csv, parquet} & bad_files and not _same_cells(frame, shown):
+            return frame, [BundleProblem(csv, "does not show the cells of "
+                                         f"{parquet}", "csv_parquet")]
+    if frame is None:
+        return None, [BundleProblem(name, "a table output without a table file", "missing")]
+    return frame, []
+
+
+def _same_cells(frame: pd.DataFrame, shown: pd.DataFrame) -> bool:
+    """Whether the CSV (read as text) shows the parquet's index, columns and cells."""
+    if list(map(str, frame.columns)) != list(shown.columns) or len(frame) != len(shown):
+        return False
+    columns = [(frame.index.to_series(), shown.index.to_series())]
+    columns += [(frame.iloc[:, i], shown.iloc[:, i]) for i in range(frame.shape[1])]
+    for cells, text in columns:
+        text = text.reset_index(drop=True)
+        cells = cells.reset_index(drop=True)
+        empty = cells.isna().to_numpy()
+        if not (text[empty] == "").all():
+            return False
+        if pd.api.types.is_numeric_dtype(cells) and not pd.api.types.is_bool_dtype(cells):
+            numbers = pd.to_numeric(text[~empty], errors="coerce").to_numpy(dtype=float)
+            if not np.allclose(numbers, cells[~empty].to_numpy(dtype=float), rtol=TOLERANCE,
+                               atol=0):
+                return False
+        elif pd.api.types.is_datetime64_any_dtype(cells):
+            if not (pd.to_datetime(text[~empty]) == cells[~empty]).all():
+                return False
+        elif not (cells[~empty].astype(str) == text[~empty]).all():
+            return False
+    return True
+
+
+def _table(output: dict, frame: pd.DataFrame, verdict: dict | None, floor: Settings
+           ) -> list[BundleProblem]:
+    name = str(output.get("name"))
+    problems = []
+    if not isinstance(output.get("rules"), dict):
+        problems.append(BundleProblem(name, "no rules stored with the table: it cannot be "
+                                      "checked", "rules_missing"))
+    verdict = verdict or {}
+    try:
+        stated = Settings(**verdict.get("settings", {}))
+    except (TypeError, ValueError) as error:
+        problems.append(BundleProblem(name, f"settings unreadable: {error}", "settings"))
+        stated = floor
+    weaker = _weaker(stated, floor)
+    if weaker:
+        problems.append(BundleProblem(name, f"checked with settings weaker than the study's "
+                                      f"({', '.join(weaker)})", "settings"))
+    settings = _strictest(stated, floor)
+    try:
+        rules = Rules.from_dict(output.get("rules") or {})
+        checks = check_published(frame, rules, settings)
+    except (TypeError, ValueError, KeyError, IndexError) as error:
+        return [*problems, BundleProblem(name, f"rules cannot be applied: {error}",
+                                         "rules_missing")]
+    problems += [BundleProblem(name, f"rule {c.rule}: {c.summary}", f"rule_{c.rule}")
+                 for c in checks if c.status != "pass"]
     for cell in verdict.get("suppressed", []):
         if cell.get("reason") != "primary" or cell.get("lower") is None:
             continue
         upper = float("inf") if cell.get("unbounded") else cell.get("upper")
         if too_narrow(cell["lower"], upper, settings):
-            problems.append(BundleProblem(name, f"suppressed cell {cell['cell']} can be narrowed "
-                                          f"down to [{cell['lower']}, {upper}]"))
+            problems.append(BundleProblem(name, f"suppressed cell {cell['cell']} can be "
+                                          f"narrowed down to [{cell['lower']}, {upper}]",
+                                          "protection"))
     return problems
 
 
-def _text(root: Path, output: dict) -> list[BundleProblem]:
+def _text(root: Path, files: dict[str, str]) -> list[BundleProblem]:
+    path = files.get("text")
+    if path and (root / path).is_file() and KEY_LIKE.search((root / path).read_text("utf-8")):
+        return [BundleProblem(path, "holds a number that looks like a linking key",
+                              "linking_key")]
+    return []
+
+
+# charts ------------------------------------------------------------------------------------
+
+def _chart(root: Path, output: dict, files: dict[str, str], tables: dict[str, pd.DataFrame]
+           ) -> list[BundleProblem]:
+    name = str(output.get("name"))
+    spec_path, svg_path = files.get("chart_spec"), files.get("chart_svg")
+    if not spec_path or not (root / spec_path).is_file():
+        return []  # declared files missing or not declared: verify_files said so
+    try:
+        spec = json.loads((root / spec_path).read_text("utf-8"))
+    except (OSError, ValueError) as error:
+        return [BundleProblem(spec_path, f"unreadable: {error}", "unreadable")]
+    based_on = [b for b in output.get("based_on", ()) if isinstance(b, str)]
+    frames = [tables[b] for b in based_on if b in tables]
+    if not based_on or len(frames) != len(based_on):
+        return [BundleProblem(name, "not drawn from tables in the bundle", "chart_table")]
     problems = []
-    for file in output.get("files", []):
-        path = root / file
-        if path.exists() and KEY_LIKE.search(path.read_text("utf-8")):
-            problems.append(BundleProblem(file, "holds a number that looks like a linking key"))
+    matrices = [_numbers(f) for f in frames]
+    for where, datum in _data(spec):
+        if not _datum_in_tables(datum, frames, matrices):
+            shown = {k: v for k, v in datum.items() if _is_number(v)}
+            problems.append(BundleProblem(spec_path, f"datum {where} {shown} is not a row of "
+                                          f"{', '.join(based_on)}", "chart_datum"))
+    if svg_path and (root / svg_path).is_file():
+        lang = output.get("lang") or name.rsplit("_", 1)[-1]
+        svg = _render(spec, str(output.get("title", "")), LOCALES.get(lang, "nl-NL"))
+        if svg is None or svg != (root / svg_path).read_text("utf-8"):
+            problems.append(BundleProblem(svg_path, "is not the rendering of "
+                                          f"{spec_path}", "chart_svg"))
     return problems
+
+
+def _data(spec: object, where: str = "") -> Iterator[tuple[str, dict]]:
+    """Every datum of a Vega-Lite spec: named datasets and inline ``values`` anywhere."""
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key == "datasets" and isinstance(value, dict):
+                for dataset, rows in value.items():
+                    yield from _rows(rows, f"{dataset}")
+            elif key == "values" and isinstance(value, list):
+                yield from _rows(value, f"{where}/values")
+            else:
+                yield from _data(value, f"{where}/{key}")
+    elif isinstance(spec, list):
+        for i, item in enumerate(spec):
+            yield from _data(item, f"{where}[{i}]")
+
+
+def _rows(rows: object, where: str) -> Iterator[tuple[str, dict]]:
+    for i, row in enumerate(rows if isinstance(rows, list) else [rows]):
+        yield f"{where}[{i}]", row if isinstance(row, dict) else {"data": row}
+
+
+def _is_number(value: object) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _numbers(frame: pd.DataFrame) -> np.ndarray:
+    """The table's cells as numbers (NaN where a cell is not one), rows x columns."""
+    columns = [pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
+               if not pd.api.types.is_bool_dtype(frame[c]) else np.full(len(frame), np.nan)
+               for c in frame.columns]
+    return np.column_stack(columns) if columns else np.empty((len(frame), 0))
+
+
+def _close(cells: np.ndarray, value: float) -> np.ndarray:
+    return np.isclose(cells, value, rtol=TOLERANCE, atol=0) & ~np.isnan(cells)
+
+
+def _datum_in_tables(datum: dict, frames: list[pd.DataFrame], matrices: list[np.ndarray]
+                     ) -> bool:
+    numbers = {k: float(v) for k, v in datum.items() if _is_number(v)}
+    if not numbers:
+        return True
+    for frame, cells in zip(frames, matrices, strict=True):
+        rows = np.ones(len(frame), dtype=bool)
+        for key, value in datum.items():
+            if key in frame.columns and value is not None:
+                column = frame[key]
+                if key in numbers:
+                    rows &= _close(cells[:, frame.columns.get_loc(key)], numbers[key])
+                else:
+                    rows &= (column.astype(str) == str(value)).to_numpy() & column.notna(
+                    ).to_numpy()
+            elif key in numbers:
+                rows &= _close(cells, numbers[key]).any(axis=1)
+        if rows.any():
+            return True
+    # a guide: a line at 0 or 1, or a scale's end a margin beyond a published cell
+    if len(numbers) != len(datum):
+        return False
+    return all(v in (0.0, 1.0) or any(_close(c, v / GUIDE_MARGIN).any() for c in matrices)
+               for v in numbers.values())
+
+
+def _render(spec: dict, title: str, locale: str) -> str | None:
+    """The SVG ``report`` draws from this spec (see ``report._charts.render``)."""
+    import vl_convert
+
+    try:
+        svg = vl_convert.vegalite_to_svg(spec, format_locale=locale, allowed_base_urls=[])
+    except Exception:  # noqa: BLE001 - a spec vl-convert refuses is not a chart of the report
+        return None
+    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg, count=2)
+    label = title.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    return svg.replace("<svg", f'<svg role="img" aria-label="{label}" focusable="false"', 1)

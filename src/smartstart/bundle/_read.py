@@ -8,35 +8,84 @@ from pathlib import Path
 
 import pandas as pd
 
-from smartstart.bundle._write import CHECKSUMS, sha256
+from smartstart.bundle._write import CHECKSUMS, FILE_KINDS, MANIFEST, declared_path, sha256
 
 
 @dataclass(frozen=True)
 class BundleProblem:
-    """One thing wrong with a bundle: which file or output, and what."""
+    """One thing wrong with a bundle: which file or output, what (in words), and its kind.
+
+    Kinds of file problems: ``undeclared`` (a file the manifest does not declare), ``missing``
+    (declared, not there), ``hash`` (content differs from the manifest's sha256), ``declaration``
+    (a declaration of an unknown kind, in the wrong place or for an output not in the
+    manifest), ``checksums`` (``checksums.sha256`` disagrees: it is a convenience, never the
+    authority), ``not_a_bundle`` and ``unreadable``. ``check_bundle`` adds the kinds of content
+    problems (see there).
+    """
 
     where: str
     problem: str
+    kind: str = "other"
 
 
 def verify_files(root: Path) -> list[BundleProblem]:
-    """Every file is listed in checksums.sha256 with a matching hash, and nothing else is there."""
+    """Every file in the bundle is declared in the manifest with its sha256, and nothing else
+    is there; ``checksums.sha256`` agrees. At most one problem per file."""
     root = Path(root)
-    listing = root / CHECKSUMS
-    if not listing.exists():
-        return [BundleProblem(CHECKSUMS, "missing: this is not a complete bundle")]
-    listed: dict[str, str] = {}
-    for line in listing.read_text("utf-8").splitlines():
-        digest, _, name = line.partition("  ")
-        listed[name] = digest
+    try:
+        manifest = json.loads((root / MANIFEST).read_text("utf-8"))
+    except FileNotFoundError:
+        return [BundleProblem(MANIFEST, "missing: this is not a bundle", "not_a_bundle")]
+    except (OSError, ValueError) as error:
+        return [BundleProblem(MANIFEST, f"unreadable: {error}", "unreadable")]
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        return [BundleProblem(MANIFEST, "declares no files (a bundle older than version 2, or "
+                              "edited): nothing in it can be trusted", "undeclared")]
+    outputs = {o.get("name") for o in manifest.get("outputs", []) if isinstance(o, dict)}
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-    present.discard(CHECKSUMS)
-    problems = [BundleProblem(n, "listed but missing") for n in sorted(set(listed) - present)]
-    problems += [BundleProblem(n, "not listed: added after the bundle was written")
-                 for n in sorted(present - set(listed))]
-    problems += [BundleProblem(n, "checksum differs: changed after the bundle was written")
-                 for n in sorted(present & set(listed)) if sha256(root / n) != listed[n]]
-    return problems
+    present -= {MANIFEST, CHECKSUMS}
+    found: dict[str, BundleProblem] = {}
+
+    def note(where: str, problem: str, kind: str) -> None:
+        found.setdefault(where, BundleProblem(where, problem, kind))
+
+    declared: dict[str, str] = {}
+    for entry in manifest["files"]:
+        entry = entry if isinstance(entry, dict) else {}
+        path, kind, output = entry.get("path"), entry.get("kind"), entry.get("output")
+        where = str(path)
+        if kind not in FILE_KINDS:
+            note(where, f"declared with kind {kind!r}, not a kind a bundle holds", "declaration")
+        elif path != declared_path(kind, output):
+            note(where, f"declared as {kind} of {output!r}, which lies at "
+                 f"{declared_path(kind, output)}", "declaration")
+        elif output is not None and output not in outputs:
+            note(where, f"declared for output {output!r}, which the manifest does not list",
+                 "declaration")
+        elif path in declared:
+            note(where, "declared twice", "declaration")
+        declared[where] = str(entry.get("sha256"))
+    for path in sorted(set(declared) - present):
+        note(path, "declared in the manifest but missing", "missing")
+    for path in sorted(present - set(declared)):
+        note(path, "not declared in the manifest: added after the bundle was written",
+             "undeclared")
+    for path in sorted(present & set(declared)):
+        if path not in found and sha256(root / path) != declared[path]:
+            note(path, "checksum differs: changed after the bundle was written", "hash")
+    listing = root / CHECKSUMS
+    if listing.exists():
+        for line in listing.read_text("utf-8").splitlines():
+            digest, _, path = line.partition("  ")
+            if path == MANIFEST:
+                if digest != sha256(root / MANIFEST):
+                    note(path, "checksums.sha256 disagrees with the manifest", "checksums")
+            elif path not in declared:
+                note(path, "listed in checksums.sha256 but not declared in the manifest",
+                     "undeclared")
+            elif digest != declared[path]:
+                note(path, "checksums.sha256 disagrees with the manifest", "checksums")
+    return sorted(found.values(), key=lambda p: p.where)
 
 
 @dataclass(frozen=True)

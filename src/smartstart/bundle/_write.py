@@ -17,6 +17,26 @@ import pandas as pd
 from smartstart import __version__
 
 CHECKSUMS = "checksums.sha256"
+MANIFEST = "manifest.json"
+LOG = "disclosure_log.json"
+VARIABLES = "variables.csv"
+#: the bundle format: 2 declares every file in the manifest (path, kind, output, sha256)
+BUNDLE_VERSION = 2
+#: every kind of file a bundle holds, and where a file of that kind for output NAME lies
+#: (``manifest.json`` and ``checksums.sha256`` are the two files not declared: the manifest
+#: cannot hold its own hash, and the checksums are a convenience written after it)
+FILE_KINDS = {"table_csv": "tables/{name}.csv", "table_parquet": "tables/{name}.parquet",
+              "text": "texts/{name}.md", "chart_spec": "charts/{chart}.vl.json",
+              "chart_svg": "charts/{chart}.svg", "log": LOG, "variables": VARIABLES}
+
+
+def declared_path(kind: str, output: str | None) -> str | None:
+    """Where a file of ``kind`` for ``output`` must lie (None: not a kind a bundle holds)."""
+    pattern = FILE_KINDS.get(kind)
+    if pattern is None:
+        return None
+    name = output or ""
+    return pattern.format(name=name, chart=name.removeprefix("chart_"))
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 
 
@@ -83,6 +103,8 @@ class BundleWriter:
     extra: Mapping[str, object] = field(default_factory=dict)
     outputs: list[dict] = field(default_factory=list, init=False)
     log: list[dict] = field(default_factory=list, init=False)
+    #: every file written, declared in the manifest: (path, kind, output)
+    files: list[tuple[str, str, str | None]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.target = Path(self.target)
@@ -100,6 +122,8 @@ class BundleWriter:
         base = self.staging / "tables" / checked.name
         checked.table.to_csv(base.with_suffix(".csv"), index=True)
         checked.table.to_parquet(base.with_suffix(".parquet"), index=True)
+        self._declare("table_csv", checked.name)
+        self._declare("table_parquet", checked.name)
         self.outputs.append({"name": checked.name, "kind": checked.kind,
                              "title_nl": checked.title_nl, "title_en": checked.title_en,
                              "files": [f"tables/{checked.name}.csv",
@@ -118,6 +142,7 @@ class BundleWriter:
         path = self.staging / "texts" / f"{name}.md"
         path.parent.mkdir(exist_ok=True)
         path.write_text(text, "utf-8")
+        self._declare("text", name)
         self.outputs.append({"name": name, "kind": "text", "lang": lang,
                              "files": [f"texts/{name}.md"], "based_on": list(based_on)})
 
@@ -126,8 +151,9 @@ class BundleWriter:
             self._write_manifest()
             for chart in self.charts(self.staging):
                 self._add_chart(chart)
+        self._variables().to_csv(self.staging / VARIABLES)
+        self._declare("variables", None)
         self._write_manifest()
-        self._variables().to_csv(self.staging / "variables.csv")
         lines = [f"{sha256(p)}  {p.relative_to(self.staging).as_posix()}"
                  for p in sorted(self.staging.rglob("*")) if p.is_file()]
         (self.staging / CHECKSUMS).write_text("\n".join(lines) + "\n", "utf-8")
@@ -147,19 +173,35 @@ class BundleWriter:
         (folder / f"{chart.name}.vl.json").write_text(
             json.dumps(chart.spec, ensure_ascii=False, default=str), "utf-8")
         (folder / f"{chart.name}.svg").write_text(chart.svg, "utf-8")
+        self._declare("chart_spec", name)
+        self._declare("chart_svg", name)
+        lang = chart.name.rsplit("_", 1)[-1]
         self.outputs.append({"name": name, "kind": "chart", "title": chart.title,
                              "files": [f"charts/{chart.name}.vl.json",
                                        f"charts/{chart.name}.svg"],
-                             "based_on": list(chart.based_on)})
+                             "based_on": list(chart.based_on),
+                             **({"lang": lang} if lang in ("nl", "en") else {})})
+
+    def _declare(self, kind: str, output: str | None) -> None:
+        path = declared_path(kind, output)
+        assert path is not None and (self.staging / path).is_file(), (kind, output)
+        if (path, kind, output) not in self.files:
+            self.files.append((path, kind, output))
 
     def _write_manifest(self) -> None:
-        self._write_json("manifest.json", {
-            "bundle_version": 1, "smartstart_version": __version__, "pilot": self.pilot,
+        """The disclosure log, then the manifest declaring every file with its hash."""
+        self._write_json(LOG, {"outputs": self.log})
+        self._declare("log", None)
+        files = [{"path": path, "kind": kind, "output": output,
+                  "sha256": sha256(self.staging / path)}
+                 for path, kind, output in sorted(self.files, key=lambda f: f[0])]
+        self._write_json(MANIFEST, {
+            "bundle_version": BUNDLE_VERSION, "smartstart_version": __version__,
+            "pilot": self.pilot,
             "inputs": dict(self.inputs), "seed": self.seed, "started_at": self.started,
             "finished_at": _now(), "outputs": self.outputs,
             "withheld": [dict(w) if isinstance(w, Mapping) else {"name": w[0], "reason": w[1]}
-                         for w in self.withheld], **dict(self.extra)})
-        self._write_json("disclosure_log.json", {"outputs": self.log})
+                         for w in self.withheld], **dict(self.extra), "files": files})
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -174,14 +216,19 @@ class BundleWriter:
             self.abort()
 
     def _variables(self) -> pd.DataFrame:
-        tables = [o for o in self.outputs if o["kind"] not in ("text", "chart")]
-        names = sorted({v for o in tables for v in o["variables"]})
-        return pd.DataFrame({o["name"]: [int(v in o["variables"]) for v in names]
-                             for o in tables}, index=pd.Index(names, name="variable"))
+        return variables_frame(self.outputs)
 
     def _write_json(self, name: str, data: object) -> None:
         (self.staging / name).write_text(json.dumps(data, indent=1, ensure_ascii=False,
                                                     default=str), "utf-8")
+
+
+def variables_frame(outputs: Sequence[Mapping]) -> pd.DataFrame:
+    """``variables.csv``: variables x table outputs, 1 where the output uses the variable."""
+    tables = [o for o in outputs if o.get("kind") not in ("text", "chart")]
+    names = sorted({v for o in tables for v in o.get("variables", ())})
+    return pd.DataFrame({o["name"]: [int(v in o.get("variables", ())) for v in names]
+                         for o in tables}, index=pd.Index(names, name="variable"))
 
 
 def _check_name(name: str, outputs: list[dict]) -> None:

@@ -1,0 +1,164 @@
+"""`smartstart check` trusts content, not the checksum file (issue 12): tampered copies of the
+demo bundle, each with every hash made to fit again, fail with a problem of a stated kind."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import vl_convert
+from test_run_bundle import demo  # noqa: F401 - the demo bundle, built once for the module
+from typer.testing import CliRunner
+
+from smartstart.bundle import check_bundle
+from smartstart.bundle._write import CHECKSUMS, sha256
+from smartstart.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def bundle(demo, tmp_path) -> Path:  # noqa: F811
+    return Path(shutil.copytree(demo / "bundle", tmp_path / "bundle"))
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text("utf-8"))
+
+
+def _add_to_checksums(root: Path, path: str) -> None:
+    with open(root / CHECKSUMS, "a", encoding="utf-8") as listing:
+        listing.write(f"{sha256(root / path)}  {path}\n")
+
+
+def _fit_hashes(root: Path) -> None:
+    """What an attacker who edits the manifest does: every declared hash and the checksum
+    file made to fit the files as they are now."""
+    manifest = _json(root / "manifest.json")
+    for entry in manifest["files"]:
+        if (root / entry["path"]).is_file():
+            entry["sha256"] = sha256(root / entry["path"])
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+    lines = [f"{sha256(p)}  {p.relative_to(root).as_posix()}"
+             for p in sorted(root.rglob("*")) if p.is_file() and p.name != CHECKSUMS]
+    (root / CHECKSUMS).write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def _kinds(root: Path) -> set[tuple[str, str]]:
+    return {(p.where, p.kind) for p in check_bundle(root)[0]}
+
+
+def _exit(root: Path) -> int:
+    return runner.invoke(app, ["check", str(root)]).exit_code
+
+
+EXTRA = pd.DataFrame({"status": ["doelgroep", "niet gekoppeld"], "count": [3, 41]})
+
+
+def test_the_untouched_bundle_passes(bundle):
+    assert check_bundle(bundle)[0] == []
+    assert _exit(bundle) == 0
+
+
+def test_a_table_added_to_the_checksums_only_fails(bundle):
+    EXTRA.to_csv(bundle / "tables" / "extra.csv")
+    _add_to_checksums(bundle, "tables/extra.csv")
+    assert _kinds(bundle) == {("tables/extra.csv", "undeclared")}
+    assert _exit(bundle) == 1
+
+
+def test_a_table_declared_with_borrowed_rules_fails_the_threshold(bundle):
+    EXTRA.to_csv(bundle / "tables" / "extra.csv")
+    manifest = _json(bundle / "manifest.json")
+    log = _json(bundle / "disclosure_log.json")
+    match = next(o for o in manifest["outputs"] if o["name"] == "match")
+    manifest["outputs"].append({**match, "name": "extra", "files": ["tables/extra.csv"]})
+    manifest["files"].append({"path": "tables/extra.csv", "kind": "table_csv",
+                              "output": "extra", "sha256": ""})
+    verdict = next(o for o in log["outputs"] if o["name"] == "match")
+    log["outputs"].append({**verdict, "name": "extra", "suppressed": []})
+    (bundle / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    (bundle / "disclosure_log.json").write_text(json.dumps(log), "utf-8")
+    # variables.csv must show the new output too, or it gives the tamper away by itself
+    variables = pd.read_csv(bundle / "variables.csv", index_col="variable")
+    variables.assign(extra=variables["match"]).to_csv(bundle / "variables.csv")
+    _fit_hashes(bundle)
+    assert _kinds(bundle) == {("extra", "rule_threshold")}
+    assert _exit(bundle) == 1
+
+
+def test_weaker_settings_in_a_verdict_fail(bundle):
+    log = _json(bundle / "disclosure_log.json")
+    log["outputs"][0]["settings"]["min_cell"] = 3
+    (bundle / "disclosure_log.json").write_text(json.dumps(log), "utf-8")
+    _fit_hashes(bundle)
+    assert _kinds(bundle) == {(log["outputs"][0]["name"], "settings")}
+
+
+def _render_again(root: Path, chart: str) -> None:
+    """The SVG drawn again from the (tampered) spec, as the report does."""
+    manifest = _json(root / "manifest.json")
+    output = next(o for o in manifest["outputs"] if o["name"] == f"chart_{chart}")
+    spec = _json(root / "charts" / f"{chart}.vl.json")
+    svg = vl_convert.vegalite_to_svg(spec, format_locale="nl-NL", allowed_base_urls=[])
+    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg, count=2)
+    label = output["title"].replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    svg = svg.replace("<svg", f'<svg role="img" aria-label="{label}" focusable="false"', 1)
+    (root / "charts" / f"{chart}.svg").write_text(svg, "utf-8")
+
+
+def _set_datum(root: Path, chart: str, field: str, value: float) -> None:
+    path = root / "charts" / f"{chart}.vl.json"
+    spec = _json(path)
+    rows = next(rows for rows in spec["datasets"].values() if rows and field in rows[0])
+    rows[0][field] = value
+    path.write_text(json.dumps(spec, ensure_ascii=False), "utf-8")
+
+
+def test_a_chart_datum_of_3_fails(bundle):
+    _set_datum(bundle, "koppeling_nl", "count", 3)
+    _render_again(bundle, "koppeling_nl")
+    _fit_hashes(bundle)
+    assert _kinds(bundle) == {("charts/koppeling_nl.vl.json", "chart_datum")}
+    assert _exit(bundle) == 1
+
+
+def test_a_chart_datum_moved_to_another_row_or_a_guide_changed_fails(bundle):
+    frame = pd.read_parquet(bundle / "tables" / "risk_calibration.parquet")
+    other = frame["observed"].dropna().iloc[-1]  # a published cell, of another row
+    _set_datum(bundle, "kalibratie_nl", "observed", float(other))
+    _set_datum(bundle, "oddsratios_nl", "one", 3.0)
+    _fit_hashes(bundle)
+    kinds = _kinds(bundle)
+    assert {("charts/kalibratie_nl.vl.json", "chart_datum"),
+            ("charts/oddsratios_nl.vl.json", "chart_datum")} <= kinds
+    assert {k for _, k in kinds} == {"chart_datum", "chart_svg"}
+
+
+def test_an_svg_that_is_not_its_spec_fails(bundle):
+    path = bundle / "charts" / "typen_nl.svg"
+    path.write_text(path.read_text("utf-8").replace("</svg>", "<text>3</text></svg>"), "utf-8")
+    _fit_hashes(bundle)
+    assert _kinds(bundle) == {("charts/typen_nl.svg", "chart_svg")}
+
+
+def test_a_deleted_file_fails(bundle):
+    (bundle / "texts" / "model_card_en.md").unlink()
+    lines = (bundle / CHECKSUMS).read_text("utf-8").splitlines()
+    (bundle / CHECKSUMS).write_text("\n".join(x for x in lines if "model_card_en" not in x)
+                                    + "\n", "utf-8")
+    assert _kinds(bundle) == {("texts/model_card_en.md", "missing")}
+    assert _exit(bundle) == 1
+
+
+def test_a_csv_that_differs_from_its_parquet_fails(bundle):
+    path = bundle / "tables" / "match.csv"
+    frame = pd.read_csv(path, index_col=0)
+    frame.loc[frame.index[0], "count"] = 3
+    frame.to_csv(path)
+    _fit_hashes(bundle)
+    assert _kinds(bundle) == {("tables/match.csv", "csv_parquet")}
