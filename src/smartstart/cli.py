@@ -137,7 +137,8 @@ def run(
 def check(
     bundle: Annotated[Path, typer.Argument(help="A bundle folder written by `smartstart run`.")],
 ) -> None:
-    """Verify a bundle again: checksums, verdicts, every table against the disclosure rules."""
+    """Verify a bundle again from its content: every file declared in the manifest, verdicts,
+    every table against the disclosure rules, every chart against its table."""
     from rich.table import Table
 
     from smartstart.bundle import check_bundle
@@ -146,14 +147,15 @@ def check(
     if problems:
         listing = Table(title=f"{bundle}: {len(problems)} problem(s)")
         listing.add_column("where")
+        listing.add_column("kind")
         listing.add_column("problem")
         for problem in problems:
-            listing.add_row(problem.where, problem.problem)
+            listing.add_row(problem.where, problem.kind, problem.problem)
         console.print(listing)
         console.print("[red]not safe to export[/]: fix the run or rebuild the bundle")
         raise typer.Exit(1)
-    console.print(f"[green]bundle sound[/]: {bundle} (checksums, verdicts and the rules on "
-                  f"{tables} tables checked again)")
+    console.print(f"[green]bundle sound[/]: {bundle} (declared files, verdicts, the rules on "
+                  f"{tables} tables and the charts' data checked again)")
 
 
 @app.command()
