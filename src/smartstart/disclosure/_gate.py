@@ -25,6 +25,7 @@ import pandas as pd
 
 from smartstart.disclosure._check import CheckResult, result
 from smartstart.disclosure._frequency import check_counts, check_shares, small
+from smartstart.disclosure._identical import components, declared, identical_pairs, protect_joint
 from smartstart.disclosure._keys import check_linking_keys
 from smartstart.disclosure._options import Kind, settings_of, too_narrow, worst
 from smartstart.disclosure._protect import (
@@ -64,6 +65,12 @@ class Rules:
     #: (factor-set column, n column, events column, all n, all events): groups of binary
     #: factors whose overlaps must not narrow a small cell of factors x outcome down
     groups: tuple[str, str, str, float, float] | None = None
+    #: (column, value, ns, hide): the n of a mean (rows where ``column`` is ``value``) is
+    #: published only while it differs from every other n published in its group by 0 or at
+    #: least ``min_cell`` (else n1 - n2 counts the few units with one value but not the
+    #: other). ``ns``: per published n, (group column or "" for one group, the columns it is
+    #: the sum of); ``hide``: the columns blanked in a mean row that fails (its n and copies)
+    denominators: tuple[str, str, tuple[tuple[str, ...], ...], tuple[str, ...]] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -80,7 +87,16 @@ class Rules:
                    complement_when=tuple(data["complement_when"])  # type: ignore[arg-type]
                    if data.get("complement_when") else None,
                    groups=tuple(data["groups"])  # type: ignore[arg-type]
-                   if data.get("groups") else None)
+                   if data.get("groups") else None,
+                   denominators=_denominators_of(data.get("denominators")))
+
+
+def _denominators_of(data: object) -> tuple | None:
+    if not data:
+        return None
+    column, value, ns, hide = data  # type: ignore[misc]
+    return (str(column), str(value), tuple(tuple(str(c) for c in n) for n in ns),
+            tuple(str(c) for c in hide))
 
 
 @dataclass(frozen=True)
@@ -137,16 +153,19 @@ def label_of(reason: str, settings: object | None = None) -> str:
 def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
                   embedded: Sequence[Embedded] = (), settings: object | None = None,
                   kind: Kind = "table", extra: Sequence[CheckResult] = (),
-                  hide: pd.DataFrame | None = None) -> Published:
+                  hide: pd.DataFrame | None = None,
+                  same: Mapping[tuple[str, str], tuple[str, str]] | None = None) -> Published:
     """Protect the embedded tables, blank what they suppress and what rests on it, check.
 
-    ``hide``: a boolean mask of further cells to suppress (e.g. means failing dominance)."""
+    ``hide``: a boolean mask of further cells to suppress (e.g. means failing dominance).
+    ``same``: (factor, level) -> (factor, level) counting the same units; by default the
+    factor library's ``same_as``: tables sharing such a cell are protected as one system."""
     s = settings_of(settings)
     out = frame.copy()
     before = out.isna()
     labels: dict[tuple[Hashable, str], str] = {}
     cells: list[SuppressedCell] = []
-    protected = [_protect(e, s) for e in embedded]
+    protected = _protect_all(embedded, s, same)
     dropped: set[Hashable] = set()
     blocks: list[str] = []
     for e, p in zip(embedded, protected, strict=True):
@@ -159,7 +178,7 @@ def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
         for column in hide.columns[hide.any(axis=0).to_numpy()]:
             out[column] = _blankable(out[column])
             out.loc[hide[column].to_numpy(), column] = np.nan
-    out = blank_derived(out, rules)
+    out = blank_derived(hide_denominators(blank_derived(out, rules), rules, s), rules)
     for row, col in zip(*np.nonzero(out.isna().to_numpy(dtype=bool) & ~before.to_numpy(bool)),
                         strict=True):
         labels.setdefault((out.index[row], str(out.columns[col])), HIDDEN)
@@ -208,6 +227,34 @@ def _blank_places(out: pd.DataFrame, e: Embedded, p: ProtectedTable,
                                     float(intervals.lower[position]),
                                     float(intervals.upper[position])))
     return cells
+
+
+def _protect_all(embedded: Sequence[Embedded], s,
+                 same: Mapping[tuple[str, str], tuple[str, str]] | None
+                 ) -> list[ProtectedTable]:
+    """Each table alone, except tables that share an identical cell: those as one system."""
+    pairs = identical_pairs(embedded, declared() if same is None else same)
+    protected: list[ProtectedTable | None] = [None] * len(embedded)
+    for group in components(len(embedded), pairs):
+        if len(group) == 1:
+            protected[group[0]] = _protect(embedded[group[0]], s)
+            continue
+        index = {k: n for n, k in enumerate(group)}
+        mine = [((index[a], i), (index[b], j)) for (a, i), (b, j) in pairs if a in index]
+        tables = [embedded[k] for k in group]
+        primary = [_primary(e, s) for e in tables]
+        fixed = [linked_margins(e.table.shape, p) if e.fixed is None else np.asarray(e.fixed, bool)
+                 for e, p in zip(tables, primary, strict=True)]
+        found = protect_joint(tables, mine, primary, fixed, s,
+                              lambda f, first: bool(too_narrow(f.lower.ravel()[first],
+                                                               f.upper.ravel()[first], s).any()))
+        for k, p in zip(group, found, strict=True):
+            protected[k] = p
+    return [p for p in protected if p is not None]
+
+
+def _primary(e: Embedded, s) -> np.ndarray:
+    return small(pd.DataFrame(e.table.values.ravel()), s).to_numpy().reshape(e.table.shape)
 
 
 def _protect(e: Embedded, s) -> ProtectedTable:
@@ -310,7 +357,64 @@ def check_published(frame: pd.DataFrame, rules: Rules,
         checks.append(check_nested(frame, *rules.nested, settings=s))
     if rules.groups is not None:
         checks.append(_check_groups(frame, rules.groups, s))
+    if rules.denominators is not None:
+        checks.append(check_denominators(frame, rules.denominators, s))
     return tuple(checks)
+
+
+def _close_ns(frame: pd.DataFrame, spec: tuple, s) -> np.ndarray:
+    """Per row: how many published n's of its group a mean row's n differs from by 1 to
+    ``min_cell - 1`` (0 for other rows)."""
+    column, value, ns, _ = spec
+    means = (frame[column].astype(str) == value).to_numpy() if column in frame.columns else (
+        np.zeros(len(frame), bool))
+    close = np.zeros(len(frame), dtype=int)
+    for group, *columns in ns:
+        if not all(c in frame.columns for c in columns):
+            continue
+        n = frame[list(columns)].apply(pd.to_numeric, errors="coerce").sum(
+            axis=1, min_count=len(columns)).to_numpy(dtype=float)
+        keys = frame[group].astype(str).to_numpy() if group else np.zeros(len(frame), str)
+        for key in np.unique(keys):
+            rows = np.flatnonzero((keys == key) & ~np.isnan(n))
+            gap = np.abs(n[rows][:, None] - n[rows][None, :])
+            bad = (gap >= 1 - 1e-9) & (gap <= s.min_cell - 1 + 1e-9)
+            close[rows] += np.where(means[rows], bad.sum(axis=1), 0)
+    return close
+
+
+def hide_denominators(frame: pd.DataFrame, rules: Rules, settings: object | None = None
+                      ) -> pd.DataFrame:
+    """Blank the n (``hide`` columns) of mean rows whose n is close to another published n of
+    its group, the row with most such neighbours first, until none is left; a statistic that
+    rests on the n goes with it (``derived``)."""
+    if rules.denominators is None:
+        return frame
+    s = settings_of(settings)
+    out = frame.copy()
+    hide = [c for c in rules.denominators[3] if c in out.columns]
+    for _ in range(len(out)):
+        close = _close_ns(out, rules.denominators, s)
+        if not close.any():
+            break
+        row = int(np.flatnonzero(close == close.max())[-1])
+        for column in hide:
+            out[column] = _blankable(out[column])
+        out.loc[out.index[row], hide] = np.nan
+    return out
+
+
+def check_denominators(frame: pd.DataFrame, spec: tuple, settings: object | None = None
+                       ) -> CheckResult:
+    """Differencing of the n of means: no published n of a mean differs from another published
+    n of its group by 1 to ``min_cell - 1``."""
+    s = settings_of(settings)
+    close = _close_ns(frame, spec, s) > 0
+    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    for column in {c for _, *cs in spec[2] for c in cs if c in frame.columns}:
+        mask.loc[close, column] = True
+    return result("denominators", mask, f"{int(close.sum())} n of means differ from another n "
+                  f"of their group by fewer than {s.min_cell}", min_cell=s.min_cell)
 
 
 def _check_groups(frame: pd.DataFrame, spec: tuple, s) -> CheckResult:

@@ -29,7 +29,7 @@ from smartstart.linking._db import CORE
 from smartstart.pilot import Study
 
 __all__ = ["OUTCOME_SOURCES", "Factor", "FeatureTables", "NotDelivered", "build_features",
-           "factors", "requirements", "requirements_markdown"]
+           "factors", "identical_levels", "requirements", "requirements_markdown"]
 
 
 class Factor(BaseModel):
@@ -44,6 +44,8 @@ class Factor(BaseModel):
     columns: tuple[str, ...] = ()
     period: str
     audit_only: bool = False
+    #: level -> "factor:level" of another factor counting the same units ("Total": known values)
+    same_as: dict[str, str] = {}
 
 
 @cache
@@ -53,6 +55,18 @@ def factors() -> dict[str, dict[str, Factor]]:
     raw = yaml.safe_load(text)
     return {unit: {name: Factor(name=name, unit=unit, **spec) for name, spec in items.items()}
             for unit, items in raw.items()}
+
+
+def identical_levels() -> dict[tuple[str, str], tuple[str, str]]:
+    """(factor, level) -> (factor, level) it is identical to, over all units (``same_as``);
+    the disclosure gate protects such cells as one."""
+    same = {}
+    for items in factors().values():
+        for name, f in items.items():
+            for level, other in f.same_as.items():
+                factor, _, its = other.partition(":")
+                same[(name, str(level))] = (factor, its)
+    return same
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,10 @@ def _rules() -> Rules:
                                            "p_rest", "direction", "phrase_nl", "phrase_en")]
     return Rules(counts=tuple(f"{k}_{g}" for g in (*GROUPS, "all") for k in ("n", "count")),
                  shares=tuple((f"count_{g}", f"n_{g}") for g in (*GROUPS, "all")),
-                 derived=tuple(derived), complement_when=("type", "binary"))
+                 derived=tuple(derived), complement_when=("type", "binary"),
+                 denominators=("statistic", "mean", tuple(("", f"n_{g}") for g in (
+                     *GROUPS, "all")), tuple(f"{k}_{g}" for g in (*GROUPS, "all")
+                                             for k in ("n", "count"))))
 
 
 def publish_comparison(name: str, table: pd.DataFrame, data: pd.DataFrame, group: str,

@@ -68,7 +68,11 @@ def _profile(result: TypologyResult, settings: object, public: Public) -> Publis
     derived += [(c, ("rest_count",)) for c in ("rest_share", "ratio_rest", "delta", "standout",
                                                 "direction")]
     rules = Rules(counts=("count", "n", "rest_count", "municipality_count"),
-                  shares=(("count", "n"),), derived=tuple(derived))
+                  shares=(("count", "n"),), derived=tuple(derived),
+                  denominators=("kind", "numeric", (("type", "n"), ("type", "rest_n"),
+                                                    ("", "n", "rest_n"), ("", "municipality_n")),
+                                ("count", "n", "rest_count", "rest_n", "municipality_count",
+                                 "municipality_n")))
     return protect_frame("typology_profile", frame, rules, tables, settings, kind="clusters")
 
 
