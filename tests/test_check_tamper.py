@@ -162,3 +162,14 @@ def test_a_csv_that_differs_from_its_parquet_fails(bundle):
     frame.to_csv(path)
     _fit_hashes(bundle)
     assert _kinds(bundle) == {("tables/match.csv", "csv_parquet")}
+
+
+def test_a_number_outside_the_data_fails(bundle):
+    path = bundle / "charts" / "kalibratie_nl.vl.json"
+    spec = _json(path)
+    layer = next(x for x in spec["layer"] if "scale" in x.get("encoding", {}).get("x", {}))
+    layer["encoding"]["x"]["scale"]["domain"] = [0, 3]
+    path.write_text(json.dumps(spec, ensure_ascii=False), "utf-8")
+    _render_again(bundle, "kalibratie_nl")
+    _fit_hashes(bundle)
+    assert _kinds(bundle) == {("charts/kalibratie_nl.vl.json", "chart_number")}

@@ -27,8 +27,9 @@ where the content can be checked instead:
 
 Problem kinds (``BundleProblem.kind``), beside those of ``verify_files``: ``bookkeeping``,
 ``verdict``, ``rules_missing``, ``settings``, ``rule_<rule>`` (e.g. ``rule_threshold``),
-``protection``, ``csv_parquet``, ``variables``, ``chart_datum``, ``chart_table``,
-``chart_svg``, ``linking_key``.
+``protection``, ``csv_parquet``, ``variables``, ``chart_datum``, ``chart_number`` (a
+number outside the data that is no styling: a scale's domain must pass as a guide),
+``chart_table``, ``chart_svg``, ``linking_key``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ TOLERANCE = 1e-9
 GUIDE_MARGIN = 1.05
 LOCALES = {"nl": "nl-NL", "en": "en-GB"}
 NOT_TABLES = ("text", "chart")
+#: keys whose numbers are a chart's looks, not its data
+STYLE = {"width", "height", "padding", "size", "opacity", "strokeWidth", "fontSize", "dx", "dy",
+         "labelLimit", "labelFontSize", "titleFontSize", "continuousWidth", "continuousHeight"}
 
 
 def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
@@ -293,6 +297,10 @@ def _chart(root: Path, output: dict, files: dict[str, str], tables: dict[str, pd
             shown = {k: v for k, v in datum.items() if _is_number(v)}
             problems.append(BundleProblem(spec_path, f"datum {where} {shown} is not a row of "
                                           f"{', '.join(based_on)}", "chart_datum"))
+    for where, value in _style_numbers(spec):
+        if not (where.endswith("/domain") and _guide([value], matrices)):
+            problems.append(BundleProblem(spec_path, f"number {value} at {where} is neither "
+                                          "styling nor a cell of its table", "chart_number"))
     if svg_path and (root / svg_path).is_file():
         lang = output.get("lang") or name.rsplit("_", 1)[-1]
         svg = _render(spec, str(output.get("title", "")), LOCALES.get(lang, "nl-NL"))
@@ -316,6 +324,25 @@ def _data(spec: object, where: str = "") -> Iterator[tuple[str, dict]]:
     elif isinstance(spec, list):
         for i, item in enumerate(spec):
             yield from _data(item, f"{where}[{i}]")
+
+
+def _style_numbers(spec: object, where: str = "") -> Iterator[tuple[str, float]]:
+    """Numbers outside the data that are not styling (config, sizes, a mark's look, a scale's
+    padding): a scale's domain, a constant in an encoding, a literal text, ..."""
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key in ("datasets", "values", "config"):
+                continue
+            if key == "mark" and isinstance(value, dict):
+                value = {k: v for k, v in value.items() if k == "text"}
+            if key in STYLE and _is_number(value):
+                continue
+            yield from _style_numbers(value, f"{where}/{key}")
+    elif isinstance(spec, list):
+        for item in spec:
+            yield from _style_numbers(item, where)
+    elif _is_number(spec):
+        yield where, float(spec)
 
 
 def _rows(rows: object, where: str) -> Iterator[tuple[str, dict]]:
@@ -359,11 +386,13 @@ def _datum_in_tables(datum: dict, frames: list[pd.DataFrame], matrices: list[np.
                 rows &= _close(cells, numbers[key]).any(axis=1)
         if rows.any():
             return True
-    # a guide: a line at 0 or 1, or a scale's end a margin beyond a published cell
-    if len(numbers) != len(datum):
-        return False
+    return len(numbers) == len(datum) and _guide(list(numbers.values()), matrices)
+
+
+def _guide(values: list[float], matrices: list[np.ndarray]) -> bool:
+    """A line at 0 or 1, or a scale's end a margin beyond a published cell."""
     return all(v in (0.0, 1.0) or any(_close(c, v / GUIDE_MARGIN).any() for c in matrices)
-               for v in numbers.values())
+               for v in values)
 
 
 def _render(spec: dict, title: str, locale: str) -> str | None:
