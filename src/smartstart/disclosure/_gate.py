@@ -71,6 +71,14 @@ class Rules:
     #: other). ``ns``: per published n, (group column or "" for one group, the columns it is
     #: the sum of); ``hide``: the columns blanked in a mean row that fails (its n and copies)
     denominators: tuple[str, str, tuple[tuple[str, ...], ...], tuple[str, ...]] | None = None
+    #: (column, decimals) of model statistics published at a stated precision; with
+    #: ``precision_rows`` (metric column, value column) the decimals are per metric (row)
+    precision: tuple[tuple[str, int], ...] = ()
+    precision_rows: tuple[str, str] | None = None
+    #: likelihood statistics (log-likelihood, BIC, AIC) that give their n back: blank unless
+    #: ``likelihood_n``, the n they rest on, is published in the bundle
+    likelihood: tuple[str, ...] = ()
+    likelihood_n: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -88,7 +96,12 @@ class Rules:
                    if data.get("complement_when") else None,
                    groups=tuple(data["groups"])  # type: ignore[arg-type]
                    if data.get("groups") else None,
-                   denominators=_denominators_of(data.get("denominators")))
+                   denominators=_denominators_of(data.get("denominators")),
+                   precision=tuple((str(c), int(d)) for c, d in data.get("precision", ())),  # type: ignore[union-attr]
+                   precision_rows=tuple(data["precision_rows"])  # type: ignore[arg-type]
+                   if data.get("precision_rows") else None,
+                   likelihood=tuple(data.get("likelihood", ())),  # type: ignore[arg-type]
+                   likelihood_n=data.get("likelihood_n"))  # type: ignore[arg-type]
 
 
 def _denominators_of(data: object) -> tuple | None:
@@ -357,6 +370,11 @@ def check_published(frame: pd.DataFrame, rules: Rules,
         checks.append(check_nested(frame, *rules.nested, settings=s))
     if rules.groups is not None:
         checks.append(_check_groups(frame, rules.groups, s))
+    if rules.precision or rules.likelihood:
+        from smartstart.disclosure._precision import check_likelihood, check_precision
+
+        checks += [check_precision(frame, rules.precision, rules.precision_rows),
+                   check_likelihood(frame, rules.likelihood, rules.likelihood_n)]
     if rules.denominators is not None:
         checks.append(check_denominators(frame, rules.denominators, s))
     return tuple(checks)
