@@ -69,7 +69,8 @@ class TypologyResult:
 
     For the disclosure gate: ``sizes()`` (households per type), ``cell_counts()`` (households
     per category level and type) and ``cell_counts("n")`` (their bases); numbers in the profile
-    carry their count of known values. ``selection.smallest_type`` is a count too."""
+    carry their count of known values. ``selection.smallest_type`` is a count too, and
+    ``selection.n`` the households the log-likelihood, BIC and AIC rest on."""
 
     spec: TypologySpec
     chosen_k: int

@@ -75,7 +75,9 @@ def fit_candidates(data: MixedData, distance: np.ndarray, ks: range, settings: S
 
 
 def criteria(data: MixedData, candidates: list[Candidate]) -> pd.DataFrame:
-    """Per k: log-likelihood, parameters, BIC, AIC, bootstrap ARI (mean, sd), smallest type."""
+    """Per k: log-likelihood, parameters, BIC, AIC, bootstrap ARI (mean, sd), smallest type,
+    and ``n``, the households they rest on (BIC - AIC = p (ln n - 2) gives it back: the gate
+    publishes the likelihood statistics only when n is published)."""
     rows = []
     for c in candidates:
         p = n_parameters(data, c.k)
@@ -84,7 +86,8 @@ def criteria(data: MixedData, candidates: list[Candidate]) -> pd.DataFrame:
         rows.append({"k": c.k, "log_likelihood": ll, "n_parameters": p,
                      "bic": -2 * ll + p * np.log(data.n), "aic": -2 * ll + 2 * p,
                      "stability": float(stab.mean()), "stability_sd": float(stab.std()),
-                     "smallest_type": int(np.bincount(c.labels, minlength=c.k).min())})
+                     "smallest_type": int(np.bincount(c.labels, minlength=c.k).min()),
+                     "n": int(data.n)})
     return pd.DataFrame(rows)
 
 

@@ -27,6 +27,14 @@ from smartstart.disclosure import (
     protect_frame,
     withhold_groups,
 )
+from smartstart.disclosure._precision import (
+    CALIBRATION_PRECISION,
+    COEFFICIENT_PRECISION,
+    PERFORMANCE_DECIMALS,
+    precision_of,
+    round_coefficients,
+    round_metrics,
+)
 
 #: no counts per term: a factor's children and events, next to the combinations of factors,
 #: would give groups such as "young mother, not in the best combination" back (the regression
@@ -38,10 +46,13 @@ COEFFICIENTS = ["term", "factor", "level", "coef", "se", "z", "p_value", "odds_r
 def publish_model(risk: RiskResult, settings: object) -> list[Published]:
     notes = _notes_check(risk, settings)
     model_checks = (*check_regression(risk.checks, settings), *notes)
-    coefficients = _labelled(risk.coefficients[[c for c in COEFFICIENTS
-                                                if c in risk.coefficients]])
+    # at a stated precision: exact coefficients are the exact fit, whose score equations
+    # narrow small cells of factors x outcome down (disclosure._precision)
+    coefficients = _labelled(round_coefficients(risk.coefficients[[c for c in COEFFICIENTS
+                                                                   if c in risk.coefficients]]))
     out = [protect_frame("risk_coefficients", coefficients.reset_index(drop=True),
-                         Rules(), settings=settings, kind="regression", extra=model_checks),
+                         Rules(precision=precision_of(coefficients, COEFFICIENT_PRECISION)),
+                         settings=settings, kind="regression", extra=model_checks),
            protect_frame("risk_checks", risk.checks.to_frame().astype({"value": str}),
                          Rules(regression=True),
                          settings=settings, kind="regression", extra=notes)]
@@ -50,9 +61,13 @@ def publish_model(risk: RiskResult, settings: object) -> list[Published]:
         # sum of squares that gives the suppressed events per decile back
         performance = risk.performance.to_frame()
         performance = performance[~performance["metric"].str.startswith("hosmer_lemeshow")]
-        out.append(protect_frame("risk_performance", performance.reset_index(drop=True),
-                                 Rules(), settings=settings, kind="regression",
-                                 extra=model_checks))
+        # AUC and Brier are exact functions of the cells too: at a stated precision. No
+        # likelihood statistic is published (the n it rests on is in risk_checks anyway)
+        performance = round_metrics(performance.reset_index(drop=True))
+        rules = Rules(precision=tuple(PERFORMANCE_DECIMALS.items()),
+                      precision_rows=("metric", "value"))
+        out.append(protect_frame("risk_performance", performance, rules, settings=settings,
+                                 kind="regression", extra=model_checks))
         out.append(_calibration(risk.calibration, settings, notes))
     return out
 
@@ -93,6 +108,9 @@ def _calibration(calibration: pd.DataFrame, settings: object,
                  extra: tuple[CheckResult, ...] = ()) -> Published:
     """Deciles x (events, no events), with each decile's n as its total."""
     frame = calibration.reset_index(drop=True)
+    for column, digits in CALIBRATION_PRECISION.items():  # sums of exact fitted risks
+        if column in frame:
+            frame[column] = frame[column].astype(float).round(digits)
     events = frame["events"].to_numpy(dtype=float)
     interior = np.column_stack([events, frame["n"].to_numpy(dtype=float) - events])
     places: dict[tuple[int, ...], list[tuple[Hashable, str]]] = {}
@@ -103,7 +121,8 @@ def _calibration(calibration: pd.DataFrame, settings: object,
                            places)
     rules = Rules(counts=("n", "events"), shares=(("events", "n"),),
                   derived=(("observed", ("events", "n")),
-                           ("expected_events", ("n",)), ("predicted", ("n",))))
+                           ("expected_events", ("n",)), ("predicted", ("n",))),
+                  precision=precision_of(frame, CALIBRATION_PRECISION))
     return protect_frame("risk_calibration", frame, rules, [table], settings, kind="shares",
                          extra=extra)
 

@@ -19,6 +19,7 @@ from smartstart.analyses import TypologyResult
 from smartstart.analyses._typology import _names as typology_names
 from smartstart.analyses._typology import _personas as typology_personas
 from smartstart.disclosure import Embedded, Published, Rules, check_clusters, protect_frame
+from smartstart.disclosure._precision import LIKELIHOOD, blank_likelihood
 
 PROFILE_DERIVED = ("share", "rest_count", "rest_n", "rest_share", "mean", "rest_mean", "delta",
                    "ratio_rest", "ratio_municipality", "standout", "direction")
@@ -40,13 +41,33 @@ def publish_typology(result: TypologyResult, settings: object,
         overview = shown.overview(lang).reset_index()
         overview.columns = [str(c) for c in overview.columns]
         overviews.append(protect_frame(name, overview, Rules(), settings=settings))
-    selection = result.selection.drop(columns=["smallest_type"], errors="ignore")
     actions = result.actions.drop(columns=["size"], errors="ignore")
     return [sizes, profile, *overviews,
-            protect_frame("typology_selection", selection, Rules(), settings=settings),
+            _selection(result, sizes, settings),
             protect_frame("typology_actions", actions, Rules(), settings=settings),
             protect_frame("typology_robustness", result.robustness, Rules(), settings=settings),
             _personas(shown, settings)]
+
+
+def _selection(result: TypologyResult, sizes: Published, settings: object = None
+               ) -> Published:
+    """Criteria per k. BIC - AIC = p (ln n - 2): the log-likelihood, BIC and AIC give the
+    number of households back, so they are published only when that n is: the published type
+    sizes add up to it (no type withheld, no size hidden); otherwise blank (rule
+    ``likelihood``). Which k BIC and AIC prefer is kept (``bic_best``, ``aic_best``)."""
+    selection = result.selection
+    n = float(selection["n"].iloc[0]) if "n" in selection and len(selection) else None
+    shown = sizes.frame["size"].astype(float) if "size" in sizes.frame else pd.Series([np.nan])
+    published = (n is not None and bool(shown.notna().all())
+                 and abs(float(shown.sum()) - n) < 0.5)
+    frame = selection.drop(columns=["smallest_type", "n"], errors="ignore")
+    if {"bic", "aic"} <= set(frame.columns) and len(frame):
+        frame = frame.assign(bic_best=frame["bic"] == frame["bic"].min(),
+                             aic_best=frame["aic"] == frame["aic"].min())
+    frame = blank_likelihood(frame, published).reset_index(drop=True)
+    rules = Rules(likelihood=tuple(c for c in LIKELIHOOD if c in frame.columns),
+                  likelihood_n=n if published else None)
+    return protect_frame("typology_selection", frame, rules, settings=settings)
 
 
 def _sizes(result: TypologyResult, settings: object) -> Published:
