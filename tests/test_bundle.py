@@ -120,3 +120,14 @@ def test_checksums_are_no_authority(tmp_path):
     (root / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     assert {(p.where, p.kind) for p in verify_files(root)} == {
         ("tables/extra.csv", "declaration"), ("manifest.json", "checksums")}
+
+
+def test_a_file_declared_for_an_output_of_another_kind_is_found(tmp_path):
+    root = _write(tmp_path)
+    (root / "texts" / "huur.md").write_text("3 huishoudens\n", "utf-8")
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    manifest["files"].append({"path": "texts/huur.md", "kind": "text", "output": "huur",
+                              "sha256": sha256(root / "texts" / "huur.md")})
+    (root / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    found = {(p.where, p.kind) for p in verify_files(root)}
+    assert ("texts/huur.md", "declaration") in found

@@ -41,7 +41,8 @@ def verify_files(root: Path) -> list[BundleProblem]:
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
         return [BundleProblem(MANIFEST, "declares no files (a bundle older than version 2, or "
                               "edited): nothing in it can be trusted", "undeclared")]
-    outputs = {o.get("name") for o in manifest.get("outputs", []) if isinstance(o, dict)}
+    outputs = {o.get("name"): o.get("kind") for o in manifest.get("outputs", [])
+               if isinstance(o, dict)}
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     present -= {MANIFEST, CHECKSUMS}
     found: dict[str, BundleProblem] = {}
@@ -62,6 +63,9 @@ def verify_files(root: Path) -> list[BundleProblem]:
         elif output is not None and output not in outputs:
             note(where, f"declared for output {output!r}, which the manifest does not list",
                  "declaration")
+        elif output is not None and _family(kind) != _family(outputs[output]):
+            note(where, f"declared as {kind} of {output!r}, an output of kind "
+                 f"{outputs[output]!r}", "declaration")
         elif path in declared:
             note(where, "declared twice", "declaration")
         declared[where] = str(entry.get("sha256"))
@@ -86,6 +90,13 @@ def verify_files(root: Path) -> list[BundleProblem]:
             elif digest != declared[path]:
                 note(path, "checksums.sha256 disagrees with the manifest", "checksums")
     return sorted(found.values(), key=lambda p: p.where)
+
+
+def _family(kind: object) -> str:
+    """text, chart or table: what a file's kind or an output's kind is checked as."""
+    kind = str(kind)
+    return ("text" if kind == "text" else "chart" if kind.startswith("chart")
+            else "table")
 
 
 @dataclass(frozen=True)
