@@ -173,3 +173,20 @@ def test_a_number_outside_the_data_fails(bundle):
     _render_again(bundle, "kalibratie_nl")
     _fit_hashes(bundle)
     assert _kinds(bundle) == {("charts/kalibratie_nl.vl.json", "chart_number")}
+
+
+def test_a_table_declared_with_empty_rules_fails(bundle):
+    EXTRA.to_parquet(bundle / "tables" / "extra.parquet")
+    manifest = _json(bundle / "manifest.json")
+    log = _json(bundle / "disclosure_log.json")
+    manifest["outputs"].append({"name": "extra", "kind": "table", "variables": [], "rules": {},
+                                "files": ["tables/extra.parquet"]})
+    manifest["files"].append({"path": "tables/extra.parquet", "kind": "table_parquet",
+                              "output": "extra", "sha256": ""})
+    log["outputs"].append({"name": "extra", "status": "pass", "checks": [], "suppressed": []})
+    (bundle / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    (bundle / "disclosure_log.json").write_text(json.dumps(log), "utf-8")
+    variables = pd.read_csv(bundle / "variables.csv", index_col="variable")
+    variables.assign(extra=0).to_csv(bundle / "variables.csv")
+    _fit_hashes(bundle)
+    assert _kinds(bundle) == {("extra", "rules_missing")}

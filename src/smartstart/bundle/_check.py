@@ -49,6 +49,11 @@ from smartstart.bundle._write import LOG, MANIFEST, VARIABLES, variables_frame
 from smartstart.disclosure import Rules, Settings, check_published, too_narrow
 
 KEY_LIKE = re.compile(r"(?<!\d)\d{9,16}(?!\d)")
+#: column names of counts in the package's outputs (and their Dutch words): such a column must
+#: be a count or share column of the table's rules
+COUNT_NAME = re.compile(r"^(count|n|events|non_events|size|positives|flagged|tp|fn|fp|tn|"
+                        r"rows_in|rows_out|dropped|aantal|frequency|freq)$|^(count|aantal)_|"
+                        r"_(count|aantal)$")
 #: relative tolerance of a chart's number against its table's cell
 TOLERANCE = 1e-9
 #: a guide may end this much beyond a published cell (the calibration chart's diagonal)
@@ -236,6 +241,8 @@ def _table(output: dict, frame: pd.DataFrame, verdict: dict | None, floor: Setti
     if not isinstance(output.get("rules"), dict):
         problems.append(BundleProblem(name, "no rules stored with the table: it cannot be "
                                       "checked", "rules_missing"))
+    else:
+        problems += _uncovered(name, frame, output["rules"])
     verdict = verdict or {}
     try:
         stated = Settings(**verdict.get("settings", {}))
@@ -264,6 +271,18 @@ def _table(output: dict, frame: pd.DataFrame, verdict: dict | None, floor: Setti
                                           f"narrowed down to [{cell['lower']}, {upper}]",
                                           "protection"))
     return problems
+
+
+def _uncovered(name: str, frame: pd.DataFrame, rules: dict) -> list[BundleProblem]:
+    """Columns named like counts that the rules do not name (as a count, in a share or as a
+    statistic resting on counts): rules borrowed or made up for a table they do not describe.
+    A floor by name only: a count can hide under any name the rules do not mention."""
+    covered = set(rules.get("counts") or ())
+    covered |= {c for pair in rules.get("shares") or () for c in pair}
+    covered |= {d[0] for d in rules.get("derived") or () if d}
+    counts = [c for c in map(str, frame.columns) if c not in covered and COUNT_NAME.search(c)]
+    return [BundleProblem(name, f"column {c!r} is named like a count but its rules do not "
+                          "check it as one", "rules_missing") for c in counts]
 
 
 def _text(root: Path, files: dict[str, str]) -> list[BundleProblem]:
