@@ -14,7 +14,8 @@ where the content can be checked instead:
    the rules stored with it are applied again (linking keys, no minima or maxima, threshold,
    shares with their complement, statistics without their base, regression facts, nested
    groups) with its verdict's settings, never weaker than the study's (``pilot.study
-   .disclosure`` in the manifest; a verdict with weaker settings fails).
+   .disclosure`` in the manifest; a verdict with weaker settings fails). A table output needs
+   rules, and a column named like a count (``COUNT_NAME``) must be named by them.
 4. Protection: every primary suppressed cell's attacker interval, as logged, reaches
    ``min_cell - 1`` and 1 (0 when zeros are disclosive).
 5. Charts: every number in a chart's data (its datasets and inline values) is a published cell
