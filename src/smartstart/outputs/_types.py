@@ -64,10 +64,13 @@ def _selection(result: TypologyResult, sizes: Published, settings: object = None
     if {"bic", "aic"} <= set(frame.columns) and len(frame):
         frame = frame.assign(bic_best=frame["bic"] == frame["bic"].min(),
                              aic_best=frame["aic"] == frame["aic"].min())
-    frame = blank_likelihood(frame, published).reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    # blanked by the gate (logged, shown as x), or kept: blank_likelihood says which
+    hide = blank_likelihood(frame, published).isna() & frame.notna()
     rules = Rules(likelihood=tuple(c for c in LIKELIHOOD if c in frame.columns),
                   likelihood_n=n if published else None)
-    return protect_frame("typology_selection", frame, rules, settings=settings)
+    return protect_frame("typology_selection", frame, rules, settings=settings,
+                         hide=hide if hide.any(axis=None) else None)
 
 
 def _sizes(result: TypologyResult, settings: object) -> Published:
