@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from smartstart import analyses as A
 from smartstart.disclosure import Published
 from smartstart.errors import LackOfData
-from smartstart.features import factors, identical_levels
+from smartstart.features import factors
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._flow import publish_attrition, publish_duration, publish_match
 from smartstart.outputs._steps import risk_step
@@ -111,10 +111,6 @@ def _profile(study: Study, work: Work, out: Outputs) -> None:
     # per-factor table cannot protect (a buurt would be its wijk minus the other buurten)
     names = tuple(n for n in factors()["household"] if n in work.households
                   and n not in ("buurt", "target_group"))
-    # a factor that is another's level (rent_allowance: tenure 3, same base) is shown once
-    same = identical_levels()
-    names = tuple(n for n in names if not (
-        {(n, "True"), (n, "Total")} <= same.keys() and same[(n, "Total")][0] in names))
     spec = A.ProfileSpec(unit="household", factors=names,
                          label_nl=tg.label_nl if tg else "doelgroep",
                          label_en=tg.label_en if tg else "target group")
