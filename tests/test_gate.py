@@ -159,3 +159,60 @@ def test_the_gate_does_not_modify_its_input(published):
     publish_comparison("p", result.table, data, "target_group", None)
     pd.testing.assert_frame_equal(result.table, table)
     pd.testing.assert_frame_equal(data, before)
+
+
+def _twins(same):
+    """tenure (1, 2, 3) and rent_allowance (False, True) x two types, rent_allowance True =
+    tenure 3: type a has 24 households, 15 rent with allowance, so 9 do not."""
+    from smartstart.disclosure import Embedded, protect_frame
+
+    tenure = np.array([[5.0, 12], [4, 8], [15, 20]])
+    rent = np.array([[9.0, 20], [15, 20]])
+    frame = pd.DataFrame({"factor": ["tenure"] * 3 + ["rent_allowance"] * 2,
+                          "level": ["1", "2", "3", "False", "True"],
+                          "a": np.r_[tenure[:, 0], rent[:, 0]],
+                          "b": np.r_[tenure[:, 1], rent[:, 1]], "n_a": 24.0, "n_b": 40.0})
+    tables = []
+    for name, cells, rows in (("tenure", tenure, [0, 1, 2]), ("rent_allowance", rent, [3, 4])):
+        places = {(i, j): [(r, c)] for i, r in enumerate(rows) for j, c in enumerate("ab")}
+        places |= {(len(rows), j): [(r, f"n_{c}") for r in rows] for j, c in enumerate("ab")}
+        fixed = np.zeros((len(rows) + 1, 3), bool)
+        fixed[-1, :] = True  # the types' sizes are published elsewhere
+        levels = ["1", "2", "3"] if name == "tenure" else ["False", "True"]
+        tables.append(Embedded.build(cells, (name, "type"), (levels, ["a", "b"]), places, fixed))
+    rules = Rules(counts=("a", "b", "n_a", "n_b"))
+    return protect_frame("twins", frame, rules, tables, same=same), tables
+
+
+def test_identical_cells_are_one_cell_in_the_gate():
+    from smartstart.disclosure._identical import Joint, identical_pairs
+
+    same = {("rent_allowance", "True"): ("tenure", "3"),
+            ("rent_allowance", "Total"): ("tenure", "Total")}
+    for declared, safe in (({}, False), (same, True)):
+        published, tables = _twins(declared)
+        out = published.frame
+        joint = Joint.of(tables, identical_pairs(tables, same))
+        # a cell is hidden when a place showing it is blank; its label bounds it, unless its
+        # rows are not published at all (then nothing is known of it)
+        hidden, gone = [], []
+        for e in tables:
+            shape = e.table.shape
+            hidden.append(np.zeros(shape, bool))
+            gone.append(np.zeros(shape, bool))
+            for position, places in e.places.items():
+                hidden[-1][position] = any(r not in out.index or pd.isna(out.loc[r, c])
+                                           for r, c in places)
+                gone[-1][position] = all(r not in out.index for r, _ in places)
+        hidden = np.concatenate([h.ravel() for h in hidden])
+        gone = np.concatenate([g.ravel() for g in gone])
+        primary = (joint.values > 0) & (joint.values < 10)
+        low = np.where(gone | primary, 0.0, 10.0)
+        high = np.where(primary & ~gone, 9.0, np.inf)
+        found = attack(np.where(hidden, np.nan, joint.values), hidden, joint.structure, low, high)
+        reach = (found.lower[primary & hidden] <= 1) & (found.upper[primary & hidden] >= 9)
+        assert reach.all() == safe, declared
+        if safe and len(out):  # one status for the twins
+            twin = out.set_index(["factor", "level"])
+            assert (twin.loc[("tenure", "3"), ["a", "b"]].isna()
+                    == twin.loc[("rent_allowance", "True"), ["a", "b"]].isna()).all()
