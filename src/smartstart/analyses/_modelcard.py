@@ -163,12 +163,12 @@ def _performance(risk: RiskResult) -> CardField:
         return CardField("performance", "Prestaties", "Performance", nl, en)
     auc = {lang: (f"{_n(p.auc_cv, lang)} ({_n(p.auc_cv_low, lang)}-{_n(p.auc_cv_high, lang)})")
            for lang in ("nl", "en")}
-    nl = (f"Gekruisvalideerde AUC {auc['nl']}; Brier-score {_n(p.brier_cv, 'nl', 4)} "
-          f"(zonder model {_n(p.brier_null, 'nl', 4)}); kalibratiehelling "
+    nl = (f"Gekruisvalideerde AUC {auc['nl']}; Brier-score {_n(p.brier_cv, 'nl', 3)} "
+          f"(zonder model {_n(p.brier_null, 'nl', 3)}); kalibratiehelling "
           f"{_n(p.calibration_slope, 'nl')}. Ter vergelijking: een Nederlands gestructureerd "
           "instrument AUC 0,73-0,78; gemiddelde van 27 instrumenten 0,68.")
-    en = (f"Cross-validated AUC {auc['en']}; Brier score {_n(p.brier_cv, 'en', 4)} "
-          f"(no model {_n(p.brier_null, 'en', 4)}); calibration slope "
+    en = (f"Cross-validated AUC {auc['en']}; Brier score {_n(p.brier_cv, 'en', 3)} "
+          f"(no model {_n(p.brier_null, 'en', 3)}); calibration slope "
           f"{_n(p.calibration_slope, 'en')}. For scale: a Dutch structured instrument AUC "
           ".73-.78; mean of 27 instruments .68.")
     return CardField("performance", "Prestaties", "Performance", nl, en)
