@@ -140,13 +140,18 @@ def publish_combinations(result: CombinationResult, settings: object, data: pd.D
     frame, _ = withhold_groups(frame, known[["factors", "n", "events"]], spec.factors, cube,
                                settings)
     total = known[known["factors"] == ""].iloc[0]
+    # the interaction odds ratios are the coefficients of a logit fit: at a stated precision
+    interaction = {c: 2 for c in INTERACTION if c in frame}
+    frame = frame.assign(**{c: frame[c].astype(float).round(d) for c, d in interaction.items()})
     rules = Rules(counts=("n", "events", "non_events"), shares=(("events", "n"),),
                   nested=("factors", "n", "events"),
-                  groups=("factors", "n", "events", float(total["n"]), float(total["events"])))
+                  groups=("factors", "n", "events", float(total["n"]), float(total["events"])),
+                  precision=tuple(interaction.items()))
     return protect_frame("combinations", frame.reset_index(drop=True), rules, settings=settings,
                          kind="shares")
 
 
+INTERACTION = ("interaction_or", "interaction_low", "interaction_high")
 CONFUSION = {"tp": (0, 0), "fn": (0, 1), "fp": (1, 0), "tn": (1, 1)}
 MARGINS = {"events": (0, 2), "flagged": (2, 0), "n": (2, 2)}
 FAIRNESS_DERIVED = (("tpr", ("tp", "fn")), ("fpr", ("fp", "tn")), ("ppv", ("tp", "fp")),
