@@ -131,7 +131,7 @@ def test_a_chart_datum_moved_to_another_row_or_a_guide_changed_fails(bundle):
     frame = pd.read_parquet(bundle / "tables" / "risk_calibration.parquet")
     other = frame["observed"].dropna().iloc[-1]  # a published cell, of another row
     _set_datum(bundle, "kalibratie_nl", "observed", float(other))
-    _set_datum(bundle, "oddsratios_nl", "one", 3.0)
+    _set_datum(bundle, "oddsratios_nl", "one", 3.3333333)  # no cell, no guide (0, 1)
     _fit_hashes(bundle)
     kinds = _kinds(bundle)
     assert {("charts/kalibratie_nl.vl.json", "chart_datum"),
