@@ -20,7 +20,8 @@ Reports and the web app read bundles only (``read_bundle``).
 
 from smartstart.bundle._check import check_bundle
 from smartstart.bundle._read import Bundle, BundleProblem, read_bundle, verify_files
+from smartstart.bundle._svg import svg_of
 from smartstart.bundle._write import BundleWriter, CheckedTable
 
 __all__ = ["Bundle", "BundleProblem", "BundleWriter", "CheckedTable", "check_bundle",
-           "read_bundle", "verify_files"]
+           "read_bundle", "svg_of", "verify_files"]

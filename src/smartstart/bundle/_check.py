@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from smartstart.bundle._read import BundleProblem, verify_files
+from smartstart.bundle._svg import svg_of
 from smartstart.bundle._write import LOG, MANIFEST, VARIABLES, variables_frame
 from smartstart.disclosure import Rules, Settings, check_published, too_narrow
 
@@ -416,13 +417,8 @@ def _guide(values: list[float], matrices: list[np.ndarray]) -> bool:
 
 
 def _render(spec: dict, title: str, locale: str) -> str | None:
-    """The SVG ``report`` draws from this spec (see ``report._charts.render``)."""
-    import vl_convert
-
+    """The SVG ``report`` draws from this spec, or None when vl-convert refuses the spec."""
     try:
-        svg = vl_convert.vegalite_to_svg(spec, format_locale=locale, allowed_base_urls=[])
-    except Exception:  # noqa: BLE001 - a spec vl-convert refuses is not a chart of the report
+        return svg_of(spec, title, locale)
+    except ValueError:  # a spec vl-convert refuses is not a chart of the report
         return None
-    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg, count=2)
-    label = title.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    return svg.replace("<svg", f'<svg role="img" aria-label="{label}" focusable="false"', 1)

@@ -4,12 +4,10 @@ alternative), assembled by the section builders."""
 
 from __future__ import annotations
 
-import re
-
 import altair as alt
 import pandas as pd
-import vl_convert
 
+from smartstart.bundle import svg_of
 from smartstart.report._types import DataTable, Figure, Lang
 
 WIDTH = 520
@@ -27,11 +25,7 @@ def figure(id: str, caption: str, label: str, chart: alt.TopLevelMixin, table: D
 
 def render(chart: alt.TopLevelMixin, label: str, lang: Lang) -> str:
     """Inline SVG: ``role="img"`` and ``aria-label``, no namespace URLs, no fixed size."""
-    spec = _style(chart).to_dict()
-    svg = vl_convert.vegalite_to_svg(spec, format_locale=LOCALES[lang], allowed_base_urls=[])
-    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg, count=2)
-    label = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    return svg.replace("<svg", f'<svg role="img" aria-label="{label}" focusable="false"', 1)
+    return svg_of(_style(chart).to_dict(), label, LOCALES[lang])
 
 
 def _style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
