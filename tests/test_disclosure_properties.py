@@ -221,3 +221,11 @@ def test_the_optimal_pattern_is_the_cheapest(pool, batch):
 def test_the_example_count_reaches_the_total():
     planned = sum(_examples(name) * BATCH for name in SHARE)
     assert planned >= TOTAL
+
+
+def test_a_table_highs_presolve_called_infeasible_is_still_attacked():
+    # found by this file's three-way property under scipy 1.16.2 (the pinned set): HiGHS's
+    # presolve called the attacker's problem infeasible although the true table solves it
+    spec = ([[[191, 9, 0], [166, 5, 0], [20, 0, 0]], [[2, 29, 0], [6, 96, 157], [340, 2, 4]],
+             [[3, 0, 0], [5, 0, 212], [0, 7, 3]]], "uniform", False, None, "fast", 10)
+    assert unrecoverable(spec) is None

@@ -151,14 +151,28 @@ def _extremes(a_eq: sparse.csc_matrix, b_eq: np.ndarray, box: np.ndarray,
         return np.array([box[j, 0] if sign > 0 else box[j, 1] for j, sign in problems])
     objective = np.zeros((count, n))
     objective[np.arange(count), [j for j, _ in problems]] = [sign for _, sign in problems]
-    result = linprog(objective.ravel(), A_eq=sparse.kron(sparse.eye(count), a_eq, "csc"),
-                     b_eq=np.tile(b_eq, count), bounds=np.tile(box, (count, 1)), method="highs")
+    result = _linprog_robust(objective.ravel(), sparse.kron(sparse.eye(count), a_eq, "csc"),
+                             np.tile(b_eq, count), np.tile(box, (count, 1)))
     if result.status != 0 and missing_ok:
         return None
     if result.status != 0:
         raise ValueError(f"the attacker's problem could not be solved: {result.message}")
     solution = result.x.reshape(count, n)
     return solution[np.arange(count), [j for j, _ in problems]]
+
+
+def _linprog_robust(objective: np.ndarray, a_eq: sparse.csc_matrix, b_eq: np.ndarray,
+                    bounds: np.ndarray):
+    """``linprog`` with HiGHS; solved again without presolve when HiGHS calls it infeasible.
+
+    The attacker's problem always has a solution (the true table), so "infeasible" is a
+    numerical failure of presolve (seen with scipy 1.16's HiGHS on a three-way table), not an
+    answer; without presolve the simplex solves it. Any other failure is returned as it is."""
+    result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    if result.status == 2:
+        result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs-ds",
+                         options={"presolve": False})
+    return result
 
 
 def reach(intervals: Intervals, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
