@@ -199,3 +199,20 @@ def test_the_bundle_is_left_alone(bundle, tmp_path):
     before = {p: p.stat().st_mtime_ns for p in bundle.rglob("*")}
     write_report(bundle, tmp_path / "r.html")
     assert {p: p.stat().st_mtime_ns for p in bundle.rglob("*")} == before
+
+
+
+def test_a_full_disk_is_one_line_not_a_traceback(bundle, tmp_path, monkeypatch):
+    import errno
+
+    import smartstart.report._render as render
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "r.html.partial"))
+
+    monkeypatch.setattr(render.os, "replace", full)
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(app, ["report", str(bundle), "--out", str(out)])
+    assert result.exit_code == 1 and "Traceback" not in result.output and not out.exists()
+    assert len(result.output.strip().splitlines()) <= 2  # the message, wrapped at most once
+    assert list(tmp_path.glob("*.partial")) == []  # nothing half-written is left

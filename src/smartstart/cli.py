@@ -37,6 +37,12 @@ def _fail(error: Exception) -> None:
     raise typer.Exit(code=1)
 
 
+def _fail_disk(error: OSError) -> None:
+    """A read-only or full disk, a locked file: one line naming the file, not a traceback."""
+    where = f": {error.filename}" if error.filename else ""
+    _fail(OSError(f"{error.strerror or error}{where}"))
+
+
 @app.command()
 def synth(
     out: Annotated[Path, typer.Argument(help="Folder to write the CBS-format files into.")],
@@ -128,9 +134,8 @@ def run(
         run_pilot(load_pilot(pilot, paths), console=console)
     except (SourceError, ValueError) as error:
         _fail(error)
-    except OSError as error:  # a read-only or full disk: one line, not a traceback
-        where = f": {error.filename}" if error.filename else ""
-        _fail(OSError(f"{error.strerror or error}{where}"))
+    except OSError as error:
+        _fail_disk(error)
 
 
 @app.command()
@@ -174,6 +179,8 @@ def report(
         path = write_report(bundle, out, lang=lang)  # type: ignore[arg-type]
     except ValueError as error:
         _fail(error)
+    except OSError as error:
+        _fail_disk(error)
     size = path.stat().st_size / 1024
     console.print(f"[green]rapport geschreven[/]: {path} ({lang}, {size:,.0f} kB, "
                   f"{time.perf_counter() - started:.1f} s) uit {bundle}")
@@ -191,6 +198,8 @@ def demo(
         run_demo(out, seed=seed, console=console)
     except (SourceError, ValueError) as error:
         _fail(error)
+    except OSError as error:
+        _fail_disk(error)
 
 
 if __name__ == "__main__":

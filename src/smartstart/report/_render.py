@@ -35,8 +35,12 @@ def write_report(bundle: Path, out: Path, lang: Lang = "nl") -> Path:
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, suffix=".partial",
                                      delete=False) as handle:
         handle.write(html)
-    os.chmod(handle.name, 0o644)
-    os.replace(handle.name, out)
+    try:
+        os.chmod(handle.name, 0o644)
+        os.replace(handle.name, out)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
     return out
 
 
