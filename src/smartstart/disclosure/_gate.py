@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from smartstart.disclosure._check import CheckResult, result
+from smartstart.disclosure._denominators import blankable, check_denominators, hide_denominators
 from smartstart.disclosure._frequency import check_counts, check_shares, small
 from smartstart.disclosure._identical import components, declared, identical_pairs, protect_joint
 from smartstart.disclosure._keys import check_linking_keys
@@ -189,9 +190,9 @@ def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
     extra = (*extra, _check_protection(cells, s))
     if hide is not None:
         for column in hide.columns[hide.any(axis=0).to_numpy()]:
-            out[column] = _blankable(out[column])
+            out[column] = blankable(out[column])
             out.loc[hide[column].to_numpy(), column] = np.nan
-    out = blank_derived(hide_denominators(blank_derived(out, rules), rules, s), rules)
+    out = blank_derived(hide_denominators(blank_derived(out, rules), rules.denominators, s), rules)
     for row, col in zip(*np.nonzero(out.isna().to_numpy(dtype=bool) & ~before.to_numpy(bool)),
                         strict=True):
         labels.setdefault((out.index[row], str(out.columns[col])), HIDDEN)
@@ -314,12 +315,6 @@ def _check_protection(cells: Sequence[SuppressedCell], s) -> CheckResult:
                   "published cells", cells=len(narrowed))
 
 
-def _blankable(column: pd.Series) -> pd.Series:
-    """A column that can hold NaN: numbers as float, anything else (text of any dtype, pandas 3's
-    ``str`` included) as object."""
-    return column.astype(float if pd.api.types.is_numeric_dtype(column.dtype) else object)
-
-
 def _is_int(column: pd.Series) -> bool:
     return pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype)
 
@@ -333,7 +328,7 @@ def blank_derived(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
             continue
         gone = out[present].isna().any(axis=1)
         if gone.any():
-            out[column] = _blankable(out[column])
+            out[column] = blankable(out[column])
             out.loc[gone, column] = np.nan
     return out
 
@@ -378,61 +373,6 @@ def check_published(frame: pd.DataFrame, rules: Rules,
     if rules.denominators is not None:
         checks.append(check_denominators(frame, rules.denominators, s))
     return tuple(checks)
-
-
-def _close_ns(frame: pd.DataFrame, spec: tuple, s) -> np.ndarray:
-    """Per row: how many published n's of its group a mean row's n differs from by 1 to
-    ``min_cell - 1`` (0 for other rows)."""
-    column, value, ns, _ = spec
-    means = (frame[column].astype(str) == value).to_numpy() if column in frame.columns else (
-        np.zeros(len(frame), bool))
-    close = np.zeros(len(frame), dtype=int)
-    for group, *columns in ns:
-        if not all(c in frame.columns for c in columns):
-            continue
-        n = frame[list(columns)].apply(pd.to_numeric, errors="coerce").sum(
-            axis=1, min_count=len(columns)).to_numpy(dtype=float)
-        keys = frame[group].astype(str).to_numpy() if group else np.zeros(len(frame), str)
-        for key in np.unique(keys):
-            rows = np.flatnonzero((keys == key) & ~np.isnan(n))
-            gap = np.abs(n[rows][:, None] - n[rows][None, :])
-            bad = (gap >= 1 - 1e-9) & (gap <= s.min_cell - 1 + 1e-9)
-            close[rows] += np.where(means[rows], bad.sum(axis=1), 0)
-    return close
-
-
-def hide_denominators(frame: pd.DataFrame, rules: Rules, settings: object | None = None
-                      ) -> pd.DataFrame:
-    """Blank the n (``hide`` columns) of mean rows whose n is close to another published n of
-    its group, the row with most such neighbours first, until none is left; a statistic that
-    rests on the n goes with it (``derived``)."""
-    if rules.denominators is None:
-        return frame
-    s = settings_of(settings)
-    out = frame.copy()
-    hide = [c for c in rules.denominators[3] if c in out.columns]
-    for _ in range(len(out)):
-        close = _close_ns(out, rules.denominators, s)
-        if not close.any():
-            break
-        row = int(np.flatnonzero(close == close.max())[-1])
-        for column in hide:
-            out[column] = _blankable(out[column])
-        out.loc[out.index[row], hide] = np.nan
-    return out
-
-
-def check_denominators(frame: pd.DataFrame, spec: tuple, settings: object | None = None
-                       ) -> CheckResult:
-    """Differencing of the n of means: no published n of a mean differs from another published
-    n of its group by 1 to ``min_cell - 1``."""
-    s = settings_of(settings)
-    close = _close_ns(frame, spec, s) > 0
-    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
-    for column in {c for _, *cs in spec[2] for c in cs if c in frame.columns}:
-        mask.loc[close, column] = True
-    return result("denominators", mask, f"{int(close.sum())} n of means differ from another n "
-                  f"of their group by fewer than {s.min_cell}", min_cell=s.min_cell)
 
 
 def _check_groups(frame: pd.DataFrame, spec: tuple, s) -> CheckResult:
