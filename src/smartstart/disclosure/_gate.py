@@ -80,6 +80,9 @@ class Rules:
     #: ``likelihood_n``, the n they rest on, is published in the bundle
     likelihood: tuple[str, ...] = ()
     likelihood_n: float | None = None
+    #: what each count column counts, as sets of units (``disclosure._statements``): the
+    #: register joins every output's counts into one attacker LP
+    cells: Mapping[str, object] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -102,7 +105,8 @@ class Rules:
                    precision_rows=tuple(data["precision_rows"])  # type: ignore[arg-type]
                    if data.get("precision_rows") else None,
                    likelihood=tuple(data.get("likelihood", ())),  # type: ignore[arg-type]
-                   likelihood_n=data.get("likelihood_n"))  # type: ignore[arg-type]
+                   likelihood_n=data.get("likelihood_n"),  # type: ignore[arg-type]
+                   cells=data.get("cells") or None)  # type: ignore[arg-type]
 
 
 def _denominators_of(data: object) -> tuple | None:

@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 
 from smartstart.disclosure import Embedded, Published, Rules, check_means, protect_frame
+from smartstart.disclosure._statements import Condition, declare, yes
 
 GROUPS = ("target", "rest")
 STATS = ("value", "ci_low", "ci_high", "sd", "diff", "smd", "p")
 DROP = ("sd_target", "sd_rest", "sd_all", "missing_target", "missing_rest", "missing_all")
 
 
-def _rules() -> Rules:
+def _rules(unit: str, inside: tuple[Condition, ...]) -> Rules:
     derived = []
     for g in (*GROUPS, "all"):
         for stat in ("value", "ci_low", "ci_high"):
@@ -34,12 +35,26 @@ def _rules() -> Rules:
                  derived=tuple(derived), complement_when=("type", "binary"),
                  denominators=("statistic", "mean", tuple(("", f"n_{g}") for g in (
                      *GROUPS, "all")), tuple(f"{k}_{g}" for g in (*GROUPS, "all")
-                                             for k in ("n", "count"))))
+                                             for k in ("n", "count"))),
+                 cells=_cells(unit, inside))
+
+
+def _cells(unit: str, inside: tuple[Condition, ...]) -> dict[str, object]:
+    """count/n of the group (``inside``), of the rest (all minus the group) and of all."""
+    group = [(1, inside)]
+    rest = [(1, ()), (-1, inside)]
+    columns = {"count_target": group, "n_target": group, "count_rest": rest, "n_rest": rest,
+               "count_all": [(1, ())], "n_all": [(1, ())]}
+    return declare(unit, ("level", "factor", "level", "type"), columns,
+                   whole=("n_target", "n_rest", "n_all"))
 
 
 def publish_comparison(name: str, table: pd.DataFrame, data: pd.DataFrame, group: str,
-                       settings: object) -> Published:
-    """``table``: a ``ProfileResult`` frame; ``data``: the unit's microdata with ``group``."""
+                       settings: object, unit: str = "household",
+                       inside: tuple[Condition, ...] | None = None) -> Published:
+    """``table``: a ``ProfileResult`` frame; ``data``: the unit's microdata with ``group``;
+    ``inside``: the group as conditions on variables other outputs name too (by default the
+    variable ``group`` is "yes")."""
     frame = table.drop(columns=[c for c in DROP if c in table.columns]).reset_index(drop=True)
     # a mean row's base count is its n: copy it so blanking n blanks the mean (derived rule)
     means = frame["statistic"] == "mean"
@@ -57,7 +72,7 @@ def publish_comparison(name: str, table: pd.DataFrame, data: pd.DataFrame, group
     # (the standardised differences too: they give the pooled sd back)
     hide.loc[frame["type"] == "count", [c for c in frame.columns
                                         if c.startswith(("ci_", "smd_"))]] = True
-    rules = _rules()
+    rules = _rules(unit, inside if inside is not None else (yes(group),))
     for g in (*GROUPS, "all"):
         frame.loc[means, f"count_{g}"] = frame.loc[means, f"n_{g}"]
     return protect_frame(name, frame, rules, embedded, settings, kind="shares", hide=hide)

@@ -16,6 +16,7 @@ import pandas as pd
 from smartstart import analyses as A
 from smartstart.analyses._common import as_bool
 from smartstart.disclosure import merge_small_groups
+from smartstart.disclosure._statements import yes
 from smartstart.features import factors
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._risk import publish_combinations, publish_fairness, publish_model
@@ -116,9 +117,10 @@ def _high_risk(children: pd.DataFrame, risk: A.RiskResult, combos: A.Combination
                   and n not in NOT_DESCRIBING and n not in risk.spec.predictors)
     high = A.high_risk_profile(children, combos, group=group,
                                spec=A.ProfileSpec(unit="child", factors=names))
-    inside = pd.DataFrame({n: as_bool(children[n]) for n in group}).fillna(False).all(axis=1)
-    marked = children.assign(high_risk_group=inside.to_numpy())
-    out.add(publish_comparison("high_risk_profile", high.table, marked, "high_risk_group", s),
+    members = pd.DataFrame({n: as_bool(children[n]) for n in group}).fillna(False).all(axis=1)
+    marked = children.assign(high_risk_group=members.to_numpy())
+    out.add(publish_comparison("high_risk_profile", high.table, marked, "high_risk_group", s,
+                               unit="child", inside=tuple(yes(n) for n in group)),
             tuple(high.table["factor"].unique()) + predictors)
 
 

@@ -1,0 +1,190 @@
+"""What a published table states about counts of units, as sets of units: the register's input.
+
+Every count column of an output is declared (``Rules.cells``) as the number of units that meet
+some conditions, partly fixed for the column (``count_target``: in the target group; ``events``:
+with the outcome) and partly taken from the row (the factor and level of a profile row, the
+factors of a combination, the type of a typology row). A :class:`Statement` is one published
+cell so read: ``sum(sign * #units meeting conds for sign, conds in terms) == value``; a blank
+cell is a statement with an unknown value that its label may bound (``<10``: at most 9).
+
+The declaration (``cells``, a JSON-ready dict):
+
+- ``unit``: the units counted (``household``, ``child``, ``partner_row``); statements about
+  different units never constrain each other.
+- ``row``: how a row adds conditions: ``["level", factor_col, level_col, type_col]`` (a
+  profile row: a binary factor's count is its "yes", a category's its level, a mean's its known
+  values), ``["set", col]`` (factors joined by ``+``, each "yes"), ``["pair", var_col,
+  value_col]`` (variable named in one column, its value in another), ``["value", col, var]``,
+  ``["keys", key_col, value_col]`` (one statement per named row of a check/value table), or
+  ``[]``.
+- ``columns``: column (or key) -> terms ``[[sign, [[variable, "in" | "not", [values]], ...]],
+  ...]``; a value ``"@col"`` is the row's value in ``col``.
+- ``whole``: columns that count the row's units with any known value of its variable (the n
+  of a share or a mean) instead of its level.
+- ``total``: a row value in the ``value`` template meaning "all" (the total row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: any known value of a variable
+KNOWN = "*"
+Condition = tuple[str, str, tuple[str, ...]]
+Term = tuple[int, tuple[Condition, ...]]
+BINARY = {"binary"}
+MEANS = {"numeric", "count", "mean"}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One published (``value``) or blank (``value`` None, at most ``upper``) count."""
+
+    output: str
+    row: int
+    column: str
+    unit: str
+    terms: tuple[Term, ...]
+    value: float | None
+    upper: float = float("inf")
+
+    @property
+    def where(self) -> str:
+        return f"{self.output}[{self.row}, {self.column}]"
+
+
+def level_text(value: object) -> str:
+    """A value as the register spells it: booleans as 1/0, whole floats without ``.0``."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = str(value).strip()
+    lowered = text.lower()
+    if lowered in ("true", "yes", "ja"):
+        return "1"
+    if lowered in ("false", "no", "nee"):
+        return "0"
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else text
+
+
+def statements_of(name: str, frame: pd.DataFrame, cells: Mapping[str, object],
+                  labels: Mapping[tuple[int, str], str] | None = None,
+                  min_cell: int = 10) -> list[Statement]:
+    """Every count cell of ``frame`` as a statement. ``labels``: (row position, column) ->
+    the label shown for a blank cell (``<10`` bounds it by ``min_cell - 1``)."""
+    labels = labels or {}
+    unit = str(cells["unit"])
+    template = list(cells.get("row") or [])  # type: ignore[call-overload]
+    columns: Mapping[str, list] = cells.get("columns") or {}  # type: ignore[assignment]
+    whole = set(cells.get("whole") or ())  # type: ignore[call-overload]
+    total = cells.get("total")
+    out: list[Statement] = []
+    if template and template[0] == "keys":
+        return _keyed(name, frame, unit, template, columns)
+    for position, (_, row) in enumerate(frame.iterrows()):
+        for column, terms in columns.items():
+            if column not in frame.columns:
+                continue
+            own = _row_conditions(row, template, column in whole, total)
+            if own is None:
+                continue
+            value = _number(row[column])
+            label = labels.get((position, column), "")
+            upper = float(min_cell - 1) if label.startswith("<") else float("inf")
+            out.append(Statement(name, position, column, unit,
+                                 _terms(terms, row, own), value, upper))
+    return out
+
+
+def _keyed(name: str, frame: pd.DataFrame, unit: str, template: list,
+           columns: Mapping[str, list]) -> list[Statement]:
+    _, key_col, value_col = template
+    out = []
+    for position, (_, row) in enumerate(frame.iterrows()):
+        key = str(row[key_col])
+        if key in columns:
+            out.append(Statement(name, position, key, unit, _terms(columns[key], row, ()),
+                                 _number(row[value_col])))
+    return out
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(number) else number
+
+
+def _terms(terms: list, row: pd.Series, own: tuple[Condition, ...]) -> tuple[Term, ...]:
+    out = []
+    for sign, conditions in terms:
+        fixed = tuple((str(var), str(op), tuple(_value(v, row) for v in values))
+                      for var, op, values in conditions)
+        out.append((int(sign), fixed + own))
+    return tuple(out)
+
+
+def _value(value: object, row: pd.Series) -> str:
+    text = str(value)
+    return level_text(row[text[1:]]) if text.startswith("@") else text
+
+
+def _row_conditions(row: pd.Series, template: list, whole: bool, total: object
+                    ) -> tuple[Condition, ...] | None:
+    if not template:
+        return ()
+    kind = template[0]
+    if kind == "level":
+        factor, level, kind_of = (str(row[c]) for c in template[1:4])
+        if whole or kind_of in MEANS:
+            return ((factor, "in", (KNOWN,)),)
+        return ((factor, "in", ("1" if kind_of in BINARY else level_text(level),)),)
+    if kind == "set":
+        names = [p for p in str(row[template[1]]).split("+") if p and p != "nan"]
+        return tuple((p, "in", ("1",)) for p in names)
+    if kind == "pair":
+        var = str(row[template[1]])
+        return ((var, "in", (KNOWN if whole else level_text(row[template[2]]),)),)
+    if kind == "value":
+        value = level_text(row[template[1]])
+        if total is not None and value == level_text(total):
+            return ()
+        return ((str(template[2]), "in", (KNOWN if whole else value,)),)
+    raise ValueError(f"unknown row template {kind!r}")
+
+
+def conditions_vars(terms: tuple[Term, ...]) -> set[str]:
+    return {var for _, conds in terms for var, _, _ in conds}
+
+
+Labels = Mapping[tuple[int, str], str]
+Key = tuple[Hashable, str]
+
+
+def declare(unit: str, row: Sequence[str], columns: Mapping[str, Sequence[Term] | Sequence[
+        Condition]], whole: Sequence[str] = (), total: str | None = None) -> dict[str, object]:
+    """A ``Rules.cells`` declaration. ``columns``: column -> terms, or simply the conditions
+    of one positive term."""
+    def terms(value: Sequence) -> list:
+        if value and isinstance(value[0], (list, tuple)) and isinstance(value[0][0], int):
+            return [[sign, [list(c) for c in conds]] for sign, conds in value]
+        return [[1, [[var, op, list(values)] for var, op, values in value]]]
+
+    out: dict[str, object] = {"unit": unit, "row": list(row),
+                              "columns": {c: terms(v) for c, v in columns.items()},
+                              "whole": list(whole)}
+    if total is not None:
+        out["total"] = total
+    return out
+
+
+def yes(var: str, value: str = "1") -> Condition:
+    return (var, "in", (value,))
