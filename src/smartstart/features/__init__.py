@@ -9,7 +9,6 @@ outside the core that the delivery lacks is read as an empty view, and the facto
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import cache
 from importlib import resources
 
@@ -23,7 +22,7 @@ from smartstart.features._available import (
     not_delivered,
     require_outcome,
 )
-from smartstart.linking import Database, YearUsed, window_end
+from smartstart.linking import Database, StudyDates, YearUsed
 from smartstart.linking import _checks as checks
 from smartstart.linking._db import CORE
 from smartstart.pilot import Study
@@ -85,16 +84,17 @@ def _sql(name: str, **identifiers: str) -> str:
 
 
 def build_features(db: Database, study: Study) -> FeatureTables:
-    """Household and child tables of the residents on the peildatum (linking must have run)."""
-    year = study.peildatum.year
-    db.params.update(year_before=study.peildatum - timedelta(days=365),
-                     outcome_end=window_end(study), outcome=study.outcome.name)
+    """Household and child tables of the residents on the peildatum (linking must have run,
+    on the same study: the factors read the dates linking was given, ``db.dates``)."""
+    if db.dates != StudyDates.of(study):
+        raise ValueError("the database was linked for another study (its dates differ)")
+    year = db.dates.data_year
     if "target_households" not in {r[0] for r in db.con.execute("SHOW TABLES").fetchall()}:
         db.create("target_households", "SELECT NULL::VARCHAR AS household_id WHERE FALSE")
     db.create("events", _sql(
         "events", jgdhulp=db.table("JGDHULPBUS"), jgdbescherm=db.table("JGDBESCHERMBUS"),
-        halt=db.table("HALTBUS"), vsv=db.table("VSVTAB", year - 1), wsnp=db.table("WSNPPERSBUS"),
-        wmo=db.table("WMOBUS"), pupils=db.table("INSCHRWPOTAB", year - 1)))
+        halt=db.table("HALTBUS"), vsv=db.table("VSVTAB", year), wsnp=db.table("WSNPPERSBUS"),
+        wmo=db.table("WMOBUS"), pupils=db.table("INSCHRWPOTAB", year)))
     lacking = _lacking(db, study)  # every table the run reads has been looked up by now
     require_outcome(study.outcome.name, study.analyses, lacking)
     db.create("person_factors", _sql("person_factors"))
@@ -135,7 +135,7 @@ def _require_cases(db: Database, study: Study) -> None:
     for table in tables:
         r = checks.spell_range(db, db.table(table), *spans[table])
         ranges[table] = f"{r['spells']:,} spells from {r['first_start']} to {r['last_end']}"
-    checks.no_outcome(study, tables, window_end(study), ranges)
+    checks.no_outcome(study, tables, db.dates.outcome_end, ranges)
 
 
 def _drop(table: pd.DataFrame, lacking: tuple[NotDelivered, ...], unit: str) -> pd.DataFrame:

@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from smartstart.linking._dates import StudyDates
 from smartstart.linking._db import CORE, Database, Step, YearUsed, sql_text
 from smartstart.linking._link import (
     link_households,
     link_income_and_status,
     link_residents,
     link_target_group,
-    window_end,
 )
 from smartstart.linking._partner import read_partner, read_table
 from smartstart.pilot import Study
 
-__all__ = ["CORE", "Database", "Linked", "Step", "YearUsed", "link", "read_partner", "read_table",
-           "sql_text", "window_end"]
+__all__ = ["CORE", "Database", "Linked", "Step", "StudyDates", "YearUsed", "link", "read_partner",
+           "read_table", "sql_text"]
 
 
 @dataclass
@@ -40,9 +40,10 @@ class Linked:
 
 
 def link(store: Path, study: Study, partner: Path | None = None) -> Linked:
-    """Run every linking step on one DuckDB connection over the store."""
-    db = Database(Path(store), {"peildatum": study.peildatum, "gemeente": study.gemeente},
-                  nearest_year=study.allow_nearest_year)
+    """Run every linking step on one DuckDB connection over the store. The run's dates are
+    computed here once (``StudyDates.of(study)``) and stay with the connection (``db.dates``),
+    where the factor library reads them."""
+    db = Database(Path(store), StudyDates.of(study), nearest_year=study.allow_nearest_year)
     link_residents(db, study)
     link_households(db, study)
     link_income_and_status(db, study)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from smartstart.linking._dates import StudyDates
 from smartstart.sources._catalog import load_catalog
 from smartstart.sources._layout import layout_path, path_literal
 from smartstart.sources._store import read_manifest
@@ -56,7 +57,8 @@ class Database:
     """One DuckDB connection over a store, with the attrition of everything done on it."""
 
     store: Path
-    params: dict[str, object]
+    #: the run's dates, computed once from the study; SQL binds them by name, nothing changes them
+    dates: StudyDates
     #: use the nearest delivered year when the wanted year of a table is not in the store
     nearest_year: bool = False
     con: duckdb.DuckDBPyConnection = field(init=False)
@@ -93,8 +95,7 @@ class Database:
         self.read[name] = chosen
         view = f"{name.lower()}_{chosen}" + ("_full" if full else "")
         path = self.store / self.manifest[(name, chosen)].store_path
-        part = None if full else layout_path(self.store, name, chosen,
-                                             str(self.params.get("gemeente", "")))
+        part = None if full else layout_path(self.store, name, chosen, self.dates.gemeente)
         if part is None:
             source = f"read_parquet({path_literal(path)})"
         elif part.exists():
@@ -154,4 +155,4 @@ class Database:
 
     def _bound(self, sql: str) -> dict[str, object]:
         """The parameters ``sql`` uses (DuckDB refuses unused named parameters)."""
-        return {k: self.params[k] for k in set(_PARAM.findall(sql))}
+        return self.dates.bound(_PARAM.findall(sql))

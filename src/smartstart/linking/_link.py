@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -29,9 +28,8 @@ def on_date(db: Database, table: str, source: str, target: str) -> int:
 
 
 def link_residents(db: Database, study: Study) -> None:
-    year = study.peildatum.year
     db.con.execute(sql_text("macros")).fetchall()
-    vslgwb = db.table("VSLGWBTAB", year)
+    vslgwb = db.table("VSLGWBTAB", db.dates.area_year)
     n_obj = db.create("objects", sql_text("municipality_objects", vslgwb=vslgwb))
     if n_obj == 0:
         checks.no_objects(db, study, vslgwb, db.read["VSLGWBTAB"])
@@ -73,7 +71,7 @@ def link_households(db: Database, study: Study) -> None:
 
 def link_income_and_status(db: Database, study: Study) -> None:
     """Income household and education of the year before the peildatum; status on the date."""
-    year = study.peildatum.year - 1
+    year = db.dates.data_year
     db.create("income", sql_text("income_households",
                                  koppel=db.table("KOPPELPERSOONHUISHOUDEN", year),
                                  inha=db.table("INHATAB", year)))
@@ -88,7 +86,6 @@ def link_target_group(db: Database, study: Study, partner: Path) -> pd.DataFrame
     assert tg is not None
     frame = read_partner(partner, tg)
     db.con.register("partner", frame)
-    db.params.update(window_start=tg.window.start, window_end=tg.window.end)
     db.create("partner_clients", sql_text("partner_clients", persons=db.table("GBAPERSOONTAB")))
     unexplained = db.count("partner_clients WHERE link_status = 'niet gevonden'")
     if unexplained and db.sources.get(db.table("GBAPERSOONTAB")) == "layout":
@@ -104,11 +101,3 @@ def link_target_group(db: Database, study: Study, partner: Path) -> pd.DataFrame
     if n_target == 0:
         checks.no_target(study, status, frame)
     return status
-
-
-def window_end(study: Study) -> object:
-    start = study.peildatum
-    try:
-        return start.replace(year=start.year + study.outcome.window_years)
-    except ValueError:  # 29 February
-        return start.replace(year=start.year + study.outcome.window_years, day=28) + timedelta(1)

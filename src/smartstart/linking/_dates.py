@@ -1,0 +1,66 @@
+"""The dates a run derives from the pilot's study, computed once and read by every step.
+
+``StudyDates.of(study)`` is built once per run (``link`` does it) and never changed: linking,
+the factor library and the checks read the same frozen values, and the SQL files bind them by
+name (``$peildatum``, ``$year_before``, ...), never formatted into the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
+
+from smartstart.pilot import Study
+
+#: the days before the peildatum the "in the last 12 months" factors look back (synth's truth
+#: defines them over the same 365 days)
+LOOKBACK_DAYS = 365
+
+
+@dataclass(frozen=True)
+class StudyDates:
+    """Every date and year of a run, with the municipality and outcome the SQL binds."""
+
+    gemeente: str
+    peildatum: date
+    #: VSLGWBTAB (addresses -> wijk, buurt) is read for the peildatum's own year
+    area_year: int
+    #: yearly tables (income, education, pupils, early school leaving) for the year before
+    data_year: int
+    #: first day of the 12 months before the peildatum (``LOOKBACK_DAYS``)
+    year_before: date
+    #: an outcome counts when it starts in [peildatum, outcome_end)
+    outcome_end: date
+    outcome: str
+    #: the target group's window; None without a target group
+    window_start: date | None = None
+    window_end: date | None = None
+
+    @classmethod
+    def of(cls, study: Study) -> StudyDates:
+        tg = study.target_group
+        return cls(gemeente=study.gemeente, peildatum=study.peildatum,
+                   area_year=study.peildatum.year, data_year=study.peildatum.year - 1,
+                   year_before=study.peildatum - timedelta(days=LOOKBACK_DAYS),
+                   outcome_end=years_after(study.peildatum, study.outcome.window_years),
+                   outcome=study.outcome.name,
+                   window_start=tg.window.start if tg else None,
+                   window_end=tg.window.end if tg else None)
+
+    def bound(self, names: Iterable[str]) -> dict[str, object]:
+        """The values of the SQL parameters ``names`` (DuckDB refuses unused ones)."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(names) - known)
+        if unknown:
+            raise KeyError(f"SQL parameter(s) {', '.join(unknown)} are not study dates "
+                           f"(known: {', '.join(sorted(known))})")
+        return {name: getattr(self, name) for name in set(names)}
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later; 29 February becomes 1 March in a year without it."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28) + timedelta(1)
