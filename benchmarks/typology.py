@@ -27,6 +27,7 @@ seeds), the chosen k where the method chooses one, and the mean wall time per fi
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -39,7 +40,10 @@ from sklearn.metrics import adjusted_rand_score
 from smartstart.analyses import MixedLatentClass, Typology, TypologySpec
 from smartstart.analyses._typology_data import fit_encoding, gower
 from smartstart.analyses._typology_pam import pam
-from smartstart.analyses._typology_planted import Planted, planted_many
+
+# the planted populations are a test fixture (tests/planted_worlds.py), not part of smartstart
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from planted_worlds import Planted, planted_many  # noqa: E402
 
 Outcome = tuple[np.ndarray, int | None]
 

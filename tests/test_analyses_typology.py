@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from planted_worlds import planted_many
 from sklearn.metrics import adjusted_rand_score
 
 from smartstart.analyses import Typology, TypologySpec
-from smartstart.analyses._typology_planted import planted_many
 
 SEEDS = [1, 2, 3]
 SIZES = {1: 35, 2: 38, 3: 26, 4: 30, 5: 62}

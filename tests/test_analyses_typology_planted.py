@@ -7,10 +7,10 @@ that number with the same default spec, and recover the planted types (adjusted 
 from __future__ import annotations
 
 import pytest
+from planted_worlds import planted_many
 from sklearn.metrics import adjusted_rand_score
 
 from smartstart.analyses import Typology, TypologySpec
-from smartstart.analyses._typology_planted import planted_many
 
 POPULATIONS = [(1, (2, 3, 5)), (2, (1, 2, 4, 5))]
 

@@ -1,9 +1,12 @@
-"""A synthetic target group with its planted food-bank types, for tests and benchmarks.
+"""A synthetic target group with its planted food-bank types, for the typology's tests and
+benchmark (a test fixture: it lives here, not in ``src/``).
 
 ``planted_households(folder, seed)`` runs the real chain on synthetic CBS data (generate,
 ingest, link, build features) and returns the household table with, for each target-group
 household, the planted type (1..5) from ``truth/households.parquet``, joined on HUISHOUDNR (the
-first 12 characters of ``household_id``). Imports are local: analyses do not need synth.
+first 12 characters of ``household_id``). ``planted_many`` builds several in worker processes
+(spawned: this module is imported by name in each, so its folder must be on ``sys.path``, as it
+is under pytest and in ``benchmarks/typology.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from smartstart.features import build_features
+from smartstart.linking import link
+from smartstart.pilot import Study, TargetGroup, Window
+from smartstart.sources import ingest
+from smartstart.synth import SynthSpec, generate
+
 
 @dataclass(frozen=True)
 class Planted:
@@ -29,12 +38,6 @@ class Planted:
 
 def planted_households(folder: Path, seed: int, foodbank_types: tuple[int, ...] = (1, 2, 3, 4, 5),
                        households: int = 11_346) -> Planted:
-    from smartstart.features import build_features
-    from smartstart.linking import link
-    from smartstart.pilot import Study, TargetGroup, Window
-    from smartstart.sources import ingest
-    from smartstart.synth import SynthSpec, generate
-
     folder = Path(folder)
     generate(folder / "cbs", SynthSpec(households=households, seed=seed,
                                        foodbank_types=foodbank_types))
