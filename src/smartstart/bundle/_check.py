@@ -17,7 +17,9 @@ where the content can be checked instead:
    .disclosure`` in the manifest; a verdict with weaker settings fails). A table output needs
    rules, and a column named like a count (``COUNT_NAME``) must be named by them.
 4. Protection: every primary suppressed cell's attacker interval, as logged, reaches
-   ``min_cell - 1`` and 1 (0 when zeros are disclosive).
+   ``min_cell - 1`` and 1 (0 when zeros are disclosive). And over all tables together (the
+   register, ``disclosure._register``): every table with exact counts states what they count
+   (``cells``), and no small blank count is narrowed by the counts of all tables at once.
 5. Charts: every number in a chart's data (its datasets and inline values) is a published cell
    of the table it is drawn from: each datum matches one row of that table, a field named like
    a column equal to that column's cell and every other number equal to a cell of the same row
@@ -28,7 +30,7 @@ where the content can be checked instead:
 
 Problem kinds (``BundleProblem.kind``), beside those of ``verify_files``: ``bookkeeping``,
 ``verdict``, ``rules_missing``, ``settings``, ``rule_<rule>`` (e.g. ``rule_threshold``),
-``protection``, ``csv_parquet``, ``variables``, ``chart_datum``, ``chart_number`` (a
+``protection``, ``register``, ``csv_parquet``, ``variables``, ``chart_datum``, ``chart_number`` (a
 number outside the data that is no styling: a scale's domain must pass as a guide),
 ``chart_table``, ``chart_svg``, ``linking_key``.
 """
@@ -48,7 +50,15 @@ import pandas as pd
 from smartstart.bundle._read import BundleProblem, verify_files
 from smartstart.bundle._svg import svg_of
 from smartstart.bundle._write import LOG, MANIFEST, VARIABLES, variables_frame
-from smartstart.disclosure import Rules, Settings, check_published, too_narrow
+from smartstart.disclosure import (
+    Rules,
+    Settings,
+    attack_register,
+    check_published,
+    register_of,
+    too_narrow,
+)
+from smartstart.disclosure._identical import declared
 
 KEY_LIKE = re.compile(r"(?<!\d)\d{9,16}(?!\d)")
 #: column names of counts in the package's outputs (and their Dutch words): such a column must
@@ -105,7 +115,31 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
     for output in outputs:
         if output.get("kind") == "chart":
             problems += _chart(root, output, declared.get(output.get("name"), {}), tables)
+    problems += _register(outputs, tables, verdicts, floor)
     return problems, checked
+
+
+def _register(outputs: list[dict], tables: dict[str, pd.DataFrame], verdicts: dict[str, dict],
+              settings: Settings) -> list[BundleProblem]:
+    """Every table's counts together: no small blank count is narrowed down by all the
+    published counts of the bundle (the attacker's LP over the register)."""
+    entries = []
+    for output in outputs:
+        name = output.get("name")
+        rules = output.get("rules")
+        if name not in tables or not isinstance(rules, dict) or not rules.get("cells"):
+            continue
+        shown = (verdicts.get(name) or {}).get("shown") or []
+        labels = {(int(r), str(c)): str(label) for r, c, label in shown}
+        entries.append((name, tables[name], rules["cells"], labels))
+    try:
+        findings = attack_register(register_of(entries, settings), declared(), settings)
+    except (ValueError, KeyError, TypeError, IndexError) as error:
+        return [BundleProblem("register", f"the counts of the tables cannot be read together: "
+                              f"{error}", "register")]
+    return [BundleProblem(f.statement.output, f"small cell {f.statement.where} is narrowed "
+                          f"down to [{f.lower:g}, {f.upper:g}] by the counts of all tables "
+                          "together", "register") for f in findings if f.narrowed]
 
 
 def _declared(manifest: dict) -> dict[str | None, dict[str, str]]:
@@ -283,8 +317,14 @@ def _uncovered(name: str, frame: pd.DataFrame, rules: dict) -> list[BundleProble
     covered |= {c for pair in rules.get("shares") or () for c in pair}
     covered |= {d[0] for d in rules.get("derived") or () if d}
     counts = [c for c in map(str, frame.columns) if c not in covered and COUNT_NAME.search(c)]
-    return [BundleProblem(name, f"column {c!r} is named like a count but its rules do not "
-                          "check it as one", "rules_missing") for c in counts]
+    problems = [BundleProblem(name, f"column {c!r} is named like a count but its rules do not "
+                              "check it as one", "rules_missing") for c in counts]
+    exact = [c for c in rules.get("counts") or () if c in frame.columns]
+    if exact and rules.get("rounded") is None and not rules.get("cells"):
+        problems.append(BundleProblem(name, "exact counts without a statement of what they "
+                                      "count (rules: cells): the register cannot join them "
+                                      "with the other tables", "rules_missing"))
+    return problems
 
 
 def _text(root: Path, files: dict[str, str]) -> list[BundleProblem]:

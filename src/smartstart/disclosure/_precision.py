@@ -42,6 +42,9 @@ PERFORMANCE_DECIMALS: Mapping[str, int] = {
     "cv_folds": 0}
 #: calibration per decile: the mean predicted risk and the expected events
 CALIBRATION_PRECISION: Mapping[str, int] = {"predicted": 3, "expected_events": 0}
+#: per group of the fairness audit: the same statistics, functions of each group's cells
+GROUP_PRECISION: Mapping[str, int] = {"auc": 2, "auc_low": 2, "auc_high": 2, "predicted": 3,
+                                      "expected_events": 0, "calibration": 2}
 #: model-selection statistics that, with the number of parameters, give n back
 LIKELIHOOD = ("log_likelihood", "bic", "aic")
 Z95 = float(norm.ppf(0.975))

@@ -96,7 +96,10 @@ def statements_of(name: str, frame: pd.DataFrame, cells: Mapping[str, object],
             if own is None:
                 continue
             value = _number(row[column])
-            label = labels.get((position, column), "")
+            label = labels.get((position, column))
+            if value is None and label is None:  # blank as not applicable, not suppressed
+                continue
+            label = label or ""
             upper = float(min_cell - 1) if label.startswith("<") else float("inf")
             out.append(Statement(name, position, column, unit,
                                  _terms(terms, row, own), value, upper))

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from smartstart import analyses as A
-from smartstart.disclosure import Published
+from smartstart.disclosure import Published, attack_register, register_of
 from smartstart.errors import LackOfData
-from smartstart.features import factors
+from smartstart.features import factors, identical_levels
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._flow import publish_attrition, publish_duration, publish_match
 from smartstart.outputs._steps import risk_step
@@ -102,7 +102,29 @@ def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _
             # propagates and fails the run): nothing of it leaves, the report says why
             out.withheld.append((analysis, f"analyse niet uitgevoerd: {lack}"))
             out.lacking.append((analysis, lack.reason, lack.detail))
+    progress("alle uitkomsten samen")
+    _register(out, s)
     return out
+
+
+def _register(out: Outputs, settings: object) -> None:
+    """Every output's counts together (the register): while a blank count of one output is
+    narrowed down by all published counts, the last output published about the same units is
+    withheld (rule ``register``)."""
+    while True:
+        statements = register_of(((p.record.name, p.frame, p.rules.cells,
+                                   {(r, c): label for r, c, label in p.record.shown})
+                                  for p in out.tables), settings)
+        narrowed = [f for f in attack_register(statements, identical_levels(), settings)
+                    if f.narrowed]
+        if not narrowed:
+            return
+        unit = narrowed[0].statement.unit
+        last = next(p for p in reversed(out.tables)
+                    if p.rules.cells and p.rules.cells.get("unit") == unit)
+        out.tables.remove(last)
+        out.variables.pop(last.record.name, None)
+        out.withheld.append((last.record.name, "register"))
 
 
 def _profile(study: Study, work: Work, out: Outputs) -> None:

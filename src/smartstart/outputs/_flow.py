@@ -12,10 +12,12 @@ from smartstart.disclosure import (
     protect_frame,
     protect_rounded,
 )
+from smartstart.disclosure._statements import declare, yes
 
 #: a flow's counts are rounded: rows_in - rows_out would give back any suppressed drop
 FLOW_BASE = 10
 TOTAL_NL = "totaal"
+TARGET = yes("target_group")
 
 
 def publish_attrition(attrition: pd.DataFrame, settings: object) -> Published:
@@ -33,7 +35,10 @@ def publish_match(match: pd.DataFrame, settings: object) -> Published:
                           "count": [*counts.to_numpy(), counts.sum()]})
     places = {(i,): [(i, "count")] for i in range(len(frame))}
     table = Embedded.build(counts.to_numpy(), ("status",), (list(counts.index),), places)
-    return protect_frame("match", frame, Rules(counts=("count",)), [table], settings)
+    cells = declare("partner_row", ("value", "status", "link_status"), {"count": ()},
+                    total=TOTAL_NL)
+    return protect_frame("match", frame, Rules(counts=("count",), cells=cells), [table],
+                         settings)
 
 
 def publish_duration(result: DurationResult, settings: object) -> Published:
@@ -45,5 +50,7 @@ def publish_duration(result: DurationResult, settings: object) -> Published:
     table = Embedded.build(frame["count"].to_numpy(dtype=float), ("band",),
                            (list(frame["band"]),), places)
     rules = Rules(counts=("count", "n"), shares=(("count", "n"),),
-                  derived=tuple((c, ("count", "n")) for c in ("share", "ci_low", "ci_high")))
+                  derived=tuple((c, ("count", "n")) for c in ("share", "ci_low", "ci_high")),
+                  cells=declare("household", ("value", "band", "duration"),
+                                {"count": (TARGET,), "n": (TARGET,)}, whole=("n",)))
     return protect_frame("duration", frame, rules, [table], settings, kind="shares")

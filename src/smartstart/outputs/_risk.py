@@ -30,11 +30,13 @@ from smartstart.disclosure import (
 from smartstart.disclosure._precision import (
     CALIBRATION_PRECISION,
     COEFFICIENT_PRECISION,
+    GROUP_PRECISION,
     PERFORMANCE_DECIMALS,
     precision_of,
     round_coefficients,
     round_metrics,
 )
+from smartstart.disclosure._statements import declare, yes
 
 #: no counts per term: a factor's children and events, next to the combinations of factors,
 #: would give groups such as "young mother, not in the best combination" back (the regression
@@ -54,7 +56,9 @@ def publish_model(risk: RiskResult, settings: object) -> list[Published]:
                          Rules(precision=precision_of(coefficients, COEFFICIENT_PRECISION)),
                          settings=settings, kind="regression", extra=model_checks),
            protect_frame("risk_checks", risk.checks.to_frame().astype({"value": str}),
-                         Rules(regression=True),
+                         Rules(regression=True, cells=declare(
+                             "child", ("keys", "check", "value"),
+                             {"n": (), "events": (OUTCOME,)})),
                          settings=settings, kind="regression", extra=notes)]
     if risk.performance is not None:
         # not the Hosmer-Lemeshow statistic: with each decile's n and expected events it is a
@@ -122,7 +126,9 @@ def _calibration(calibration: pd.DataFrame, settings: object,
     rules = Rules(counts=("n", "events"), shares=(("events", "n"),),
                   derived=(("observed", ("events", "n")),
                            ("expected_events", ("n",)), ("predicted", ("n",))),
-                  precision=precision_of(frame, CALIBRATION_PRECISION))
+                  precision=precision_of(frame, CALIBRATION_PRECISION),
+                  cells=declare("child", ("value", "group", "decile"),
+                                {"n": (), "events": (OUTCOME,)}))
     return protect_frame("risk_calibration", frame, rules, [table], settings, kind="shares",
                          extra=extra)
 
@@ -146,12 +152,20 @@ def publish_combinations(result: CombinationResult, settings: object, data: pd.D
     rules = Rules(counts=("n", "events", "non_events"), shares=(("events", "n"),),
                   nested=("factors", "n", "events"),
                   groups=("factors", "n", "events", float(total["n"]), float(total["events"])),
-                  precision=tuple(interaction.items()))
+                  precision=tuple(interaction.items()),
+                  cells=declare("child", ("set", "factors"),
+                                {"n": (), "events": (OUTCOME,), "non_events": (NO_OUTCOME,)}))
     return protect_frame("combinations", frame.reset_index(drop=True), rules, settings=settings,
                          kind="shares")
 
 
 INTERACTION = ("interaction_or", "interaction_low", "interaction_high")
+#: the register's conditions (disclosure._statements): the child has the outcome, is flagged
+OUTCOME, NO_OUTCOME = yes("outcome"), yes("outcome", "0")
+FLAGGED, NOT_FLAGGED = yes("flagged"), yes("flagged", "0")
+FAIRNESS_CELLS = declare("child", ("pair", "attribute", "group"), {
+    "n": (), "events": (OUTCOME,), "flagged": (FLAGGED,), "tp": (OUTCOME, FLAGGED),
+    "fn": (OUTCOME, NOT_FLAGGED), "fp": (NO_OUTCOME, FLAGGED), "tn": (NO_OUTCOME, NOT_FLAGGED)})
 CONFUSION = {"tp": (0, 0), "fn": (0, 1), "fp": (1, 0), "tn": (1, 1)}
 MARGINS = {"events": (0, 2), "flagged": (2, 0), "n": (2, 2)}
 FAIRNESS_DERIVED = (("tpr", ("tp", "fn")), ("fpr", ("fp", "tn")), ("ppv", ("tp", "fp")),
@@ -164,9 +178,12 @@ FAIRNESS_DERIVED = (("tpr", ("tp", "fn")), ("fpr", ("fp", "tn")), ("ppv", ("tp",
 def publish_fairness(result: FairnessResult, settings: object) -> list[Published]:
     metrics = result.metrics.dropna(subset=["group"]).reset_index(drop=True)
     metrics = metrics.assign(group=metrics["group"].astype(str))
+    # AUC and calibration per group are functions of the group's cells: at a stated precision
+    precision = precision_of(metrics, GROUP_PRECISION)
+    metrics = metrics.assign(**{c: metrics[c].astype(float).round(d) for c, d in precision})
     tables = [_confusion(rows) for _, rows in metrics.groupby("attribute", sort=False)]
     rules = Rules(counts=("n", "events", "flagged", "tp", "fn", "fp", "tn"),
-                  derived=FAIRNESS_DERIVED)
+                  derived=FAIRNESS_DERIVED, cells=FAIRNESS_CELLS, precision=precision)
     published = protect_frame("fairness_metrics", metrics, rules, tables, settings,
                               kind="shares")
     return [published, _disparities(result.disparities, published.frame, settings),
@@ -214,6 +231,11 @@ def _proxies(proxies: pd.DataFrame, settings: object) -> Published:
     if "features" in frame:
         frame = frame.assign(features=frame["features"].map(
             lambda v: ", ".join(v) if isinstance(v, (list, tuple, np.ndarray)) else v))
+    precision = precision_of(frame, GROUP_PRECISION)
+    frame = frame.assign(**{c: frame[c].astype(float).round(d) for c, d in precision})
     rules = Rules(counts=("n", "positives"), derived=tuple(
-        (c, ("n", "positives")) for c in ("auc", "auc_low", "auc_high", "flagged")))
+        (c, ("n", "positives")) for c in ("auc", "auc_low", "auc_high", "flagged")),
+        precision=precision,
+        cells=declare("child", ("pair", "attribute", "level"), {"n": (), "positives": ()},
+                      whole=("n",)))
     return protect_frame("fairness_proxies", frame, rules, settings=settings)

@@ -20,11 +20,20 @@ from smartstart.analyses._typology import _names as typology_names
 from smartstart.analyses._typology import _personas as typology_personas
 from smartstart.disclosure import Embedded, Published, Rules, check_clusters, protect_frame
 from smartstart.disclosure._precision import LIKELIHOOD, blank_likelihood
+from smartstart.disclosure._statements import declare, yes
 
 PROFILE_DERIVED = ("share", "rest_count", "rest_n", "rest_share", "mean", "rest_mean", "delta",
                    "ratio_rest", "ratio_municipality", "standout", "direction")
 #: a mean and its sd pin a count variable's distribution down: no sd is published
 DROPPED = ("sd", "rest_sd", "municipality_sd")
+#: the register's conditions (disclosure._statements): a type is part of the target group
+TARGET, OF_TYPE = yes("target_group"), yes("type", "@type")
+SIZES = declare("household", ("value", "type", "type"), {"size": (TARGET,)})
+OTHER_TYPES = ("type", "not", ("@type",))
+PROFILE_CELLS = declare("household", ("level", "factor", "level", "kind"), {
+    "count": (TARGET, OF_TYPE), "n": (TARGET, OF_TYPE), "rest_count": (TARGET, OTHER_TYPES),
+    "rest_n": (TARGET, OTHER_TYPES), "municipality_count": (), "municipality_n": ()},
+    whole=("n", "rest_n", "municipality_n"))
 #: (factor, level) -> whether another output publishes the level's count in the target group
 Public = Callable[[str, str], bool]
 
@@ -80,7 +89,8 @@ def _sizes(result: TypologyResult, settings: object) -> Published:
     places = {(i,): [(i, "size")] for i in range(len(frame))}
     table = Embedded.build(sizes, ("type",), (list(frame["type"]),), places)
     extra = check_clusters(frame["size"].astype(float), settings=settings)[:1]
-    return protect_frame("typology_types", frame, Rules(counts=("size",)), [table], settings,
+    return protect_frame("typology_types", frame, Rules(counts=("size",), cells=SIZES), [table],
+                         settings,
                          kind="clusters", extra=extra)
 
 
@@ -96,7 +106,8 @@ def _profile(result: TypologyResult, settings: object, public: Public) -> Publis
                   denominators=("kind", "numeric", (("type", "n"), ("type", "rest_n"),
                                                     ("", "n", "rest_n"), ("", "municipality_n")),
                                 ("count", "n", "rest_count", "rest_n", "municipality_count",
-                                 "municipality_n")))
+                                 "municipality_n")),
+                  cells=PROFILE_CELLS)
     return protect_frame("typology_profile", frame, rules, tables, settings, kind="clusters")
 
 
@@ -151,5 +162,6 @@ def _personas(result: TypologyResult, settings: object) -> Published:
              "questions_nl": "\n".join(card.questions_nl),
              "questions_en": "\n".join(card.questions_en)} for card in result.personas]
     frame = pd.DataFrame(rows)
-    return protect_frame("typology_personas", frame, Rules(counts=("size",)), settings=settings,
+    return protect_frame("typology_personas", frame, Rules(counts=("size",), cells=SIZES),
+                         settings=settings,
                          kind="clusters")

@@ -1,0 +1,281 @@
+"""The register (issue 12): every published count of every output as one attacker LP.
+
+Checked against independent references: the LP over the full joint table of all variables
+(built here by brute force, no junction tree) and scipy's MILP over the same joint (the
+integer attacker), on generated microdata; and the planted truth (the true count always lies
+in the attacker's interval). Then the routes: a table that gives a small cell of another
+table back fails ``smartstart check`` and is withheld by the run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import LinearConstraint, linprog, milp
+from test_run_bundle import demo  # noqa: F401 - the demo bundle, built once for the module
+
+from smartstart import analyses as A
+from smartstart.bundle import check_bundle
+from smartstart.bundle._write import CHECKSUMS, sha256
+from smartstart.disclosure import Rules, Settings, attack_register, protect_frame, too_narrow
+from smartstart.disclosure._statements import KNOWN, Statement, declare, yes
+from smartstart.outputs import Outputs, _register
+from smartstart.outputs._compare import publish_comparison
+
+CBS = Settings()
+VARIABLES = {"target": ["0", "1"], "f": ["a", "b", "c", None], "g": ["0", "1"],
+             "h": ["x", "y"]}
+
+
+# --- the register against the full joint LP and MILP ----------------------------------------
+
+@st.composite
+def worlds(draw):
+    """Microdata over four variables (f with missing values) and statements about it: random
+    conjunctions, some published, small ones blank with ``<10``, some blank with ``x``."""
+    n = draw(st.integers(20, 120))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31)))
+    units = pd.DataFrame({v: rng.choice(np.array(levels, dtype=object), size=n,
+                                        p=_skew(rng, len(levels)))
+                          for v, levels in VARIABLES.items()})
+    statements = [Statement("all", 0, "n", "unit", ((1, ()),), float(n))]
+    for k in range(draw(st.integers(3, 14))):
+        chosen = draw(st.lists(st.sampled_from(sorted(VARIABLES)), min_size=1, max_size=3,
+                               unique=True))
+        conds = []
+        for var in chosen:
+            values = [v for v in VARIABLES[var] if v is not None]
+            value = draw(st.sampled_from([*values, KNOWN] if var == "f" else values))
+            conds.append((var, "in", (value,)))
+        true = float(_count(units, conds))
+        hidden = draw(st.sampled_from(["published", "small", "x"]))
+        if hidden == "small" and true < CBS.min_cell:
+            statements.append(Statement("t", k, "c", "unit", ((1, tuple(conds)),), None,
+                                        float(CBS.min_cell - 1)))
+        elif hidden == "x":
+            statements.append(Statement("t", k, "c", "unit", ((1, tuple(conds)),), None))
+        else:
+            statements.append(Statement("t", k, "c", "unit", ((1, tuple(conds)),), true))
+    return units, statements
+
+
+def _skew(rng, k: int) -> np.ndarray:
+    p = rng.dirichlet(np.full(k, 0.7))
+    return p / p.sum()
+
+
+def _count(units: pd.DataFrame, conds) -> int:
+    mask = np.ones(len(units), dtype=bool)
+    for var, _, (value,) in conds:
+        mask &= units[var].notna().to_numpy() if value == KNOWN else (
+            units[var] == value).to_numpy()
+    return int(mask.sum())
+
+
+def _joint(statements: list[Statement]):
+    """Every cell of the joint table of all variables (f: its levels, "other", missing)."""
+    domains = {"target": ["0", "1", "~"], "f": ["a", "b", "c", "~", None],
+               "g": ["0", "1", "~"], "h": ["x", "y", "~"]}
+    cells = list(itertools.product(*domains.values()))
+
+    def row(terms) -> np.ndarray:
+        out = np.zeros(len(cells))
+        for sign, conds in terms:
+            for i, cell in enumerate(cells):
+                values = dict(zip(domains, cell, strict=True))
+                if all((values[v] is not None) if val == KNOWN else values[v] == val
+                       for v, _, (val,) in conds):
+                    out[i] += sign
+        return out
+
+    known = [s for s in statements if s.value is not None]
+    blank = [s for s in statements if s.value is None]
+    a_eq = np.array([row(s.terms) for s in known])
+    b_eq = np.array([s.value for s in known])
+    small = [s for s in blank if np.isfinite(s.upper)]
+    a_ub = np.array([row(s.terms) for s in small]) if small else np.zeros((0, len(cells)))
+    return cells, row, a_eq, b_eq, a_ub, np.array([s.upper for s in small])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_register_bounds_are_the_full_joint_lp_and_hold_the_truth(world):
+    units, statements = world
+    found = attack_register(statements, {}, CBS)
+    cells, row, a_eq, b_eq, a_ub, b_ub = _joint(statements)
+    small = [s for s in statements if s.value is None and np.isfinite(s.upper)]
+    assert [f.statement for f in found] == small
+    for finding in found:
+        c = row(finding.statement.terms)
+        bounds = []
+        for sign in (1, -1):
+            lp = linprog(sign * c, A_eq=a_eq, b_eq=b_eq, A_ub=a_ub if len(b_ub) else None,
+                         b_ub=b_ub if len(b_ub) else None, bounds=(0, None), method="highs")
+            assert lp.status == 0
+            bounds.append(sign * lp.fun)
+        # the junction tree's LP is the joint LP (to the solver's tolerance), rounded inwards
+        assert finding.lower == np.ceil(bounds[0] - 1e-6)
+        assert finding.upper == np.floor(bounds[1] + 1e-6)
+        true = _count(units, finding.statement.terms[0][1])
+        assert finding.lower <= true <= finding.upper
+        # the integer attacker may be sharper than the LP, never looser
+        constraints = [LinearConstraint(a_eq, b_eq, b_eq)]
+        if len(b_ub):
+            constraints.append(LinearConstraint(a_ub, -np.inf, b_ub))
+        low = milp(c, constraints=constraints, integrality=np.ones(len(cells)))
+        high = milp(-c, constraints=constraints, integrality=np.ones(len(cells)))
+        assert finding.lower - 1e-6 <= low.fun <= true <= -high.fun <= finding.upper + 1e-6
+
+
+def test_a_pinned_small_cell_is_found():
+    """Two tables: one hides a small count, the other states its complement."""
+    inside = ((1, (yes("target"), ("f", "in", ("b",)))),)
+    statements = [
+        Statement("all", 0, "n", "unit", ((1, (yes("target"), ("f", "in", (KNOWN,)))),), 40.0),
+        Statement("profile", 1, "count", "unit", inside, None, 9.0),
+        Statement("other", 0, "count", "unit",
+                  ((1, (yes("target"), ("f", "in", (KNOWN,)))), (-1, inside[0][1])), 35.0)]
+    (finding,) = attack_register(statements, {}, CBS)
+    assert (finding.lower, finding.upper, finding.narrowed) == (5.0, 5.0, True)
+    # without the second table the cell keeps its label's interval
+    (alone,) = attack_register(statements[:2], {}, CBS)
+    assert (alone.lower, alone.upper, alone.narrowed) == (0.0, 9.0, False)
+
+
+def test_identical_variables_are_one_variable():
+    """rent_allowance is tenure level 3 (same_as): one output hides one, another publishes
+    the other (24 - 15 = 9 in the attacker's report)."""
+    same = {("rent_allowance", "True"): ("tenure", "3"),
+            ("rent_allowance", "Total"): ("tenure", "Total")}
+    statements = [
+        Statement("a", 0, "n", "unit", ((1, (("tenure", "in", (KNOWN,)),)),), 24.0),
+        Statement("a", 1, "count", "unit", ((1, (("tenure", "in", ("3",)),)),), None, 9.0),
+        Statement("b", 0, "count", "unit", ((1, (("rent_allowance", "in", ("1",)),)),), 9.0)]
+    assert attack_register(statements, same, CBS)[0].narrowed
+    assert not attack_register(statements, {}, CBS)[0].narrowed
+
+
+# --- the run: the last output that narrows a small cell is withheld ---------------------------
+
+def _households(seed: int = 5) -> pd.DataFrame:
+    """300 households, 40 in the target group: tenure 1 (20), 2 (6), 3 (14) in it."""
+    rng = np.random.default_rng(seed)
+    tenure = np.r_[["1"] * 20, ["2"] * 6, ["3"] * 14, rng.choice(["1", "2", "3"], 260)]
+    return pd.DataFrame({"target_group": np.r_[np.ones(40, bool), np.zeros(260, bool)],
+                         "tenure": tenure})
+
+
+def _by_level(households: pd.DataFrame):
+    """A second output: the target group's households per tenure level, levels 1 and 3 only
+    (each at least 10, so it passes alone)."""
+    inside = households[households["target_group"]]
+    counts = inside["tenure"].value_counts().reindex(["1", "3"])
+    frame = pd.DataFrame({"tenure": counts.index, "count": counts.to_numpy(dtype=float)})
+    cells = declare("household", ("value", "tenure", "tenure"),
+                    {"count": (yes("target_group"),)})
+    return protect_frame("by_level", frame, Rules(counts=("count",), cells=cells),
+                         settings=CBS)
+
+
+def test_the_run_withholds_the_output_that_gives_a_small_cell_back():
+    households = _households()
+    spec = A.ProfileSpec(unit="household", factors=("tenure",))
+    profile = publish_comparison("profile_households", A.profile(households, spec).table,
+                                 households, "target_group", CBS)
+    assert profile.record.status == "pass"
+    hidden = profile.frame.loc[profile.frame["level"].astype(str) == "2", "count_target"]
+    assert hidden.isna().all()  # 6: suppressed, with secondary cells
+    second = _by_level(households)
+    assert second.record.status == "pass"
+    out = Outputs()
+    out.add(profile)
+    out.add(second)
+    _register(out, CBS)
+    assert [p.record.name for p in out.tables] == ["profile_households"]
+    assert ("by_level", "register") in out.withheld
+
+
+# --- smartstart check: a table added to a bundle that gives a small cell back -----------------
+
+def _fit_hashes(root: Path) -> None:
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    for entry in manifest["files"]:
+        entry["sha256"] = sha256(root / entry["path"])
+    (root / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    lines = [f"{sha256(p)}  {p.relative_to(root).as_posix()}"
+             for p in sorted(root.rglob("*")) if p.is_file() and p.name != CHECKSUMS]
+    (root / CHECKSUMS).write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def _add_table(root: Path, name: str, frame: pd.DataFrame, rules: dict) -> None:
+    frame.to_parquet(root / "tables" / f"{name}.parquet")
+    frame.to_csv(root / "tables" / f"{name}.csv")
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    manifest["outputs"].append({"name": name, "kind": "table", "title_nl": name,
+                                "title_en": name, "files": [f"tables/{name}.csv",
+                                                            f"tables/{name}.parquet"],
+                                "variables": [], "rules": rules})
+    for kind, ext in (("table_csv", "csv"), ("table_parquet", "parquet")):
+        manifest["files"].append({"path": f"tables/{name}.{ext}", "kind": kind,
+                                  "output": name, "sha256": ""})
+    (root / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    log = json.loads((root / "disclosure_log.json").read_text("utf-8"))
+    verdict = next(o for o in log["outputs"] if o["name"] == "match")
+    log["outputs"].append({**verdict, "name": name, "suppressed": [], "shown": []})
+    (root / "disclosure_log.json").write_text(json.dumps(log), "utf-8")
+    variables = pd.read_csv(root / "variables.csv")
+    variables.to_csv(root / "variables.csv", index=False)
+    _fit_hashes(root)
+
+
+def _small_cell(root: Path) -> tuple[str, str, str, str]:
+    """A small blank count of the demo's profile: (factor, type, level, column)."""
+    log = json.loads((root / "disclosure_log.json").read_text("utf-8"))
+    shown = next(o for o in log["outputs"] if o["name"] == "profile_households")["shown"]
+    row, column, _ = next(s for s in shown if s[2].startswith("<")
+                          and s[1] == "count_target")
+    frame = pd.read_parquet(root / "tables" / "profile_households.parquet")
+    return (str(frame.loc[row, "factor"]), str(frame.loc[row, "type"]),
+            str(frame.loc[row, "level"]), column)
+
+
+def test_check_finds_a_table_that_gives_a_small_cell_back(demo, tmp_path):  # noqa: F811
+    root = Path(shutil.copytree(demo / "bundle", tmp_path / "bundle"))
+    assert check_bundle(root)[0] == []
+    factor, kind, level, _ = _small_cell(root)
+    households = pd.read_parquet(demo / "work" / "households.parquet")
+    inside = households[households["target_group"].astype(bool)]
+    value = inside[factor].astype(str) == ("True" if kind == "binary" else level)
+    # the target group's households with a known value but not this one: at least 10
+    rest = float(inside[factor].notna().sum() - value.sum())
+    assert rest >= CBS.min_cell
+    level_value = "1" if kind == "binary" else level
+    cells = declare("household", (), {"count": [
+        (1, (yes("target_group"), (factor, "in", (KNOWN,)))),
+        (-1, (yes("target_group"), (factor, "in", (level_value,))))]})
+    _add_table(root, "extra", pd.DataFrame({"count": [rest]}),
+               Rules(counts=("count",), cells=cells).to_dict())
+    kinds = {(p.where, p.kind) for p in check_bundle(root)[0]}
+    assert ("profile_households", "register") in kinds
+
+
+def test_check_wants_exact_counts_declared(demo, tmp_path):  # noqa: F811
+    root = Path(shutil.copytree(demo / "bundle", tmp_path / "bundle"))
+    _add_table(root, "extra", pd.DataFrame({"count": [41.0]}),
+               Rules(counts=("count",)).to_dict())
+    kinds = {(p.where, p.kind) for p in check_bundle(root)[0]}
+    assert ("extra", "rules_missing") in kinds
+
+
+@pytest.mark.parametrize("lower,upper,narrow", [(0, 9, False), (1, 9, False), (2, 9, True),
+                                                 (0, 8, True)])
+def test_too_narrow_is_the_rule_the_register_applies(lower, upper, narrow):
+    assert bool(too_narrow(lower, upper, CBS)) is narrow
