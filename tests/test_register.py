@@ -163,6 +163,26 @@ def test_identical_variables_are_one_variable():
     assert not attack_register(statements, {}, CBS)[0].narrowed
 
 
+def test_nested_levels_are_known():
+    """Residential youth care is youth care (factors.yaml ``within``): 15 children in youth
+    care, 14 of them residential, so one in youth care but not residential; without the
+    nesting the 14 could be partly outside youth care and the cell keeps [0, 9] (with it, at
+    most one: [0, 1], as one child could lack a residential-care record)."""
+    res, prior = "residential_care_12m", "prior_youth_care"
+    statements = [
+        Statement("a", 0, "n", "unit", ((1, ()),), 100.0),
+        Statement("a", 1, "count", "unit", ((1, (yes(prior),)),), 15.0),
+        Statement("b", 0, "count", "unit", ((1, (yes(res),)),), 14.0),
+        Statement("c", 0, "count", "unit", ((1, (yes(prior), yes(res, "0"))),), None, 9.0)]
+    loose = attack_register(statements, {}, CBS)[0]
+    assert (loose.lower, loose.upper, loose.narrowed) == (0.0, 9.0, False)
+    within = {(res, "True"): (prior, "True")}
+    tight = attack_register(statements, {}, CBS, within)[0]
+    assert (tight.lower, tight.upper, tight.narrowed) == (0.0, 1.0, True)
+    from smartstart.features import nested_levels
+    assert nested_levels()[(res, "True")] == (prior, "True")
+
+
 # --- the run: the last output that narrows a small cell is withheld ---------------------------
 
 def _households(seed: int = 5) -> pd.DataFrame:

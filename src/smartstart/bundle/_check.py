@@ -58,7 +58,7 @@ from smartstart.disclosure import (
     register_of,
     too_narrow,
 )
-from smartstart.disclosure._identical import declared
+from smartstart.disclosure._identical import declared, nested
 
 KEY_LIKE = re.compile(r"(?<!\d)\d{9,16}(?!\d)")
 #: column names of counts in the package's outputs (and their Dutch words): such a column must
@@ -133,7 +133,8 @@ def _register(outputs: list[dict], tables: dict[str, pd.DataFrame], verdicts: di
         labels = {(int(r), str(c)): str(label) for r, c, label in shown}
         entries.append((name, tables[name], rules["cells"], labels))
     try:
-        findings = attack_register(register_of(entries, settings), declared(), settings)
+        findings = attack_register(register_of(entries, settings), declared(), settings,
+                                   nested())
     except (ValueError, KeyError, TypeError, IndexError) as error:
         return [BundleProblem("register", f"the counts of the tables cannot be read together: "
                               f"{error}", "register")]

@@ -38,6 +38,15 @@ def declared() -> dict[tuple[str, str], tuple[str, str]]:
     return identical_levels()
 
 
+def nested() -> dict[tuple[str, str], tuple[str, str]]:
+    """The nested levels of the factor library (``within``; empty when it cannot be read)."""
+    try:
+        from smartstart.features import nested_levels
+    except ImportError:  # pragma: no cover - the library is part of the package
+        return {}
+    return nested_levels()
+
+
 def _level(label: Hashable, total: str) -> str:
     text = str(label)
     return "Total" if text == total else SPELLING.get(text.lower(), text)

@@ -56,18 +56,41 @@ class Inconsistent(ValueError):
 
 def attack_register(statements: Sequence[Statement],
                     same: Mapping[tuple[str, str], tuple[str, str]] | None = None,
-                    settings: object | None = None) -> list[Finding]:
+                    settings: object | None = None,
+                    within: Mapping[tuple[str, str], tuple[str, str]] | None = None
+                    ) -> list[Finding]:
     """The attacker's interval of every small blank statement (labelled ``<10``: a blank
-    labelled ``x`` is not small itself and need not stay vague), unit by unit."""
+    labelled ``x`` is not small itself and need not stay vague), unit by unit. ``same``:
+    identical levels (``same_as``); ``within``: nested levels, (factor, level) -> (factor,
+    level) every such unit has too (the attacker knows the factor definitions)."""
     s = settings_of(settings)
     same = _identities(same or {})
     found: list[Finding] = []
     units = sorted({st.unit for st in statements})
     for unit in units:
         mine = [_canonical(st, same) for st in statements if st.unit == unit]
+        mine += _nested(mine, within or {}, unit)
         if any(st.value is None and np.isfinite(st.upper) for st in mine):
             found += _attack_unit(mine, s)
     return found
+
+
+def _nested(statements: Sequence[Statement], within: Mapping[tuple[str, str], tuple[str, str]],
+            unit: str) -> list[Statement]:
+    """A zero count per nested pair whose factors both appear: units with the inner level
+    but without the outer one."""
+    named = {var for st in statements for _, conds in st.terms for var, _, _ in conds}
+    out = []
+    for (inner, level), (outer, its) in within.items():
+        if inner in named and outer in named:
+            conds = ((inner, "in", (_spelled(level),)), (outer, "not", (_spelled(its),)))
+            out.append(Statement("factors.yaml", 0, f"{inner} within {outer}", unit,
+                                 ((1, conds),), 0.0))
+    return out
+
+
+def _spelled(level: str) -> str:
+    return {"True": "1", "False": "0", "Total": KNOWN}.get(level, level)
 
 
 def _identities(same: Mapping[tuple[str, str], tuple[str, str]]
@@ -75,8 +98,7 @@ def _identities(same: Mapping[tuple[str, str], tuple[str, str]]
     """factor -> (its twin, {value: twin's value}) from ``same_as`` (``True``/``Total``)."""
     out: dict[str, tuple[str, dict[str, str]]] = {}
     for (factor, level), (other, its) in same.items():
-        mapped = KNOWN if level == "Total" else ("1" if level == "True" else level)
-        target = KNOWN if its == "Total" else its
+        mapped, target = _spelled(level), _spelled(its)
         out.setdefault(factor, (other, {}))[1][mapped] = target
     return out
 

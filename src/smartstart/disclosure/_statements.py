@@ -22,6 +22,8 @@ The declaration (``cells``, a JSON-ready dict):
 - ``whole``: columns that count the row's units with any known value of its variable (the n
   of a share or a mean) instead of its level.
 - ``total``: a row value in the ``value`` template meaning "all" (the total row).
+- ``within``: ``[[inner, outer], ...]`` conditions: every unit meeting ``inner`` meets
+  ``outer`` (a household type exists only in the target group), stated as a zero count.
 """
 
 from __future__ import annotations
@@ -86,8 +88,13 @@ def statements_of(name: str, frame: pd.DataFrame, cells: Mapping[str, object],
     whole = set(cells.get("whole") or ())  # type: ignore[call-overload]
     total = cells.get("total")
     out: list[Statement] = []
+    for k, (inner, outer) in enumerate(cells.get("within") or ()):  # type: ignore[attr-defined]
+        var, op, values = outer
+        conds = (_condition(inner), (str(var), "not" if op == "in" else "in",
+                                     tuple(map(str, values))))
+        out.append(Statement(name, k, "within", unit, ((1, conds),), 0.0))
     if template and template[0] == "keys":
-        return _keyed(name, frame, unit, template, columns)
+        return out + _keyed(name, frame, unit, template, columns)
     for position, (_, row) in enumerate(frame.iterrows()):
         for column, terms in columns.items():
             if column not in frame.columns:
@@ -104,6 +111,11 @@ def statements_of(name: str, frame: pd.DataFrame, cells: Mapping[str, object],
             out.append(Statement(name, position, column, unit,
                                  _terms(terms, row, own), value, upper))
     return out
+
+
+def _condition(c: Sequence) -> Condition:
+    var, op, values = c
+    return (str(var), str(op), tuple(map(str, values)))
 
 
 def _keyed(name: str, frame: pd.DataFrame, unit: str, template: list,
@@ -173,7 +185,8 @@ Key = tuple[Hashable, str]
 
 
 def declare(unit: str, row: Sequence[str], columns: Mapping[str, Sequence[Term] | Sequence[
-        Condition]], whole: Sequence[str] = (), total: str | None = None) -> dict[str, object]:
+        Condition]], whole: Sequence[str] = (), total: str | None = None,
+            within: Sequence[tuple[Condition, Condition]] = ()) -> dict[str, object]:
     """A ``Rules.cells`` declaration. ``columns``: column -> terms, or simply the conditions
     of one positive term."""
     def terms(value: Sequence) -> list:
@@ -186,6 +199,8 @@ def declare(unit: str, row: Sequence[str], columns: Mapping[str, Sequence[Term] 
                               "whole": list(whole)}
     if total is not None:
         out["total"] = total
+    if within:
+        out["within"] = [[[v, op, list(vals)] for v, op, vals in pair] for pair in within]
     return out
 
 

@@ -45,6 +45,9 @@ class Factor(BaseModel):
     audit_only: bool = False
     #: level -> "factor:level" of another factor counting the same units ("Total": known values)
     same_as: dict[str, str] = {}
+    #: level -> "factor:level" of another factor that every unit with this level has (nested:
+    #: residential youth care is youth care)
+    within: dict[str, str] = {}
 
 
 @cache
@@ -66,6 +69,14 @@ def identical_levels() -> dict[tuple[str, str], tuple[str, str]]:
                 factor, _, its = other.partition(":")
                 same[(name, str(level))] = (factor, its)
     return same
+
+
+def nested_levels() -> dict[tuple[str, str], tuple[str, str]]:
+    """(factor, level) -> (factor, level) every such unit also has (``within``); the
+    disclosure register knows these (an attacker does)."""
+    return {(name, str(level)): tuple(other.partition(":")[::2])  # type: ignore[misc]
+            for items in factors().values() for name, f in items.items()
+            for level, other in f.within.items()}
 
 
 @dataclass(frozen=True)

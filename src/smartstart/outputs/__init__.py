@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from smartstart import analyses as A
 from smartstart.disclosure import Published, attack_register, register_of
 from smartstart.errors import LackOfData
-from smartstart.features import factors, identical_levels
+from smartstart.features import factors, identical_levels, nested_levels
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._flow import publish_attrition, publish_duration, publish_match
 from smartstart.outputs._steps import risk_step
@@ -115,7 +115,8 @@ def _register(out: Outputs, settings: object) -> None:
         statements = register_of(((p.record.name, p.frame, p.rules.cells,
                                    {(r, c): label for r, c, label in p.record.shown})
                                   for p in out.tables), settings)
-        narrowed = [f for f in attack_register(statements, identical_levels(), settings)
+        narrowed = [f for f in attack_register(statements, identical_levels(), settings,
+                                                  nested_levels())
                     if f.narrowed]
         if not narrowed:
             return

@@ -28,12 +28,14 @@ PROFILE_DERIVED = ("share", "rest_count", "rest_n", "rest_share", "mean", "rest_
 DROPPED = ("sd", "rest_sd", "municipality_sd")
 #: the register's conditions (disclosure._statements): a type is part of the target group
 TARGET, OF_TYPE = yes("target_group"), yes("type", "@type")
-SIZES = declare("household", ("value", "type", "type"), {"size": (TARGET,)})
+#: every household with a type is in the target group
+IN_TARGET = ((("type", "in", ("*",)), TARGET),)
+SIZES = declare("household", ("value", "type", "type"), {"size": (TARGET,)}, within=IN_TARGET)
 OTHER_TYPES = ("type", "not", ("@type",))
 PROFILE_CELLS = declare("household", ("level", "factor", "level", "kind"), {
     "count": (TARGET, OF_TYPE), "n": (TARGET, OF_TYPE), "rest_count": (TARGET, OTHER_TYPES),
     "rest_n": (TARGET, OTHER_TYPES), "municipality_count": (), "municipality_n": ()},
-    whole=("n", "rest_n", "municipality_n"))
+    whole=("n", "rest_n", "municipality_n"), within=IN_TARGET)
 #: (factor, level) -> whether another output publishes the level's count in the target group
 Public = Callable[[str, str], bool]
 
