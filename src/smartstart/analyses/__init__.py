@@ -4,6 +4,14 @@ Results are frozen, group-level only (no per-person value ever), with ``to_frame
 cell and the model checks are kept so that every table can pass the disclosure gate.
 """
 
+from smartstart.analyses._areas import (
+    AreaRates,
+    AreaSpec,
+    Selection,
+    SelectionRule,
+    area_rates,
+    select_areas,
+)
 from smartstart.analyses._combinations import (
     CombinationResult,
     CombinationSpec,
@@ -37,6 +45,12 @@ from smartstart.analyses._typology_small import SmallTypes
 
 __all__ = [
     "RISK_FACTORS",
+    "AreaRates",
+    "AreaSpec",
+    "Selection",
+    "SelectionRule",
+    "area_rates",
+    "select_areas",
     "BiasAnalysis",
     "CardContext",
     "CombinationResult",

@@ -1,0 +1,219 @@
+"""Where to start: a rate per area (buurt or wijk), stabilised by empirical Bayes, ranked with
+simultaneous rank intervals, and a selection rule that says which near misses cannot be told
+apart from the chosen areas.
+
+Small areas have noisy raw rates: a buurt with 12 children and 2 events ranks above every large
+buurt by chance. The rates are shrunk towards the municipality's with a beta-binomial model:
+``events_i ~ Binomial(n_i, p_i)``, ``p_i ~ Beta(alpha, beta)``, the prior fitted by maximum
+marginal likelihood over all areas. Each area's posterior is ``Beta(alpha + events_i, beta +
+n_i - events_i)``: its mean is the shrunk rate. The intervals come from draws in which the prior
+itself is drawn from its estimate's sampling distribution (normal on the log scale, the
+inverse Hessian as covariance): a plug-in prior is too sure of itself and its rank intervals
+held the true ranks together in 82 % of simulated municipalities instead of 95 %. Raw rates
+keep their Wilson interval beside the shrunk ones. Ranks come from draws of all posteriors
+together; each area's rank interval is widened until the intervals of all areas hold together
+in 95 % of the draws (simultaneous, so "buurt A is among the top 3" is a statement about the
+ranking as a whole, not one of many chances).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from smartstart.analyses._common import wilson
+
+
+@dataclass(frozen=True)
+class AreaSpec:
+    """``confidence`` of every interval; ``draws`` from the posteriors for the ranks."""
+
+    confidence: float = 0.95
+    draws: int = 4000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.5 < self.confidence < 1:
+            raise ValueError("confidence must lie between 0.5 and 1")
+        if self.draws < 200:
+            raise ValueError("at least 200 draws are needed for rank intervals")
+
+
+@dataclass(frozen=True)
+class AreaRates:
+    """Per area: n, events, raw rate with its interval, shrunk rate with its interval, the
+    rank (1 = highest shrunk rate) with its simultaneous interval. ``prior``: (alpha, beta)."""
+
+    table: pd.DataFrame
+    prior: tuple[float, float]
+    spec: AreaSpec
+    #: draws from every area's posterior (draws x areas, in the table's order)
+    draws: np.ndarray = field(repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def above(self, a: object, b: object) -> float:
+        """P(rate of area ``a`` > rate of area ``b``), from the draws."""
+        areas = list(self.table["area"])
+        return float(np.mean(self.draws[:, areas.index(a)] > self.draws[:, areas.index(b)]))
+
+    def apart(self, a: object, b: object) -> bool:
+        """Whether two areas can be told apart: one's rate is above the other's with at least
+        the spec's confidence."""
+        p = self.above(a, b)
+        return p >= self.spec.confidence or p <= 1 - self.spec.confidence
+
+
+def area_rates(counts: pd.DataFrame, spec: AreaSpec | None = None, area: str = "area",
+               n: str = "n", events: str = "events") -> AreaRates:
+    """``counts``: one row per area with its number of units and events."""
+    spec = spec or AreaSpec()
+    frame = counts[[area, n, events]].copy()
+    sizes = frame[n].to_numpy(dtype=float)
+    hits = frame[events].to_numpy(dtype=float)
+    _validate(frame, sizes, hits, area)
+    theta, covariance = _fit(hits, sizes)
+    alpha, beta = np.exp(theta)
+    rng = np.random.default_rng(spec.seed)
+    # the prior is estimated: each draw takes its own prior from the estimate's sampling
+    # distribution, so intervals and ranks carry that uncertainty too (plug-in is too sure)
+    priors = np.exp(rng.multivariate_normal(theta, covariance, size=spec.draws))
+    draws = rng.beta(priors[:, :1] + hits, priors[:, 1:] + sizes - hits)
+    tail = (1 - spec.confidence) / 2
+    raw_low, raw_high = wilson(hits, sizes, z=float(stats.norm.ppf(1 - tail)))
+    post_a, post_b = alpha + hits, beta + sizes - hits
+    table = pd.DataFrame({
+        "area": frame[area].to_numpy(), "n": sizes, "events": hits,
+        "raw": np.divide(hits, sizes, out=np.full(len(hits), np.nan), where=sizes > 0),
+        "raw_low": raw_low, "raw_high": raw_high,
+        "shrunk": post_a / (post_a + post_b),
+        "shrunk_low": np.quantile(draws, tail, axis=0),
+        "shrunk_high": np.quantile(draws, 1 - tail, axis=0)})
+    ranks = len(hits) - stats.rankdata(draws, axis=1, method="average") + 1  # 1 = highest
+    low, high = simultaneous_ranks(ranks, spec.confidence)
+    table["rank"] = len(hits) - stats.rankdata(table["shrunk"], method="min") + 1
+    table["rank_low"], table["rank_high"] = low, high
+    return AreaRates(table, (alpha, beta), spec, draws)
+
+
+def _validate(frame: pd.DataFrame, sizes: np.ndarray, hits: np.ndarray, area: str) -> None:
+    problems = []
+    if len(frame) < 3:
+        problems.append(f"{len(frame)} areas: at least 3 are needed to estimate the spread")
+    if frame[area].duplicated().any():
+        problems.append(f"areas listed twice: {sorted(frame.loc[frame[area].duplicated(), area])}")
+    if np.any(hits < 0) or np.any(hits > sizes) or np.any(np.isnan(sizes + hits)):
+        problems.append("events must lie between 0 and n in every area")
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+def fit_prior(events: np.ndarray, n: np.ndarray) -> tuple[float, float]:
+    """(alpha, beta) of the beta-binomial by maximum marginal likelihood (log scale, started
+    from the method of moments). No spread between areas beyond chance gives a very large
+    alpha + beta: every area is shrunk all the way to the overall rate."""
+    return tuple(np.exp(_fit(events, n)[0]))  # type: ignore[return-value]
+
+
+def _fit(events: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log(alpha, beta) at the maximum and its covariance (the inverse Hessian of the minus
+    log-likelihood, by central differences; zero when the Hessian is not positive)."""
+    events, n = np.asarray(events, float), np.asarray(n, float)
+    used = n > 0
+    events, n = events[used], n[used]
+    overall = events.sum() / n.sum()
+    if overall in (0.0, 1.0):
+        raise ValueError("no area has the outcome (or every unit has it): no rate to rank")
+
+    def minus_loglik(theta: np.ndarray) -> float:
+        a, b = np.exp(theta)
+        return -float(np.sum(special.betaln(events + a, n - events + b) - special.betaln(a, b)))
+
+    start = np.log(np.array([overall, 1 - overall]) * _moment_strength(events, n, overall))
+    result = optimize.minimize(minus_loglik, start, method="Nelder-Mead",
+                               options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})
+    return result.x, _covariance(minus_loglik, result.x)
+
+
+def _covariance(f, x: np.ndarray, h: float = 1e-3) -> np.ndarray:
+    hessian = np.zeros((2, 2))
+    steps = np.eye(2) * h
+    for i in range(2):
+        for j in range(2):
+            a, b = steps[i], steps[j]
+            hessian[i, j] = (f(x + a + b) - f(x + a - b) - f(x - a + b) + f(x - a - b)) / (
+                4 * h * h)
+    if np.any(np.linalg.eigvalsh(hessian) <= 0):
+        return np.zeros((2, 2))
+    return np.linalg.inv(hessian)
+
+
+def _moment_strength(events: np.ndarray, n: np.ndarray, overall: float) -> float:
+    """alpha + beta by the method of moments, kept within [2, 1e6]."""
+    rates = events / n
+    between = np.average((rates - overall) ** 2, weights=n) - overall * (1 - overall) * np.mean(
+        1 / n)
+    if between <= 0:
+        return 1e6
+    return float(np.clip(overall * (1 - overall) / between - 1, 2.0, 1e6))
+
+
+def simultaneous_ranks(ranks: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the narrowest symmetric quantile interval of its ranks such that in
+    ``confidence`` of the draws (rows) every column's rank lies in its interval."""
+    def intervals(tail: float) -> tuple[np.ndarray, np.ndarray]:
+        return (np.floor(np.quantile(ranks, tail, axis=0)),
+                np.ceil(np.quantile(ranks, 1 - tail, axis=0)))
+
+    def coverage(tail: float) -> float:
+        low, high = intervals(tail)
+        return float(np.mean(np.all((ranks >= low) & (ranks <= high), axis=1)))
+
+    lo, hi = 0.0, (1 - confidence) / 2
+    if coverage(hi) >= confidence:
+        return intervals(hi)
+    for _ in range(30):  # the largest tail (narrowest intervals) that still covers
+        middle = (lo + hi) / 2
+        if coverage(middle) >= confidence:
+            lo = middle
+        else:
+            hi = middle
+    return intervals(lo)
+
+
+@dataclass(frozen=True)
+class SelectionRule:
+    """The ``top`` areas by shrunk rate among those with at least ``min_n`` units (and any
+    further eligibility the caller marks)."""
+
+    top: int = 3
+    min_n: int = 0
+
+
+@dataclass(frozen=True)
+class Selection:
+    chosen: pd.DataFrame
+    #: eligible areas not chosen that cannot be told apart from the last chosen one
+    near_misses: pd.DataFrame
+    ineligible: pd.DataFrame
+
+
+def select_areas(rates: AreaRates, rule: SelectionRule,
+                 eligible: pd.Series | None = None) -> Selection:
+    """Apply ``rule``; ``eligible``: a boolean per area (index: area) for rules the counts do
+    not hold (e.g. at least 3 schools)."""
+    table = rates.table
+    ok = table["n"] >= rule.min_n
+    if eligible is not None:
+        ok &= table["area"].map(eligible).fillna(False).astype(bool).to_numpy()
+    candidates = table[ok].sort_values("shrunk", ascending=False)
+    chosen = candidates.head(rule.top)
+    rest = candidates.iloc[rule.top:]
+    last = chosen["area"].iloc[-1] if len(chosen) else None
+    near = rest[[last is not None and not rates.apart(last, a) for a in rest["area"]]]
+    return Selection(chosen.reset_index(drop=True), near.reset_index(drop=True),
+                     table[~ok].reset_index(drop=True))
