@@ -234,3 +234,16 @@ def test_open_code_lists_keep_well_formed_codes_and_count_them(ingest_source, in
     ingest_source.parquet("Bevolking/GBAPERSOONTAB/2022/GBAPERSOON2022TABV2.parquet", bad)
     with pytest.raises(SourceError):
         ingest(ingest_source.root, tmp_path / "store2")
+
+
+def test_address_kinds_b_h_d_are_known_codes(ingest_source, ingest_addresses, tmp_path):
+    """SOORTOBJECTNUMMER as the reference spells it (B BAG, H historical, D GBA-only) is in
+    the assumed code list: kept as it is, not counted as an unknown code; a code outside the
+    list still is."""
+    kinds = {**ingest_addresses, "SOORTOBJECTNUMMER": ["B", "B", "H", "D", "B", "X"]}
+    ingest_source.csv(f"{ADDRESSES}.csv", kinds)
+    report = ingest(ingest_source.root, tmp_path / "store")
+    counts = _counts(report, "GBAADRESOBJECTBUS", 2022)["SOORTOBJECTNUMMER"]
+    assert counts["unknown_codes_kept"] == 1
+    stored = pq.read_table(tmp_path / "store" / "GBAADRESOBJECTBUS" / "2022.parquet")
+    assert stored.column("SOORTOBJECTNUMMER").to_pylist() == ["B", "B", "H", "D", "B", "X"]
