@@ -218,9 +218,13 @@ def test_the_run_withholds_the_output_that_gives_a_small_cell_back():
     out = Outputs()
     out.add(profile)
     out.add(second)
+    out.texts["note_nl"] = ("Over de woningen van de doelgroep.", ("by_level",))
+    out.texts["other_nl"] = ("Over de doelgroep.", ("profile_households",))
     _register(out, CBS)
     assert [p.record.name for p in out.tables] == ["profile_households"]
     assert ("by_level", "register") in out.withheld
+    # a text that rests on the withheld output goes with it; the others stay
+    assert list(out.texts) == ["other_nl"] and ("note_nl", "register") in out.withheld
 
 
 # --- smartstart check: a table added to a bundle that gives a small cell back -----------------

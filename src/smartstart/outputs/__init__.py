@@ -126,6 +126,11 @@ def _register(out: Outputs, settings: object) -> None:
         out.tables.remove(last)
         out.variables.pop(last.record.name, None)
         out.withheld.append((last.record.name, "register"))
+        # a text that rests on it (the model card on the fairness audit) goes with it
+        for name, (_, based_on) in list(out.texts.items()):
+            if last.record.name in based_on:
+                del out.texts[name]
+                out.withheld.append((name, "register"))
 
 
 def _profile(study: Study, work: Work, out: Outputs) -> None:
