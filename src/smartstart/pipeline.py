@@ -21,6 +21,7 @@ from smartstart.bundle import BundleWriter, CheckedTable
 from smartstart.features import FeatureTables, NotDelivered, build_features
 from smartstart.linking import Linked, YearUsed, link
 from smartstart.outputs import TITLES, Outputs, publish
+from smartstart.outputs._withheld import Withheld, typed
 from smartstart.outputs._work import Work
 from smartstart.pilot import Pilot
 from smartstart.report import ChartFile, bundle_charts
@@ -63,7 +64,8 @@ def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
     bundle = write_bundle(pilot, outputs, paths.output / "bundle", delivery(tables, outputs))
     seconds = time.perf_counter() - started
     result = RunResult(work, len(tables.households), len(tables.children), seconds, bundle,
-                       len(outputs.tables) + len(outputs.texts), tuple(outputs.withheld),
+                       len(outputs.tables) + len(outputs.texts),
+                       tuple((w.name, w.sentence()) for w in withheld_of(pilot, outputs)),
                        tables.not_delivered, tables.years_used, tuple(outputs.lacking))
     _summary(console, pilot, linked, result)
     return result
@@ -83,9 +85,9 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
     """Every output that passed the gate, with its verdict and rules; atomically."""
     inputs = _inputs(pilot.paths.store)
     study = pilot.study.model_dump(mode="json")
-    withheld = [{"name": name, "reason": why, "title_nl": TITLES.get(name, (name, name))[0],
-                 "title_en": TITLES.get(name, (name, name))[1]}
-                for name, why in outputs.withheld]
+    withheld = [{**w.to_dict(), "title_nl": TITLES.get(w.name, (w.name, w.name))[0],
+                 "title_en": TITLES.get(w.name, (w.name, w.name))[1]}
+                for w in withheld_of(pilot, outputs)]
     with BundleWriter(target, {"study": study, "smartstart": __version__}, inputs, seed=0,
                       withheld=withheld, charts=_charts, extra=extra or {}) as writer:
         for published in outputs.tables:
@@ -97,6 +99,12 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
         for name, (text, based_on) in outputs.texts.items():
             writer.add_text(name, text, lang=name.rsplit("_", 1)[-1], based_on=based_on)
     return target
+
+
+def withheld_of(pilot: Pilot, outputs: Outputs) -> list[Withheld]:
+    """What the run withheld, as typed values (kind, rules, the lack of data's reason)."""
+    lacking = {analysis: (reason, detail) for analysis, reason, detail in outputs.lacking}
+    return [typed(w, lacking, pilot.study.target_group is not None) for w in outputs.withheld]
 
 
 def _charts(staged: Path) -> list[ChartFile]:

@@ -20,6 +20,7 @@ from smartstart.disclosure._statements import yes
 from smartstart.features import factors
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._risk import publish_combinations, publish_fairness, publish_model
+from smartstart.outputs._withheld import Withheld
 from smartstart.outputs._work import Work
 from smartstart.pilot import Study
 
@@ -43,7 +44,7 @@ def risk_step(study: Study, work: Work, out: Outputs) -> None:
     if any(p.record.status != "pass" for p in model):
         # a model that fails the regression checks is reported as such, not exported
         failed = sorted({c.rule for p in model for c in p.record.checks if c.status != "pass"})
-        out.withheld += [(p.record.name, "model afgekeurd: " + ", ".join(failed)) for p in model]
+        out.withheld += [Withheld(p.record.name, "model", tuple(failed)) for p in model]
         return
     for published in model:
         out.add(published, predictors)
@@ -59,8 +60,7 @@ def risk_step(study: Study, work: Work, out: Outputs) -> None:
         if out.add(shown, predictors):
             _high_risk(children, risk, combos, shown.frame, s, out, predictors)
     else:
-        out.withheld.append(("combinations", "te weinig bruikbare risicofactoren voor "
-                             "combinaties in deze gemeente"))
+        out.withheld.append(Withheld("combinations", "too_few_factors"))
     _card(study, risk, fairness, out)
 
 

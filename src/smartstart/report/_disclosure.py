@@ -1,13 +1,17 @@
 """Section 5, how the results were checked for disclosure (from disclosure_log.json), and what
 is not in the bundle and why (the manifest's ``withheld``), also said in the section concerned.
 
-A withheld reason is written by the run in one of a few forms: the rules a table failed
-(``threshold, zeros``), ``model afgekeurd: <rules>``, ``analyse niet uitgevoerd: <why>`` or
-``geen doelgroep ingesteld``. Rule names are put in plain words from the dictionary; a reason in
-another form is shown as it stands.
+A withheld entry carries its reason as typed values: ``kind`` (gate, model, not_run,
+no_target_group, too_few_factors), the ``rules`` that failed and, for an analysis not run, the
+lack of data's typed reason (also in the manifest's ``lack_of_data``). The words come from the
+dictionary, keyed by those values (``why_kind``, ``rule_why``, ``lack_reason``); nothing is read
+back from a sentence. An entry without a known kind (a bundle written before the kinds) is
+shown with its reason as it stands.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from smartstart.report._cells import small_label
 from smartstart.report._source import Source
@@ -15,9 +19,6 @@ from smartstart.report._text import number, percent, t, term, texts
 from smartstart.report._types import DataTable, Lang, Note, Part
 
 SETTINGS = ("min_cell", "min_dof", "dominance_n", "dominance_k", "p_ratio", "zeros_disclosive")
-#: how a withheld reason starts -> key of its sentence in text.yaml
-PREFIXES = {"model afgekeurd": "why_model", "analyse niet uitgevoerd": "why_not_run",
-            "geen doelgroep ingesteld": "why_no_target"}
 
 
 def settings(src: Source, lang: Lang) -> Part:
@@ -52,8 +53,9 @@ def not_in_bundle(src: Source, lang: Lang) -> Part:
         return part
     part.paragraphs.extend([t("withheld_text", lang), *years])
     by_reason: dict[str, list[str]] = {}
-    for name, why in entries:
-        by_reason.setdefault(explain(src, name, why, lang), []).append(title(name, lang, src))
+    for entry in entries:
+        by_reason.setdefault(explain(src, entry, lang), []).append(
+            title(entry["name"], lang, src))
     for name, why in lacking:
         by_reason.setdefault(why, []).append(name)
     rows = tuple(("; ".join(dict.fromkeys(names)), why) for why, names in by_reason.items())
@@ -75,28 +77,33 @@ def notices(src: Source, owns: tuple[str, ...], lang: Lang) -> list[Note]:
     """One notice per reason for the withheld outputs of a section (names starting with one
     of ``owns``), instead of a silent gap."""
     by_reason: dict[str, list[str]] = {}
-    for name, why in withheld(src):
-        if any(name.startswith(prefix) for prefix in owns):
-            by_reason.setdefault(explain(src, name, why, lang), []).append(
-                title(name, lang, src))
+    for entry in withheld(src):
+        if any(entry["name"].startswith(prefix) for prefix in owns):
+            by_reason.setdefault(explain(src, entry, lang), []).append(
+                title(entry["name"], lang, src))
     return [Note(t("withheld_note", lang, names="; ".join(names), reason=why))
             for why, names in by_reason.items()]
 
 
-def explain(src: Source, name: str, why: str, lang: Lang) -> str:
-    """A withheld reason in plain words; an analysis not run for a lack of data by its typed
-    reason (the manifest's ``lack_of_data``)."""
-    for entry in src.bundle.manifest.get("lack_of_data") or []:
-        if isinstance(entry, dict) and entry.get("analysis") == name:
-            return t("why_lack", lang, detail=term("lack_reason", entry.get("reason"), lang))
-    return reason(why, lang)
+def explain(src: Source, entry: dict, lang: Lang) -> str:
+    """A withheld entry's reason in plain words, from its typed values."""
+    kind = entry.get("kind")
+    lack = next((e for e in src.bundle.manifest.get("lack_of_data") or []
+                 if isinstance(e, dict) and e.get("analysis") == entry["name"]), None)
+    if lack is not None:
+        kind = "not_run"
+    words = texts()["why_kind"].get(str(kind))
+    if words is None:
+        return str(entry.get("reason") or "–")
+    detail = lack.get("reason") if lack is not None else entry.get("detail")
+    return words[lang].format(rules=rules(entry.get("rules") or (), lang),
+                              detail=term("lack_reason", detail or "–", lang))
 
 
-def withheld(src: Source) -> list[tuple[str, str]]:
-    """(name, reason) of every output or analysis the manifest lists as withheld."""
+def withheld(src: Source) -> list[dict]:
+    """Every output or analysis the manifest lists as withheld (entries with a name)."""
     entries = src.bundle.manifest.get("withheld") or []
-    return [(str(e.get("name", "?")), str(e.get("reason") or "")) for e in entries
-            if isinstance(e, dict)]
+    return [{**e, "name": str(e.get("name", "?"))} for e in entries if isinstance(e, dict)]
 
 
 def title(name: str, lang: Lang, src: Source | None = None) -> str:
@@ -108,24 +115,9 @@ def title(name: str, lang: Lang, src: Source | None = None) -> str:
     return term("outputs", name, lang)
 
 
-def reason(why: str, lang: Lang) -> str:
-    """A withheld reason in plain words."""
-    head, _, rest = why.partition(":")
-    key = PREFIXES.get(head.strip().lower())
-    if key == "why_model":
-        return t(key, lang, rules=rules(rest, lang))
-    if key:
-        return t(key, lang, detail=rest.strip() or "–")
-    known = texts()["rule_why"]
-    names = [n.strip() for n in why.split(",") if n.strip()]
-    if names and all(n in known for n in names):
-        return t("why_gate", lang, rules=rules(why, lang))
-    return why or "–"
-
-
-def rules(names: str, lang: Lang) -> str:
-    """"category_cases, separation" -> the rules in plain words, separated by semicolons."""
-    return "; ".join(term("rule_why", n.strip(), lang) for n in names.split(",") if n.strip())
+def rules(names: Sequence[str], lang: Lang) -> str:
+    """["category_cases", "separation"] -> the rules in plain words, separated by semicolons."""
+    return "; ".join(term("rule_why", str(n).strip(), lang) for n in names if str(n).strip())
 
 
 def _outputs_table(src: Source, outputs: list[dict], small: str, lang: Lang) -> DataTable:

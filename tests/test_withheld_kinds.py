@@ -1,0 +1,39 @@
+"""Why something is not in the bundle is a typed value (kind, rules, the lack of data's reason),
+with words for every kind in the report's dictionary; no sentence is parsed back."""
+
+from __future__ import annotations
+
+import pytest
+
+from smartstart.outputs._withheld import KINDS, Withheld, typed
+from smartstart.report._text import texts
+
+
+def test_every_kind_has_words():
+    words = texts()["why_kind"]
+    assert set(words) == set(KINDS)
+    for kind in KINDS:
+        assert words[kind]["nl"] and words[kind]["en"] and words[kind]["nl"] != words[kind]["en"]
+
+
+@pytest.mark.parametrize(("pair", "lacking", "target", "expected"), [
+    (("typology", "analyse niet uitgevoerd: ..."), {"typology": ("too_few_households", "40")},
+     True, Withheld("typology", "not_run", detail="too_few_households", words="40")),
+    (("typology", "geen doelgroep ingesteld"), {}, False,
+     Withheld("typology", "no_target_group")),
+    (("combinations", "threshold, zeros"), {}, True,
+     Withheld("combinations", "gate", ("threshold", "zeros"))),
+    (("risk_checks", "register"), {}, True, Withheld("risk_checks", "gate", ("register",))),
+])
+def test_the_runs_pairs_as_typed_values(pair, lacking, target, expected):
+    assert typed(pair, lacking, target) == expected
+
+
+def test_a_typed_value_stays_as_it_is_and_unpacks_as_a_pair():
+    model = Withheld("risk_coefficients", "model", ("dof", "separation"))
+    assert typed(model, {}, True) is model
+    name, sentence = model
+    assert (name, sentence) == ("risk_coefficients", "model afgekeurd: dof, separation")
+    assert model.to_dict() == {"name": "risk_coefficients", "kind": "model",
+                               "rules": ["dof", "separation"], "detail": "",
+                               "reason": "model afgekeurd: dof, separation"}
