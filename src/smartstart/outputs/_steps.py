@@ -15,6 +15,7 @@ import pandas as pd
 
 from smartstart import analyses as A
 from smartstart.analyses._common import as_bool
+from smartstart.analyses._labels import MERGED
 from smartstart.disclosure import merge_small_groups
 from smartstart.disclosure._statements import yes
 from smartstart.features import factors
@@ -70,7 +71,7 @@ def _fairness(children: pd.DataFrame, risk: A.RiskResult, s, out: Outputs,
     # groups too small to show are merged first (a row left out would come back as the total
     # minus the other groups)
     outcome = children[risk.spec.outcome]
-    audited = children.assign(**{g: merge_small_groups(children[g], outcome, s)
+    audited = children.assign(**{g: merge_small_groups(children[g], outcome, s, other=MERGED)
                                  for g in spec.groups if g in children})
     fairness = A.fairness_audit(audited, spec)
     audit = publish_fairness(fairness, s)
