@@ -88,7 +88,9 @@ def test_structure_language_and_landmarks(html_nl):
     levels = [int(t[1]) for t in tags if re.fullmatch(r"h[1-6]", t)]
     assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
     svgs = [a for t, a in page.tags if t == "svg"]
-    assert len(svgs) >= 8 and all(a["role"] == "img" and a["aria-label"] for a in svgs)
+    # (the high-risk group has a chart only when a share besides an audit-only attribute
+    # differs clearly: not in the demo, whose group differs in age and migration background)
+    assert len(svgs) >= 7 and all(a["role"] == "img" and a["aria-label"] for a in svgs)
     assert tags.count("figure") == len(svgs) == tags.count("figcaption")
     assert "class=\"missing\"" not in html_nl
 

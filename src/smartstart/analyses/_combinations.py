@@ -13,7 +13,7 @@ combination as a group of its own, so confirmed groups rank first by default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 import numpy as np
@@ -34,6 +34,7 @@ from smartstart.analyses._logit import combo_name, newton_logit
 from smartstart.analyses._profile import ProfileResult, ProfileSpec, profile
 from smartstart.analyses._risk import RISK_FACTORS, SensitivePredictorError
 from smartstart.errors import LackOfData
+from smartstart.features import factors
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,11 @@ def high_risk_profile(table: pd.DataFrame, result: CombinationResult,
                       spec: ProfileSpec | None = None) -> ProfileResult:
     """Profile of the children in a high-risk group (default the best confirmed one) vs the rest.
 
-    The group's own factors show as 100 %: it is described, not discovered, by them.
+    The group's own factors show as 100 %: it is described, not discovered, by them. An
+    audit-only attribute (``audit_only`` in factors.yaml: migration background) is there to
+    check equal treatment, not to describe the group: its rows are marked (``audit_only``),
+    claim no direction and say so in their phrase, and are kept only beside at least one other
+    trait with a clear difference (``beside_traits``), never as the group's only trait.
     """
     chosen = group or result.best() or result.best(confirmed_only=False)
     if chosen is None:
@@ -228,4 +233,37 @@ def high_risk_profile(table: pd.DataFrame, result: CombinationResult,
     spec = ProfileSpec(unit=base.unit, target="high_risk_group", factors=base.factors,
                        min_smd=base.min_smd, alpha=base.alpha, label_nl="hoogrisicogroep",
                        label_en="high-risk group")
-    return profile(marked, spec)
+    found = profile(marked, spec)
+    return replace(found, table=beside_traits(_mark_audit(found.table, spec.unit)))
+
+
+#: the phrase of an audit-only row: what it is for, not a difference of the group
+AUDIT_PHRASES = {"nl": "{}: alleen ter controle op gelijke behandeling, geen kenmerk van de groep",
+                 "en": "{}: only to check equal treatment, not a trait of the group"}
+
+
+def _mark_audit(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+    audit = frame["factor"].map(lambda n: _audit_only(str(n), unit)).astype(bool)
+    frame = frame.assign(audit_only=audit.to_numpy())
+    if not audit.any():
+        return frame
+    frame["direction"] = frame["direction"].astype(object).where(~audit, None)
+    for lang in ("nl", "en"):
+        words = frame.loc[audit, f"label_{lang}"].map(lambda x: lower_first(str(x)))
+        frame.loc[audit, f"phrase_{lang}"] = [AUDIT_PHRASES[lang].format(w) for w in words]
+    return frame
+
+
+def _audit_only(name: str, unit: str) -> bool:
+    library = factors().get(unit, {})
+    return name in library and library[name].audit_only
+
+
+def beside_traits(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without its audit-only rows when no other row shows a clear difference
+    (direction higher or lower): an audit-only attribute is never a group's only trait."""
+    if "audit_only" not in frame.columns:
+        return frame
+    audit = frame["audit_only"].astype(bool)
+    others = frame.loc[~audit, "direction"].isin(["higher", "lower"]).any()
+    return frame if others or not audit.any() else frame[~audit].reset_index(drop=True)

@@ -72,7 +72,7 @@ class ProfileResult:
 
     def phrases(self, lang: str = "nl", limit: int | None = None) -> list[str]:
         """Phrases of the clear differences, largest standardised difference first, once each."""
-        rows = self.table[self.table["direction"] != "similar"]
+        rows = self.table[self.table["direction"].isin(["higher", "lower"])]
         rows = rows.reindex(rows["smd_rest"].abs().sort_values(ascending=False).index)
         return list(dict.fromkeys(rows[f"phrase_{lang}"]))[:limit]
 

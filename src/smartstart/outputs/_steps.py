@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from smartstart import analyses as A
+from smartstart.analyses._combinations import beside_traits
 from smartstart.analyses._common import as_bool
 from smartstart.analyses._labels import MERGED
 from smartstart.disclosure import merge_small_groups
@@ -120,9 +121,23 @@ def _high_risk(children: pd.DataFrame, risk: A.RiskResult, combos: A.Combination
                                spec=A.ProfileSpec(unit="child", factors=names))
     members = pd.DataFrame({n: as_bool(children[n]) for n in group}).fillna(False).all(axis=1)
     marked = children.assign(high_risk_group=members.to_numpy())
-    out.add(publish_comparison("high_risk_profile", high.table, marked, "high_risk_group", s,
-                               unit="child", inside=tuple(yes(n) for n in group)),
-            tuple(high.table["factor"].unique()) + predictors)
+
+    def published(table: pd.DataFrame):
+        return publish_comparison("high_risk_profile", table, marked, "high_risk_group", s,
+                                  unit="child", inside=tuple(yes(n) for n in group))
+
+    table = high.table
+    if table.empty:  # nothing but audit-only attributes to show: no profile at all
+        return
+    shown = published(table)
+    # an audit-only attribute stays only beside a trait whose difference is still shown after
+    # the gate (a suppressed count blanks its direction)
+    if len(beside_traits(shown.frame)) < len(shown.frame):
+        table = table[~table["audit_only"].astype(bool)]
+        if table.empty:
+            return
+        shown = published(table)
+    out.add(shown, tuple(shown.frame["factor"].unique()) + predictors)
 
 
 def _card(study: Study, risk: A.RiskResult, fairness: A.FairnessResult, out: Outputs) -> None:

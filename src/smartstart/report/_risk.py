@@ -9,7 +9,7 @@ from smartstart.report import _charts as charts
 from smartstart.report._pilot import _figure, _long, _share_table, clear_differences
 from smartstart.report._source import Source, data_table, label_column
 from smartstart.report._text import interval, missing, number, t
-from smartstart.report._types import Bullets, DataTable, Figures, Lang, Part
+from smartstart.report._types import Bullets, DataTable, Figures, Lang, Part, Text
 
 TOP_COMBINATIONS = 10
 
@@ -120,26 +120,38 @@ def combinations(src: Source, lang: Lang) -> Part:
 
 
 def high_risk(src: Source, lang: Lang) -> Part:
+    """The high-risk group's clear differences (chart, table, phrases); audit-only attributes
+    (the table's ``audit_only`` rows) never among them: shown apart, marked as a check of
+    equal treatment, and only beside at least one other trait of the group."""
     table = src.require("high_risk_profile", "statistic", "value_target", "value_all",
                         "direction", "smd_rest")
     part = Part(t("hr_title", lang), "hoogrisicogroep",
                 [t("hr_text", lang, group=_best_group(src, lang))])
     table = table.assign(label=label_column(table.frame, lang, "factor"))
-    clear = clear_differences(table.frame)
-    shares = clear[clear["statistic"] == "share"]
-    if shares.empty:
+    frame = table.frame
+    audit = (frame["audit_only"].fillna(False).astype(bool) if "audit_only" in frame
+             else pd.Series(False, index=frame.index))
+    clear = clear_differences(frame[~audit])
+    if clear.empty:
         part.paragraphs.append(t("no_differences", lang))
         return part
-    caption = t("hr_caption", lang)
     group, everyone = t("hr_group", lang), t("all_children", lang)
-    chart = charts.dots(_long(shares, group, everyone), "label", "series", "value",
-                        t("share", lang), low="low", high="high")
-    data = _share_table(src, table, shares, caption, lang, target=group, everyone=everyone)
-    part.blocks.append(_figure("fig-hoogrisicogroep", caption, chart, data, lang,
-                               table.withheld))
+    shares = clear[clear["statistic"] == "share"]
+    if len(shares):
+        caption = t("hr_caption", lang)
+        chart = charts.dots(_long(shares, group, everyone), "label", "series", "value",
+                            t("share", lang), low="low", high="high")
+        data = _share_table(src, table, shares, caption, lang, target=group, everyone=everyone)
+        part.blocks.append(_figure("fig-hoogrisicogroep", caption, chart, data, lang,
+                                   table.withheld))
     phrases = list(dict.fromkeys(clear.get(f"phrase_{lang}", pd.Series(dtype=str)).dropna()))
     if phrases:
         part.blocks.append(Bullets(tuple(phrases)))
+    checked = frame[audit & (frame["statistic"] == "share")]
+    if len(checked):
+        part.blocks.append(Text(t("hr_audit_text", lang)))
+        part.blocks.append(_share_table(src, table, checked, t("hr_audit_caption", lang), lang,
+                                        target=group, everyone=everyone))
     return part
 
 
