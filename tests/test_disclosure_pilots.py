@@ -56,6 +56,8 @@ SEED = int(os.environ.get("SMARTSTART_PILOT_SEED", "0"))
 SHRINK = os.environ.get("SMARTSTART_PILOT_SHRINK", "") not in ("", "0")
 EPS = 1e-6
 COUNTED: dict[str, list[float]] = {}
+#: what the last pilot published and how many cells were attacked (for a long run's log)
+LAST: dict[str, object] = {}
 
 
 def _settings(share: float):
@@ -638,6 +640,7 @@ def read_high_risk(facts: Facts, published, data: pd.DataFrame, inside: dict) ->
 def _report(kind: str, facts: Facts, findings: list[Finding], attacked: int,
             seconds: float) -> None:
     COUNTED.setdefault(kind, []).append(seconds)
+    LAST.update(attacked=attacked, statements=len(facts.equal), notes=len(facts.notes))
     assert findings == [], (
         f"{len(findings)} of {attacked} suppressed small {kind} counts pinned narrower than "
         f"[1, {MIN_CELL - 1}] by the whole publication: "
@@ -648,6 +651,8 @@ def check_households(spec: PilotSpec, typology: bool) -> None:
     started = time.perf_counter()
     pilot = make_pilot(spec)
     out, types = _publish(pilot, ("profile", "typology") if typology else ("profile",))
+    LAST.clear()
+    LAST["published"] = sorted(out.names())
     facts = household_facts(pilot, out, types)
     findings, attacked = attack(facts)
     _report("household", facts, findings, attacked, time.perf_counter() - started)
@@ -657,6 +662,8 @@ def check_children(spec: PilotSpec) -> None:
     started = time.perf_counter()
     pilot = make_pilot(spec)
     out, _ = _publish(pilot, ("risk",))
+    LAST.clear()
+    LAST["published"] = sorted(out.names())
     facts = child_facts(pilot, out)
     findings, attacked = attack(facts)
     _report("child", facts, findings, attacked, time.perf_counter() - started)
