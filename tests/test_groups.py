@@ -77,3 +77,30 @@ def test_small_audit_groups_are_merged_with_the_largest():
     assert set(counts.index) == {"6", "overig"}  # 4 (3 events) joins 5, the largest
     assert counts.loc["overig", True] == 23 and counts.loc["6", True] == 30
     assert (counts >= 10).all().all()
+
+
+def test_settled_intervals_equal_the_exact_ones_capped():
+    """The few-LP path (sums settle most cells at 0 and at the cap) gives the interval of
+    every cell as one LP per cell and bound does, the largest value capped."""
+    import itertools
+
+    from smartstart.disclosure._groups import cell_intervals, cube_constraints
+
+    rng = np.random.default_rng(7)
+    for _ in range(25):
+        factors = [f"f{i}" for i in range(int(rng.integers(2, 5)))]
+        n = int(rng.integers(30, 300))
+        data = pd.DataFrame({f: rng.random(n) < rng.uniform(0.1, 0.6) for f in factors})
+        outcome = rng.random(n) < 0.1
+        rows = [{"factors": "", "n": n, "events": int(outcome.sum())}]
+        for r in range(1, len(factors) + 1):
+            for combo in itertools.combinations(factors, r):
+                if rng.random() < 0.6:
+                    inside = data[list(combo)].all(axis=1).to_numpy()
+                    rows.append({"factors": "+".join(combo), "n": int(inside.sum()),
+                                 "events": int((inside & outcome).sum())})
+        a, b = cube_constraints(pd.DataFrame(rows), factors)
+        low, high = cell_intervals(a, b)
+        low_cap, high_cap = cell_intervals(a, b, cap=10.0)
+        np.testing.assert_allclose(low_cap, low, atol=1e-6)
+        np.testing.assert_allclose(high_cap, np.minimum(high, 10.0), atol=1e-6)
