@@ -108,9 +108,9 @@ def check_precision(frame: pd.DataFrame, precision: Sequence[tuple[str, int]],
 
 
 def _finer(values: np.ndarray, digits: np.ndarray) -> np.ndarray:
-    scaled = values * 10.0 ** digits
-    ok = ~np.isfinite(values) | (np.abs(scaled - np.round(scaled))
-                                 <= 1e-6 * np.maximum(1.0, np.abs(scaled)))
+    finite = np.isfinite(values)
+    scaled = np.where(finite, values, 0.0) * 10.0 ** digits  # inf and NaN carry no digits
+    ok = ~finite | (np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled)))
     return ~ok
 
 
