@@ -91,6 +91,11 @@ class Study(_Frozen):
     name: str
     gemeente: str
     peildatum: date
+    #: who runs the pilot: shown in the report's header and the model card (never a default)
+    organisation: str | None = None
+    programme: str | None = None
+    #: a role or a shared mailbox, not a person's name (the bundle travels)
+    contact: str | None = None
     target_group: TargetGroup | None = None
     outcome: OutcomeSpec = OutcomeSpec()
     analyses: tuple[Analysis, ...] = ()

@@ -21,9 +21,14 @@ TO_FILL_EN = "To be filled in by the responsible organisation."
 class CardContext:
     """What the results do not know: names, place and time of the study."""
 
-    name_nl: str = "Risicomodel uithuisplaatsing of ondertoezichtstelling"
-    name_en: str = "Risk model of out-of-home placement or supervision order"
-    organisation: str = "Smart Start Hart van Brabant"
+    #: the outcome in words (``features/outcomes.yaml``)
+    outcome_nl: str = "uithuisplaatsing of ondertoezichtstelling"
+    outcome_en: str = "out-of-home placement or supervision order"
+    #: who is responsible (the pilot's organisation, programme and contact); None: to be
+    #: filled in (never a default organisation)
+    organisation: str | None = None
+    programme: str | None = None
+    contact: str | None = None
     gemeente: str | None = None
     peildatum: str | None = None
     window_years: int = 3
@@ -46,7 +51,7 @@ class CardField:
 class ModelCard:
     name_nl: str
     name_en: str
-    organisation: str
+    organisation: str | None
     fields: tuple[CardField, ...]
     #: audit attributes used as predictors at explicit request (normally empty)
     sensitive_predictors: tuple[str, ...] = ()
@@ -59,7 +64,8 @@ class ModelCard:
 
     def to_markdown(self, lang: Lang = "nl") -> str:
         name = self.name_nl if lang == "nl" else self.name_en
-        parts = [f"# {name}", "", f"*{self.organisation}*", ""]
+        who = self.organisation or (TO_FILL_NL if lang == "nl" else TO_FILL_EN)
+        parts = [f"# {name}", "", f"*{who}*", ""]
         for f in self.fields:
             parts += [f"## {f.title_nl if lang == 'nl' else f.title_en}", "",
                       getattr(f, lang), ""]
@@ -74,8 +80,10 @@ def model_card(risk: RiskResult, fairness: FairnessResult | None = None,
               _fairness(fairness), _oversight(), _limitations(risk, fairness),
               CardField("legal_basis", "Wettelijke basis", "Legal basis", ctx.legal_basis_nl,
                         ctx.legal_basis_en))
-    return ModelCard(ctx.name_nl, ctx.name_en, ctx.organisation, fields,
-                     risk.sensitive_predictors)
+    who = " · ".join(p for p in (ctx.organisation, ctx.programme,
+                                 f"contact: {ctx.contact}" if ctx.contact else None) if p)
+    return ModelCard(f"Risicomodel {ctx.outcome_nl}", f"Risk model of {ctx.outcome_en}",
+                     who or None, fields, risk.sensitive_predictors)
 
 
 def _n(x: float, lang: Lang, digits: int = 2) -> str:
@@ -85,11 +93,11 @@ def _n(x: float, lang: Lang, digits: int = 2) -> str:
 
 def _purpose(ctx: CardContext) -> CardField:
     nl = ("Inzicht op groepsniveau in welke combinaties van omstandigheden samengaan met een "
-          f"uithuisplaatsing of ondertoezichtstelling van een kind binnen {ctx.window_years} "
+          f"{ctx.outcome_nl} van een kind binnen {ctx.window_years} "
           "jaar, om samen met professionals, ouders en bewoners preventie te ontwerpen die aan "
           "iedereen wordt aangeboden. Het model wijst geen personen of gezinnen aan.")
     en = ("Group-level insight into which combinations of circumstances go with a child's "
-          f"out-of-home placement or supervision order within {ctx.window_years} years, to design "
+          f"{ctx.outcome_en} within {ctx.window_years} years, to design "
           "prevention with professionals, parents and residents that is offered to everyone. "
           "The model does not single out persons or families.")
     return CardField("purpose", "Doel en impact", "Purpose and impact", nl, en)

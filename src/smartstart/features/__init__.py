@@ -59,6 +59,26 @@ def factors() -> dict[str, dict[str, Factor]]:
             for unit, items in raw.items()}
 
 
+class OutcomeWords(BaseModel):
+    """An outcome of ``outcomes.yaml``: who has it, the tables it needs, its words."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str
+    unit: str
+    sources: tuple[str, ...]
+    nl: str
+    en: str
+    nl_short: str
+    en_short: str
+
+
+@cache
+def outcomes() -> dict[str, OutcomeWords]:
+    """{name: OutcomeWords} from outcomes.yaml."""
+    text = resources.files("smartstart.features").joinpath("outcomes.yaml").read_text("utf-8")
+    return {name: OutcomeWords(name=name, **spec) for name, spec in yaml.safe_load(text).items()}
+
+
 def identical_levels() -> dict[tuple[str, str], tuple[str, str]]:
     """(factor, level) -> (factor, level) it is identical to, over all units (``same_as``);
     the disclosure gate protects such cells as one."""

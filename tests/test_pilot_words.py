@@ -1,0 +1,65 @@
+"""Who runs the pilot and which outcome it studies come from the pilot, never from the code
+(issue 13 items 2 and 7): the model card names the pilot's organisation (or asks for it) and
+speaks of the outcome the pilot chose."""
+
+from __future__ import annotations
+
+import typing
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smartstart.analyses import CardContext, model_card, risk_model
+from smartstart.analyses._risk import RiskSpec
+from smartstart.features import outcomes
+from smartstart.pilot import OutcomeSpec, Study
+
+
+@pytest.fixture(scope="module")
+def fit():
+    rng = np.random.default_rng(3)
+    n = 3000
+    frame = pd.DataFrame({"young_mother": rng.random(n) < 0.2,
+                          "single_parent": rng.random(n) < 0.3})
+    logit = -3.5 + 1.2 * frame["young_mother"] + 0.8 * frame["single_parent"]
+    frame["outcome"] = rng.random(n) < 1 / (1 + np.exp(-logit))
+    return risk_model(frame, RiskSpec(predictors=("young_mother", "single_parent")))
+
+
+def test_every_outcome_a_pilot_may_choose_has_words():
+    names = typing.get_args(OutcomeSpec.model_fields["name"].annotation)
+    assert set(names) <= set(outcomes())
+    for words in outcomes().values():
+        assert words.nl and words.en and words.nl_short and words.en_short
+
+
+@pytest.mark.parametrize("name", ["ots", "uithuisplaatsing", "uithuisplaatsing_of_ots"])
+def test_the_model_card_speaks_of_the_chosen_outcome(fit, name):
+    words = outcomes()[name]
+    card = model_card(fit, context=CardContext(outcome_nl=words.nl, outcome_en=words.en))
+    nl, en = card.to_markdown("nl"), card.to_markdown("en")
+    assert f"Risicomodel {words.nl}" in nl and f"Risk model of {words.en}" in en
+    assert words.nl in card.text("purpose", "nl") and words.en in card.text("purpose", "en")
+    if name == "ots":
+        assert "uithuisplaatsing" not in nl and "placement" not in en
+
+
+def test_the_card_names_the_pilots_organisation_or_asks_for_it(fit):
+    blank = model_card(fit).to_markdown("nl")
+    assert "*In te vullen door de verantwoordelijke organisatie.*" in blank
+    assert "Hart van Brabant" not in blank
+    card = model_card(fit, context=CardContext(organisation="Gemeente Heusden",
+                                               programme="Smart Start",
+                                               contact="jeugd@heusden.example"))
+    assert "*Gemeente Heusden · Smart Start · contact: jeugd@heusden.example*" in (
+        card.to_markdown("en"))
+
+
+def test_the_pilot_carries_who_runs_it():
+    study = Study(name="x", gemeente="797", peildatum="2021-01-01",
+                  organisation="Gemeente Heusden", programme="Smart Start",
+                  contact="projectteam jeugd")
+    assert (study.gemeente, study.organisation, study.contact) == ("0797", "Gemeente Heusden",
+                                                                   "projectteam jeugd")
+    assert Study(name="x", gemeente="797", peildatum="2021-01-01").organisation is None
