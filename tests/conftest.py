@@ -107,17 +107,24 @@ def ingest_addresses() -> dict[str, list[str]]:
 
 def synthetic_tables(root: Path, households: int, seed: int):
     """Household and child tables of municipality 0784 on 2020-01-01, with truth.json."""
+    from smartstart.sources import ingest
+    from smartstart.synth import SynthSpec, generate
+
+    generate(root / "cbs", SynthSpec(households=households, seed=seed))
+    ingest(root / "cbs", root / "store")
+    return linked_tables(root)
+
+
+def linked_tables(root: Path):
+    """Link ``root/store`` (with ``root/cbs``'s partner file) for 0784 on 2020-01-01 and build
+    the household and child tables; with truth.json."""
     import json
     from datetime import date
 
     from smartstart.features import build_features
     from smartstart.linking import link
     from smartstart.pilot import Study, TargetGroup, Window
-    from smartstart.sources import ingest
-    from smartstart.synth import SynthSpec, generate
 
-    generate(root / "cbs", SynthSpec(households=households, seed=seed))
-    ingest(root / "cbs", root / "store")
     truth = json.loads((root / "cbs" / "truth.json").read_text("utf-8"))
     window = Window(start=date(2015, 1, 1), end=date(2022, 12, 31))
     study = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1),
@@ -127,7 +134,29 @@ def synthetic_tables(root: Path, households: int, seed: int):
     return build_features(linked.db, study), truth
 
 
+# --- shared per session, read only (copy before changing anything) --------------------------
+
 @pytest.fixture(scope="session")
-def demo_world(tmp_path_factory):
-    """The demo municipality (11,346 households, seed 1), built once per test session."""
-    return synthetic_tables(tmp_path_factory.mktemp("demo-world"), 11_346, seed=1)
+def demo_run(tmp_path_factory) -> Path:
+    """The folder of ``run_demo`` at the demo size (11,346 households, seed 1): ``cbs/`` with
+    truth.json, ``store/``, ``results/`` (work, bundle) and ``rapport.html``; built once."""
+    from test_report_support import demo_run as build
+
+    return build(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def demo_world(demo_run):
+    """The demo municipality (11,346 households, seed 1) linked and with its factor tables:
+    the demo run's own delivery and store, so they are synthesised and ingested once."""
+    return linked_tables(demo_run)
+
+
+@pytest.fixture(scope="session")
+def run_world(tmp_path_factory) -> Path:
+    """A small delivery (600 households, seed 2): ``cbs/`` and ``store/``, built once for the
+    run's error, optional-source and partner-file tests (``run_variants.copy_world`` copies
+    the store before a test alters it)."""
+    from run_variants import build_world
+
+    return build_world(tmp_path_factory.mktemp("run-world"))

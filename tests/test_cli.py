@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 
+from test_report_support import demo_run
 from typer.testing import CliRunner
 
 from smartstart.cli import app
@@ -40,10 +42,11 @@ def test_synth_refuses_a_folder_with_other_files(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
-def test_demo_runs_and_reruns(tmp_path):
-    first = run_demo(tmp_path, households=400)
-    assert first["manifest"].exists() and first["truth"].exists()
-    second = run_demo(tmp_path, households=400)
+def test_demo_runs_and_reruns(tmp_path_factory, tmp_path):
+    first = demo_run(tmp_path_factory, households=400)  # the session's run, copied: read only
+    assert (first / "store" / "manifest.json").exists() and (first / "cbs" / "truth.json").exists()
+    shutil.copytree(first, tmp_path / "demo", symlinks=True)
+    second = run_demo(tmp_path / "demo", households=400)
     truth = json.loads(second["truth"].read_text("utf-8"))
     assert truth["demo"]["municipality"]["code"] == "0784"
 

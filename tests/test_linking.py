@@ -158,15 +158,12 @@ def test_household_factors_equal_the_planted_households(world):
     assert all(0 < types.get(k, 0) <= n for k, n in planted_types.items())
 
 
-def test_demo_scale_children_equal_the_truth_exactly(tmp_path):
-    """Rare cases (teen parents, newcomers) only show up at scale: check the demo size too."""
-    generate(tmp_path / "cbs", SynthSpec(households=11_346, seed=1, fmt="parquet"))
-    ingest(tmp_path / "cbs", tmp_path / "store")
-    truth = json.loads((tmp_path / "cbs" / "truth.json").read_text("utf-8"))["demo"]
-    study = _study(date(2020, 1, 1))
-    linked = link(tmp_path / "store", study, tmp_path / "cbs" / truth["partner_file"])
-    tables = build_features(linked.db, study)
-    planted = pd.read_parquet(tmp_path / "cbs" / "truth" / "children.parquet")
+def test_demo_scale_children_equal_the_truth_exactly(demo_run, demo_world):
+    """Rare cases (teen parents, newcomers) only show up at scale: check the demo size too
+    (the demo's own delivery, synthesised and ingested once per session)."""
+    tables, truth = demo_world
+    truth = truth["demo"]
+    planted = pd.read_parquet(demo_run / "cbs" / "truth" / "children.parquet")
     got = tables.children.merge(planted, on="RINPERSOON", how="outer", suffixes=("", "_t"),
                                 indicator=True)
     assert (got["_merge"] == "both").all() and len(got) == truth["risk_model"]["children"]

@@ -9,7 +9,7 @@ import re
 
 import pandas as pd
 import pytest
-from run_variants import build_world, copy_world, drop_column, drop_table, pilot
+from run_variants import copy_world, drop_column, drop_table, pilot
 from typer.testing import CliRunner
 
 from smartstart.cli import app
@@ -26,8 +26,8 @@ INCOME = {"tenure", "rent_allowance", "disposable_income", "income_pct_social_mi
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    return build_world(tmp_path_factory.mktemp("optional"))
+def world(run_world):
+    return run_world  # built once per session; each test alters a copy (copy_world)
 
 
 def _manifest(root) -> dict:

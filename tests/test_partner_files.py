@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
-from run_variants import build_world, truth
+from run_variants import truth
 
 from smartstart.linking import link, read_partner
 from smartstart.pilot import Study, TargetGroup, Window
@@ -19,8 +19,8 @@ WINDOW = Window(start=date(2015, 1, 1), end=date(2022, 12, 31))
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    root = build_world(tmp_path_factory.mktemp("partner"))
+def world(run_world):
+    root = run_world  # built once per session, read only here
     csv = pd.read_csv(root / "cbs" / PARTNER_PATH, sep=";", encoding="latin-1", dtype=str,
                       keep_default_na=False)
     return root, csv, truth(root)["demo"]["foodbank"]

@@ -7,12 +7,12 @@ from importlib import resources
 import pandas as pd
 import pytest
 import yaml
+from run_variants import copy_world
 from typer.testing import CliRunner
 
 from smartstart.cli import app
 from smartstart.pilot import load_pilot
-from smartstart.sources import SourceError, ingest
-from smartstart.synth import SynthSpec, generate
+from smartstart.sources import SourceError
 
 DEMO = yaml.safe_load(resources.files("smartstart").joinpath("demo_pilot.yaml").read_text())
 
@@ -66,9 +66,8 @@ def test_missing_or_broken_file(tmp_path):
         load_pilot(tmp_path / "bad.yaml")
 
 
-def test_run_writes_tables_without_keys_and_the_flow(tmp_path):
-    generate(tmp_path / "cbs", SynthSpec(households=600, seed=2))
-    ingest(tmp_path / "cbs", tmp_path / "store")
+def test_run_writes_tables_without_keys_and_the_flow(run_world, tmp_path):
+    copy_world(run_world, tmp_path)  # 600 households, seed 2: synthesised once per session
     pilot = _write(tmp_path, DEMO)
     result = CliRunner().invoke(app, ["run", str(pilot)])
     assert result.exit_code == 0, result.output
@@ -84,9 +83,8 @@ def test_run_writes_tables_without_keys_and_the_flow(tmp_path):
     assert not (tmp_path / "results" / "work.partial").exists()
 
 
-def test_run_with_a_wrong_municipality_fails_cleanly(tmp_path):
-    generate(tmp_path / "cbs", SynthSpec(households=300, seed=2))
-    ingest(tmp_path / "cbs", tmp_path / "store")
+def test_run_with_a_wrong_municipality_fails_cleanly(run_world, tmp_path):
+    copy_world(run_world, tmp_path)
     pilot = _write(tmp_path, {**DEMO, "study": {**DEMO["study"], "gemeente": "9999"}})
     result = CliRunner().invoke(app, ["run", str(pilot)])
     assert result.exit_code == 1

@@ -1,5 +1,8 @@
-"""Bundles for the report tests: the demo's real bundle (built once per session by
-``smartstart demo``), and copies of it with outputs left out. No tests in this module."""
+"""Demo runs shared by the whole session, and bundles made from them for the report tests:
+the demo's real bundle (``smartstart demo``, built once per session), and copies of it with
+outputs left out. No tests in this module.
+
+The runs are shared read only: a test that changes a file copies the folder first."""
 
 from __future__ import annotations
 
@@ -10,27 +13,28 @@ from pathlib import Path
 _CACHE: dict[str, Path] = {}
 
 
-def demo_bundle(tmp_path_factory) -> Path:
-    """``DIR/results/bundle`` of the demo (built once per session)."""
-    if "bundle" not in _CACHE:
+def demo_run(tmp_path_factory, households: int | None = None) -> Path:
+    """The folder of ``run_demo`` (``cbs/``, ``store/``, ``results/``, ``rapport.html``) for the
+    demo size (11,346 households, seed 1) or ``households``, built once per session."""
+    key = f"demo-{households or 'full'}"
+    if key not in _CACHE:
         from smartstart.demo import run_demo
 
-        root = tmp_path_factory.mktemp("report-demo")
-        run_demo(root)
-        _CACHE["bundle"] = root / "results" / "bundle"
-    return _CACHE["bundle"]
+        root = tmp_path_factory.mktemp(key)
+        run_demo(root, households=households)
+        _CACHE[key] = root
+    return _CACHE[key]
+
+
+def demo_bundle(tmp_path_factory) -> Path:
+    """``DIR/results/bundle`` of the demo (built once per session)."""
+    return demo_run(tmp_path_factory) / "results" / "bundle"
 
 
 def small_bundle(tmp_path_factory) -> Path:
     """The demo's bundle for 400 households (built once per session): the risk model is
     withheld, and the typology's small types are merged or withheld."""
-    if "small" not in _CACHE:
-        from smartstart.demo import run_demo
-
-        root = tmp_path_factory.mktemp("report-small")
-        run_demo(root, households=400)
-        _CACHE["small"] = root / "results" / "bundle"
-    return _CACHE["small"]
+    return demo_run(tmp_path_factory, households=400) / "results" / "bundle"
 
 
 @dataclass(frozen=True)

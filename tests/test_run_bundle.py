@@ -9,22 +9,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_report_support import small_bundle
 from typer.testing import CliRunner
 
 from smartstart import analyses as A
 from smartstart.bundle import check_bundle, read_bundle
 from smartstart.bundle._write import CHECKSUMS, sha256, variables_frame
 from smartstart.cli import app
-from smartstart.demo import run_demo
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("run-bundle")
-    run_demo(out)
-    return out / "results"
+def demo(demo_run) -> Path:
+    """``results/`` of the demo, run once per session (read only: tests change copies)."""
+    return demo_run / "results"
 
 
 def _copy(demo: Path, tmp_path: Path) -> Path:
@@ -143,14 +142,14 @@ def test_nothing_individual_leaves(demo):
             assert not ((values > 0) & (values < 10)).any(), output["name"]
 
 
-def test_a_failed_model_is_withheld_not_exported(tmp_path):
-    run_demo(tmp_path, households=400)
-    bundle = read_bundle(tmp_path / "results" / "bundle")
+def test_a_failed_model_is_withheld_not_exported(tmp_path_factory):
+    root = small_bundle(tmp_path_factory)  # the demo for 400 households, run once per session
+    bundle = read_bundle(root)
     names = {o["name"] for o in bundle.outputs}
     withheld = {w["name"] for w in bundle.manifest["withheld"]}
     assert {"risk_coefficients", "risk_performance"} <= withheld
     assert not names & {"risk_coefficients", "risk_calibration", "model_card_nl"}
-    assert check_bundle(tmp_path / "results" / "bundle")[0] == []
+    assert check_bundle(root)[0] == []
 
 
 def test_charts_are_in_the_bundle_with_their_tables(demo):

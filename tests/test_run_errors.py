@@ -8,7 +8,7 @@ import json
 
 import pandas as pd
 import pytest
-from run_variants import DEMO, build_world, copy_world, duplicate_rows, pilot
+from run_variants import DEMO, copy_world, duplicate_rows, pilot
 from typer.testing import CliRunner
 
 from smartstart import outputs
@@ -26,8 +26,8 @@ TARGET = DEMO["study"]["target_group"]
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    return build_world(tmp_path_factory.mktemp("run-errors"))
+def world(run_world):
+    return run_world  # built once per session; each test alters a copy (copy_world)
 
 
 def _cli(path):
