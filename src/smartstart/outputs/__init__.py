@@ -107,6 +107,10 @@ def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _
     return out
 
 
+#: the rule an output withheld by the register fails (its words: report/text.yaml)
+REGISTER = "register"
+
+
 def _register(out: Outputs, settings: object) -> None:
     """Every output's counts together (the register): while a blank count of one output is
     narrowed down by all published counts, the last output published about the same units is
@@ -125,12 +129,12 @@ def _register(out: Outputs, settings: object) -> None:
                     if p.rules.cells and p.rules.cells.get("unit") == unit)
         out.tables.remove(last)
         out.variables.pop(last.record.name, None)
-        out.withheld.append((last.record.name, "register"))
+        out.withheld.append((last.record.name, REGISTER))
         # a text that rests on it (the model card on the fairness audit) goes with it
         for name, (_, based_on) in list(out.texts.items()):
             if last.record.name in based_on:
                 del out.texts[name]
-                out.withheld.append((name, "register"))
+                out.withheld.append((name, REGISTER))
 
 
 def _profile(study: Study, work: Work, out: Outputs) -> None:

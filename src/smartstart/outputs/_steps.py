@@ -19,7 +19,7 @@ from smartstart.analyses._common import as_bool
 from smartstart.analyses._labels import MERGED
 from smartstart.disclosure import merge_small_groups
 from smartstart.disclosure._statements import yes
-from smartstart.features import factors
+from smartstart.features import factors, outcomes
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._risk import publish_combinations, publish_fairness, publish_model
 from smartstart.outputs._withheld import Withheld
@@ -143,7 +143,10 @@ def _high_risk(children: pd.DataFrame, risk: A.RiskResult, combos: A.Combination
 def _card(study: Study, risk: A.RiskResult, fairness: A.FairnessResult, out: Outputs) -> None:
     if not {"risk_coefficients", "risk_performance"} <= out.names():
         return
+    words = outcomes()[study.outcome.name]
     card = A.model_card(risk, fairness, A.CardContext(
+        outcome_nl=words.nl, outcome_en=words.en, organisation=study.organisation,
+        programme=study.programme, contact=study.contact,
         gemeente=study.gemeente, peildatum=str(study.peildatum),
         window_years=study.outcome.window_years, min_cell=study.disclosure.min_cell))
     based = ("risk_coefficients", "risk_performance", "risk_checks", "fairness_metrics")
