@@ -63,3 +63,17 @@ def test_the_pilot_carries_who_runs_it():
     assert (study.gemeente, study.organisation, study.contact) == ("0797", "Gemeente Heusden",
                                                                    "projectteam jeugd")
     assert Study(name="x", gemeente="797", peildatum="2021-01-01").organisation is None
+
+
+def test_the_report_header_reads_who_and_which_outcome_from_the_bundle():
+    from smartstart.report._render import _meta
+
+    pilot = {"gemeente": "0797", "peildatum": "2021-01-01", "organisation": "Gemeente Heusden",
+             "programme": "Smart Start", "analyses": ["profile", "risk"],
+             "outcome": {"name": "ots", "window_years": 3, "nl": "ondertoezichtstelling",
+                         "en": "supervision order"}}
+    nl = dict(_meta(pilot, {}, "nl"))
+    assert nl["Organisatie"] == "Gemeente Heusden" and nl["Uitkomst"] == "ondertoezichtstelling"
+    assert dict(_meta(pilot, {}, "en"))["Outcome"] == "supervision order"
+    # no risk model asked: no outcome in the header
+    assert "Uitkomst" not in dict(_meta({**pilot, "analyses": ["profile"]}, {}, "nl"))

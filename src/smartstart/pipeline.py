@@ -18,7 +18,7 @@ from rich.table import Table
 
 from smartstart import __version__
 from smartstart.bundle import BundleWriter, CheckedTable
-from smartstart.features import FeatureTables, NotDelivered, build_features
+from smartstart.features import FeatureTables, NotDelivered, build_features, outcomes
 from smartstart.linking import Linked, YearUsed, link
 from smartstart.outputs import TITLES, Outputs, publish
 from smartstart.outputs._withheld import Withheld, typed
@@ -85,6 +85,9 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
     """Every output that passed the gate, with its verdict and rules; atomically."""
     inputs = _inputs(pilot.paths.store)
     study = pilot.study.model_dump(mode="json")
+    # the outcome's words travel with the bundle: the report reads them from there
+    words = outcomes()[pilot.study.outcome.name]
+    study["outcome"] |= {"nl": words.nl, "en": words.en}
     withheld = [{**w.to_dict(), "title_nl": TITLES.get(w.name, (w.name, w.name))[0],
                  "title_en": TITLES.get(w.name, (w.name, w.name))[1]}
                 for w in withheld_of(pilot, outputs)]

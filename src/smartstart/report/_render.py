@@ -66,10 +66,21 @@ def _environment() -> jinja2.Environment:
 
 def _meta(pilot: dict, manifest: dict, lang: Lang) -> list[tuple[str, str]]:
     group = pilot.get("target_group") or {}
-    items = [("meta_gemeente", pilot.get("gemeente")), ("meta_peildatum", pilot.get("peildatum")),
+    items = [("meta_organisation", pilot.get("organisation")),
+             ("meta_programme", pilot.get("programme")), ("meta_contact", pilot.get("contact")),
+             ("meta_gemeente", pilot.get("gemeente")), ("meta_peildatum", pilot.get("peildatum")),
              ("meta_target", group.get(f"label_{lang}") if isinstance(group, dict) else None),
+             ("meta_outcome", _outcome(pilot, lang)),
              ("meta_made", str(manifest.get("finished_at") or "")[:10] or None)]
     return [(t(key, lang), str(value)) for key, value in items if value]
+
+
+def _outcome(pilot: dict, lang: Lang) -> str | None:
+    """The outcome in words, as the bundle states them (only when a risk model was asked)."""
+    outcome = pilot.get("outcome") or {}
+    if not isinstance(outcome, dict) or "risk" not in (pilot.get("analyses") or ()):
+        return None
+    return outcome.get(lang) or outcome.get("name")
 
 
 def _howto(src: Source, lang: Lang) -> list[str]:
