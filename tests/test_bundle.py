@@ -88,7 +88,7 @@ def test_added_and_removed_files_are_found(tmp_path):
 
 def test_manifest_is_json_with_timestamps(tmp_path):
     manifest = json.loads((_write(tmp_path) / "manifest.json").read_text("utf-8"))
-    assert manifest["bundle_version"] == 2
+    assert manifest["bundle_version"] == 3
     assert manifest["started_at"] <= manifest["finished_at"]
 
 

@@ -303,3 +303,12 @@ def test_check_wants_exact_counts_declared(demo, tmp_path):  # noqa: F811
                                                  (0, 8, True)])
 def test_too_narrow_is_the_rule_the_register_applies(lower, upper, narrow):
     assert bool(too_narrow(lower, upper, CBS)) is narrow
+
+
+def test_check_refuses_a_bundle_of_an_older_version(demo, tmp_path):  # noqa: F811
+    root = Path(shutil.copytree(demo / "bundle", tmp_path / "bundle"))
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    manifest["bundle_version"] = 2
+    (root / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    _fit_hashes(root)
+    assert ("manifest.json", "version") in {(p.where, p.kind) for p in check_bundle(root)[0]}

@@ -30,8 +30,9 @@ where the content can be checked instead:
 
 Problem kinds (``BundleProblem.kind``), beside those of ``verify_files``: ``bookkeeping``,
 ``verdict``, ``rules_missing``, ``settings``, ``rule_<rule>`` (e.g. ``rule_threshold``),
-``protection``, ``register``, ``csv_parquet``, ``variables``, ``chart_datum``, ``chart_number`` (a
-number outside the data that is no styling: a scale's domain must pass as a guide),
+``protection``, ``register``, ``version``, ``csv_parquet``, ``variables``, ``chart_datum``,
+``chart_number`` (a number outside the data that is no styling: a scale's domain must pass as
+a guide),
 ``chart_table``, ``chart_svg``, ``linking_key``.
 """
 
@@ -49,7 +50,7 @@ import pandas as pd
 
 from smartstart.bundle._read import BundleProblem, verify_files
 from smartstart.bundle._svg import svg_of
-from smartstart.bundle._write import LOG, MANIFEST, VARIABLES, variables_frame
+from smartstart.bundle._write import BUNDLE_VERSION, LOG, MANIFEST, VARIABLES, variables_frame
 from smartstart.disclosure import (
     Rules,
     Settings,
@@ -93,6 +94,12 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
         return [*problems, BundleProblem(MANIFEST, f"unreadable: {error}", "unreadable")], 0
     declared = _declared(manifest)
     bad_files = {p.where for p in problems}
+    version = manifest.get("bundle_version")
+    if not isinstance(version, int) or version < BUNDLE_VERSION:
+        problems.append(BundleProblem(MANIFEST, f"bundle version {version}: made by an older "
+                                      "smartstart whose tables do not say what their counts "
+                                      "count, so they cannot be checked together; run the "
+                                      "pilot again", "version"))
     problems += _bookkeeping(outputs, verdicts)
     problems += _variables(root, outputs, bad_files)
     floor = _study_settings(manifest)

@@ -21,7 +21,7 @@ MANIFEST = "manifest.json"
 LOG = "disclosure_log.json"
 VARIABLES = "variables.csv"
 #: the bundle format: 2 declares every file in the manifest (path, kind, output, sha256)
-BUNDLE_VERSION = 2
+BUNDLE_VERSION = 3  # 3: every table's rules say what its counts count (cells)
 #: every kind of file a bundle holds, and where a file of that kind for output NAME lies
 #: (``manifest.json`` and ``checksums.sha256`` are the two files not declared: the manifest
 #: cannot hold its own hash, and the checksums are a convenience written after it)
