@@ -10,8 +10,11 @@ Two environments, each installed again only when what it is made from changes:
   latest  .venv-latest   the newest release of every dependency, no caps (upgraded again when
                          pyproject.toml changes or the install is a week old)
 and `.venv-acro` (requirements/acro.txt) for the ACRO peer test only: ACRO pins pandas<=2.3.3.
-`test --env pinned` or `--env latest` runs one of them; ARGS go to pytest. The disclosure
-property test's 10,000 tables run in the first environment, 2,000 in the second.
+`test --env pinned` or `--env latest` runs one of them in this terminal; `test` (`--env both`)
+runs the two suites at the same time, each into its own log (test-artifacts/pytest-ENV.log),
+and prints each one's summary as it ends (with the end of its log when it fails). ARGS go to
+pytest. The disclosure property test's 10,000 tables run in the first environment, 2,000 in
+the second.
 
 Standard library only, so it runs before anything is installed. Works on Linux and Windows.
 """
@@ -36,6 +39,11 @@ ACRO_VENV = ROOT / ".venv-acro"
 LATEST_REFRESH = 7 * 24 * 3600  # seconds: the newest releases are looked for again weekly
 SECOND_ENV_EXAMPLES = 2000  # disclosure property examples in the second environment
 CHROMIUM = Path(os.environ.get("SMARTSTART_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = ROOT / "test-artifacts"  # per environment: the browser test's screenshot and PDF
+LOGS = ARTIFACTS  # pytest-ENV.log when the environments run at the same time
+CACHE = ROOT / ".pytest_cache"  # per environment (they may run at the same time)
+PROGRESS_EVERY = 60  # seconds between progress lines while the environments run at once
+FAILED_TAIL = 80  # lines of a failing environment's log shown at the end
 VERSIONS = ("import importlib.metadata as m, sys; print(f'python {sys.version.split()[0]}, ' + "
             "', '.join(f'{p} {m.version(p)}' for p in ('pandas', 'numpy', 'pyarrow', 'duckdb', "
             "'scipy', 'scikit-learn', 'statsmodels')))")
@@ -134,24 +142,120 @@ def run_tests(envs: list[str], pytest_args: list[str]) -> int:
     child = dict(os.environ)
     if acro is not None:
         child.setdefault("SMARTSTART_ACRO_PYTHON", str(acro))
-    results = {}
+    runs = []
     for number, (env, python) in enumerate(pythons.items()):
         # the disclosure property test's 10,000 tables run once (in the first environment);
         # the second runs the same properties on a share of them, to keep CI under 25 minutes
         examples = {} if number == 0 or "SMARTSTART_DISCLOSURE_EXAMPLES" in os.environ \
             else {"SMARTSTART_DISCLOSURE_EXAMPLES": str(SECOND_ENV_EXAMPLES)}
-        versions = subprocess.run([str(python), "-c", VERSIONS], capture_output=True, text=True)
-        print(f"\n[run.py] == tests in the {env} environment ({ENVS[env].name}): "
-              f"{versions.stdout.strip()}", flush=True)
-        started = time.monotonic()
-        code = subprocess.run([str(python), "-m", "pytest", *pytest_args], cwd=ROOT,
-                              env={**child, **examples}).returncode
-        results[env] = (code, time.monotonic() - started)
+        # each environment its own browser artifacts and pytest cache: they may run at once
+        own = {"SMARTSTART_ARTIFACTS": str(ARTIFACTS / env)} \
+            if "SMARTSTART_ARTIFACTS" not in os.environ else {}
+        runs.append(_Suite(env, python, [str(python), "-m", "pytest", "-o",
+                                         f"cache_dir={CACHE / env}", *pytest_args],
+                           {**child, **examples, **own}))
+    for run in runs:
+        print(f"[run.py] {run.env} environment ({ENVS[run.env].name}): {run.versions()}",
+              flush=True)
+    if len(runs) == 1:
+        runs[0].run_here()
+    else:
+        _run_at_once(runs)
     print("", flush=True)
-    for env, (code, seconds) in results.items():
-        verdict = "passed" if code == 0 else f"FAILED (pytest exit {code})"
-        print(f"[run.py] {env}: {verdict} in {seconds:.0f} s", flush=True)
-    return max(code for code, _ in results.values())
+    for run in runs:
+        print(f"[run.py] {run.env}: {run.verdict()}", flush=True)
+    return max(run.code or 0 for run in runs)
+
+
+class _Suite:
+    """One environment's pytest run: in this terminal, or in the background with a log file."""
+
+    def __init__(self, env: str, python: Path, command: list[str], environ: dict) -> None:
+        self.env, self.python, self.command, self.environ = env, python, command, environ
+        self.log = LOGS / f"pytest-{env}.log"
+        self.code: int | None = None
+        self.seconds = 0.0
+        self.summary = ""
+
+    def versions(self) -> str:
+        done = subprocess.run([str(self.python), "-c", VERSIONS], capture_output=True,
+                              text=True)
+        return done.stdout.strip()
+
+    def run_here(self) -> None:
+        print(f"\n[run.py] == tests in the {self.env} environment", flush=True)
+        started = time.monotonic()
+        self.code = subprocess.run(self.command, cwd=ROOT, env=self.environ).returncode
+        self.seconds = time.monotonic() - started
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = open(self.log, "w", encoding="utf-8", errors="replace")
+        self._started = time.monotonic()
+        self._process = subprocess.Popen(self.command, cwd=ROOT, env=self.environ,
+                                         stdout=self._handle, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+
+    def poll(self) -> bool:
+        """True once finished (and then the code, time and pytest's last line are known)."""
+        if self.code is None and self._process.poll() is not None:
+            self.code, self.seconds = self._process.returncode, time.monotonic() - self._started
+            self._handle.close()
+            lines = self.tail(1)
+            self.summary = lines[-1].strip("= ") if lines else ""
+        return self.code is not None
+
+    def stop(self) -> None:
+        if self.code is None:
+            self._process.terminate()
+            self._process.wait()
+            self._handle.close()
+
+    def tail(self, count: int) -> list[str]:
+        text = self.log.read_text("utf-8", errors="replace") if self.log.exists() else ""
+        return [line for line in text.splitlines() if line.strip()][-count:]
+
+    def progress(self) -> str:
+        """pytest's last percentage in the log (``-q`` and the default both print one)."""
+        text = self.log.read_text("utf-8", errors="replace") if self.log.exists() else ""
+        found = text.rfind("%]")
+        return text[text.rfind("[", 0, found) + 1:found + 1].strip() if found > 0 else "starting"
+
+    def verdict(self) -> str:
+        state = "passed" if self.code == 0 else f"FAILED (pytest exit {self.code})"
+        detail = f": {self.summary}" if self.summary else ""
+        return f"{state} in {self.seconds:.0f} s{detail}"
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _run_at_once(runs: list[_Suite]) -> None:
+    """Every environment's suite at the same time (one core each on a 2-core machine), each
+    written to its own log; a line of progress now and then, a summary as each one ends, and
+    the tail of the log of one that fails."""
+    for run in runs:
+        run.start()
+    print(f"\n[run.py] == tests in {' and '.join(r.env for r in runs)} at the same time; logs: "
+          + ", ".join(_shown(r.log) for r in runs), flush=True)
+    waiting, last = list(runs), time.monotonic()
+    try:
+        while waiting:
+            time.sleep(1)
+            for run in [r for r in waiting if r.poll()]:
+                waiting.remove(run)
+                print(f"[run.py] {run.env}: {run.verdict()}", flush=True)
+                if run.code != 0:
+                    print(f"[run.py] the end of {_shown(run.log)}:", flush=True)
+                    print("\n".join(run.tail(FAILED_TAIL)), flush=True)
+            if waiting and time.monotonic() - last >= PROGRESS_EVERY:
+                last = time.monotonic()
+                print("[run.py] running: " + ", ".join(f"{r.env} {r.progress()}"
+                                                       for r in waiting), flush=True)
+    finally:
+        for run in runs:
+            run.stop()
 
 
 def _split_env(args: list[str]) -> tuple[list[str], list[str]]:

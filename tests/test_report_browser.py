@@ -20,7 +20,10 @@ from smartstart.report import write_report
 CHROMIUM = Path(os.environ.get("SMARTSTART_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+#: where the screenshot and the PDF are kept; run.py gives each environment its own folder,
+#: so the two suites can run at the same time
+ARTIFACTS = Path(os.environ.get("SMARTSTART_ARTIFACTS",
+                                Path(__file__).resolve().parents[1] / "test-artifacts"))
 SECTIONS = ("pilot", "doelgroep", "risico", "typen", "controle")
 
 
@@ -62,7 +65,7 @@ def test_the_report_in_a_browser(browser, tmp_path_factory, lang):
            if v["impact"] in ("serious", "critical")]
     assert bad == [], results.generate_report()
 
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"report-{lang}.png", full_page=True)
     data = page.locator("figure details table")
     assert data.count() == charts.count() and not data.first.is_visible()  # closed on screen

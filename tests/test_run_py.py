@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -67,3 +69,25 @@ def test_as_root_it_installs_chromium_quietly(run_py, monkeypatch):
     assert "not at" in run_py.chromium_missing()  # installed, but the path is still missing
     assert steps == [(["apt-get", "update", "-qq"], "noninteractive"),
                      (["apt-get", "install", "-y", "-qq", "chromium"], "noninteractive")]
+
+
+def test_both_environments_run_at_once_each_with_its_log_and_summary(run_py, monkeypatch,
+                                                                      tmp_path, capsys):
+    monkeypatch.setattr(run_py, "LOGS", tmp_path)
+    monkeypatch.setattr(run_py, "PROGRESS_EVERY", 0)
+    script = ("import sys, time; print('.' * 5 + ' [ 50%]', flush=True); time.sleep(1.5); "
+              "print('FAILED tests/test_x.py::test_y' if sys.argv[1] == 'bad' else ''); "
+              "print(f'1 {sys.argv[1]} in 1.50s'); sys.exit(sys.argv[1] == 'bad')")
+    runs = [run_py._Suite(env, Path(sys.executable), [sys.executable, "-c", script, outcome],
+                          dict(os.environ))
+            for env, outcome in (("pinned", "passed"), ("latest", "bad"))]
+    run_py._run_at_once(runs)
+    assert [(r.code, r.summary) for r in runs] == [(0, "1 passed in 1.50s"), (1, "1 bad in 1.50s")]
+    assert all(r.seconds >= 1.5 for r in runs)
+    assert (tmp_path / "pytest-pinned.log").read_text().endswith("1 passed in 1.50s\n")
+    out = capsys.readouterr().out
+    assert re.search(r"pinned: passed in \d+ s: 1 passed in 1.50s", out)
+    assert "latest: FAILED (pytest exit 1)" in out
+    assert "running: pinned 50%, latest 50%" in out  # progress while both run
+    failed = out[out.index("the end of"):]
+    assert "FAILED tests/test_x.py::test_y" in failed  # the failing log's tail is shown
