@@ -23,7 +23,8 @@ must not be ``too_narrow``: it reaches 1 (or 0) and min_cell - 1.
 Examples per run: ``SMARTSTART_PILOT_EXAMPLES`` (default 16, 10 household and 6 child pilots,
 plus the explicit examples: about two minutes on two cores), derandomized (the same pilots on
 every run); ``SMARTSTART_PILOT_SEED`` draws another fixed set; ``SMARTSTART_PILOT_SHRINK=1``
-lets hypothesis minimise a failing pilot (slow: each pilot is a whole publication).
+lets hypothesis minimise a failing pilot (slow: each pilot is a whole publication);
+``SMARTSTART_PILOT_TREE=1`` adds the children's tree LP (see ``attack``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ import pytest
 from _pilots import OPTIONAL_CHILD, OPTIONAL_HOUSEHOLD, Pilot, PilotSpec, make_pilot
 from hypothesis import HealthCheck, Phase, example, given, seed, settings
 from hypothesis import strategies as st
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.stats import rankdata
 
 from smartstart import analyses as A
@@ -55,6 +57,9 @@ SETTINGS = Settings()  # CBS defaults: min_cell 10, zeros not disclosive
 TOTAL = int(os.environ.get("SMARTSTART_PILOT_EXAMPLES", "16"))
 SEED = int(os.environ.get("SMARTSTART_PILOT_SEED", "0"))
 SHRINK = os.environ.get("SMARTSTART_PILOT_SHRINK", "") not in ("", "0")
+#: the children's tables joined into a tree for an LP besides the integer program (stronger,
+#: about 10 s more per pilot with a high-risk profile: for long runs)
+TREE = os.environ.get("SMARTSTART_PILOT_TREE", "") not in ("", "0")
 EPS = 1e-6
 COUNTED: dict[str, list[float]] = {}
 #: what the last pilot published and how many cells were attacked (for a long run's log)
@@ -167,6 +172,9 @@ class Facts:
     hidden: list[tuple[Terms, float, float, str]] = field(default_factory=list)
     #: 'x' on a count whose true value is below min_cell (the attacker is not told it)
     notes: list[str] = field(default_factory=list)
+    #: dimensions crossed in one table, so that the cross-tables form a tree (their shared
+    #: margins then say all a joint table would): see ``child_facts``
+    cover: tuple[str, ...] = ()
 
     def dim(self, name: str, values: object, levels: list[str] | None = None) -> str:
         """A dimension from the units' values; missing is a level ``<NA>`` when some
@@ -445,6 +453,8 @@ class Program:
     rows: list[np.ndarray] = field(default_factory=list)
     low: list[float] = field(default_factory=list)
     high: list[float] = field(default_factory=list)
+    #: the rows as sparse matrices for the LP, made once
+    sparse: tuple | None = None
 
     def vector(self, facts: Facts, terms: Terms) -> np.ndarray:
         return sum((sign * self.box(facts, box) for sign, box in terms),
@@ -472,9 +482,13 @@ class Program:
         self.high.append(high)
 
 
-def program(facts: Facts) -> Program:
+def program(facts: Facts, cover: bool = False) -> Program:
+    """Tables: every largest set of dimensions a statement crosses (with ``cover``:
+    ``facts.cover`` first, dimensions joined so that the tables form a tree)."""
     boxes = [set(b) for terms, *_ in [*facts.equal, *facts.hidden] for _, b in terms]
-    tables: list[set[str]] = []
+    used = set().union(*boxes) if boxes else set()
+    joined = set(facts.cover) & used if cover else set()
+    tables: list[set[str]] = [joined] if joined else []
     for dims in sorted(boxes, key=len, reverse=True):
         if not any(dims <= t for t in tables):
             tables.append(dims)
@@ -500,11 +514,37 @@ def program(facts: Facts) -> Program:
 
 
 def attack(facts: Facts) -> tuple[list[Finding], int]:
-    """Per suppressed small count, min and max over integer cells consistent with every
-    published number. Returns the narrowed cells and how many were attacked."""
+    """Per suppressed small count (and protected hidden cell), min and max consistent with
+    every published number: an integer program over the cross-tables, and, when
+    ``facts.cover`` joins dimensions into one larger table (a tree: then the margins say all
+    a joint table would), a linear program over those, rounded inwards. Both intervals hold
+    for the attacker, so their intersection does. Returns the narrowed cells and how many
+    were attacked."""
     if not facts.equal and not facts.hidden:
         return [], 0
-    p = program(facts)
+    p, targets = _stated(facts, program(facts))
+    tree = _stated(facts, program(facts, cover=True))[0] if facts.cover and TREE else None
+    constraints = LinearConstraint(np.array(p.rows), p.low, p.high)
+    found, attacked, done = [], 0, set()
+    for k, (row, value, where) in enumerate(targets):
+        key = row.tobytes()
+        if not 0 < value < MIN_CELL or key in done:
+            continue
+        done.add(key)
+        attacked += 1
+        low = _solve(row, constraints, len(p.truth))
+        high = -_solve(-row, constraints, len(p.truth))
+        if tree is not None:
+            joint = tree.rows[len(tree.rows) - len(targets) + k]
+            low = max(low, np.ceil(_relaxed(joint, tree) - EPS))
+            high = min(high, np.floor(-_relaxed(-joint, tree) + EPS))
+        if bool(too_narrow(low, high, SETTINGS)):
+            found.append(Finding(where, value, low, high))
+    return found, attacked
+
+
+def _stated(facts: Facts, p: Program) -> tuple[Program, list[tuple[np.ndarray, int, str]]]:
+    """Every statement as a row of ``p``; the true cells must satisfy them (the reading)."""
     wrong = []
     for box, value, where in facts.equal:
         row = p.vector(facts, box)
@@ -519,19 +559,22 @@ def attack(facts: Facts) -> tuple[list[Finding], int]:
         assert low - EPS <= value <= high + EPS, (where, value, low, high)
         p.add(row, low, high)
         targets.append((row, int(round(value)), where))
-    constraints = LinearConstraint(np.array(p.rows), p.low, p.high)
-    found, attacked, done = [], 0, set()
-    for row, value, where in targets:
-        key = row.tobytes()
-        if not 0 < value < MIN_CELL or key in done:
-            continue
-        done.add(key)
-        attacked += 1
-        low = _solve(row, constraints, len(p.truth))
-        high = -_solve(-row, constraints, len(p.truth))
-        if bool(too_narrow(low, high, SETTINGS)):
-            found.append(Finding(where, value, low, high))
-    return found, attacked
+    return p, targets
+
+
+def _relaxed(c: np.ndarray, p: Program) -> float:
+    if p.sparse is None:
+        a, low, high = sparse.csr_array(np.array(p.rows)), np.array(p.low), np.array(p.high)
+        eq = low == high
+        upper = np.isfinite(high) & ~eq
+        lower = np.isfinite(low) & ~eq & (low > 0)
+        p.sparse = (a[eq], low[eq], sparse.vstack([a[upper], -a[lower]]).tocsr(),
+                    np.concatenate([high[upper], -low[lower]]))
+    a_eq, b_eq, a_ub, b_ub = p.sparse
+    result = linprog(c, A_eq=a_eq, b_eq=b_eq, A_ub=a_ub, b_ub=b_ub, bounds=(0, None),
+                     method="highs")
+    assert result.status in (0, 3), result.message
+    return float(result.fun) if result.status == 0 else -np.inf
 
 
 def _solve(c: np.ndarray, constraints: LinearConstraint, n: int) -> float:
@@ -626,6 +669,11 @@ def child_facts(pilot: Pilot, out: Outputs) -> Facts:
             confirmed = candidates[candidates["confirmed"].astype(bool)]
             best = (confirmed if len(confirmed) else candidates).iloc[0]
             inside = _all_of(facts, c, str(best["factors"]).split("+"))
+            # the risk factors, outcome, flagged and the audit attributes the high-risk
+            # profile describes too (sex, migration background) in one table: the others
+            # (each audit attribute x outcome x flagged, deciles x outcome, the group x a
+            # profile factor) hang on it, a tree
+            facts.cover = (*[d for d in facts.dims if d not in ("decile", "wijk")],)
             read_high_risk(facts, tables["high_risk_profile"], c, inside)
     return facts
 
