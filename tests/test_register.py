@@ -150,6 +150,20 @@ def test_a_pinned_small_cell_is_found():
     assert (alone.lower, alone.upper, alone.narrowed) == (0.0, 9.0, False)
 
 
+def test_a_true_zero_under_a_small_label_is_no_disclosure():
+    """A rest of the group next to a small total is labelled <10 with it; pinned at 0 it is a
+    true zero, which tells no small count unless zeros are disclosive."""
+    statements = [
+        Statement("a", 0, "n", "unit", ((1, (yes("target"),)),), 20.0),
+        Statement("a", 1, "count", "unit", ((1, (yes("target"), yes("type", "1"))),), 20.0),
+        Statement("b", 0, "rest", "unit", ((1, (yes("target"), ("type", "not", ("1",)))),),
+                  None, 9.0)]
+    (finding,) = attack_register(statements, {}, CBS)
+    assert (finding.lower, finding.upper, finding.narrowed) == (0.0, 0.0, False)
+    zeros = Settings(zeros_disclosive=True)
+    assert attack_register(statements, {}, zeros)[0].narrowed
+
+
 def test_identical_variables_are_one_variable():
     """rent_allowance is tenure level 3 (same_as): one output hides one, another publishes
     the other (24 - 15 = 9 in the attacker's report)."""
@@ -215,13 +229,20 @@ def test_the_run_withholds_the_output_that_gives_a_small_cell_back():
     assert hidden.isna().all()  # 6: suppressed, with secondary cells
     second = _by_level(households)
     assert second.record.status == "pass"
+    # a third output about the same households, later, that narrows nothing itself
+    bands = pd.DataFrame({"band": ["short", "long"], "count": [25.0, 15.0]})
+    third = protect_frame("by_band", bands, Rules(counts=("count",), cells=declare(
+        "household", ("value", "band", "duration"), {"count": (yes("target_group"),)})),
+        settings=CBS)
     out = Outputs()
     out.add(profile)
     out.add(second)
+    out.add(third)
     out.texts["note_nl"] = ("Over de woningen van de doelgroep.", ("by_level",))
     out.texts["other_nl"] = ("Over de doelgroep.", ("profile_households",))
     _register(out, CBS)
-    assert [p.record.name for p in out.tables] == ["profile_households"]
+    # the output whose absence ends the narrowing goes, not simply the last one
+    assert [p.record.name for p in out.tables] == ["profile_households", "by_band"]
     assert ("by_level", "register") in out.withheld
     # a text that rests on the withheld output goes with it; the others stay
     assert list(out.texts) == ["other_nl"] and ("note_nl", "register") in out.withheld

@@ -302,8 +302,12 @@ def _attack_unit(statements: list[Statement], s) -> list[Finding]:
     for i in small:
         low_i = np.ceil(lows[i] - TOLERANCE)
         high_i = np.floor(-highs[i] + TOLERANCE)
+        # pinned at 0 (the attacker's LP holds the truth, so it is 0): a true zero under a
+        # small label (a rest of the group next to a small total) tells no small count when
+        # zeros are not disclosive
+        zero = high_i <= 0 and not s.zeros_disclosive
         found.append(Finding(blank[i], float(low_i), float(high_i),
-                             bool(too_narrow(low_i, high_i, s))))
+                             bool(too_narrow(low_i, high_i, s)) and not zero))
     return found
 
 

@@ -113,20 +113,18 @@ REGISTER = "register"
 
 def _register(out: Outputs, settings: object) -> None:
     """Every output's counts together (the register): while a blank count of one output is
-    narrowed down by all published counts, the last output published about the same units is
-    withheld (rule ``register``)."""
+    narrowed down by all published counts, an output about the same units is withheld (rule
+    ``register``): the last one whose absence alone ends the narrowing, else the last one."""
     while True:
-        statements = register_of(((p.record.name, p.frame, p.rules.cells,
-                                   {(r, c): label for r, c, label in p.record.shown})
-                                  for p in out.tables), settings)
-        narrowed = [f for f in attack_register(statements, identical_levels(), settings,
-                                                  nested_levels())
-                    if f.narrowed]
+        narrowed = _narrowed(out.tables, settings)
         if not narrowed:
             return
         unit = narrowed[0].statement.unit
-        last = next(p for p in reversed(out.tables)
-                    if p.rules.cells and p.rules.cells.get("unit") == unit)
+        candidates = [p for p in reversed(out.tables)
+                      if p.rules.cells and p.rules.cells.get("unit") == unit]
+        last = next((p for p in candidates
+                     if not _narrowed([q for q in out.tables if q is not p], settings)),
+                    candidates[0])
         out.tables.remove(last)
         out.variables.pop(last.record.name, None)
         out.withheld.append((last.record.name, REGISTER))
@@ -135,6 +133,14 @@ def _register(out: Outputs, settings: object) -> None:
             if last.record.name in based_on:
                 del out.texts[name]
                 out.withheld.append((name, REGISTER))
+
+
+def _narrowed(tables: list[Published], settings: object) -> list:
+    statements = register_of(((p.record.name, p.frame, p.rules.cells,
+                               {(r, c): label for r, c, label in p.record.shown})
+                              for p in tables), settings)
+    return [f for f in attack_register(statements, identical_levels(), settings,
+                                       nested_levels()) if f.narrowed]
 
 
 def _profile(study: Study, work: Work, out: Outputs) -> None:
