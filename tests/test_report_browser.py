@@ -55,7 +55,9 @@ def test_the_report_in_a_browser(browser, tmp_path_factory, lang):
         heading = page.locator(f"section#{section} > h2")
         assert heading.count() == 1 and heading.is_visible(), section
     charts = page.locator("figure svg[role=img]")
-    assert charts.count() >= 8
+    # (no high-risk chart in the demo: its group differs clearly only in age and, audit-only,
+    # migration background, which is shown apart, never as the group's only trait)
+    assert charts.count() >= 7
     for i in range(charts.count()):
         box = charts.nth(i).bounding_box()
         assert box and box["width"] > 50 and box["height"] > 30, i
