@@ -48,8 +48,14 @@ def planted_households(folder: Path, seed: int, foodbank_types: tuple[int, ...] 
                   target_group=TargetGroup(partner_file="voedselbank", start_column="startdatum",
                                            end_column="einddatum", window=window))
     linked = link(folder / "store", study, folder / "cbs" / truth["demo"]["partner_file"])
-    table = build_features(linked.db, study).households
-    planted = pd.read_parquet(folder / "cbs" / "truth" / "households.parquet")
+    return planted_of(folder, build_features(linked.db, study).households, seed, foodbank_types)
+
+
+def planted_of(folder: Path, table: pd.DataFrame, seed: int,
+               foodbank_types: tuple[int, ...] = (1, 2, 3, 4, 5)) -> Planted:
+    """The household ``table`` built from ``folder/cbs`` (e.g. the demo's, linked once per
+    test session) with the planted type of each target-group household."""
+    planted = pd.read_parquet(Path(folder) / "cbs" / "truth" / "households.parquet")
     kinds = dict(zip(planted["HUISHOUDNR"], planted["foodbank_type"], strict=True))
     target = table[table["target_group"].astype(bool)]
     return Planted(table, target["household_id"].str[:12].map(kinds).astype("Int64"), seed,
