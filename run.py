@@ -164,7 +164,14 @@ def run_tests(envs: list[str], pytest_args: list[str]) -> int:
     print("", flush=True)
     for run in runs:
         print(f"[run.py] {run.env}: {run.verdict()}", flush=True)
-    return max(run.code or 0 for run in runs)
+    return _exit_code([run.code for run in runs])
+
+
+def _exit_code(codes: list[int | None]) -> int:
+    """0 when every suite passed, else the first failure's code (1 for one killed by a signal,
+    whose code is negative, or one that never ended)."""
+    failed = [code for code in codes if code != 0]
+    return 0 if not failed else failed[0] if failed[0] and failed[0] > 0 else 1
 
 
 class _Suite:

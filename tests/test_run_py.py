@@ -91,3 +91,9 @@ def test_both_environments_run_at_once_each_with_its_log_and_summary(run_py, mon
     assert "running: pinned 50%, latest 50%" in out  # progress while both run
     failed = out[out.index("the end of"):]
     assert "FAILED tests/test_x.py::test_y" in failed  # the failing log's tail is shown
+
+
+@pytest.mark.parametrize(("codes", "expected"), [
+    ([0, 0], 0), ([0, 1], 1), ([2, 1], 2), ([0, -15], 1), ([-9, 0], 1), ([0, None], 1)])
+def test_the_exit_code_fails_when_any_suite_failed_or_was_killed(run_py, codes, expected):
+    assert run_py._exit_code(codes) == expected
