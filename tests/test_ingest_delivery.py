@@ -175,7 +175,7 @@ def test_verified_code_list_blocks_assumed_one_is_kept_and_counted(
         ingest_source, ingest_persons, ingest_addresses, tmp_path):
     ingest_source.sav(PERSONS + ".sav", {**ingest_persons,
                                          "GBAGESLACHT": ["1", "7", "7", "2", "2", "1"]})
-    soort = ["B", "B", "D", "H", "VBO", "B"]  # the letters researchers report, not the guess
+    soort = ["W", "W", "E", "F", "VBO", "W"]  # kinds outside the assumed list (B/H/D are in it)
     ingest_source.sav(ADDRESSES + ".sav", {**ingest_addresses, "SOORTOBJECTNUMMER": soort})
     store = tmp_path / "store"
     error = _fails(ingest_source.root, store)
@@ -192,7 +192,7 @@ def test_verified_code_list_blocks_assumed_one_is_kept_and_counted(
 
 
 def test_assumed_codes_show_in_the_summary(ingest_source, ingest_addresses, tmp_path):
-    ingest_source.sav(ADDRESSES + ".sav", {**ingest_addresses, "SOORTOBJECTNUMMER": ["B"] * 6})
+    ingest_source.sav(ADDRESSES + ".sav", {**ingest_addresses, "SOORTOBJECTNUMMER": ["W"] * 6})
     report = ingest(ingest_source.root, tmp_path / "store")
     assert report.to_frame()["unknown_codes_kept"].tolist() == [6]
     assert [(w.kind, w.count) for w in report.warnings] == [("assumed_codes_kept", 6)]

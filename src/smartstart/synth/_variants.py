@@ -217,8 +217,9 @@ def _with_columns(table: TableSpec, columns: dict[str, ColumnSpec]) -> TableSpec
 # --- codes outside assumed code lists -------------------------------------------------------------
 
 def _soort(rng, values: np.ndarray, frame: Frame) -> np.ndarray:
-    """Researchers' code: B for every BAG object; berths and pitches here (same in every table)."""
-    return np.where(np.isin(values, ["LIG", "STA"]), "B", values)
+    """A kind no code list has (berths and pitches as "W", the same in every table); B, H and D
+    as the reference spells them are in the assumed list."""
+    return np.where(np.isin(values, ["LIG", "STA"]), "W", values)
 
 
 def _maatregel(rng, values: np.ndarray, frame: Frame) -> np.ndarray:
