@@ -333,3 +333,18 @@ def test_check_refuses_a_bundle_of_an_older_version(demo, tmp_path):  # noqa: F8
     (root / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     _fit_hashes(root)
     assert ("manifest.json", "version") in {(p.where, p.kind) for p in check_bundle(root)[0]}
+
+
+def test_a_merged_group_counts_every_value_no_other_row_names():
+    """Fairness groups too small on their own are merged into overig: its count is of every
+    value the other rows of the attribute do not name (and the missing), not of a level
+    called overig (the register found the published counts contradictory before)."""
+    from smartstart.disclosure._statements import statements_of
+
+    frame = pd.DataFrame({"attribute": ["sex", "household_type", "household_type"],
+                          "group": ["overig", "5", "overig"], "n": [100.0, 60.0, 40.0]})
+    cells = declare("child", ("pair", "attribute", "group"), {"n": ()}, merged="overig")
+    found = statements_of("fairness", frame, cells)
+    assert [s.terms[0][1] for s in found] == [(("sex", "not", ()),),
+                                              (("household_type", "in", ("5",)),),
+                                              (("household_type", "not", ("5",)),)]

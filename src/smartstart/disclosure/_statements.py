@@ -22,6 +22,8 @@ The declaration (``cells``, a JSON-ready dict):
 - ``whole``: columns that count the row's units with any known value of its variable (the n
   of a share or a mean) instead of its level.
 - ``total``: a row value in the ``value`` template meaning "all" (the total row).
+- ``merged``: a value in the ``pair`` template meaning "every value no other row of the same
+  variable names" (small groups merged into ``overig``).
 - ``within``: ``[[inner, outer], ...]`` conditions: every unit meeting ``inner`` meets
   ``outer`` (a household type exists only in the target group), stated as a zero count.
 """
@@ -95,11 +97,12 @@ def statements_of(name: str, frame: pd.DataFrame, cells: Mapping[str, object],
         out.append(Statement(name, k, "within", unit, ((1, conds),), 0.0))
     if template and template[0] == "keys":
         return out + _keyed(name, frame, unit, template, columns)
+    merged = _merged(frame, template, cells.get("merged"))
     for position, (_, row) in enumerate(frame.iterrows()):
         for column, terms in columns.items():
             if column not in frame.columns:
                 continue
-            own = _row_conditions(row, template, column in whole, total)
+            own = merged.get(position) or _row_conditions(row, template, column in whole, total)
             if own is None:
                 continue
             value = _number(row[column])
@@ -116,6 +119,25 @@ def statements_of(name: str, frame: pd.DataFrame, cells: Mapping[str, object],
 def _condition(c: Sequence) -> Condition:
     var, op, values = c
     return (str(var), str(op), tuple(map(str, values)))
+
+
+def _merged(frame: pd.DataFrame, template: list, label: object
+            ) -> dict[int, tuple[Condition, ...]]:
+    """Rows of a merged group (``pair`` rows whose value is ``label``): every value of the
+    variable that no other row names (small groups merged into one, and the missing)."""
+    if not label or not template or template[0] != "pair":
+        return {}
+    var_col, value_col = template[1], template[2]
+    out = {}
+    for position, (_, row) in enumerate(frame.iterrows()):
+        if str(row[value_col]) != str(label):
+            continue
+        var = str(row[var_col])
+        others = tuple(sorted({level_text(v) for v, w in zip(frame[value_col], frame[var_col],
+                                                              strict=True)
+                               if str(w) == var and str(v) != str(label)}))
+        out[position] = ((var, "not", others),)
+    return out
 
 
 def _keyed(name: str, frame: pd.DataFrame, unit: str, template: list,
@@ -186,7 +208,8 @@ Key = tuple[Hashable, str]
 
 def declare(unit: str, row: Sequence[str], columns: Mapping[str, Sequence[Term] | Sequence[
         Condition]], whole: Sequence[str] = (), total: str | None = None,
-            within: Sequence[tuple[Condition, Condition]] = ()) -> dict[str, object]:
+            within: Sequence[tuple[Condition, Condition]] = (), merged: str | None = None
+            ) -> dict[str, object]:
     """A ``Rules.cells`` declaration. ``columns``: column -> terms, or simply the conditions
     of one positive term."""
     def terms(value: Sequence) -> list:
@@ -199,6 +222,8 @@ def declare(unit: str, row: Sequence[str], columns: Mapping[str, Sequence[Term] 
                               "whole": list(whole)}
     if total is not None:
         out["total"] = total
+    if merged is not None:
+        out["merged"] = merged
     if within:
         out["within"] = [[[v, op, list(vals)] for v, op, vals in pair] for pair in within]
     return out

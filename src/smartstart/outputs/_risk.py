@@ -16,7 +16,7 @@ import pandas as pd
 
 from smartstart.analyses import CombinationResult, FairnessResult, RiskResult
 from smartstart.analyses._common import factor_info
-from smartstart.analyses._labels import level_label
+from smartstart.analyses._labels import MERGED, level_label
 from smartstart.disclosure import (
     CheckResult,
     Embedded,
@@ -165,7 +165,8 @@ OUTCOME, NO_OUTCOME = yes("outcome"), yes("outcome", "0")
 FLAGGED, NOT_FLAGGED = yes("flagged"), yes("flagged", "0")
 FAIRNESS_CELLS = declare("child", ("pair", "attribute", "group"), {
     "n": (), "events": (OUTCOME,), "flagged": (FLAGGED,), "tp": (OUTCOME, FLAGGED),
-    "fn": (OUTCOME, NOT_FLAGGED), "fp": (NO_OUTCOME, FLAGGED), "tn": (NO_OUTCOME, NOT_FLAGGED)})
+    "fn": (OUTCOME, NOT_FLAGGED), "fp": (NO_OUTCOME, FLAGGED), "tn": (NO_OUTCOME, NOT_FLAGGED)},
+    merged=MERGED)
 CONFUSION = {"tp": (0, 0), "fn": (0, 1), "fp": (1, 0), "tn": (1, 1)}
 MARGINS = {"events": (0, 2), "flagged": (2, 0), "n": (2, 2)}
 FAIRNESS_DERIVED = (("tpr", ("tp", "fn")), ("fpr", ("fp", "tn")), ("ppv", ("tp", "fp")),
@@ -237,5 +238,5 @@ def _proxies(proxies: pd.DataFrame, settings: object) -> Published:
         (c, ("n", "positives")) for c in ("auc", "auc_low", "auc_high", "flagged")),
         precision=precision,
         cells=declare("child", ("pair", "attribute", "level"), {"n": (), "positives": ()},
-                      whole=("n",)))
+                      whole=("n",), merged=MERGED))
     return protect_frame("fairness_proxies", frame, rules, settings=settings)
