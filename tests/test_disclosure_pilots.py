@@ -773,6 +773,13 @@ def test_household_publications_pin_no_small_cell(spec, typology):
 @given(spec=CHILD_SPECS)
 @example(spec=PilotSpec(households=1500, target=14, target_rented=11, outcome_rate=0.08,
                         seed=3))
+# found by this file's long run on 3638a34 (a leak): the children of household type 4 with the
+# outcome whom the model flags (fairness_metrics tp), true 1, pinned to [0, 2] by everything
+# the risk step publishes
+@example(spec=PilotSpec(households=1152, target=3, target_rented=0, no_income_record=30,
+                        income_missing=2, mother_missing_target=0, outcome_rate=0.08,
+                        single_parent_target=0.3, wijken=4, young_mother_nested=False,
+                        absent=("wmo_support", "highest_education"), seed=1018))
 def test_child_publications_pin_no_small_cell(spec):
     check_children(spec)
 
