@@ -348,3 +348,22 @@ def test_a_merged_group_counts_every_value_no_other_row_names():
     assert [s.terms[0][1] for s in found] == [(("sex", "not", ()),),
                                               (("household_type", "in", ("5",)),),
                                               (("household_type", "not", ("5",)),)]
+
+
+def test_the_model_checks_state_the_threshold_not_the_fewest_cases():
+    """risk_checks says the fewest children of a predictor level x outcome is at least
+    min_cell, not its value (17 there was a bound that narrowed a fairness cell to [0, 2])."""
+    from smartstart.analyses import risk_model
+    from smartstart.analyses._risk import RiskSpec
+    from smartstart.outputs._risk import publish_model
+
+    rng = np.random.default_rng(11)
+    n = 4000
+    frame = pd.DataFrame({"young_mother": rng.random(n) < 0.25,
+                          "single_parent": rng.random(n) < 0.3})
+    frame["outcome"] = rng.random(n) < 0.05 + 0.05 * frame["young_mother"]
+    risk = risk_model(frame, RiskSpec(predictors=("young_mother", "single_parent")))
+    assert risk.checks.min_cell > CBS.min_cell
+    checks = next(p for p in publish_model(risk, CBS) if p.record.name == "risk_checks")
+    stated = checks.frame.set_index("check")["value"]
+    assert stated["min_cell"] == str(CBS.min_cell) and checks.record.status == "pass"
