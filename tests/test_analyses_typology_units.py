@@ -287,3 +287,17 @@ def test_public_functions_do_not_modify_their_input():
     columns = table[["kind", "flag", "x", "count"]]
     MixedLatentClass(2, random_state=0).fit(columns).predict_proba(columns)
     pd.testing.assert_frame_equal(table, before)
+
+
+def test_level_text_keeps_missing_as_none_under_any_pandas():
+    """pandas 3 reads text as its str dtype, where map() turns None into NaN; the typology's
+    levels must stay text or None (a NaN next to text broke sorting the levels)."""
+    import pandas as pd
+
+    from smartstart.analyses._typology_data import level_text
+
+    for column in (pd.Series(["1", None, "3"]), pd.Series(["1", None, "3"], dtype=object),
+                   pd.Series([1.0, float("nan"), 3.0])):
+        assert level_text(column).tolist() == ["1", None, "3"] or level_text(
+            column).tolist() == ["1.0", None, "3.0"]
+        assert level_text(column).dtype == object

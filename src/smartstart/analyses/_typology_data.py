@@ -82,8 +82,9 @@ class Encoding:
 
 def level_text(column: pd.Series) -> pd.Series:
     """Category codes as text ('1', 'True'); missing stays missing (None)."""
-    values = column.astype("object")
-    return values.map(lambda v: None if pd.isna(v) else str(v))
+    # built as object on purpose: pandas 3's map infers its str dtype, where None is NaN
+    return pd.Series([None if pd.isna(v) else str(v) for v in column.astype("object")],
+                     index=column.index, dtype=object)
 
 
 def _numbers(table: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
