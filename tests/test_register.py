@@ -20,11 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import LinearConstraint, linprog, milp
-from test_run_bundle import demo  # noqa: F401 - the demo bundle, built once for the module
+from test_run_bundle import _rewrite_checksums, demo  # noqa: F401 - the shared demo
 
 from smartstart import analyses as A
 from smartstart.bundle import check_bundle
-from smartstart.bundle._write import CHECKSUMS, sha256
 from smartstart.disclosure import Rules, Settings, attack_register, protect_frame, too_narrow
 from smartstart.disclosure._statements import KNOWN, Statement, declare, yes
 from smartstart.outputs import Outputs, _register
@@ -250,16 +249,6 @@ def test_the_run_withholds_the_output_that_gives_a_small_cell_back():
 
 # --- smartstart check: a table added to a bundle that gives a small cell back -----------------
 
-def _fit_hashes(root: Path) -> None:
-    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
-    for entry in manifest["files"]:
-        entry["sha256"] = sha256(root / entry["path"])
-    (root / "manifest.json").write_text(json.dumps(manifest), "utf-8")
-    lines = [f"{sha256(p)}  {p.relative_to(root).as_posix()}"
-             for p in sorted(root.rglob("*")) if p.is_file() and p.name != CHECKSUMS]
-    (root / CHECKSUMS).write_text("\n".join(lines) + "\n", "utf-8")
-
-
 def _add_table(root: Path, name: str, frame: pd.DataFrame, rules: dict) -> None:
     frame.to_parquet(root / "tables" / f"{name}.parquet")
     frame.to_csv(root / "tables" / f"{name}.csv")
@@ -278,7 +267,7 @@ def _add_table(root: Path, name: str, frame: pd.DataFrame, rules: dict) -> None:
     (root / "disclosure_log.json").write_text(json.dumps(log), "utf-8")
     variables = pd.read_csv(root / "variables.csv")
     variables.to_csv(root / "variables.csv", index=False)
-    _fit_hashes(root)
+    _rewrite_checksums(root)
 
 
 def _small_cell(root: Path) -> tuple[str, str, str, str]:
@@ -331,7 +320,7 @@ def test_check_refuses_a_bundle_of_an_older_version(demo, tmp_path):  # noqa: F8
     manifest = json.loads((root / "manifest.json").read_text("utf-8"))
     manifest["bundle_version"] = 2
     (root / "manifest.json").write_text(json.dumps(manifest), "utf-8")
-    _fit_hashes(root)
+    _rewrite_checksums(root)
     assert ("manifest.json", "version") in {(p.where, p.kind) for p in check_bundle(root)[0]}
 
 
