@@ -220,20 +220,19 @@ class _Tables:
     def row(self, terms: Iterable[tuple[int, tuple[Condition, ...]]]
             ) -> tuple[np.ndarray, np.ndarray]:
         terms = list(terms)
-        used = {var for _, conds in terms for var, _, _ in conds}
-        k = self.home(used)
+        k = self.home({var for _, conds in terms for var, _, _ in conds})
+        coefficients = sum(sign * self._mask(k, conds) for sign, conds in terms)
+        return self._place(k, np.ravel(coefficients).astype(float))
+
+    def _mask(self, k: int, conds: Iterable[Condition]) -> np.ndarray:
+        """The cells of clique ``k``'s table that meet every condition."""
         members = self.cliques[k][0]
-        coefficients = np.zeros(self.shape(k))
-        for sign, conds in terms:
-            mask = np.ones(self.shape(k), dtype=bool)
-            for c in conds:
-                axis = members.index(c[0])
-                hit = _allowed(c, self.domains[c[0]])
-                shape = [1] * len(members)
-                shape[axis] = len(hit)
-                mask &= hit.reshape(shape)
-            coefficients += sign * mask
-        return self._place(k, coefficients.ravel())
+        mask = np.ones(self.shape(k), dtype=bool)
+        for c in conds:
+            shape = [1] * len(members)
+            shape[members.index(c[0])] = -1
+            mask &= _allowed(c, self.domains[c[0]]).reshape(shape)
+        return mask
 
     def consistency(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each clique's margin on its separator equals its parent's; roots share the total."""
@@ -252,15 +251,7 @@ class _Tables:
         return rows
 
     def _cell_sum(self, k: int, conds: tuple[Condition, ...]) -> tuple[np.ndarray, np.ndarray]:
-        members = self.cliques[k][0]
-        mask = np.ones(self.shape(k), dtype=bool)
-        for var, _, (value,) in conds:
-            axis = members.index(var)
-            hit = np.array([d == value for d in self.domains[var]])
-            shape = [1] * len(members)
-            shape[axis] = len(hit)
-            mask &= hit.reshape(shape)
-        return self._place(k, mask.ravel().astype(float))
+        return self._place(k, self._mask(k, conds).ravel().astype(float))
 
     def _place(self, k: int, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         at = np.flatnonzero(values)
