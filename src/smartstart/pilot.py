@@ -3,7 +3,7 @@
 ```yaml
 study:
   name: Voedselbank Gilze en Rijen
-  gemeente: "0784"
+  gemeente: "0784"                  # or gemeenten: ["0784", "0855"], or regio: hart_van_brabant
   peildatum: 2020-01-01
   target_group:
     partner_file: voedselbank       # a name under paths.partner_files
@@ -33,6 +33,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from smartstart.sources._regions import load_regions, region_key
 from smartstart.sources.errors import SourceError
 
 Analysis = Literal["profile", "risk", "typology"]
@@ -88,8 +89,14 @@ class DisclosureSettings(_Frozen):
 
 
 class Study(_Frozen):
+    """Exactly one of ``gemeente`` (one municipality), ``gemeenten`` (several) or ``regio`` (a
+    named region of ``sources/regions.yaml``) names where the pilot runs; ``municipalities``
+    is the codes whichever was given, linked in one pass."""
+
     name: str
-    gemeente: str
+    gemeente: str | None = None
+    gemeenten: tuple[str, ...] | None = None
+    regio: str | None = None
     peildatum: date
     #: who runs the pilot: shown in the report's header and the model card (never a default)
     organisation: str | None = None
@@ -115,11 +122,56 @@ class Study(_Frozen):
 
     @field_validator("gemeente", mode="before")
     @classmethod
-    def _gemeente(cls, value: object) -> str:
-        text = str(value).strip()
-        if not (text.isdigit() and len(text) <= 4):
-            raise ValueError(f"gemeente must be a 4-digit CBS municipality code, got {value!r}")
-        return text.zfill(4)
+    def _gemeente(cls, value: object) -> str | None:
+        return None if value is None else _code(value, "gemeente")
+
+    @field_validator("gemeenten", mode="before")
+    @classmethod
+    def _gemeenten(cls, value: object) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        if isinstance(value, str | int):
+            value = [value]
+        codes = tuple(_code(v, "gemeenten") for v in value)  # type: ignore[union-attr]
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if not codes or twice:
+            raise ValueError("gemeenten must list at least one municipality, each once"
+                             + (f" ({', '.join(twice)} twice)" if twice else ""))
+        return codes
+
+    @field_validator("regio", mode="before")
+    @classmethod
+    def _regio(cls, value: object) -> str | None:
+        if value is None:
+            return None
+        key, known = region_key(str(value)), load_regions()
+        if key not in known:
+            raise ValueError(f"unknown regio {value!r}; known regions: {', '.join(sorted(known))}"
+                             " (sources/regions.yaml)")
+        return key
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Study:
+        given = [f for f in ("gemeente", "gemeenten", "regio") if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of gemeente, gemeenten or regio"
+                             f" (given: {', '.join(given) or 'none'})")
+        return self
+
+    @property
+    def municipalities(self) -> tuple[str, ...]:
+        """The pilot's municipality codes (one for ``gemeente``), in the order given."""
+        if self.regio is not None:
+            return load_regions()[self.regio].codes
+        return self.gemeenten if self.gemeenten is not None else (self.gemeente or "",)
+
+
+def _code(value: object, field: str) -> str:
+    text = str(value).strip()
+    if not (text.isdigit() and len(text) <= 4):
+        raise ValueError(f"{field}: a municipality is a 4-digit CBS code (e.g. 0784), "
+                         f"got {value!r}")
+    return text.zfill(4)
 
 
 class Paths(_Frozen):
