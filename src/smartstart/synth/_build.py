@@ -18,6 +18,7 @@ from smartstart.synth._history import (
     make_timeline,
     secm_spells,
 )
+from smartstart.synth._outcomes import plant_outcomes
 from smartstart.synth._population import Population, day, make_households, make_persons
 from smartstart.synth._spec import SynthSpec
 
@@ -63,11 +64,16 @@ def build(spec: SynthSpec, index: int, gem: str, households: int, keys: tb.Keys)
     facts: dict[str, object] = {}
     yearly = _yearly(rng, spec, pop, tl, ctx, care, keys, ad, obj_kind, area, areas)
     frames += yearly["frames"]
-    _protection(rng, spec, ctx, pop, tl, care, yearly, keys, frames, facts,
-                _resident_with_household(ad, hs, ref))
-    _other_events(rng, spec, ctx, keys, frames, first, end)
+    resident = _resident_with_household(ad, hs, ref)
+    _protection(rng, spec, ctx, pop, tl, care, yearly, keys, frames, facts, resident)
+    _other_events(rng, spec, ctx, keys, frames, first, end, facts)
     facts["object_buurt"] = area[3]
-    return Built(frames, pop, areas, tl, ad, hs, keys, facts)
+    y = spec.peildatum.year - 1
+    facts["year_before"] = {"inha": yearly["inha"][y], "link": yearly["links"][y],
+                            "edu": yearly["edu"][y]}
+    built = Built(frames, pop, areas, tl, ad, hs, keys, facts)
+    plant_outcomes(spec, index, built, ctx, sc, resident)
+    return built
 
 
 def _resident_with_household(ad: Frame, hs: Frame, when: int) -> np.ndarray:
@@ -128,9 +134,10 @@ def _protection(rng, spec, ctx, pop, tl, care, yearly, keys, frames, facts, resi
         keys, bescherm, "JGDBGELDIGHEIDBEGINDATUM", "JGDBGELDIGHEIDEINDDATUM", "JGDBMAATREGEL")))
     facts["risk"] = {"children": children, "predictors": predictors, "event": event, "lp": lp}
     facts["care"] = care
+    facts["spells"] = {"JGDHULPBUS": hulp, "JGDBESCHERMBUS": bescherm}
 
 
-def _other_events(rng, spec, ctx, keys, frames, first, end) -> None:
+def _other_events(rng, spec, ctx, keys, frames, first, end, facts) -> None:
     years = range(spec.first_year, spec.last_year + 1)
     last = spec.last_year
     h = ev.halt(rng, ctx, years)
@@ -151,6 +158,7 @@ def _other_events(rng, spec, ctx, keys, frames, first, end) -> None:
                            empty_end="")
     frame["Wsnpsrtbeein"] = np.where(d["end"] < 0, "", frame["Wsnpsrtbeein"])
     frames.append(("WSNPPERSBUS", last, 1, frame))
+    facts["spells"].update({"HALTBUS": h, "VSVTAB": vsv, "WSNPPERSBUS": d})
 
 
 def partner_file(rng, spec: SynthSpec, b: Built) -> tuple[Frame, dict]:

@@ -67,12 +67,36 @@ def yearly_events(rng, ctx: Context, lp: np.ndarray, ages: tuple[float, float],
     return np.concatenate(persons), np.concatenate(days)
 
 
+def yearly_chance(ctx: Context, lp: np.ndarray, ages: tuple[float, float],
+                  years: range) -> np.ndarray:
+    """Per person: the chance of at least one event of ``yearly_events`` in ``years``."""
+    none = np.ones(len(lp))
+    for year in years:
+        mid = day(year, 7, 1)
+        age = ctx.age(mid)
+        at_risk = ctx.present(mid) & (age >= ages[0]) & (age < ages[1])
+        none *= 1 - at_risk * (expit(lp) * ctx.effect(year))
+    return 1 - none
+
+
+YOUTH_CARE_AGES = (0, 18)
+HALT_AGES = (12, 18)
+EARLY_LEAVING_AGES = (16, 23)
+
+
+def youth_care_lp(ctx: Context) -> np.ndarray:
+    return -2.75 + 0.35 * ctx.dep + 0.5 * ctx.single + 0.4 * ctx.no_work + 0.9 * np.isin(ctx.fb,
+                                                                                        [2, 3])
+
+
 def youth_care(rng, ctx: Context, years: range) -> dict[str, np.ndarray]:
-    lp = -2.75 + 0.35 * ctx.dep + 0.5 * ctx.single + 0.4 * ctx.no_work + 0.9 * np.isin(ctx.fb,
-                                                                                      [2, 3])
-    person, start = yearly_events(rng, ctx, lp, (0, 18), years)
+    person, start = yearly_events(rng, ctx, youth_care_lp(ctx), YOUTH_CARE_AGES, years)
     end = start + rng.integers(60, 400, len(start))
     return _spells(person, start, end, rng.integers(1, 5, len(start)))
+
+
+#: of the planted risk outcome's events: placement only, supervision order (OTS) only, both
+RISK_KIND_SHARES = (0.55, 0.3, 0.15)
 
 
 def risk_outcome(rng, ctx: Context, pop: Population, predictors: dict[str, np.ndarray],
@@ -87,7 +111,7 @@ def risk_outcome(rng, ctx: Context, pop: Population, predictors: dict[str, np.nd
     window = int(ctx.spec.risk.window_years * YEAR)
     who = children[event]
     when = ref + rng.integers(0, window, len(who))
-    kind = rng.choice(3, size=len(who), p=[0.55, 0.3, 0.15])  # placement, OTS, both
+    kind = rng.choice(3, size=len(who), p=RISK_KIND_SHARES)  # placement, OTS, both
     place = kind != 1
     later = np.minimum(when + rng.integers(0, 30, len(who)), ref + window - 1)
     placement = _spells(who[place], np.where(kind[place] == 2, later[place], when[place]),
@@ -114,17 +138,23 @@ def background_protection(rng, ctx: Context, years: range):
     return placement, order
 
 
-def halt(rng, ctx: Context, years: range) -> dict[str, np.ndarray]:
+def halt_lp(ctx: Context) -> np.ndarray:
     male = ctx.pop.p_sex == 1
-    lp = -4.1 + 0.5 * ctx.dep + 0.7 * male + 0.6 * (ctx.fb > 0)
-    person, start = yearly_events(rng, ctx, lp, (12, 18), years)
+    return -4.1 + 0.5 * ctx.dep + 0.7 * male + 0.6 * (ctx.fb > 0)
+
+
+def halt(rng, ctx: Context, years: range) -> dict[str, np.ndarray]:
+    person, start = yearly_events(rng, ctx, halt_lp(ctx), HALT_AGES, years)
     return _spells(person, start, start + rng.integers(30, 150, len(start)),
                    rng.choice([1, 2, 3, 4], size=len(start), p=[.3, .35, .15, .2]))
 
 
+def early_leaving_lp(ctx: Context) -> np.ndarray:
+    return -4.4 + 0.5 * ctx.dep + 0.7 * ctx.low_edu_parent + 0.5 * (ctx.fb > 0)
+
+
 def early_leaving(rng, ctx: Context, years: range) -> dict[str, np.ndarray]:
-    lp = -4.4 + 0.5 * ctx.dep + 0.7 * ctx.low_edu_parent + 0.5 * (ctx.fb > 0)
-    person, start = yearly_events(rng, ctx, lp, (16, 23), years)
+    person, start = yearly_events(rng, ctx, early_leaving_lp(ctx), EARLY_LEAVING_AGES, years)
     kind = np.where((start - ctx.pop.p_birth[person]) / YEAR < 18, "VO", "MBO")
     return _spells(person, start, start, kind)
 
@@ -145,13 +175,20 @@ def wmo(rng, ctx: Context, first: int, end: int) -> dict[str, np.ndarray]:
                                                 p=[.35, .3, .2, .05, .1]))
 
 
-def wsnp(rng, ctx: Context, first: int, end: int) -> dict[str, np.ndarray]:
+def wsnp_chance(ctx: Context, end: int) -> np.ndarray:
+    """Per person: the chance of a debt-restructuring case (its start uniform in the years)."""
     pop = ctx.pop
     age = ctx.age(end)
     poor = (pop.p_secm == 22) | (pop.hh_income[pop.p_hh] < 20000)
     p = np.where(poor, 0.04, 0.004)
     p[np.isin(ctx.fb, [3, 5])] = 0.15
     p[(pop.p_role == 2) | (age < 20) | (age > 70)] = 0
+    return p
+
+
+def wsnp(rng, ctx: Context, first: int, end: int) -> dict[str, np.ndarray]:
+    pop = ctx.pop
+    p = wsnp_chance(ctx, end)
     who = np.flatnonzero(rng.random(pop.n_persons) < p)
     start = rng.integers(first, end, len(who))
     stop = start + int(3 * YEAR)

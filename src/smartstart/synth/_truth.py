@@ -10,6 +10,7 @@ from smartstart.sources._catalog import TableSpec
 from smartstart.synth._build import Built
 from smartstart.synth._format import ymd
 from smartstart.synth._history import OPEN
+from smartstart.synth._outcomes import outcome_tables, outcomes_truth
 from smartstart.synth._population import day
 from smartstart.synth._spec import FOODBANK_TYPES, SynthSpec
 
@@ -142,6 +143,7 @@ def demo_truth(spec: SynthSpec, b: Built, partner: dict, removed: np.ndarray) ->
                          "early school leaving (VSVTAB) of ages 16-22"],
             "applies_to": "residents of the pilot buurten (by their household's address)"},
         "peildatum_households": int(((b.tl.arrive <= ref) & (b.tl.leave >= ref)).sum()),
+        "outcomes": outcomes_truth(spec, b),
     }
 
 
@@ -160,4 +162,4 @@ def truth_tables(b: Built, partner: dict) -> dict[str, dict[str, np.ndarray]]:
     children = risk["children"]
     kids = {"RINPERSOON": keys.person(children), **{k: v for k, v in risk["predictors"].items()},
             "outcome": risk["event"].astype(int), "linear_predictor": risk["lp"]}
-    return {"households": hh, "children": kids}
+    return {"households": hh, "children": kids, **outcome_tables(b)}
