@@ -27,7 +27,7 @@ def _study(peildatum: date, years: int = 3, target: bool = True) -> Study:
 
 def test_every_date_of_a_run_from_the_study():
     dates = StudyDates.of(_study(date(2020, 1, 1)))
-    assert dates == StudyDates(gemeente="0784", peildatum=date(2020, 1, 1), area_year=2020,
+    assert dates == StudyDates(gemeenten=("0784",), peildatum=date(2020, 1, 1), area_year=2020,
                                data_year=2019, year_before=date(2019, 1, 1),
                                outcome_end=date(2023, 1, 1), outcome="ots",
                                window_start=date(2015, 1, 1), window_end=date(2022, 12, 31))

@@ -29,7 +29,28 @@ HELP = {
     "variant": "Deliver differently from the demo (repeatable): names, vslgwb-year, absent-tables, "
                "absent-columns, partner-sav, partner-sav-dates, assumed-codes, year-gap; "
                "truth.json records what each changed.",
+    "regio": "Write the municipalities of a named region (sources/regions.yaml, e.g. "
+             "hart_van_brabant) with their real codes, the households split evenly over them.",
+    "gemeenten": "Write these municipalities (comma-separated 4-digit codes, e.g. 0784,0855), the "
+                 "households split evenly over them; the first gets the partner file.",
 }
+
+
+def _synth_municipalities(regio: str | None,
+                          gemeenten: str | None) -> tuple[tuple[str, str], ...]:
+    """(code, name) of the municipalities ``--regio`` or ``--gemeenten`` names (else ())."""
+    from smartstart.sources._regions import load_regions, region_key
+
+    if regio and gemeenten:
+        raise ValueError("give --regio or --gemeenten, not both")
+    known = load_regions()
+    if regio:
+        if region_key(regio) not in known:
+            raise ValueError(f"unknown region {regio!r}; known regions: {', '.join(known)}")
+        return tuple(known[region_key(regio)].municipalities.items())
+    names = {c: n for r in known.values() for c, n in r.municipalities.items()}
+    codes = [c.strip().zfill(4) for c in (gemeenten or "").split(",") if c.strip()]
+    return tuple((c, names.get(c, f"gemeente {c}")) for c in codes)
 
 
 def _fail(error: Exception) -> None:
@@ -53,14 +74,18 @@ def synth(
     first_year: Annotated[int, typer.Option(help="First year of yearly tables.")] = 2012,
     last_year: Annotated[int, typer.Option(help=HELP["last_year"])] = 2022,
     variant: Annotated[list[str] | None, typer.Option(help=HELP["variant"])] = None,
+    regio: Annotated[str | None, typer.Option(help=HELP["regio"])] = None,
+    gemeenten: Annotated[str | None, typer.Option(help=HELP["gemeenten"])] = None,
 ) -> None:
     """Write a synthetic municipality as CBS would deliver it, with its planted truth."""
     from smartstart.synth import SynthSpec, generate
 
     try:
+        places = _synth_municipalities(regio, gemeenten)
         spec = SynthSpec.from_size(
             persons=persons, households=households, seed=seed, fmt=fmt,
             first_year=first_year, last_year=last_year, variants=tuple(variant or ()),
+            **({"municipalities": places} if places else {}),
         )
         generate(out, spec, console=console)
     except (SourceError, ValueError) as error:

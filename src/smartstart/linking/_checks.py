@@ -13,7 +13,7 @@ import pandas as pd
 
 from smartstart.errors import DuplicateKeys, Empty
 from smartstart.linking._db import Database, sql_text
-from smartstart.pilot import Study, TargetGroup
+from smartstart.pilot import Study
 
 #: tables joined one row per person: a duplicated key would count a person twice
 ONE_PER_PERSON = (("GBAPERSOONTAB", "RINPERSOONS", "RINPERSOON"),
@@ -23,19 +23,21 @@ ONE_PER_PERSON = (("GBAPERSOONTAB", "RINPERSOONS", "RINPERSOON"),
                   ("INHATAB", "RINPERSOONSHKW", "RINPERSOONHKW"))
 
 
-def no_objects(db: Database, study: Study, vslgwb: str, year: int) -> None:
-    codes = db.frame(sql_text("municipality_codes", vslgwb=vslgwb))
-    listed = ", ".join(codes["gem"]) or "none"
-    raise Empty("residents", f"no address of municipality {study.gemeente} in VSLGWBTAB {year} "
+def no_objects(db: Database, study: Study, missing: list[str], year: int) -> None:
+    """Every named municipality without an address object in VSLGWBTAB, named at once."""
+    full = db.table("VSLGWBTAB", year, full=True)  # the codes the delivery does hold
+    listed = ", ".join(db.frame(sql_text("municipality_codes", vslgwb=full))["gem"]) or "none"
+    which = "municipality" if len(missing) == 1 else "municipalities"
+    raise Empty("residents", f"no address of {which} {', '.join(missing)} in VSLGWBTAB {year} "
                 f"(codes there: {listed})",
-                hint="check study.gemeente (4 digits, e.g. 0784) and that the delivery's area "
-                     "table is for this municipality")
+                hint=f"check {_field(study)} (4-digit CBS codes, e.g. 0784) and that the "
+                     "delivery's area table covers these municipalities")
 
 
 def no_residents(db: Database, study: Study) -> None:
     r = spell_range(db, "address_history", "GBADATUMAANVANGADRESHOUDING",
                     "GBADATUMEINDEADRESHOUDING")
-    raise Empty("residents", f"no resident of {study.gemeente} on {study.peildatum}: the "
+    raise Empty("residents", f"no resident of {_places(study)} on {study.peildatum}: the "
                 f"{r['spells']:,} address spells of everyone who ever lived there run from "
                 f"{r['first_start']} to {r['last_end']} ({r['undated']:,} without a start date)",
                 hint="choose a peildatum within those dates; if most spells have no start date, "
@@ -45,7 +47,7 @@ def no_residents(db: Database, study: Study) -> None:
 
 def no_households(db: Database, study: Study) -> None:
     r = spell_range(db, "household_history", "DATUMAANVANGHH", "DATUMEINDEHH")
-    raise Empty("households", f"no resident of {study.gemeente} has a household on "
+    raise Empty("households", f"no resident of {_places(study)} has a household on "
                 f"{study.peildatum}: the {r['spells']:,} household spells of the residents run "
                 f"from {r['first_start']} to {r['last_end']} ({r['undated']:,} without a start "
                 "date)",
@@ -77,10 +79,12 @@ def no_target(study: Study, status: pd.DataFrame, sample: pd.DataFrame) -> None:
     shown = ", ".join(f"{k}: {v:,}" for k, v in counts.items()) or "no rows"
     biggest = max(counts, key=counts.get) if counts else ""
     raise Empty("target_group", f"no household in the target group ({shown})",
-                hint=_target_hint(biggest, tg, sample))
+                hint=_target_hint(biggest, study, sample))
 
 
-def _target_hint(biggest: str, tg: TargetGroup, sample: pd.DataFrame) -> str:
+def _target_hint(biggest: str, study: Study, sample: pd.DataFrame) -> str:
+    tg = study.target_group
+    assert tg is not None
     first = sample.iloc[0].to_dict() if len(sample) else {}
     if biggest == "niet gekoppeld":
         return (f"the key columns {tg.rinpersoons_column}/{tg.rinpersoon_column} hold no "
@@ -95,13 +99,13 @@ def _target_hint(biggest: str, tg: TargetGroup, sample: pd.DataFrame) -> str:
                 f"{first.get('client_start')}): check study.target_group.window and the date "
                 f"format {tg.date_format!r} of {tg.start_column}")
     if biggest == "buiten de gemeente":
-        return "the partner's clients do not live in the municipality on the peildatum: check " \
-               "study.gemeente and the peildatum"
+        return ("the partner's clients do not live in the pilot's municipalities on the "
+                f"peildatum: check {_field(study)} and the peildatum")
     return "check study.target_group and the partner file"
 
 
 def no_children(study: Study) -> None:
-    raise Empty("children", f"no child under 18 in a household of {study.gemeente} on "
+    raise Empty("children", f"no child under 18 in a household of {_places(study)} on "
                 f"{study.peildatum}",
                 hint="check GBAPERSOONTAB's birth dates and the household positions (PLHH) of "
                      "GBAHUISHOUDENSBUS against the catalog's code list")
@@ -124,3 +128,15 @@ def spell_range(db: Database, source: str, start: str, end: str) -> dict:
 
 def _day(value: object) -> str:
     return "-" if pd.isna(value) else str(pd.Timestamp(value).date())
+
+
+def _places(study: Study) -> str:
+    """The pilot's municipality codes as messages name them: ``0784`` or ``0784, 0855``."""
+    return ", ".join(study.municipalities)
+
+
+def _field(study: Study) -> str:
+    """The pilot field that named the municipalities."""
+    if study.regio is not None:
+        return f"study.regio ({study.regio}: {_places(study)})"
+    return "study.gemeenten" if study.gemeenten is not None else "study.gemeente"

@@ -2,7 +2,7 @@
 
 ``StudyDates.of(study)`` is built once per run (``link`` does it) and never changed: linking,
 the factor library and the checks read the same frozen values, and the SQL files bind them by
-name (``$peildatum``, ``$year_before``, ...), never formatted into the text.
+name (``$peildatum``, ``$year_before``, ``$gemeenten``, ...), never formatted into the text.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ LOOKBACK_DAYS = 365
 
 @dataclass(frozen=True)
 class StudyDates:
-    """Every date and year of a run, with the municipality and outcome the SQL binds."""
+    """Every date and year of a run, with the municipalities and outcome the SQL binds."""
 
-    gemeente: str
+    #: the pilot's municipality codes (one or several); SQL binds them as a list
+    gemeenten: tuple[str, ...]
     peildatum: date
     #: VSLGWBTAB (addresses -> wijk, buurt) is read for the peildatum's own year
     area_year: int
@@ -40,7 +41,7 @@ class StudyDates:
     @classmethod
     def of(cls, study: Study) -> StudyDates:
         tg = study.target_group
-        return cls(gemeente=study.gemeente, peildatum=study.peildatum,
+        return cls(gemeenten=study.municipalities, peildatum=study.peildatum,
                    area_year=study.peildatum.year, data_year=study.peildatum.year - 1,
                    year_before=study.peildatum - timedelta(days=LOOKBACK_DAYS),
                    outcome_end=years_after(study.peildatum, study.outcome.window_years),
@@ -55,7 +56,17 @@ class StudyDates:
         if unknown:
             raise KeyError(f"SQL parameter(s) {', '.join(unknown)} are not study dates "
                            f"(known: {', '.join(sorted(known))})")
-        return {name: getattr(self, name) for name in set(names)}
+        return {name: _sql_value(getattr(self, name)) for name in set(names)}
+
+    @property
+    def places(self) -> str:
+        """The municipality codes for messages: ``0784`` or ``0784, 0855``."""
+        return ", ".join(self.gemeenten)
+
+
+def _sql_value(value: object) -> object:
+    """A tuple binds as a DuckDB list (``list_contains($gemeenten, gem)``)."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def years_after(day: date, years: int) -> date:

@@ -11,7 +11,7 @@ import duckdb
 
 from smartstart.linking._dates import StudyDates
 from smartstart.sources._catalog import load_catalog
-from smartstart.sources._layout import layout_path, path_literal
+from smartstart.sources._layout import layout_parts, parts_source, path_literal
 from smartstart.sources._store import read_manifest
 from smartstart.sources.errors import SourceError
 
@@ -82,8 +82,8 @@ class Database:
 
         A table outside the core that the store does not have becomes an empty view with the
         catalog's columns (``absent`` records it, the factors that need it are left out). With a
-        fresh by-municipality layout (``smartstart layout``) the view reads only the study
-        municipality's part, unless ``full`` is asked for.
+        fresh by-municipality layout (``smartstart layout``) the view reads only the parts of
+        the pilot's municipalities (each person once), unless ``full`` is asked for.
         """
         years = self.years(name)
         if not years:
@@ -95,15 +95,18 @@ class Database:
         self.read[name] = chosen
         view = f"{name.lower()}_{chosen}" + ("_full" if full else "")
         path = self.store / self.manifest[(name, chosen)].store_path
-        part = None if full else layout_path(self.store, name, chosen, self.dates.gemeente)
-        if part is None:
+        parts = None if full else layout_parts(self.store, name, chosen, self.dates.gemeenten)
+        if parts is None:
             source = f"read_parquet({path_literal(path)})"
-        elif part.exists():
-            source = f"read_parquet({path_literal(part / '*.parquet')}, hive_partitioning = false)"
-        else:  # the municipality has no rows in this table
+        elif len(parts) == 1:
+            source = (f"read_parquet({path_literal(parts[0] / '*.parquet')}, "
+                      "hive_partitioning = false)")
+        elif parts:
+            source = parts_source(name, parts)
+        else:  # none of the municipalities has rows in this table
             source = f"(SELECT * FROM read_parquet({path_literal(path)}) LIMIT 0)"
         self.con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}").fetchall()
-        self.sources[view] = "layout" if part is not None else "full"
+        self.sources[view] = "layout" if parts is not None else "full"
         return view
 
     def absent_columns(self, name: str) -> tuple[str, ...]:

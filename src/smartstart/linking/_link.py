@@ -30,14 +30,16 @@ def on_date(db: Database, table: str, source: str, target: str) -> int:
 def link_residents(db: Database, study: Study) -> None:
     db.con.execute(sql_text("macros")).fetchall()
     vslgwb = db.table("VSLGWBTAB", db.dates.area_year)
-    n_obj = db.create("objects", sql_text("municipality_objects", vslgwb=vslgwb))
-    if n_obj == 0:
-        checks.no_objects(db, study, vslgwb, db.read["VSLGWBTAB"])
+    db.create("objects", sql_text("municipality_objects", vslgwb=vslgwb))
+    missing = db.frame(sql_text("municipalities_without_objects"))["gem"].tolist()
+    if missing:  # every named municipality without an address, at once
+        checks.no_objects(db, study, missing, db.read["VSLGWBTAB"])
     addresses = db.table("GBAADRESOBJECTBUS")
     total = db.count(addresses)
     n_hist = db.create("address_history", sql_text("persons_ever_here", addresses=addresses))
     db.record("adresperioden van ooit-bewoners", total, n_hist,
-              f"adresperioden van personen die ooit op een adres in {study.gemeente} woonden")
+              f"adresperioden van personen die ooit op een adres in {db.dates.places} "
+              "woonden")
     undated = db.count("address_history WHERE GBADATUMAANVANGADRESHOUDING IS NULL")
     n_date = on_date(db, "GBAADRESOBJECTBUS", "address_history", "address_on_date")
     db.record("adresperioden met begindatum", n_hist, n_hist - undated,
@@ -46,7 +48,7 @@ def link_residents(db: Database, study: Study) -> None:
               "één adres per persoon op de peildatum")
     n_res = db.create("residents", sql_text("residents_on_date"))
     db.record("inwoners op peildatum", n_date, n_res,
-              f"het adres op de peildatum ligt in {study.gemeente}")
+              f"het adres op de peildatum ligt in {db.dates.places}")
     if n_res == 0:
         checks.no_residents(db, study)
 

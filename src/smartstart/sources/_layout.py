@@ -1,4 +1,4 @@
-"""A by-municipality layout of the store, so one municipality reads a small part of it.
+"""A by-municipality layout of the store, so a pilot reads only its municipalities' parts.
 
 For every municipality ``g`` the layout holds, per person-keyed table, the rows of everyone who
 ever had an address in ``g`` (by any year's VSLGWBTAB), so the reference-date rule still sees each
@@ -7,8 +7,9 @@ children (a mother's first child may never have lived in ``g``); INHATAB holds t
 households those persons belong to; VSLGWBTAB is split by its own municipality column.
 
 Rows are duplicated for persons who lived in several municipalities (about 1.3x nationally).
-The layout records the sha256 of every store file it was built from; when any of them changes
-it is stale and linking falls back to the full files.
+A pilot of several municipalities reads the union of their parts, each person's rows once
+(``parts_source``). The layout records the sha256 of every store file it was built from; when
+any of them changes it is stale and linking falls back to the full files.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ PERSON_TABLES = ("GBAADRESOBJECTBUS", "GBAHUISHOUDENSBUS", "SECMBUS", "KOPPELPER
                  "HOOGSTEOPLTAB", "INPATAB", "JGDHULPBUS", "JGDBESCHERMBUS", "HALTBUS",
                  "VSVTAB", "WSNPPERSBUS", "WMOBUS", "INSCHRWPOTAB")
 FAMILY_TABLES = ("GBAPERSOONTAB", "KINDOUDERTAB")
+#: tables whose parts are not keyed on the person (``part_key``)
+PART_KEYS: dict[str, tuple[str, ...]] = {"INHATAB": ("RINPERSOONSHKW", "RINPERSOONHKW"),
+                                         "VSLGWBTAB": ()}
 
 
 def path_literal(path: Path) -> str:
@@ -122,8 +126,11 @@ def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
                 ).fetchall()
 
 
-def layout_path(store: Path, table: str, year: int, gemeente: str) -> Path | None:
-    """The municipality's part of a table, if a fresh layout has it (else None)."""
+def layout_parts(store: Path, table: str, year: int,
+                 gemeenten: tuple[str, ...]) -> list[Path] | None:
+    """The parts of a table for the named municipalities that have rows there, if a fresh
+    layout has the table (else None: read the full file). Several parts may hold the same
+    person (``part_key``): read them with ``parts_source``."""
     root = Path(store) / LAYOUT
     info = root / "layout.json"
     if not info.exists():
@@ -135,4 +142,25 @@ def layout_path(store: Path, table: str, year: int, gemeente: str) -> Path | Non
     folder = root / table / str(year)
     if not folder.exists():
         return None
-    return folder / f"_gem={gemeente}"
+    return [folder / f"_gem={g}" for g in gemeenten if (folder / f"_gem={g}").exists()]
+
+
+def part_key(table: str) -> tuple[str, ...]:
+    """The key whose rows a part holds whole (a person, an income household); () for
+    VSLGWBTAB, whose rows are split by their own municipality and occur in one part only."""
+    return PART_KEYS.get(table, PERSON_KEY)
+
+
+def parts_source(table: str, parts: list[Path]) -> str:
+    """SQL reading the union of several municipalities' parts of ``table``, each key's rows
+    once: a person who lived in two of them is in both parts with the same rows, and only the
+    part of the lowest municipality code is kept."""
+    files = "[" + ", ".join(path_literal(p / "*.parquet") for p in parts) + "]"
+    read = (f"read_parquet({files}, hive_partitioning = true, "
+            "hive_types = {'_gem': VARCHAR})")
+    key = part_key(table)
+    if not key:
+        return f"(SELECT * EXCLUDE (_gem) FROM {read})"
+    by = ", ".join(f'"{k}"' for k in key)
+    return (f"(SELECT * EXCLUDE (_gem) FROM {read} "
+            f"QUALIFY _gem = min(_gem) OVER (PARTITION BY {by}))")

@@ -39,15 +39,17 @@ class SynthResult:
     truth: Path
 
 
-def _municipality_codes(n: int, demo: str) -> list[str]:
-    codes = [demo]
+def _municipality_codes(n: int, demo: str, given: tuple[tuple[str, str], ...] = ()) -> list[str]:
+    """The code of each chunk: the given municipalities in order (``SynthSpec.municipalities``),
+    else the demo municipality followed by invented codes 0001, 0004, ..."""
+    codes = [code for code, _ in given] or [demo]
     candidate = 1
     while len(codes) < n:
         code = f"{candidate:04d}"
-        if code != demo:
+        if code not in codes:
             codes.append(code)
         candidate += 3
-    return codes
+    return codes[:n]
 
 
 def generate(out: Path, spec: SynthSpec, console: Console | None = None) -> SynthResult:
@@ -80,7 +82,7 @@ def _generate(root: Path, spec: SynthSpec, console: Console) -> SynthResult:
     catalog = load_catalog()
     sink, tally, record = Sink(root, spec.fmt), Tally(), variants.Record(spec)
     sizes = spec.chunk_sizes()
-    codes = _municipality_codes(len(sizes), spec.municipality[0])
+    codes = _municipality_codes(len(sizes), spec.municipality[0], spec.municipalities)
     offsets = [0, 0, 0]
     truth: dict = {"spec": _spec_json(spec)}
     persons = households = 0
@@ -121,6 +123,8 @@ def _spec_json(spec: SynthSpec) -> dict:
     data["intervention_year"] = spec.intervention_year
     if not spec.variants:
         del data["variants"]  # the demo's truth.json as before variants existed
+    if not spec.municipalities:
+        del data["municipalities"]  # likewise before regions
     return data
 
 

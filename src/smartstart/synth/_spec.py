@@ -89,6 +89,11 @@ class SynthSpec:
     risk: RiskModel = field(default_factory=RiskModel)
     #: names from VARIANTS, applied in a fixed order whatever the order given
     variants: tuple[str, ...] = ()
+    #: (code, name) of the municipalities to write, one chunk each in this order, the
+    #: households split evenly over them; the first is the demo municipality (``municipality``,
+    #: with the partner file and the planted truth). Empty: the demo municipality, then chunks of
+    #: MUNICIPALITY_HOUSEHOLDS with invented codes (0001, 0004, ...)
+    municipalities: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_size(cls, *, persons: int | None = None, households: int | None = None,
@@ -97,6 +102,9 @@ class SynthSpec:
             raise ValueError("give --persons or --households, not both")
         if persons is not None:
             households = max(1, round(persons / PERSONS_PER_HOUSEHOLD))
+        given = kwargs.get("municipalities")
+        if given and "municipality" not in kwargs:
+            kwargs["municipality"] = tuple(given[0])  # type: ignore[index]
         spec = cls(households=households or DEMO_HOUSEHOLDS, **kwargs)  # type: ignore[arg-type]
         spec.validate()
         return spec
@@ -116,6 +124,20 @@ class SynthSpec:
                              f"{', '.join(VARIANTS)}")
         if all(v in self.variants for v in EXCLUSIVE_VARIANTS):
             raise ValueError(f"choose one of {' and '.join(EXCLUSIVE_VARIANTS)}, not both")
+        self._validate_municipalities()
+
+    def _validate_municipalities(self) -> None:
+        codes = [code for code, _ in self.municipalities]
+        if not codes:
+            return
+        if any(not (len(c) == 4 and c.isdigit()) for c in codes) or len(set(codes)) < len(codes):
+            raise ValueError(f"municipalities must be distinct 4-digit codes, got {codes}")
+        if tuple(self.municipalities[0]) != tuple(self.municipality):
+            raise ValueError("the first of municipalities is the demo municipality: set "
+                             f"municipality to {tuple(self.municipalities[0])}")
+        if self.households < 200 * len(codes):
+            raise ValueError(f"{len(codes)} municipalities need at least {200 * len(codes)} "
+                             "households (200 each)")
 
     @property
     def peildatum(self) -> date:
@@ -127,7 +149,12 @@ class SynthSpec:
         return self.last_year - 3
 
     def chunk_sizes(self) -> list[int]:
-        """Households per municipality: the demo municipality first, then 25k-household ones."""
+        """Households per municipality: the demo municipality first, then 25k-household ones;
+        with ``municipalities``, the households split evenly over them (the first ones get the
+        remainder)."""
+        if self.municipalities:
+            each, extra = divmod(self.households, len(self.municipalities))
+            return [each + (i < extra) for i in range(len(self.municipalities))]
         first = min(self.households, DEMO_HOUSEHOLDS)
         rest = self.households - first
         sizes = [first]

@@ -1,4 +1,5 @@
--- Address objects in the municipality in the year of the peildatum, with wijk and buurt.
+-- Address objects in the pilot's municipalities (one or several, a bound list) in the year of
+-- the peildatum, with wijk and buurt.
 SELECT SOORTOBJECTNUMMER, RINOBJECTNUMMER, gem, wc, bc
 FROM {vslgwb}
-WHERE gem = $gemeente
+WHERE list_contains($gemeenten, gem)

@@ -1,4 +1,5 @@
--- The partner file's rows with the outcome of linking each one to the population.
+-- The partner file's rows with the outcome of linking each one to the population. "buiten de
+-- gemeente": a known person who does not live in any of the pilot's municipalities on the peildatum.
 SELECT f.*,
        CASE WHEN f.rinpersoons IS DISTINCT FROM 'R' OR f.rinpersoon IS NULL THEN 'niet gekoppeld'
             WHEN p.RINPERSOON IS NULL THEN 'niet gevonden'

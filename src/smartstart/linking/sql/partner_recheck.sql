@@ -1,5 +1,5 @@
--- Partner rows not found among the municipality's persons may still be known elsewhere in the
--- country: look them up in the full person table (only run when such rows exist).
+-- Partner rows not found among the persons of the pilot's municipalities may still be known
+-- elsewhere in the country: look them up in the full person table (only run when such rows exist).
 UPDATE partner_clients SET link_status = 'buiten de gemeente'
 WHERE link_status = 'niet gevonden'
   AND (rinpersoons, rinpersoon) IN (

@@ -1,5 +1,6 @@
--- Every address spell of every person who ever had a spell at an address of the municipality:
--- the whole history of those persons is needed to close spells with a missing end date.
+-- Every address spell of every person who ever had a spell at an address of the pilot's
+-- municipalities: the whole history of those persons is needed to close spells with a missing
+-- end date.
 SELECT a.*
 FROM {addresses} AS a
 WHERE (a.RINPERSOONS, a.RINPERSOON) IN (

@@ -1,5 +1,6 @@
--- One row per resident on the peildatum: address area, household, person and parents.
-SELECT r.RINPERSOONS, r.RINPERSOON, r.wc, r.bc,
+-- One row per resident on the peildatum: municipality and area of the address, household,
+-- person and parents.
+SELECT r.RINPERSOONS, r.RINPERSOON, r.gemeente, r.wc, r.bc,
        h.HUISHOUDNR, h.DATUMAANVANGHH,
        h.HUISHOUDNR || '-' || strftime(h.DATUMAANVANGHH, '%Y%m%d') AS household_id,
        h.TYPHH, h.PLHH, h.REFPERSOONHH, h.AANTALPERSHH, h.AANTALKINDHH,

@@ -1,0 +1,195 @@
+"""A pilot of several municipalities (study.gemeenten, study.regio) is linked in one pass and
+gives, per municipality, exactly what linking each one alone gives and what the raw tables say."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import date
+
+import pandas as pd
+import pytest
+import yaml
+
+from smartstart.errors import Empty
+from smartstart.linking import link
+from smartstart.pilot import Study, TargetGroup, Window, load_pilot
+from smartstart.sources import SourceError, build_layout, ingest
+from smartstart.sources._regions import load_regions
+from smartstart.synth import SynthSpec, generate
+
+REGION = (("0784", "Gilze en Rijen"), ("0855", "Tilburg"), ("0785", "Goirle"))
+CODES = [code for code, _ in REGION]
+P = date(2020, 1, 1)
+TARGET = TargetGroup(partner_file="v", start_column="startdatum", end_column="einddatum",
+                     window=Window(start=date(2015, 1, 1), end=date(2022, 12, 31)))
+KEY = ["RINPERSOONS", "RINPERSOON"]
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory):
+    """Three small municipalities with real codes (400 households each), raw parquet."""
+    root = tmp_path_factory.mktemp("region")
+    generate(root / "cbs", SynthSpec(households=1200, seed=7, fmt="parquet",
+                                     municipality=REGION[0], municipalities=REGION))
+    ingest(root / "cbs", root / "store")
+    return root
+
+
+def _study(codes: list[str], target: bool = False) -> Study:
+    return Study(name="t", gemeenten=codes, peildatum=P, target_group=TARGET if target else None)
+
+
+def _persons(linked) -> pd.DataFrame:
+    frame = linked.db.frame("SELECT * FROM persons_on_date")
+    return frame.sort_values(KEY, ignore_index=True)
+
+
+def _raw_residents(cbs) -> pd.DataFrame:
+    """Independently of linking: each person's address on P from the raw delivery (pandas),
+    with the municipality of that address in the area table of P's year."""
+    a = pd.read_parquet(next(cbs.rglob("GBAADRESOBJECT*BUSV*.parquet")))
+    start = pd.to_datetime(a["GBADATUMAANVANGADRESHOUDING"], format="%Y%m%d", errors="coerce")
+    end = pd.to_datetime(a["GBADATUMEINDEADRESHOUDING"], format="%Y%m%d", errors="coerce")
+    a = a.assign(start=start, end=end).dropna(subset=["start"])
+    a = a.sort_values([*KEY, "start", "end"], na_position="last")
+    following = a.groupby(KEY)["start"].shift(-1) - pd.Timedelta(days=1)
+    a["end"] = a["end"].fillna(following).fillna(pd.Timestamp("2050-12-31"))
+    day = pd.Timestamp(P)
+    a = a[(a["start"] <= day) & (a["end"] >= day)]
+    a = a.sort_values(["start", "end", "RINOBJECTNUMMER"], ascending=False)
+    on_date = a.drop_duplicates(KEY)
+    areas = pd.read_parquet(next(cbs.rglob(f"VSLGWB{P.year}TAB*.parquet")))
+    areas = areas.rename(columns={f"gem{P.year}": "gemeente"})
+    return on_date.merge(areas[["SOORTOBJECTNUMMER", "RINOBJECTNUMMER", "gemeente"]],
+                         on=["SOORTOBJECTNUMMER", "RINOBJECTNUMMER"])
+
+
+def test_one_pass_equals_each_municipality_alone_and_the_raw_tables(region):
+    together = _persons(link(region / "store", _study(CODES)))
+    assert together["gemeente"].notna().all() and set(together["gemeente"]) == set(CODES)
+    alone = pd.concat([_persons(link(region / "store", _study([g]))) for g in CODES])
+    pd.testing.assert_frame_equal(together, alone.sort_values(KEY, ignore_index=True))
+    raw = _raw_residents(region / "cbs")
+    expected = raw[raw["gemeente"].isin(CODES)]["gemeente"].value_counts().to_dict()
+    assert together["gemeente"].value_counts().to_dict() == expected
+    assert min(expected.values()) > 500
+    # the demo municipality (the first) keeps its planted residents inside the region
+    truth = json.loads((region / "cbs" / "truth.json").read_text("utf-8"))
+    assert expected["0784"] == truth["demo"]["on_date"][P.isoformat()]["residents"]
+
+
+def test_the_layout_reads_every_named_part_once(region, tmp_path):
+    store = tmp_path / "store"
+    shutil.copytree(region / "store", store)
+    build_layout(store)
+    parts = store / "_gemeente" / "GBAADRESOBJECTBUS" / "2022"
+    seen = pd.concat([pd.read_parquet(parts / f"_gem={g}")[KEY].drop_duplicates()
+                      for g in CODES])
+    assert seen.duplicated().any()  # someone lived in two of them: the union must dedupe
+    study = _study(CODES, target=True)
+    partner = next((region / "cbs").rglob("voedselbank_klanten.csv"))
+    with_layout = link(store, study, partner)
+    assert "layout" in with_layout.db.sources.values()
+    full = link(region / "store", study, partner)
+    assert set(full.db.sources.values()) == {"full"}
+    pd.testing.assert_frame_equal(_persons(with_layout), _persons(full))
+    pd.testing.assert_frame_equal(with_layout.match, full.match)
+
+
+def test_outside_means_outside_every_named_municipality(region, tmp_path):
+    source = next((region / "cbs").rglob("voedselbank_klanten.csv"))
+    clients = pd.read_csv(source, sep=";", dtype=str, keep_default_na=False, encoding="latin-1")
+    raw = _raw_residents(region / "cbs")
+    # a client living in 0855 on P: outside a 0784 pilot, inside the region
+    tilburg = raw[raw["gemeente"] == "0855"]["RINPERSOON"].iloc[0]
+    clients = pd.concat([clients, clients.iloc[[0]].assign(RINPERSOONS="R", RINPERSOON=tilburg)])
+    partner = tmp_path / "partner.csv"
+    clients.to_csv(partner, sep=";", index=False, encoding="latin-1")
+    persons = pd.read_parquet(next((region / "cbs").rglob("GBAPERSOON*.parquet")))
+    known = clients[(clients["RINPERSOONS"] == "R")
+                    & clients["RINPERSOON"].isin(persons["RINPERSOON"])]
+
+    def outside(codes: list[str]) -> tuple[int, int]:
+        """(link status count, independent count) of known clients living elsewhere on P."""
+        linked = link(region / "store", _study(codes, target=True), partner)
+        status = dict(zip(linked.match["link_status"], linked.match["n"], strict=True))
+        here = raw[raw["gemeente"].isin(codes)]["RINPERSOON"]
+        return status.get("buiten de gemeente", 0), int((~known["RINPERSOON"].isin(here)).sum())
+
+    region_got, region_expected = outside(CODES)
+    demo_got, demo_expected = outside(["0784"])
+    assert (region_got, demo_got) == (region_expected, demo_expected)
+    assert region_got < demo_got
+
+
+@pytest.mark.parametrize(("study", "missing"), [
+    (_study(["0784", "0002", "0003"]), ["0002", "0003"]),
+    # the synthetic delivery has 0784, 0855, 0785 and addresses in seven neighbours
+    (Study(name="t", regio="hart_van_brabant", peildatum=P), ["0766", "0797"]),
+])
+def test_every_named_municipality_without_addresses_is_named_at_once(region, study, missing):
+    with pytest.raises(Empty) as error:
+        link(region / "store", study)
+    named = str(error.value).split(" in VSLGWBTAB")[0]
+    assert sorted(re.findall(r"\d{4}", named)) == missing
+
+
+# --- the pilot's three forms -------------------------------------------------------------
+
+def _load(tmp_path, **place):
+    study = {"name": "t", "peildatum": "2020-01-01", **place}
+    path = tmp_path / "pilot.yaml"
+    path.write_text(yaml.safe_dump({"study": study, "paths": {"store": "s", "output": "o"}}))
+    return load_pilot(path).study
+
+
+@pytest.mark.parametrize(("place", "codes"), [
+    ({"gemeente": "784"}, ("0784",)),
+    ({"gemeenten": ["0784", 855]}, ("0784", "0855")),
+    ({"regio": "hart_van_brabant"},
+     ("0766", "0784", "0785", "0797", "0798", "0809", "0824", "0855", "0867")),
+    ({"regio": "Hart van Brabant"}, None),
+])
+def test_three_forms_give_the_municipalities(tmp_path, place, codes):
+    study = _load(tmp_path, **place)
+    expected = codes or load_regions()["hart_van_brabant"].codes
+    assert study.municipalities == expected
+    assert study.gemeente == (expected[0] if "gemeente" in place else None)
+
+
+@pytest.mark.parametrize(("place", "field"), [
+    ({}, "gemeente, gemeenten or regio"),
+    ({"gemeente": "0784", "regio": "hart_van_brabant"}, "gemeente, regio"),
+    ({"gemeente": "0784", "gemeenten": ["0855"]}, "gemeente, gemeenten"),
+    ({"regio": "randstad"}, "hart_van_brabant"),  # the known regions are listed
+    ({"gemeenten": []}, "gemeenten"),
+    ({"gemeenten": ["0784", "784"]}, "gemeenten"),
+    ({"gemeenten": ["0784", "Tilburg"]}, "gemeenten"),
+])
+def test_a_wrong_place_is_a_clear_error(tmp_path, place, field):
+    with pytest.raises(SourceError) as error:
+        _load(tmp_path, **place)
+    assert "pilot.yaml" in str(error.value) and field in str(error.value)
+
+
+def test_the_region_catalog_holds_cbs_codes():
+    hvb = load_regions()["hart_van_brabant"]
+    assert hvb.municipalities["0855"] == "Tilburg" and len(hvb.codes) == 9
+
+
+# --- synth writes the named municipalities ----------------------------------------------
+
+def test_synth_splits_the_households_over_the_named_municipalities():
+    from smartstart.cli import _synth_municipalities
+
+    places = _synth_municipalities("hart_van_brabant", None)
+    spec = SynthSpec.from_size(households=2000, municipalities=places)
+    assert spec.municipality == ("0766", "Dongen") and len(spec.chunk_sizes()) == 9
+    assert sum(spec.chunk_sizes()) == 2000 and min(spec.chunk_sizes()) >= 200
+    assert _synth_municipalities(None, "0784, 855")[1] == ("0855", "Tilburg")
+    with pytest.raises(ValueError, match="200"):
+        SynthSpec.from_size(households=1000, municipalities=places)
+    with pytest.raises(ValueError, match="unknown region"):
+        _synth_municipalities("randstad", None)
