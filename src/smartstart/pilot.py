@@ -40,7 +40,6 @@ Analysis = Literal["profile", "risk", "typology"]
 #: analyses the method names but that are not built yet: refused at load, with this reason
 NOT_BUILT = {"areas": "the areas analysis (wijken and buurten) is not built yet (issue 14)",
              "effect": "the effect evaluation is not built yet (issue 15)"}
-Outcome = Literal["uithuisplaatsing_of_ots", "uithuisplaatsing", "ots"]
 
 
 class _Frozen(BaseModel):
@@ -75,8 +74,16 @@ class TargetGroup(_Frozen):
 
 
 class OutcomeSpec(_Frozen):
-    name: Outcome = "uithuisplaatsing_of_ots"
+    """The pilot's outcome: a name of the outcome library (``features/outcomes.yaml``, or the
+    pilot's own ``study.library``), checked when the run reads the library."""
+
+    name: str = "uithuisplaatsing_of_ots"
     window_years: int = Field(3, ge=1, le=10)
+    #: the risk model's predictors; None: the library's default set for this outcome
+    predictors: tuple[str, ...] | None = None
+    #: migration background or another audit-only attribute as a predictor: only with this flag,
+    #: and the model card records it
+    allow_sensitive: bool = False
 
 
 class DisclosureSettings(_Frozen):
@@ -105,6 +112,9 @@ class Study(_Frozen):
     contact: str | None = None
     target_group: TargetGroup | None = None
     outcome: OutcomeSpec = OutcomeSpec()
+    #: a folder with the pilot's own factors.yaml and/or outcomes.yaml, added to smartstart's
+    #: library (relative to the pilot file's folder)
+    library: Path | None = None
     analyses: tuple[Analysis, ...] = ()
     disclosure: DisclosureSettings = DisclosureSettings()
     #: when a yearly table lacks the year the run needs, use the nearest delivered year
@@ -217,7 +227,37 @@ def load_pilot(path: Path | str, paths_file: Path | str | None = None) -> Pilot:
                              for e in error.errors())
         raise SourceError(f"{path}: invalid pilot configuration: {problems}",
                           hint="see the example pilot in the README") from None
-    return pilot.model_copy(update={"paths": pilot.paths.resolved(base)})
+    study = pilot.study
+    if study.library is not None and not study.library.is_absolute():
+        study = study.model_copy(update={"library": path.resolve().parent / study.library})
+    _check_library(study, path)
+    return pilot.model_copy(update={"paths": pilot.paths.resolved(base), "study": study})
+
+
+def _check_library(study: Study, path: Path) -> None:
+    """The outcome and predictors the pilot names are in its library (all problems at once)."""
+    from smartstart.features._library import load_library, package_library
+
+    lib = load_library(study.library) if study.library is not None else package_library()
+    outcome = study.outcome
+    if outcome.name not in lib.outcomes:
+        raise SourceError(f"{path}: study.outcome.name {outcome.name!r} is not in the outcome "
+                          "library", hint="choose one of " + ", ".join(sorted(lib.outcomes))
+                          + ", or add it in study.library")
+    problems = []
+    for name in outcome.predictors or ():
+        f = lib.factors.get(name)
+        if f is None or "child" not in f.units:
+            problems.append(f"{name!r} is not a child factor of the library")
+        elif f.role == "audit" and not outcome.allow_sensitive:
+            problems.append(f"{name!r} is audited for fairness, not a predictor (set "
+                            "study.outcome.allow_sensitive: true to use it; the model card "
+                            "records it)")
+        elif f.role not in ("predictor", "audit"):
+            problems.append(f"{name!r} has role {f.role}, not predictor")
+    if problems:
+        raise SourceError(f"{path}: study.outcome.predictors: " + "; ".join(problems),
+                          hint="name factors with role predictor in factors.yaml")
 
 
 def _read_yaml(path: Path) -> dict:

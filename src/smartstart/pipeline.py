@@ -18,7 +18,14 @@ from rich.table import Table
 
 from smartstart import __version__
 from smartstart.bundle import BundleWriter, CheckedTable
-from smartstart.features import FeatureTables, NotDelivered, build_features, outcomes
+from smartstart.features import (
+    FeatureTables,
+    NotDelivered,
+    build_features,
+    labels_frame,
+    outcomes,
+    using,
+)
 from smartstart.linking import Linked, YearUsed, link
 from smartstart.outputs import TITLES, Outputs, publish
 from smartstart.outputs._withheld import Withheld, typed
@@ -48,7 +55,12 @@ class RunResult:
 
 
 def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
-    console = console or Console(quiet=True)
+    """Link, build the factors, analyse, gate and bundle, with the pilot's library active."""
+    with using(pilot.study.library):
+        return _run(pilot, console or Console(quiet=True))
+
+
+def _run(pilot: Pilot, console: Console) -> RunResult:
     study, paths = pilot.study, pilot.paths
     started = time.perf_counter()
     partner = paths.partner_files.get(study.target_group.partner_file) \
@@ -87,12 +99,14 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
     study = pilot.study.model_dump(mode="json")
     # the outcome's words travel with the bundle: the report reads them from there
     words = outcomes()[pilot.study.outcome.name]
-    study["outcome"] |= {"nl": words.nl, "en": words.en}
+    study["outcome"] |= {"nl": words.nl, "en": words.en, "nl_short": words.nl_short,
+                         "en_short": words.en_short, "unit": words.unit}
     withheld = [{**w.to_dict(), "title_nl": TITLES.get(w.name, (w.name, w.name))[0],
                  "title_en": TITLES.get(w.name, (w.name, w.name))[1]}
                 for w in withheld_of(pilot, outputs)]
     with BundleWriter(target, {"study": study, "smartstart": __version__}, inputs, seed=0,
-                      withheld=withheld, charts=_charts, extra=extra or {}) as writer:
+                      withheld=withheld, charts=_charts, extra=extra or {},
+                      labels=labels_frame(pilot.study.outcome.name)) as writer:
         for published in outputs.tables:
             name = published.record.name
             nl, en = TITLES.get(name, (name, name))

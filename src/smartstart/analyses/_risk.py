@@ -33,10 +33,11 @@ from smartstart.analyses._logit import (
 from smartstart.analyses._metrics import brier, calibration_table, delong_auc, hosmer_lemeshow
 from smartstart.analyses._predictors import PredictorNote, usable_design
 from smartstart.errors import LackOfData
+from smartstart.features._library import package_library
 
-#: The seed's risk factors of out-of-home placement or a supervision order.
-RISK_FACTORS = ("young_mother", "single_parent", "parent_no_work", "rent_allowance",
-                "parent_low_education", "prior_youth_care")
+#: The seed's risk factors of out-of-home placement or a supervision order: the library's
+#: default predictors of that outcome (``outcomes.yaml``).
+RISK_FACTORS = package_library().outcomes["uithuisplaatsing_of_ots"].predictors
 
 
 class SensitivePredictorError(ValueError):

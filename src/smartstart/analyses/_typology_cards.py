@@ -2,7 +2,7 @@
 questions for the project team to explore with the people themselves (Dutch and English).
 
 The questions open a conversation; they are not conclusions. Up to three come from the type's
-most distinctive traits (``QUESTIONS``), two are asked of every type.
+most distinctive traits (the library's ``questions``), two are asked of every type.
 """
 
 from __future__ import annotations
@@ -13,59 +13,18 @@ import numpy as np
 import pandas as pd
 
 from smartstart.analyses._typology_names import key, standouts
+from smartstart.features import factors
 
 MAX_TRAITS = 6
 MAX_TRAIT_QUESTIONS = 3
 MAX_QUESTIONS = 5
 
-#: (factor, level or direction) -> (Dutch, English) question
-QUESTIONS: dict[tuple[str, str], tuple[str, str]] = {
-    ("main_benefit", "3"): (
-        "Hoe is het om rond te komen van een bijstandsuitkering, en waar gaat het geld als "
-        "eerste naartoe?",
-        "What is it like to make ends meet on social assistance, and where does the money go "
-        "first?"),
-    ("main_benefit", "1"): (
-        "Wat veranderde er toen het werk wegviel, en wat had op dat moment geholpen?",
-        "What changed when the job was lost, and what would have helped at that moment?"),
-    ("main_benefit", "2"): (
-        "Hoe bepalen ziekte of beperking het dagelijks leven en het rondkomen?",
-        "How do illness or disability shape daily life and making ends meet?"),
-    ("main_benefit", "0"): (
-        "Waarom is een inkomen zonder uitkering toch niet genoeg, en welke vaste lasten drukken "
-        "het zwaarst?",
-        "Why is an income without benefits still not enough, and which fixed costs weigh most?"),
-    ("household_type", "6"): (
-        "Hoe combineert de ouder zorg voor de kinderen, werk of opleiding en geldzaken, en wie "
-        "helpt daarbij?",
-        "How does the parent combine caring for the children, work or education and money "
-        "matters, and who helps?"),
-    ("household_type", "1"): (
-        "Op wie kan deze persoon terugvallen, en hoe ziet een gewone week eruit?",
-        "Who can this person fall back on, and what does an ordinary week look like?"),
-    ("children_under_18", "higher"): (
-        "Wat merken de kinderen van de krappe situatie, thuis en op school?",
-        "What do the children notice of the tight situation, at home and at school?"),
-    ("child_youth_care", "True"): (
-        "Hoe ervaren ouders en kinderen de jeugdhulp, en wat had eerder geholpen?",
-        "How do parents and children experience youth care, and what would have helped sooner?"),
-    ("wmo_support", "True"): (
-        "Welke zorg en ondersteuning krijgt het huishouden, en sluit die aan bij wat nodig is?",
-        "Which care and support does the household get, and does it fit what is needed?"),
-    ("debt_restructuring", "True"): (
-        "Hoe zijn de schulden ontstaan, en wat betekent de schuldsanering in het dagelijks leven?",
-        "How did the debts arise, and what does debt restructuring mean in daily life?"),
-    ("reference_age", "lower"): (
-        "Welke plannen zijn er voor de komende jaren, en wat staat daarbij in de weg?",
-        "What plans are there for the coming years, and what stands in the way?"),
-    ("tenure", "3"): (
-        "Hoe zeker is het wonen, en welke rol spelen huur en toeslagen?",
-        "How secure is their housing, and what role do rent and allowances play?"),
-    ("highest_education", "1"): (
-        "Welke ervaringen zijn er met school en opleiding, en is er belangstelling voor scholing?",
-        "What experiences are there with school and training, and is there interest in "
-        "learning?"),
-}
+
+def question_table() -> dict[tuple[str, str], tuple[str, str]]:
+    """(factor, level or direction) -> (Dutch, English) question, from the library's household
+    factors (``questions``)."""
+    return {(name, level): (w.nl, w.en) for name, f in factors()["household"].items()
+            for level, w in f.questions.items()}
 
 
 #: asked of every type, after the trait questions
@@ -151,8 +110,9 @@ def traits(rows: pd.DataFrame) -> tuple[Trait, ...]:
 
 def questions(rows: pd.DataFrame) -> tuple[tuple[str, str], ...]:
     asked: list[tuple[str, str]] = []
+    table = question_table()
     for _, row in standouts(rows).iterrows():
-        question = QUESTIONS.get(key(row))
+        question = table.get(key(row))
         if question and question not in asked and len(asked) < MAX_TRAIT_QUESTIONS:
             asked.append(question)
     return (tuple(asked) + GENERIC_QUESTIONS)[:MAX_QUESTIONS]

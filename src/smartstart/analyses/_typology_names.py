@@ -9,7 +9,7 @@ target group:
    age <= -0.33) and under 40 on average, "Ouder" when clearly older and 45 or over;
 3. *what*: the most distinctive standing-out trait that has a phrase ("in de bijstand", "met
    Wmo-ondersteuning", ...), held by at least half of the type; ties in distinctiveness go to the
-   order of ``PHRASES`` (benefit first).
+   order of the library's phrases (benefit first).
 
 "Jong eenouderhuishouden in de bijstand" is (2) + (1) + (3). Two types with the same name get
 their next phrase too, and a number if that does not tell them apart.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import pandas as pd
 
 from smartstart.analyses._typology_profile import STANDOUT_DELTA
+from smartstart.features import factors
 
 #: household type code -> composition
 COMPOSITION = {"1": "single", "2": "couple", "3": "couple", "4": "family", "5": "family",
@@ -33,27 +34,15 @@ NOUNS: dict[str, tuple[str, str, bool]] = {
     "other": ("overig huishouden", "other household", False),
     "": ("huishoudens", "households", True),
 }
-#: (factor, level or direction) -> (Dutch, English) phrase; the order breaks ties.
-PHRASES: dict[tuple[str, str], tuple[str, str]] = {
-    ("main_benefit", "3"): ("in de bijstand", "on social assistance"),
-    ("main_benefit", "1"): ("met een WW-uitkering", "on unemployment benefit"),
-    ("main_benefit", "2"): ("met een arbeidsongeschiktheidsuitkering", "on disability benefit"),
-    ("main_benefit", "4"): ("met een andere sociale uitkering", "on another social benefit"),
-    ("main_benefit", "0"): ("zonder uitkering", "without benefits"),
-    ("wmo_support", "True"): ("met Wmo-ondersteuning", "with WMO care support"),
-    ("child_youth_care", "True"): ("met jeugdhulp", "with youth care"),
-    ("debt_restructuring", "True"): ("in de schuldsanering", "in debt restructuring"),
-    ("disposable_income", "lower"): ("met een laag inkomen", "on a low income"),
-    ("disposable_income", "higher"): ("met een hoger inkomen", "on a higher income"),
-    ("tenure", "1"): ("met een koopwoning", "owning their home"),
-    ("tenure", "3"): ("met huurtoeslag", "with rent allowance"),
-    ("rent_allowance", "True"): ("met huurtoeslag", "with rent allowance"),
-    ("tenure", "2"): ("in een huurwoning", "renting"),
-    ("adult_works", "True"): ("met werk", "in work"),
-    ("adult_works", "False"): ("zonder werk", "without work"),
-    ("highest_education", "1"): ("met een lage opleiding", "with little education"),
-    ("highest_education", "3"): ("met een hoge opleiding", "with higher education"),
-}
+
+
+def phrase_table() -> dict[tuple[str, str], tuple[str, str]]:
+    """(factor, level or direction) -> (Dutch, English) phrase, from the library's household
+    factors (``phrases``); the library's order breaks ties."""
+    return {(name, level): (w.nl, w.en) for name, f in factors()["household"].items()
+            for level, w in f.phrases.items()}
+
+
 YOUNG_MEAN, OLDER_MEAN = 40.0, 45.0
 
 
@@ -93,14 +82,15 @@ def _age(rows: pd.DataFrame) -> str:
 def phrases(rows: pd.DataFrame) -> list[tuple[str, str]]:
     """The naming phrases of a type, best first: standing-out rows with a phrase, a level only
     when at least half the type has it, one phrase per factor, ranked by |delta| then by the
-    order of ``PHRASES``."""
-    order = {k: i for i, k in enumerate(PHRASES)}
+    order of the library's phrases."""
+    table = phrase_table()
+    order = {k: i for i, k in enumerate(table)}
     ranked = sorted((-round(abs(row["delta"]), 9), order[key(row)], key(row))
                     for _, row in rows[rows["standout"]].iterrows()
-                    if key(row) in PHRASES and (row["kind"] != "level" or row["share"] >= 0.5))
+                    if key(row) in table and (row["kind"] != "level" or row["share"] >= 0.5))
     found: dict[str, tuple[str, str]] = {}
     for _, _, (factor, level) in ranked:
-        phrase = PHRASES[(factor, level)]
+        phrase = table[(factor, level)]
         if factor not in found and phrase not in found.values():
             found[factor] = phrase
     return list(found.values())

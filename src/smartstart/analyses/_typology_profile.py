@@ -20,21 +20,12 @@ import pandas as pd
 from scipy.stats import mannwhitneyu
 
 from smartstart.analyses._common import FactorInfo, lower_first
-from smartstart.analyses._labels import LEVELS, level_label
+from smartstart.analyses._labels import level_label, levels
 from smartstart.analyses._typology_data import level_text
+from smartstart.features import factors
 
 STANDOUT_DELTA = 0.33
 STANDOUT_RATIO = 1.5
-
-#: Labels of the "no" level of binary factors (the "yes" level is the factor's own label).
-NO_LABELS: dict[str, tuple[str, str]] = {
-    "adult_works": ("geen volwassene met werk", "no adult in work"),
-    "rent_allowance": ("geen huurtoeslag", "no rent allowance"),
-    "debt_restructuring": ("geen schuldsanering", "no debt restructuring"),
-    "wmo_support": ("geen Wmo-ondersteuning", "no WMO care support"),
-    "child_youth_care": ("geen kind met jeugdhulp", "no child in youth care"),
-}
-
 
 COLUMNS = ["type", "factor", "factor_nl", "factor_en", "kind", "level", "level_nl", "level_en",
            "count", "n", "share", "mean", "sd", "rest_count", "rest_n", "rest_share", "rest_mean",
@@ -56,14 +47,22 @@ class Groups:
 
 def labels_of(info: FactorInfo, level: str) -> tuple[str, str]:
     """Dutch and English label of one level of a factor."""
-    if info.type == "binary" and info.name not in LEVELS:
+    known = levels(info.name)
+    if info.type == "binary" and not known:
         if level == "True":
             return lower_first(info.nl), lower_first(info.en)
-        no = NO_LABELS.get(info.name)
+        no = _label_no(info.name)
         return no if no else (f"geen {lower_first(info.nl)}", f"not {lower_first(info.en)}")
-    if level in LEVELS.get(info.name, {}):
+    if level in known:
         return level_label(info.name, level, "nl"), level_label(info.name, level, "en")
     return f"{lower_first(info.nl)} {level}", f"{lower_first(info.en)} {level}"
+
+
+def _label_no(name: str) -> tuple[str, str] | None:
+    """The library's label of a binary factor's "no" level ("geen huurtoeslag"), if any."""
+    found = next((units[name] for units in factors().values() if name in units), None)
+    words = found.label_no if found is not None else None
+    return (words.nl, words.en) if words is not None else None
 
 
 def _level_rows(info: FactorInfo, groups: Groups, levels: list[str]) -> list[dict]:

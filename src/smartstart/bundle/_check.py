@@ -50,7 +50,15 @@ import pandas as pd
 
 from smartstart.bundle._read import BundleProblem, verify_files
 from smartstart.bundle._svg import svg_of
-from smartstart.bundle._write import BUNDLE_VERSION, LOG, MANIFEST, VARIABLES, variables_frame
+from smartstart.bundle._write import (
+    BUNDLE_VERSION,
+    LABEL_COLUMNS,
+    LABELS,
+    LOG,
+    MANIFEST,
+    VARIABLES,
+    variables_frame,
+)
 from smartstart.disclosure import (
     Rules,
     Settings,
@@ -102,6 +110,7 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
                                       "pilot again", "version"))
     problems += _bookkeeping(outputs, verdicts)
     problems += _variables(root, outputs, bad_files)
+    problems += _labels(root, outputs, bad_files)
     floor = _study_settings(manifest)
     tables: dict[str, pd.DataFrame] = {}
     checked = 0
@@ -194,6 +203,30 @@ def _variables(root: Path, outputs: list[dict], bad_files: set[str]) -> list[Bun
         same = False
     return [] if same else [BundleProblem(VARIABLES, "is not the variables x outputs of the "
                                           "manifest", "variables")]
+
+
+_TYPES = {"binary", "count", "numeric", "category"}
+_ROLES = {"predictor", "descriptor", "audit", "place", "target", "outcome"}
+_BARE_NUMBER = re.compile(r"-?[\d.,\s]+%?")
+
+
+def _labels(root: Path, outputs: list[dict], bad_files: set[str]) -> list[BundleProblem]:
+    """``labels.csv`` holds words of the outputs' variables only: its columns, text (no number
+    beside a code), and variables the outputs use."""
+    if LABELS in bad_files or not (root / LABELS).exists():
+        return []
+    used = set(variables_frame(outputs).index)
+    try:
+        shown = pd.read_csv(root / LABELS, dtype=str, keep_default_na=False)
+        same = (tuple(shown.columns) == LABEL_COLUMNS
+                and set(shown["variable"]) <= used
+                and set(shown["type"]) <= _TYPES and set(shown["role"]) <= _ROLES
+                and not shown[["label_nl", "label_en", "period"]].map(
+                    lambda v: bool(_BARE_NUMBER.fullmatch(v.strip()))).to_numpy().any())
+    except (ValueError, TypeError, KeyError):
+        same = False
+    return [] if same else [BundleProblem(LABELS, "holds more than the words of the outputs' "
+                                          "variables", "labels")]
 
 
 def _study_settings(manifest: dict) -> Settings:

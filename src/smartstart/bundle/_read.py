@@ -122,6 +122,14 @@ class Bundle:
     def variables(self) -> pd.DataFrame:
         return pd.read_csv(self.root / "variables.csv", index_col="variable")
 
+    def labels(self) -> pd.DataFrame:
+        """``labels.csv``: the words of the variables (empty for a bundle without it)."""
+        path = self.root / "labels.csv"
+        if not path.exists():
+            return pd.DataFrame(columns=["variable", "level", "label_nl", "label_en", "type",
+                                         "role", "period"])
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+
 
 def read_bundle(root: Path, *, verify: bool = True) -> Bundle:
     """Open a bundle; by default refuse one whose files do not match their checksums."""

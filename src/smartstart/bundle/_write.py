@@ -20,6 +20,10 @@ CHECKSUMS = "checksums.sha256"
 MANIFEST = "manifest.json"
 LOG = "disclosure_log.json"
 VARIABLES = "variables.csv"
+#: the words of every variable the outputs use (factor, level, Dutch and English label, type,
+#: role, period), from the library, never from data: the report reads labels from here
+LABELS = "labels.csv"
+LABEL_COLUMNS = ("variable", "level", "label_nl", "label_en", "type", "role", "period")
 #: the bundle format: 2 declares every file in the manifest (path, kind, output, sha256)
 BUNDLE_VERSION = 3  # 3: every table's rules say what its counts count (cells)
 #: every kind of file a bundle holds, and where a file of that kind for output NAME lies
@@ -27,7 +31,8 @@ BUNDLE_VERSION = 3  # 3: every table's rules say what its counts count (cells)
 #: cannot hold its own hash, and the checksums are a convenience written after it)
 FILE_KINDS = {"table_csv": "tables/{name}.csv", "table_parquet": "tables/{name}.parquet",
               "text": "texts/{name}.md", "chart_spec": "charts/{chart}.vl.json",
-              "chart_svg": "charts/{chart}.svg", "log": LOG, "variables": VARIABLES}
+              "chart_svg": "charts/{chart}.svg", "log": LOG, "variables": VARIABLES,
+              "labels": LABELS}
 
 
 def declared_path(kind: str, output: str | None) -> str | None:
@@ -101,6 +106,8 @@ class BundleWriter:
     charts: Callable[[Path], Sequence[ChartLike]] | None = None
     #: further manifest fields of the run (e.g. ``not_delivered``, ``years_used``)
     extra: Mapping[str, object] = field(default_factory=dict)
+    #: LABEL_COLUMNS rows of the variables the outputs use (None: no labels.csv)
+    labels: pd.DataFrame | None = None
     outputs: list[dict] = field(default_factory=list, init=False)
     log: list[dict] = field(default_factory=list, init=False)
     #: every file written, declared in the manifest: (path, kind, output)
@@ -153,6 +160,9 @@ class BundleWriter:
                 self._add_chart(chart)
         self._variables().to_csv(self.staging / VARIABLES)
         self._declare("variables", None)
+        if self.labels is not None:
+            self._labels().to_csv(self.staging / LABELS, index=False)
+            self._declare("labels", None)
         self._write_manifest()
         lines = [f"{sha256(p)}  {p.relative_to(self.staging).as_posix()}"
                  for p in sorted(self.staging.rglob("*")) if p.is_file()]
@@ -217,6 +227,13 @@ class BundleWriter:
 
     def _variables(self) -> pd.DataFrame:
         return variables_frame(self.outputs)
+
+    def _labels(self) -> pd.DataFrame:
+        """The labels of the variables the bundle's tables use, and nothing else."""
+        assert self.labels is not None
+        used = set(variables_frame(self.outputs).index)
+        frame = self.labels.loc[self.labels["variable"].isin(used), list(LABEL_COLUMNS)]
+        return frame.astype(str).reset_index(drop=True)
 
     def _write_json(self, name: str, data: object) -> None:
         (self.staging / name).write_text(json.dumps(data, indent=1, ensure_ascii=False,

@@ -1,7 +1,8 @@
 """The factor library: child, parent and household factors on the peildatum, one table per unit.
 
-Every factor is described once in ``factors.yaml`` (Dutch and English label, unit, type, source
-tables and columns, period); the SQL files compute them over the linked base tables. A table
+Every factor is defined once in ``factors.yaml`` (its SQL expression per unit, labels, levels,
+role, source tables and columns, period) and every outcome in ``outcomes.yaml`` (its events,
+words and default predictors); the tables are built from those definitions. A table
 outside the core that the delivery lacks is read as an empty view, and the factors that need it
 (or a column the delivery lacks) are dropped from the tables and listed in ``not_delivered``.
 """
@@ -9,74 +10,112 @@ outside the core that the delivery lacks is read as an empty view, and the facto
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict
 
-from smartstart.features._available import (
-    OUTCOME_SOURCES,
-    NotDelivered,
-    not_delivered,
-    require_outcome,
+from smartstart.errors import SourceError
+from smartstart.features import _tables as tables_sql
+from smartstart.features._available import NotDelivered, not_delivered, require_outcome
+from smartstart.features._library import (
+    FactorDef,
+    Library,
+    OutcomeDef,
+    Words,
+    library,
+    load_library,
+    using,
 )
 from smartstart.linking import Database, StudyDates, YearUsed
 from smartstart.linking import _checks as checks
 from smartstart.linking._db import CORE
 from smartstart.pilot import Study
+from smartstart.sources._catalog import load_catalog
 
-__all__ = ["OUTCOME_SOURCES", "Factor", "FeatureTables", "NotDelivered", "build_features",
-           "factors", "identical_levels", "requirements", "requirements_markdown"]
+__all__ = ["Factor", "FeatureTables", "Library", "NotDelivered", "OutcomeDef", "build_features",
+           "factors", "identical_levels", "labels_frame", "library", "load_library",
+           "outcome_factor", "outcomes", "requirements", "requirements_markdown", "using"]
 
 
 class Factor(BaseModel):
+    """A factor at one unit, as the analyses see it (from the library's one definition)."""
+
     model_config = ConfigDict(frozen=True)
     name: str
     unit: str
     nl: str
     en: str
     type: str
+    role: str = "descriptor"
     sources: tuple[str, ...]
     #: TABLE.COLUMN the factor reads besides the person keys
     columns: tuple[str, ...] = ()
     period: str
-    audit_only: bool = False
     #: level -> "factor:level" of another factor counting the same units ("Total": known values)
     same_as: dict[str, str] = {}
     #: level -> "factor:level" of another factor that every unit with this level has (nested:
     #: residential youth care is youth care)
     within: dict[str, str] = {}
+    #: False: not shown in a group's profile at this unit
+    describe: bool = True
+    levels: dict[str, Words] = {}
+    label_no: Words | None = None
+    phrases: dict[str, Words] = {}
+    questions: dict[str, Words] = {}
+
+    @property
+    def audit_only(self) -> bool:
+        return self.role == "audit"
+
+    @property
+    def describes(self) -> bool:
+        """Shown in a group's profile: not a place, the outcome, the target flag, or a factor
+        whose levels are a predictor under another name."""
+        return self.describe and self.role in ("predictor", "descriptor", "audit")
 
 
-@cache
+def _factor(name: str, unit: str, f: FactorDef) -> Factor:
+    d = f.units[unit]
+    return Factor(name=name, unit=unit, nl=f.nl, en=f.en, type=f.type, role=f.role,
+                  sources=f.sources, columns=f.columns, period=f.period, same_as=d.same_as,
+                  within=d.within, describe=d.describe, levels=f.levels, label_no=f.label_no,
+                  phrases=f.phrases, questions=f.questions)
+
+
 def factors() -> dict[str, dict[str, Factor]]:
-    """{unit: {name: Factor}} from factors.yaml."""
-    text = resources.files("smartstart.features").joinpath("factors.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
-    return {unit: {name: Factor(name=name, unit=unit, **spec) for name, spec in items.items()}
-            for unit, items in raw.items()}
+    """{unit: {name: Factor}} of the active library (the pilot's outcome is ``outcome_factor``)."""
+    return _factors(library())
 
 
-class OutcomeWords(BaseModel):
-    """An outcome of ``outcomes.yaml``: who has it, the tables it needs, its words."""
-
-    model_config = ConfigDict(frozen=True)
-    name: str
-    unit: str
-    sources: tuple[str, ...]
-    nl: str
-    en: str
-    nl_short: str
-    en_short: str
+_BY_LIBRARY: dict[int, tuple[Library, dict[str, dict[str, Factor]]]] = {}
 
 
-@cache
-def outcomes() -> dict[str, OutcomeWords]:
-    """{name: OutcomeWords} from outcomes.yaml."""
-    text = resources.files("smartstart.features").joinpath("outcomes.yaml").read_text("utf-8")
-    return {name: OutcomeWords(name=name, **spec) for name, spec in yaml.safe_load(text).items()}
+def _factors(lib: Library) -> dict[str, dict[str, Factor]]:
+    known = _BY_LIBRARY.get(id(lib))
+    if known is not None and known[0] is lib:
+        return known[1]
+    units: dict[str, dict[str, Factor]] = {"household": {}, "child": {}}
+    for name, f in lib.factors.items():
+        for unit in f.units:
+            units[unit][name] = _factor(name, unit, f)
+    _BY_LIBRARY[id(lib)] = (lib, units)
+    return units
+
+
+def outcome_factor(name: str, unit: str = "child") -> Factor:
+    """The pilot's outcome as a column of a unit's table, in the outcome's own words."""
+    o = outcomes()[name]
+    return Factor(name="outcome", unit=unit, nl=o.nl_short[:1].upper() + o.nl_short[1:],
+                  en=o.en_short[:1].upper() + o.en_short[1:], type="binary", role="outcome",
+                  sources=o.sources, columns=o.columns, period="window after P")
+
+
+OutcomeWords = OutcomeDef
+
+
+def outcomes() -> dict[str, OutcomeDef]:
+    """{name: OutcomeDef} of the active library."""
+    return library().outcomes
 
 
 def identical_levels() -> dict[tuple[str, str], tuple[str, str]]:
@@ -109,36 +148,35 @@ class FeatureTables:
     years_used: tuple[YearUsed, ...] = ()
 
 
-def _sql(name: str, **identifiers: str) -> str:
-    text = resources.files("smartstart.features").joinpath("sql", f"{name}.sql").read_text("utf-8")
-    return text.format(**identifiers) if identifiers else text
-
-
 def build_features(db: Database, study: Study) -> FeatureTables:
     """Household and child tables of the residents on the peildatum (linking must have run,
-    on the same study: the factors read the dates linking was given, ``db.dates``)."""
+    on the same study: the factors read the dates linking was given, ``db.dates``), built from
+    the active library's definitions."""
     if db.dates != StudyDates.of(study):
         raise ValueError("the database was linked for another study (its dates differ)")
-    year = db.dates.data_year
+    lib = library()
+    if study.outcome.name not in lib.outcomes:
+        raise SourceError(f"study.outcome.name {study.outcome.name!r} is not in the outcome "
+                          "library", hint="choose one of " + ", ".join(sorted(lib.outcomes)))
+    outcome = lib.outcomes[study.outcome.name]
     if "target_households" not in {r[0] for r in db.con.execute("SHOW TABLES").fetchall()}:
         db.create("target_households", "SELECT NULL::VARCHAR AS household_id WHERE FALSE")
-    db.create("events", _sql(
-        "events", jgdhulp=db.table("JGDHULPBUS"), jgdbescherm=db.table("JGDBESCHERMBUS"),
-        halt=db.table("HALTBUS"), vsv=db.table("VSVTAB", year), wsnp=db.table("WSNPPERSBUS"),
-        wmo=db.table("WMOBUS"), pupils=db.table("INSCHRWPOTAB", year)))
+    db.create("events", tables_sql.events_sql(lib.factors, outcome, _viewer(db)))
     lacking = _lacking(db, study)  # every table the run reads has been looked up by now
     require_outcome(study.outcome.name, study.analyses, lacking)
-    db.create("person_factors", _sql("person_factors"))
+    db.create("person_factors", tables_sql.sql_file("person_factors"))
     checks.guard_unique(db, "person_factors")
-    n_hh = db.create("household_factors", _sql("household_table"))
-    n_child = db.create("child_factors", _sql("child_table"))
+    n_hh = db.create("household_factors", tables_sql.sql_file("household_table").format(
+        columns=tables_sql.unit_columns(lib.factors, "household", outcome)))
+    n_child = db.create("child_factors", tables_sql.sql_file("child_table").format(
+        columns=tables_sql.unit_columns(lib.factors, "child", outcome)))
     db.record("huishoudens", db.count("person_factors"), n_hh, "één rij per huishouden")
     db.record("kinderen", db.count("person_factors"), n_child,
               "inwoners jonger dan 18 in de positie van kind in het huishouden (PLHH 1)")
     if n_child == 0:
         checks.no_children(study)
     if not any(d.factor == "outcome" and d.unit == "child" for d in lacking):
-        _require_cases(db, study)
+        _require_cases(db, study, outcome)
     households = db.frame("SELECT * FROM household_factors ORDER BY household_id")
     children = db.frame("SELECT * FROM child_factors ORDER BY household_id, RINPERSOON")
     return FeatureTables(_drop(households, lacking, "household"),
@@ -146,31 +184,69 @@ def build_features(db: Database, study: Study) -> FeatureTables:
                          tuple(db.years_used.values()))
 
 
+def _viewer(db: Database):
+    """The view an event reads: a spell table (BUS) whole; a yearly table (TAB) for the data
+    year, or, for the outcome, every delivered year of the outcome window."""
+    catalog = load_catalog()
+
+    def view(event, in_window: bool) -> str:
+        if catalog.table(event.table).kind != "TAB":
+            return db.table(event.table)
+        if not in_window:
+            return db.table(event.table, db.dates.data_year)
+        first, last = db.dates.peildatum.year, db.dates.outcome_end.year
+        years = [y for y in db.years(event.table) if first <= y <= last]
+        if not years:
+            return db.table(event.table)  # absent (an empty view), or no year in the window
+        parts = [db.table(event.table, y) for y in years]
+        name = f"{event.table.lower()}_window"
+        union = " UNION ALL BY NAME ".join(f"SELECT * FROM {p}" for p in parts)
+        db.con.execute(f"CREATE OR REPLACE VIEW {name} AS {union}").fetchall()
+        return name
+
+    return view
+
+
 def _lacking(db: Database, study: Study) -> tuple[NotDelivered, ...]:
     """The factors the delivery cannot give; the outcome by the tables of the pilot's outcome."""
-    library = factors()
-    outcome = OUTCOME_SOURCES[study.outcome.name]
-    child = {n: (f.model_copy(update={"sources": outcome}) if n == "outcome" else f)
-             for n, f in library["child"].items()}
-    return not_delivered({**library, "child": child}, db.absent, db.absent_columns)
+    units = factors()
+    child = {**units["child"], "outcome": outcome_factor(study.outcome.name)}
+    return not_delivered({**units, "child": child}, db.absent, db.absent_columns)
 
 
-def _require_cases(db: Database, study: Study) -> None:
+def _require_cases(db: Database, study: Study, outcome: OutcomeDef) -> None:
     """An outcome with no case at all stops the run, naming the tables and what they cover."""
     if db.count("child_factors WHERE outcome") > 0:
         return
-    spans = {"JGDHULPBUS": ("JGDHGELDIGHEIDBEGINDATUM", "JGDHGELDIGHEIDEINDDATUM"),
-             "JGDBESCHERMBUS": ("JGDBGELDIGHEIDBEGINDATUM", "JGDBGELDIGHEIDEINDDATUM")}
-    tables = OUTCOME_SOURCES[study.outcome.name]
     ranges = {}
-    for table in tables:
-        r = checks.spell_range(db, db.table(table), *spans[table])
-        ranges[table] = f"{r['spells']:,} spells from {r['first_start']} to {r['last_end']}"
-    checks.no_outcome(study, tables, db.dates.outcome_end, ranges)
+    for event in outcome.events:
+        r = checks.spell_range(db, db.table(event.table), event.start, event.end or event.start)
+        ranges[event.table] = f"{r['spells']:,} rows from {r['first_start']} to {r['last_end']}"
+    checks.no_outcome(study, outcome.sources, db.dates.outcome_end, ranges)
 
 
 def _drop(table: pd.DataFrame, lacking: tuple[NotDelivered, ...], unit: str) -> pd.DataFrame:
     return table.drop(columns=[d.factor for d in lacking if d.unit == unit], errors="ignore")
+
+
+def labels_frame(outcome: str) -> pd.DataFrame:
+    """The words of every factor of the active library and of the pilot's outcome: one row per
+    factor (level "") and per level with a label of its own; the bundle's ``labels.csv``."""
+    rows = []
+    seen = set()
+    every = [f for units in factors().values() for f in units.values()]
+    for f in [*every, outcome_factor(outcome)]:
+        if f.name in seen:
+            continue
+        seen.add(f.name)
+        base = {"variable": f.name, "type": f.type, "role": f.role, "period": f.period}
+        rows.append({**base, "level": "", "label_nl": f.nl, "label_en": f.en})
+        levels = {code: (w.nl, w.en) for code, w in f.levels.items()}
+        if f.label_no is not None and "False" not in levels:
+            levels["False"] = (f.label_no.nl, f.label_no.en)
+        rows += [{**base, "level": code, "label_nl": nl, "label_en": en}
+                 for code, (nl, en) in levels.items()]
+    return pd.DataFrame(rows)
 
 
 def requirements() -> pd.DataFrame:
@@ -183,9 +259,10 @@ def requirements() -> pd.DataFrame:
             rows.append({"unit": unit, "factor": name, "tables": ", ".join(f.sources),
                          "columns": ", ".join(f.columns) or "–",
                          "optional": "yes: " + ", ".join(optional) if optional else "no"})
-    for outcome, tables in OUTCOME_SOURCES.items():
-        rows.append({"unit": "outcome", "factor": outcome, "tables": ", ".join(tables),
-                     "columns": "–", "optional": "no (when the risk model is asked for)"})
+    for name, outcome in outcomes().items():
+        rows.append({"unit": "outcome", "factor": name, "tables": ", ".join(outcome.sources),
+                     "columns": ", ".join(outcome.columns) or "–",
+                     "optional": "no (when the risk model is asked for)"})
     return pd.DataFrame(rows)
 
 

@@ -11,15 +11,8 @@ from typing import Literal
 
 from smartstart.errors import SourceError
 
-#: the tables each outcome is derived from (youth care with residential stay, supervision order)
-OUTCOME_SOURCES: dict[str, tuple[str, ...]] = {
-    "uithuisplaatsing_of_ots": ("JGDHULPBUS", "JGDBESCHERMBUS"),
-    "uithuisplaatsing": ("JGDHULPBUS",),
-    "ots": ("JGDBESCHERMBUS",),
-}
 #: analyses that need the outcome
 NEEDS_OUTCOME = frozenset({"risk"})
-OUTCOME_COLUMNS = frozenset({"outcome", "outcome_placement", "outcome_ots"})
 
 
 @dataclass(frozen=True)

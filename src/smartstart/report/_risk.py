@@ -15,8 +15,11 @@ TOP_COMBINATIONS = 10
 
 
 def factor_labels(src: Source, lang: Lang) -> dict[str, str]:
-    """Factor name -> label, from the profiles in the bundle (rows of a whole factor)."""
-    labels: dict[str, str] = {}
+    """Factor name -> label: the bundle's ``labels.csv`` (the library's words), else the
+    profiles in the bundle (rows of a whole factor, bundles made before labels.csv)."""
+    words = src.bundle.labels()
+    whole = words[words["level"] == ""]
+    labels: dict[str, str] = dict(zip(whole["variable"], whole[f"label_{lang}"], strict=True))
     for name in ("high_risk_profile", "profile_households"):
         table = src.table(name)
         if table is None or not table.has("factor", f"label_{lang}"):
