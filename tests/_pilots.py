@@ -169,7 +169,6 @@ def _children(spec: PilotSpec, h: pd.DataFrame, rng: np.random.Generator) -> pd.
     risk = (np.log(spec.outcome_rate / (1 - spec.outcome_rate)) - 1.0 + 0.8 * single
             + 0.6 * no_work + 0.7 * young_mother.to_numpy(bool) + 1.2 * care + 0.4 * rent)
     outcome = rng.random(m) < 1 / (1 + np.exp(-risk))
-    placement = outcome & (rng.random(m) < 0.6)
     return pd.DataFrame({
         "wijk": rows["wijk"].to_numpy(), "age": age.astype(int),
         "sex": rng.choice(["1", "2"], m),
@@ -181,6 +180,5 @@ def _children(spec: PilotSpec, h: pd.DataFrame, rng: np.random.Generator) -> pd.
         "residential_care_12m": residential, "protection_12m": rng.random(m) < 0.01,
         "special_education": rng.random(m) < 0.03, "halt_12m": rng.random(m) < 0.01,
         "early_leaving_12m": rng.random(m) < 0.005, "outcome": outcome,
-        "outcome_placement": placement, "outcome_ots": outcome & ~placement,
         "target_group": rows["target_group"].to_numpy(bool),
         "household": rows["household"].to_numpy()})

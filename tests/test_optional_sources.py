@@ -89,8 +89,7 @@ def test_the_outcome_tables_are_needed_by_the_risk_model_only(world, tmp_path):
     assert not (root / "results").exists()
     result = run_pilot(load_pilot(pilot(root, analyses=["profile"])))
     lacking = {d.factor for d in result.not_delivered}
-    assert {"outcome", "outcome_ots", "protection_12m"} <= lacking
-    assert "outcome_placement" not in lacking
+    assert {"outcome", "protection_12m"} <= lacking
 
 
 def test_a_missing_year_lists_the_years_delivered(world, tmp_path):

@@ -112,6 +112,9 @@ class Study(_Frozen):
     contact: str | None = None
     target_group: TargetGroup | None = None
     outcome: OutcomeSpec = OutcomeSpec()
+    #: whose rows the risk model and the person table hold: a population of the library
+    #: (kinderen, jongeren, pasgeborenen, personen; features/populations.yaml)
+    population: str = "kinderen"
     #: a folder with the pilot's own factors.yaml and/or outcomes.yaml, added to smartstart's
     #: library (relative to the pilot file's folder)
     library: Path | None = None
@@ -244,6 +247,10 @@ def _check_library(study: Study, path: Path) -> None:
         raise SourceError(f"{path}: study.outcome.name {outcome.name!r} is not in the outcome "
                           "library", hint="choose one of " + ", ".join(sorted(lib.outcomes))
                           + ", or add it in study.library")
+    if study.population not in lib.populations:
+        raise SourceError(f"{path}: study.population {study.population!r} is not a population "
+                          "of the library", hint="choose one of "
+                          + ", ".join(sorted(lib.populations)))
     problems = []
     for name in outcome.predictors or ():
         f = lib.factors.get(name)

@@ -23,6 +23,7 @@ from smartstart.features import (
     NotDelivered,
     build_features,
     labels_frame,
+    library,
     outcomes,
     using,
 )
@@ -101,6 +102,9 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
     words = outcomes()[pilot.study.outcome.name]
     study["outcome"] |= {"nl": words.nl, "en": words.en, "nl_short": words.nl_short,
                          "en_short": words.en_short, "unit": words.unit}
+    whom = library().populations[pilot.study.population]
+    study["population_words"] = {"nl": whom.nl, "en": whom.en, "nl_short": whom.nl_short,
+                                 "en_short": whom.en_short}
     withheld = [{**w.to_dict(), "title_nl": TITLES.get(w.name, (w.name, w.name))[0],
                  "title_en": TITLES.get(w.name, (w.name, w.name))[1]}
                 for w in withheld_of(pilot, outputs)]

@@ -168,11 +168,13 @@ def build_features(db: Database, study: Study) -> FeatureTables:
     checks.guard_unique(db, "person_factors")
     n_hh = db.create("household_factors", tables_sql.sql_file("household_table").format(
         columns=tables_sql.unit_columns(lib.factors, "household", outcome)))
+    population = lib.populations[study.population]
     n_child = db.create("child_factors", tables_sql.sql_file("child_table").format(
-        columns=tables_sql.unit_columns(lib.factors, "child", outcome)))
+        columns=tables_sql.unit_columns(lib.factors, "child", outcome),
+        population=population.where))
     db.record("huishoudens", db.count("person_factors"), n_hh, "één rij per huishouden")
-    db.record("kinderen", db.count("person_factors"), n_child,
-              "inwoners jonger dan 18 in de positie van kind in het huishouden (PLHH 1)")
+    db.record(population.nl_short, db.count("person_factors"), n_child,
+              f"inwoners in de populatie: {population.nl}")
     if n_child == 0:
         checks.no_children(study)
     if not any(d.factor == "outcome" and d.unit == "child" for d in lacking):

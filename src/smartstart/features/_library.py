@@ -119,9 +119,20 @@ class OutcomeDef(_Frozen):
         return tuple(dict.fromkeys(e.table for e in self.events))
 
 
+class PopulationDef(_Frozen):
+    """Whose rows the person table holds: a filter over a resident's person row, and words."""
+
+    where: str
+    nl: str
+    en: str
+    nl_short: str
+    en_short: str
+
+
 class Library(_Frozen):
     factors: dict[str, FactorDef]
     outcomes: dict[str, OutcomeDef]
+    populations: dict[str, PopulationDef] = {}
     #: the pilot's folder that added to the package's library, if any
     folder: Path | None = None
 
@@ -131,13 +142,17 @@ class Library(_Frozen):
         if bad:
             raise ValueError(f"{', '.join(bad)}: a name is lower-case letters, digits and _ "
                              "(it becomes a column name)")
-        if self.factors:  # an added library's outcomes are checked once merged
-            for name, outcome in self.outcomes.items():
-                unknown = [p for p in outcome.predictors if p not in self.factors
-                           or self.factors[p].role not in ("predictor", "audit")]
-                if unknown:
-                    raise ValueError(f"outcome {name}: predictors {', '.join(unknown)} are not "
-                                     "factors with role predictor")
+        return self
+
+    def cross_check(self, where: str) -> Library:
+        """Every outcome's predictors are factors of the library with role predictor."""
+        for name, outcome in self.outcomes.items():
+            unknown = [p for p in outcome.predictors if p not in self.factors
+                       or self.factors[p].role not in ("predictor", "audit")]
+            if unknown:
+                raise SourceError(f"{where}: outcome {name}: predictors {', '.join(unknown)} "
+                                  "are not factors with role predictor",
+                                  hint="name factors of factors.yaml with role predictor")
         return self
 
 
@@ -156,7 +171,10 @@ def package_library() -> Library:
     return _parse({"factors": _yaml(base.joinpath("factors.yaml").read_text("utf-8"),
                                     "factors.yaml").get("factors", {}),
                    "outcomes": _yaml(base.joinpath("outcomes.yaml").read_text("utf-8"),
-                                     "outcomes.yaml")}, "the package's library")
+                                     "outcomes.yaml"),
+                   "populations": _yaml(base.joinpath("populations.yaml").read_text("utf-8"),
+                                        "populations.yaml")}, "the package's library"
+                  ).cross_check("the package's library")
 
 
 def load_library(folder: Path) -> Library:
@@ -184,8 +202,9 @@ def load_library(folder: Path) -> Library:
                           hint="give your factor or outcome a name of its own")
     extra = _parse(raw, str(folder))
     merged = {"factors": {**base.factors, **extra.factors},
-              "outcomes": {**base.outcomes, **extra.outcomes}, "folder": folder}
-    return _parse(merged, str(folder))
+              "outcomes": {**base.outcomes, **extra.outcomes},
+              "populations": base.populations, "folder": folder}
+    return _parse(merged, str(folder)).cross_check(str(folder))
 
 
 @contextmanager

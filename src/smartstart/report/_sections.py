@@ -63,7 +63,9 @@ def sections(src: Source, lang: Lang) -> list[Section]:
 
 
 def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
-    result = Section(spec.id, t(spec.title, lang), [t(spec.intro, lang, target=_target(src, lang))])
+    words = {"target": _target(src, lang), "outcome": _outcome(src, lang),
+             "population": _population(src, lang)}
+    result = Section(spec.id, t(spec.title, lang, **words), [t(spec.intro, lang, **words)])
     present = [p for p in spec.parts if not p.needs or src.has(p.needs.format(lang=lang))]
     result.parts.extend(_disclosure.notices(src, spec.owns, lang))
     if not present:
@@ -79,6 +81,19 @@ def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
         if built is not None:
             result.parts.append(built)
     return result
+
+
+def _outcome(src: Source, lang: Lang) -> str:
+    """The pilot's outcome in words, as the bundle states them (the library's words)."""
+    outcome = src.pilot.get("outcome") or {}
+    words = outcome.get(lang) if isinstance(outcome, dict) else None
+    return str(words or t("outcome_default", lang))
+
+
+def _population(src: Source, lang: Lang) -> str:
+    """The pilot's population in words (``kinderen``), as the bundle states them."""
+    words = src.pilot.get("population_words") or {}
+    return str(words.get(f"{lang}_short") or t("population_default", lang))
 
 
 def _target(src: Source, lang: Lang) -> str:

@@ -1,4 +1,5 @@
--- One row per child (under 18, position child in the household) on the peildatum: the keys and
+-- One row per person of the pilot's population on the peildatum (children under 18 in the
+-- position of child by default; the population's filter is the library's): the keys and
 -- every child factor of the library, as its SQL expression over this frame:
 -- c the child's person row, p its parents, h its household's row.
 WITH parents AS (
@@ -13,4 +14,4 @@ SELECT c.household_id, c.RINPERSOONS, c.RINPERSOON,
 FROM person_factors AS c
 LEFT JOIN parents AS p USING (household_id)
 LEFT JOIN household_factors AS h USING (household_id)
-WHERE c.PLHH = '1' AND c.age < 18
+WHERE {population}
