@@ -33,7 +33,8 @@ VARIANTS: dict[str, str] = {
              "and KOPPELPERSOONHUISHOUDEN<year>TABV<n>",
     "vslgwb-year": "every VSLGWB file named for the year after the area columns it carries "
                    "(gem2019 in VSLGWB2020TAB03V1)",
-    "absent-tables": "no HALT, VSV, WMO, INPATAB, INSCHRWPOTAB or EIGENDOMTAB delivered",
+    "absent-tables": "no HALT, VSV, WMO, INPATAB, INSCHRWPOTAB, EIGENDOMTAB, "
+                     "JGDRECLASSERINGBUS or VERDACHTENBUS delivered",
     "absent-columns": "columns a delivery may lack (optional in the catalog, or unused by the "
                       "planted counts: INHUAF, the parents' countries of birth, ...) left out",
     "partner-sav": "the partner file as CBS returns it linked: <project><partner>CBKV1.sav with "

@@ -29,7 +29,8 @@ Frame = dict[str, np.ndarray]
 SUFFIX = {"sav": ".sav", "csv": ".csv", "csv-labels": ".csv", "parquet": ".parquet"}
 
 #: Optional tables a project's delivery may lack (EIGENDOMTAB is never synthesised).
-ABSENT_TABLES = ("HALTBUS", "VSVTAB", "WMOBUS", "INPATAB", "INSCHRWPOTAB", "EIGENDOMTAB")
+ABSENT_TABLES = ("HALTBUS", "VSVTAB", "WMOBUS", "INPATAB", "INSCHRWPOTAB", "EIGENDOMTAB",
+                 "JGDRECLASSERINGBUS", "VERDACHTENBUS")
 #: Columns left out besides those the catalog marks optional: none is a key, a spell date or
 #: a column the planted counts (residents, households, target group) rest on.
 ABSENT_COLUMNS = {
