@@ -42,6 +42,8 @@ class OutcomeModel:
     population: str
     definition: str
     coefficients: dict[str, float]  # "intercept" first, then predictor -> log-odds
+    #: events of the outcome the tables hold without this model (kept; see _outcomes.py)
+    already: str = "none: every event is planted by this model"
 
     def predictors(self) -> dict[str, str]:
         return {name: PREDICTORS[name] for name in self.coefficients if name != "intercept"}
@@ -53,6 +55,11 @@ _CHILDREN = ("residents under 18 (completed years) on the peildatum in the posit
              "their household (PLHH 1) on the peildatum (the population of the placement/OTS "
              "outcome)")
 _WINDOW = "on or after the peildatum and before peildatum + window_years"
+_KEPT = ("; kept: a unit without one gets a planted event with chance (t - q) / (1 - q), t "
+         "this model's chance and q that of an event already there, so that P(outcome) = t")
+_YOUTH_CARE_KEPT = ("the starts of the yearly youth-care model (JGDHHULPVORM 1-4, lower in "
+                    "pilot buurten from the intervention year) and the placements of the "
+                    "placement/OTS outcome" + _KEPT)
 _JEUGDHULP = {"intercept": -0.8, "young_mother": 0.7, "single_parent": 0.6, "parent_no_work": 0.6,
               "rent_allowance": 0.5, "prior_youth_care": 1.0}
 
@@ -63,12 +70,13 @@ MODELS: dict[str, OutcomeModel] = {
         "supervision order as planted by the placement/OTS outcome, 2 guardianship, 3 provisional "
         f"supervision order) with JGDBGELDIGHEIDBEGINDATUM {_WINDOW}",
         {"intercept": -3.4, "single_parent": 0.8, "parent_no_work": 0.7, "rent_allowance": 0.6,
-         "young_mother": 0.6, "prior_youth_care": 1.2}),
+         "young_mother": 0.6, "prior_youth_care": 1.2},
+        "the supervision orders (JGDBMAATREGEL 1) of the placement/OTS outcome" + _KEPT),
     "jeugdhulp": OutcomeModel(
         "person", _CHILDREN,
         "start of any youth care: a JGDHULPBUS spell (any JGDHHULPVORM) with "
         f"JGDHGELDIGHEIDBEGINDATUM {_WINDOW}",
-        dict(_JEUGDHULP)),
+        dict(_JEUGDHULP), _YOUTH_CARE_KEPT),
     "jeugdreclassering": OutcomeModel(
         "person", f"{_RESIDENT} aged 12-23 (completed years) on the peildatum",
         "start of youth probation: a JGDRECLASSERINGBUS spell (table assumed) with "
@@ -79,7 +87,9 @@ MODELS: dict[str, OutcomeModel] = {
         "person", f"{_RESIDENT} aged 12-17 (completed years) on the peildatum",
         f"a Halt referral: a HALTBUS row with HALTDATUMVERWIJZING {_WINDOW}",
         {"intercept": -2.3, "male": 0.9, "household_bijstand": 0.7, "single_parent": 0.6,
-         "prior_youth_care": 0.8}),
+         "prior_youth_care": 0.8},
+        "the referrals of the yearly Halt model (ages 12-17, lower in pilot buurten from the "
+        "intervention year)" + _KEPT),
     "verdachte": OutcomeModel(
         "person", f"{_RESIDENT} aged 12 or over (completed years) on the peildatum",
         "registered as a suspect of an offence: a VERDACHTENBUS row (table assumed) with "
@@ -91,7 +101,9 @@ MODELS: dict[str, OutcomeModel] = {
         "early school leaving: a VSVTAB row (any year's file) with VSVDATUMUITSCHRIJVING "
         f"{_WINDOW}",
         {"intercept": -2.3, "male": 0.6, "household_low_education": 0.8,
-         "household_bijstand": 0.8, "single_parent": 0.6}),
+         "household_bijstand": 0.8, "single_parent": 0.6},
+        "the early leavers of the yearly VSV model (ages 16-22, lower in pilot buurten from the "
+        "intervention year)" + _KEPT),
     "problematische_schulden": OutcomeModel(
         "household",
         "households on the peildatum (HUISHOUDNR with the DATUMAANVANGHH of the spell that covers "
@@ -100,7 +112,8 @@ MODELS: dict[str, OutcomeModel] = {
         "admission to debt restructuring: a WSNPPERSBUS row of a household member aged 18 or "
         f"over on the peildatum with Wsnpdatumtoelaat {_WINDOW}",
         {"intercept": -3.6, "household_bijstand": 0.9, "rent_allowance": 0.7,
-         "single_parent": 0.6, "one_person": 0.5}),
+         "single_parent": 0.6, "one_person": 0.5},
+        "the cases of the Wsnp model (admissions uniform over the years)" + _KEPT),
     "instroom_bijstand": OutcomeModel(
         "person",
         f"{_RESIDENT} aged 18-66 (completed years) on the peildatum with a SECMBUS spell on the "
@@ -115,7 +128,7 @@ MODELS: dict[str, OutcomeModel] = {
         "start of any youth care: a JGDHULPBUS spell (any JGDHHULPVORM) with "
         f"JGDHGELDIGHEIDBEGINDATUM {_WINDOW} (the jeugdhulp outcome, planted by the same "
         "model: these children are part of its population)",
-        dict(_JEUGDHULP)),
+        dict(_JEUGDHULP), _YOUTH_CARE_KEPT),
 }
 
 #: The random stream of each outcome: np.random.default_rng([seed, chunk, STREAMS[name]]).

@@ -352,6 +352,7 @@ def outcomes_truth(spec, built: Built) -> dict:
         out[name] = {
             "unit": model.unit, "population": model.population, "definition": model.definition,
             "coefficients": dict(model.coefficients), "predictors": model.predictors(),
+            "already_in_tables": model.already,
             "window": [ref.isoformat(), stop.isoformat()], "units": int(len(p.units)),
             "events": int(p.event.sum()), "events_already_in_tables": int(p.background.sum()),
             "events_planted": int(p.extra.sum()), "clipped": p.clipped(),
