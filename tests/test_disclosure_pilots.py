@@ -630,6 +630,7 @@ def household_facts(pilot: Pilot, out: Outputs, types: pd.Series | None) -> Fact
 
 def child_facts(pilot: Pilot, out: Outputs) -> Facts:
     from smartstart.analyses import RiskSpec
+    from smartstart.analyses._fairness import AUDIT_GROUPS, audit_columns
     from smartstart.analyses._risk import model_predictions
 
     c = pilot.children
@@ -649,11 +650,13 @@ def child_facts(pilot: Pilot, out: Outputs) -> Facts:
     facts.dim("decile", np.minimum((ranks - 1) * 10 // len(score), 9) + 1,
               [str(d) for d in range(1, 11)])
     facts.dim("flagged", (score >= np.quantile(score, 0.9)).astype(str))
-    # the audit's groups: small groups merged (as the run does before the audit)
-    groups = {g: merge_small_groups(c[g], c["outcome"], SETTINGS)
-              for g in ("sex", "migration_background", "household_type", "wijk") if g in c}
+    # the audit's groups (persons: the age band from the child's age), small groups merged
+    # (as the run does before the audit)
+    audited = audit_columns(c)
+    groups = {g: merge_small_groups(audited[g], c["outcome"], SETTINGS)
+              for g in AUDIT_GROUPS if g in audited}
     for g in groups:
-        facts.dim(g, c[g])
+        facts.dim(g, audited[g])
     if "risk_calibration" in tables:
         read_calibration(facts, tables["risk_calibration"])
     if "fairness_metrics" in tables:
@@ -673,7 +676,7 @@ def child_facts(pilot: Pilot, out: Outputs) -> Facts:
             # profile describes too (sex, migration background) in one table: the others
             # (each audit attribute x outcome x flagged, deciles x outcome, the group x a
             # profile factor) hang on it, a tree
-            facts.cover = (*[d for d in facts.dims if d not in ("decile", "wijk")],)
+            facts.cover = (*[d for d in facts.dims if d not in ("decile", "age_band")],)
             read_high_risk(facts, tables["high_risk_profile"], c, inside)
     return facts
 

@@ -1,6 +1,13 @@
 """Fairness audit of the risk model: performance and calibration by group, disparity ratios,
 a proxy check of the excluded attributes, and the Dutch three-step bias analysis.
 
+The groups are groups of persons: the child's sex, migration background, household type and
+age band (0-3, 4-11, 12-17, from the child's ``age``; :func:`audit_columns`). Places are not
+audit groups and not proxy features (``PLACES``): where problems are to be expected is the areas
+analysis's question, and a model's performance by wijk would be a risk statement about a
+neighbourhood. The proxy check asks whether the model's own predictors stand in for an excluded
+attribute; the model does not use a place, so a place cannot carry an attribute into its score.
+
 The scores are the risk model's cross-validated predictions, computed here and never returned;
 ``spec.score`` may name a column of predicted risks to audit another model. Disparities are
 ratios against a reference group (default the largest) and flagged outside 0.8-1.25 (the
@@ -15,13 +22,35 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from smartstart.analyses._common import as_bool, require_columns, sensitive_attributes
+from smartstart.analyses._common import (
+    as_bool,
+    factor_info,
+    lower_first,
+    require_columns,
+    sensitive_attributes,
+)
 from smartstart.analyses._labels import level_label
 from smartstart.analyses._logit import build_design, cv_predictions
 from smartstart.analyses._metrics import delong_auc, rates_at
 from smartstart.analyses._risk import RiskSpec, model_predictions
 
-AUDIT_GROUPS = ("sex", "migration_background", "household_type", "wijk")
+AUDIT_GROUPS = ("sex", "migration_background", "household_type", "age_band")
+#: never an audit group or a proxy feature: areas belong to the areas analysis
+PLACES = frozenset({"wijk", "buurt"})
+AGE_BAND = "age_band"
+#: the column the age band is computed from (the child's age in years on the peildatum)
+AGE = "age"
+#: the child's age band: code, lowest and highest age in whole years, Dutch and English label
+AGE_BANDS = (("0-3", 0, 3, "0 tot 4 jaar", "aged 0-3"),
+             ("4-11", 4, 11, "4 tot 12 jaar", "aged 4-11"),
+             ("12-17", 12, 17, "12 tot 18 jaar", "aged 12-17"))
+UNKNOWN = "(onbekend)"
+#: groups shown in this order (the age bands young to old), the rest after them by code
+GROUP_ORDER = {AGE_BAND: tuple(code for code, *_ in AGE_BANDS)}
+#: labels of the audit attributes that are not in the factor library, and of their levels
+ATTRIBUTE_LABELS = {AGE_BAND: ("leeftijd van het kind", "age of the child")}
+GROUP_LABELS = {AGE_BAND: {**{code: (nl, en) for code, _, _, nl, en in AGE_BANDS},
+                           UNKNOWN: ("leeftijd onbekend", "age unknown")}}
 RATIO_METRICS = ("selection_rate", "tpr", "fpr", "ppv", "calibration", "auc")
 TO_BE_JUDGED_NL = ("Nog niet beoordeeld. Of dit verschil gerechtvaardigd en aanvaardbaar is, "
                    "moeten mensen beoordelen (het projectteam, met betrokkenen), niet het model.")
@@ -46,8 +75,14 @@ class FairnessSpec:
     #: proxy check: attributes kept out of the model (None: the sensitive ones not used),
     #: predicted from the model's predictors plus `proxy_extra`; flagged at AUC >= proxy_auc
     proxy_attributes: tuple[str, ...] | None = None
-    proxy_extra: tuple[str, ...] = ("wijk",)
+    proxy_extra: tuple[str, ...] = ()
     proxy_auc: float = 0.7
+
+    def __post_init__(self) -> None:
+        places = sorted(PLACES & {*self.groups, *self.proxy_extra, *(self.proxy_attributes or ())})
+        if places:
+            raise ValueError(f"the fairness audit groups persons, not places ({', '.join(places)})"
+                             ": areas belong to the areas analysis")
 
 
 @dataclass(frozen=True)
@@ -106,6 +141,7 @@ class FairnessResult:
 def fairness_audit(table: pd.DataFrame, spec: FairnessSpec | None = None) -> FairnessResult:
     """Audit predicted risks by group; see the module doc."""
     spec = spec or FairnessSpec()
+    table = audit_columns(table, spec.groups)
     groups = [g for g in spec.groups if g in table.columns]
     y, score, rows, source = _scores(table, spec)
     threshold = spec.threshold if spec.threshold is not None else float(
@@ -120,6 +156,41 @@ def fairness_audit(table: pd.DataFrame, spec: FairnessSpec | None = None) -> Fai
         drop=True)
     return FairnessResult(spec, threshold, overall, metrics, disparities,
                           proxy_check(table, spec), BiasAnalysis(detected), source)
+
+
+def age_band(age: pd.Series) -> pd.Series:
+    """The age band (``AGE_BANDS``' codes) of each age in years; missing when the age is
+    missing or outside 0-17 (not a child)."""
+    years = np.floor(pd.to_numeric(age, errors="coerce").astype(float))
+    out = pd.Series(pd.NA, index=age.index, dtype="string", name=AGE_BAND)
+    for code, low, high, _, _ in AGE_BANDS:
+        out[(years >= low) & (years <= high)] = code
+    return out
+
+
+def audit_columns(table: pd.DataFrame, groups: tuple[str, ...] = AUDIT_GROUPS) -> pd.DataFrame:
+    """``table`` with the derived audit groups it asks for and lacks: the age band from the
+    child's age (a copy; the table itself is not changed)."""
+    if AGE_BAND in groups and AGE_BAND not in table.columns and AGE in table.columns:
+        return table.assign(**{AGE_BAND: age_band(table[AGE])})
+    return table
+
+
+def group_label(attribute: str, level: object, lang: str = "nl") -> str:
+    """A group's label: the age bands' own, else the factor library's (``level_label``)."""
+    own = GROUP_LABELS.get(attribute, {}).get(str(level))
+    if own is not None:
+        return own[0] if lang == "nl" else own[1]
+    return level_label(attribute, level, lang)
+
+
+def attribute_label(attribute: str, lang: str = "nl") -> str:
+    """An audit attribute in words (lower case), the age band's own or the factor library's."""
+    own = ATTRIBUTE_LABELS.get(attribute)
+    if own is not None:
+        return own[0] if lang == "nl" else own[1]
+    info = factor_info(attribute, "child")
+    return lower_first(info.nl if lang == "nl" else info.en)
 
 
 def _scores(table: pd.DataFrame, spec: FairnessSpec
@@ -140,15 +211,17 @@ def _scores(table: pd.DataFrame, spec: FairnessSpec
 
 def _group_metrics(y: np.ndarray, score: np.ndarray, flagged: np.ndarray, column: pd.Series,
                    attribute: str) -> pd.DataFrame:
-    values = column.astype("string").fillna("(onbekend)").to_numpy()
+    values = column.astype("string").fillna(UNKNOWN).to_numpy()
     rows = []
-    for level in sorted(set(values)):
+    order = GROUP_ORDER.get(attribute, ())
+    for level in sorted(set(values), key=lambda v: (order.index(v) if v in order
+                                                    else len(order), v)):
         m = values == level
         auc = delong_auc(y[m], score[m])
         expected = float(score[m].sum())
         rows.append({"attribute": attribute, "group": level,
-                     "label_nl": level_label(attribute, level, "nl"),
-                     "label_en": level_label(attribute, level, "en"),
+                     "label_nl": group_label(attribute, level, "nl"),
+                     "label_en": group_label(attribute, level, "en"),
                      "n": int(m.sum()), "events": int(y[m].sum()),
                      **rates_at(y[m], flagged[m]), "flagged": int(flagged[m].sum()),
                      "auc": auc.auc, "auc_low": auc.ci_low, "auc_high": auc.ci_high,
@@ -194,7 +267,8 @@ def _disparities(metrics: pd.DataFrame, spec: FairnessSpec) -> pd.DataFrame:
 
 
 def proxy_check(table: pd.DataFrame, spec: FairnessSpec) -> pd.DataFrame:
-    """How well each excluded attribute is predicted by the model's predictors + area."""
+    """How well each excluded attribute is predicted by the model's predictors (plus
+    ``proxy_extra``, never a place): can the model's score stand in for the attribute?"""
     risk = spec.risk
     attributes = spec.proxy_attributes
     if attributes is None:
@@ -208,8 +282,8 @@ def proxy_check(table: pd.DataFrame, spec: FairnessSpec) -> pd.DataFrame:
         for level in levels[1:] if len(levels) == 2 else levels:
             target = text.eq(level).astype("boolean")
             rows.append({"attribute": attribute, "level": level,
-                         "label_nl": level_label(attribute, level, "nl"),
-                         "label_en": level_label(attribute, level, "en"),
+                         "label_nl": group_label(attribute, level, "nl"),
+                         "label_en": group_label(attribute, level, "en"),
                          **_proxy_auc(table.assign(_proxy_target=target), features, risk)})
     frame = pd.DataFrame(rows, columns=["attribute", "level", "label_nl", "label_en", "n",
                                         "positives", "auc", "auc_low", "auc_high"])

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from smartstart.analyses._common import Lang, factor_info, lower_first
-from smartstart.analyses._fairness import FairnessResult
+from smartstart.analyses._fairness import AGE_BAND, AGE_BANDS, FairnessResult, attribute_label
 from smartstart.analyses._risk import RiskResult
 
 TO_FILL_NL = "In te vullen door de verantwoordelijke organisatie."
@@ -190,18 +190,43 @@ def _fairness(fairness: FairnessResult | None) -> CardField:
     proxies = fairness.proxies[fairness.proxies["flagged"]]
 
     def names(column: pd.Series, lang: Lang) -> str:
-        return ", ".join(sorted(_label(a, lang) for a in column.unique())) or "-"
+        return ", ".join(sorted(attribute_label(a, lang) for a in column.unique())) or "-"
 
     attrs, prox = names(found["attribute"], "nl"), names(proxies["attribute"], "nl")
-    nl = (f"Drie stappen. Signaleren: {len(found)} verhoudingen buiten 0,8-1,25 ten opzichte van "
-          f"een referentiegroep (kenmerken: {attrs}); mogelijke proxy's van uitgesloten "
-          f"kenmerken: {prox}. Rechtvaardigen: {fairness.bias.justification_nl} "
+    nl = (f"Drie stappen. {_groups(fairness, 'nl')} Signaleren: {len(found)} verhoudingen "
+          f"buiten 0,8-1,25 ten opzichte van een referentiegroep (kenmerken: {attrs}); "
+          f"mogelijke proxy's van uitgesloten kenmerken in de voorspellers: {prox}. "
+          f"Rechtvaardigen: {fairness.bias.justification_nl} "
           f"Aanvaarden: {fairness.bias.acceptance_nl}")
     attrs, prox = names(found["attribute"], "en"), names(proxies["attribute"], "en")
-    en = (f"Three steps. Detect: {len(found)} ratios outside 0.8-1.25 against a reference group "
-          f"(attributes: {attrs}); possible proxies of excluded attributes: {prox}. "
+    en = (f"Three steps. {_groups(fairness, 'en')} Detect: {len(found)} ratios outside "
+          f"0.8-1.25 against a reference group (attributes: {attrs}); possible proxies of "
+          f"excluded attributes in the predictors: {prox}. "
           f"Justify: {fairness.bias.justification_en} Accept: {fairness.bias.acceptance_en}")
     return CardField("fairness", "Eerlijkheid en bias", "Fairness and bias", nl, en)
+
+
+def _groups(fairness: FairnessResult, lang: Lang) -> str:
+    """The groups of children the audit compared, in words (the age bands named)."""
+    audited = set(fairness.metrics["attribute"])
+    parts = []
+    for attribute in (a for a in fairness.spec.groups if a in audited):
+        name = attribute_label(attribute, lang)
+        if attribute == AGE_BAND:
+            bands = [nl if lang == "nl" else en for _, _, _, nl, en in AGE_BANDS]
+            name += f" ({', '.join(bands)})"
+        parts.append(name)
+    if not parts:
+        return ("Er waren geen groepen om te vergelijken." if lang == "nl"
+                else "There were no groups to compare.")
+    joined = (", ".join(parts[:-1]) + (" en " if lang == "nl" else " and ") + parts[-1]
+              if len(parts) > 1 else parts[0])
+    if lang == "nl":
+        return (f"Getoetste groepen van kinderen: {joined}. Dit zijn kenmerken van personen, "
+                "geen gebieden: waar problemen te verwachten zijn, beantwoordt de "
+                "gebiedsanalyse.")
+    return (f"Groups of children audited: {joined}. These are characteristics of persons, not "
+            "areas: where problems are to be expected is for the areas analysis.")
 
 
 def _oversight() -> CardField:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from smartstart.analyses import CombinationResult, FairnessResult, RiskResult
 from smartstart.analyses._common import factor_info
+from smartstart.analyses._fairness import AGE, AGE_BAND, AGE_BANDS
 from smartstart.analyses._labels import MERGED, level_label
 from smartstart.disclosure import (
     CheckResult,
@@ -37,7 +38,7 @@ from smartstart.disclosure._precision import (
     round_coefficients,
     round_metrics,
 )
-from smartstart.disclosure._statements import declare, yes
+from smartstart.disclosure._statements import KNOWN, declare, yes
 
 #: no counts per term: a factor's children and events, next to the combinations of factors,
 #: would give groups such as "young mother, not in the best combination" back (the regression
@@ -178,10 +179,16 @@ INTERACTION = ("interaction_or", "interaction_low", "interaction_high")
 #: the register's conditions (disclosure._statements): the child has the outcome, is flagged
 OUTCOME, NO_OUTCOME = yes("outcome"), yes("outcome", "0")
 FLAGGED, NOT_FLAGGED = yes("flagged"), yes("flagged", "0")
+#: the audit's groups are persons (sex, migration background, household type, age band), each
+#: attribute a partition of the same children (a ``pair`` row: the variable is the attribute,
+#: the group its value; the merged group is every value no other row names). An age band is a
+#: band of the child's known age (the register's variable ``age``, which the high-risk profile
+#: counts as known): every child in a band has a known age
+AGE_BAND_KNOWN = ((AGE_BAND, "in", tuple(code for code, *_ in AGE_BANDS)), (AGE, "in", (KNOWN,)))
 FAIRNESS_CELLS = declare("child", ("pair", "attribute", "group"), {
     "n": (), "events": (OUTCOME,), "flagged": (FLAGGED,), "tp": (OUTCOME, FLAGGED),
     "fn": (OUTCOME, NOT_FLAGGED), "fp": (NO_OUTCOME, FLAGGED), "tn": (NO_OUTCOME, NOT_FLAGGED)},
-    merged=MERGED)
+    merged=MERGED, within=(AGE_BAND_KNOWN,))
 CONFUSION = {"tp": (0, 0), "fn": (0, 1), "fp": (1, 0), "tn": (1, 1)}
 MARGINS = {"events": (0, 2), "flagged": (2, 0), "n": (2, 2)}
 FAIRNESS_DERIVED = (("tpr", ("tp", "fn")), ("fpr", ("fp", "tn")), ("ppv", ("tp", "fp")),

@@ -16,6 +16,7 @@ import pandas as pd
 from smartstart import analyses as A
 from smartstart.analyses._combinations import beside_traits
 from smartstart.analyses._common import as_bool
+from smartstart.analyses._fairness import AGE, AGE_BAND, audit_columns
 from smartstart.analyses._labels import MERGED
 from smartstart.disclosure import merge_small_groups
 from smartstart.disclosure._statements import yes
@@ -69,15 +70,20 @@ def risk_step(study: Study, work: Work, out: Outputs) -> None:
 def _fairness(children: pd.DataFrame, risk: A.RiskResult, s, out: Outputs,
               predictors: tuple[str, ...]) -> tuple[A.FairnessResult, pd.DataFrame]:
     spec = A.FairnessSpec(risk=risk.used_spec)
-    # groups too small to show are merged first (a row left out would come back as the total
-    # minus the other groups)
+    # groups of persons (the age band from the child's age), never places: areas belong to
+    # the areas analysis. Groups too small to show are merged first (a row left out would come
+    # back as the total minus the other groups)
+    children = audit_columns(children, spec.groups)
+    groups = tuple(g for g in spec.groups if g in children)
     outcome = children[risk.spec.outcome]
     audited = children.assign(**{g: merge_small_groups(children[g], outcome, s, other=MERGED)
-                                 for g in spec.groups if g in children})
+                                 for g in groups})
     fairness = A.fairness_audit(audited, spec)
     audit = publish_fairness(fairness, s)
+    # the variables as the factor library names them (the age band is the child's age)
+    variables = tuple(dict.fromkeys(AGE if g == AGE_BAND else g for g in groups))
     for published in audit:
-        out.add(published, predictors + tuple(spec.groups))
+        out.add(published, predictors + variables)
     # the card counts the differences the bundle shows (those of published metrics)
     shown = audit[1].frame
     shown = shown[shown["outside"].astype(bool) & shown["reliable"].astype(bool)]

@@ -124,7 +124,10 @@ def model_card(src: Source, lang: Lang) -> Part:
 
 
 def _group_names(metrics: pd.DataFrame, lang: Lang) -> dict[tuple[str, str], str]:
+    """Each group in words: its label in the bundle, else (an age band without one) the
+    report's own words ("0 tot 4 jaar"), never a bare code where words exist."""
     labels = label_column(metrics, lang, "group")
-    return {(str(a), str(g)): str(label)
+    return {(str(a), str(g)): (term("age_band_groups", g, lang)
+                               if str(a) == "age_band" and str(label) == str(g) else str(label))
             for a, g, label in zip(metrics["attribute"], metrics["group"], labels, strict=True)}
 
