@@ -14,7 +14,7 @@ import yaml
 from smartstart.sources import ingest
 from smartstart.synth import SynthSpec, generate
 
-DEMO = yaml.safe_load(resources.files("smartstart").joinpath("demo_pilot.yaml").read_text())
+DEMO = yaml.safe_load(resources.files("smartstart.pilots").joinpath("voedselbank.yaml").read_text())
 
 
 def build_world(root: Path, households: int = 600, seed: int = 2) -> Path:

@@ -87,7 +87,7 @@ def write_pilot(root: Path, truth: dict, out: Path | None = None, **study: objec
     """The demo pilot on the delivery under ``root``, with the partner file and date format
     truth.json names; results (and the pilot file) under ``out`` (default ``root``)."""
     out = out or root
-    demo = yaml.safe_load(resources.files("smartstart").joinpath("demo_pilot.yaml")
+    demo = yaml.safe_load(resources.files("smartstart.pilots").joinpath("voedselbank.yaml")
                           .read_text("utf-8"))
     demo["paths"] = {"store": str(root / "store"), "output": str(out / "results"),
                      "partner_files": {"voedselbank": str(root / "cbs"

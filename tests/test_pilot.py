@@ -14,7 +14,7 @@ from smartstart.cli import app
 from smartstart.pilot import load_pilot
 from smartstart.sources import SourceError
 
-DEMO = yaml.safe_load(resources.files("smartstart").joinpath("demo_pilot.yaml").read_text())
+DEMO = yaml.safe_load(resources.files("smartstart.pilots").joinpath("voedselbank.yaml").read_text())
 
 
 def _write(tmp_path, data, name="pilot.yaml"):

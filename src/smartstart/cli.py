@@ -215,12 +215,17 @@ def report(
 def demo(
     out: Annotated[Path, typer.Option(help=HELP["demo_out"])] = Path("demo-output"),
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    pilot: Annotated[str, typer.Option(help="An example pilot (smartstart/pilots): voedselbank "
+                                            "(the default), heusden_uithuisplaatsing, "
+                                            "tilburg_jongeren, eerste_1000_dagen, "
+                                            "school_voortijdig_schoolverlaten, "
+                                            "huiselijk_geweld_hart_van_brabant.")] = "voedselbank",
 ) -> None:
-    """Synthesise the demo municipality and run everything that exists on it."""
+    """Synthesise a municipality that fits the example pilot and run it end to end."""
     from smartstart.demo import run_demo
 
     try:
-        run_demo(out, seed=seed, console=console)
+        run_demo(out, seed=seed, console=console, pilot=pilot)
     except (SourceError, ValueError) as error:
         _fail(error)
     except OSError as error:

@@ -17,12 +17,43 @@ from smartstart.sources import ingest
 from smartstart.synth import SynthSpec, generate
 
 MARKER = "truth.json"
+#: the example pilots (``smartstart/pilots/NAME.yaml``); the food bank is the demo
+DEFAULT_PILOT = "voedselbank"
+#: households per municipality when an example pilot names a region
+REGION_HOUSEHOLDS = 2_000
+
+
+def example_pilots() -> list[str]:
+    """The names of the example pilots, for ``smartstart demo --pilot``."""
+    folder = resources.files("smartstart.pilots")
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+def _synth_spec(pilot_text: str, seed: int, households: int | None) -> SynthSpec:
+    """A synthetic delivery that fits the pilot: its municipality, or every municipality of
+    its region (REGION_HOUSEHOLDS each)."""
+    import yaml
+
+    from smartstart.sources._regions import load_regions
+
+    study = yaml.safe_load(pilot_text)["study"]
+    names = {c: n for r in load_regions().values() for c, n in r.municipalities.items()}
+    if study.get("regio"):
+        codes = load_regions()[study["regio"]].codes
+    else:
+        codes = tuple(study.get("gemeenten") or (str(study["gemeente"]),))
+    if codes == ("0784",):
+        return SynthSpec.from_size(households=households, seed=seed)
+    places = tuple((c, names.get(c, f"gemeente {c}")) for c in codes)
+    total = households or (REGION_HOUSEHOLDS * len(codes) if len(codes) > 1 else None)
+    return SynthSpec.from_size(households=total, seed=seed, municipalities=places)
 
 
 def run_demo(out: Path, *, seed: int = 1, households: int | None = None,
-             console: Console | None = None) -> dict[str, Path]:
-    """Synthesise the demo municipality, ingest it, run the demo pilot, write its bundle and
-    report, and say where everything is.
+             console: Console | None = None, pilot: str = DEFAULT_PILOT) -> dict[str, Path]:
+    """Synthesise a municipality (or region) that fits the example pilot, ingest it, run the
+    pilot, write its bundle and report, and say where everything is.
 
     Re-running replaces the demo's own synthetic data (recognised by its truth.json); a folder
     that holds anything else is left alone and reported.
@@ -34,17 +65,21 @@ def run_demo(out: Path, *, seed: int = 1, households: int | None = None,
         if not (source / MARKER).exists():
             raise ValueError(f"{source} exists but is not demo data: choose another --out")
         shutil.rmtree(source)
+    if pilot not in example_pilots():
+        raise ValueError(f"--pilot {pilot}: not an example pilot; choose one of "
+                         + ", ".join(example_pilots()))
+    text = resources.files("smartstart.pilots").joinpath(f"{pilot}.yaml").read_text("utf-8")
     started = time.perf_counter()
-    spec = SynthSpec.from_size(households=households, seed=seed)
-    console.rule("[bold]1. Synthetische CBS-microdata (demo: Gilze en Rijen)")
+    spec = _synth_spec(text, seed, households)
+    where = ", ".join(name for _, name in spec.municipalities) or "Gilze en Rijen"
+    console.rule(f"[bold]1. Synthetische CBS-microdata (demo: {where})")
     generate(source, spec, console=console)
     console.rule("[bold]2. Inlezen in de getypeerde opslag")
     ingest(source, store, console=console)
     console.rule("[bold]3. Koppelen, kenmerken, analyses en openbaarmakingscontrole "
-                 "(pilot: voedselbank)")
+                 f"(pilot: {pilot})")
     pilot_file = out / "pilot.yaml"
-    pilot_file.write_text(resources.files("smartstart").joinpath("demo_pilot.yaml")
-                          .read_text("utf-8"), "utf-8")
+    pilot_file.write_text(text, "utf-8")
     result = run_pilot(load_pilot(pilot_file), console=console)
     console.rule("[bold]4. Rapport (alleen uit de bundel)")
     assert result.bundle is not None

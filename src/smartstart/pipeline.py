@@ -178,7 +178,9 @@ def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) 
         flow.add_row(step.step, f"{step.rows_in:,}", f"{step.rows_out:,}", step.reason)
     console.print(flow)
     console.print(f"[green]klaar in {result.seconds:.1f} s[/]: {result.households:,} huishoudens, "
-                  f"{result.children:,} kinderen -> {result.work} (microdata: blijft in de "
+                  f"{result.children:,} "
+                  f"{library().populations[pilot.study.population].nl_short} -> "
+                  f"{result.work} (microdata: blijft in de "
                   "beveiligde omgeving)")
     if result.bundle is not None:
         console.print(f"bundel (mag na controle naar buiten): {result.bundle} met "
