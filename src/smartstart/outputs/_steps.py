@@ -30,18 +30,14 @@ from smartstart.pilot import Study
 if TYPE_CHECKING:
     from smartstart.outputs import Outputs
 
-#: not characteristics of a group: the outcome itself, the target-group flag, places (the
-#: areas analysis answers "where"; a risk profile by buurt would point at neighbourhoods), and
-#: the household type (its single-parent level is a predictor under another name)
-NOT_DESCRIBING = frozenset({"outcome", "outcome_placement", "outcome_ots", "target_group",
-                            "wijk", "buurt", "household_type"})
-
-
 def risk_step(study: Study, work: Work, out: Outputs) -> None:
     s, children = study.disclosure, work.children
     # a factor the delivery lacks is not in the table (features lists it as not delivered)
+    # the pilot's predictors, or the library's default set for its outcome
+    chosen = study.outcome.predictors or outcomes()[study.outcome.name].predictors
     risk = A.risk_model(children, A.RiskSpec(
-        predictors=tuple(p for p in A.RISK_FACTORS if p in children.columns)))
+        predictors=tuple(p for p in chosen if p in children.columns),
+        allow_sensitive=study.outcome.allow_sensitive))
     predictors = tuple(risk.spec.predictors) + ("outcome",)
     model = publish_model(risk, s)
     if any(p.record.status != "pass" for p in model):
@@ -53,11 +49,14 @@ def risk_step(study: Study, work: Work, out: Outputs) -> None:
         out.add(published, predictors)
     fairness, audited = _fairness(children, risk, s, out, predictors)
     # the predictors the model could use here (a constant or aliased one is left out)
-    used = tuple(f for f in A.CombinationSpec().factors if f in risk.used_spec.predictors)
+    library = factors()["child"]
+    used = tuple(f for f in risk.used_spec.predictors
+                 if f in library and library[f].type == "binary")
     orders = tuple(k for k in A.CombinationSpec().orders if k <= len(used))
     if orders:
         combos = A.find_combinations(children, A.CombinationSpec(
-            factors=used, orders=orders, min_children=s.min_cell, min_events=s.min_cell))
+            factors=used, orders=orders, min_children=s.min_cell, min_events=s.min_cell,
+            allow_sensitive=study.outcome.allow_sensitive))
         known = _known_groups(risk, audited, out)
         shown = publish_combinations(combos, s, children, known)
         if out.add(shown, predictors):
@@ -121,8 +120,11 @@ def _high_risk(children: pd.DataFrame, risk: A.RiskResult, combos: A.Combination
     if best.empty:
         return
     group = tuple(str(best["factors"].iloc[0]).split("+"))
-    names = tuple(n for n in factors()["child"] if n in children
-                  and n not in NOT_DESCRIBING and n not in risk.spec.predictors)
+    # characteristics of a group only (the library's ``describes``): not places (the areas
+    # analysis answers "where"; a risk profile by buurt would point at neighbourhoods), not the
+    # target flag, and not a factor whose levels are a predictor under another name
+    names = tuple(n for n, f in factors()["child"].items() if n in children
+                  and f.describes and n not in risk.spec.predictors)
     high = A.high_risk_profile(children, combos, group=group,
                                spec=A.ProfileSpec(unit="child", factors=names))
     members = pd.DataFrame({n: as_bool(children[n]) for n in group}).fillna(False).all(axis=1)
