@@ -24,6 +24,12 @@ class CardContext:
     #: the outcome in words (``features/outcomes.yaml``)
     outcome_nl: str = "uithuisplaatsing of ondertoezichtstelling"
     outcome_en: str = "out-of-home placement or supervision order"
+    #: the outcome in a heading ("Risicomodel <short>")
+    outcome_short_nl: str = "uithuisplaatsing of OTS"
+    outcome_short_en: str = "placement or supervision order"
+    #: whose rows the model holds, as a plural noun phrase (``features/populations.yaml``)
+    population_nl: str = "kinderen jonger dan 18"
+    population_en: str = "children under 18"
     #: who is responsible (the pilot's organisation, programme and contact); None: to be
     #: filled in (never a default organisation)
     organisation: str | None = None
@@ -82,7 +88,8 @@ def model_card(risk: RiskResult, fairness: FairnessResult | None = None,
                         ctx.legal_basis_en))
     who = " · ".join(p for p in (ctx.organisation, ctx.programme,
                                  f"contact: {ctx.contact}" if ctx.contact else None) if p)
-    return ModelCard(f"Risicomodel {ctx.outcome_nl}", f"Risk model of {ctx.outcome_en}",
+    return ModelCard(f"Risicomodel {ctx.outcome_short_nl}",
+                     f"Risk model of {ctx.outcome_short_en}",
                      who or None, fields, risk.sensitive_predictors)
 
 
@@ -92,12 +99,13 @@ def _n(x: float, lang: Lang, digits: int = 2) -> str:
 
 
 def _purpose(ctx: CardContext) -> CardField:
-    nl = ("Inzicht op groepsniveau in welke combinaties van omstandigheden samengaan met een "
-          f"{ctx.outcome_nl} van een kind binnen {ctx.window_years} "
+    nl = ("Inzicht op groepsniveau in welke combinaties van omstandigheden bij "
+          f"{ctx.population_nl} samengaan met {ctx.outcome_nl} binnen {ctx.window_years} "
           "jaar, om samen met professionals, ouders en bewoners preventie te ontwerpen die aan "
           "iedereen wordt aangeboden. Het model wijst geen personen of gezinnen aan.")
-    en = ("Group-level insight into which combinations of circumstances go with a child's "
-          f"{ctx.outcome_en} within {ctx.window_years} years, to design "
+    en = ("Group-level insight into which combinations of circumstances of "
+          f"{ctx.population_en} go with {ctx.outcome_en} within {ctx.window_years} years, "
+          "to design "
           "prevention with professionals, parents and residents that is offered to everyone. "
           "The model does not single out persons or families.")
     return CardField("purpose", "Doel en impact", "Purpose and impact", nl, en)
@@ -105,18 +113,22 @@ def _purpose(ctx: CardContext) -> CardField:
 
 def _data(risk: RiskResult, ctx: CardContext) -> CardField:
     c = risk.checks
-    where_nl = f" in gemeente {ctx.gemeente}" if ctx.gemeente else ""
+    several = ctx.gemeente is not None and "," in ctx.gemeente
+    where_nl = f" in gemeente{'n' if several else ''} {ctx.gemeente}" if ctx.gemeente else ""
     when = f" ({ctx.peildatum})" if ctx.peildatum else ""
-    nl = (f"Gepseudonimiseerde microdata van CBS (Remote Access): {_n(c.n, 'nl', 0)} kinderen "
-          f"jonger dan 18{where_nl} op de peildatum{when}, waarvan {_n(c.events, 'nl', 0)} met "
-          f"de uitkomst. {_few(risk.n_dropped, ctx.min_cell, 'nl').capitalize()} kinderen "
+    nl = (f"Gepseudonimiseerde microdata van CBS (Remote Access): {_n(c.n, 'nl', 0)} "
+          f"{ctx.population_nl}{where_nl} op de peildatum{when}, waarvan "
+          f"{_n(c.events, 'nl', 0)} met de uitkomst. "
+          f"{_few(risk.n_dropped, ctx.min_cell, 'nl').capitalize()} van hen "
           "vielen af door ontbrekende gegevens. "
           "Factoren: " + ", ".join(_label(p, "nl") for p in risk.used_spec.predictors) + "."
           + _not_used(risk, "nl"))
-    where_en = f" in municipality {ctx.gemeente}" if ctx.gemeente else ""
-    en = (f"Pseudonymised CBS microdata (Remote Access): {_n(c.n, 'en', 0)} children under 18"
-          f"{where_en} on the reference date{when}, {_n(c.events, 'en', 0)} with the outcome. "
-          f"{_few(risk.n_dropped, ctx.min_cell, 'en').capitalize()} children were left out "
+    where_en = (f" in municipalit{'ies' if several else 'y'} {ctx.gemeente}"
+                if ctx.gemeente else "")
+    en = (f"Pseudonymised CBS microdata (Remote Access): {_n(c.n, 'en', 0)} "
+          f"{ctx.population_en}{where_en} on the reference date{when}, "
+          f"{_n(c.events, 'en', 0)} with the outcome. "
+          f"{_few(risk.n_dropped, ctx.min_cell, 'en').capitalize()} of them were left out "
           "for missing data. Factors: "
           + ", ".join(_label(p, "en") for p in risk.used_spec.predictors) + "."
           + _not_used(risk, "en"))

@@ -20,7 +20,7 @@ from smartstart.analyses._fairness import AGE, AGE_BAND, audit_columns
 from smartstart.analyses._labels import MERGED
 from smartstart.disclosure import merge_small_groups
 from smartstart.disclosure._statements import yes
-from smartstart.features import factors, outcomes
+from smartstart.features import factors, library, outcomes
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._risk import publish_combinations, publish_fairness, publish_model
 from smartstart.outputs._withheld import Withheld
@@ -152,10 +152,12 @@ def _card(study: Study, risk: A.RiskResult, fairness: A.FairnessResult, out: Out
     if not {"risk_coefficients", "risk_performance"} <= out.names():
         return
     words = outcomes()[study.outcome.name]
+    whom = library().populations[study.population]
     card = A.model_card(risk, fairness, A.CardContext(
-        outcome_nl=words.nl, outcome_en=words.en, organisation=study.organisation,
-        programme=study.programme, contact=study.contact,
-        gemeente=study.gemeente, peildatum=str(study.peildatum),
+        outcome_nl=words.nl, outcome_en=words.en, outcome_short_nl=words.nl_short,
+        outcome_short_en=words.en_short, population_nl=whom.nl, population_en=whom.en,
+        organisation=study.organisation, programme=study.programme, contact=study.contact,
+        gemeente=", ".join(study.municipalities), peildatum=str(study.peildatum),
         window_years=study.outcome.window_years, min_cell=study.disclosure.min_cell))
     based = ("risk_coefficients", "risk_performance", "risk_checks", "fairness_metrics")
     based = tuple(b for b in based if b in out.names())
