@@ -158,3 +158,35 @@ def test_every_factor_is_defined_once_with_words_and_sources():
     for name, o in lib.outcomes.items():
         assert set(o.predictors) <= {n for n, f in lib.factors.items() if "child" in f.units}
         assert all(c.split(".")[0] in o.sources for c in o.columns), name
+
+
+def test_a_target_group_by_register_rule_selects_the_households_with_the_level(demo_run):
+    from smartstart.pilot import TargetRule
+
+    study = Study(name="t", gemeente="0784", peildatum=PEILDATUM,
+                  target_group=TargetRule(rule="main_benefit", level=3,
+                                          label_nl="huishoudens in de bijstand"))
+    tables = build_features(link(demo_run / "store", study).db, study)
+    households, children = tables.households, tables.children
+    expected = households["main_benefit"].astype("string").eq("3").fillna(False)
+    assert households["target_group"].sum() > 100
+    assert (households["target_group"] == expected).all()
+    by_household = households.set_index("household_id")["target_group"]
+    assert (children["target_group"].to_numpy()
+            == by_household.loc[children["household_id"]].to_numpy()).all()
+
+
+def test_a_register_rule_names_a_household_factor_and_one_of_its_levels(tmp_path):
+    def pilot(rule: dict) -> Path:
+        path = tmp_path / "pilot.yaml"
+        path.write_text(yaml.safe_dump({
+            "study": {"name": "t", "gemeente": "0784", "peildatum": "2020-01-01",
+                      "target_group": rule},
+            "paths": {"store": "store", "output": "out"}}), "utf-8")
+        return path
+
+    assert load_pilot(pilot({"rule": "child_youth_care"})).study.partner_group is None
+    with pytest.raises(SourceError, match="not a binary or category household factor"):
+        load_pilot(pilot({"rule": "age"}))
+    with pytest.raises(SourceError, match="not a level of main_benefit"):
+        load_pilot(pilot({"rule": "main_benefit", "level": "7"}))

@@ -73,6 +73,22 @@ class TargetGroup(_Frozen):
     label_en: str = "target group"
 
 
+class TargetRule(_Frozen):
+    """Households a register rule selects: a household factor of the library at one level
+    (``rule: child_youth_care`` = households with a child in youth care; ``rule: main_benefit``
+    with ``level: "3"`` = households on social assistance), no partner file."""
+
+    rule: str
+    level: str = "True"
+    label_nl: str = "doelgroep"
+    label_en: str = "target group"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> str:
+        return "True" if value is True else "False" if value is False else str(value)
+
+
 class OutcomeSpec(_Frozen):
     """The pilot's outcome: a name of the outcome library (``features/outcomes.yaml``, or the
     pilot's own ``study.library``), checked when the run reads the library."""
@@ -110,7 +126,9 @@ class Study(_Frozen):
     programme: str | None = None
     #: a role or a shared mailbox, not a person's name (the bundle travels)
     contact: str | None = None
-    target_group: TargetGroup | None = None
+    #: the target group: a partner file's clients, a register rule, or none (the whole
+    #: population)
+    target_group: TargetGroup | TargetRule | None = None
     outcome: OutcomeSpec = OutcomeSpec()
     #: whose rows the risk model and the person table hold: a population of the library
     #: (kinderen, jongeren, pasgeborenen, personen; features/populations.yaml)
@@ -172,6 +190,11 @@ class Study(_Frozen):
         return self
 
     @property
+    def partner_group(self) -> TargetGroup | None:
+        """The target group when it comes from a partner file (None for a rule or none)."""
+        return self.target_group if isinstance(self.target_group, TargetGroup) else None
+
+    @property
     def municipalities(self) -> tuple[str, ...]:
         """The pilot's municipality codes (one for ``gemeente``), in the order given."""
         if self.regio is not None:
@@ -206,7 +229,7 @@ class Pilot(_Frozen):
 
     @model_validator(mode="after")
     def _partner_known(self) -> Pilot:
-        tg = self.study.target_group
+        tg = self.study.partner_group
         if tg is not None and tg.partner_file not in self.paths.partner_files:
             known = ", ".join(sorted(self.paths.partner_files)) or "none"
             raise ValueError(f"study.target_group.partner_file {tg.partner_file!r} is not listed "
@@ -251,6 +274,16 @@ def _check_library(study: Study, path: Path) -> None:
         raise SourceError(f"{path}: study.population {study.population!r} is not a population "
                           "of the library", hint="choose one of "
                           + ", ".join(sorted(lib.populations)))
+    rule = study.target_group if isinstance(study.target_group, TargetRule) else None
+    if rule is not None:
+        f = lib.factors.get(rule.rule)
+        if f is None or "household" not in f.units or f.type not in ("binary", "category"):
+            raise SourceError(f"{path}: study.target_group.rule {rule.rule!r} is not a binary "
+                              "or category household factor of the library",
+                              hint="name one, such as child_youth_care or main_benefit")
+        if f.type == "category" and f.levels and rule.level not in f.levels:
+            raise SourceError(f"{path}: study.target_group.level {rule.level!r} is not a level "
+                              f"of {rule.rule}", hint="choose one of " + ", ".join(f.levels))
     problems = []
     for name in outcome.predictors or ():
         f = lib.factors.get(name)

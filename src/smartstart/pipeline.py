@@ -64,8 +64,8 @@ def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
 def _run(pilot: Pilot, console: Console) -> RunResult:
     study, paths = pilot.study, pilot.paths
     started = time.perf_counter()
-    partner = paths.partner_files.get(study.target_group.partner_file) \
-        if study.target_group else None
+    partner = paths.partner_files.get(study.partner_group.partner_file) \
+        if study.partner_group else None
     with console.status("koppelen en kenmerken berekenen"):
         linked = link(paths.store, study, partner)
         tables = build_features(linked.db, study)

@@ -168,6 +168,7 @@ def build_features(db: Database, study: Study) -> FeatureTables:
     checks.guard_unique(db, "person_factors")
     n_hh = db.create("household_factors", tables_sql.sql_file("household_table").format(
         columns=tables_sql.unit_columns(lib.factors, "household", outcome)))
+    _rule_target(db, study, lacking)
     population = lib.populations[study.population]
     n_child = db.create("child_factors", tables_sql.sql_file("child_table").format(
         columns=tables_sql.unit_columns(lib.factors, "child", outcome),
@@ -184,6 +185,30 @@ def build_features(db: Database, study: Study) -> FeatureTables:
     return FeatureTables(_drop(households, lacking, "household"),
                          _drop(children, lacking, "child"), lacking,
                          tuple(db.years_used.values()))
+
+
+def _rule_target(db: Database, study: Study, lacking: tuple[NotDelivered, ...]) -> None:
+    """A target group by register rule: the households whose rule factor has the level."""
+    rule = study.target_group
+    if rule is None or study.partner_group is not None:
+        return
+    missing = [d.missing for d in lacking if d.unit == "household" and d.factor == rule.rule]
+    if missing:
+        raise SourceError(f"study.target_group.rule {rule.rule} needs {missing[0]}, which the "
+                          "store does not have", hint="ingest it, or choose another rule")
+    # the rule names a household factor of the library (checked when the pilot is loaded)
+    binary = factors()["household"][rule.rule].type == "binary"
+    column = rule.rule if binary else f"CAST({rule.rule} AS VARCHAR)"
+    value: object = (rule.level == "True") if binary else rule.level
+    db.con.execute(f"UPDATE household_factors SET target_group = coalesce({column} = $level, "
+                   "FALSE)", {"level": value}).fetchall()
+    n = db.count("household_factors WHERE target_group")
+    db.record("doelgroep: huishoudens", db.count("household_factors"), n,
+              f"huishoudens met {rule.rule} = {rule.level} (regel uit het register)")
+    if n == 0:
+        raise SourceError(f"no household has {rule.rule} = {rule.level} on "
+                          f"{study.peildatum}: the target group is empty",
+                          hint="check study.target_group.rule and level")
 
 
 def _viewer(db: Database):

@@ -73,7 +73,7 @@ def guard_unique(db: Database, relation: str) -> None:
 
 def no_target(study: Study, status: pd.DataFrame, sample: pd.DataFrame) -> None:
     """No household in the target group: the link statuses say where the rows went."""
-    tg = study.target_group
+    tg = study.partner_group
     assert tg is not None
     counts = dict(zip(status["link_status"], status["n"], strict=True))
     shown = ", ".join(f"{k}: {v:,}" for k, v in counts.items()) or "no rows"
@@ -83,7 +83,7 @@ def no_target(study: Study, status: pd.DataFrame, sample: pd.DataFrame) -> None:
 
 
 def _target_hint(biggest: str, study: Study, sample: pd.DataFrame) -> str:
-    tg = study.target_group
+    tg = study.partner_group
     assert tg is not None
     first = sample.iloc[0].to_dict() if len(sample) else {}
     if biggest == "niet gekoppeld":

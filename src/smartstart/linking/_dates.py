@@ -40,7 +40,7 @@ class StudyDates:
 
     @classmethod
     def of(cls, study: Study) -> StudyDates:
-        tg = study.target_group
+        tg = study.partner_group
         return cls(gemeenten=study.municipalities, peildatum=study.peildatum,
                    area_year=study.peildatum.year, data_year=study.peildatum.year - 1,
                    year_before=study.peildatum - timedelta(days=LOOKBACK_DAYS),

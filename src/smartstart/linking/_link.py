@@ -84,7 +84,7 @@ def link_income_and_status(db: Database, study: Study) -> None:
 
 
 def link_target_group(db: Database, study: Study, partner: Path) -> pd.DataFrame:
-    tg = study.target_group
+    tg = study.partner_group
     assert tg is not None
     frame = read_partner(partner, tg)
     db.con.register("partner", frame)
