@@ -12,7 +12,8 @@ study:
     date_format: "%d-%m-%Y"
     window: {start: 2015-01-01, end: 2022-12-31}
   outcome: {name: uithuisplaatsing_of_ots, window_years: 3}
-  analyses: [profile, risk, typology]   # areas, effect: refused until they exist
+  analyses: [profile, risk, typology, areas]   # effect: refused until it exists
+  areas: {level: buurt, measure: outcome, select: {top: 3, min_children: 50}}
   disclosure: {min_cell: 10}
   allow_nearest_year: false         # true: a yearly table's missing year -> the nearest one
 paths:                              # relative paths are taken from the YAML file's folder
@@ -36,10 +37,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from smartstart.sources._regions import load_regions, region_key
 from smartstart.sources.errors import SourceError
 
-Analysis = Literal["profile", "risk", "typology"]
+Analysis = Literal["profile", "risk", "typology", "areas"]
 #: analyses the method names but that are not built yet: refused at load, with this reason
-NOT_BUILT = {"areas": "the areas analysis (wijken and buurten) is not built yet (issue 14)",
-             "effect": "the effect evaluation is not built yet (issue 15)"}
+NOT_BUILT = {"effect": "the effect evaluation is not built yet (issue 15)"}
 
 
 class _Frozen(BaseModel):
@@ -73,6 +73,23 @@ class TargetGroup(_Frozen):
     label_en: str = "target group"
 
 
+class TargetGroups(_Frozen):
+    """Households with a member in any of several partners' files (each with its own columns
+    and window), one target group under one label: ``partners: [{partner_file: ...}, ...]``."""
+
+    partners: tuple[TargetGroup, ...] = Field(min_length=2)
+    label_nl: str = "doelgroep"
+    label_en: str = "target group"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> TargetGroups:
+        names = [p.partner_file for p in self.partners]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"partners: {', '.join(twice)} named twice")
+        return self
+
+
 class TargetRule(_Frozen):
     """Households a register rule selects: a household factor of the library at one level
     (``rule: child_youth_care`` = households with a child in youth care; ``rule: main_benefit``
@@ -102,6 +119,27 @@ class OutcomeSpec(_Frozen):
     allow_sensitive: bool = False
 
 
+class AreaSelect(_Frozen):
+    """Which areas to start in. ``top``: the N with the highest expected (shrunk) rate;
+    ``above_municipality``: every area whose interval lies above the municipality's rate (with
+    ``top`` as well: at most N of them); neither: the top 3. ``min_children``: only areas with
+    at least this many units of the population (children by default) are eligible."""
+
+    top: int | None = Field(None, ge=1)
+    above_municipality: bool = False
+    min_children: int = Field(0, ge=0)
+
+
+class AreasSpec(_Frozen):
+    """``study.areas``: the level (``buurt`` or ``wijk``), the measure ranked (``outcome``: the
+    outcome's rate in the pilot's population; ``target_group``: the target group's share of the
+    households) and the selection rule."""
+
+    level: Literal["buurt", "wijk"] = "buurt"
+    measure: Literal["outcome", "target_group"] = "outcome"
+    select: AreaSelect = AreaSelect()
+
+
 class DisclosureSettings(_Frozen):
     min_cell: int = Field(10, ge=1)
     min_dof: int = Field(10, ge=1)
@@ -128,7 +166,7 @@ class Study(_Frozen):
     contact: str | None = None
     #: the target group: a partner file's clients, a register rule, or none (the whole
     #: population)
-    target_group: TargetGroup | TargetRule | None = None
+    target_group: TargetGroup | TargetGroups | TargetRule | None = None
     outcome: OutcomeSpec = OutcomeSpec()
     #: whose rows the risk model and the person table hold: a population of the library
     #: (kinderen, jongeren, pasgeborenen, personen; features/populations.yaml)
@@ -137,6 +175,8 @@ class Study(_Frozen):
     #: library (relative to the pilot file's folder)
     library: Path | None = None
     analyses: tuple[Analysis, ...] = ()
+    #: the areas analysis (``analyses: [..., areas]``): level, measure and selection rule
+    areas: AreasSpec = AreasSpec()
     disclosure: DisclosureSettings = DisclosureSettings()
     #: when a yearly table lacks the year the run needs, use the nearest delivered year
     #: (recorded in the manifest and the report) instead of stopping
@@ -191,8 +231,16 @@ class Study(_Frozen):
 
     @property
     def partner_group(self) -> TargetGroup | None:
-        """The target group when it comes from a partner file (None for a rule or none)."""
+        """The target group when it comes from one partner file (None for several, a rule or
+        none)."""
         return self.target_group if isinstance(self.target_group, TargetGroup) else None
+
+    @property
+    def partner_groups(self) -> tuple[TargetGroup, ...]:
+        """Every partner file the target group comes from (empty for a rule or none)."""
+        if isinstance(self.target_group, TargetGroups):
+            return self.target_group.partners
+        return (self.target_group,) if isinstance(self.target_group, TargetGroup) else ()
 
     @property
     def municipalities(self) -> tuple[str, ...]:
@@ -229,11 +277,12 @@ class Pilot(_Frozen):
 
     @model_validator(mode="after")
     def _partner_known(self) -> Pilot:
-        tg = self.study.partner_group
-        if tg is not None and tg.partner_file not in self.paths.partner_files:
+        unknown = [tg.partner_file for tg in self.study.partner_groups
+                   if tg.partner_file not in self.paths.partner_files]
+        if unknown:
             known = ", ".join(sorted(self.paths.partner_files)) or "none"
-            raise ValueError(f"study.target_group.partner_file {tg.partner_file!r} is not listed "
-                             f"under paths.partner_files (listed: {known})")
+            raise ValueError(f"study.target_group: partner_file {', '.join(map(repr, unknown))} "
+                             f"not listed under paths.partner_files (listed: {known})")
         return self
 
 
