@@ -29,7 +29,7 @@ from smartstart.features._library import (
 from smartstart.linking import Database, StudyDates, YearUsed
 from smartstart.linking import _checks as checks
 from smartstart.linking._db import CORE
-from smartstart.pilot import Study
+from smartstart.pilot import Study, TargetRule
 from smartstart.sources._catalog import load_catalog
 
 __all__ = ["Factor", "FeatureTables", "Library", "NotDelivered", "OutcomeDef", "build_features",
@@ -74,11 +74,21 @@ class Factor(BaseModel):
         return self.describe and self.role in ("predictor", "descriptor", "audit")
 
 
+def _levels(f: FactorDef) -> dict[str, Words]:
+    """A factor's level labels; municipality codes named from the region catalog."""
+    if f.levels_from != "municipalities":
+        return f.levels
+    from smartstart.sources._regions import load_regions
+
+    names = {c: n for r in load_regions().values() for c, n in r.municipalities.items()}
+    return {**{c: Words(nl=n, en=n) for c, n in sorted(names.items())}, **f.levels}
+
+
 def _factor(name: str, unit: str, f: FactorDef) -> Factor:
     d = f.units[unit]
     return Factor(name=name, unit=unit, nl=f.nl, en=f.en, type=f.type, role=f.role,
                   sources=f.sources, columns=f.columns, period=f.period, same_as=d.same_as,
-                  within=d.within, describe=d.describe, levels=f.levels, label_no=f.label_no,
+                  within=d.within, describe=d.describe, levels=_levels(f), label_no=f.label_no,
                   phrases=f.phrases, questions=f.questions)
 
 
@@ -190,7 +200,7 @@ def build_features(db: Database, study: Study) -> FeatureTables:
 def _rule_target(db: Database, study: Study, lacking: tuple[NotDelivered, ...]) -> None:
     """A target group by register rule: the households whose rule factor has the level."""
     rule = study.target_group
-    if rule is None or study.partner_group is not None:
+    if not isinstance(rule, TargetRule):
         return
     missing = [d.missing for d in lacking if d.unit == "household" and d.factor == rule.rule]
     if missing:
