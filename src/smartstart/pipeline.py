@@ -102,6 +102,7 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
     words = outcomes()[pilot.study.outcome.name]
     study["outcome"] |= {"nl": words.nl, "en": words.en, "nl_short": words.nl_short,
                          "en_short": words.en_short, "unit": words.unit}
+    study["place_words"] = place_words(pilot.study)
     whom = library().populations[pilot.study.population]
     study["population_words"] = {"nl": whom.nl, "en": whom.en, "nl_short": whom.nl_short,
                                  "en_short": whom.en_short}
@@ -120,6 +121,24 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
         for name, (text, based_on) in outputs.texts.items():
             writer.add_text(name, text, lang=name.rsplit("_", 1)[-1], based_on=based_on)
     return target
+
+
+def place_words(study) -> dict[str, str]:
+    """Where the pilot runs, in words: "Heusden", "Tilburg en Goirle", or a region's name
+    with the number of municipalities (names from the region catalog; a code without one
+    stays a code)."""
+    from smartstart.sources._regions import load_regions
+
+    regions = load_regions()
+    names = {c: n for r in regions.values() for c, n in r.municipalities.items()}
+    if study.regio is not None:
+        region, n = regions[study.regio], len(study.municipalities)
+        return {"nl": f"{region.name_nl} ({n} gemeenten)",
+                "en": f"{region.name_en} ({n} municipalities)"}
+    shown = [names.get(c, c) for c in study.municipalities]
+    last = shown.pop()
+    return {"nl": f"{', '.join(shown)} en {last}" if shown else last,
+            "en": f"{', '.join(shown)} and {last}" if shown else last}
 
 
 def withheld_of(pilot: Pilot, outputs: Outputs) -> list[Withheld]:

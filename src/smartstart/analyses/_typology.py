@@ -71,10 +71,8 @@ from smartstart.analyses._typology_select import (
 )
 from smartstart.analyses._typology_small import settle
 from smartstart.errors import LackOfData
+from smartstart.features import factors
 
-#: Household factors never used as clustering input by default: places (the areas analysis
-#: answers "where"), the target-group flag itself, and audit-only factors.
-NOT_BY_DEFAULT = frozenset({"wijk", "buurt", "target_group"})
 KEYS = frozenset({"household_id", "RINPERSOONS", "RINPERSOON", "household"})
 
 
@@ -85,10 +83,18 @@ def _split(table: pd.DataFrame, spec: TypologySpec) -> tuple[pd.DataFrame, pd.Da
     return table[inside], table
 
 
+def not_by_default() -> frozenset[str]:
+    """Household columns never used as clustering input by default: places (the areas analysis
+    answers "where"), the target-group flag, and the outcome (the library's roles)."""
+    roles = {name: f.role for name, f in factors()["household"].items()}
+    return frozenset({n for n, r in roles.items() if r in ("place", "target", "outcome")}
+                     | {"outcome"})
+
+
 def _infos(table: pd.DataFrame, names: tuple[str, ...] | None, target: str) -> list[FactorInfo]:
     """The factors (default: every column but keys, places, the target flag and audit-only)."""
     if names is None:
-        avoid = NOT_BY_DEFAULT | sensitive_attributes("household") | KEYS | {target}
+        avoid = not_by_default() | sensitive_attributes("household") | KEYS | {target}
         names = tuple(c for c in table.columns if c not in avoid)
     missing = [n for n in names if n not in table.columns]
     if missing:

@@ -15,9 +15,6 @@ CAUTION_NL = ("Het profiel laat zien wat in een type vaker voorkomt dan bij de r
               "{target}. Dat betekent niet dat andere kenmerken in dit type niet voorkomen.")
 CAUTION_EN = ("The profile shows what is more common in a type than among the rest of the "
               "{target}. That does not mean that other characteristics do not occur in the type.")
-#: Household factors never used as clustering input by default: places (the areas analysis
-#: answers "where"), the target-group flag itself, and audit-only factors.
-NOT_BY_DEFAULT = frozenset({"wijk", "buurt", "target_group"})
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,8 @@ class FactorDef(_Frozen):
     sources: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
     levels: dict[str, Words] = {}
+    #: "municipalities": the levels are municipality codes, named from the region catalog
+    levels_from: Literal["municipalities"] | None = None
     label_no: Words | None = None
     phrases: dict[str, Words] = {}
     questions: dict[str, Words] = {}

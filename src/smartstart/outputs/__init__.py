@@ -147,8 +147,12 @@ def _profile(study: Study, work: Work, out: Outputs) -> None:
     tg = study.target_group
     # buurt is left to the areas analysis: its buurten add up to their wijk, a hierarchy a
     # per-factor table cannot protect (a buurt would be its wijk minus the other buurten)
+    # the municipality only when the pilot has several (results per municipality), and then
+    # not its wijken: a wijk lies in one municipality, a hierarchy a per-factor table cannot
+    # protect (like the buurten in their wijk)
+    place = "wijk" if len(study.municipalities) == 1 else "gemeente"
     names = tuple(n for n in factors()["household"] if n in work.households
-                  and n not in ("buurt", "target_group"))
+                  and n not in ({"wijk", "gemeente", "buurt"} - {place}) and n != "target_group")
     spec = A.ProfileSpec(unit="household", factors=names,
                          label_nl=tg.label_nl if tg else "doelgroep",
                          label_en=tg.label_en if tg else "target group")

@@ -68,11 +68,21 @@ def _meta(pilot: dict, manifest: dict, lang: Lang) -> list[tuple[str, str]]:
     group = pilot.get("target_group") or {}
     items = [("meta_organisation", pilot.get("organisation")),
              ("meta_programme", pilot.get("programme")), ("meta_contact", pilot.get("contact")),
-             ("meta_gemeente", pilot.get("gemeente")), ("meta_peildatum", pilot.get("peildatum")),
+             ("meta_gemeente", _places(pilot, lang)), ("meta_peildatum", pilot.get("peildatum")),
+             ("meta_population", (pilot.get("population_words") or {}).get(lang)),
              ("meta_target", group.get(f"label_{lang}") if isinstance(group, dict) else None),
              ("meta_outcome", _outcome(pilot, lang)),
              ("meta_made", str(manifest.get("finished_at") or "")[:10] or None)]
     return [(t(key, lang), str(value)) for key, value in items if value]
+
+
+def _places(pilot: dict, lang: Lang) -> str | None:
+    """Where the pilot runs, in words: a region's name with its municipalities, or the
+    municipalities by name (the bundle's ``place_words``; the codes for an older bundle)."""
+    words = pilot.get("place_words") or {}
+    if isinstance(words, dict) and words.get(lang):
+        return str(words[lang])
+    return pilot.get("gemeente") or ", ".join(pilot.get("gemeenten") or ()) or None
 
 
 def _outcome(pilot: dict, lang: Lang) -> str | None:
