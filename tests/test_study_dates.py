@@ -10,7 +10,7 @@ from importlib import resources
 import pytest
 
 from smartstart.features import build_features
-from smartstart.linking import Database, StudyDates, link
+from smartstart.linking import Database, PartnerWindow, StudyDates, link
 from smartstart.pilot import OutcomeSpec, Study, TargetGroup, Window
 from smartstart.sources import ingest
 from smartstart.synth import SynthSpec, generate
@@ -30,7 +30,8 @@ def test_every_date_of_a_run_from_the_study():
     assert dates == StudyDates(gemeenten=("0784",), peildatum=date(2020, 1, 1), area_year=2020,
                                data_year=2019, year_before=date(2019, 1, 1),
                                outcome_end=date(2023, 1, 1), outcome="ots",
-                               window_start=date(2015, 1, 1), window_end=date(2022, 12, 31))
+                               windows=(PartnerWindow("v", date(2015, 1, 1),
+                                                      date(2022, 12, 31)),))
 
 
 @pytest.mark.parametrize(("peildatum", "years", "end", "before"), [
@@ -46,7 +47,7 @@ def test_leap_days(peildatum, years, end, before):
 
 def test_no_target_group_no_window():
     dates = StudyDates.of(_study(date(2020, 1, 1), target=False))
-    assert dates.window_start is None and dates.window_end is None
+    assert dates.windows == ()
 
 
 def test_frozen_and_not_a_dict():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from smartstart.linking._dates import StudyDates
+from smartstart.linking._dates import PartnerWindow, StudyDates
 from smartstart.linking._db import CORE, Database, Step, YearUsed, sql_text
 from smartstart.linking._link import (
     link_households,
@@ -18,14 +19,15 @@ from smartstart.linking._link import (
 from smartstart.linking._partner import read_partner, read_table
 from smartstart.pilot import Study
 
-__all__ = ["CORE", "Database", "Linked", "Step", "StudyDates", "YearUsed", "link", "read_partner",
-           "read_table", "sql_text"]
+__all__ = ["CORE", "Database", "Linked", "PartnerWindow", "Step", "StudyDates", "YearUsed",
+           "link", "read_partner", "read_table", "sql_text"]
 
 
 @dataclass
 class Linked:
     db: Database
-    match: pd.DataFrame | None  # partner rows by link status
+    #: partner rows by partner file and link status (partner, link_status, n)
+    match: pd.DataFrame | None
 
     @property
     def attrition(self) -> pd.DataFrame:
@@ -33,21 +35,38 @@ class Linked:
 
     def durations(self) -> pd.DataFrame | None:
         """Days each target household has been a client (household_id, days); None without a
-        target group."""
+        partner file. With several partner files a household's days run from the first client
+        start of its linked members in any file to the last client end, each end cut at its own
+        partner's window end (``target_durations.sql``): the span, not the longest overlap."""
         if self.match is None:
             return None
         return self.db.frame(sql_text("target_durations"))
 
 
-def link(store: Path, study: Study, partner: Path | None = None) -> Linked:
+def link(store: Path, study: Study,
+         partner: Path | Mapping[str, Path] | None = None) -> Linked:
     """Run every linking step on one DuckDB connection over the store. The run's dates are
     computed here once (``StudyDates.of(study)``) and stay with the connection (``db.dates``),
-    where the factor library reads them."""
+    where the factor library reads them. ``partner``: the path of each partner file of the
+    target group (partner_file -> path), or the one path when there is one partner file."""
     db = Database(Path(store), StudyDates.of(study), nearest_year=study.allow_nearest_year)
     link_residents(db, study)
     link_households(db, study)
     link_income_and_status(db, study)
     match = None
-    if study.target_group is not None and partner is not None:
-        match = link_target_group(db, study, partner)
+    if study.partner_groups and partner is not None:
+        match = link_target_group(db, study, _paths(study, partner))
     return Linked(db, match)
+
+
+def _paths(study: Study, partner: Path | Mapping[str, Path]) -> dict[str, Path]:
+    """partner_file -> path for every partner file; a single path serves one partner file."""
+    groups = study.partner_groups
+    if isinstance(partner, Mapping):
+        missing = [tg.partner_file for tg in groups if tg.partner_file not in partner]
+        if missing:
+            raise ValueError(f"no path for partner file(s) {', '.join(missing)}")
+        return {tg.partner_file: Path(partner[tg.partner_file]) for tg in groups}
+    if len(groups) != 1:
+        raise ValueError(f"{len(groups)} partner files need a path each (partner_file -> path)")
+    return {groups[0].partner_file: Path(partner)}

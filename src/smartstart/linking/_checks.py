@@ -7,13 +7,14 @@ code, a date format, a code list, the window).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import pandas as pd
 
 from smartstart.errors import DuplicateKeys, Empty
 from smartstart.linking._db import Database, sql_text
-from smartstart.pilot import Study
+from smartstart.pilot import Study, TargetGroup
 
 #: tables joined one row per person: a duplicated key would count a person twice
 ONE_PER_PERSON = (("GBAPERSOONTAB", "RINPERSOONS", "RINPERSOON"),
@@ -71,21 +72,38 @@ def guard_unique(db: Database, relation: str) -> None:
     raise DuplicateKeys(relation, relation, ("RINPERSOONS", "RINPERSOON"), got[0] - got[1], "?")
 
 
-def no_target(study: Study, status: pd.DataFrame, sample: pd.DataFrame) -> None:
-    """No household in the target group: the link statuses say where the rows went."""
-    tg = study.partner_group
-    assert tg is not None
-    counts = dict(zip(status["link_status"], status["n"], strict=True))
-    shown = ", ".join(f"{k}: {v:,}" for k, v in counts.items()) or "no rows"
-    biggest = max(counts, key=counts.get) if counts else ""
-    raise Empty("target_group", f"no household in the target group ({shown})",
-                hint=_target_hint(biggest, study, sample))
+def no_target(study: Study, status: pd.DataFrame, samples: Mapping[str, pd.DataFrame]) -> None:
+    """No household in the target group: the link statuses of each partner file say where its
+    rows went (``status``: partner, link_status, n; ``samples``: each partner's rows)."""
+    groups = study.partner_groups
+    counts = {tg.partner_file: _counts(status, tg.partner_file) for tg in groups}
+    if len(groups) == 1:
+        tg = groups[0]
+        own = counts[tg.partner_file]
+        shown = ", ".join(f"{k}: {v:,}" for k, v in own.items()) or "no rows"
+        raise Empty("target_group", f"no household in the target group ({shown})",
+                    hint=_target_hint(_biggest(own), study, tg, samples[tg.partner_file]))
+    shown = "; ".join(f"{name}: " + (", ".join(f"{k}: {v:,}" for k, v in own.items())
+                                     or "no rows") for name, own in counts.items())
+    hints = "; ".join(f"{tg.partner_file}: " + _target_hint(
+        _biggest(counts[tg.partner_file]), study, tg, samples[tg.partner_file]) for tg in groups)
+    raise Empty("target_group", f"no household in the target group of any partner file "
+                f"({shown})", hint=hints)
 
 
-def _target_hint(biggest: str, study: Study, sample: pd.DataFrame) -> str:
-    tg = study.partner_group
-    assert tg is not None
+def _counts(status: pd.DataFrame, partner: str) -> dict[str, int]:
+    own = status[status["partner"] == partner] if "partner" in status else status
+    return dict(zip(own["link_status"], own["n"], strict=True))
+
+
+def _biggest(counts: Mapping[str, int]) -> str:
+    return max(counts, key=counts.__getitem__) if counts else ""
+
+
+def _target_hint(biggest: str, study: Study, tg: TargetGroup, sample: pd.DataFrame) -> str:
     first = sample.iloc[0].to_dict() if len(sample) else {}
+    where = ("study.target_group.window" if len(study.partner_groups) == 1
+             else f"the window of {tg.partner_file} under study.target_group.partners")
     if biggest == "niet gekoppeld":
         return (f"the key columns {tg.rinpersoons_column}/{tg.rinpersoon_column} hold no "
                 f"linked key (e.g. {first.get('rinpersoons')!r} {first.get('rinpersoon')!r}): "
@@ -96,7 +114,7 @@ def _target_hint(biggest: str, study: Study, sample: pd.DataFrame) -> str:
                 "zero-padded) and that the file was linked for this delivery")
     if biggest == "buiten het venster":
         return (f"no client period overlaps {tg.window.start} to {tg.window.end} (e.g. start "
-                f"{first.get('client_start')}): check study.target_group.window and the date "
+                f"{first.get('client_start')}): check {where} and the date "
                 f"format {tg.date_format!r} of {tg.start_column}")
     if biggest == "buiten de gemeente":
         return ("the partner's clients do not live in the pilot's municipalities on the "

@@ -3,6 +3,9 @@
 ``StudyDates.of(study)`` is built once per run (``link`` does it) and never changed: linking,
 the factor library and the checks read the same frozen values, and the SQL files bind them by
 name (``$peildatum``, ``$year_before``, ``$gemeenten``, ...), never formatted into the text.
+The target group's windows are the partners' own (one per partner file): they travel as a small
+table (``partner_windows``: partner, window_start, window_end) that the partner SQL joins, so
+each partner's rows are judged against that partner's window in one pass.
 """
 
 from __future__ import annotations
@@ -16,6 +19,15 @@ from smartstart.pilot import Study
 #: the days before the peildatum the "in the last 12 months" factors look back (synth's truth
 #: defines them over the same 365 days)
 LOOKBACK_DAYS = 365
+
+
+@dataclass(frozen=True)
+class PartnerWindow:
+    """One partner file's window: its clients count when their period overlaps it."""
+
+    partner: str
+    start: date
+    end: date
 
 
 @dataclass(frozen=True)
@@ -34,20 +46,18 @@ class StudyDates:
     #: an outcome counts when it starts in [peildatum, outcome_end)
     outcome_end: date
     outcome: str
-    #: the target group's window; None without a target group
-    window_start: date | None = None
-    window_end: date | None = None
+    #: each partner file's window (in the pilot's order); empty without partner files
+    windows: tuple[PartnerWindow, ...] = ()
 
     @classmethod
     def of(cls, study: Study) -> StudyDates:
-        tg = study.partner_group
         return cls(gemeenten=study.municipalities, peildatum=study.peildatum,
                    area_year=study.peildatum.year, data_year=study.peildatum.year - 1,
                    year_before=study.peildatum - timedelta(days=LOOKBACK_DAYS),
                    outcome_end=years_after(study.peildatum, study.outcome.window_years),
                    outcome=study.outcome.name,
-                   window_start=tg.window.start if tg else None,
-                   window_end=tg.window.end if tg else None)
+                   windows=tuple(PartnerWindow(tg.partner_file, tg.window.start, tg.window.end)
+                                 for tg in study.partner_groups))
 
     def bound(self, names: Iterable[str]) -> dict[str, object]:
         """The values of the SQL parameters ``names`` (DuckDB refuses unused ones)."""

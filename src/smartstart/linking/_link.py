@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -9,7 +10,7 @@ import pandas as pd
 from smartstart.linking import _checks as checks
 from smartstart.linking._db import Database, sql_text
 from smartstart.linking._partner import read_partner
-from smartstart.pilot import Study
+from smartstart.pilot import Study, TargetGroup
 
 SPELLS = {  # table -> (start, end, tie-break column) of the reference-date rule
     "GBAADRESOBJECTBUS": ("GBADATUMAANVANGADRESHOUDING", "GBADATUMEINDEADRESHOUDING",
@@ -83,23 +84,60 @@ def link_income_and_status(db: Database, study: Study) -> None:
     on_date(db, "SECMBUS", "status_history", "status_on_date")
 
 
-def link_target_group(db: Database, study: Study, partner: Path) -> pd.DataFrame:
-    tg = study.partner_group
-    assert tg is not None
-    frame = read_partner(partner, tg)
-    db.con.register("partner", frame)
+def link_target_group(db: Database, study: Study, partners: Mapping[str, Path]) -> pd.DataFrame:
+    """Link every partner file of the target group (``partners``: partner_file -> path), each
+    read with its own columns and judged against its own window, into one ``partner_clients``
+    table (``partner`` names the file); ``target_households`` is the union over the files.
+    Returns the rows per partner and link status (partner, link_status, n)."""
+    groups = study.partner_groups
+    frames = {tg.partner_file: read_partner(partners[tg.partner_file], tg) for tg in groups}
+    rows = pd.concat([f.assign(partner=name) for name, f in frames.items()], ignore_index=True)
+    windows = pd.DataFrame([vars(w) for w in db.dates.windows]).rename(
+        columns={"start": "window_start", "end": "window_end"})
+    db.con.register("partner", rows)
+    db.con.register("partner_windows", windows)
     db.create("partner_clients", sql_text("partner_clients", persons=db.table("GBAPERSOONTAB")))
     unexplained = db.count("partner_clients WHERE link_status = 'niet gevonden'")
     if unexplained and db.sources.get(db.table("GBAPERSOONTAB")) == "layout":
         full = db.table("GBAPERSOONTAB", full=True)
         db.con.execute(sql_text("partner_recheck", persons=full)).fetchall()
-    status = db.frame("SELECT link_status, count(*) AS n FROM partner_clients "
-                      "GROUP BY 1 ORDER BY 1")
+    status = _by_status(db, [tg.partner_file for tg in groups])
     n_target = db.create("target_households", "SELECT DISTINCT household_id FROM partner_clients "
                                               "WHERE link_status = 'doelgroep'")
-    db.record("doelgroep: huishoudens", len(frame), n_target,
-              "huishoudens op de peildatum met een lid in het partnerbestand van wie de "
-              f"klantperiode overlapt met {tg.window.start} t/m {tg.window.end}")
+    _record_target(db, groups, frames, n_target)
     if n_target == 0:
-        checks.no_target(study, status, frame)
+        checks.no_target(study, status, frames)
     return status
+
+
+def _by_status(db: Database, order: list[str]) -> pd.DataFrame:
+    """Partner rows per partner (in the pilot's order) and link status."""
+    status = db.frame("SELECT partner, link_status, count(*) AS n FROM partner_clients "
+                      "GROUP BY 1, 2 ORDER BY 1, 2")
+    rank = status["partner"].map({name: k for k, name in enumerate(order)})
+    return status.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
+
+
+def _record_target(db: Database, groups: tuple[TargetGroup, ...], frames: dict[str, pd.DataFrame],
+                   n_target: int) -> None:
+    """One attrition step for one partner file (as it always was); with several, one step per
+    partner (its rows -> its target households) and one for the union."""
+    if len(groups) == 1:
+        tg = groups[0]
+        db.record("doelgroep: huishoudens", len(frames[tg.partner_file]), n_target,
+                  "huishoudens op de peildatum met een lid in het partnerbestand van wie de "
+                  f"klantperiode overlapt met {tg.window.start} t/m {tg.window.end}")
+        return
+    per_partner = db.frame("SELECT partner, count(DISTINCT household_id) AS n FROM "
+                           "partner_clients WHERE link_status = 'doelgroep' GROUP BY 1")
+    found = dict(zip(per_partner["partner"], per_partner["n"], strict=True))
+    for tg in groups:
+        db.record(f"doelgroep: huishoudens uit {tg.partner_file}", len(frames[tg.partner_file]),
+                  int(found.get(tg.partner_file, 0)),
+                  f"huishoudens op de peildatum met een lid in het partnerbestand "
+                  f"{tg.partner_file} van wie de klantperiode overlapt met {tg.window.start} "
+                  f"t/m {tg.window.end}")
+    db.record("doelgroep: huishoudens", sum(int(v) for v in found.values()), n_target,
+              "huishoudens met een lid in een of meer van de partnerbestanden "
+              f"({', '.join(tg.partner_file for tg in groups)}); een huishouden in meer "
+              "bestanden telt één keer")
