@@ -64,10 +64,10 @@ def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
 def _run(pilot: Pilot, console: Console) -> RunResult:
     study, paths = pilot.study, pilot.paths
     started = time.perf_counter()
-    partner = paths.partner_files.get(study.partner_group.partner_file) \
-        if study.partner_group else None
+    partners = {tg.partner_file: paths.partner_files[tg.partner_file]
+                for tg in study.partner_groups}
     with console.status("koppelen en kenmerken berekenen"):
-        linked = link(paths.store, study, partner)
+        linked = link(paths.store, study, partners or None)
         tables = build_features(linked.db, study)
     work = paths.output / "work"
     _write_atomically(work, linked, tables)
