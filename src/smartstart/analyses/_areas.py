@@ -188,10 +188,12 @@ def simultaneous_ranks(ranks: np.ndarray, confidence: float) -> tuple[np.ndarray
 @dataclass(frozen=True)
 class SelectionRule:
     """The ``top`` areas by shrunk rate among those with at least ``min_n`` units (and any
-    further eligibility the caller marks)."""
+    further eligibility the caller marks). ``above``: only areas whose shrunk interval lies
+    wholly above this rate (the municipality's); ``top`` None: no limit on their number."""
 
-    top: int = 3
+    top: int | None = 3
     min_n: int = 0
+    above: float | None = None
 
 
 @dataclass(frozen=True)
@@ -211,9 +213,37 @@ def select_areas(rates: AreaRates, rule: SelectionRule,
     if eligible is not None:
         ok &= table["area"].map(eligible).fillna(False).astype(bool).to_numpy()
     candidates = table[ok].sort_values("shrunk", ascending=False)
-    chosen = candidates.head(rule.top)
-    rest = candidates.iloc[rule.top:]
+    above = (candidates["shrunk_low"] > rule.above) if rule.above is not None else (
+        pd.Series(True, index=candidates.index))
+    chosen = candidates[above].head(rule.top if rule.top is not None else len(candidates))
+    rest = candidates.drop(index=chosen.index)
     last = chosen["area"].iloc[-1] if len(chosen) else None
-    near = rest[[last is not None and not rates.apart(last, a) for a in rest["area"]]]
+    near = rest[np.array([last is not None and not rates.apart(last, a) for a in rest["area"]],
+                         dtype=bool)]
     return Selection(chosen.reset_index(drop=True), near.reset_index(drop=True),
                      table[~ok].reset_index(drop=True))
+
+
+#: per area, the counts the areas table publishes (``area_counts``)
+AREA_COUNTS = ("households", "target_households", "children", "outcome_events")
+
+
+def area_counts(children: pd.DataFrame, households: pd.DataFrame, level: str,
+                predictors: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per area of ``level`` (``buurt`` or ``wijk``) with its wijk: households and
+    those in the target group, children (the pilot's population) and those with the outcome,
+    and per predictor the children who have it. Areas without a code are left out."""
+    def flag(frame: pd.DataFrame, column: str) -> pd.Series:
+        return frame[column].fillna(False).astype(bool).astype(int)
+
+    h = households.dropna(subset=[level]).assign(
+        _t=lambda d: flag(d, "target_group") if "target_group" in d else 0)
+    c = children.dropna(subset=[level]).assign(_o=lambda d: flag(d, "outcome"))
+    found = [p for p in predictors if p in c.columns]
+    per_h = h.groupby(level).agg(households=("_t", "size"), target_households=("_t", "sum"))
+    per_c = c.assign(**{p: flag(c, p) for p in found}).groupby(level).agg(
+        children=("_o", "size"), outcome_events=("_o", "sum"), **{p: (p, "sum") for p in found})
+    table = per_h.join(per_c, how="outer").fillna(0).astype(int)
+    wijk = h.groupby(level)["wijk"].first() if level == "buurt" else None
+    table.insert(0, "wijk", table.index.map(wijk) if wijk is not None else table.index)
+    return table.rename_axis("area").reset_index()
