@@ -107,12 +107,14 @@ def demo_truth(spec: SynthSpec, b: Built, partner: dict, removed: np.ndarray) ->
     hh = partner["households"]
     inside = hh[np.isin(hh, np.flatnonzero(pop.hh_foodbank > 0))]
     duration = partner["duration_days"]
+    planted = _planted_rates(b)
     return {
         "municipality": {"code": areas.gem, "name": spec.municipality[1]},
         "areas": [{"wc": str(areas.wc[i]), "bc": str(areas.bc[i]),
                    "deprivation": round(float(areas.deprivation[i]), 3),
                    "household_share": round(float(areas.weight[i]), 4),
-                   "schools": int((areas.school_buurt == i).sum()), "pilot": bool(areas.pilot[i])}
+                   "schools": int((areas.school_buurt == i).sum()), "pilot": bool(areas.pilot[i]),
+                   **planted[i]}
                   for i in range(areas.n_buurten)],
         "on_date": residents_truth(b, removed, range(spec.first_year, spec.last_year + 1)),
         "foodbank": {
@@ -145,6 +147,21 @@ def demo_truth(spec: SynthSpec, b: Built, partner: dict, removed: np.ndarray) ->
         "peildatum_households": int(((b.tl.arrive <= ref) & (b.tl.leave >= ref)).sum()),
         "outcomes": outcomes_truth(spec, b),
     }
+
+
+def _planted_rates(b: Built) -> list[dict]:
+    """Per buurt: the risk population's children living there on the peildatum and their mean
+    planted chance of the risk outcome (expit of the planted linear predictor): the rate an
+    areas analysis estimates (read only: no draw, so no table changes)."""
+    risk = b.facts["risk"]
+    buurt = b.pop.hh_buurt[b.pop.p_hh[risk["children"]]]
+    chance = 1 / (1 + np.exp(-np.asarray(risk["lp"], dtype=float)))
+    out = []
+    for i in range(b.areas.n_buurten):
+        mine = buurt == i
+        out.append({"risk_children": int(mine.sum()),
+                    "planted_rate": round(float(chance[mine].mean()), 5) if mine.any() else None})
+    return out
 
 
 def truth_tables(b: Built, partner: dict) -> dict[str, dict[str, np.ndarray]]:
