@@ -91,7 +91,7 @@ def test_an_added_factor_and_outcome_reach_the_bundle_and_report(demo_run, tmp_p
     pilot_file = tmp_path / "pilot.yaml"
     pilot_file.write_text(yaml.safe_dump({
         "study": {"name": "Eigen uitkomst", "gemeente": "0784", "peildatum": "2020-01-01",
-                  "library": "eigen-bibliotheek", "analyses": ["profile", "risk"],
+                  "library": "eigen-bibliotheek", "analyses": ["risk"],
                   "outcome": {"name": "hulp_of_bescherming", "window_years": 3}},
         "paths": {"store": str(demo_run / "store"), "output": str(tmp_path / "results")}}),
         "utf-8")

@@ -222,6 +222,15 @@ class Study(_Frozen):
         return key
 
     @model_validator(mode="after")
+    def _profile_needs_a_group(self) -> Study:
+        if "profile" in self.analyses and self.target_group is None:
+            raise ValueError("the analysis profile compares the target group with the "
+                             "population: set study.target_group (a partner file, or a "
+                             "register rule such as rule: main_benefit, level: 3), or remove "
+                             "profile from study.analyses")
+        return self
+
+    @model_validator(mode="after")
     def _one_place(self) -> Study:
         given = [f for f in ("gemeente", "gemeenten", "regio") if getattr(self, f) is not None]
         if len(given) != 1:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from smartstart.report import _disclosure, _fairness, _pilot, _risk, _typology
+from smartstart.report import _areas, _disclosure, _fairness, _pilot, _risk, _typology
 from smartstart.report._source import Source, broken
-from smartstart.report._text import t
+from smartstart.report._text import t, texts
 from smartstart.report._types import Lang, Note, Part, Section
 
 Builder = Callable[[Source, Lang], Part | None]  # None: nothing to show (an empty table)
@@ -29,6 +29,9 @@ class SectionSpec:
     intro: str
     parts: tuple[PartSpec, ...]
     owns: tuple[str, ...] = ()  # withheld outputs (or analyses) starting with these belong here
+    #: the analysis of study.analyses the section reports (None: always shown); a section the
+    #: pilot did not ask for is left out of the report
+    asked: str | None = None
 
 
 OUTLINE: tuple[SectionSpec, ...] = (
@@ -37,7 +40,7 @@ OUTLINE: tuple[SectionSpec, ...] = (
         PartSpec("match", _pilot.match)), ("attrition", "match")),
     SectionSpec("doelgroep", "s2_title", "s2_intro", (
         PartSpec("profile_households", _pilot.profile),
-        PartSpec("duration", _pilot.duration)), ("profile", "duration")),
+        PartSpec("duration", _pilot.duration)), ("profile", "duration"), "profile"),
     SectionSpec("risico", "s3_title", "s3_intro", (
         PartSpec("risk_coefficients", _risk.odds_ratios),
         PartSpec("risk_performance", _risk.performance),
@@ -46,12 +49,16 @@ OUTLINE: tuple[SectionSpec, ...] = (
         PartSpec("high_risk_profile", _risk.high_risk),
         PartSpec("fairness_metrics", _fairness.fairness),
         PartSpec("model_card_{lang}", _fairness.model_card)),
-        ("risk", "combinations", "high_risk", "fairness", "model_card")),
+        ("risk", "combinations", "high_risk", "fairness", "model_card"), "risk"),
     SectionSpec("typen", "s4_title", "s4_intro", (
         PartSpec("typology_types", _typology.type_sizes),
         PartSpec("typology_personas", _typology.personas),
         PartSpec("typology_overview", _typology.overview),
-        PartSpec("typology_selection", _typology.method)), ("typology",)),
+        PartSpec("typology_selection", _typology.method)), ("typology",), "typology"),
+    SectionSpec("gebieden", "s6_title", "s6_intro", (
+        PartSpec("areas_children", _areas.ranking),
+        PartSpec("areas_children", _areas.choice),
+        PartSpec("areas_children", _areas.factors)), ("areas",), "areas"),
     SectionSpec("controle", "s5_title", "s5_intro", (
         PartSpec("", _disclosure.settings),
         PartSpec("", _disclosure.not_in_bundle))),
@@ -59,13 +66,19 @@ OUTLINE: tuple[SectionSpec, ...] = (
 
 
 def sections(src: Source, lang: Lang) -> list[Section]:
-    return [section(spec, src, lang) for spec in OUTLINE]
+    """The report's sections: those the pilot asked for (study.analyses), and the others."""
+    asked = set(src.pilot.get("analyses") or ())
+    return [section(spec, src, lang) for spec in OUTLINE
+            if spec.asked is None or spec.asked in asked]
 
 
 def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
     words = {"target": _target(src, lang), "outcome": _outcome(src, lang),
              "population": _population(src, lang)}
-    result = Section(spec.id, t(spec.title, lang, **words), [t(spec.intro, lang, **words)])
+    intro = spec.intro
+    if f"{intro}_no_partner" in texts() and not _has_partner(src):
+        intro = f"{intro}_no_partner"
+    result = Section(spec.id, t(spec.title, lang, **words), [t(intro, lang, **words)])
     present = [p for p in spec.parts if not p.needs or src.has(p.needs.format(lang=lang))]
     result.parts.extend(_disclosure.notices(src, spec.owns, lang))
     if not present:
@@ -81,6 +94,12 @@ def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
         if built is not None:
             result.parts.append(built)
     return result
+
+
+def _has_partner(src: Source) -> bool:
+    """Whether the pilot's target group comes from one or more partners' files."""
+    group = src.pilot.get("target_group") or {}
+    return isinstance(group, dict) and bool(group.get("partner_file") or group.get("partners"))
 
 
 def _outcome(src: Source, lang: Lang) -> str:
