@@ -29,15 +29,25 @@ def publish_attrition(attrition: pd.DataFrame, settings: object) -> Published:
 
 
 def publish_match(match: pd.DataFrame, settings: object) -> Published:
-    """Partner-file rows by link status, with their total: a one-way table."""
-    counts = match.set_index("link_status")["n"].astype(float)
-    frame = pd.DataFrame({"status": [*counts.index, TOTAL_NL],
-                          "count": [*counts.to_numpy(), counts.sum()]})
-    places = {(i,): [(i, "count")] for i in range(len(frame))}
-    table = Embedded.build(counts.to_numpy(), ("status",), (list(counts.index),), places)
-    cells = declare("partner_row", ("value", "status", "link_status"), {"count": ()},
-                    total=TOTAL_NL)
-    return protect_frame("match", frame, Rules(counts=("count",), cells=cells), [table],
+    """Partner-file rows by link status, with their total, in one block per partner file
+    (``partner``, in the pilot's order): each block is a one-way table of its own (the rows of
+    different files are different units, no total runs across them), declared as counts of
+    partner rows of that file (``partner`` = the row's partner) with that link status."""
+    match = match if "partner" in match else match.assign(partner="")
+    blocks, tables = [], []
+    for partner, rows in match.groupby("partner", sort=False):
+        counts = rows.set_index("link_status")["n"].astype(float)
+        first = sum(len(b) for b in blocks)
+        blocks.append(pd.DataFrame({"partner": partner,
+                                    "status": [*counts.index, TOTAL_NL],
+                                    "count": [*counts.to_numpy(), counts.sum()]}))
+        places = {(i,): [(first + i, "count")] for i in range(len(counts) + 1)}
+        tables.append(Embedded.build(counts.to_numpy(), ("status",), (list(counts.index),),
+                                     places))
+    frame = pd.concat(blocks, ignore_index=True)
+    cells = declare("partner_row", ("value", "status", "link_status"),
+                    {"count": (("partner", "in", ("@partner",)),)}, total=TOTAL_NL)
+    return protect_frame("match", frame, Rules(counts=("count",), cells=cells), tables,
                          settings)
 
 

@@ -32,24 +32,47 @@ def attrition(src: Source, lang: Lang) -> Part:
 
 
 def match(src: Source, lang: Lang) -> Part:
+    """The match of each partner file: its rate and its rows by link status. One partner file
+    as always; several: one block per file, named (``partner``), in the pilot's order."""
     table = src.require("match", "status", "count")
     part = Part(t("match_title", lang), "koppeling")
     table = table.assign(shown=[term("status", s, lang) for s in table.frame["status"]])
-    frame = table.frame
+    partners = (list(dict.fromkeys(table.frame["partner"].astype(str)))
+                if table.has("partner") else [])
+    if len(partners) <= 1:
+        _match_block(part, table, list(range(len(table))), lang, None, "fig-koppeling")
+        return part
+    part.paragraphs.append(t("match_partners_text", lang, n=len(partners)))
+    column = table.frame["partner"].astype(str).to_numpy()
+    for k, partner in enumerate(partners, start=1):
+        rows = [i for i in range(len(table)) if column[i] == partner]
+        _match_block(part, table, rows, lang, partner, f"fig-koppeling-{k}")
+    return part
+
+
+def _match_block(part: Part, table, rows: list[int], lang: Lang, partner: str | None,
+                 id: str) -> None:
+    """One partner file's rate (when published), chart and data table; ``partner`` None: the
+    only partner file, in the words of one."""
+    frame = table.frame.iloc[rows]
     counts = dict(zip(frame["status"].astype(str), frame["count"], strict=True))
     rate = match_rate(counts)
+    named = {} if partner is None else {"partner": partner}
+    suffix = "" if partner is None else "_partner"
     if rate is not None:
         target, total = counts["doelgroep"], rate[1]
-        part.blocks.append(Figures(((t("match_rate", lang), percent(rate[0], lang, 1),
-                                     t("match_rate_text", lang, target=number(target, lang),
-                                       total=number(total, lang))),)))
-    caption = t("match_caption", lang)
+        part.blocks.append(Figures(((t("match_rate" + suffix, lang, **named),
+                                     percent(rate[0], lang, 1),
+                                     t("match_rate_text" + suffix, lang,
+                                       target=number(target, lang),
+                                       total=number(total, lang), **named)),)))
+    caption = t("match_caption" + suffix, lang, **named)
     shown = frame[(frame["status"] != "totaal") & ~frame["count"].map(missing)]
     chart = charts.bars(shown, "shown", "count", t("count", lang))
     columns = [(t("match_status", lang), "shown", "text"), (t("count", lang), "count", "int")]
-    part.blocks.append(_figure("fig-koppeling", caption, chart,
-                               data_table(table, caption, columns), lang, table.withheld))
-    return part
+    withheld = any(missing(v) for v in frame["count"])
+    part.blocks.append(_figure(id, caption, chart, data_table(table, caption, columns, rows),
+                               lang, withheld if partner is not None else table.withheld))
 
 
 def match_rate(counts: dict[str, float]) -> tuple[float, float] | None:
