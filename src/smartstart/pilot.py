@@ -23,6 +23,34 @@ paths:                              # relative paths are taken from the YAML fil
 ```
 A separate paths file (``--paths machine.yaml``) may replace the ``paths`` section, so the same
 study runs unchanged inside and outside the secure environment.
+
+A target group from several partners' files: the households with a member in any of the files
+whose client period overlaps that file's own window (each file keeps its own columns and date
+format; a household in more than one file counts once). The report shows the match per file:
+
+```yaml
+study:
+  target_group:
+    partners:
+      - partner_file: voedselbank
+        start_column: startdatum
+        end_column: einddatum
+        date_format: "%d-%m-%Y"
+        window: {start: 2015-01-01, end: 2022-12-31}
+      - partner_file: schuldhulp
+        rinpersoons_column: rins
+        rinpersoon_column: rin_persoon
+        start_column: Begin
+        end_column: Eind
+        date_format: YYYYMMDD
+        window: {start: 2018-01-01, end: 2019-06-30}
+    label_nl: huishoudens met geldzorgen
+    label_en: households with money worries
+paths:
+  partner_files: {voedselbank: cbs/Partner/voedselbank.csv, schuldhulp: cbs/Partner/schuld.sav}
+```
+A household's duration in the target group runs from the first client start of its linked
+members in any file to the last client end, each end cut at its own file's window end.
 """
 
 from __future__ import annotations
