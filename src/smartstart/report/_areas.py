@@ -1,0 +1,189 @@
+"""Section "Waar beginnen we?": the areas ranked by the pilot's measure with raw and shrunk
+rates and their intervals, the chosen areas with why, the near misses that cannot be told
+apart, and the caution that an area measure describes places, not people.
+
+Areas are named by their code ("buurt 07840101") until a boundaries file gives their names.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from smartstart.report import _charts as charts
+from smartstart.report._risk import factor_labels
+from smartstart.report._source import Source
+from smartstart.report._text import interval, missing, number, percent, t
+from smartstart.report._types import Bullets, DataTable, Lang, Part, Text
+
+#: the measure's table and its columns: (output, n, events, rate prefix)
+MEASURES = {"outcome": ("areas_children", "children", "outcome_events", "outcome"),
+            "target_group": ("areas_households", "households", "target_households", "target")}
+RANKED = "chosen", "near_miss", "eligible", "too_few"
+
+
+def _config(src: Source) -> dict:
+    areas = src.pilot.get("areas") or {}
+    return {"level": areas.get("level", "buurt"), "measure": areas.get("measure", "outcome"),
+            "select": areas.get("select") or {}}
+
+
+def _measure(src: Source, cfg: dict, lang: Lang) -> str:
+    outcome = src.pilot.get("outcome") or {}
+    words = outcome.get(lang) if isinstance(outcome, dict) else None
+    return t(f"areas_measure_{cfg['measure']}", lang,
+             outcome=str(words or t("outcome_default", lang)))
+
+
+def _name(level: str, code: object, lang: Lang) -> str:
+    return t(f"areas_{level}", lang, code=code)
+
+
+def _rank(row: pd.Series, lang: Lang) -> str:
+    low, high = int(row["rank_low"]), int(row["rank_high"])
+    return f"{int(row['rank'])} ({low}–{high})" if low != high else str(int(row["rank"]))
+
+
+def ranking(src: Source, lang: Lang) -> Part | None:
+    cfg = _config(src)
+    name, n, events, prefix = MEASURES[cfg["measure"]]
+    table = src.require(name, "area", n, events, "shrunk", "rank", "status")
+    frame = table.frame
+    ranked = frame[frame["status"].isin(RANKED) & frame["rank"].notna()].sort_values("rank")
+    words = {"measure": _measure(src, cfg, lang),
+             "level": t(f"areas_level_{cfg['level']}", lang)}
+    part = Part(t("areas_ranking_title", lang, **words), "gebieden-rangorde",
+                [t("areas_ranking_text", lang, **words)])
+    if ranked.empty:
+        part.paragraphs.append(t("areas_none_ranked", lang, **words))
+    else:
+        part.blocks.append(_chart(ranked, cfg, prefix, lang, words))
+    rest = frame.drop(index=ranked.index)
+    rows = [_row(table, frame.index.get_loc(i), cfg, n, events, prefix, lang)
+            for i in (*ranked.index, *rest.index)]
+    caption = t("areas_table_caption", lang, **words)
+    head = (t(f"areas_level_{cfg['level']}_one", lang), t(f"areas_n_{cfg['measure']}", lang),
+            t(f"areas_events_{cfg['measure']}", lang), t("areas_raw", lang),
+            t("areas_shrunk", lang), t("areas_rank", lang), t("areas_status", lang))
+    part.blocks.append(DataTable(caption, head, tuple(rows),
+                                 (False, True, True, True, True, True, False)))
+    part.blocks.append(Text(t("areas_shrunk_explained", lang)))
+    part.blocks.append(Text(t("areas_names_note", lang)))
+    return part
+
+
+def _row(table, position: int, cfg: dict, n: str, events: str, prefix: str,
+         lang: Lang) -> tuple[str, ...]:
+    row = table.frame.iloc[position]
+    status = str(row["status"])
+    raw = table.show(position, f"{prefix}_rate", "pct1")
+    shrunk = table.show(position, "shrunk", "pct1")
+    return (_name(cfg["level"], row["area"], lang), table.show(position, n, "int"),
+            table.show(position, events, "int"),
+            f"{raw} {table.span(position, f'{prefix}_low', f'{prefix}_high', 'pct1')}".strip(),
+            f"{shrunk} {table.span(position, 'shrunk_low', 'shrunk_high', 'pct1')}".strip(),
+            _rank(row, lang) if not missing(row["rank"]) else table.show(position, "rank"),
+            t(f"areas_status_{status}", lang))
+
+
+def _chart(ranked: pd.DataFrame, cfg: dict, prefix: str, lang: Lang, words: dict):
+    labels = [_name(cfg["level"], a, lang) for a in ranked["area"]]
+    raw = pd.DataFrame({"label": labels, "series": t("areas_raw", lang),
+                        "value": ranked[f"{prefix}_rate"].to_numpy(),
+                        "low": ranked[f"{prefix}_low"].to_numpy(),
+                        "high": ranked[f"{prefix}_high"].to_numpy()})
+    shrunk = pd.DataFrame({"label": labels, "series": t("areas_shrunk", lang),
+                           "value": ranked["shrunk"].to_numpy(),
+                           "low": ranked["shrunk_low"].to_numpy(),
+                           "high": ranked["shrunk_high"].to_numpy()})
+    data = pd.concat([shrunk, raw], ignore_index=True)
+    chart = charts.dots(data, "label", "series", "value", t("areas_axis", lang, **words),
+                        fmt=".1%", low="low", high="high")
+    caption = t("areas_chart_caption", lang, **words)
+    rows = tuple((r["label"], percent(r["value"], lang, 1),
+                  interval(r["low"], r["high"], lang, "pct", 1), str(r["series"]))
+                 for _, r in data.iterrows())
+    table = DataTable(caption, (t(f"areas_level_{cfg['level']}_one", lang), t("areas_rate", lang),
+                                t("ci", lang), t("areas_kind", lang)), rows,
+                      (False, True, True, False))
+    return charts.figure("fig-gebieden", caption, caption, chart, table, lang)
+
+
+def choice(src: Source, lang: Lang) -> Part | None:
+    cfg = _config(src)
+    name, *_ = MEASURES[cfg["measure"]]
+    frame = src.require(name, "area", "status", "rank", "rank_low", "rank_high").frame
+    chosen = frame[frame["status"] == "chosen"].sort_values("rank")
+    near = frame[frame["status"] == "near_miss"].sort_values("rank")
+    part = Part(t("areas_choice_title", lang), "gebieden-keuze", [_rule(cfg, lang)])
+    if chosen.empty:
+        part.paragraphs.append(t("areas_none_chosen", lang))
+        return part
+    part.blocks.append(Bullets(tuple(_why(r, cfg, lang) for _, r in chosen.iterrows()),
+                               t("areas_chosen_intro", lang)))
+    apart = _not_apart(pd.concat([chosen, near]), cfg, lang)
+    if not near.empty:
+        last = chosen.iloc[-1]
+        part.blocks.append(Bullets(tuple(t("areas_near_miss", lang, area=_name(
+            cfg["level"], r["area"], lang), last=_name(cfg["level"], last["area"], lang))
+            for _, r in near.iterrows()), t("areas_near_intro", lang)))
+    if apart:
+        part.blocks.append(Bullets(tuple(apart), t("areas_apart_intro", lang)))
+    part.blocks.append(Text(t("areas_caution", lang)))
+    return part
+
+
+def _rule(cfg: dict, lang: Lang) -> str:
+    select = cfg["select"]
+    top, above = select.get("top"), bool(select.get("above_municipality"))
+    level = t(f"areas_level_{cfg['level']}", lang)
+    if above:
+        text = t("areas_rule_above", lang, level=level)
+        if top:
+            text += " " + t("areas_rule_above_top", lang, top=top)
+    else:
+        text = t("areas_rule_top", lang, top=top or 3, level=level)
+    minimum = int(select.get("min_children") or 0)
+    if minimum:
+        text += " " + t(f"areas_rule_min_{cfg['measure']}", lang, n=number(minimum, lang))
+    return text
+
+
+def _why(row: pd.Series, cfg: dict, lang: Lang) -> str:
+    key = "areas_why_above" if cfg["select"].get("above_municipality") else "areas_why_top"
+    return t(key, lang, area=_name(cfg["level"], row["area"], lang),
+             rate=percent(row["shrunk"], lang, 1),
+             ci=interval(row["shrunk_low"], row["shrunk_high"], lang, "pct", 1),
+             rank=_rank(row, lang))
+
+
+def _not_apart(rows: pd.DataFrame, cfg: dict, lang: Lang) -> list[str]:
+    """A plain sentence per pair of neighbours in the ranking whose rank intervals overlap."""
+    rows = rows.sort_values("rank")
+    out = []
+    for (_, a), (_, b) in zip(rows.iloc[:-1].iterrows(), rows.iloc[1:].iterrows(), strict=True):
+        if a["rank_high"] >= b["rank_low"]:
+            out.append(t("areas_not_apart", lang, a=_name(cfg["level"], a["area"], lang),
+                         b=_name(cfg["level"], b["area"], lang)))
+    return out
+
+
+def factors(src: Source, lang: Lang) -> Part | None:
+    """The main risk factors' prevalence per area (children of the population)."""
+    table = src.require("areas_children", "area", "children")
+    cfg = _config(src)
+    frame = table.frame
+    names = [c[: -len("_rate")] for c in frame.columns if c.endswith("_rate")
+             and c != "outcome_rate"]
+    if not names:
+        return None
+    labels = factor_labels(src, lang)
+    part = Part(t("areas_factors_title", lang), "gebieden-factoren",
+                [t("areas_factors_text", lang)])
+    head = (t(f"areas_level_{cfg['level']}_one", lang), t("areas_n_outcome", lang),
+            *(labels.get(f, f) for f in names))
+    rows = tuple((_name(cfg["level"], frame["area"].iloc[i], lang),
+                  table.show(i, "children", "int"),
+                  *(table.show(i, f"{f}_rate", "pct") for f in names)) for i in range(len(frame)))
+    part.blocks.append(DataTable(t("areas_factors_caption", lang), head, rows,
+                                 (False, *([True] * (len(names) + 1)))))
+    return part
