@@ -1,0 +1,149 @@
+"""The areas tables through the gate (issue 14): red team on a small planted world.
+
+Two wijken of three buurten each; one buurt has few households in the target group and few
+children with the outcome. The household profile publishes the target group per wijk (as the
+demo's does), so a naive buurt table gives the small buurt back as its wijk minus the other
+buurten. The attacker's LP over every published count (the register, checked against a
+brute-force joint LP and MILP in tests/test_register.py) must keep each small hidden count's
+interval at [<= 1, >= min_cell - 1]; without the secondary suppression it pins the count down.
+The shrunk rates are a function of the published counts only (the prior is fitted on them), so
+a hidden buurt's count can change without changing anything the areas tables publish.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from smartstart import analyses as A
+from smartstart.analyses._areas import AreaSpec, area_rates
+from smartstart.disclosure import Settings, attack_register, register_of
+from smartstart.features import identical_levels, nested_levels
+from smartstart.outputs import Outputs, _register
+from smartstart.outputs._areas import RATE_DECIMALS, areas_step
+from smartstart.outputs._compare import publish_comparison
+from smartstart.pilot import Study
+
+CBS = Settings()
+#: buurt -> (households, of which in the target group, children, of which with the outcome)
+WORLD = {"07840101": (200, 6, 180, 4), "07840102": (300, 25, 260, 20),
+         "07840103": (250, 30, 240, 30), "07840201": (400, 40, 380, 40),
+         "07840202": (150, 12, 140, 15), "07840203": (350, 35, 330, 25)}
+SMALL = "07840101"
+
+
+def _world(world: dict = WORLD) -> SimpleNamespace:
+    households, children = [], []
+    for buurt, (n_h, target, n_c, events) in world.items():
+        wijk = buurt[:6]
+        households.append(pd.DataFrame({"wijk": wijk, "buurt": buurt,
+                                        "target_group": np.arange(n_h) < target}))
+        children.append(pd.DataFrame({"wijk": wijk, "buurt": buurt,
+                                      "outcome": np.arange(n_c) < events,
+                                      "single_parent": np.arange(n_c) % 3 == 0}))
+    h = pd.concat(households, ignore_index=True)
+    return SimpleNamespace(households=h, children=pd.concat(children, ignore_index=True))
+
+
+def _study(**areas) -> Study:
+    return Study(name="t", gemeente="0784", peildatum="2020-01-01", analyses=("areas",),
+                 areas={"level": "buurt", "measure": "outcome", **areas},
+                 outcome={"predictors": ("single_parent",)})
+
+
+def _run(world: SimpleNamespace, study: Study) -> Outputs:
+    out = Outputs()
+    spec = A.ProfileSpec(unit="household", factors=("wijk",))
+    out.add(publish_comparison("profile_households", A.profile(world.households, spec).table,
+                               world.households, "target_group", CBS))
+    areas_step(study, world, out)
+    _register(out, CBS)
+    return out
+
+
+def _findings(tables) -> list:
+    statements = register_of(((p.record.name, p.frame, p.rules.cells,
+                               {(r, c): label for r, c, label in p.record.shown})
+                              for p in tables), CBS)
+    return attack_register(statements, identical_levels(), CBS, nested_levels())
+
+
+def _table(out: Outputs, name: str):
+    return next(p for p in out.tables if p.record.name == name)
+
+
+def test_a_small_buurt_is_not_its_wijk_minus_the_other_buurten():
+    out = _run(_world(), _study())
+    assert {"areas_households", "areas_children"} <= out.names()  # not withheld
+    households = _table(out, "areas_households")
+    row = households.frame.index[households.frame["area"] == SMALL][0]
+    assert np.isnan(households.frame.loc[row, "target_households"])
+    # the wijk's count is published by the profile (the attacker's route)
+    profile = _table(out, "profile_households").frame
+    assert profile.loc[profile["level"].astype(str) == "078401", "count_target"].notna().all()
+    found = _findings(out.tables)
+    mine = [f for f in found if f.statement.output == "areas_households"
+            and f.statement.row == row and f.statement.column == "target_households"]
+    assert mine and not mine[0].narrowed
+    assert mine[0].lower <= 1 and mine[0].upper >= CBS.min_cell - 1
+    assert not any(f.narrowed for f in found)
+    assert all(p.record.status == "pass" for p in out.tables)
+
+
+def test_without_secondary_suppression_the_wijk_gives_the_buurt_back():
+    """The negative control: only the small cell blank, the other buurten published."""
+    world = _world()
+    out = _run(world, _study())
+    households = _table(out, "areas_households")
+    frame = households.frame.copy()
+    truth = world.households.groupby("buurt")["target_group"].sum()
+    small = frame["area"] == SMALL
+    frame["target_households"] = np.where(small, np.nan, frame["area"].map(truth))
+    row = int(np.flatnonzero(small)[0])
+    naive = SimpleNamespace(record=SimpleNamespace(
+        name="naive", shown=((row, "target_households", "<10"),)), frame=frame,
+        rules=households.rules)
+    found = [f for f in _findings([_table(out, "profile_households"), naive])
+             if f.statement.output == "naive"]
+    assert found and found[0].narrowed
+    assert found[0].lower == found[0].upper == truth[SMALL]  # pinned: 6 exactly
+
+
+def test_shrunk_rates_rest_on_the_published_counts_only():
+    out = _run(_world(), _study(select={"top": 2}))
+    children = _table(out, "areas_children").frame
+    shown = children[children["outcome_events"].notna()]
+    assert len(shown) >= 3 and children["shrunk"].notna().sum() == len(shown)
+    counts = shown[["area", "children", "outcome_events"]].rename(
+        columns={"children": "n", "outcome_events": "events"})
+    again = area_rates(counts, AreaSpec()).table
+    assert np.allclose(shown["shrunk"], again["shrunk"].round(RATE_DECIMALS), atol=1e-12)
+    # published at the stated precision
+    assert np.allclose(shown["shrunk"] * 10**RATE_DECIMALS,
+                       np.round(shown["shrunk"] * 10**RATE_DECIMALS))
+    # a hidden buurt's events changed within its label: the areas tables do not change
+    changed = dict(WORLD)
+    changed[SMALL] = (*WORLD[SMALL][:3], 8)
+    other = _run(_world(changed), _study(select={"top": 2}))
+    for name in ("areas_children", "areas_households"):
+        pd.testing.assert_frame_equal(_table(out, name).frame, _table(other, name).frame)
+
+
+def test_the_kansenkaart_rule_hides_a_rate_near_100_percent():
+    world = dict(WORLD)
+    world["07840202"] = (150, 12, 140, 135)  # 5 children without the outcome
+    out = _run(_world(world), _study())
+    children = _table(out, "areas_children").frame.set_index("area")
+    assert np.isnan(children.loc["07840202", "outcome_events"])
+    assert np.isnan(children.loc["07840202", "outcome_rate"])
+    assert np.isnan(children.loc["07840202", "shrunk"])
+
+
+def test_the_input_is_not_modified():
+    world = _world()
+    before = (world.households.copy(), world.children.copy())
+    _run(world, _study())
+    pd.testing.assert_frame_equal(world.households, before[0])
+    pd.testing.assert_frame_equal(world.children, before[1])
