@@ -16,6 +16,7 @@ from smartstart import analyses as A
 from smartstart.disclosure import Published, attack_register, register_of
 from smartstart.errors import LackOfData
 from smartstart.features import factors, identical_levels, nested_levels
+from smartstart.outputs._areas import areas_step
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._flow import publish_attrition, publish_duration, publish_match
 from smartstart.outputs._steps import risk_step
@@ -53,6 +54,11 @@ TITLES: dict[str, tuple[str, str]] = {
     "profile": ("Profiel van de doelgroep", "Profile of the target group"),
     "risk": ("Risicomodel", "Risk model"),
     "typology": ("Huishoudtypen", "Household types"),
+    "areas_households": ("Huishoudens en doelgroep per gebied",
+                         "Households and target group by area"),
+    "areas_children": ("Uitkomst en risicofactoren per gebied",
+                       "Outcome and risk factors by area"),
+    "areas": ("Waar beginnen we?", "Where to start?"),
 }
 
 
@@ -90,7 +96,8 @@ def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _
         out.add(publish_match(work.match, s))
     steps = (("profile", "profiel van de doelgroep", _profile),
              ("risk", "risicomodel, combinaties en fairness", risk_step),
-             ("typology", "huishoudtypen", _typology))
+             ("typology", "huishoudtypen", _typology),
+             ("areas", "waar beginnen we", areas_step))
     for analysis, label, step in steps:
         if analysis not in study.analyses:
             continue

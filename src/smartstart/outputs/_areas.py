@@ -223,6 +223,10 @@ def areas_step(study: Study, work, out) -> None:
         return not any(f.narrowed for f in attack_register(
             statements, identical_levels(), study.disclosure, nested_levels()))
 
+    level = study.areas.level
+    variables = {"areas_households": (level, "wijk", "target_group"),
+                 "areas_children": (level, "wijk", "outcome",
+                                    *(p for p in chosen if p in work.children.columns))}
     for wide, narrow in zip(alone, within, strict=True):
         published = wide if safe(wide) else narrow
-        out.add(published, (study.areas.level, "wijk", *published.rules.counts))
+        out.add(published, tuple(dict.fromkeys(variables[published.record.name])))
