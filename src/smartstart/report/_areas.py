@@ -87,10 +87,11 @@ def _row(table, position: int, cfg: dict, n: str, events: str, prefix: str,
 
 def _chart(ranked: pd.DataFrame, cfg: dict, prefix: str, lang: Lang, words: dict):
     labels = [_name(cfg["level"], a, lang) for a in ranked["area"]]
+    # the chart draws the expected figure's interval only (two intervals on one line would
+    # hide each other); the table under it holds both
     raw = pd.DataFrame({"label": labels, "series": t("areas_raw", lang),
-                        "value": ranked[f"{prefix}_rate"].to_numpy(),
-                        "low": ranked[f"{prefix}_low"].to_numpy(),
-                        "high": ranked[f"{prefix}_high"].to_numpy()})
+                        "value": ranked[f"{prefix}_rate"].to_numpy(), "low": float("nan"),
+                        "high": float("nan")})
     shrunk = pd.DataFrame({"label": labels, "series": t("areas_shrunk", lang),
                            "value": ranked["shrunk"].to_numpy(),
                            "low": ranked["shrunk_low"].to_numpy(),
@@ -99,9 +100,12 @@ def _chart(ranked: pd.DataFrame, cfg: dict, prefix: str, lang: Lang, words: dict
     chart = charts.dots(data, "label", "series", "value", t("areas_axis", lang, **words),
                         fmt=".1%", low="low", high="high")
     caption = t("areas_chart_caption", lang, **words)
+    bounds = pd.concat([shrunk[["low", "high"]], pd.DataFrame({
+        "low": ranked[f"{prefix}_low"].to_numpy(), "high": ranked[f"{prefix}_high"].to_numpy()})],
+        ignore_index=True)
     rows = tuple((r["label"], percent(r["value"], lang, 1),
-                  interval(r["low"], r["high"], lang, "pct", 1), str(r["series"]))
-                 for _, r in data.iterrows())
+                  interval(b["low"], b["high"], lang, "pct", 1), str(r["series"]))
+                 for (_, r), (_, b) in zip(data.iterrows(), bounds.iterrows(), strict=True))
     table = DataTable(caption, (t(f"areas_level_{cfg['level']}_one", lang), t("areas_rate", lang),
                                 t("ci", lang), t("areas_kind", lang)), rows,
                       (False, True, True, False))
