@@ -256,8 +256,8 @@ def test_model_card_never_writes_a_count_below_the_minimum(planted_fit):
 
     few = replace(planted_fit, n_dropped=3)
     card = model_card(few, context=CardContext(min_cell=10))
-    assert " 3 kinderen vielen" not in card.text("data", "nl")
-    assert "Minder dan 10 kinderen vielen af" in card.text("data", "nl")
-    assert "Fewer than 10 children" in card.text("data", "en")
+    assert " 3 van hen vielen" not in card.text("data", "nl")
+    assert "Minder dan 10 van hen vielen af" in card.text("data", "nl")
+    assert "Fewer than 10 of them" in card.text("data", "en")
     many = model_card(replace(planted_fit, n_dropped=12), context=CardContext(min_cell=10))
-    assert "12 kinderen vielen af" in many.text("data", "nl")
+    assert "12 van hen vielen af" in many.text("data", "nl")

@@ -193,3 +193,35 @@ def test_synth_splits_the_households_over_the_named_municipalities():
         SynthSpec.from_size(households=1000, municipalities=places)
     with pytest.raises(ValueError, match="unknown region"):
         _synth_municipalities("randstad", None)
+
+
+def test_a_region_pilot_publishes_its_profile_per_municipality_by_name(region, tmp_path):
+    """The whole run on three municipalities with a target group by register rule: the
+    household profile shows each municipality by name (not its wijken), checked against the
+    household table; the report names the places."""
+    from smartstart.bundle import check_bundle, read_bundle
+    from smartstart.pipeline import run_pilot
+    from smartstart.report import write_report
+
+    path = tmp_path / "pilot.yaml"
+    path.write_text(yaml.safe_dump({
+        "study": {"name": "Regio", "gemeenten": CODES, "peildatum": str(P),
+                  "target_group": {"rule": "main_benefit", "level": "3",
+                                   "label_nl": "huishoudens in de bijstand"},
+                  "analyses": ["profile"]},
+        "paths": {"store": str(region / "store"), "output": str(tmp_path / "results")}}),
+        "utf-8")
+    result = run_pilot(load_pilot(path))
+    assert check_bundle(result.bundle)[0] == []
+    profile = read_bundle(result.bundle).table("profile_households")
+    assert "wijk" not in set(profile["factor"])
+    places = profile[profile["factor"] == "gemeente"]
+    assert set(places["level"]) == set(CODES)
+    households = pd.read_parquet(result.work / "households.parquet")
+    for row in places.itertuples():  # households and target households per municipality
+        here = households[households["gemeente"] == row.level]
+        assert row.count_all == len(here)
+        assert row.count_target == here["target_group"].sum()
+        assert row.label_nl.split(": ")[1] == dict(REGION)[row.level]
+    html = write_report(result.bundle, tmp_path / "rapport.html").read_text("utf-8")
+    assert "Gilze en Rijen, Tilburg en Goirle" in html

@@ -47,6 +47,8 @@ def factor_info(name: str, unit: Unit, column: pd.Series | None = None) -> Facto
     if name in lib:
         f = lib[name]
         return FactorInfo(name, f.type, f.nl, f.en)  # type: ignore[arg-type]
+    if name == "outcome":  # the pilot's outcome (its words are in the bundle's manifest)
+        return FactorInfo(name, "binary", "Uitkomst", "Outcome")
     kind: FactorType = "category"
     if column is not None:
         if pd.api.types.is_bool_dtype(column.dtype):

@@ -95,7 +95,7 @@ def _factor_names(table: pd.DataFrame, spec: ProfileSpec) -> list[str]:
     if spec.factors is not None:
         require_columns(table, spec.factors)
         return [n for n in spec.factors if n != spec.target]
-    library = factors().get(spec.unit, {})
+    library = [*factors().get(spec.unit, {}), "outcome"]  # the pilot's outcome too
     return [n for n in library if n in table.columns and n != spec.target and n not in KEYS]
 
 
