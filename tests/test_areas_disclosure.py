@@ -147,3 +147,16 @@ def test_the_input_is_not_modified():
     _run(world, _study())
     pd.testing.assert_frame_equal(world.households, before[0])
     pd.testing.assert_frame_equal(world.children, before[1])
+
+
+def test_above_the_municipality_chooses_only_intervals_above_its_rate():
+    high = dict(WORLD)
+    high["07840201"] = (400, 40, 380, 90)  # 24 %: clearly above the municipality
+    world = _world(high)
+    out = _run(world, _study(select={"above_municipality": True}))
+    children = _table(out, "areas_children").frame
+    overall = world.children["outcome"].mean()
+    chosen = children[children["status"] == "chosen"]
+    assert list(chosen["area"]) == ["07840201"] and (chosen["shrunk_low"] > overall).all()
+    ranked = children[children["shrunk"].notna()]
+    assert set(chosen["area"]) == set(ranked.loc[ranked["shrunk_low"] > overall, "area"])

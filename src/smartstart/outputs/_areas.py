@@ -136,7 +136,8 @@ def _ranked(frame: pd.DataFrame, published: pd.Series, base: str, events: str, s
     counts = shown[["area", base, events]].rename(columns={base: "n", events: "events"})
     rates = area_rates(counts, A.AreaSpec(draws=draws))
     rule = study.areas.select
-    overall = float(shown[events].sum() / shown[base].sum())
+    # the municipality's rate: every area's counts (the frame's counts are still exact here)
+    overall = float(frame[events].sum() / frame[base].sum())
     top = rule.top if (rule.top or rule.above_municipality) else 3
     selection = select_areas(rates, SelectionRule(
         top=top, min_n=rule.min_children, above=overall if rule.above_municipality else None))
