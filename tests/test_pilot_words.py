@@ -78,3 +78,22 @@ def test_the_report_header_reads_who_and_which_outcome_from_the_bundle():
     assert dict(_meta(pilot, {}, "en"))["Outcome"] == "supervision order"
     # no risk model asked: no outcome in the header
     assert "Uitkomst" not in dict(_meta({**pilot, "analyses": ["profile"]}, {}, "nl"))
+
+
+def test_a_sensitive_predictor_needs_the_flag_and_the_card_records_it():
+    from smartstart.analyses._risk import SensitivePredictorError
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    frame = pd.DataFrame({"single_parent": rng.random(n) < 0.3,
+                          "migration_background": rng.random(n) < 0.3})
+    logit = -3.0 + 0.8 * frame["single_parent"]
+    frame["outcome"] = rng.random(n) < 1 / (1 + np.exp(-logit))
+    with pytest.raises(SensitivePredictorError):
+        RiskSpec(predictors=("single_parent", "migration_background"))
+    risk = risk_model(frame, RiskSpec(predictors=("single_parent", "migration_background"),
+                                      allow_sensitive=True))
+    card = model_card(risk)
+    assert "migratieachtergrond" in card.text("method", "nl")
+    assert "allow_sensitive" in card.text("method", "en")
+    assert "migration_background" not in card.to_markdown("nl")

@@ -162,10 +162,13 @@ def _method(risk: RiskResult) -> CardField:
     en = ("Logistic regression (statsmodels) with odds ratios and 95 % confidence intervals; "
           f"discrimination by {risk.spec.cv_folds}-fold cross-validation. ")
     if sensitive:
-        names = ", ".join(sensitive)
-        nl += (f"Op uitdrukkelijk verzoek zijn gevoelige kenmerken als voorspeller gebruikt: "
-               f"{names}. Deze keuze is vastgelegd en moet verantwoord worden.")
-        en += (f"At explicit request, sensitive attributes were used as predictors: {names}. "
+        names_nl = ", ".join(_label(p, "nl") for p in sensitive)
+        names_en = ", ".join(_label(p, "en") for p in sensitive)
+        nl += (f"Op uitdrukkelijk verzoek (study.outcome.allow_sensitive) zijn gevoelige "
+               f"kenmerken als voorspeller gebruikt: {names_nl}. Deze keuze is vastgelegd en "
+               "moet verantwoord worden.")
+        en += ("At explicit request (study.outcome.allow_sensitive), sensitive attributes were "
+               f"used as predictors: {names_en}. "
                "This choice is recorded and must be accounted for.")
     else:
         nl += ("Migratieachtergrond en geslacht zijn geen voorspellers; ze worden alleen "
