@@ -56,6 +56,8 @@ def ranking(src: Source, lang: Lang) -> Part | None:
     if ranked.empty:
         part.paragraphs.append(t("areas_none_ranked", lang, **words))
     else:
+        part.paragraphs.append(t("areas_ranked_of", lang, ranked=len(ranked), total=len(frame),
+                                 **words))
         part.blocks.append(_chart(ranked, cfg, prefix, lang, words))
     rest = frame.drop(index=ranked.index)
     rows = [_row(table, frame.index.get_loc(i), cfg, n, events, prefix, lang)
