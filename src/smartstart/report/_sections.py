@@ -41,6 +41,11 @@ OUTLINE: tuple[SectionSpec, ...] = (
     SectionSpec("doelgroep", "s2_title", "s2_intro", (
         PartSpec("profile_households", _pilot.profile),
         PartSpec("duration", _pilot.duration)), ("profile", "duration"), "profile"),
+    # where to start comes early: the method first finds where problems are to be expected
+    SectionSpec("gebieden", "s6_title", "s6_intro", (
+        PartSpec("areas_children", _areas.ranking),
+        PartSpec("areas_children", _areas.choice),
+        PartSpec("areas_children", _areas.factors)), ("areas",), "areas"),
     SectionSpec("risico", "s3_title", "s3_intro", (
         PartSpec("risk_coefficients", _risk.odds_ratios),
         PartSpec("risk_performance", _risk.performance),
@@ -55,10 +60,6 @@ OUTLINE: tuple[SectionSpec, ...] = (
         PartSpec("typology_personas", _typology.personas),
         PartSpec("typology_overview", _typology.overview),
         PartSpec("typology_selection", _typology.method)), ("typology",), "typology"),
-    SectionSpec("gebieden", "s6_title", "s6_intro", (
-        PartSpec("areas_children", _areas.ranking),
-        PartSpec("areas_children", _areas.choice),
-        PartSpec("areas_children", _areas.factors)), ("areas",), "areas"),
     SectionSpec("controle", "s5_title", "s5_intro", (
         PartSpec("", _disclosure.settings),
         PartSpec("", _disclosure.not_in_bundle))),
