@@ -72,7 +72,8 @@ def _columns(raw: pd.DataFrame, path: Path, tg: TargetGroup) -> dict[str, str]:
     if missing:
         raise SourceError(f"{path}: column(s) {', '.join(missing)} not found "
                           f"(the file has {', '.join(map(str, raw.columns))})",
-                          hint="set the column names under study.target_group")
+                          hint="set the column names under study.target_group (with several "
+                               "partner files: under that file's entry of its partners)")
     return found
 
 
@@ -108,7 +109,8 @@ def _dates(column: pd.Series, date_format: str, path: Path, name: str, *,
         raise SourceError(f"{path}: {int(bad.sum())} value(s) of {name} are not dates "
                           f"in format {date_format} (e.g. {example!r})",
                           hint="set study.target_group.date_format (a strftime format such as "
-                               "%d-%m-%Y, or YYYYMMDD)")
+                               "%d-%m-%Y, or YYYYMMDD; with several partner files, that "
+                               "file's date_format under partners)")
     return parsed
 
 
