@@ -160,3 +160,14 @@ def test_above_the_municipality_chooses_only_intervals_above_its_rate():
     assert list(chosen["area"]) == ["07840201"] and (chosen["shrunk_low"] > overall).all()
     ranked = children[children["shrunk"].notna()]
     assert set(chosen["area"]) == set(ranked.loc[ranked["shrunk_low"] > overall, "area"])
+
+
+def test_the_target_groups_share_is_ranked_in_the_household_table():
+    out = _run(_world(), _study(measure="target_group", select={"top": 2}))
+    households = _table(out, "areas_households").frame
+    children = _table(out, "areas_children").frame
+    assert "shrunk" in households and "shrunk" not in children
+    ranked = households[households["shrunk"].notna()]
+    assert len(ranked) == households["target_households"].notna().sum() >= 3
+    assert (households["status"] == "chosen").sum() == 2
+    assert sorted(ranked["rank"]) == list(range(1, len(ranked) + 1))
