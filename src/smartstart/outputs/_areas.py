@@ -214,7 +214,6 @@ def areas_step(study: Study, work, out) -> None:
     from smartstart.features import identical_levels, nested_levels, outcomes
 
     chosen = tuple(study.outcome.predictors or outcomes()[study.outcome.name].predictors)
-    within = publish_areas(study, work.children, work.households, chosen, by_wijk=True)
     alone = publish_areas(study, work.children, work.households, chosen, by_wijk=False)
 
     def safe(p: Published) -> bool:
@@ -228,6 +227,10 @@ def areas_step(study: Study, work, out) -> None:
     variables = {"areas_households": (level, "wijk", "target_group"),
                  "areas_children": (level, "wijk", "outcome",
                                     *(p for p in chosen if p in work.children.columns))}
-    for wide, narrow in zip(alone, within, strict=True):
-        published = wide if safe(wide) else narrow
+    within: list[Published] = []
+    for k, wide in enumerate(alone):
+        published = wide
+        if not safe(wide):  # the wijken's counts are published: protect within each wijk
+            within = within or publish_areas(study, work.children, work.households, chosen)
+            published = within[k]
         out.add(published, tuple(dict.fromkeys(variables[published.record.name])))
