@@ -105,7 +105,7 @@ def test_a_duplicated_person_stops_instead_of_counting_twice(world, tmp_path):
     assert error.value.count == len(keys) and "GBAPERSOON" in error.value.file
 
 
-@pytest.mark.parametrize("name", ["areas", "effect"])
+@pytest.mark.parametrize("name", ["effect"])
 def test_analyses_that_do_not_exist_yet_are_refused_at_load(tmp_path, name):
     path = pilot(tmp_path, analyses=["profile", name])
     with pytest.raises(SourceError) as error:

@@ -30,7 +30,14 @@ import pandas as pd
 from smartstart import analyses as A
 from smartstart.analyses._areas import SelectionRule, area_counts, area_rates, select_areas
 from smartstart.analyses._common import wilson
-from smartstart.disclosure import Published, Rules, attack_register, protect_frame, register_of
+from smartstart.disclosure import (
+    Published,
+    Rules,
+    attack_register,
+    label_of,
+    protect_frame,
+    register_of,
+)
 from smartstart.disclosure._frequency import small
 from smartstart.disclosure._options import settings_of
 from smartstart.disclosure._statements import declare, level_text, yes
@@ -197,7 +204,7 @@ def _labelled(published: Published, hidden: pd.DataFrame, primary: pd.DataFrame,
     """A hidden count below the threshold reads ``<10``, any other hidden value ``x``."""
     from dataclasses import replace
 
-    small_label = f"<{s.min_cell}"
+    small_label = label_of("primary", s)
     frame = published.frame
     shown = []
     for row, column, label in published.record.shown:
