@@ -301,7 +301,7 @@ def test_all_variants_together_run_every_analysis(deliveries):
     delivery = deliveries(ALL)
     delivery.ran("report")
     manifest = delivery.bundle_manifest()
-    assert manifest["pilot"]["study"]["analyses"] == ["profile", "risk", "typology"]
+    assert manifest["pilot"]["study"]["analyses"] == ["profile", "risk", "typology", "areas"]
     listed = {(d["missing"], d["reason"]) for d in manifest["not_delivered"]}
     assert ("WMOBUS", "table_not_delivered") in listed
     assert ("INHATAB.INHUAF", "column_not_delivered") in listed
@@ -309,7 +309,8 @@ def test_all_variants_together_run_every_analysis(deliveries):
     assert manifest["lack_of_data"] == []
     published = {o["name"] for o in manifest["outputs"]}
     withheld = {w["name"] for w in manifest["withheld"]}
-    for name in ("profile_households", "typology_types", "risk_coefficients"):
+    for name in ("profile_households", "typology_types", "risk_coefficients",
+                 "areas_children"):
         assert name in published | withheld, name
     report = (delivery.root / "rapport.html").read_text("utf-8")
     assert all(d["missing"] in report for d in manifest["not_delivered"])
