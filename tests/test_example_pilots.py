@@ -115,6 +115,33 @@ def _planted(truth: dict, name: str) -> dict[str, float]:
     return demo["outcomes"][key]["coefficients"]
 
 
+def test_a_household_population_recovers_the_planted_household_outcome(demo_run):
+    """Population huishoudens (one row per household, its reference person) with the
+    household outcome problematic debts: the planted household model is recovered."""
+    pilot = _pilot("heusden_uithuisplaatsing", demo_run)
+    study = pilot.study.model_copy(update={
+        "population": "huishoudens", "target_group": None,
+        "outcome": pilot.study.outcome.model_copy(update={"name": "problematische_schulden"})})
+    table = build_features(link(demo_run / "store", study).db, study).children
+    assert table["household_id"].is_unique
+    truth = pd.read_parquet(demo_run / "cbs" / "truth" /
+                            "outcome_problematische_schulden.parquet")
+    truth["household_id"] = truth["HUISHOUDNR"] + "-" + truth["DATUMAANVANGHH"]
+    both = table.merge(truth, on="household_id", suffixes=("", "_planted"))
+    assert len(both) >= 0.95 * len(truth)
+    assert (both["outcome"] == both["outcome_planted"].astype(bool)).mean() >= 0.995
+    X = pd.DataFrame({"household_bijstand": both["household_bijstand"],
+                      "rent_allowance": both["rent_allowance"],
+                      "single_parent": both["single_parent"].fillna(False),
+                      "one_person": both["household_type"] == "1"}).astype(float)
+    fit = sm.Logit(both["outcome"].astype(float), sm.add_constant(X)).fit(disp=0)
+    low, high = fit.conf_int(alpha=0.05 / X.shape[1]).T.to_numpy()
+    planted = json.loads((demo_run / "cbs" / "truth.json").read_text("utf-8"))
+    model = planted["demo"]["outcomes"]["problematische_schulden"]["coefficients"]
+    for i, p in enumerate(fit.params.index[1:], start=1):
+        assert low[i] <= model[p] <= high[i], (p, model[p], low[i], high[i])
+
+
 def test_an_example_pilots_report_speaks_of_its_population_and_outcome(demo_run, tmp_path):
     from smartstart.bundle import check_bundle, read_bundle
     from smartstart.pipeline import run_pilot

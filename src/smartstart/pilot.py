@@ -197,7 +197,7 @@ class Study(_Frozen):
     target_group: TargetGroup | TargetGroups | TargetRule | None = None
     outcome: OutcomeSpec = OutcomeSpec()
     #: whose rows the risk model and the person table hold: a population of the library
-    #: (kinderen, jongeren, pasgeborenen, personen; features/populations.yaml)
+    #: (kinderen, jongeren, pasgeborenen, huishoudens, personen; features/populations.yaml)
     population: str = "kinderen"
     #: a folder with the pilot's own factors.yaml and/or outcomes.yaml, added to smartstart's
     #: library (relative to the pilot file's folder)
