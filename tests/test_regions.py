@@ -208,7 +208,9 @@ def test_a_region_pilot_publishes_its_profile_per_municipality_by_name(region, t
         "study": {"name": "Regio", "gemeenten": CODES, "peildatum": str(P),
                   "target_group": {"rule": "main_benefit", "level": "3",
                                    "label_nl": "huishoudens in de bijstand"},
-                  "analyses": ["profile"]},
+                  "analyses": ["profile", "areas"],
+                  "areas": {"level": "gemeente", "measure": "target_group",
+                            "select": {"top": 1}}},
         "paths": {"store": str(region / "store"), "output": str(tmp_path / "results")}}),
         "utf-8")
     result = run_pilot(load_pilot(path))
@@ -223,5 +225,13 @@ def test_a_region_pilot_publishes_its_profile_per_municipality_by_name(region, t
         assert row.count_all == len(here)
         assert row.count_target == here["target_group"].sum()
         assert row.label_nl.split(": ")[1] == dict(REGION)[row.level]
+    # the areas analysis per municipality: households and target households, as counted
+    areas = read_bundle(result.bundle).table("areas_households").set_index("area")
+    for code in CODES:
+        here = households[households["gemeente"] == code]
+        assert areas.loc[code, "households"] == len(here)
+        assert areas.loc[code, "target_households"] == here["target_group"].sum()
     html = write_report(result.bundle, tmp_path / "rapport.html").read_text("utf-8")
     assert "Gilze en Rijen, Tilburg en Goirle" in html
+    section = html[html.index('id="gebieden"'):html.index('id="controle"')]
+    assert "Goirle" in section and "ontbreekt" not in section

@@ -159,11 +159,12 @@ class AreaSelect(_Frozen):
 
 
 class AreasSpec(_Frozen):
-    """``study.areas``: the level (``buurt`` or ``wijk``), the measure ranked (``outcome``: the
+    """``study.areas``: the level (``buurt``, ``wijk``, or ``gemeente`` for a pilot of several
+    municipalities: results per municipality), the measure ranked (``outcome``: the
     outcome's rate in the pilot's population; ``target_group``: the target group's share of the
     households) and the selection rule."""
 
-    level: Literal["buurt", "wijk"] = "buurt"
+    level: Literal["buurt", "wijk", "gemeente"] = "buurt"
     measure: Literal["outcome", "target_group"] = "outcome"
     select: AreaSelect = AreaSelect()
 

@@ -231,8 +231,9 @@ def areas_step(study: Study, work, out) -> None:
             statements, identical_levels(), study.disclosure, nested_levels()))
 
     level = study.areas.level
-    variables = {"areas_households": (level, "wijk", "target_group"),
-                 "areas_children": (level, "wijk", "outcome",
+    parent = ("wijk",) if level in ("buurt", "wijk") else ()
+    variables = {"areas_households": (level, *parent, "target_group"),
+                 "areas_children": (level, *parent, "outcome",
                                     *(p for p in chosen if p in work.children.columns))}
     within: list[Published] = []
     for k, wide in enumerate(alone):

@@ -7,6 +7,8 @@ Areas are named by their code ("buurt 07840101") until a boundaries file gives t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from smartstart.report import _charts as charts
@@ -23,8 +25,14 @@ RANKED = "chosen", "near_miss", "eligible", "too_few"
 
 def _config(src: Source) -> dict:
     areas = src.pilot.get("areas") or {}
-    return {"level": areas.get("level", "buurt"), "measure": areas.get("measure", "outcome"),
-            "select": areas.get("select") or {}}
+    level = areas.get("level", "buurt")
+    words = src.bundle.labels()
+    named = words[(words["variable"] == level) & (words["level"] != "")]
+    return {"level": level, "measure": areas.get("measure", "outcome"),
+            "select": areas.get("select") or {},
+            # the library's names of the level's codes (municipalities), from labels.csv
+            "names": {lang: dict(zip(named["level"], named[f"label_{lang}"], strict=True))
+                      for lang in ("nl", "en")}}
 
 
 def _measure(src: Source, cfg: dict, lang: Lang) -> str:
@@ -34,8 +42,10 @@ def _measure(src: Source, cfg: dict, lang: Lang) -> str:
              outcome=str(words or t("outcome_default", lang)))
 
 
-def _name(level: str, code: object, lang: Lang) -> str:
-    return t(f"areas_{level}", lang, code=code)
+def _name(cfg: dict, code: object, lang: Lang) -> str:
+    """An area's name from the bundle's labels, else its level and code ("buurt 07840101")."""
+    known = cfg["names"][lang].get(str(code))
+    return known or t(f"areas_{cfg['level']}", lang, code=code)
 
 
 def _rank(row: pd.Series, lang: Lang) -> str:
@@ -79,7 +89,7 @@ def _row(table, position: int, cfg: dict, n: str, events: str, prefix: str,
     status = str(row["status"])
     raw = table.show(position, f"{prefix}_rate", "pct1")
     shrunk = table.show(position, "shrunk", "pct1")
-    return (_name(cfg["level"], row["area"], lang), table.show(position, n, "int"),
+    return (_name(cfg, row["area"], lang), table.show(position, n, "int"),
             table.show(position, events, "int"),
             f"{raw} {table.span(position, f'{prefix}_low', f'{prefix}_high', 'pct1')}".strip(),
             f"{shrunk} {table.span(position, 'shrunk_low', 'shrunk_high', 'pct1')}".strip(),
@@ -88,7 +98,7 @@ def _row(table, position: int, cfg: dict, n: str, events: str, prefix: str,
 
 
 def _chart(ranked: pd.DataFrame, cfg: dict, prefix: str, lang: Lang, words: dict):
-    labels = [_name(cfg["level"], a, lang) for a in ranked["area"]]
+    labels = [_name(cfg, a, lang) for a in ranked["area"]]
     # the chart draws the expected figure's interval only (two intervals on one line would
     # hide each other); the table under it holds both
     raw = pd.DataFrame({"label": labels, "series": t("areas_raw", lang),
@@ -111,7 +121,9 @@ def _chart(ranked: pd.DataFrame, cfg: dict, prefix: str, lang: Lang, words: dict
     table = DataTable(caption, (t(f"areas_level_{cfg['level']}_one", lang), t("areas_rate", lang),
                                 t("ci", lang), t("areas_kind", lang)), rows,
                       (False, True, True, False))
-    return charts.figure("fig-gebieden", caption, caption, chart, table, lang)
+    figure = charts.figure("fig-gebieden", caption, caption, chart, table, lang)
+    # drawn from the measure's table (households for the target group's share)
+    return replace(figure, source=MEASURES[cfg["measure"]][0])
 
 
 def choice(src: Source, lang: Lang) -> Part | None:
@@ -130,7 +142,7 @@ def choice(src: Source, lang: Lang) -> Part | None:
     if not near.empty:
         last = chosen.iloc[-1]
         part.blocks.append(Bullets(tuple(t("areas_near_miss", lang, area=_name(
-            cfg["level"], r["area"], lang), last=_name(cfg["level"], last["area"], lang))
+            cfg, r["area"], lang), last=_name(cfg, last["area"], lang))
             for _, r in near.iterrows()), t("areas_near_intro", lang)))
     if apart:
         part.blocks.append(Bullets(tuple(apart), t("areas_apart_intro", lang)))
@@ -156,7 +168,7 @@ def _rule(cfg: dict, lang: Lang) -> str:
 
 def _why(row: pd.Series, cfg: dict, lang: Lang) -> str:
     key = "areas_why_above" if cfg["select"].get("above_municipality") else "areas_why_top"
-    return t(key, lang, area=_name(cfg["level"], row["area"], lang),
+    return t(key, lang, area=_name(cfg, row["area"], lang),
              rate=percent(row["shrunk"], lang, 1),
              ci=interval(row["shrunk_low"], row["shrunk_high"], lang, "pct", 1),
              rank=_rank(row, lang))
@@ -168,8 +180,8 @@ def _not_apart(rows: pd.DataFrame, cfg: dict, lang: Lang) -> list[str]:
     out = []
     for (_, a), (_, b) in zip(rows.iloc[:-1].iterrows(), rows.iloc[1:].iterrows(), strict=True):
         if a["rank_high"] >= b["rank_low"]:
-            out.append(t("areas_not_apart", lang, a=_name(cfg["level"], a["area"], lang),
-                         b=_name(cfg["level"], b["area"], lang)))
+            out.append(t("areas_not_apart", lang, a=_name(cfg, a["area"], lang),
+                         b=_name(cfg, b["area"], lang)))
     return out
 
 
@@ -187,7 +199,7 @@ def factors(src: Source, lang: Lang) -> Part | None:
                 [t("areas_factors_text", lang)])
     head = (t(f"areas_level_{cfg['level']}_one", lang), t("areas_n_outcome", lang),
             *(labels.get(f, f) for f in names))
-    rows = tuple((_name(cfg["level"], frame["area"].iloc[i], lang),
+    rows = tuple((_name(cfg, frame["area"].iloc[i], lang),
                   table.show(i, "children", "int"),
                   *(table.show(i, f"{f}_rate", "pct") for f in names)) for i in range(len(frame)))
     part.blocks.append(DataTable(t("areas_factors_caption", lang), head, rows,

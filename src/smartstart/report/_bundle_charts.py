@@ -38,5 +38,6 @@ def bundle_charts(root: Path, lang: Lang = "nl") -> list[ChartFile]:
             for block in built.blocks if built is not None else ():
                 if isinstance(block, Figure):
                     name = f"{block.id.removeprefix('fig-')}_{lang}"
-                    charts.append(ChartFile(name, block.spec, block.svg, (need,), block.caption))
+                    charts.append(ChartFile(name, block.spec, block.svg,
+                                            (block.source or need,), block.caption))
     return charts

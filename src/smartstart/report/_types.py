@@ -38,6 +38,8 @@ class Figure:
     note: str = ""
     #: the Vega-Lite specification the SVG was rendered from (data inline)
     spec: dict = field(default_factory=dict, compare=False, repr=False)
+    #: the bundle output the chart is drawn from, when not the one its part needs
+    source: str = ""
 
 
 @dataclass(frozen=True)
