@@ -152,7 +152,7 @@ def test_sensitive_predictors_need_explicit_consent(world):
     assert result.sensitive_predictors == ("migration_background",)
     card = model_card(result)
     assert card.sensitive_predictors == ("migration_background",)
-    assert "migration_background" in card.to_markdown("en")
+    assert "migration background" in card.to_markdown("en")  # in words, not the name
 
 
 def test_risk_model_does_not_modify_its_input(world):
