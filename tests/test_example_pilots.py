@@ -140,21 +140,3 @@ def test_a_household_population_recovers_the_planted_household_outcome(demo_run)
     model = planted["demo"]["outcomes"]["problematische_schulden"]["coefficients"]
     for i, p in enumerate(fit.params.index[1:], start=1):
         assert low[i] <= model[p] <= high[i], (p, model[p], low[i], high[i])
-
-
-def test_an_example_pilots_report_speaks_of_its_population_and_outcome(demo_run, tmp_path):
-    from smartstart.bundle import check_bundle, read_bundle
-    from smartstart.pipeline import run_pilot
-    from smartstart.report import write_report
-
-    pilot = _pilot("tilburg_jongeren", demo_run)
-    pilot = pilot.model_copy(update={"paths": pilot.paths.model_copy(
-        update={"output": tmp_path / "results"})})
-    result = run_pilot(pilot)
-    assert check_bundle(result.bundle)[0] == []
-    study = read_bundle(result.bundle).manifest["pilot"]["study"]
-    assert study["population_words"]["nl_short"] == "jongeren"
-    html = write_report(result.bundle, tmp_path / "rapport.html").read_text("utf-8")
-    assert "Risicofactoren voor verdachte van een misdrijf" in html
-    assert "bij jongeren samengaan met verdachte van een misdrijf" in html
-    assert "Gemeente Tilburg (synthetisch)" in html

@@ -92,6 +92,7 @@ def test_an_added_factor_and_outcome_reach_the_bundle_and_report(demo_run, tmp_p
     pilot_file.write_text(yaml.safe_dump({
         "study": {"name": "Eigen uitkomst", "gemeente": "0784", "peildatum": "2020-01-01",
                   "library": "eigen-bibliotheek", "analyses": ["risk"],
+                  "population": "jongeren",
                   "outcome": {"name": "hulp_of_bescherming", "window_years": 3}},
         "paths": {"store": str(demo_run / "store"), "output": str(tmp_path / "results")}}),
         "utf-8")
@@ -106,7 +107,9 @@ def test_an_added_factor_and_outcome_reach_the_bundle_and_report(demo_run, tmp_p
     assert bundle.manifest["pilot"]["study"]["outcome"]["nl"] == "jeugdhulp of jeugdbescherming"
     html = write_report(result.bundle, tmp_path / "rapport.html").read_text("utf-8")
     assert "Groot gezin (3 of meer kinderen)" in html
-    assert "jeugdhulp of jeugdbescherming" in html
+    # the report speaks of the pilot's own population and outcome
+    assert "Risicofactoren voor jeugdhulp of jeugdbescherming" in html
+    assert "bij jongeren samengaan met jeugdhulp of jeugdbescherming" in html
     english = write_report(result.bundle, tmp_path / "report.html", lang="en").read_text("utf-8")
     assert "Large family (3 or more children)" in english
     assert "youth care or youth protection" in english
