@@ -58,3 +58,9 @@ class DuplicateKeys(SourceError):
                          hint="remove the duplicates from the delivery (or ask CBS) and ingest "
                               "again")
         self.table, self.file, self.columns, self.count = table, file, columns, count
+
+
+def problems_of(error: object) -> str:
+    """A pydantic ValidationError's problems on one line: ``field.path: message; ...``."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                     for e in error.errors())  # type: ignore[attr-defined]

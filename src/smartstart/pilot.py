@@ -62,6 +62,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from smartstart.errors import problems_of
 from smartstart.sources._regions import load_regions, region_key
 from smartstart.sources.errors import SourceError
 
@@ -336,9 +337,7 @@ def load_pilot(path: Path | str, paths_file: Path | str | None = None) -> Pilot:
     try:
         pilot = Pilot.model_validate(raw)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in error.errors())
-        raise SourceError(f"{path}: invalid pilot configuration: {problems}",
+        raise SourceError(f"{path}: invalid pilot configuration: {problems_of(error)}",
                           hint="see the example pilot in the README") from None
     study = pilot.study
     if study.library is not None and not study.library.is_absolute():

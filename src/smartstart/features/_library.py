@@ -20,7 +20,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from smartstart.errors import SourceError
+from smartstart.errors import SourceError, problems_of
 
 Unit = Literal["household", "child"]
 FactorType = Literal["binary", "count", "numeric", "category"]
@@ -235,9 +235,7 @@ def _parse(raw: dict, where: str) -> Library:
     try:
         parsed = Library.model_validate(raw)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in error.errors())
-        raise SourceError(f"{where}: invalid library entry: {problems}",
+        raise SourceError(f"{where}: invalid library entry: {problems_of(error)}",
                           hint="see the comments at the top of smartstart's factors.yaml and "
                                "outcomes.yaml") from None
     return parsed
