@@ -39,7 +39,7 @@ HELP = {
 def _synth_municipalities(regio: str | None,
                           gemeenten: str | None) -> tuple[tuple[str, str], ...]:
     """(code, name) of the municipalities ``--regio`` or ``--gemeenten`` names (else ())."""
-    from smartstart.sources._regions import load_regions, region_key
+    from smartstart.sources._regions import load_regions, municipality_names, region_key
 
     if regio and gemeenten:
         raise ValueError("give --regio or --gemeenten, not both")
@@ -48,7 +48,7 @@ def _synth_municipalities(regio: str | None,
         if region_key(regio) not in known:
             raise ValueError(f"unknown region {regio!r}; known regions: {', '.join(known)}")
         return tuple(known[region_key(regio)].municipalities.items())
-    names = {c: n for r in known.values() for c, n in r.municipalities.items()}
+    names = municipality_names()
     codes = [c.strip().zfill(4) for c in (gemeenten or "").split(",") if c.strip()]
     return tuple((c, names.get(c, f"gemeente {c}")) for c in codes)
 

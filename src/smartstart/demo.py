@@ -35,10 +35,10 @@ def _synth_spec(pilot_text: str, seed: int, households: int | None) -> SynthSpec
     its region (REGION_HOUSEHOLDS each)."""
     import yaml
 
-    from smartstart.sources._regions import load_regions
+    from smartstart.sources._regions import load_regions, municipality_names
 
     study = yaml.safe_load(pilot_text)["study"]
-    names = {c: n for r in load_regions().values() for c, n in r.municipalities.items()}
+    names = municipality_names()
     if study.get("regio"):
         codes = load_regions()[study["regio"]].codes
     else:

@@ -127,10 +127,10 @@ def place_words(study) -> dict[str, str]:
     """Where the pilot runs, in words: "Heusden", "Tilburg en Goirle", or a region's name
     with the number of municipalities (names from the region catalog; a code without one
     stays a code)."""
-    from smartstart.sources._regions import load_regions
+    from smartstart.sources._regions import load_regions, municipality_names
 
     regions = load_regions()
-    names = {c: n for r in regions.values() for c, n in r.municipalities.items()}
+    names = municipality_names()
     if study.regio is not None:
         region, n = regions[study.regio], len(study.municipalities)
         return {"nl": f"{region.name_nl} ({n} gemeenten)",

@@ -78,9 +78,9 @@ def _levels(f: FactorDef) -> dict[str, Words]:
     """A factor's level labels; municipality codes named from the region catalog."""
     if f.levels_from != "municipalities":
         return f.levels
-    from smartstart.sources._regions import load_regions
+    from smartstart.sources._regions import municipality_names
 
-    names = {c: n for r in load_regions().values() for c, n in r.municipalities.items()}
+    names = municipality_names()
     return {**{c: Words(nl=n, en=n) for c, n in sorted(names.items())}, **f.levels}
 
 
@@ -118,9 +118,6 @@ def outcome_factor(name: str, unit: str = "child") -> Factor:
     return Factor(name="outcome", unit=unit, nl=o.nl_short[:1].upper() + o.nl_short[1:],
                   en=o.en_short[:1].upper() + o.en_short[1:], type="binary", role="outcome",
                   sources=o.sources, columns=o.columns, period="window after P")
-
-
-OutcomeWords = OutcomeDef
 
 
 def outcomes() -> dict[str, OutcomeDef]:

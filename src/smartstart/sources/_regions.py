@@ -39,9 +39,15 @@ def load_regions() -> dict[str, Region]:
     return {str(k): Region.model_validate(v) for k, v in yaml.safe_load(text).items()}
 
 
+def municipality_names() -> dict[str, str]:
+    """Every municipality code the region catalog names, with its name (``0784``: Gilze en
+    Rijen)."""
+    return {c: n for r in load_regions().values() for c, n in r.municipalities.items()}
+
+
 def region_key(name: str) -> str:
     """``Hart van Brabant`` and ``hart-van-brabant`` name the key ``hart_van_brabant``."""
     return "_".join(name.strip().casefold().replace("-", " ").split())
 
 
-__all__ = ["Region", "load_regions", "region_key"]
+__all__ = ["Region", "load_regions", "municipality_names", "region_key"]
