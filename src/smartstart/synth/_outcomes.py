@@ -209,18 +209,25 @@ def _children(spec, index, w: World, built: Built) -> dict[str, Planted]:
             "jeugdhulp_eerste_1000_dagen": first}
 
 
+def _plant_spells(rng, w: World, built: Built, spec, who: np.ndarray, table: str,
+                  columns: tuple[str, str, str], days: tuple[int, int],
+                  codes: tuple[list[int], list[float]]) -> None:
+    """The planted persons' events as spells of ``table`` in the window: a start, an end
+    ``days`` later (drawn), and a code (start, end and code columns named by ``columns``)."""
+    start = w.dates(rng, len(who))
+    sp = _spells(who, start, start + rng.integers(*days, len(who)),
+                 rng.choice(codes[0], size=len(who), p=codes[1]))
+    _append(built.frames, table, tb.spell_frame(built.keys, sp, *columns), spec.last_year)
+
+
 def _halt(spec, index, w: World, built: Built) -> Planted:
     rng = _rng(spec, index, "halt")
     units = w.aged(12, 17)
     p = _draw(rng, MODELS["halt"], units, w.person,
               w.yearly(ev.halt_lp(w.ctx), ev.HALT_AGES)[units], w.started("HALTBUS")[units])
-    who = units[p.extra]
-    start = w.dates(rng, len(who))
-    sp = _spells(who, start, start + rng.integers(30, 150, len(who)),
-                 rng.choice([1, 2, 3, 4], size=len(who), p=[.3, .35, .15, .2]))
-    _append(built.frames, "HALTBUS", tb.spell_frame(
-        built.keys, sp, "HALTDATUMVERWIJZING", "HALTDATUMAFDOENING", "HALTDELICT"),
-        spec.last_year)
+    _plant_spells(rng, w, built, spec, units[p.extra], "HALTBUS",
+                  ("HALTDATUMVERWIJZING", "HALTDATUMAFDOENING", "HALTDELICT"), (30, 150),
+                  ([1, 2, 3, 4], [.3, .35, .15, .2]))
     return p
 
 
@@ -229,13 +236,9 @@ def _probation(spec, index, w: World, built: Built) -> Planted:
     units = w.aged(12, 23)
     none = np.zeros(len(units), bool)
     p = _draw(rng, MODELS["jeugdreclassering"], units, w.person, np.zeros(len(units)), none)
-    who = units[p.extra]
-    start = w.dates(rng, len(who))
-    sp = _spells(who, start, start + rng.integers(180, 730, len(who)),
-                 rng.choice([1, 2, 3], size=len(who), p=[.6, .25, .15]))
-    _append(built.frames, "JGDRECLASSERINGBUS", tb.spell_frame(
-        built.keys, sp, "JGDRGELDIGHEIDBEGINDATUM", "JGDRGELDIGHEIDEINDDATUM", "JGDRMAATREGEL"),
-        spec.last_year)
+    _plant_spells(rng, w, built, spec, units[p.extra], "JGDRECLASSERINGBUS",
+                  ("JGDRGELDIGHEIDBEGINDATUM", "JGDRGELDIGHEIDEINDDATUM", "JGDRMAATREGEL"),
+                  (180, 730), ([1, 2, 3], [.6, .25, .15]))
     return p
 
 
@@ -244,13 +247,9 @@ def _suspects(spec, index, w: World, built: Built) -> Planted:
     units = w.aged(12)
     none = np.zeros(len(units), bool)
     p = _draw(rng, MODELS["verdachte"], units, w.person, np.zeros(len(units)), none)
-    who = units[p.extra]
-    start = w.dates(rng, len(who))
-    sp = _spells(who, start, start + rng.integers(30, 400, len(who)),
-                 rng.choice([1, 2, 3, 4, 5, 9], size=len(who), p=[.3, .2, .2, .1, .1, .1]))
-    _append(built.frames, "VERDACHTENBUS", tb.spell_frame(
-        built.keys, sp, "VRDGPLEEGDATUM", "VRDGAFDOENINGDATUM", "VRDGMISDRIJF"),
-        spec.last_year)
+    _plant_spells(rng, w, built, spec, units[p.extra], "VERDACHTENBUS",
+                  ("VRDGPLEEGDATUM", "VRDGAFDOENINGDATUM", "VRDGMISDRIJF"), (30, 400),
+                  ([1, 2, 3, 4, 5, 9], [.3, .2, .2, .1, .1, .1]))
     return p
 
 
