@@ -46,6 +46,15 @@ def _library(folder: Path) -> Path:
     return folder
 
 
+def _pilot_file(folder: Path, **study: object) -> Path:
+    """A pilot of 0784 on the peildatum with ``study``'s fields, written to ``folder``."""
+    path = folder / "pilot.yaml"
+    path.write_text(yaml.safe_dump({
+        "study": {"name": "t", "gemeente": "0784", "peildatum": "2020-01-01", **study},
+        "paths": {"store": "store", "output": "out"}}), "utf-8")
+    return path
+
+
 def _store_frame(store: Path, table: str) -> pd.DataFrame:
     manifest = read_manifest(store)
     return pd.concat([pd.read_parquet(store / record.store_path)
@@ -136,12 +145,7 @@ def test_a_library_that_names_a_known_factor_or_a_bad_field_is_refused(tmp_path)
 def test_a_pilot_names_an_outcome_the_library_has_and_sensitive_predictors_need_the_flag(
         tmp_path):
     def pilot(outcome: dict) -> Path:
-        path = tmp_path / "pilot.yaml"
-        path.write_text(yaml.safe_dump({
-            "study": {"name": "t", "gemeente": "0784", "peildatum": "2020-01-01",
-                      "outcome": outcome},
-            "paths": {"store": "store", "output": "out"}}), "utf-8")
-        return path
+        return _pilot_file(tmp_path, outcome=outcome)
 
     with pytest.raises(SourceError, match="not in the outcome library"):
         load_pilot(pilot({"name": "bestaat_niet"}))
@@ -181,12 +185,7 @@ def test_a_target_group_by_register_rule_selects_the_households_with_the_level(d
 
 def test_a_register_rule_names_a_household_factor_and_one_of_its_levels(tmp_path):
     def pilot(rule: dict) -> Path:
-        path = tmp_path / "pilot.yaml"
-        path.write_text(yaml.safe_dump({
-            "study": {"name": "t", "gemeente": "0784", "peildatum": "2020-01-01",
-                      "target_group": rule},
-            "paths": {"store": "store", "output": "out"}}), "utf-8")
-        return path
+        return _pilot_file(tmp_path, target_group=rule)
 
     assert load_pilot(pilot({"rule": "child_youth_care"})).study.partner_group is None
     with pytest.raises(SourceError, match="not a binary or category household factor"):
