@@ -301,13 +301,21 @@ class Paths(_Frozen):
     store: Path
     output: Path
     partner_files: dict[str, Path] = {}
+    #: the CBS wijk- en buurtkaart GeoPackage the user supplies (public; read offline): the
+    #: areas' names and the maps
+    boundaries: Path | None = None
+    #: the school-location file the user supplies (school key, and a buurt code or RD
+    #: coordinates): schools per buurt
+    schools: Path | None = None
 
     def resolved(self, base: Path) -> Paths:
         def fix(p: Path) -> Path:
             return p if p.is_absolute() else (base / p)
 
         return Paths(store=fix(self.store), output=fix(self.output),
-                     partner_files={k: fix(v) for k, v in self.partner_files.items()})
+                     partner_files={k: fix(v) for k, v in self.partner_files.items()},
+                     boundaries=fix(self.boundaries) if self.boundaries else None,
+                     schools=fix(self.schools) if self.schools else None)
 
 
 class Pilot(_Frozen):
