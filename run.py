@@ -44,6 +44,7 @@ LOGS = ARTIFACTS  # pytest-ENV.log when the environments run at the same time
 CACHE = ROOT / ".pytest_cache"  # per environment (they may run at the same time)
 PROGRESS_EVERY = 60  # seconds between progress lines while the environments run at once
 FAILED_TAIL = 80  # lines of a failing environment's log shown at the end
+SLOWEST = 15  # the slowest tests, printed from each log when the environments ran at once
 VERSIONS = ("import importlib.metadata as m, sys; print(f'python {sys.version.split()[0]}, ' + "
             "', '.join(f'{p} {m.version(p)}' for p in ('pandas', 'numpy', 'pyarrow', 'duckdb', "
             "'scipy', 'scikit-learn', 'statsmodels')))")
@@ -152,7 +153,8 @@ def run_tests(envs: list[str], pytest_args: list[str]) -> int:
         own = {"SMARTSTART_ARTIFACTS": str(ARTIFACTS / env)} \
             if "SMARTSTART_ARTIFACTS" not in os.environ else {}
         runs.append(_Suite(env, python, [str(python), "-m", "pytest", "-o",
-                                         f"cache_dir={CACHE / env}", *pytest_args],
+                                         f"cache_dir={CACHE / env}", f"--durations={SLOWEST}",
+                                         *pytest_args],
                            {**child, **examples, **own}))
     for run in runs:
         print(f"[run.py] {run.env} environment ({ENVS[run.env].name}): {run.versions()}",
@@ -222,6 +224,17 @@ class _Suite:
         text = self.log.read_text("utf-8", errors="replace") if self.log.exists() else ""
         return [line for line in text.splitlines() if line.strip()][-count:]
 
+    def slowest(self) -> list[str]:
+        """pytest's ``--durations`` lines from the log: where CI's time goes."""
+        text = self.log.read_text("utf-8", errors="replace") if self.log.exists() else ""
+        lines = text.splitlines()
+        start = next((i for i, line in enumerate(lines) if "slowest" in line and "durations"
+                      in line), None)
+        if start is None:
+            return []
+        block = [line for line in lines[start + 1:start + 1 + SLOWEST] if line.strip()]
+        return [f"[run.py] {self.env} slowest: {line.strip()}" for line in block]
+
     def progress(self) -> str:
         """pytest's last percentage in the log (``-q`` and the default both print one)."""
         text = self.log.read_text("utf-8", errors="replace") if self.log.exists() else ""
@@ -256,6 +269,8 @@ def _run_at_once(runs: list[_Suite]) -> None:
                 if run.code != 0:
                     print(f"[run.py] the end of {_shown(run.log)}:", flush=True)
                     print("\n".join(run.tail(FAILED_TAIL)), flush=True)
+                else:
+                    print("\n".join(run.slowest()), flush=True)
             if waiting and time.monotonic() - last >= PROGRESS_EVERY:
                 last = time.monotonic()
                 print("[run.py] running: " + ", ".join(f"{r.env} {r.progress()}"
