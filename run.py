@@ -232,7 +232,8 @@ class _Suite:
                       in line), None)
         if start is None:
             return []
-        block = [line for line in lines[start + 1:start + 1 + SLOWEST] if line.strip()]
+        block = [line for line in lines[start + 1:start + 1 + SLOWEST]
+                 if line.strip() and not line.startswith("=")]
         return [f"[run.py] {self.env} slowest: {line.strip()}" for line in block]
 
     def progress(self) -> str:
