@@ -152,11 +152,13 @@ class AreaSelect(_Frozen):
     """Which areas to start in. ``top``: the N with the highest expected (shrunk) rate;
     ``above_municipality``: every area whose interval lies above the municipality's rate (with
     ``top`` as well: at most N of them); neither: the top 3. ``min_children``: only areas with
-    at least this many units of the population (children by default) are eligible."""
+    at least this many units of the population (children by default) are eligible;
+    ``min_schools``: only areas with at least this many schools (needs ``paths.schools``)."""
 
     top: int | None = Field(None, ge=1)
     above_municipality: bool = False
     min_children: int = Field(0, ge=0)
+    min_schools: int = Field(0, ge=0)
 
 
 class AreasSpec(_Frozen):
@@ -330,6 +332,14 @@ class Pilot(_Frozen):
             known = ", ".join(sorted(self.paths.partner_files)) or "none"
             raise ValueError(f"study.target_group: partner_file {', '.join(map(repr, unknown))} "
                              f"not listed under paths.partner_files (listed: {known})")
+        return self
+
+    @model_validator(mode="after")
+    def _schools_known(self) -> Pilot:
+        if self.study.areas.select.min_schools and self.paths.schools is None:
+            raise ValueError("study.areas.select.min_schools needs the school-location file: "
+                             "set paths.schools (a school key with a buurt code or RD x/y per "
+                             "school branch; see the README), or remove min_schools")
         return self
 
 
