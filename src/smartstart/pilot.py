@@ -62,11 +62,12 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from smartstart._effect_plan import EffectPlan, check_plan
 from smartstart.errors import problems_of
 from smartstart.sources._regions import load_regions, region_key
 from smartstart.sources.errors import SourceError
 
-Analysis = Literal["profile", "risk", "typology", "areas"]
+Analysis = Literal["profile", "risk", "typology", "areas", "effect"]
 #: analyses the method names but that are not built yet: refused at load, with this reason
 NOT_BUILT = {"effect": "the effect evaluation is not built yet (issue 15)"}
 
@@ -209,6 +210,8 @@ class Study(_Frozen):
     analyses: tuple[Analysis, ...] = ()
     #: the areas analysis (``analyses: [..., areas]``): level, measure and selection rule
     areas: AreasSpec = AreasSpec()
+    #: the evaluation plan (``analyses: [..., effect]``; ``_effect_plan.py``)
+    effect: EffectPlan | None = None
     disclosure: DisclosureSettings = DisclosureSettings()
     #: when a yearly table lacks the year the run needs, use the nearest delivered year
     #: (recorded in the manifest and the report) instead of stopping
@@ -260,6 +263,13 @@ class Study(_Frozen):
                              "population: set study.target_group (a partner file, or a "
                              "register rule such as rule: main_benefit, level: 3), or remove "
                              "profile from study.analyses")
+        return self
+
+    @model_validator(mode="after")
+    def _effect_planned(self) -> Study:
+        if "effect" in self.analyses and self.effect is None:
+            raise ValueError("the analysis effect needs an evaluation plan: set study.effect "
+                             "(start, treated, outcomes; see the README)")
         return self
 
     @model_validator(mode="after")
@@ -388,6 +398,11 @@ def _check_library(study: Study, path: Path) -> None:
         if f.type == "category" and f.levels and rule.level not in f.levels:
             raise SourceError(f"{path}: study.target_group.level {rule.level!r} is not a level "
                               f"of {rule.rule}", hint="choose one of " + ", ".join(f.levels))
+    if study.effect is not None:
+        wrong = check_plan(study.effect, study.municipalities, study.regio, lib.outcomes)
+        if wrong:
+            raise SourceError(f"{path}: study.effect: " + "; ".join(wrong),
+                              hint="fix the evaluation plan (see the README)")
     problems = []
     for name in outcome.predictors or ():
         f = lib.factors.get(name)

@@ -1,0 +1,166 @@
+"""``study.effect``: the evaluation plan, written down before the results are seen.
+
+```yaml
+study:
+  analyses: [effect]
+  effect:
+    start: 2019                     # the first year the intervention runs (1 January)
+    treated: {buurten: ["07840103", "07840303", "07840401"]}   # everyone in these buurten
+    outcomes: [jeugdhulp]           # outcomes of the library (a person's own event)
+    ages: [0, 17]                   # the unit: residents of these ages on 1 January, by the
+                                    # buurt of their address that day; the outcome: at least one
+                                    # event that calendar year
+    pool: region                    # comparison buurten: of the pilot's region, or: delivery
+    estimator: did                  # difference-in-differences (or synthetic_control)
+    inference: permutation          # treatment reassigned to as many comparison buurten
+    years: [2012, 2022]             # optional: every year the delivery covers
+    min_units: 20                   # a comparison buurt needs this many units every year
+```
+
+The plan's hash (``plan_hash``: sha256 of its canonical JSON, keys sorted) is recorded in the
+bundle, so that a plan changed after the results were seen shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Pool = Literal["region", "delivery"]
+Estimator = Literal["did", "synthetic_control"]
+Inference = Literal["permutation"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Treated(_Frozen):
+    """Who is treated: everyone living in the named buurten (8-digit CBS buurt codes), or
+    (not built yet) a partner file's clients."""
+
+    buurten: tuple[str, ...] | None = None
+    partner_file: str | None = None
+
+    @field_validator("buurten", mode="before")
+    @classmethod
+    def _codes(cls, value: object) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        items = [value] if isinstance(value, str | int) else list(value)  # type: ignore[arg-type]
+        codes = tuple(str(v).strip() for v in items)
+        bad = [c for c in codes if not (c.isdigit() and len(c) == 8)]
+        if bad:
+            raise ValueError("a buurt is an 8-digit CBS buurt code (gemeente, wijk, buurt: "
+                             f"07840103), got {', '.join(map(repr, bad))}")
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if not codes or twice:
+            raise ValueError("treated.buurten must list at least one buurt, each once"
+                             + (f" ({', '.join(twice)} twice)" if twice else ""))
+        return codes
+
+    @model_validator(mode="after")
+    def _one(self) -> Treated:
+        if (self.buurten is None) == (self.partner_file is None):
+            raise ValueError("treated: give buurten (everyone living there) or partner_file, "
+                             "not both and not neither")
+        if self.partner_file is not None:
+            raise ValueError("treated.partner_file: a treated group from a partner file is not "
+                             "built yet (issue 15); name the treated buurten instead")
+        return self
+
+
+class EffectPlan(_Frozen):
+    """The evaluation plan (see the module's docstring)."""
+
+    start: int = Field(ge=1995, le=2100)
+    treated: Treated
+    outcomes: tuple[str, ...] = Field(min_length=1)
+    ages: tuple[int, int] = (0, 17)
+    pool: Pool = "region"
+    estimator: Estimator = "did"
+    inference: Inference = "permutation"
+    years: tuple[int, int] | None = None
+    min_units: int = Field(20, ge=1)
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+
+    @field_validator("outcomes", mode="before")
+    @classmethod
+    def _listed(cls, value: object) -> object:
+        items = [value] if isinstance(value, str) else list(value or ())  # type: ignore[call-overload]
+        twice = sorted({o for o in items if items.count(o) > 1})
+        if twice:
+            raise ValueError(f"outcomes: {', '.join(twice)} named twice")
+        return items
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EffectPlan:
+        low, high = self.ages
+        if not 0 <= low <= high <= 120:
+            raise ValueError(f"ages: [youngest, oldest] within 0-120, got [{low}, {high}]")
+        if self.years is not None:
+            first, last = self.years
+            if not first < self.start <= last:
+                raise ValueError(f"years [{first}, {last}] must hold years before the start "
+                                 f"({self.start}) and the start itself")
+        return self
+
+    def canonical(self) -> str:
+        """The plan as canonical JSON (keys sorted, no spaces): what the hash is of."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    def plan_hash(self) -> str:
+        return hashlib.sha256(self.canonical().encode("utf-8")).hexdigest()
+
+
+def check_plan(plan: EffectPlan, municipalities: tuple[str, ...], regio: str | None,
+               outcomes: dict) -> list[str]:
+    """What the plan asks that this pilot cannot give (empty: sound): treated buurten outside
+    the pilot's municipalities, outcomes the library lacks or cannot count per year, a region
+    pool without a region."""
+    problems = []
+    outside = [b for b in plan.treated.buurten or () if b[:4] not in municipalities]
+    if outside:
+        problems.append(f"treated buurten {', '.join(outside)} lie outside the pilot's "
+                        f"municipalities ({', '.join(municipalities)}; a buurt code starts "
+                        "with its municipality's)")
+    for name in plan.outcomes:
+        outcome = outcomes.get(name)
+        if outcome is None:
+            problems.append(f"outcome {name!r} is not in the outcome library (choose from "
+                            f"{', '.join(sorted(outcomes))})")
+        elif outcome.unit != "person" or any(e.not_on_date for e in outcome.events):
+            problems.append(f"outcome {name!r} is a household's or an entry outcome: the "
+                            "monitor counts a person's own events per year (not built yet "
+                            "for this outcome)")
+    if plan.pool == "region" and regio is None and region_of(municipalities) is None:
+        problems.append("pool region: the pilot's municipalities lie in no region of "
+                        "sources/regions.yaml; use pool: delivery")
+    return problems
+
+
+def region_of(municipalities: tuple[str, ...]) -> str | None:
+    """The first region of the catalog that holds every one of the municipalities."""
+    from smartstart.sources._regions import load_regions
+
+    for key, region in load_regions().items():
+        if set(municipalities) <= set(region.codes):
+            return key
+    return None
+
+
+def pool_municipalities(plan: EffectPlan, municipalities: tuple[str, ...],
+                        regio: str | None) -> tuple[str, ...] | None:
+    """The municipalities whose buurten are in the comparison pool (None: every one in the
+    delivery)."""
+    from smartstart.sources._regions import load_regions
+
+    if plan.pool == "delivery":
+        return None
+    key = regio or region_of(municipalities)
+    if key is None:
+        return municipalities
+    return tuple(dict.fromkeys((*municipalities, *load_regions()[key].codes)))
