@@ -26,6 +26,9 @@ ProblemKind = Literal[
     "extension",           # named like a CBS table but not .sav/.csv/.parquet
     "changed",             # the file changed while it was read
     "not_writable",        # the store cannot be written (read-only, full disk, locked)
+    "missing_layer",       # a boundaries file lacks a layer (buurten, wijken)
+    "crs",                 # a boundaries file is not in RD New (EPSG:28992)
+    "unknown_municipality",  # a boundaries file holds no areas of a pilot's municipality
     "invalid",             # anything else (an option, a folder)
 ]
 

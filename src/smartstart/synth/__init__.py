@@ -86,6 +86,7 @@ def _generate(root: Path, spec: SynthSpec, console: Console) -> SynthResult:
     offsets = [0, 0, 0]
     truth: dict = {"spec": _spec_json(spec)}
     persons = households = 0
+    places = []  # (areas, name) per municipality: the synthetic wijk- en buurtkaart
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("synthesising municipalities", total=len(sizes))
@@ -100,8 +101,10 @@ def _generate(root: Path, spec: SynthSpec, console: Console) -> SynthResult:
                            offsets[2] + built.address["n_objects"]]
                 persons += built.pop.n_persons
                 households += built.pop.n_households
+                places.append((built.areas, _place_name(spec, codes[index])))
                 progress.advance(task)
         sink.close()
+        truth["boundaries"] = _boundaries(root, places)
     except BaseException:
         sink.abort()
         raise
@@ -115,6 +118,19 @@ def _generate(root: Path, spec: SynthSpec, console: Console) -> SynthResult:
         truth["variants"] = record.to_json()
     (root / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), "utf-8")
     return SynthResult(root, len(tally.files) + 1, persons, households, root / "truth.json")
+
+
+def _place_name(spec: SynthSpec, code: str) -> str:
+    given = dict(spec.municipalities) or {spec.municipality[0]: spec.municipality[1]}
+    return given.get(code, f"gemeente {code}")
+
+
+def _boundaries(root: Path, places: list) -> str:
+    """The synthetic wijk- en buurtkaart of every municipality (``_boundaries``)."""
+    from smartstart.synth._boundaries import BOUNDARIES_PATH, write_boundaries
+
+    write_boundaries(root / BOUNDARIES_PATH, places)
+    return BOUNDARIES_PATH
 
 
 def _spec_json(spec: SynthSpec) -> dict:
