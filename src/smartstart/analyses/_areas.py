@@ -72,6 +72,24 @@ def area_rates(counts: pd.DataFrame, spec: AreaSpec | None = None, area: str = "
                n: str = "n", events: str = "events") -> AreaRates:
     """``counts``: one row per area with its number of units and events."""
     spec = spec or AreaSpec()
+    table, prior, draws = _posterior(counts, spec, area, n, events)
+    hits = table["events"].to_numpy()
+    ranks = len(hits) - stats.rankdata(draws, axis=1, method="average") + 1  # 1 = highest
+    low, high = simultaneous_ranks(ranks, spec.confidence)
+    table["rank"] = len(hits) - stats.rankdata(table["shrunk"], method="min") + 1
+    table["rank_low"], table["rank_high"] = low, high
+    return AreaRates(table, prior, spec, draws)
+
+
+def shrunk_rates(counts: pd.DataFrame, spec: AreaSpec | None = None, area: str = "area",
+                 n: str = "n", events: str = "events") -> pd.DataFrame:
+    """Raw and shrunk rates with their intervals, without ranks: for every measure besides the
+    ranked one (a factor's prevalence, the target group's share)."""
+    return _posterior(counts, spec or AreaSpec(), area, n, events)[0]
+
+
+def _posterior(counts: pd.DataFrame, spec: AreaSpec, area: str, n: str, events: str
+               ) -> tuple[pd.DataFrame, tuple[float, float], np.ndarray]:
     frame = counts[[area, n, events]].copy()
     sizes = frame[n].to_numpy(dtype=float)
     hits = frame[events].to_numpy(dtype=float)
@@ -93,11 +111,7 @@ def area_rates(counts: pd.DataFrame, spec: AreaSpec | None = None, area: str = "
         "shrunk": post_a / (post_a + post_b),
         "shrunk_low": np.quantile(draws, tail, axis=0),
         "shrunk_high": np.quantile(draws, 1 - tail, axis=0)})
-    ranks = len(hits) - stats.rankdata(draws, axis=1, method="average") + 1  # 1 = highest
-    low, high = simultaneous_ranks(ranks, spec.confidence)
-    table["rank"] = len(hits) - stats.rankdata(table["shrunk"], method="min") + 1
-    table["rank_low"], table["rank_high"] = low, high
-    return AreaRates(table, (alpha, beta), spec, draws)
+    return table, (float(alpha), float(beta)), draws
 
 
 def _validate(frame: pd.DataFrame, sizes: np.ndarray, hits: np.ndarray, area: str) -> None:
@@ -187,13 +201,19 @@ def simultaneous_ranks(ranks: np.ndarray, confidence: float) -> tuple[np.ndarray
 
 @dataclass(frozen=True)
 class SelectionRule:
-    """The ``top`` areas by shrunk rate among those with at least ``min_n`` units (and any
-    further eligibility the caller marks). ``above``: only areas whose shrunk interval lies
-    wholly above this rate (the municipality's); ``top`` None: no limit on their number."""
+    """The ``top`` areas by shrunk rate among those with at least ``min_n`` units and at least
+    ``min_schools`` schools (and any further eligibility the caller marks). ``above``: only
+    areas whose shrunk interval lies wholly above this rate (the municipality's); ``top``
+    None: no limit on their number."""
 
     top: int | None = 3
     min_n: int = 0
     above: float | None = None
+    min_schools: int = 0
+
+
+#: why an area is not eligible (``Selection.ineligible["why"]``)
+TOO_FEW, FEW_SCHOOLS, NOT_ELIGIBLE = "too_few", "few_schools", "not_eligible"
 
 
 @dataclass(frozen=True)
@@ -201,17 +221,28 @@ class Selection:
     chosen: pd.DataFrame
     #: eligible areas not chosen that cannot be told apart from the last chosen one
     near_misses: pd.DataFrame
+    #: with ``why``: too few units (``too_few``), too few schools (``few_schools``), or the
+    #: caller's own rule (``not_eligible``)
     ineligible: pd.DataFrame
 
 
-def select_areas(rates: AreaRates, rule: SelectionRule,
-                 eligible: pd.Series | None = None) -> Selection:
-    """Apply ``rule``; ``eligible``: a boolean per area (index: area) for rules the counts do
-    not hold (e.g. at least 3 schools)."""
+def select_areas(rates: AreaRates, rule: SelectionRule, eligible: pd.Series | None = None,
+                 schools: pd.Series | None = None) -> Selection:
+    """Apply ``rule``; ``schools``: the number of schools per area (index: area; an area not
+    listed has none), needed when ``rule.min_schools`` > 0; ``eligible``: a boolean per area
+    for rules the counts do not hold."""
     table = rates.table
-    ok = table["n"] >= rule.min_n
+    if rule.min_schools and schools is None:
+        raise ValueError("min_schools needs the number of schools per area")
+    why = pd.Series("", index=table.index, dtype=object)
     if eligible is not None:
-        ok &= table["area"].map(eligible).fillna(False).astype(bool).to_numpy()
+        ok = table["area"].map(eligible).fillna(False).astype(bool).to_numpy()
+        why[~ok] = NOT_ELIGIBLE
+    if rule.min_schools:
+        have = table["area"].map(schools).fillna(0).to_numpy(float)
+        why[have < rule.min_schools] = FEW_SCHOOLS
+    why[(table["n"] < rule.min_n).to_numpy()] = TOO_FEW
+    ok = (why == "").to_numpy()
     candidates = table[ok].sort_values("shrunk", ascending=False)
     above = (candidates["shrunk_low"] > rule.above) if rule.above is not None else (
         pd.Series(True, index=candidates.index))
@@ -221,29 +252,58 @@ def select_areas(rates: AreaRates, rule: SelectionRule,
     near = rest[np.array([last is not None and not rates.apart(last, a) for a in rest["area"]],
                          dtype=bool)]
     return Selection(chosen.reset_index(drop=True), near.reset_index(drop=True),
-                     table[~ok].reset_index(drop=True))
+                     table[~ok].assign(why=why[~ok].to_numpy()).reset_index(drop=True))
 
 
-#: per area, the counts the areas table publishes (``area_counts``)
-AREA_COUNTS = ("households", "target_households", "children", "outcome_events")
+#: per area, the counts the areas tables publish (``area_counts``; ``residents`` when the
+#: households have a size, ``high_risk`` when a combination is given)
+AREA_COUNTS = ("residents", "households", "target_households", "children", "outcome_events",
+               "high_risk")
+#: the column of the high-risk combination's children
+HIGH_RISK = "high_risk"
 
 
 def area_counts(children: pd.DataFrame, households: pd.DataFrame, level: str,
-                predictors: tuple[str, ...] = ()) -> pd.DataFrame:
-    """One row per area of ``level`` (``buurt`` or ``wijk``) with its wijk: households and
-    those in the target group, children (the pilot's population) and those with the outcome,
-    and per predictor the children who have it. Areas without a code are left out."""
+                predictors: tuple[str, ...] = (), combination: tuple[str, ...] = ()
+                ) -> pd.DataFrame:
+    """One row per area of ``level`` (``buurt``, ``wijk`` or ``gemeente``) with its wijk:
+    residents (the households' members: ``household_size``), households and those in the
+    target group, children (the pilot's population) and those with the outcome, per predictor
+    the children who have it, and the children with every factor of ``combination`` (the
+    high-risk group, ``high_risk``; a child with a factor unknown is not in it). Areas without
+    a code are left out."""
     def flag(frame: pd.DataFrame, column: str) -> pd.Series:
         return frame[column].fillna(False).astype(bool).astype(int)
 
     h = households.dropna(subset=[level]).assign(
-        _t=lambda d: flag(d, "target_group") if "target_group" in d else 0)
+        _t=lambda d: flag(d, "target_group") if "target_group" in d else 0,
+        _p=lambda d: d["household_size"].fillna(0) if "household_size" in d else np.nan)
     c = children.dropna(subset=[level]).assign(_o=lambda d: flag(d, "outcome"))
     found = [p for p in predictors if p in c.columns]
-    per_h = h.groupby(level).agg(households=("_t", "size"), target_households=("_t", "sum"))
+    if combination and all(f in c.columns for f in combination):
+        c = c.assign(**{HIGH_RISK: np.all([flag(c, f) for f in combination], axis=0)})
+        found.append(HIGH_RISK)
+    per_h = h.groupby(level).agg(residents=("_p", "sum"), households=("_t", "size"),
+                                 target_households=("_t", "sum"))
+    if "household_size" not in h:
+        per_h = per_h.drop(columns="residents")
     per_c = c.assign(**{p: flag(c, p) for p in found}).groupby(level).agg(
         children=("_o", "size"), outcome_events=("_o", "sum"), **{p: (p, "sum") for p in found})
     table = per_h.join(per_c, how="outer").fillna(0).astype(int)
     wijk = h.groupby(level)["wijk"].first() if level == "buurt" else None
     table.insert(0, "wijk", table.index.map(wijk) if wijk is not None else table.index)
     return table.rename_axis("area").reset_index()
+
+
+def area_schools(schools: pd.DataFrame, level: str) -> pd.DataFrame:
+    """One row per area of ``level`` with a school: ``schools``, the school branches located
+    there that pupils of the delivery attend (``pupils`` > 0), and ``pupils``, their pupils.
+    ``schools``: one row per branch with its area codes, ``pupils`` (the pupils registered at
+    its school key) and ``placed`` (False for a key with branches in several areas: its pupils
+    cannot be split between them, so they count in none; the branches do count)."""
+    attended = schools.dropna(subset=[level])
+    attended = attended[attended["pupils"].fillna(0) > 0]
+    pupils = attended["pupils"].where(attended["placed"].astype(bool), 0)
+    table = attended.assign(_p=pupils).groupby(level).agg(schools=("_p", "size"),
+                                                         pupils=("_p", "sum"))
+    return table.astype(int).rename_axis("area").reset_index()

@@ -1,17 +1,28 @@
 """Where to start (``study.analyses: [..., areas]``): the areas of one level through the gate.
 
-Two tables, one per unit, one row per area of the pilot's level (``buurt`` or ``wijk``, never
-both: a buurt would be its wijk minus the other buurten): ``areas_households`` (households, those
-in the target group, the share) and ``areas_children`` (the pilot's population, those with the
-outcome, the rate, the children with each main risk factor and its prevalence). The table of the
-ranked measure's unit also carries the shrunk rate, its interval, the rank, its simultaneous
-interval and the selection status.
+One table per unit, one row per area of the pilot's level (``buurt``, ``wijk`` or ``gemeente``,
+never two levels: a buurt would be its wijk minus the other buurten):
+
+- ``areas_residents`` (persons): the residents (the members of the households);
+- ``areas_households``: households, those in the target group, the share;
+- ``areas_children`` (the pilot's population): children, those with the outcome, the rate, the
+  children with each main risk factor and with the high-risk combination (``high_risk``: every
+  factor of the best published combination of the risk step) and their prevalence;
+- ``areas_schools`` (with a school-location file): the school branches located in the area that
+  pupils of the delivery attend (``schools``) and their pupils (``pupils``).
+
+Every rate has its Wilson interval (raw) and its shrunk value with a 95 % interval beside it
+(beta-binomial empirical Bayes, fitted per measure among the published areas); the ranked
+measure's shrunk columns are ``shrunk``, ``shrunk_low``, ``shrunk_high``, with the rank, its
+simultaneous interval and the selection status; every other share ``<prefix>_shrunk`` (and
+``_low``, ``_high``). Counts of residents, households, children and schools are register
+counts of every unit, not estimates: they have no interval.
 
 Disclosure, cell by cell:
 
-- primary: a count below ``min_cell`` (``<10``); a share's numerator when the numerator or its
-  complement (n - count) is below ``min_cell`` (the Kansenkaart rule: hide when n x rate or
-  n x (1 - rate) < min_cell), its rate with it;
+- primary: a count of persons, households or pupils below ``min_cell`` (``<10``); a share's
+  numerator when the numerator or its complement (n - count) is below ``min_cell`` (the
+  Kansenkaart rule: hide when n x rate or n x (1 - rate) < min_cell), its rates with it;
 - secondary, per column within each wijk (buurt level) or within the municipality (wijk level):
   a group with a hidden cell hides at least two, one of them not primary (the smallest
   published), so that neither the wijk's total (the profile publishes households per wijk) nor
@@ -19,7 +30,11 @@ Disclosure, cell by cell:
   over every output, with each buurt declared ``within`` its wijk;
 - shrunk rates, their intervals and the ranks are computed among the published areas only (the
   prior fitted on their published counts, so it carries nothing of a hidden area), at a stated
-  precision (``RATE_DECIMALS``).
+  precision (``RATE_DECIMALS``);
+- ``schools`` counts establishments of a public list (DUO publishes every branch's address),
+  not persons: no threshold applies to it and it is no count of the register (not in
+  ``Rules.counts``). Its pupils are persons: ``pupils`` passes the gate like any count (unit
+  ``pupil``, buurt within wijk).
 """
 
 from __future__ import annotations
@@ -28,7 +43,16 @@ import numpy as np
 import pandas as pd
 
 from smartstart import analyses as A
-from smartstart.analyses._areas import SelectionRule, area_counts, area_rates, select_areas
+from smartstart.analyses._areas import (
+    FEW_SCHOOLS,
+    HIGH_RISK,
+    SelectionRule,
+    area_counts,
+    area_rates,
+    area_schools,
+    select_areas,
+    shrunk_rates,
+)
 from smartstart.analyses._common import wilson
 from smartstart.disclosure import (
     Published,
@@ -50,33 +74,68 @@ RATE_DECIMALS = 3
 CHOSEN, NEAR_MISS, ELIGIBLE, TOO_FEW, HIDDEN = ("chosen", "near_miss", "eligible", "too_few",
                                                 "hidden")
 RANKED = ("shrunk", "shrunk_low", "shrunk_high", "rank", "rank_low", "rank_high")
-#: per unit: (table name, base column, its shares (numerator, rate prefix))
-UNITS = {"household": ("areas_households", "households", (("target_households", "target"),)),
-         "child": ("areas_children", "children", (("outcome_events", "outcome"),))}
+#: the shrunk columns of a share that is not ranked: ``<prefix>_shrunk`` ...
+SHRUNK = ("shrunk", "shrunk_low", "shrunk_high")
+#: per unit: (table name, base column, its shares (numerator, rate prefix)); the person and
+#: pupil tables only when their counts exist (households with a size, a school-location file)
+UNITS = {"person": ("areas_residents", "residents", ()),
+         "household": ("areas_households", "households", (("target_households", "target"),)),
+         "child": ("areas_children", "children", (("outcome_events", "outcome"),)),
+         "pupil": ("areas_schools", "pupils", ())}
 MEASURES = {"outcome": ("child", "outcome_events"),
             "target_group": ("household", "target_households")}
+#: what a count column counts beyond the row's area (the register's conditions)
+CONDITIONS = {"target_households": "target_group", "outcome_events": "outcome"}
+#: columns published as they are: public establishments, no count of persons
+PUBLIC = {"pupil": ("schools",)}
 
 
 def publish_areas(study: Study, children: pd.DataFrame, households: pd.DataFrame,
-                  predictors: tuple[str, ...], draws: int = 4000, by_wijk: bool = True
+                  predictors: tuple[str, ...], draws: int = 4000, by_wijk: bool = True,
+                  combination: tuple[str, ...] = (), schools: pd.DataFrame | None = None
                   ) -> list[Published]:
-    """Both tables; ``by_wijk``: secondary suppression within each wijk (else within the
-    municipality only: enough while no output publishes the wijken's counts)."""
+    """Every table; ``by_wijk``: secondary suppression within each wijk (else within the
+    municipality only: enough while no output publishes the wijken's counts).
+    ``combination``: the factors of the high-risk group; ``schools``: one row per school
+    branch (``analyses._areas.area_schools``)."""
     spec, s = study.areas, settings_of(study.disclosure)
-    counts = area_counts(children, households, spec.level, predictors)
+    counts = area_counts(children, households, spec.level, predictors, combination)
     if len(counts) < 3:
         raise LackOfData("other", f"fewer than 3 areas of level {spec.level}")
-    found = tuple(p for p in predictors if p in counts.columns)
+    at_schools = _schools(counts, schools, spec.level)
+    found = tuple(p for p in (*predictors, HIGH_RISK) if p in counts.columns)
     unit, events = MEASURES[spec.measure]
     out = []
     for kind, (name, base, shares) in UNITS.items():
+        table = at_schools if kind == "pupil" else counts
+        if table is None or base not in table.columns:
+            continue
         shares = shares + tuple((p, p) for p in found) if kind == "child" else shares
-        frame, hidden, primary = _protected(counts, base, shares, s, spec.level, by_wijk)
-        if kind == unit:
-            frame = _ranked(frame, ~hidden[base] & ~hidden[events], base, events, study, draws)
+        frame, hidden, primary = _protected(table, base, shares, s, spec.level, by_wijk)
+        frame = frame.assign(**{c: table[c].to_numpy() for c in PUBLIC.get(kind, ())})
+        ranked = kind == unit
+        for count, prefix in shares:
+            if not (ranked and count == events):
+                frame = _shrunk(frame, ~hidden[base] & ~hidden[count], base, count, prefix)
+        if ranked:
+            eligible = None if at_schools is None else at_schools.set_index("area")["schools"]
+            frame = _ranked(frame, ~hidden[base] & ~hidden[events], base, events, study, draws,
+                            eligible)
         out.append(_published(name, frame, kind, base, shares, hidden, primary, spec.level, s,
-                              ranked=kind == unit))
+                              ranked=ranked, combination=combination))
     return out
+
+
+def _schools(counts: pd.DataFrame, schools: pd.DataFrame | None, level: str
+             ) -> pd.DataFrame | None:
+    """Schools and pupils for every area of ``counts`` (0 where none), with its wijk."""
+    if schools is None:
+        return None
+    per = area_schools(schools, level).set_index("area")
+    frame = counts[["area", "wijk"]].copy()
+    for column in ("schools", "pupils"):
+        frame[column] = frame["area"].map(per[column]).fillna(0).astype(int).to_numpy()
+    return frame
 
 
 def _protected(counts: pd.DataFrame, base: str, shares: tuple[tuple[str, str], ...], s,
@@ -133,9 +192,26 @@ def _round(values: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return np.where(ok, np.round(np.asarray(values, float), RATE_DECIMALS), np.nan)
 
 
+def _shrunk(frame: pd.DataFrame, published: pd.Series, base: str, count: str, prefix: str
+            ) -> pd.DataFrame:
+    """A share's shrunk value and interval among the areas whose share is published (NaN
+    elsewhere, and everywhere when fewer than 3 areas are published)."""
+    columns = [f"{prefix}_{c}" for c in SHRUNK]
+    frame = frame.assign(**{c: np.nan for c in columns})
+    shown = frame[published]
+    if len(shown) < 3:
+        return frame
+    counts = shown[["area", base, count]].rename(columns={base: "n", count: "events"})
+    table = shrunk_rates(counts, A.AreaSpec(draws=2000))
+    for column, source in zip(columns, SHRUNK, strict=True):
+        frame.loc[shown.index, column] = np.round(table[source].to_numpy(float), RATE_DECIMALS)
+    return frame
+
+
 def _ranked(frame: pd.DataFrame, published: pd.Series, base: str, events: str, study: Study,
-            draws: int) -> pd.DataFrame:
-    """Shrunk rates, ranks and the selection among the areas whose rate is published."""
+            draws: int, schools: pd.Series | None = None) -> pd.DataFrame:
+    """Shrunk rates, ranks and the selection among the areas whose rate is published;
+    ``schools``: the number of schools per area (for ``min_schools``)."""
     shown = frame[published]
     frame = frame.assign(**{c: np.nan for c in RANKED}, status=HIDDEN)
     if len(shown) < 3:
@@ -146,11 +222,17 @@ def _ranked(frame: pd.DataFrame, published: pd.Series, base: str, events: str, s
     # the municipality's rate: every area's counts (the frame's counts are still exact here)
     overall = float(frame[events].sum() / frame[base].sum())
     top = rule.top if (rule.top or rule.above_municipality) else 3
+    if rule.min_schools and schools is None:
+        raise LackOfData("other", "study.areas.select.min_schools without school locations "
+                         "(paths.schools)")
     selection = select_areas(rates, SelectionRule(
-        top=top, min_n=rule.min_children, above=overall if rule.above_municipality else None))
+        top=top, min_n=rule.min_children, above=overall if rule.above_municipality else None,
+        min_schools=rule.min_schools), schools=schools)
     table = rates.table.set_index("area")
     status = pd.Series(ELIGIBLE, index=table.index)
-    status[selection.ineligible["area"]] = TOO_FEW
+    ineligible = selection.ineligible
+    status[ineligible["area"]] = np.where(ineligible["why"] == FEW_SCHOOLS, FEW_SCHOOLS,
+                                          TOO_FEW)
     status[selection.near_misses["area"]] = NEAR_MISS
     status[selection.chosen["area"]] = CHOSEN
     rows = shown.index
@@ -164,19 +246,21 @@ def _ranked(frame: pd.DataFrame, published: pd.Series, base: str, events: str, s
 
 def _published(name: str, frame: pd.DataFrame, unit: str, base: str,
                shares: tuple[tuple[str, str], ...], hidden: pd.DataFrame,
-               primary: pd.DataFrame, level: str, s, ranked: bool) -> Published:
+               primary: pd.DataFrame, level: str, s, ranked: bool,
+               combination: tuple[str, ...] = ()) -> Published:
     counts = (base, *(c for c, _ in shares))
+    measure = next((c for c, _ in shares if c in ("outcome_events", "target_households")), None)
     derived = [(f"{p}_{k}", (c, base)) for c, p in shares for k in ("rate", "low", "high")]
+    derived += [(f"{p}_{k}", (c, base)) for c, p in shares for k in SHRUNK
+                if f"{p}_{k}" in frame.columns]
+    precision = [(f"{p}_{k}", RATE_DECIMALS) for _, p in shares
+                 for k in ("rate", "low", "high", *SHRUNK) if f"{p}_{k}" in frame.columns]
     if ranked:
-        measure = next(c for c, _ in shares if c in ("outcome_events", "target_households"))
         derived += [(c, (measure, base)) for c in RANKED]
-    precision = tuple((f"{p}_{k}", RATE_DECIMALS) for _, p in shares
-                      for k in ("rate", "low", "high"))
-    if ranked:
-        precision += tuple((c, RATE_DECIMALS) for c in RANKED[:3])
+        precision += [(c, RATE_DECIMALS) for c in RANKED[:3]]
     rules = Rules(counts=counts, shares=tuple((c, base) for c, _ in shares),
-                  derived=tuple(derived), precision=precision,
-                  cells=_cells(frame, unit, base, shares, level))
+                  derived=tuple(derived), precision=tuple(precision),
+                  cells=_cells(frame, unit, base, shares, level, combination))
     mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     mask[hidden.columns] = hidden
     published = protect_frame(name, frame, rules, settings=s, kind="shares", hide=mask)
@@ -184,14 +268,16 @@ def _published(name: str, frame: pd.DataFrame, unit: str, base: str,
 
 
 def _cells(frame: pd.DataFrame, unit: str, base: str, shares: tuple[tuple[str, str], ...],
-           level: str) -> dict[str, object]:
-    """Each count: the units of the row's area (and the share's condition); each buurt
-    within its wijk (the register knows the hierarchy, as an attacker does)."""
+           level: str, combination: tuple[str, ...] = ()) -> dict[str, object]:
+    """Each count: the units of the row's area (and the share's condition: the high-risk
+    group has every factor of its combination); each buurt within its wijk (the register
+    knows the hierarchy, as an attacker does)."""
     columns: dict[str, object] = {base: ()}
     for count, _ in shares:
-        condition = "target_group" if count == "target_households" else (
-            "outcome" if count == "outcome_events" else count)
-        columns[count] = (yes(condition),)
+        if count == HIGH_RISK:
+            columns[count] = tuple(yes(f) for f in combination)
+        else:
+            columns[count] = (yes(CONDITIONS.get(count, count)),)
     within = ()
     if level == "buurt":
         within = tuple(((level, "in", (level_text(b),)), ("wijk", "in", (level_text(w),)))
@@ -215,13 +301,18 @@ def _labelled(published: Published, hidden: pd.DataFrame, primary: pd.DataFrame,
 
 
 def areas_step(study: Study, work, out) -> None:
-    """The run's step: both tables into ``out``. Secondary suppression within the municipality
+    """The run's step: every table into ``out``. Secondary suppression within the municipality
     when the register, over every output published so far, proves it enough; else within each
     wijk (the register in ``outputs.publish`` proves the result again with everything)."""
     from smartstart.features import identical_levels, nested_levels, outcomes
 
     chosen = tuple(study.outcome.predictors or outcomes()[study.outcome.name].predictors)
-    alone = publish_areas(study, work.children, work.households, chosen, by_wijk=False)
+    combination = high_risk_combination(out)
+    schools = getattr(work, "schools", None)
+
+    def tables(by_wijk: bool) -> list[Published]:
+        return publish_areas(study, work.children, work.households, chosen, by_wijk=by_wijk,
+                             combination=combination, schools=schools)
 
     def safe(p: Published) -> bool:
         statements = register_of(((q.record.name, q.frame, q.rules.cells,
@@ -232,13 +323,29 @@ def areas_step(study: Study, work, out) -> None:
 
     level = study.areas.level
     parent = ("wijk",) if level in ("buurt", "wijk") else ()
-    variables = {"areas_households": (level, *parent, "target_group"),
+    variables = {"areas_residents": (level, *parent),
+                 "areas_households": (level, *parent, "target_group"),
                  "areas_children": (level, *parent, "outcome",
-                                    *(p for p in chosen if p in work.children.columns))}
-    within: list[Published] = []
+                                    *(p for p in chosen if p in work.children.columns),
+                                    *combination),
+                 "areas_schools": (level, *parent, "school")}
+    alone, within = tables(False), []
     for k, wide in enumerate(alone):
         published = wide
         if not safe(wide):  # the wijken's counts are published: protect within each wijk
-            within = within or publish_areas(study, work.children, work.households, chosen)
+            within = within or tables(True)
             published = within[k]
         out.add(published, tuple(dict.fromkeys(variables[published.record.name])))
+
+
+def high_risk_combination(out) -> tuple[str, ...]:
+    """The factors of the best published combination, as the risk step's high-risk profile
+    chooses it (``outputs._steps._high_risk``: significant, confirmed first); none when the
+    risk step published none."""
+    frame = next((p.frame for p in out.tables if p.record.name == "combinations"), None)
+    if frame is None or frame.empty:
+        return ()
+    candidates = frame[frame["significant"].astype(bool)]
+    confirmed = candidates[candidates["confirmed"].astype(bool)]
+    best = (confirmed if len(confirmed) else candidates).head(1)
+    return () if best.empty else tuple(str(best["factors"].iloc[0]).split("+"))
