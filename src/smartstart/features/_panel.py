@@ -1,0 +1,112 @@
+"""The effect monitor's panel (``study.effect``): per outcome, year and buurt of the comparison
+pool, the units at risk (``n``: residents of the plan's ages on 1 January, by the buurt of their
+address that day) and those with at least one of the outcome's events that calendar year
+(``events``). One query over all years and areas (``sql/effect_panel.sql``); the outcome's
+events are read as the library defines them (its tables, start columns and conditions).
+
+The panel holds exact counts per area and year: it stays in the run's ``work/`` folder and
+leaves only through the gate (``outputs/_effect.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from smartstart._effect_plan import EffectPlan, pool_municipalities
+from smartstart.errors import LackOfData
+from smartstart.features._library import library
+from smartstart.features._tables import sql_file
+from smartstart.linking import Database
+from smartstart.sources._catalog import load_catalog
+
+#: the panel's columns (one row per outcome, year and buurt)
+COLUMNS = ("outcome", "year", "gemeente", "wijk", "area", "n", "events")
+
+
+@dataclass(frozen=True)
+class PanelYears:
+    """The years the panel covers: the plan's, or every year the delivery's area files and
+    the outcome's event tables both cover."""
+
+    years: tuple[int, ...]
+
+    @classmethod
+    def of(cls, db: Database, plan: EffectPlan) -> PanelYears:
+        delivered = set(db.years("VSLGWBTAB"))
+        if plan.years is not None:
+            wanted = set(range(plan.years[0], plan.years[1] + 1))
+            missing = sorted(wanted - delivered)
+            if missing:
+                raise LackOfData("other", "no area file (VSLGWBTAB) for the plan's years "
+                                 + ", ".join(map(str, missing)))
+            return cls(tuple(sorted(wanted)))
+        return cls(tuple(sorted(delivered)))
+
+
+def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...],
+                 regio: str | None) -> pd.DataFrame:
+    """The panel (``COLUMNS``) for every outcome of the plan over the plan's years; the years
+    after the last event the outcome's tables hold are left out (no data is not no event)."""
+    years = PanelYears.of(db, plan).years
+    areas = _areas_view(db, years)
+    events, last = _events_view(db, plan)
+    pool = pool_municipalities(plan, municipalities, regio)
+    sql = sql_file("effect_panel").format(addresses=db.table("GBAADRESOBJECTBUS"),
+                                          persons=db.table("GBAPERSOONTAB"), areas=areas,
+                                          events=events)
+    db.con.execute(sql_file_macros()).fetchall()
+    frame = db.con.execute(sql, {"years": list(years), "pool_all": pool is None,
+                                 "pool": list(pool or ("",)), "min_age": plan.ages[0],
+                                 "max_age": plan.ages[1], "outcomes": len(plan.outcomes)}).df()
+    frame["outcome"] = [plan.outcomes[int(k)] for k in frame.pop("outcome_index")]
+    frame = frame.rename(columns={"gem": "gemeente", "wc": "wijk", "bc": "area"})
+    frame["year"] = frame["year"].astype(int)
+    frame[["n", "events"]] = frame[["n", "events"]].astype(int)
+    keep = frame["year"] <= frame["outcome"].map(last)
+    return frame.loc[keep, list(COLUMNS)].reset_index(drop=True)
+
+
+def sql_file_macros() -> str:
+    from smartstart.linking import sql_text
+
+    return sql_text("macros")
+
+
+def _areas_view(db: Database, years: tuple[int, ...]) -> str:
+    """One view of every year's area file with its year (``year``, gem, wc, bc)."""
+    parts = [f"SELECT {y} AS year, SOORTOBJECTNUMMER, RINOBJECTNUMMER, gem, wc, bc "
+             f"FROM {db.table('VSLGWBTAB', y, full=True)}" for y in years]
+    db.con.execute("CREATE OR REPLACE VIEW effect_areas AS " + " UNION ALL ".join(parts)
+                   ).fetchall()
+    return "effect_areas"
+
+
+def _events_view(db: Database, plan: EffectPlan) -> tuple[str, dict[str, int]]:
+    """One view of every event of the plan's outcomes (RINPERSOONS, RINPERSOON,
+    outcome_index, day), and per outcome the last year its tables hold an event."""
+    catalog = load_catalog()
+    outcomes = library().outcomes
+    parts, sources = [], {}
+    for k, name in enumerate(plan.outcomes):
+        for event in outcomes[name].events:
+            kind = catalog.table(event.table).kind
+            views = ([db.table(event.table, y) for y in db.years(event.table)]
+                     if kind == "TAB" and db.years(event.table) else [db.table(event.table)])
+            where = f"WHERE ({event.where})" if event.where else ""
+            for view in views:
+                parts.append(f"SELECT RINPERSOONS, RINPERSOON, {int(k)} AS outcome_index, "
+                             f"CAST({event.start} AS DATE) AS day FROM {view} {where}")
+                sources.setdefault(name, []).append(view)
+    db.con.execute("CREATE OR REPLACE VIEW effect_events AS " + " UNION ALL ".join(parts)
+                   ).fetchall()
+    last = db.con.execute("SELECT outcome_index, max(year(day)) FROM effect_events "
+                          "GROUP BY 1").fetchall()
+    found = {plan.outcomes[int(k)]: int(y) for k, y in last if y is not None}
+    empty = [o for o in plan.outcomes if o not in found]
+    if empty:
+        raise LackOfData("other", "no event of " + ", ".join(empty) + " in the delivery ("
+                         + ", ".join(sorted({v for o in empty for v in sources.get(o, [])}))
+                         + ")")
+    return "effect_events", found

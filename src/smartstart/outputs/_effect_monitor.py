@@ -1,0 +1,215 @@
+"""The effect monitor through the gate: per outcome, the units at risk, those with the outcome
+and the rate per buurt of the pilot's municipalities and year (``effect_monitor_<outcome>``),
+and the same for the groups per year (``effect_series_<outcome>``): the treated buurten, the
+rest of the municipality, and the comparison buurten elsewhere in the pool.
+
+Disclosure, as for the areas (issue 14), per year:
+
+- primary (the Kansenkaart rule): ``n`` below ``min_cell`` hides the buurt-year (``<10``); the
+  events when they or ``n - events`` are below ``min_cell`` (the rate with them);
+- secondary, per year and group (treated, rest): a group with a hidden cell hides at least two,
+  one of them not primary (the smallest shown), so the group's total (the series) does not
+  give a hidden buurt back; the municipality's total is the sum of the two groups;
+- the register (``disclosure._register``) proves it: every count is declared as person-years
+  of a year and a buurt (the series: of a group, each buurt declared within its group and
+  each group within its buurten), and while a small hidden cell is narrowed by all published
+  counts together, the smallest shown cell of its year and group is hidden too.
+
+Different years are different person-years, so no year adds up to another; the panel's
+multi-year totals are never published. The units at risk are the same for every outcome, and
+so is their suppression (it depends on ``n`` only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from smartstart.analyses._common import wilson
+from smartstart.disclosure import (
+    Published,
+    Rules,
+    attack_register,
+    label_of,
+    protect_frame,
+    register_of,
+)
+from smartstart.disclosure._options import settings_of
+from smartstart.disclosure._statements import declare
+
+#: decimals of every published rate and interval (0.1 percentage point)
+RATE_DECIMALS = 3
+#: the groups of the series (typed; their words: report/text.yaml ``effect_group_*``)
+TREATED, REST, ELSEWHERE = "treated", "rest", "elsewhere"
+UNIT = "person_year"
+COUNTS = ("n", "events")
+
+
+def event_variable(outcome: str) -> str:
+    return f"event_{outcome}"
+
+
+def monitor_tables(panel: pd.DataFrame, outcome: str, treated: tuple[str, ...],
+                   municipalities: tuple[str, ...], settings, others: list[Published] = ()
+                   ) -> tuple[Published, Published]:
+    """The monitor and the series of one outcome (``panel``: that outcome's rows), protected
+    together and proven by the register with ``others`` (outputs already published)."""
+    s = settings_of(settings)
+    local = panel[panel["gemeente"].isin(municipalities)].copy()
+    local["group"] = np.where(local["area"].isin(treated), TREATED, REST)
+    local = local.sort_values(["year", "group", "area"]).reset_index(drop=True)
+    series = _series(panel, treated, municipalities)
+    hidden, primary = _masks(local, s)
+    for _ in range(len(local) + 1):
+        monitor = _published_monitor(local, hidden, primary, outcome, s)
+        published = _published_series(series, outcome, local, s)
+        narrowed = _narrowed([*others, monitor, published], s, monitor.record.name)
+        if not narrowed:
+            return monitor, published
+        hidden = _widen(local, hidden, narrowed)
+    raise AssertionError("the monitor could not be protected")  # every cell hidden: unreachable
+
+
+def _series(panel: pd.DataFrame, treated: tuple[str, ...],
+            municipalities: tuple[str, ...]) -> pd.DataFrame:
+    group = np.where(panel["area"].isin(treated), TREATED,
+                     np.where(panel["gemeente"].isin(municipalities), REST, ELSEWHERE))
+    frame = panel.assign(group=group).groupby(["year", "group"], as_index=False)[
+        list(COUNTS)].sum()
+    order = {TREATED: 0, REST: 1, ELSEWHERE: 2}
+    return frame.sort_values(["year", "group"], key=lambda c: c.map(order) if c.name == "group"
+                             else c).reset_index(drop=True)
+
+
+def _masks(local: pd.DataFrame, s) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cells to hide and cells below the threshold (primary), with the secondary per year and
+    group: the units at risk first (the same for every outcome), then the events."""
+    n, events = local["n"].astype(float), local["events"].astype(float)
+    primary = pd.DataFrame({"n": n < s.min_cell, "events": events < s.min_cell})
+    hidden = primary.copy()
+    groups = local["year"].astype(str) + "/" + local["group"]
+    hidden["n"] = _secondary(n, hidden["n"], primary["n"], groups)
+    hidden["events"] = primary["events"] | (n - events < s.min_cell) | hidden["n"]
+    hidden["events"] = _secondary(events, hidden["events"], primary["events"], groups)
+    return hidden, primary
+
+
+def _secondary(values: pd.Series, hidden: pd.Series, primary: pd.Series,
+               groups: pd.Series) -> pd.Series:
+    """Per group: none hidden, or at least two with one not primary (the smallest shown)."""
+    out = hidden.copy()
+    for index in groups.groupby(groups, sort=False).groups.values():
+        while True:
+            mine = out[index]
+            if not mine.any() or (mine.sum() >= 2 and (mine & ~primary[index]).any()):
+                break
+            shown = values[index][~mine]
+            if shown.empty:
+                break
+            out[shown.idxmin()] = True
+    return out
+
+
+def _widen(local: pd.DataFrame, hidden: pd.DataFrame, narrowed: list) -> pd.DataFrame:
+    """Hide the smallest shown cell of the year and group of every narrowed cell."""
+    out = hidden.copy()
+    for finding in narrowed:
+        row, column = finding.statement.row, finding.statement.column
+        if column not in COUNTS:
+            continue
+        same = (local["year"] == local["year"].iloc[row]) & (
+            local["group"] == local["group"].iloc[row]) & ~out[column]
+        if same.any():
+            out.loc[local.loc[same, column].idxmin(), column] = True
+        else:  # the group is hidden whole: hide the column of the year
+            out.loc[local["year"] == local["year"].iloc[row], column] = True
+        if column == "n":
+            out["events"] |= out["n"]
+    return out
+
+
+def _narrowed(tables: list[Published], s, name: str) -> list:
+    statements = register_of(((p.record.name, p.frame, p.rules.cells,
+                               {(r, c): label for r, c, label in p.record.shown})
+                              for p in tables if p.rules.cells), s)
+    from smartstart.features import identical_levels, nested_levels
+
+    found = attack_register(statements, identical_levels(), s, nested_levels())
+    return [f for f in found if f.narrowed and f.statement.output == name] or [
+        f for f in found if f.narrowed]
+
+
+def _rates(frame: pd.DataFrame) -> pd.DataFrame:
+    hits, n = frame["events"].to_numpy(float), frame["n"].to_numpy(float)
+    ok = np.isfinite(hits) & np.isfinite(n) & (n > 0)
+    low, high = wilson(np.where(ok, hits, 0), np.where(ok, n, 1))
+    rate = np.divide(hits, n, out=np.full(len(n), np.nan), where=ok)
+
+    def rounded(values) -> np.ndarray:
+        return np.where(ok, np.round(np.asarray(values, float), RATE_DECIMALS), np.nan)
+
+    return frame.assign(rate=rounded(rate), rate_low=rounded(low), rate_high=rounded(high))
+
+
+def _rules(cells: dict) -> Rules:
+    rates = ("rate", "rate_low", "rate_high")
+    return Rules(counts=COUNTS, shares=(("events", "n"),),
+                 derived=tuple((c, COUNTS) for c in rates),
+                 precision=tuple((c, RATE_DECIMALS) for c in rates), cells=cells)
+
+
+def _published_monitor(local: pd.DataFrame, hidden: pd.DataFrame, primary: pd.DataFrame,
+                       outcome: str, s) -> Published:
+    frame = _rates(local[["year", "area", "wijk", "group", "n", "events"]].astype(
+        {"n": float, "events": float}))
+    where = (("year", "in", ("@year",)), ("buurt", "in", ("@area",)))
+    cells = declare(UNIT, (), {"n": where,
+                               "events": (*where, (event_variable(outcome), "in", ("1",)))})
+    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    mask[["n", "events"]] = hidden[["n", "events"]].to_numpy()
+    published = protect_frame(f"effect_monitor_{outcome}", frame, _rules(cells), settings=s,
+                              kind="shares", hide=mask)
+    return _labelled(published, hidden, primary, s)
+
+
+def _published_series(series: pd.DataFrame, outcome: str, local: pd.DataFrame, s
+                      ) -> Published:
+    frame = _rates(series.astype({"n": float, "events": float}))
+    small = pd.DataFrame({"n": frame["n"] < s.min_cell,
+                          "events": (frame["events"] < s.min_cell)
+                          | (frame["n"] - frame["events"] < s.min_cell)})
+    small["events"] |= small["n"]
+    below = pd.DataFrame({"n": frame["n"] < s.min_cell, "events": frame["events"] < s.min_cell})
+    where = (("year", "in", ("@year",)), ("effect_group", "in", ("@group",)))
+    members = {g: tuple(sorted(local.loc[local["group"] == g, "area"].unique()))
+               for g in (TREATED, REST)}
+    within = [(("buurt", "in", (b,)), ("effect_group", "in", (g,)))
+              for g, areas in members.items() for b in areas]
+    within += [(("effect_group", "in", (g,)), ("buurt", "in", areas))
+               for g, areas in members.items() if areas]
+    everywhere = tuple(sorted({b for areas in members.values() for b in areas}))
+    if everywhere:
+        within.append((("effect_group", "in", (ELSEWHERE,)), ("buurt", "not", everywhere)))
+    cells = declare(UNIT, (), {"n": where,
+                               "events": (*where, (event_variable(outcome), "in", ("1",)))},
+                    within=within)
+    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    mask[["n", "events"]] = small.to_numpy()
+    published = protect_frame(f"effect_series_{outcome}", frame, _rules(cells), settings=s,
+                              kind="shares", hide=mask)
+    return _labelled(published, small, below, s)
+
+
+def _labelled(published: Published, hidden: pd.DataFrame, primary: pd.DataFrame, s
+              ) -> Published:
+    """A hidden count below the threshold reads ``<10``, any other hidden value ``x``."""
+    small = label_of("primary", s)
+    shown = []
+    for row, column, label in published.record.shown:
+        if column in primary.columns and primary[column].iloc[row] and hidden[column].iloc[row]:
+            label = small
+        shown.append((row, column, label))
+    return Published(published.frame, replace(published.record, shown=tuple(shown)),
+                     published.rules)
