@@ -105,6 +105,7 @@ def _generate(root: Path, spec: SynthSpec, console: Console) -> SynthResult:
                 progress.advance(task)
         sink.close()
         truth["boundaries"] = _boundaries(root, places)
+        truth["schools"] = _schools(root, places)
     except BaseException:
         sink.abort()
         raise
@@ -131,6 +132,14 @@ def _boundaries(root: Path, places: list) -> str:
 
     write_boundaries(root / BOUNDARIES_PATH, places)
     return BOUNDARIES_PATH
+
+
+def _schools(root: Path, places: list) -> str:
+    """The school-location file of every municipality's schools (``_schools``)."""
+    from smartstart.synth._schools import SCHOOLS_PATH, write_school_locations
+
+    write_school_locations(root / SCHOOLS_PATH, [areas for areas, _ in places])
+    return SCHOOLS_PATH
 
 
 def _spec_json(spec: SynthSpec) -> dict:
