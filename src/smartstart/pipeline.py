@@ -28,6 +28,7 @@ from smartstart.features import (
     using,
 )
 from smartstart.linking import Linked, YearUsed, link
+from smartstart.linking._schools import school_branches
 from smartstart.outputs import TITLES, Outputs, publish
 from smartstart.outputs._withheld import Withheld, typed
 from smartstart.outputs._work import Work
@@ -69,8 +70,11 @@ def _run(pilot: Pilot, console: Console) -> RunResult:
     with console.status("koppelen en kenmerken berekenen"):
         linked = link(paths.store, study, partners or None)
         tables = build_features(linked.db, study)
+        # schools per buurt (issue 14): the pupils' schools joined to the user's locations
+        schools = (school_branches(linked.db, paths.schools, paths.boundaries)
+                   if paths.schools is not None and "areas" in study.analyses else None)
     work = paths.output / "work"
-    _write_atomically(work, linked, tables)
+    _write_atomically(work, linked, tables, schools)
     with console.status("analyses en openbaarmakingscontrole") as status:
         outputs = publish(study, Work.read(work), lambda step: status.update(
             f"analyses en openbaarmakingscontrole: {step}"))
@@ -167,7 +171,8 @@ def without_keys(tables: FeatureTables) -> tuple[pd.DataFrame, pd.DataFrame]:
             children.drop(columns=[c for c in KEYS if c in children]))
 
 
-def _write_atomically(work: Path, linked: Linked, tables: FeatureTables) -> None:
+def _write_atomically(work: Path, linked: Linked, tables: FeatureTables,
+                      schools: pd.DataFrame | None = None) -> None:
     staging = work.with_name(work.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -177,6 +182,8 @@ def _write_atomically(work: Path, linked: Linked, tables: FeatureTables) -> None
         children.to_parquet(staging / "children.parquet", index=False)
         linked.attrition.to_csv(staging / "attrition.csv", index=False)
         linked.attrition.to_parquet(staging / "attrition.parquet", index=False)
+        if schools is not None:  # branches by a run-local number: no school key
+            schools.to_parquet(staging / "schools.parquet", index=False)
         if linked.match is not None:
             linked.match.to_csv(staging / "match.csv", index=False)
             linked.match.to_parquet(staging / "match.parquet", index=False)

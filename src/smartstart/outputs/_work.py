@@ -16,15 +16,18 @@ class Work:
     match: pd.DataFrame | None
     #: days in the target group per target household (no key: a plain column of numbers)
     durations: pd.Series | None
+    #: school branches of the pilot's buurten with their pupils (``linking._schools``; a
+    #: run-local number, no school key), when the pilot has a school-location file
+    schools: pd.DataFrame | None = None
 
     @classmethod
     def read(cls, folder: Path) -> Work:
         folder = Path(folder)
         optional = {name: (pd.read_parquet(folder / f"{name}.parquet")
                            if (folder / f"{name}.parquet").exists() else None)
-                    for name in ("match", "durations")}
+                    for name in ("match", "durations", "schools")}
         durations = optional["durations"]
         return cls(pd.read_parquet(folder / "households.parquet"),
                    pd.read_parquet(folder / "children.parquet"),
                    pd.read_parquet(folder / "attrition.parquet"), optional["match"],
-                   None if durations is None else durations["days"])
+                   None if durations is None else durations["days"], optional["schools"])
