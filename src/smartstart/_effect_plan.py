@@ -11,8 +11,11 @@ study:
                                     # buurt of their address that day; the outcome: at least one
                                     # event that calendar year
     pool: region                    # comparison buurten: of the pilot's region, or: delivery
-    estimator: did                  # difference-in-differences (or synthetic_control)
+    estimator: imputation           # DiD by imputation (Borusyak et al.), or twfe (two-way FE)
+    synthetic: true                 # synthetic DiD beside it, as a second opinion
     inference: permutation          # treatment reassigned to as many comparison buurten
+    alternative: two-sided          # or less (the intervention lowers the rate), greater
+    alpha: 0.05
     years: [2012, 2022]             # optional: every year the delivery covers
     min_units: 20                   # a comparison buurt needs this many units every year
 ```
@@ -30,8 +33,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Pool = Literal["region", "delivery"]
-Estimator = Literal["did", "synthetic_control"]
+Estimator = Literal["imputation", "twfe"]
 Inference = Literal["permutation"]
+Alternative = Literal["two-sided", "less", "greater"]
 
 
 class _Frozen(BaseModel):
@@ -81,11 +85,16 @@ class EffectPlan(_Frozen):
     outcomes: tuple[str, ...] = Field(min_length=1)
     ages: tuple[int, int] = (0, 17)
     pool: Pool = "region"
-    estimator: Estimator = "did"
+    estimator: Estimator = "imputation"
+    synthetic: bool = True
     inference: Inference = "permutation"
+    alternative: Alternative = "two-sided"
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    permutations: int = Field(5000, ge=100)
+    #: years the start is moved back for the placebo in time
+    placebo_shift: int = Field(2, ge=1)
     years: tuple[int, int] | None = None
     min_units: int = Field(20, ge=1)
-    confidence: float = Field(0.95, gt=0.5, lt=1)
 
     @field_validator("outcomes", mode="before")
     @classmethod
