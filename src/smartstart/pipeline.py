@@ -27,6 +27,7 @@ from smartstart.features import (
     outcomes,
     using,
 )
+from smartstart.features._panel import write_panel
 from smartstart.linking import Linked, YearUsed, link
 from smartstart.linking._schools import school_branches
 from smartstart.outputs import TITLES, Outputs, publish
@@ -75,6 +76,8 @@ def _run(pilot: Pilot, console: Console) -> RunResult:
                    if paths.schools is not None and "areas" in study.analyses else None)
     work = paths.output / "work"
     _write_atomically(work, linked, tables, schools)
+    if "effect" in study.analyses:  # the effect monitor's area x year counts (issue 15)
+        write_panel(linked.db, study, work)
     with console.status("analyses en openbaarmakingscontrole") as status:
         outputs = publish(study, Work.read(work), lambda step: status.update(
             f"analyses en openbaarmakingscontrole: {step}"))

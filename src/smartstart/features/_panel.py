@@ -10,7 +10,9 @@ leaves only through the gate (``outputs/_effect.py``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -110,3 +112,31 @@ def _events_view(db: Database, plan: EffectPlan) -> tuple[str, dict[str, int]]:
                          + ", ".join(sorted({v for o in empty for v in sources.get(o, [])}))
                          + ")")
     return "effect_events", found
+
+
+PANEL_FILE = "effect_panel.parquet"
+LACK_FILE = "effect_panel_lack.json"
+
+
+def write_panel(db: Database, study, work: Path) -> None:
+    """The run's panel into ``work/`` (microdata: exact counts per area-year), or, when the
+    delivery cannot give it, the typed lack of data (``effect_panel_lack.json``)."""
+    for name in (PANEL_FILE, LACK_FILE):
+        (work / name).unlink(missing_ok=True)
+    try:
+        panel = effect_panel(db, study.effect, study.municipalities, study.regio)
+    except LackOfData as lack:
+        (work / LACK_FILE).write_text(json.dumps({"reason": lack.reason,
+                                                  "detail": lack.detail}), "utf-8")
+        return
+    staged = work / (PANEL_FILE + ".partial")
+    panel.to_parquet(staged, index=False)
+    staged.replace(work / PANEL_FILE)
+
+
+def read_panel(work: Path) -> tuple[pd.DataFrame | None, tuple[str, str] | None]:
+    """The panel and the lack of data, as ``write_panel`` left them (None, None: not asked)."""
+    lack = work / LACK_FILE
+    found = json.loads(lack.read_text("utf-8")) if lack.exists() else None
+    panel = pd.read_parquet(work / PANEL_FILE) if (work / PANEL_FILE).exists() else None
+    return panel, (found["reason"], found["detail"]) if found else None

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from smartstart.features._panel import read_panel
+
 
 @dataclass(frozen=True, eq=False)
 class Work:
@@ -19,6 +21,10 @@ class Work:
     #: school branches of the pilot's buurten with their pupils (``linking._schools``; a
     #: run-local number, no school key), when the pilot has a school-location file
     schools: pd.DataFrame | None = None
+    #: the effect monitor's panel (area x year counts, ``features._panel``) and, when the
+    #: delivery could not give it, the typed lack of data (reason, detail)
+    effect_panel: pd.DataFrame | None = None
+    effect_lack: tuple[str, str] | None = None
 
     @classmethod
     def read(cls, folder: Path) -> Work:
@@ -30,4 +36,5 @@ class Work:
         return cls(pd.read_parquet(folder / "households.parquet"),
                    pd.read_parquet(folder / "children.parquet"),
                    pd.read_parquet(folder / "attrition.parquet"), optional["match"],
-                   None if durations is None else durations["days"], optional["schools"])
+                   None if durations is None else durations["days"], optional["schools"],
+                   *read_panel(folder))
