@@ -58,6 +58,10 @@ class RiskSpec:
     seed: int = 0
     calibration_groups: int = 10
     unit: Unit = "child"
+    #: merge a category level, or leave out a predictor, with fewer children than this with
+    #: or without the outcome (the run passes the disclosure threshold; 0: keep everything
+    #: and let the gate decide)
+    min_cases: int = 0
 
     def __post_init__(self) -> None:
         used = set(self.predictors).intersection(sensitive_attributes(self.unit))
@@ -173,7 +177,7 @@ def risk_model(table: pd.DataFrame, spec: RiskSpec | None = None) -> RiskResult:
     spec = spec or RiskSpec()
     require_columns(table, [spec.outcome, *spec.predictors])
     usable = usable_design(table, spec.outcome, spec.predictors, spec.interactions,
-                           dict(spec.references), spec.unit)
+                           dict(spec.references), spec.unit, spec.min_cases)
     design = usable.design
     fit = fit_logit(design.X, design.y)
     cells = _cells(design)
@@ -269,7 +273,7 @@ def model_predictions(table: pd.DataFrame, spec: RiskSpec) -> tuple[np.ndarray, 
 
     The same predictors as ``risk_model`` (those this population can estimate)."""
     design = usable_design(table, spec.outcome, spec.predictors, spec.interactions,
-                           dict(spec.references), spec.unit).design
+                           dict(spec.references), spec.unit, spec.min_cases).design
     events = int(design.y.sum())
     if min(events, len(design.y) - events) < spec.cv_folds:
         raise LackOfData("too_few_events", f"fewer children with (or without) the outcome "

@@ -37,7 +37,7 @@ def risk_step(study: Study, work: Work, out: Outputs) -> None:
     chosen = study.outcome.predictors or outcomes()[study.outcome.name].predictors
     risk = A.risk_model(children, A.RiskSpec(
         predictors=tuple(p for p in chosen if p in children.columns),
-        allow_sensitive=study.outcome.allow_sensitive))
+        allow_sensitive=study.outcome.allow_sensitive, min_cases=s.min_cell))
     predictors = tuple(risk.spec.predictors) + ("outcome",)
     model = publish_model(risk, s)
     if any(p.record.status != "pass" for p in model):
