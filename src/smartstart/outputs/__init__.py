@@ -18,6 +18,7 @@ from smartstart.errors import LackOfData
 from smartstart.features import factors, identical_levels, nested_levels
 from smartstart.outputs._areas import areas_step
 from smartstart.outputs._compare import publish_comparison
+from smartstart.outputs._effect import effect_step
 from smartstart.outputs._flow import publish_attrition, publish_duration, publish_match
 from smartstart.outputs._steps import risk_step
 from smartstart.outputs._types import publish_typology
@@ -59,6 +60,13 @@ TITLES: dict[str, tuple[str, str]] = {
     "areas_children": ("Uitkomst en risicofactoren per gebied",
                        "Outcome and risk factors by area"),
     "areas": ("Waar beginnen we?", "Where to start?"),
+    "effect_estimates": ("Het effect met zijn interval", "The effect with its interval"),
+    "effect_event_study": ("Het effect per jaar sinds de start",
+                           "The effect per year since the start"),
+    "effect_placebo": ("Schijneffecten in vergelijkingsbuurten (kwantielen)",
+                       "Placebo effects in comparison buurten (quantiles)"),
+    "effect_inference": ("Waar de evaluatie op rust", "What the evaluation rests on"),
+    "effect": ("Werkt het?", "Does it work?"),
 }
 
 
@@ -97,7 +105,8 @@ def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _
     steps = (("profile", "profiel van de doelgroep", _profile),
              ("risk", "risicomodel, combinaties en fairness", risk_step),
              ("typology", "huishoudtypen", _typology),
-             ("areas", "waar beginnen we", areas_step))
+             ("areas", "waar beginnen we", areas_step),
+             ("effect", "werkt het", effect_step))
     for analysis, label, step in steps:
         if analysis not in study.analyses:
             continue

@@ -1,0 +1,194 @@
+"""Did it work (``study.analyses: [..., effect]``): the monitor and the evaluation through the gate.
+
+Per outcome of the plan: the monitor (``effect_monitor_<outcome>``, ``effect_series_<outcome>``,
+see ``_effect_monitor.py``), then the evaluation of the engine (``analyses._effect``) on the
+panel of the comparison pool:
+
+- ``effect_estimates``: each estimator's effect on the rate (percentage points) with its
+  permutation interval and p-value (the headline), the cluster-robust ones beside them, and
+  the placebo in time; at a stated precision (``ESTIMATE_DECIMALS``, ``P_DECIMALS``);
+- ``effect_event_study``: the effect per year since the start (leads and lags) with
+  permutation intervals; a year's effect rests on that year's counts of the treated buurten,
+  so it is blank while the series hides them;
+- ``effect_placebo``: the placebo distribution (treatment reassigned to as many comparison
+  buurten) as quantiles only, never per buurt;
+- ``effect_inference``: the footing: treated and comparison buurten, the permutations, the
+  smallest attainable p, whether the pool is large enough, the pre-trend check, and the
+  minimum detectable effect over the plan's years after the start.
+
+The comparison pool is every buurt of the pool (the region's or the delivery's) with at least
+``plan.min_units`` units at risk in every year, the treated buurten apart.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from smartstart.disclosure import Published, Rules, protect_frame
+from smartstart.disclosure._options import settings_of
+from smartstart.errors import LackOfData
+from smartstart.outputs._effect_monitor import TREATED, event_variable, monitor_tables
+
+#: decimals of an effect in percentage points (0.01 point) and of a p-value
+ESTIMATE_DECIMALS = 2
+P_DECIMALS = 3
+RELATIVE_DECIMALS = 2
+#: the placebo distribution's published quantiles
+QUANTILES = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
+
+
+def effect_step(study, work, out) -> None:
+    """The run's step: per outcome the monitor, then the evaluation tables."""
+    plan = study.effect
+    if work.effect_panel is None:
+        reason, detail = work.effect_lack or ("other", "the run made no panel")
+        raise LackOfData(reason, detail)  # type: ignore[arg-type]
+    s = settings_of(study.disclosure)
+    treated = tuple(plan.treated.buurten or ())
+    results, hidden_years = {}, {}
+    for outcome in plan.outcomes:
+        rows = work.effect_panel[work.effect_panel["outcome"] == outcome]
+        monitor, series = monitor_tables(rows, outcome, treated, study.municipalities, s,
+                                         out.tables)
+        words = ("year", "buurt", "wijk", "effect_group", event_variable(outcome))
+        out.add(monitor, words)
+        out.add(series, words)
+        hidden_years[outcome] = _hidden_treated_years(series)
+        results[outcome] = evaluate_outcome(rows, plan)
+    for published in evaluation_tables(results, hidden_years, plan, s):
+        out.add(published, ("effect_group",))
+
+
+def analysis_panel(rows: pd.DataFrame, plan) -> tuple[pd.DataFrame, list[str]]:
+    """The engine's panel (area, year, n, events): the treated buurten and every buurt of the
+    pool with at least ``plan.min_units`` units in every year; the treated buurten that lack
+    units in a year (the evaluation cannot use them)."""
+    years = rows["year"].nunique()
+    treated = set(plan.treated.buurten or ())
+    lacking = sorted(treated - set(rows.loc[rows["n"] > 0].groupby("area")["year"].nunique()
+                                   .loc[lambda c: c == years].index))
+    enough = rows[rows["n"] >= plan.min_units].groupby("area")["year"].nunique()
+    keep = (set(enough[enough == years].index) | treated) - set(lacking)
+    panel = rows[rows["area"].isin(keep)][["area", "year", "n", "events"]]
+    return panel.reset_index(drop=True), lacking
+
+
+def evaluate_outcome(rows: pd.DataFrame, plan) -> dict:
+    """The engine's evaluation and minimum detectable effect of one outcome's panel."""
+    from smartstart.analyses._effect import EffectSpec, evaluate
+
+    panel, lacking = analysis_panel(rows, plan)
+    if lacking:
+        raise LackOfData("other", "treated buurten without residents of the plan's ages in "
+                         "every year: " + ", ".join(lacking))
+    treated = list(plan.treated.buurten)
+    spec = EffectSpec(estimator=plan.estimator, alternative=plan.alternative, alpha=plan.alpha,
+                      permutations=plan.permutations, placebo_shift=plan.placebo_shift,
+                      synthetic=plan.synthetic)
+    try:
+        result = evaluate(panel, treated, plan.start, spec)
+    except ValueError as error:  # the engine's named input problems (too few donors, ...)
+        raise LackOfData("other", str(error)) from None
+    return {"result": result, "mde": _mde(panel, treated, plan, spec)}
+
+
+def _mde(panel: pd.DataFrame, treated: list[str], plan, spec):
+    """The minimum detectable effect over the plan's years after the start, from the years
+    before it (None while the engine has none)."""
+    try:
+        from smartstart.analyses._effect import minimum_detectable_effect
+    except ImportError:
+        return None
+    after = int(panel["year"].max()) - plan.start + 1
+    pre = panel[panel["year"] < plan.start]
+    try:
+        return minimum_detectable_effect(pre, treated, plan.start, after, spec)
+    except (ValueError, TypeError):
+        return None
+
+
+def _hidden_treated_years(series: Published) -> set[int]:
+    """Years whose treated group's counts the series does not publish."""
+    frame = series.frame
+    mine = frame[frame["group"] == TREATED]
+    return set(mine.loc[mine[["n", "events"]].isna().any(axis=1), "year"].astype(int))
+
+
+def evaluation_tables(results: dict, hidden_years: dict, plan, s) -> list[Published]:
+    estimates, events, placebo, inference = [], [], [], []
+    for outcome, found in results.items():
+        result = found["result"]
+        estimates += _estimate_rows(outcome, result)
+        events += _event_rows(outcome, result, plan.start, hidden_years.get(outcome, set()))
+        placebo += [{"outcome": outcome, "quantile": q, "value": v}
+                    for q, v in sorted(result.placebo_quantiles.items())]
+        inference.append(_inference_row(outcome, result, found["mde"], plan))
+    precise = (("estimate", ESTIMATE_DECIMALS), ("ci_low", ESTIMATE_DECIMALS),
+               ("ci_high", ESTIMATE_DECIMALS), ("ci_cluster_low", ESTIMATE_DECIMALS),
+               ("ci_cluster_high", ESTIMATE_DECIMALS), ("p_value", P_DECIMALS),
+               ("p_cluster", P_DECIMALS), ("relative", RELATIVE_DECIMALS))
+    return [_publish("effect_estimates", pd.DataFrame(estimates), precise, s),
+            _publish("effect_event_study", pd.DataFrame(events), precise, s),
+            _publish("effect_placebo", pd.DataFrame(placebo),
+                     (("value", ESTIMATE_DECIMALS),), s),
+            _publish("effect_inference", pd.DataFrame(inference),
+                     (("smallest_p", P_DECIMALS), ("pretrend_p", P_DECIMALS),
+                      ("pretrend_p_cluster", P_DECIMALS), ("mde", ESTIMATE_DECIMALS),
+                      ("mde_relative", RELATIVE_DECIMALS)), s)]
+
+
+def _publish(name: str, frame: pd.DataFrame, precision: tuple, s) -> Published:
+    stated = tuple((c, d) for c, d in precision if c in frame.columns)
+    for column, digits in stated:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").round(digits)
+    return protect_frame(name, frame, Rules(precision=stated), settings=s, kind="table")
+
+
+def _estimate_rows(outcome: str, result) -> list[dict]:
+    rows = []
+    baseline = result.baseline
+    methods = [*result.estimates, *([result.placebo_time] if result.placebo_time else [])]
+    for e in methods:
+        rows.append({"outcome": outcome, "method": e.method,
+                     "headline": e.method == result.headline.method,
+                     "estimate": e.estimate, "ci_low": e.ci[0], "ci_high": e.ci[1],
+                     "p_value": e.p_value, "p_cluster": e.p_cluster,
+                     "ci_cluster_low": e.ci_cluster[0], "ci_cluster_high": e.ci_cluster[1],
+                     "relative": e.estimate / baseline if baseline > 0 else math.nan})
+    return rows
+
+
+def _event_rows(outcome: str, result, start: int, hidden: set[int]) -> list[dict]:
+    rows = []
+    for r in result.event_study.itertuples(index=False):
+        blank = (start + int(r.event_time)) in hidden
+        values = [math.nan if blank else v for v in (r.estimate, r.ci_low, r.ci_high,
+                                                     r.p_value)]
+        rows.append({"outcome": outcome, "event_time": int(r.event_time),
+                     "year": start + int(r.event_time),
+                     **dict(zip(("estimate", "ci_low", "ci_high", "p_value"), values,
+                                strict=True))})
+    # the reference year (event time -1) is 0 by construction
+    rows.append({"outcome": outcome, "event_time": -1, "year": start - 1, "estimate": 0.0,
+                 "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan})
+    return sorted(rows, key=lambda r: r["event_time"])
+
+
+def _inference_row(outcome: str, result, mde, plan) -> dict:
+    inf, pre = result.inference, result.pretrend
+    status = getattr(inf.status, "value", inf.status)
+    row = {"outcome": outcome, "estimator": plan.estimator, "treated_areas": result.treated,
+           "comparison_areas": result.donors, "assignments": inf.assignments,
+           "distinct": inf.distinct, "exhaustive": bool(inf.exhaustive),
+           "smallest_p": inf.min_p, "pool_status": str(status), "alternative": inf.alternative,
+           "alpha": inf.alpha, "pretrend_leads": pre.leads, "pretrend_p": pre.p_permutation,
+           "pretrend_p_cluster": pre.p_cluster, "first_year": min(result.years),
+           "last_year": max(result.years), "start": plan.start,
+           "mde": math.nan, "mde_relative": math.nan}
+    if mde is not None:
+        value = float(getattr(mde, "mde", mde))
+        row["mde"] = value
+        row["mde_relative"] = value / result.baseline if result.baseline > 0 else math.nan
+    return row
