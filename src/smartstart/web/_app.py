@@ -1,0 +1,161 @@
+"""The FastAPI app: configuration, shared state, cookies, CSRF, security headers, templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from smartstart.maturity import Bank, load_bank
+from smartstart.web._db import make_engine, migrate
+from smartstart.web._security import FailureLimit, csrf_token, csrf_valid, new_token, sha256
+from smartstart.web._store import Store
+
+HERE = Path(__file__).resolve().parent
+CLIENT_COOKIE, RESPONDENT_COOKIE, LOGIN_COOKIE = "scan_c", "scan_r", "scan_f"
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """How the app runs: the database URL, the facilitator's language, the address phones use."""
+
+    url: str
+    lang: str = "nl"
+    public_url: str | None = None
+    #: seconds an event stream stays open before the browser reconnects (it does so itself)
+    stream_seconds: float = 300.0
+    failures_allowed: int = 30
+    failure_window: float = 600.0
+
+
+@dataclass
+class ScanState:
+    config: ScanConfig
+    store: Store
+    bank: Bank
+    csrf_key: str
+    join_limit: FailureLimit
+    login_limit: FailureLimit
+    admin_token: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class NotLoggedIn(Exception):
+    """A facilitator page without a valid login: the browser goes to the login page."""
+
+
+@cache
+def texts() -> dict[str, dict[str, str]]:
+    return yaml.safe_load(resources.files("smartstart.web").joinpath("text.yaml")
+                          .read_text("utf-8"))
+
+
+def translate(lang: str, key: str, **values: Any) -> str:
+    text = texts()[key][lang]
+    return text.format(**values) if values else text
+
+
+def create_app(config: ScanConfig, *, admin_token: bool = True) -> FastAPI:
+    """The app on ``config.url``, migrated to the newest schema; with ``admin_token`` a new
+    one-time login token is made (``app.state.scan.admin_token``: print it for the facilitator)."""
+    store = Store(make_engine(config.url))
+    migrate(store.engine)
+    key = store.setting("csrf_key")
+    if key is None:
+        key = new_token()
+        store.set_setting("csrf_key", key)
+    state = ScanState(config, store, load_bank(), key,
+                      FailureLimit(config.failures_allowed, config.failure_window),
+                      FailureLimit(config.failures_allowed, config.failure_window))
+    if admin_token:
+        state.admin_token = new_token()
+        store.set_setting("admin_token", sha256(state.admin_token))
+    app = FastAPI(title="smartstart quick scan", docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.state.scan = state
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.middleware("http")(_cookies_and_headers)
+    app.add_exception_handler(NotLoggedIn, _to_login)
+    app.add_exception_handler(HTTPException, _http_error)
+    from smartstart.web import _facilitator, _respondent
+
+    app.include_router(_respondent.router)
+    app.include_router(_facilitator.router)
+    return app
+
+
+async def _cookies_and_headers(request: Request, call_next):
+    client = request.cookies.get(CLIENT_COOKIE)
+    fresh = client is None or len(client) > 64
+    request.state.client_id = new_token() if fresh else client
+    response = await call_next(request)
+    if fresh:
+        response.set_cookie(CLIENT_COOKIE, request.state.client_id, httponly=True,
+                            samesite="lax", secure=request.url.scheme == "https")
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    if not request.url.path.startswith("/static"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def csrf_protect(request: Request) -> None:
+    """A dependency of every router: a POST needs the token of this browser's client cookie."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    token = request.headers.get("x-csrf-token")
+    if token is None:
+        token = (await request.form()).get("csrf")
+    state: ScanState = request.app.state.scan
+    if not csrf_valid(state.csrf_key, request.cookies.get(CLIENT_COOKIE),
+                      token if isinstance(token, str) else None):
+        raise HTTPException(status_code=403, detail="forbidden")
+
+
+async def _to_login(request: Request, _exc: Exception):
+    return RedirectResponse("/f/login", status_code=303)
+
+
+async def _http_error(request: Request, exc: HTTPException):
+    state: ScanState = request.app.state.scan
+    if 300 <= exc.status_code < 400 and exc.headers and "Location" in exc.headers:
+        return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)
+    key = {403: "forbidden", 404: "not_found", 429: "join_blocked"}.get(exc.status_code)
+    message = translate(state.config.lang, key) if key else str(exc.detail)
+    return render(request, "message.html.j2", {"message": message}, state.config.lang,
+                  status_code=exc.status_code)
+
+
+@cache
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals.update(fmt_level=fmt_level, zip=zip)
+    return templates
+
+
+def fmt_level(value: float | None, lang: str) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:g}"
+    return text.replace(".", ",") if lang == "nl" else text
+
+
+def render(request: Request, name: str, context: dict[str, Any], lang: str,
+           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    state: ScanState = request.app.state.scan
+    return _templates().TemplateResponse(request, name, {
+        "lang": lang, "t": lambda key, **values: translate(lang, key, **values),
+        "csrf": csrf_token(state.csrf_key, request.state.client_id), "bank": state.bank,
+        **context}, status_code=status_code, headers=headers)

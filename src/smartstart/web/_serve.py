@@ -1,0 +1,22 @@
+"""``smartstart scan serve``: the app under uvicorn, with the one-time login code printed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import uvicorn
+
+from smartstart.web._app import ScanConfig, create_app
+
+
+def serve(config: ScanConfig, host: str = "127.0.0.1", port: int = 8000,
+          say: Callable[[str], None] = print) -> None:
+    """Run until stopped (Ctrl+C). Prints where to go and the one-time login code."""
+    app = create_app(config)
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    say(f"Quickscan: http://{shown}:{port}/  (begeleider / facilitator: /f/)")
+    say(f"Eenmalige inlogcode / one-time login code: {app.state.scan.admin_token}")
+    if host in ("127.0.0.1", "::1") and not config.public_url:
+        say("Alleen deze computer kan meedoen. Voor telefoons in het netwerk: --host 0.0.0.0 "
+            f"--public-url http://<adres-van-deze-computer>:{port}")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -1,0 +1,202 @@
+"""What the app reads and writes: workshops, respondents, answers, logins, settings."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from smartstart.maturity import Answer as Scored
+from smartstart.web._models import Answer, Login, Organisation, Respondent, Setting, Workshop, now
+
+#: join codes: 8 characters from 32 (no I, O, 0, 1), 32**8 = 1.1e12 codes (40 bits)
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(text: str) -> str | None:
+    """The code typed (spaces, dashes, lower case allowed), or None if it cannot be one."""
+    code = "".join(ch for ch in text.upper() if ch not in " -")
+    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        return None
+    return code
+
+
+@dataclass(frozen=True)
+class WorkshopView:
+    id: int
+    code: str
+    title: str
+    lang: str
+    is_open: bool
+    created_at: datetime
+    organisations: tuple[tuple[int, str], ...]
+
+    @property
+    def display_code(self) -> str:
+        return f"{self.code[:4]}-{self.code[4:]}"
+
+
+@dataclass(frozen=True)
+class RespondentView:
+    id: str
+    workshop: WorkshopView
+    organisation_id: int | None
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- workshops ------------------------------------------------------------------------
+    def create_workshop(self, title: str, organisations: list[str], lang: str) -> WorkshopView:
+        for _ in range(10):  # a collision of 40-bit codes is rare; try again if it happens
+            try:
+                with Session(self.engine) as db, db.begin():
+                    workshop = Workshop(code=new_code(), title=title, lang=lang)
+                    db.add(workshop)
+                    db.flush()
+                    db.add_all(Organisation(workshop_id=workshop.id, name=name, position=i)
+                               for i, name in enumerate(organisations))
+                    wid = workshop.id
+                return self.workshop(wid)
+            except IntegrityError:
+                continue
+        raise RuntimeError("no free join code after 10 tries")
+
+    def workshop(self, workshop_id: int) -> WorkshopView | None:
+        with Session(self.engine) as db:
+            row = db.get(Workshop, workshop_id)
+            return None if row is None else self._view(db, row)
+
+    def open_workshop_by_code(self, code: str) -> WorkshopView | None:
+        with Session(self.engine) as db:
+            row = db.scalar(select(Workshop).where(Workshop.code == code, Workshop.is_open))
+            return None if row is None else self._view(db, row)
+
+    def workshops(self) -> list[WorkshopView]:
+        with Session(self.engine) as db:
+            rows = db.scalars(select(Workshop).order_by(Workshop.id.desc())).all()
+            return [self._view(db, row) for row in rows]
+
+    def close_workshop(self, workshop_id: int) -> None:
+        with Session(self.engine) as db, db.begin():
+            row = db.get(Workshop, workshop_id)
+            if row is not None and row.is_open:
+                row.is_open, row.closed_at = False, now()
+
+    @staticmethod
+    def _view(db: Session, row: Workshop) -> WorkshopView:
+        organisations = db.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.workshop_id == row.id)
+            .order_by(Organisation.position)).all()
+        return WorkshopView(row.id, row.code, row.title, row.lang, row.is_open, row.created_at,
+                            tuple((oid, name) for oid, name in organisations))
+
+    # --- respondents and answers ----------------------------------------------------------
+    def join(self, workshop: WorkshopView, organisation_id: int | None) -> str:
+        respondent = secrets.token_urlsafe(24)
+        with Session(self.engine) as db, db.begin():
+            db.add(Respondent(id=respondent, workshop_id=workshop.id,
+                              organisation_id=organisation_id))
+        return respondent
+
+    def respondent(self, respondent_id: str) -> RespondentView | None:
+        with Session(self.engine) as db:
+            row = db.get(Respondent, respondent_id)
+            if row is None:
+                return None
+            workshop = self._view(db, db.get_one(Workshop, row.workshop_id))
+            return RespondentView(row.id, workshop, row.organisation_id)
+
+    def set_organisation(self, respondent_id: str, organisation_id: int) -> None:
+        with Session(self.engine) as db, db.begin():
+            db.get_one(Respondent, respondent_id).organisation_id = organisation_id
+
+    def save_answer(self, respondent: RespondentView, item_id: str, level: int | None) -> None:
+        """Insert or replace this respondent's answer to the item (one statement, idempotent)."""
+        values = {"workshop_id": respondent.workshop.id, "respondent_id": respondent.id,
+                  "item_id": item_id, "level": level, "updated_at": now()}
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(Answer).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["respondent_id", "item_id"],
+            set_={"level": statement.excluded.level, "updated_at": statement.excluded.updated_at})
+        with self.engine.begin() as connection:
+            connection.execute(statement)
+
+    def answers_of(self, respondent_id: str) -> dict[str, int | None]:
+        with Session(self.engine) as db:
+            rows = db.execute(select(Answer.item_id, Answer.level)
+                              .where(Answer.respondent_id == respondent_id)).all()
+            return dict(rows)
+
+    def answers_by_organisation(self, workshop_id: int) -> dict[int | None, list[Scored]]:
+        """Every answer of a workshop, grouped by the respondent's organisation."""
+        with Session(self.engine) as db:
+            rows = db.execute(
+                select(Respondent.organisation_id, Answer.respondent_id, Answer.item_id,
+                       Answer.level)
+                .join(Respondent, Respondent.id == Answer.respondent_id)
+                .where(Answer.workshop_id == workshop_id)).all()
+        grouped: dict[int | None, list[Scored]] = {}
+        for organisation, respondent, item, level in rows:
+            grouped.setdefault(organisation, []).append(Scored(respondent, item, level))
+        return grouped
+
+    def change_stamp(self, workshop_id: int) -> tuple:
+        """Changes when an answer or respondent arrives or changes (cheap: for the live view)."""
+        with Session(self.engine) as db:
+            answers = db.execute(select(func.count(), func.max(Answer.updated_at))
+                                 .where(Answer.workshop_id == workshop_id)).one()
+            people = db.scalar(select(func.count()).select_from(Respondent)
+                               .where(Respondent.workshop_id == workshop_id))
+            is_open = db.scalar(select(Workshop.is_open).where(Workshop.id == workshop_id))
+            return (*answers, people, is_open)
+
+    # --- facilitator logins and settings --------------------------------------------------
+    def add_login(self, token_hash: str, hours: int) -> None:
+        with Session(self.engine) as db, db.begin():
+            db.execute(delete(Login).where(Login.expires_at < now()))
+            db.add(Login(token_hash=token_hash, expires_at=now() + timedelta(hours=hours)))
+
+    def login_valid(self, token_hash: str) -> bool:
+        with Session(self.engine) as db:
+            row = db.get(Login, token_hash)
+            return row is not None and row.expires_at > now()
+
+    def end_login(self, token_hash: str) -> None:
+        with Session(self.engine) as db, db.begin():
+            db.execute(delete(Login).where(Login.token_hash == token_hash))
+
+    def setting(self, key: str) -> str | None:
+        with Session(self.engine) as db:
+            row = db.get(Setting, key)
+            return None if row is None else row.value
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        with Session(self.engine) as db, db.begin():
+            row = db.get(Setting, key)
+            if value is None:
+                if row is not None:
+                    db.delete(row)
+            elif row is None:
+                db.add(Setting(key=key, value=value))
+            else:
+                row.value = value
+
+    def take_setting(self, key: str, expected: str) -> bool:
+        """Delete the setting if it equals ``expected``; True if this call deleted it (once)."""
+        with self.engine.begin() as connection:
+            done = connection.execute(delete(Setting).where(Setting.key == key,
+                                                            Setting.value == expected))
+            return done.rowcount == 1

@@ -1,0 +1,1 @@
+"""Alembic migrations of the quick scan's database, applied at start (``_db.migrate``)."""
