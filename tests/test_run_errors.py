@@ -105,12 +105,11 @@ def test_a_duplicated_person_stops_instead_of_counting_twice(world, tmp_path):
     assert error.value.count == len(keys) and "GBAPERSOON" in error.value.file
 
 
-@pytest.mark.parametrize("name", ["effect"])
-def test_analyses_that_do_not_exist_yet_are_refused_at_load(tmp_path, name):
-    path = pilot(tmp_path, analyses=["profile", name])
+def test_the_effect_analysis_without_a_plan_is_refused_at_load(tmp_path):
+    path = pilot(tmp_path, analyses=["profile", "effect"])
     with pytest.raises(SourceError) as error:
         load_pilot(path)
-    assert "analyses" in str(error.value) and name in str(error.value)
+    assert "study.effect" in str(error.value)
     assert _cli(path).exit_code == 1
 
 

@@ -12,7 +12,7 @@ study:
     date_format: "%d-%m-%Y"
     window: {start: 2015-01-01, end: 2022-12-31}
   outcome: {name: uithuisplaatsing_of_ots, window_years: 3}
-  analyses: [profile, risk, typology, areas]   # effect: refused until it exists
+  analyses: [profile, risk, typology, areas]   # and effect, with study.effect (the plan)
   areas: {level: buurt, measure: outcome, select: {top: 3, min_children: 50}}
   disclosure: {min_cell: 10}
   allow_nearest_year: false         # true: a yearly table's missing year -> the nearest one
@@ -69,7 +69,7 @@ from smartstart.sources.errors import SourceError
 
 Analysis = Literal["profile", "risk", "typology", "areas", "effect"]
 #: analyses the method names but that are not built yet: refused at load, with this reason
-NOT_BUILT = {"effect": "the effect evaluation is not built yet (issue 15)"}
+NOT_BUILT: dict[str, str] = {}
 
 
 class _Frozen(BaseModel):
