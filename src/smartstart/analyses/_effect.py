@@ -1,0 +1,284 @@
+"""Did it work: the effect of an intervention in a few treated areas, with honest inference.
+
+``evaluate(panel, treated, start, spec)`` estimates the effect on the rate (percentage points)
+from an area x year panel (``n`` units at risk, ``events`` with the outcome), treating the
+other areas of the panel as the comparison pool:
+
+- the headline estimator (``spec.estimator``, default the imputation estimator of Borusyak,
+  Jaravel and Spiess; ``twfe`` the static two-way fixed-effects DiD) weighted by ``n``;
+- its **permutation p-value and interval** (the headline inference): treatment reassigned to
+  as many donor areas as were treated, see :mod:`._effect_perm`; cluster-robust (CRV1) standard
+  errors are computed for TWFE too, but with one to three treated areas they over-reject badly
+  and are never the headline;
+- an event study (leads and lags, reference year -1) with permutation intervals per event time;
+- a pre-trend check: the leads tested jointly, by permutation and by the CRV1 Wald test. Its
+  honest limits: a pre-period of a few years has little power against a slowly diverging
+  trend, passing it does not prove parallel trends, and choosing to report only after a
+  passed test distorts later inference (Roth 2022). It is a warning light, not a licence;
+- a placebo in time: the pre-period alone, with the start pretended ``spec.placebo_shift``
+  years earlier, estimated and tested the same way (a real pre-period effect should be absent);
+- synthetic difference-in-differences (Arkhangelsky et al. 2021) on the treated areas'
+  aggregate as a second opinion, with its own placebo p-value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from smartstart.analyses._effect_estimate import (
+    event_times,
+    event_twfe,
+    imputation_att,
+    placebo_events,
+    placebo_imputation,
+    placebo_twfe,
+    static_twfe,
+)
+from smartstart.analyses._effect_panel import Panel, build_panel
+from smartstart.analyses._effect_perm import (
+    Alternative,
+    Assignments,
+    PoolStatus,
+    assignments,
+    interval,
+    p_value,
+    pool_status,
+    quantiles,
+)
+
+Estimator = Literal["imputation", "twfe"]
+
+
+@dataclass(frozen=True)
+class EffectSpec:
+    """How the effect is estimated and tested; written in the evaluation plan before the
+    results are seen.
+
+    ``alternative``: ``two-sided`` (default), ``less`` (the intervention lowers the rate) or
+    ``greater``. ``permutations``: all distinct placebo assignments are used when there are at
+    most this many, else this many at random. ``placebo_shift``: years the start is moved back
+    for the placebo in time. ``synthetic``: also estimate synthetic DiD as a second opinion.
+    """
+
+    estimator: Estimator = "imputation"
+    alternative: Alternative = "two-sided"
+    alpha: float = 0.05
+    permutations: int = 5000
+    placebo_shift: int = 2
+    synthetic: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.estimator not in ("imputation", "twfe"):
+            problems.append(f"estimator must be imputation or twfe, not {self.estimator!r}")
+        if self.alternative not in ("two-sided", "less", "greater"):
+            problems.append(f"alternative must be two-sided, less or greater, "
+                            f"not {self.alternative!r}")
+        if not 0 < self.alpha < 0.5:
+            problems.append("alpha must lie between 0 and 0.5")
+        if self.permutations < 100:
+            problems.append("at least 100 permutations are needed")
+        if self.placebo_shift < 1:
+            problems.append("placebo_shift must be at least 1 year")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimator's effect (percentage points) with its permutation p and interval, and,
+    where computed, the cluster-robust (CRV1 by area, t with G-1 df) ones beside it."""
+
+    method: str
+    estimate: float
+    p_value: float
+    ci: tuple[float, float]
+    se_cluster: float = math.nan
+    p_cluster: float = math.nan
+    ci_cluster: tuple[float, float] = (math.nan, math.nan)
+
+
+@dataclass(frozen=True)
+class Inference:
+    """The permutation's footing: assignments used, distinct ones possible, whether all were
+    used, the smallest attainable p, and the pool's status."""
+
+    assignments: int
+    distinct: int
+    exhaustive: bool
+    min_p: float
+    status: PoolStatus
+    alternative: Alternative
+    alpha: float
+
+
+@dataclass(frozen=True)
+class PreTrend:
+    """The leads (event times < -1) tested jointly: the permutation p of the leads' Wald form
+    and the CRV1 Wald test's p (F with L and G-1 df), for comparison only."""
+
+    leads: int
+    p_permutation: float
+    p_cluster: float
+
+
+@dataclass(frozen=True)
+class EffectResult:
+    """The evaluation. ``headline``: the spec's estimator with permutation inference.
+    ``baseline``: the treated areas' pre-period rate (n-weighted, percentage points), so that
+    ``relative`` is the estimate as a share of it. ``placebo_quantiles``: the headline's
+    placebo distribution as quantiles (never per donor area)."""
+
+    spec: EffectSpec
+    headline: Estimate
+    estimates: tuple[Estimate, ...]
+    inference: Inference
+    placebo_quantiles: dict[float, float]
+    event_study: pd.DataFrame
+    pretrend: PreTrend
+    placebo_time: Estimate | None
+    baseline: float
+    treated: int
+    donors: int
+    years: tuple[int, ...] = field(default=())
+
+    @property
+    def relative(self) -> float:
+        return self.headline.estimate / self.baseline if self.baseline > 0 else math.nan
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = [{"method": e.method, "estimate": e.estimate, "p_value": e.p_value,
+                 "ci_low": e.ci[0], "ci_high": e.ci[1], "se_cluster": e.se_cluster,
+                 "p_cluster": e.p_cluster, "headline": e.method == self.headline.method}
+                for e in self.estimates]
+        return pd.DataFrame(rows)
+
+
+def evaluate(panel: pd.DataFrame, treated: Collection[str] | Mapping[str, int],
+             start: int | None, spec: EffectSpec | None = None) -> EffectResult:
+    """Estimate and test the effect of a treatment of ``treated`` areas from ``start`` on.
+
+    ``treated`` may map each area to its own start (staggered); then ``start`` may be None.
+    """
+    spec = spec or EffectSpec()
+    data = build_panel(panel, treated, start)
+    rng = np.random.default_rng(spec.seed)
+    placebo_panel = data.subset(data.donors)
+    draw = assignments(len(data.donors), data.starts[data.treated], spec.permutations, rng)
+    estimates = _static(data, placebo_panel, draw, spec)
+    headline = next(e for e in estimates if e.method == spec.estimator)
+    placebo = _placebo(placebo_panel, draw, spec.estimator)
+    events, pretrend = _events(data, placebo_panel, draw, spec)
+    return EffectResult(
+        spec=spec, headline=headline, estimates=tuple(estimates),
+        inference=_inference(draw, spec), placebo_quantiles=quantiles(placebo),
+        event_study=events, pretrend=pretrend, placebo_time=_placebo_time(data, spec),
+        baseline=_baseline(data), treated=len(data.treated), donors=len(data.donors),
+        years=data.years)
+
+
+def _placebo(placebo_panel: Panel, draw: Assignments, estimator: Estimator) -> np.ndarray:
+    if estimator == "twfe":
+        return placebo_twfe(placebo_panel, draw.starts)
+    return placebo_imputation(placebo_panel, draw.starts)
+
+
+def _static(data: Panel, placebo_panel: Panel, draw: Assignments,
+            spec: EffectSpec) -> list[Estimate]:
+    fit = static_twfe(data)
+    out = []
+    for method, value in (("imputation", imputation_att(data)), ("twfe", fit.coef[0])):
+        placebo = _placebo(placebo_panel, draw, method)
+        se = fit.se[0] if method == "twfe" else math.nan
+        out.append(_estimate(method, float(value), placebo, spec, se, fit.clusters))
+    return out
+
+
+def _estimate(method: str, value: float, placebo: np.ndarray, spec: EffectSpec,
+              se: float = math.nan, clusters: int = 0) -> Estimate:
+    p = p_value(value, placebo, spec.alternative)
+    ci = interval(value, placebo, spec.alpha, spec.alternative)
+    if math.isnan(se):
+        return Estimate(method, value, p, ci)
+    t = stats.t(df=clusters - 1)
+    p_cl = {"two-sided": 2 * t.sf(abs(value / se)), "less": t.cdf(value / se),
+            "greater": t.sf(value / se)}[spec.alternative]
+    half = t.ppf(1 - spec.alpha / 2) * se
+    return Estimate(method, value, p, ci, se, float(p_cl), (value - half, value + half))
+
+
+def _inference(draw: Assignments, spec: EffectSpec) -> Inference:
+    return Inference(len(draw.starts), draw.distinct, draw.exhaustive,
+                     1 / (1 + min(draw.distinct, len(draw.starts))),
+                     pool_status(draw.distinct, spec.alpha), spec.alternative, spec.alpha)
+
+
+def _events(data: Panel, placebo_panel: Panel, draw: Assignments,
+            spec: EffectSpec) -> tuple[pd.DataFrame, PreTrend]:
+    times = event_times(data)
+    leads = times < -1
+    fit = event_twfe(data, times)
+    coefs, stat = placebo_events(placebo_panel, draw.starts, times, leads)
+    rows = []
+    for k, time in enumerate(times):
+        est = _estimate("event", float(fit.coef[k]), coefs[:, k], spec, fit.se[k],
+                        fit.clusters)
+        rows.append({"event_time": int(time), "estimate": est.estimate, "p_value": est.p_value,
+                     "ci_low": est.ci[0], "ci_high": est.ci[1], "se_cluster": est.se_cluster})
+    frame = pd.DataFrame(rows)
+    return frame, _pretrend(fit, stat, leads, data)
+
+
+def _pretrend(fit, placebo_stat: np.ndarray, leads: np.ndarray, data: Panel) -> PreTrend:
+    count = int(leads.sum())
+    if count == 0:
+        return PreTrend(0, math.nan, math.nan)
+    xs = np.linalg.inv(fit.vcov[np.ix_(leads, leads)])
+    b = fit.coef[leads]
+    wald = float(b @ xs @ b) / count
+    p_cluster = float(stats.f(count, fit.clusters - 1).sf(wald))
+    real = _real_lead_statistic(data, leads)
+    p_perm = float((1 + (placebo_stat >= real - 1e-12 * max(1, real)).sum())
+                   / (1 + len(placebo_stat)))
+    return PreTrend(count, p_perm, p_cluster)
+
+
+def _real_lead_statistic(data: Panel, leads: np.ndarray) -> float:
+    """The real assignment's leads statistic, computed exactly as for the placebos."""
+    times = event_times(data)
+    coefs, stat = placebo_events(data, data.starts[None], times, leads)
+    return float(stat[0])
+
+
+def _placebo_time(data: Panel, spec: EffectSpec) -> Estimate | None:
+    """The pre-period alone with the start(s) moved ``placebo_shift`` years back."""
+    first_start = int(data.starts[data.treated].min())
+    years = np.asarray(data.years)
+    keep = years < first_start
+    fake = np.where(data.starts > 0, data.starts - spec.placebo_shift, 0)
+    if (fake[data.treated] <= years[0]).any() or keep.sum() < 2:
+        return None
+    pre = data.subset(np.arange(len(data.areas)), fake, slice(0, int(keep.sum())))
+    placebo_panel = pre.subset(pre.donors)
+    rng = np.random.default_rng(spec.seed + 1)
+    draw = assignments(len(pre.donors), pre.starts[pre.treated], spec.permutations, rng)
+    value = imputation_att(pre) if spec.estimator == "imputation" else static_twfe(pre).coef[0]
+    return _estimate("placebo_time", float(value), _placebo(placebo_panel, draw, spec.estimator),
+                     spec)
+
+
+def _baseline(data: Panel) -> float:
+    pre = data.treatment()[data.treated] == 0
+    events = data.events[data.treated][pre].sum()
+    return float(100 * events / data.n[data.treated][pre].sum())
+
+
+__all__ = ["EffectResult", "EffectSpec", "Estimate", "Inference", "PreTrend", "evaluate"]
