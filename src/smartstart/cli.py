@@ -232,5 +232,61 @@ def demo(
         _fail_disk(error)
 
 
+scan_app = typer.Typer(help="The data maturity quick scan: a workshop web app (extra 'scan').",
+                       no_args_is_help=True)
+app.add_typer(scan_app, name="scan")
+SCAN_HELP = {
+    "data": "Folder for the scan's SQLite file (smartstart-scan.sqlite); not with --db-url.",
+    "db_url": "A database URL instead, e.g. postgresql://user:password@host/db.",
+}
+
+
+def _scan_url(data: Path, db_url: str | None) -> str:
+    try:
+        from smartstart.web import database_url
+    except ImportError as error:
+        _fail(ImportError(f"{error}: install the scan's web stack: pip install smartstart[scan]"))
+    return database_url(data, db_url)
+
+
+@scan_app.command("serve")
+def scan_serve(
+    data: Annotated[Path, typer.Option(help=SCAN_HELP["data"])] = Path("."),
+    db_url: Annotated[str | None, typer.Option(help=SCAN_HELP["db_url"])] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 for phones in the "
+                                           "network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    lang: Annotated[str, typer.Option(help="The facilitator's pages: nl or en.")] = "nl",
+    public_url: Annotated[str | None, typer.Option(help="The address phones use, for the QR "
+                                                        "code, e.g. http://10.0.0.5:8000")] = None,
+) -> None:
+    """Start the quick scan; prints the address and a one-time login code for the facilitator."""
+    if lang not in ("nl", "en"):
+        _fail(ValueError("--lang is nl or en"))
+    url = _scan_url(data, db_url)
+    from smartstart.web import ScanConfig, serve
+
+    serve(ScanConfig(url=url, lang=lang, public_url=public_url), host=host, port=port,
+          say=console.print)
+
+
+@scan_app.command("password")
+def scan_password(
+    data: Annotated[Path, typer.Option(help=SCAN_HELP["data"])] = Path("."),
+    db_url: Annotated[str | None, typer.Option(help=SCAN_HELP["db_url"])] = None,
+) -> None:
+    """Set the facilitator's password (stored as a scrypt hash), asked for twice."""
+    url = _scan_url(data, db_url)
+    from smartstart.web import set_password
+
+    password = typer.prompt("Wachtwoord / password", hide_input=True,
+                            confirmation_prompt=True)
+    try:
+        set_password(url, password)
+    except ValueError as error:
+        _fail(error)
+    console.print("[green]wachtwoord opgeslagen / password stored[/]")
+
+
 if __name__ == "__main__":
     app()

@@ -6,6 +6,6 @@ phones by code; the facilitator sees the answers arrive and opens the organisati
 
 from smartstart.web._app import ScanConfig, create_app
 from smartstart.web._db import DB_FILE, database_url
-from smartstart.web._serve import serve
+from smartstart.web._serve import serve, set_password
 
-__all__ = ["DB_FILE", "ScanConfig", "create_app", "database_url", "serve"]
+__all__ = ["DB_FILE", "ScanConfig", "create_app", "database_url", "serve", "set_password"]

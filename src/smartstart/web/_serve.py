@@ -20,3 +20,17 @@ def serve(config: ScanConfig, host: str = "127.0.0.1", port: int = 8000,
         say("Alleen deze computer kan meedoen. Voor telefoons in het netwerk: --host 0.0.0.0 "
             f"--public-url http://<adres-van-deze-computer>:{port}")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def set_password(url: str, password: str) -> None:
+    """Store the facilitator's password (scrypt hash) in the database at ``url``."""
+    from smartstart.web._db import make_engine, migrate
+    from smartstart.web._security import hash_password
+    from smartstart.web._store import Store
+
+    if len(password) < 10:
+        raise ValueError("a password of 10 characters or more")
+    store = Store(make_engine(url))
+    migrate(store.engine)
+    store.set_setting("password", hash_password(password))
+    store.engine.dispose()
