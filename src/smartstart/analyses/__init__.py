@@ -19,6 +19,14 @@ from smartstart.analyses._combinations import (
     high_risk_profile,
 )
 from smartstart.analyses._common import ConfirmMethod, DurationUnit, Lang, RankBy, Unit
+from smartstart.analyses._effect import (
+    EffectResult,
+    EffectSpec,
+    Estimate,
+    evaluate,
+)
+from smartstart.analyses._effect_panel import EffectInputError
+from smartstart.analyses._effect_perm import PoolStatus
 from smartstart.analyses._fairness import BiasAnalysis, FairnessResult, FairnessSpec, fairness_audit
 from smartstart.analyses._modelcard import CardContext, ModelCard, model_card
 from smartstart.analyses._predictors import PredictorNote
@@ -59,12 +67,17 @@ __all__ = [
     "DurationResult",
     "DurationSpec",
     "DurationUnit",
+    "EffectInputError",
+    "EffectResult",
+    "EffectSpec",
+    "Estimate",
     "FairnessResult",
     "FairnessSpec",
     "Lang",
     "MixedLatentClass",
     "ModelCard",
     "PersonaCard",
+    "PoolStatus",
     "PredictorNote",
     "ProfileResult",
     "ProfileSpec",
@@ -79,6 +92,7 @@ __all__ = [
     "TypologySpec",
     "Unit",
     "duration_breakdown",
+    "evaluate",
     "fairness_audit",
     "find_combinations",
     "high_risk_profile",
