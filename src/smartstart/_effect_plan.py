@@ -119,10 +119,25 @@ class EffectPlan(_Frozen):
 
     def canonical(self) -> str:
         """The plan as canonical JSON (keys sorted, no spaces): what the hash is of."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return canonical_json(self.model_dump(mode="json"))
 
     def plan_hash(self) -> str:
-        return hashlib.sha256(self.canonical().encode("utf-8")).hexdigest()
+        return hash_of(self.model_dump(mode="json"))
+
+
+#: the key under which the bundle records the plan's hash, beside the plan
+HASH_KEY = "plan_sha256"
+
+
+def canonical_json(plan: dict) -> str:
+    return json.dumps({k: v for k, v in plan.items() if k != HASH_KEY}, sort_keys=True,
+                      separators=(",", ":"))
+
+
+def hash_of(plan: dict) -> str:
+    """sha256 of a plan as the manifest holds it (``model_dump(mode="json")``), its recorded
+    hash left out: what ``smartstart check`` recomputes."""
+    return hashlib.sha256(canonical_json(plan).encode("utf-8")).hexdigest()
 
 
 def check_plan(plan: EffectPlan, municipalities: tuple[str, ...], regio: str | None,

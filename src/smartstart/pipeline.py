@@ -105,6 +105,8 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
     """Every output that passed the gate, with its verdict and rules; atomically."""
     inputs = _inputs(pilot.paths.store)
     study = pilot.study.model_dump(mode="json")
+    if pilot.study.effect is not None:  # a plan changed after the results were seen shows
+        study["effect"]["plan_sha256"] = pilot.study.effect.plan_hash()
     # the outcome's words travel with the bundle: the report reads them from there
     words = outcomes()[pilot.study.outcome.name]
     study["outcome"] |= {"nl": words.nl, "en": words.en, "nl_short": words.nl_short,

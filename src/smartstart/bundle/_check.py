@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from smartstart.bundle._check_charts import TOLERANCE, chart_problems
+from smartstart.bundle._check_effect import effect_problems
 from smartstart.bundle._read import BundleProblem, verify_files
 from smartstart.bundle._write import (
     BUNDLE_VERSION,
@@ -123,6 +124,7 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
             problems += chart_problems(root, output, declared.get(output.get("name"), {}),
                                        tables)
     problems += _register(outputs, tables, verdicts, floor)
+    problems += effect_problems(manifest, tables)
     return problems, checked
 
 
