@@ -20,7 +20,13 @@ from smartstart.report._types import Bullets, DataTable, Lang, Part, Text
 #: the measure's table and its columns: (output, n, events, rate prefix)
 MEASURES = {"outcome": ("areas_children", "children", "outcome_events", "outcome"),
             "target_group": ("areas_households", "households", "target_households", "target")}
-RANKED = "chosen", "near_miss", "eligible", "too_few"
+RANKED = "chosen", "near_miss", "eligible", "too_few", "few_schools"
+#: the counts each area's row shows beside the measure: (output, column, header key); a table
+#: the bundle lacks (no school-location file) is left out
+CONTEXT = (("areas_residents", "residents", "areas_residents"),
+           ("areas_households", "households", "areas_n_target_group"),
+           ("areas_children", "children", "areas_n_outcome"),
+           ("areas_schools", "schools", "areas_schools"))
 
 
 def _config(src: Source) -> dict:
@@ -70,26 +76,48 @@ def ranking(src: Source, lang: Lang) -> Part | None:
                                  **words))
         part.blocks.append(_chart(ranked, cfg, prefix, lang, words))
     rest = frame.drop(index=ranked.index)
-    rows = [_row(table, frame.index.get_loc(i), cfg, n, events, prefix, lang)
+    context = _context(src)
+    rows = [_row(table, frame.index.get_loc(i), cfg, events, prefix, lang, context)
             for i in (*ranked.index, *rest.index)]
     caption = t("areas_table_caption", lang, **words)
-    head = (t(f"areas_level_{cfg['level']}_one", lang), t(f"areas_n_{cfg['measure']}", lang),
+    head = (t(f"areas_level_{cfg['level']}_one", lang),
+            *(t(key, lang) for _, _, key in context),
             t(f"areas_events_{cfg['measure']}", lang), t("areas_raw", lang),
             t("areas_shrunk", lang), t("areas_rank", lang), t("areas_status", lang))
     part.blocks.append(DataTable(caption, head, tuple(rows),
-                                 (False, True, True, True, True, True, False)))
+                                 (False, *([True] * (len(context) + 5)), False)))
     part.blocks.append(Text(t("areas_shrunk_explained", lang)))
     part.blocks.append(Text(t("areas_names_note", lang)))
     return part
 
 
-def _row(table, position: int, cfg: dict, n: str, events: str, prefix: str,
-         lang: Lang) -> tuple[str, ...]:
+def _context(src: Source) -> list[tuple[object, str, str]]:
+    """(table, column, header key) of the counts shown beside the measure, when published."""
+    out = []
+    for name, column, key in CONTEXT:
+        table = src.table(name)
+        if table is not None and table.has("area", column):
+            out.append((table, column, key))
+    return out
+
+
+def _counts(context, area: object) -> list[str]:
+    """The area's cell of each context count, as published (a hidden one by its label)."""
+    cells = []
+    for table, column, _ in context:
+        where = list(table.frame["area"].astype(str)).index(str(area)) if str(area) in set(
+            table.frame["area"].astype(str)) else None
+        cells.append("" if where is None else table.show(where, column, "int"))
+    return cells
+
+
+def _row(table, position: int, cfg: dict, events: str, prefix: str, lang: Lang,
+         context) -> tuple[str, ...]:
     row = table.frame.iloc[position]
     status = str(row["status"])
     raw = table.show(position, f"{prefix}_rate", "pct1")
     shrunk = table.show(position, "shrunk", "pct1")
-    return (_name(cfg, row["area"], lang), table.show(position, n, "int"),
+    return (_name(cfg, row["area"], lang), *_counts(context, row["area"]),
             table.show(position, events, "int"),
             f"{raw} {table.span(position, f'{prefix}_low', f'{prefix}_high', 'pct1')}".strip(),
             f"{shrunk} {table.span(position, 'shrunk_low', 'shrunk_high', 'pct1')}".strip(),
@@ -136,7 +164,8 @@ def choice(src: Source, lang: Lang) -> Part | None:
     if chosen.empty:
         part.paragraphs.append(t("areas_none_chosen", lang))
         return part
-    part.blocks.append(Bullets(tuple(_why(r, cfg, lang) for _, r in chosen.iterrows()),
+    context = _context(src)
+    part.blocks.append(Bullets(tuple(_why(r, cfg, lang, context) for _, r in chosen.iterrows()),
                                t("areas_chosen_intro", lang)))
     apart = _not_apart(pd.concat([chosen, near]), cfg, lang)
     if not near.empty:
@@ -146,6 +175,9 @@ def choice(src: Source, lang: Lang) -> Part | None:
             for _, r in near.iterrows()), t("areas_near_intro", lang)))
     if apart:
         part.blocks.append(Bullets(tuple(apart), t("areas_apart_intro", lang)))
+    passed = _passed_over(frame, chosen, cfg, lang, context)
+    if passed:
+        part.blocks.append(Bullets(tuple(passed), t("areas_passed_intro", lang)))
     part.blocks.append(Text(t("areas_caution", lang)))
     return part
 
@@ -163,15 +195,42 @@ def _rule(cfg: dict, lang: Lang) -> str:
     minimum = int(select.get("min_children") or 0)
     if minimum:
         text += " " + t(f"areas_rule_min_{cfg['measure']}", lang, n=number(minimum, lang))
+    schools = int(select.get("min_schools") or 0)
+    if schools:
+        text += " " + t("areas_rule_min_schools", lang, n=number(schools, lang))
     return text
 
 
-def _why(row: pd.Series, cfg: dict, lang: Lang) -> str:
+def _why(row: pd.Series, cfg: dict, lang: Lang, context=()) -> str:
     key = "areas_why_above" if cfg["select"].get("above_municipality") else "areas_why_top"
-    return t(key, lang, area=_name(cfg, row["area"], lang),
+    text = t(key, lang, area=_name(cfg, row["area"], lang),
              rate=percent(row["shrunk"], lang, 1),
              ci=interval(row["shrunk_low"], row["shrunk_high"], lang, "pct", 1),
              rank=_rank(row, lang))
+    counts = [t(f"{key}_count", lang, n=cell) for (_, _, key), cell
+              in zip(context, _counts(context, row["area"]), strict=True) if cell]
+    if counts:
+        text += " " + t("areas_why_counts", lang, counts=", ".join(counts))
+    schools = int(cfg["select"].get("min_schools") or 0)
+    if schools:
+        text += " " + t("areas_why_schools", lang, n=number(schools, lang))
+    return text
+
+
+def _passed_over(frame: pd.DataFrame, chosen: pd.DataFrame, cfg: dict, lang: Lang,
+                 context) -> list[str]:
+    """Areas the rule left out (too few children or schools) that rank above the last chosen
+    one or within the rule's top, with their counts: why a high figure was not chosen."""
+    top = cfg["select"].get("top") or 3
+    last = max(chosen["rank"].max(), top)
+    left = frame[frame["status"].isin(("too_few", "few_schools")) & (frame["rank"] <= last)]
+    out = []
+    for _, row in left.sort_values("rank").iterrows():
+        counts = [t(f"{key}_count", lang, n=cell) for (_, _, key), cell
+                  in zip(context, _counts(context, row["area"]), strict=True) if cell]
+        out.append(t(f"areas_passed_{row['status']}", lang, area=_name(cfg, row["area"], lang),
+                     rank=_rank(row, lang), counts=", ".join(counts)))
+    return out
 
 
 def _not_apart(rows: pd.DataFrame, cfg: dict, lang: Lang) -> list[str]:
@@ -194,14 +253,38 @@ def factors(src: Source, lang: Lang) -> Part | None:
              and c != "outcome_rate"]
     if not names:
         return None
-    labels = factor_labels(src, lang)
+    labels = {**factor_labels(src, lang), HIGH_RISK: _high_risk_label(src, lang)}
     part = Part(t("areas_factors_title", lang), "gebieden-factoren",
                 [t("areas_factors_text", lang)])
     head = (t(f"areas_level_{cfg['level']}_one", lang), t("areas_n_outcome", lang),
             *(labels.get(f, f) for f in names))
     rows = tuple((_name(cfg, frame["area"].iloc[i], lang),
                   table.show(i, "children", "int"),
-                  *(table.show(i, f"{f}_rate", "pct") for f in names)) for i in range(len(frame)))
+                  *(_both(table, i, f) for f in names)) for i in range(len(frame)))
     part.blocks.append(DataTable(t("areas_factors_caption", lang), head, rows,
                                  (False, *([True] * (len(names) + 1)))))
     return part
+
+
+#: the column of the high-risk combination's children in areas_children
+HIGH_RISK = "high_risk"
+
+
+def _both(table, i: int, factor: str) -> str:
+    """The measured prevalence with the expected (shrunk) one in brackets when published."""
+    raw = table.show(i, f"{factor}_rate", "pct")
+    shrunk = table.value(i, f"{factor}_shrunk") if table.has(f"{factor}_shrunk") else None
+    return raw if shrunk is None or missing(shrunk) else (
+        f"{raw} ({table.show(i, f'{factor}_shrunk', 'pct')})")
+
+
+def _high_risk_label(src: Source, lang: Lang) -> str:
+    """The high-risk combination in words, from the factors the table declares it counts."""
+    output = next((o for o in src.bundle.outputs if o["name"] == "areas_children"), {})
+    terms = (((output.get("rules") or {}).get("cells") or {}).get("columns") or {}).get(
+        HIGH_RISK) or []
+    factors = [c[0] for _, conditions in terms[:1] for c in conditions]
+    labels = factor_labels(src, lang)
+    words = [str(labels.get(f, f)).lower() for f in factors]
+    joined = (" en " if lang == "nl" else " and ").join(words)
+    return t("areas_high_risk", lang, factors=joined)
