@@ -16,6 +16,7 @@ LANGS: tuple[Lang, ...] = ("nl", "en")
 LEVELS = (1, 2, 3, 4, 5)
 #: themes and items per theme the scan promises (short enough for a workshop)
 THEMES_RANGE, ITEMS_RANGE = (7, 8), (2, 3)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
@@ -125,10 +126,10 @@ def load_bank(path: Path | None = None) -> Bank:
     """The question bank from ``path`` (default: the package's questions.yaml), validated."""
     if path is None:
         return _packaged()
-    return Bank.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    return Bank.model_validate(yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_LOADER))
 
 
 @cache
 def _packaged() -> Bank:
     text = resources.files("smartstart.maturity").joinpath("questions.yaml").read_text("utf-8")
-    return Bank.model_validate(yaml.safe_load(text))
+    return Bank.model_validate(yaml.load(text, Loader=_LOADER))
