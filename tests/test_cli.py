@@ -57,3 +57,15 @@ def test_demo_leaves_foreign_data_alone(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 1
     assert (tmp_path / "cbs" / "real.sav").read_bytes() == b"not ours"
+
+
+def test_run_help_documents_the_selection_rules_and_the_boundaries_file():
+    result = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    from smartstart.pilot import AreaSelect
+
+    for rule in AreaSelect.model_fields:  # every selection rule the pilot accepts
+        assert f"{rule}:" in text, rule
+    for words in ("paths.boundaries", "wijk- en buurtkaart", "EPSG:28992", "paths.schools"):
+        assert words in text, words

@@ -151,7 +151,28 @@ def run(
     pilot: Annotated[Path, typer.Argument(help="The pilot's YAML file (study + paths).")],
     paths: Annotated[Path | None, typer.Option(help=HELP["paths"])] = None,
 ) -> None:
-    """Run a pilot: linking and the factor library, results under the configured output."""
+    """Run a pilot: link, build the factors, run the analyses it asks for, and write
+    only what passes disclosure control into the bundle (paths.output/bundle).
+
+    \b
+    The pilot file (examples: smartstart/pilots/*.yaml):
+      study.analyses  profile, risk, typology, areas (effect: evaluation)
+      study.areas     where to start:
+        level: buurt | wijk | gemeente (gemeente: a region's pilot)
+        measure: outcome (its rate) | target_group (share of households)
+        select:
+          top: N                   the N highest expected (shrunk) rates
+          above_municipality: true intervals above the municipality's
+          min_children: N          only areas with N of the population
+          min_schools: N           only areas with N schools (paths.schools)
+        {top: 3, min_schools: 3, min_children: 50}: the 3 highest among
+        the buurten with 3 schools and 50 children; the report names the
+        near misses that cannot be told apart from the chosen ones.
+    \b
+      paths.boundaries  the CBS wijk- en buurtkaart GeoPackage (from
+                        cbs.nl, EPSG:28992): area names and maps, offline
+      paths.schools     school locations: school key and buurt or RD x/y
+      paths.partner_files  the partners' client files, linked by CBS"""
     from smartstart.pilot import load_pilot
     from smartstart.pipeline import run_pilot
 
