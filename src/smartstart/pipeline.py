@@ -28,7 +28,7 @@ from smartstart.features import (
     using,
 )
 from smartstart.features._panel import write_panel
-from smartstart.linking import Linked, YearUsed, link
+from smartstart.linking import Linked, YearUsed, link, sql_text
 from smartstart.linking._schools import school_branches
 from smartstart.outputs import TITLES, Outputs, publish
 from smartstart.outputs._withheld import Withheld, typed
@@ -189,6 +189,9 @@ def _write_atomically(work: Path, linked: Linked, tables: FeatureTables,
         linked.attrition.to_parquet(staging / "attrition.parquet", index=False)
         if schools is not None:  # branches by a run-local number: no school key
             schools.to_parquet(staging / "schools.parquet", index=False)
+        # residents per area by their own address (counts only): the areas analysis
+        linked.db.frame(sql_text("residents_per_area")).to_parquet(
+            staging / "residents.parquet", index=False)
         if linked.match is not None:
             linked.match.to_csv(staging / "match.csv", index=False)
             linked.match.to_parquet(staging / "match.parquet", index=False)

@@ -264,14 +264,15 @@ HIGH_RISK = "high_risk"
 
 
 def area_counts(children: pd.DataFrame, households: pd.DataFrame, level: str,
-                predictors: tuple[str, ...] = (), combination: tuple[str, ...] = ()
-                ) -> pd.DataFrame:
+                predictors: tuple[str, ...] = (), combination: tuple[str, ...] = (),
+                residents: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per area of ``level`` (``buurt``, ``wijk`` or ``gemeente``) with its wijk:
-    residents (the households' members: ``household_size``), households and those in the
-    target group, children (the pilot's population) and those with the outcome, per predictor
-    the children who have it, and the children with every factor of ``combination`` (the
-    high-risk group, ``high_risk``; a child with a factor unknown is not in it). Areas without
-    a code are left out."""
+    residents, households and those in the target group, children (the pilot's population)
+    and those with the outcome, per predictor the children who have it, and the children with
+    every factor of ``combination`` (the high-risk group, ``high_risk``; a child with a factor
+    unknown is not in it). ``residents``: persons per area by their own address (a column per
+    level and ``residents``); without it, the members of the households (``household_size``)
+    in their household's area. Areas without a code are left out."""
     def flag(frame: pd.DataFrame, column: str) -> pd.Series:
         return frame[column].fillna(False).astype(bool).astype(int)
 
@@ -285,7 +286,9 @@ def area_counts(children: pd.DataFrame, households: pd.DataFrame, level: str,
         found.append(HIGH_RISK)
     per_h = h.groupby(level).agg(residents=("_p", "sum"), households=("_t", "size"),
                                  target_households=("_t", "sum"))
-    if "household_size" not in h:
+    if residents is not None:
+        per_h["residents"] = residents.groupby(level)["residents"].sum()
+    elif "household_size" not in h:
         per_h = per_h.drop(columns="residents")
     per_c = c.assign(**{p: flag(c, p) for p in found}).groupby(level).agg(
         children=("_o", "size"), outcome_events=("_o", "sum"), **{p: (p, "sum") for p in found})

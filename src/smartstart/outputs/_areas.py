@@ -92,14 +92,15 @@ PUBLIC = {"pupil": ("schools",)}
 
 def publish_areas(study: Study, children: pd.DataFrame, households: pd.DataFrame,
                   predictors: tuple[str, ...], draws: int = 4000, by_wijk: bool = True,
-                  combination: tuple[str, ...] = (), schools: pd.DataFrame | None = None
-                  ) -> list[Published]:
+                  combination: tuple[str, ...] = (), schools: pd.DataFrame | None = None,
+                  residents: pd.DataFrame | None = None) -> list[Published]:
     """Every table; ``by_wijk``: secondary suppression within each wijk (else within the
     municipality only: enough while no output publishes the wijken's counts).
     ``combination``: the factors of the high-risk group; ``schools``: one row per school
-    branch (``analyses._areas.area_schools``)."""
+    branch (``analyses._areas.area_schools``); ``residents``: persons per area by their own
+    address (``analyses._areas.area_counts``)."""
     spec, s = study.areas, settings_of(study.disclosure)
-    counts = area_counts(children, households, spec.level, predictors, combination)
+    counts = area_counts(children, households, spec.level, predictors, combination, residents)
     if len(counts) < 3:
         raise LackOfData("other", f"fewer than 3 areas of level {spec.level}")
     at_schools = _schools(counts, schools, spec.level)
@@ -312,7 +313,8 @@ def areas_step(study: Study, work, out) -> None:
 
     def tables(by_wijk: bool) -> list[Published]:
         return publish_areas(study, work.children, work.households, chosen, by_wijk=by_wijk,
-                             combination=combination, schools=schools)
+                             combination=combination, schools=schools,
+                             residents=getattr(work, "residents", None))
 
     def safe(p: Published) -> bool:
         statements = register_of(((q.record.name, q.frame, q.rules.cells,

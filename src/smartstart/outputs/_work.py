@@ -25,16 +25,18 @@ class Work:
     #: delivery could not give it, the typed lack of data (reason, detail)
     effect_panel: pd.DataFrame | None = None
     effect_lack: tuple[str, str] | None = None
+    #: residents per area by their own address (gemeente, wijk, buurt, residents): counts
+    residents: pd.DataFrame | None = None
 
     @classmethod
     def read(cls, folder: Path) -> Work:
         folder = Path(folder)
         optional = {name: (pd.read_parquet(folder / f"{name}.parquet")
                            if (folder / f"{name}.parquet").exists() else None)
-                    for name in ("match", "durations", "schools")}
+                    for name in ("match", "durations", "schools", "residents")}
         durations = optional["durations"]
         return cls(pd.read_parquet(folder / "households.parquet"),
                    pd.read_parquet(folder / "children.parquet"),
                    pd.read_parquet(folder / "attrition.parquet"), optional["match"],
                    None if durations is None else durations["days"], optional["schools"],
-                   *read_panel(folder))
+                   *read_panel(folder), residents=optional["residents"])
