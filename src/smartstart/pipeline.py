@@ -31,6 +31,7 @@ from smartstart.features._panel import write_panel
 from smartstart.linking import Linked, YearUsed, link, sql_text
 from smartstart.linking._schools import school_branches
 from smartstart.outputs import TITLES, Outputs, publish
+from smartstart.outputs._maps import MAP_NAME, area_map
 from smartstart.outputs._withheld import Withheld, typed
 from smartstart.outputs._work import Work
 from smartstart.pilot import Pilot
@@ -118,9 +119,12 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
     withheld = [{**w.to_dict(), "title_nl": TITLES.get(w.name, (w.name, w.name))[0],
                  "title_en": TITLES.get(w.name, (w.name, w.name))[1]}
                 for w in withheld_of(pilot, outputs)]
+    # the areas' names and map from the boundaries file (public), for the published areas only
+    maps = area_map(pilot.study, pilot.paths.boundaries, outputs.tables)
+    labels = labels_frame(pilot.study.outcome.name)
     with BundleWriter(target, {"study": study, "smartstart": __version__}, inputs, seed=0,
                       withheld=withheld, charts=_charts, extra=extra or {},
-                      labels=labels_frame(pilot.study.outcome.name)) as writer:
+                      labels=maps.labels(labels) if maps else labels) as writer:
         for published in outputs.tables:
             name = published.record.name
             nl, en = TITLES.get(name, (name, name))
@@ -129,6 +133,8 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
                                           published.record.kind, published.rules.to_dict()))
         for name, (text, based_on) in outputs.texts.items():
             writer.add_text(name, text, lang=name.rsplit("_", 1)[-1], based_on=based_on)
+        if maps is not None:
+            writer.add_map(MAP_NAME, maps.geojson, maps.spec, (maps.table,))
     return target
 
 

@@ -27,13 +27,18 @@ where the content can be checked instead:
    at 0 or 1, or a scale's end 5 % beyond a published cell). The SVG must be the rendering of
    the spec by vl-convert, byte for byte.
 6. Texts hold no linking keys.
+7. Maps (``bundle._maps``): the boundaries file holds only codes, names and whole-metre RD
+   coordinates; its areas are exactly the published table's areas with a boundary (the others
+   listed); every value on the map is the table's cell and every class the one it implies;
+   every name is the area's name in ``labels.csv``.
 
 Problem kinds (``BundleProblem.kind``), beside those of ``verify_files``: ``bookkeeping``,
 ``verdict``, ``rules_missing``, ``settings``, ``rule_<rule>`` (e.g. ``rule_threshold``),
 ``protection``, ``register``, ``version``, ``csv_parquet``, ``variables``, ``chart_datum``,
 ``chart_number`` (a number outside the data that is no styling: a scale's domain must pass as
 a guide),
-``chart_table``, ``chart_svg``, ``linking_key``.
+``chart_table``, ``chart_svg``, ``linking_key``, ``map_spec``, ``map_boundaries``,
+``map_areas``, ``map_value``.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ import pandas as pd
 
 from smartstart.bundle._check_charts import TOLERANCE, chart_problems
 from smartstart.bundle._check_effect import effect_problems
+from smartstart.bundle._maps import map_problems
 from smartstart.bundle._read import BundleProblem, verify_files
 from smartstart.bundle._write import (
     BUNDLE_VERSION,
@@ -74,7 +80,7 @@ KEY_LIKE = re.compile(r"(?<!\d)\d{9,16}(?!\d)")
 COUNT_NAME = re.compile(r"^(count|n|events|non_events|size|positives|flagged|tp|fn|fp|tn|"
                         r"rows_in|rows_out|dropped|aantal|frequency|freq)$|^(count|aantal)_|"
                         r"_(count|aantal)$")
-NOT_TABLES = ("text", "chart")
+NOT_TABLES = ("text", "chart", "map")
 
 
 def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
@@ -110,7 +116,7 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
         files = declared.get(name, {})
         if kind == "text":
             problems += _text(root, files)
-        elif kind == "chart":
+        elif kind in ("chart", "map"):
             continue
         else:
             frame, found = _published(root, name, files, bad_files)
@@ -123,6 +129,9 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
         if output.get("kind") == "chart":
             problems += chart_problems(root, output, declared.get(output.get("name"), {}),
                                        tables)
+        elif output.get("kind") == "map":
+            problems += map_problems(root, output, declared.get(output.get("name"), {}),
+                                     tables, _labels_frame(root, bad_files))
     problems += _register(outputs, tables, verdicts, floor)
     problems += effect_problems(manifest, tables)
     return problems, checked
@@ -220,6 +229,15 @@ def _labels(root: Path, outputs: list[dict], bad_files: set[str]) -> list[Bundle
         same = False
     return [] if same else [BundleProblem(LABELS, "holds more than the words of the outputs' "
                                           "variables", "labels")]
+
+
+def _labels_frame(root: Path, bad_files: set[str]) -> pd.DataFrame | None:
+    if LABELS in bad_files or not (root / LABELS).exists():
+        return None
+    try:
+        return pd.read_csv(root / LABELS, dtype=str, keep_default_na=False)
+    except (OSError, ValueError):
+        return None
 
 
 def _study_settings(manifest: dict) -> Settings:

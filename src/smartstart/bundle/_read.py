@@ -93,10 +93,10 @@ def verify_files(root: Path) -> list[BundleProblem]:
 
 
 def _family(kind: object) -> str:
-    """text, chart or table: what a file's kind or an output's kind is checked as."""
+    """text, chart, map or table: what a file's kind or an output's kind is checked as."""
     kind = str(kind)
     return ("text" if kind == "text" else "chart" if kind.startswith("chart")
-            else "table")
+            else "map" if kind.startswith("map") else "table")
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ BUNDLE_VERSION = 3  # 3: every table's rules say what its counts count (cells)
 FILE_KINDS = {"table_csv": "tables/{name}.csv", "table_parquet": "tables/{name}.parquet",
               "text": "texts/{name}.md", "chart_spec": "charts/{chart}.vl.json",
               "chart_svg": "charts/{chart}.svg", "log": LOG, "variables": VARIABLES,
-              "labels": LABELS}
+              "labels": LABELS, "map_spec": "maps/{name}.json",
+              "map_geojson": "maps/{name}.geojson"}
 
 
 def declared_path(kind: str, output: str | None) -> str | None:
@@ -153,6 +154,21 @@ class BundleWriter:
         self.outputs.append({"name": name, "kind": "text", "lang": lang,
                              "files": [f"texts/{name}.md"], "based_on": list(based_on)})
 
+    def add_map(self, name: str, geojson: dict, spec: dict, based_on: tuple[str, ...]) -> None:
+        """A map drawn from a table already in the bundle: the public boundaries of its areas
+        and what the map shows (``bundle._maps``)."""
+        _check_name(name, self.outputs)
+        missing = set(based_on) - {o["name"] for o in self.outputs}
+        if missing:
+            raise ValueError(f"map {name!r} is drawn from outputs not in the bundle: {missing}")
+        (self.staging / "maps").mkdir(exist_ok=True)
+        self._write_json(f"maps/{name}.geojson", geojson)
+        self._write_json(f"maps/{name}.json", spec)
+        self._declare("map_geojson", name)
+        self._declare("map_spec", name)
+        self.outputs.append({"name": name, "kind": "map", "based_on": list(based_on),
+                             "files": [f"maps/{name}.json", f"maps/{name}.geojson"]})
+
     def close(self) -> Path:
         if self.charts is not None:
             self._write_manifest()
@@ -242,7 +258,7 @@ class BundleWriter:
 
 def variables_frame(outputs: Sequence[Mapping]) -> pd.DataFrame:
     """``variables.csv``: variables x table outputs, 1 where the output uses the variable."""
-    tables = [o for o in outputs if o.get("kind") not in ("text", "chart")]
+    tables = [o for o in outputs if o.get("kind") not in ("text", "chart", "map")]
     names = sorted({v for o in tables for v in o.get("variables", ())})
     return pd.DataFrame({o["name"]: [int(v in o.get("variables", ())) for v in names]
                          for o in tables}, index=pd.Index(names, name="variable"))

@@ -2,7 +2,8 @@
 rates and their intervals, the chosen areas with why, the near misses that cannot be told
 apart, and the caution that an area measure describes places, not people.
 
-Areas are named by their code ("buurt 07840101") until a boundaries file gives their names.
+Areas are named by their code ("buurt 07840101") until a boundaries file gives their names
+(``labels.csv``); the map is ``_map.py``'s.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import replace
 import pandas as pd
 
 from smartstart.report import _charts as charts
+from smartstart.report._map import map_blocks
 from smartstart.report._risk import factor_labels
 from smartstart.report._source import Source
 from smartstart.report._text import interval, missing, number, percent, t
@@ -69,6 +71,7 @@ def ranking(src: Source, lang: Lang) -> Part | None:
              "level": t(f"areas_level_{cfg['level']}", lang)}
     part = Part(t("areas_ranking_title", lang, **words), "gebieden-rangorde",
                 [t("areas_ranking_text", lang, **words)])
+    part.blocks.extend(map_blocks(src, cfg, lang, words))  # the map, or why there is none
     if ranked.empty:
         part.paragraphs.append(t("areas_none_ranked", lang, **words))
     else:
@@ -87,7 +90,6 @@ def ranking(src: Source, lang: Lang) -> Part | None:
     part.blocks.append(DataTable(caption, head, tuple(rows),
                                  (False, *([True] * (len(context) + 5)), False)))
     part.blocks.append(Text(t("areas_shrunk_explained", lang)))
-    part.blocks.append(Text(t("areas_names_note", lang)))
     return part
 
 
