@@ -8,7 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from smartstart.report import _areas, _disclosure, _fairness, _pilot, _risk, _typology
+from smartstart.report import (
+    _areas,
+    _disclosure,
+    _effect,
+    _fairness,
+    _pilot,
+    _risk,
+    _typology,
+)
 from smartstart.report._source import Source, broken
 from smartstart.report._text import t, texts
 from smartstart.report._types import Lang, Note, Part, Section
@@ -60,6 +68,11 @@ OUTLINE: tuple[SectionSpec, ...] = (
         PartSpec("typology_personas", _typology.personas),
         PartSpec("typology_overview", _typology.overview),
         PartSpec("typology_selection", _typology.method)), ("typology",), "typology"),
+    # did it work: the monitor and the evaluation, after the design (issue 15)
+    SectionSpec("werkt-het", "s7_title", "s7_intro", (
+        PartSpec("effect_inference", _effect.monitor),
+        PartSpec("effect_estimates", _effect.estimate),
+        PartSpec("effect_event_study", _effect.event_study)), ("effect",), "effect"),
     SectionSpec("controle", "s5_title", "s5_intro", (
         PartSpec("", _disclosure.settings),
         PartSpec("", _disclosure.not_in_bundle))),

@@ -1,0 +1,302 @@
+"""Section "Werkt het?": the monitor's time series (treated buurten, the rest of the
+municipality, comparison buurten elsewhere) with the start marked, the rate per buurt and year,
+the effect with its permutation interval and p-value, the event study, the placebo's quantiles,
+the minimum detectable effect, and in plain words what can and cannot be concluded.
+
+Everything is read from the bundle's published tables (``effect_*``) and the plan in the
+manifest; a hidden cell stays hidden (its label is shown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import altair as alt
+import pandas as pd
+
+from smartstart.report import _charts as charts
+from smartstart.report._source import Source, data_table
+from smartstart.report._text import interval, missing, number, percent, t
+from smartstart.report._types import Bullets, DataTable, Figures, Lang, Part, Text
+
+GROUPS = ("treated", "rest", "elsewhere")
+COLORS = (charts.ORANGE, charts.BLUE, charts.GREY)
+
+
+def _plan(src: Source) -> dict:
+    return src.pilot.get("effect") or {}
+
+
+def _outcomes(src: Source) -> list[str]:
+    return [str(o) for o in _plan(src).get("outcomes") or ()]
+
+
+def _words(src: Source, outcome: str, lang: Lang) -> dict:
+    """The outcome's words: the pilot's outcome's when it is the same, else its name."""
+    pilot = src.pilot.get("outcome") or {}
+    if isinstance(pilot, dict) and pilot.get("name") == outcome:
+        return {"outcome": str(pilot.get(lang) or outcome),
+                "outcome_short": str(pilot.get(f"{lang}_short") or outcome)}
+    return {"outcome": outcome.replace("_", " "), "outcome_short": outcome.replace("_", " ")}
+
+
+def _buurt(code: object, lang: Lang) -> str:
+    return t("effect_buurt", lang, code=code)
+
+
+def monitor(src: Source, lang: Lang) -> Part | None:
+    """The time series per outcome, each with its data and the rate per buurt and year."""
+    plan = _plan(src)
+    outcomes = [o for o in _outcomes(src) if src.has(f"effect_series_{o}")]
+    if not outcomes:
+        return None
+    words = _words(src, outcomes[0], lang)
+    ages = plan.get("ages") or (0, 17)
+    part = Part(t("effect_monitor_title", lang, **words), "werkt-het-monitor")
+    population = (src.pilot.get("population_words") or {}).get(f"{lang}_short") or ""
+    part.paragraphs.append(t("effect_monitor_text", lang, population=population,
+                             ages=f"{ages[0]}–{ages[1]}", start=plan.get("start"),
+                             treated=", ".join(_buurt(b, lang) for b in
+                                               (plan.get("treated") or {}).get("buurten") or ()),
+                             **words))
+    for outcome in outcomes:
+        part.blocks.append(_series_figure(src, outcome, int(plan.get("start")), lang))
+        if src.has(f"effect_monitor_{outcome}"):
+            part.blocks.append(_buurten_table(src, outcome, lang))
+    part.blocks.append(Text(t("effect_hidden_note", lang)))
+    return part
+
+
+def _series_figure(src: Source, outcome: str, start: int, lang: Lang):
+    name = f"effect_series_{outcome}"
+    table = src.require(name, "year", "group", "n", "events", "rate")
+    frame = table.frame
+    words = _words(src, outcome, lang)
+    labels = {g: t(f"effect_group_{g}", lang) for g in GROUPS}
+    shown = frame[frame["rate"].notna()].assign(label=lambda d: d["group"].map(labels))
+    names = [labels[g] for g in GROUPS if g in set(frame["group"])]
+    color = alt.Color("label:N", sort=names, title=None,
+                      scale=alt.Scale(domain=names, range=list(COLORS[:len(names)])))
+    x = alt.X("year:O", title=t("effect_axis_year", lang))
+    lines = alt.Chart(shown).mark_line(point=alt.OverlayMarkDef(filled=True, size=50)).encode(
+        x=x, y=alt.Y("rate:Q", title=t("effect_axis_rate", lang, **words),
+                     axis=alt.Axis(format=".1%")), color=color)
+    marker = alt.Chart(pd.DataFrame({"year": [start]})).mark_rule(
+        color=charts.GREY, strokeDash=[4, 3], strokeWidth=2).encode(x=alt.X("year:O"))
+    chart = alt.layer(lines, marker).properties(width=charts.WIDTH - 80, height=260)
+    caption = t("effect_monitor_caption", lang, **words)
+    rows = [i for i in range(len(frame))]
+    columns = ((t("effect_year", lang), "year", "text"), (t("effect_group", lang), "group", "text"),
+               (t("effect_n", lang), "n", "int"),
+               (t("effect_events", lang, **words), "events", "int"),
+               (t("effect_rate", lang), "rate", "pct1"))
+    data = data_table(table, caption, columns, rows)
+    body = tuple((r[0], labels.get(r[1], r[1]), *r[2:]) for r in data.rows)
+    figure = charts.figure(f"fig-effect-series-{outcome}", caption, caption, chart,
+                           replace(data, rows=body), lang)
+    return replace(figure, source=name)
+
+
+def _buurten_table(src: Source, outcome: str, lang: Lang) -> DataTable:
+    """Buurten x years: the rate as published (hidden cells keep their label)."""
+    table = src.require(f"effect_monitor_{outcome}", "year", "area", "group", "rate")
+    frame = table.frame
+    years = sorted(frame["year"].astype(int).unique())
+    order = frame.sort_values(["group", "area"], key=lambda c: c.map(
+        {"treated": 0, "rest": 1}) if c.name == "group" else c)[["area", "group"]]
+    rows = []
+    for area, group in order.drop_duplicates().itertuples(index=False):
+        name = _buurt(area, lang)
+        label = t("effect_treated_mark", lang, name=name) if group == "treated" else name
+        cells = []
+        for year in years:
+            at = frame.index[(frame["area"] == area) & (frame["year"].astype(int) == year)]
+            position = frame.index.get_loc(at[0]) if len(at) else None
+            cells.append(table.show(position, "rate", "pct") if position is not None else "")
+        rows.append((label, *cells))
+    words = _words(src, outcome, lang)
+    return DataTable(t("effect_buurten_caption", lang, **words),
+                     (t("effect_area", lang), *map(str, years)), tuple(rows),
+                     (False, *([True] * len(years))))
+
+
+def _pp(value: object, lang: Lang) -> str:
+    return number(float(value), lang, 2) if not missing(value) else "–"
+
+
+def _p(value: object, lang: Lang) -> str:
+    return number(float(value), lang, 3) if not missing(value) else "–"
+
+
+def estimate(src: Source, lang: Lang) -> Part | None:
+    """The effect, its footing, the placebo's quantiles and what can be concluded."""
+    estimates = src.require("effect_estimates", "outcome", "method", "headline", "estimate",
+                            "ci_low", "ci_high", "p_value").frame
+    inference = src.table("effect_inference")
+    outcome = _outcomes(src)[0] if _outcomes(src) else str(estimates["outcome"].iloc[0])
+    words = _words(src, outcome, lang)
+    mine = estimates[estimates["outcome"] == outcome]
+    head = mine[mine["headline"].astype(bool)].iloc[0]
+    info = (inference.frame[inference.frame["outcome"] == outcome].iloc[0]
+            if inference is not None else pd.Series(dtype=object))
+    part = Part(t("effect_estimate_title", lang, **words), "werkt-het-effect",
+                [t("effect_estimate_text", lang, treated_n=info.get("treated_areas", "?"),
+                   assignments=number(info.get("assignments", 0), lang), **words)])
+    part.blocks.append(Figures(tuple(_figures(head, mine, info, src, lang))))
+    part.blocks.append(_estimates_table(mine, lang))
+    part.blocks.append(Bullets(tuple(_conclusions(head, mine, info, src, lang, words)),
+                               t("effect_conclusion_intro", lang)))
+    if src.has("effect_placebo"):
+        part.blocks.append(_placebo_table(src, outcome, lang))
+    part.blocks.append(Text(_plan_text(src, lang)))
+    return part
+
+
+def _figures(head: pd.Series, mine: pd.DataFrame, info: pd.Series, src: Source,
+             lang: Lang) -> list[tuple[str, str, str]]:
+    ci = interval(head["ci_low"], head["ci_high"], lang, "num", 2)
+    items = [(t("effect_term_estimate", lang),
+              t("effect_term_estimate_is", lang, estimate=_pp(head["estimate"], lang), ci=ci,
+                relative=_relative(head.get("relative"), lang)),
+              t("effect_term_estimate_why", lang)),
+             (t("effect_term_p", lang), _p(head["p_value"], lang),
+              t("effect_term_p_why", lang, comparison_n=info.get("comparison_areas", "?"),
+                smallest=_p(info.get("smallest_p"), lang)))]
+    mde = info.get("mde")
+    items.append((t("effect_term_mde", lang),
+                  t("effect_term_mde_is", lang, mde=_pp(mde, lang),
+                    relative=_relative(info.get("mde_relative"), lang))
+                  if not missing(mde) else t("effect_term_mde_none", lang),
+                  t("effect_term_mde_why", lang)))
+    if not missing(info.get("pretrend_p")):
+        items.append((t("effect_term_pretrend", lang),
+                      t("effect_term_pretrend_is", lang, p=_p(info["pretrend_p"], lang)), ""))
+    placebo = mine[mine["method"] == "placebo_time"]
+    if len(placebo):
+        row = placebo.iloc[0]
+        items.append((t("effect_term_placebo_time", lang,
+                        shift=_plan(src).get("placebo_shift", 2)),
+                      t("effect_term_placebo_time_is", lang, estimate=_pp(row["estimate"], lang),
+                        ci=interval(row["ci_low"], row["ci_high"], lang, "num", 2),
+                        p=_p(row["p_value"], lang)), t("effect_term_placebo_time_why", lang)))
+    cluster = mine[(mine["method"] == "twfe") & mine["p_cluster"].notna()] if (
+        "p_cluster" in mine.columns) else mine.iloc[0:0]
+    if len(cluster):
+        row = cluster.iloc[0]
+        items.append((t("effect_term_cluster", lang),
+                      t("effect_term_cluster_is", lang, p=_p(row["p_cluster"], lang),
+                        ci=interval(row.get("ci_cluster_low"), row.get("ci_cluster_high"),
+                                    lang, "num", 2)), t("effect_term_cluster_why", lang)))
+    return items
+
+
+def _relative(value: object, lang: Lang) -> str:
+    return percent(abs(float(value)), lang, 0) if not missing(value) else "–"
+
+
+def _estimates_table(mine: pd.DataFrame, lang: Lang) -> DataTable:
+    rows = tuple((_method(r["method"], lang), _pp(r["estimate"], lang),
+                  interval(r["ci_low"], r["ci_high"], lang, "num", 2), _p(r["p_value"], lang))
+                 for _, r in mine.iterrows())
+    return DataTable(t("effect_estimates_caption", lang),
+                     (t("effect_method", lang), t("effect_pp", lang), t("ci", lang),
+                      t("effect_p", lang)), rows, (False, True, True, True))
+
+
+def _method(name: object, lang: Lang) -> str:
+    key = f"effect_method_{name}"
+    try:
+        return t(key, lang)
+    except KeyError:
+        return str(name)
+
+
+def _conclusions(head: pd.Series, mine: pd.DataFrame, info: pd.Series, src: Source,
+                 lang: Lang, words: dict) -> list[str]:
+    alpha = float(info.get("alpha", 0.05)) if not missing(info.get("alpha")) else 0.05
+    p = float(head["p_value"])
+    said = []
+    if p < alpha and float(head["estimate"]) < 0:
+        said.append(t("effect_says_down", lang, p=_p(p, lang), **words))
+    elif p < alpha:
+        said.append(t("effect_says_up", lang, p=_p(p, lang), **words))
+    else:
+        said.append(t("effect_says_nothing", lang, p=_p(p, lang), **words))
+    status = str(info.get("pool_status", "ok"))
+    if status == "too_small":
+        said.append(t("effect_says_pool_too_small", lang,
+                      smallest=_p(info.get("smallest_p"), lang)))
+    elif status == "coarse":
+        said.append(t("effect_says_pool_coarse", lang))
+    if not missing(info.get("mde")):
+        said.append(t("effect_says_mde", lang, treated_n=info.get("treated_areas", "?"),
+                      relative=_relative(info.get("mde_relative"), lang),
+                      mde=_pp(info.get("mde"), lang)))
+    pre = info.get("pretrend_p")
+    if not missing(pre):
+        key = "effect_says_pretrend_bad" if float(pre) < alpha else "effect_says_pretrend_ok"
+        said.append(t(key, lang, p=_p(pre, lang)))
+    placebo = mine[mine["method"] == "placebo_time"]
+    if len(placebo) and float(placebo.iloc[0]["p_value"]) < alpha:
+        said.append(t("effect_says_placebo_bad", lang, p=_p(placebo.iloc[0]["p_value"], lang)))
+    said.append(t("effect_says_caution", lang))
+    return said
+
+
+def _placebo_table(src: Source, outcome: str, lang: Lang) -> DataTable:
+    frame = src.require("effect_placebo", "outcome", "quantile", "value").frame
+    mine = frame[frame["outcome"] == outcome]
+    rows = tuple((number(float(r["quantile"]), lang, 3), _pp(r["value"], lang))
+                 for _, r in mine.iterrows())
+    return DataTable(t("effect_placebo_caption", lang),
+                     (t("effect_quantile", lang), t("effect_value", lang)), rows, (False, True))
+
+
+def _plan_text(src: Source, lang: Lang) -> str:
+    plan = _plan(src)
+    population = (src.pilot.get("population_words") or {}).get(f"{lang}_short") or ""
+    return t("effect_plan_text", lang, start=plan.get("start"),
+             treated=", ".join(_buurt(b, lang) for b in
+                               (plan.get("treated") or {}).get("buurten") or ()),
+             pool=t(f"effect_pool_{plan.get('pool', 'region')}", lang),
+             min_units=plan.get("min_units"), population=population,
+             method=_method(plan.get("estimator"), lang),
+             permutations=number(plan.get("permutations", 0), lang),
+             hash=plan.get("plan_sha256", "–"))
+
+
+def event_study(src: Source, lang: Lang) -> Part | None:
+    table = src.require("effect_event_study", "outcome", "event_time", "year", "estimate",
+                        "ci_low", "ci_high")
+    frame = table.frame
+    outcome = _outcomes(src)[0] if _outcomes(src) else str(frame["outcome"].iloc[0])
+    words = _words(src, outcome, lang)
+    part = Part(t("effect_events_title", lang), "werkt-het-per-jaar",
+                [t("effect_events_text", lang)])
+    mine = frame[frame["outcome"] == outcome]
+    start = int(_plan(src).get("start"))
+    shown = mine[mine["estimate"].notna()]
+    x = alt.X("year:O", title=t("effect_axis_year", lang))
+    y = alt.Y("estimate:Q", title=t("effect_pp", lang))
+    bars = alt.Chart(shown.dropna(subset=["ci_low", "ci_high"])).mark_rule(
+        strokeWidth=2, color=charts.BLUE).encode(x=x, y=alt.Y("ci_low:Q"), y2="ci_high:Q")
+    points = alt.Chart(shown).mark_point(filled=True, size=70, color=charts.BLUE,
+                                         opacity=1).encode(x=x, y=y)
+    zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(
+        color=charts.GREY).encode(y=alt.Y("zero:Q"))
+    marker = alt.Chart(pd.DataFrame({"year": [start]})).mark_rule(
+        color=charts.GREY, strokeDash=[4, 3], strokeWidth=2).encode(x=alt.X("year:O"))
+    chart = alt.layer(zero, marker, bars, points).properties(width=charts.WIDTH - 80,
+                                                             height=260)
+    caption = t("effect_events_caption", lang, **words)
+    rows = [frame.index.get_loc(i) for i in mine.index]
+    data = data_table(table, caption, ((t("effect_year", lang), "year", "text"),
+                                       (t("effect_pp", lang), "estimate", "num2"),
+                                       (t("ci", lang), "ci_low", "num2"),
+                                       ("", "ci_high", "num2")), rows)
+    body = tuple((r[0], r[1], f"{r[2]} – {r[3]}".strip(" –")) for r in data.rows)
+    data = DataTable(caption, data.columns[:3], body, (False, True, True))
+    part.blocks.append(charts.figure("fig-effect-events", caption, caption, chart, data, lang))
+    if mine["estimate"].isna().any():
+        part.blocks.append(Text(t("effect_events_hidden", lang)))
+    return part
