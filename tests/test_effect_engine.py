@@ -173,3 +173,45 @@ def test_input_not_modified():
     before = frame.copy()
     evaluate(frame, starts, None, FAST)
     pd.testing.assert_frame_equal(frame, before)
+
+
+def test_simplex_weights_are_the_constrained_minimisers():
+    from scipy import optimize
+
+    from smartstart.analyses._effect_sdid import simplex_weights
+
+    rng = np.random.default_rng(7)
+    a, b, zeta = rng.normal(size=(6, 12)), rng.normal(size=6), 0.3
+
+    def objective(x):  # the intercept profiled out by centring, as the estimator defines it
+        err = (a - a.mean(0)) @ x - (b - b.mean())
+        return err @ err / len(b) + zeta**2 * x @ x
+
+    ours = simplex_weights(a[None], b[None], np.array([zeta]))[0]
+    ref = optimize.minimize(objective, np.full(12, 1 / 12), method="SLSQP",
+                            bounds=[(0, 1)] * 12, options={"ftol": 1e-14, "maxiter": 500},
+                            constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1}])
+    assert ours.min() >= 0 and ours.sum() == pytest.approx(1)
+    assert objective(ours) == pytest.approx(ref.fun, rel=1e-6)
+    np.testing.assert_allclose(ours, ref.x, atol=1e-4)
+
+
+def test_sdid_follows_a_diverging_trend_that_breaks_did():
+    # donors with different linear trends; the treated area tracks the steep ones, so the
+    # parallel-trends DiD is biased while synthetic DiD's weights pick the steep donors
+    years, areas = 10, 30
+    slope = np.linspace(-0.3, 0.3, areas - 1)
+    rng = np.random.default_rng(8)
+    rate = 3 + slope[:, None] * np.arange(years) + rng.normal(0, 0.02, (areas - 1, years))
+    treated = 3.5 + 0.3 * np.arange(years) - 1.0 * (np.arange(years) >= 6)
+    rate = np.vstack([treated, rate]) / 100
+    n = np.full(rate.shape, 1_000_000)
+    names = [f"b{i:02d}" for i in range(areas)]
+    frame = pd.DataFrame({"area": np.repeat(names, years), "year": np.tile(2015 + np.arange(years),
+                                                                           areas),
+                          "n": n.ravel(), "events": np.round(n * rate).ravel()})
+    result = evaluate(frame, ["b00"], 2021, EffectSpec(permutations=200,
+                                                       synthetic_permutations=100))
+    by = {e.method: e.estimate for e in result.estimates}
+    assert by["sdid"] == pytest.approx(-1.0, abs=0.1)
+    assert abs(by["twfe"] + 1.0) > 0.5

@@ -52,6 +52,7 @@ from smartstart.analyses._effect_perm import (
     pool_status,
     quantiles,
 )
+from smartstart.analyses._effect_sdid import pooled_rate, sdid
 
 Estimator = Literal["imputation", "twfe"]
 
@@ -64,7 +65,9 @@ class EffectSpec:
     ``alternative``: ``two-sided`` (default), ``less`` (the intervention lowers the rate) or
     ``greater``. ``permutations``: all distinct placebo assignments are used when there are at
     most this many, else this many at random. ``placebo_shift``: years the start is moved back
-    for the placebo in time. ``synthetic``: also estimate synthetic DiD as a second opinion.
+    for the placebo in time. ``synthetic``: also estimate synthetic DiD as a second opinion
+    (one common start only), tested with ``synthetic_permutations`` placebos (each one is an
+    optimisation, so fewer than for the fixed-effects estimators).
     """
 
     estimator: Estimator = "imputation"
@@ -73,6 +76,7 @@ class EffectSpec:
     permutations: int = 5000
     placebo_shift: int = 2
     synthetic: bool = True
+    synthetic_permutations: int = 500
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -84,7 +88,7 @@ class EffectSpec:
                             f"not {self.alternative!r}")
         if not 0 < self.alpha < 0.5:
             problems.append("alpha must lie between 0 and 0.5")
-        if self.permutations < 100:
+        if min(self.permutations, self.synthetic_permutations) < 100:
             problems.append("at least 100 permutations are needed")
         if self.placebo_shift < 1:
             problems.append("placebo_shift must be at least 1 year")
@@ -174,6 +178,8 @@ def evaluate(panel: pd.DataFrame, treated: Collection[str] | Mapping[str, int],
     placebo_panel = data.subset(data.donors)
     draw = assignments(len(data.donors), data.starts[data.treated], spec.permutations, rng)
     estimates = _static(data, placebo_panel, draw, spec)
+    if spec.synthetic and len(set(data.starts[data.treated])) == 1:
+        estimates.append(_synthetic(data, draw, spec, rng))
     headline = next(e for e in estimates if e.method == spec.estimator)
     placebo = _placebo(placebo_panel, draw, spec.estimator)
     events, pretrend = _events(data, placebo_panel, draw, spec)
@@ -213,6 +219,23 @@ def _estimate(method: str, value: float, placebo: np.ndarray, spec: EffectSpec,
             "greater": t.sf(value / se)}[spec.alternative]
     half = t.ppf(1 - spec.alpha / 2) * se
     return Estimate(method, value, p, ci, se, float(p_cl), (value - half, value + half))
+
+
+def _synthetic(data: Panel, draw: Assignments, spec: EffectSpec,
+               rng: np.random.Generator) -> Estimate:
+    """SDID on the treated areas' pooled rate; placebos pool as many donors, the other donors
+    are their comparison pool."""
+    pre = int((np.asarray(data.years) < data.starts[data.treated][0]).sum())
+    real = pooled_rate(data.events, data.n, (data.starts > 0).astype(float)[None])
+    value = float(sdid(real, data.rate[data.donors][None], pre)[0])
+    rows = draw.starts if len(draw.starts) <= spec.synthetic_permutations else draw.starts[
+        rng.choice(len(draw.starts), spec.synthetic_permutations, replace=False)]
+    picked = (rows > 0).astype(float)
+    donors = data.rate[data.donors]
+    rest = np.argsort(picked, axis=1, kind="stable")[:, : rows.shape[1] - len(data.treated)]
+    placebo = sdid(pooled_rate(data.events[data.donors], data.n[data.donors], picked),
+                   donors[rest], pre)
+    return _estimate("sdid", value, placebo, spec)
 
 
 def _inference(draw: Assignments, spec: EffectSpec) -> Inference:
