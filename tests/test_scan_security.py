@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from test_scan_support import TestClient, csrf_of, facilitator, join, make_app, start_workshop
 
 from smartstart.web._models import Answer, Setting, Workshop
-from smartstart.web._security import FAILURES_ALLOWED, FAILURE_WINDOW
+from smartstart.web._security import FAILURE_WINDOW, FAILURES_ALLOWED
 from smartstart.web._store import CODE_ALPHABET, CODE_LENGTH
 
 
