@@ -104,7 +104,7 @@ def _generate(root: Path, spec: SynthSpec, console: Console) -> SynthResult:
                 places.append((built.areas, _place_name(spec, codes[index])))
                 progress.advance(task)
         sink.close()
-        truth["boundaries"] = _boundaries(root, places)
+        truth["boundaries"] = _write_boundaries(root, places)
         truth["schools"] = _schools(root, places)
     except BaseException:
         sink.abort()
@@ -126,7 +126,7 @@ def _place_name(spec: SynthSpec, code: str) -> str:
     return given.get(code, f"gemeente {code}")
 
 
-def _boundaries(root: Path, places: list) -> str:
+def _write_boundaries(root: Path, places: list) -> str:
     """The synthetic wijk- en buurtkaart of every municipality (``_boundaries``)."""
     from smartstart.synth._boundaries import BOUNDARIES_PATH, write_boundaries
 
