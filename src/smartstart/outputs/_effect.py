@@ -50,8 +50,9 @@ def effect_step(study, work, out) -> None:
     results, hidden_years = {}, {}
     for outcome in plan.outcomes:
         rows = work.effect_panel[work.effect_panel["outcome"] == outcome]
+        used = set(analysis_panel(rows, plan)[0]["area"])
         monitor, series = monitor_tables(rows, outcome, treated, study.municipalities, s,
-                                         out.tables)
+                                         out.tables, tuple(sorted(used)))
         words = ("year", "buurt", "wijk", "effect_group", event_variable(outcome))
         out.add(monitor, words)
         out.add(series, words)

@@ -52,14 +52,19 @@ def event_variable(outcome: str) -> str:
 
 
 def monitor_tables(panel: pd.DataFrame, outcome: str, treated: tuple[str, ...],
-                   municipalities: tuple[str, ...], settings, others: list[Published] = ()
-                   ) -> tuple[Published, Published]:
+                   municipalities: tuple[str, ...], settings, others: list[Published] = (),
+                   elsewhere: tuple[str, ...] | None = None) -> tuple[Published, Published]:
     """The monitor and the series of one outcome (``panel``: that outcome's rows), protected
-    together and proven by the register with ``others`` (outputs already published)."""
+    together and proven by the register with ``others`` (outputs already published).
+    ``elsewhere``: the comparison buurten outside the municipalities that the evaluation uses
+    (None: every buurt of the panel outside them)."""
     s = settings_of(settings)
     local = panel[panel["gemeente"].isin(municipalities)].copy()
     local["group"] = np.where(local["area"].isin(treated), TREATED, REST)
     local = local.sort_values(["year", "group", "area"]).reset_index(drop=True)
+    outside = ~panel["gemeente"].isin(municipalities)
+    if elsewhere is not None:
+        panel = panel[~outside | panel["area"].isin(elsewhere)]
     series = _series(panel, treated, municipalities)
     hidden, primary = _masks(local, s)
     for _ in range(len(local) + 1):

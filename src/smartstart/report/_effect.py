@@ -76,7 +76,8 @@ def _series_figure(src: Source, outcome: str, start: int, lang: Lang):
     shown = frame[frame["rate"].notna()].assign(label=lambda d: d["group"].map(labels))
     names = [labels[g] for g in GROUPS if g in set(frame["group"])]
     color = alt.Color("label:N", sort=names, title=None,
-                      scale=alt.Scale(domain=names, range=list(COLORS[:len(names)])))
+                      scale=alt.Scale(domain=names, range=list(COLORS[:len(names)])),
+                      legend=alt.Legend(labelLimit=400))
     x = alt.X("year:O", title=t("effect_axis_year", lang))
     lines = alt.Chart(shown).mark_line(point=alt.OverlayMarkDef(filled=True, size=50)).encode(
         x=x, y=alt.Y("rate:Q", title=t("effect_axis_rate", lang, **words),
@@ -156,9 +157,9 @@ def _figures(head: pd.Series, mine: pd.DataFrame, info: pd.Series, src: Source,
              lang: Lang) -> list[tuple[str, str, str]]:
     ci = interval(head["ci_low"], head["ci_high"], lang, "num", 2)
     items = [(t("effect_term_estimate", lang),
-              t("effect_term_estimate_is", lang, estimate=_pp(head["estimate"], lang), ci=ci,
-                relative=_relative(head.get("relative"), lang)),
-              t("effect_term_estimate_why", lang)),
+              t("effect_term_estimate_is", lang, estimate=_pp(head["estimate"], lang)),
+              t("effect_term_estimate_why", lang, ci=ci,
+                relative=_relative(head.get("relative"), lang))),
              (t("effect_term_p", lang), _p(head["p_value"], lang),
               t("effect_term_p_why", lang, comparison_n=info.get("comparison_areas", "?"),
                 smallest=_p(info.get("smallest_p"), lang)))]
@@ -169,24 +170,26 @@ def _figures(head: pd.Series, mine: pd.DataFrame, info: pd.Series, src: Source,
                   if not missing(mde) else t("effect_term_mde_none", lang),
                   t("effect_term_mde_why", lang)))
     if not missing(info.get("pretrend_p")):
-        items.append((t("effect_term_pretrend", lang),
-                      t("effect_term_pretrend_is", lang, p=_p(info["pretrend_p"], lang)), ""))
+        items.append((t("effect_term_pretrend", lang), f"p = {_p(info['pretrend_p'], lang)}",
+                      t("effect_term_pretrend_is", lang)))
     placebo = mine[mine["method"] == "placebo_time"]
     if len(placebo):
         row = placebo.iloc[0]
         items.append((t("effect_term_placebo_time", lang,
                         shift=_plan(src).get("placebo_shift", 2)),
-                      t("effect_term_placebo_time_is", lang, estimate=_pp(row["estimate"], lang),
+                      t("effect_term_estimate_is", lang, estimate=_pp(row["estimate"], lang)),
+                      t("effect_term_placebo_time_why", lang,
                         ci=interval(row["ci_low"], row["ci_high"], lang, "num", 2),
-                        p=_p(row["p_value"], lang)), t("effect_term_placebo_time_why", lang)))
+                        p=_p(row["p_value"], lang))))
     cluster = mine[(mine["method"] == "twfe") & mine["p_cluster"].notna()] if (
         "p_cluster" in mine.columns) else mine.iloc[0:0]
     if len(cluster):
         row = cluster.iloc[0]
         items.append((t("effect_term_cluster", lang),
-                      t("effect_term_cluster_is", lang, p=_p(row["p_cluster"], lang),
+                      f"p = {_p(row['p_cluster'], lang)}",
+                      t("effect_term_cluster_why", lang,
                         ci=interval(row.get("ci_cluster_low"), row.get("ci_cluster_high"),
-                                    lang, "num", 2)), t("effect_term_cluster_why", lang)))
+                                    lang, "num", 2))))
     return items
 
 
