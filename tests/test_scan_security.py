@@ -25,6 +25,16 @@ def scan(tmp_path):
     app.state.scan.store.engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One workshop and respondent for the input tests (each checks nothing was stored)."""
+    app = make_app(tmp_path_factory.mktemp("scan"))
+    boss = facilitator(app)
+    _workshop, code = start_workshop(boss, ["Org A", "Org B"])
+    yield app, boss, join(app, code, "Org B")
+    app.state.scan.store.engine.dispose()
+
+
 def _count(app, model) -> int:
     with Session(app.state.scan.store.engine) as db:
         return db.scalar(select(func.count()).select_from(model))
@@ -165,9 +175,8 @@ def test_a_respondent_reads_nothing_of_others(scan):
     ("/a/999", {"answer": "3"}), ("/a/21", {"answer": "3"}), ("/a/-1", {"answer": "3"}),
     ("/q/1", {"answer": "3", "go": "elsewhere"}), ("/a/1", {}),
 ])
-def test_every_respondent_input_is_validated(scan, path, data):
-    app, _boss, _workshop, code = scan
-    respondent = join(app, code, "Org B")
+def test_every_respondent_input_is_validated(shared, path, data):
+    app, _boss, respondent = shared
     reply = respondent.client.post(path, data={**data, "csrf": respondent.csrf})
     assert reply.status_code in (404, 422), (path, data, reply.status_code)
     assert _count(app, Answer) == 0
@@ -182,8 +191,8 @@ def test_every_respondent_input_is_validated(scan, path, data):
     {"title": "t", "organisations": "", "lang": "nl"},
     {"title": "t", "organisations": "A", "lang": "de"},
 ])
-def test_every_facilitator_input_is_validated(scan, form):
-    app, boss, _workshop, _code = scan
+def test_every_facilitator_input_is_validated(shared, form):
+    app, boss, _respondent = shared
     reply = boss.post("/f/workshops", data={**form, "csrf": csrf_of(boss, "/f/")})
     assert reply.status_code == 422
     assert _count(app, Workshop) == 1
