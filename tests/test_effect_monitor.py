@@ -1,0 +1,187 @@
+"""Issue 15's monitor on the demo of its own (``smartstart demo --pilot effect_gilze_en_rijen``):
+
+- the panel (``features/sql/effect_panel.sql``, DuckDB) equals an independent count in pandas
+  over the store's parquet tables: per year and buurt of the pool, the residents aged 0-17 on
+  1 January (by the address spell covering that day, the reference-date rule written again
+  here) and those of them with a youth-care start that calendar year; exact;
+- the planted intervention (synth: relative risk 0.6 in three pilot buurten from 2019) is
+  recovered: the start year's effect (before synth's outcome window tops the youth-care events
+  up from 2020) lies within its permutation interval, and the overall effect is negative with
+  an interval that excludes 0;
+- the bundle passes ``smartstart check``; the plan's hash is recorded and a changed plan
+  fails the check.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smartstart._effect_plan import EffectPlan, hash_of
+from smartstart.bundle import check_bundle
+
+PILOT = "effect_gilze_en_rijen"
+
+
+@pytest.fixture(scope="session")
+def effect_demo(tmp_path_factory) -> Path:
+    """The effect demo's folder (cbs/ with truth.json, store/, results/, rapport.html)."""
+    from rich.console import Console
+
+    from smartstart.demo import run_demo
+
+    root = tmp_path_factory.mktemp("effect-demo")
+    run_demo(root, pilot=PILOT, console=Console(quiet=True))
+    return root
+
+
+def _store(root: Path, table: str, year: int | None = None) -> pd.DataFrame:
+    """A store table read from its parquet file (the newest year when ``year`` is None)."""
+    manifest = json.loads((root / "store" / "manifest.json").read_text("utf-8"))
+    entries = sorted((int(e["year"]), e["store_path"]) for e in manifest["entries"]
+                     if e["table"] == table and (year is None or int(e["year"]) == year))
+    return pd.read_parquet(root / "store" / entries[-1][1])
+
+
+def _independent_panel(root: Path, years: list[int], pool: tuple[str, ...]) -> pd.DataFrame:
+    """Per year and buurt (pandas, no SQL): children 0-17 on 1 January at an address of the
+    pool and those with a youth-care start in the year."""
+    spells = _store(root, "GBAADRESOBJECTBUS").dropna(subset=["GBADATUMAANVANGADRESHOUDING"])
+    spells = spells.sort_values(["RINPERSOONS", "RINPERSOON", "GBADATUMAANVANGADRESHOUDING"])
+    start = pd.to_datetime(spells["GBADATUMAANVANGADRESHOUDING"])
+    following = start.groupby([spells["RINPERSOONS"], spells["RINPERSOON"]]).shift(-1)
+    end = pd.to_datetime(spells["GBADATUMEINDEADRESHOUDING"]).fillna(
+        following - pd.Timedelta(days=1)).fillna(pd.Timestamp("2050-12-31"))
+    spells = spells.assign(_start=start, _end=end)
+    persons = _store(root, "GBAPERSOONTAB")
+    born = pd.to_datetime(dict(year=pd.to_numeric(persons["GBAGEBOORTEJAAR"], errors="coerce"),
+                               month=pd.to_numeric(persons["GBAGEBOORTEMAAND"],
+                                                   errors="coerce").fillna(7),
+                               day=pd.to_numeric(persons["GBAGEBOORTEDAG"],
+                                                 errors="coerce").fillna(1)), errors="coerce")
+    birth = persons.assign(_birth=born)[["RINPERSOONS", "RINPERSOON", "_birth"]]
+    care = _store(root, "JGDHULPBUS")
+    care = care.assign(year=pd.to_datetime(care["JGDHGELDIGHEIDBEGINDATUM"]).dt.year)
+    hits = care[["RINPERSOONS", "RINPERSOON", "year"]].drop_duplicates().assign(hit=1)
+    out = []
+    for year in years:
+        day = pd.Timestamp(year, 1, 1)
+        on = spells[(spells["_start"] <= day) & (spells["_end"] >= day)]
+        on = on.sort_values(["_start", "_end", "RINOBJECTNUMMER"], ascending=False)
+        on = on.drop_duplicates(["RINPERSOONS", "RINPERSOON"])
+        areas = _store(root, "VSLGWBTAB", year)
+        areas = areas[areas["gem"].isin(pool)]
+        here = on.merge(areas, on=["SOORTOBJECTNUMMER", "RINOBJECTNUMMER"]).merge(
+            birth, on=["RINPERSOONS", "RINPERSOON"])
+        b = here["_birth"]
+        age = year - b.dt.year - ((b.dt.month > 1) | (b.dt.day > 1)).astype(int)
+        young = here[(age >= 0) & (age <= 17)].assign(year=year)
+        young = young.merge(hits, on=["RINPERSOONS", "RINPERSOON", "year"], how="left")
+        counted = young.groupby("bc").agg(n=("year", "size"), events=("hit", "count"))
+        out.append(counted.reset_index().rename(columns={"bc": "area"}).assign(year=year))
+    return pd.concat(out, ignore_index=True)
+
+
+def test_the_panel_equals_an_independent_count_on_the_delivery(effect_demo):
+    from smartstart.sources._regions import load_regions
+
+    panel = pd.read_parquet(effect_demo / "results" / "work" / "effect_panel.parquet")
+    years = sorted(panel["year"].unique())
+    pool = load_regions()["hart_van_brabant"].codes
+    found = _independent_panel(effect_demo, years, pool)
+    ours = panel[panel["outcome"] == "jeugdhulp"][["year", "area", "n", "events"]]
+    both = ours.merge(found, on=["year", "area"], how="outer", suffixes=("", "_pandas"),
+                      indicator=True)
+    assert (both["_merge"] == "both").all(), both[both["_merge"] != "both"].head()
+    assert (both["n"] == both["n_pandas"]).all()
+    assert (both["events"] == both["events_pandas"]).all()
+    assert both["n"].sum() > 50_000 and both["events"].sum() > 5_000  # not a trivial panel
+    assert len(years) == 11  # every year the delivery covers (2012-2022)
+
+
+def test_the_planted_intervention_is_recovered(effect_demo):
+    truth = json.loads((effect_demo / "cbs" / "truth.json").read_text("utf-8"))
+    planted = truth["demo"]["intervention"]
+    bundle = effect_demo / "results" / "bundle"
+    estimates = pd.read_parquet(bundle / "tables" / "effect_estimates.parquet")
+    events = pd.read_parquet(bundle / "tables" / "effect_event_study.parquet")
+    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    plan = manifest["pilot"]["study"]["effect"]
+    assert sorted(plan["treated"]["buurten"]) == sorted(planted["pilot_buurten"])
+    assert plan["start"] == planted["from_year"]
+    # the start year: every youth-care start of the treated buurten comes from synth's yearly
+    # models, each at relative risk 0.6; the planted effect in percentage points is (RR - 1)
+    # times the rate the treated buurten would have had (their observed rate / RR)
+    panel = pd.read_parquet(effect_demo / "results" / "work" / "effect_panel.parquet")
+    mine = panel[(panel["outcome"] == "jeugdhulp") & panel["area"].isin(planted["pilot_buurten"])
+                 & (panel["year"] == planted["from_year"])]
+    rr = planted["relative_risk"]
+    observed = 100 * mine["events"].sum() / mine["n"].sum()
+    effect = (rr - 1) * observed / rr
+    first = events[(events["outcome"] == "jeugdhulp") & (events["event_time"] == 0)].iloc[0]
+    assert first["ci_low"] <= effect <= first["ci_high"], (effect, first.to_dict())
+    # overall (diluted from 2020 by synth's outcome window, which sets each child's chance of
+    # youth care over 2020-2022 regardless of the buurt): negative, its interval excludes 0,
+    # and no larger than the planted relative risk allows
+    head = estimates[(estimates["outcome"] == "jeugdhulp") & estimates["headline"]].iloc[0]
+    assert head["ci_high"] < 0 and head["p_value"] < 0.05
+    assert rr - 1 <= head["relative"] < 0
+
+
+def test_the_bundle_passes_check_and_records_the_plan(effect_demo):
+    bundle = effect_demo / "results" / "bundle"
+    problems, checked = check_bundle(bundle)
+    assert problems == [] and checked >= 6
+    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    plan = manifest["pilot"]["study"]["effect"]
+    assert plan["plan_sha256"] == hash_of(plan)
+    loaded = EffectPlan.model_validate({k: v for k, v in plan.items() if k != "plan_sha256"})
+    assert loaded.plan_hash() == plan["plan_sha256"]
+    names = {o["name"] for o in manifest["outputs"]}
+    assert {"effect_monitor_jeugdhulp", "effect_series_jeugdhulp", "effect_estimates",
+            "effect_event_study", "effect_placebo", "effect_inference"} <= names
+
+
+def test_a_plan_changed_in_the_bundle_fails_the_check(effect_demo, tmp_path):
+    from test_run_bundle import _rewrite_checksums
+
+    bundle = Path(shutil.copytree(effect_demo / "results" / "bundle", tmp_path / "bundle"))
+    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    manifest["pilot"]["study"]["effect"]["start"] = 2020  # the start moved after the results
+    (bundle / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    _rewrite_checksums(bundle)
+    kinds = {p.kind for p in check_bundle(bundle)[0]}
+    assert kinds == {"effect_plan"}
+
+
+def test_a_placebo_per_buurt_fails_the_check(effect_demo, tmp_path):
+    from test_run_bundle import _rewrite_checksums
+
+    bundle = Path(shutil.copytree(effect_demo / "results" / "bundle", tmp_path / "bundle"))
+    table = bundle / "tables" / "effect_placebo"
+    frame = pd.read_parquet(table.with_suffix(".parquet"))
+    frame["area"] = "07840101"  # one row per comparison buurt
+    frame.to_parquet(table.with_suffix(".parquet"))
+    frame.to_csv(table.with_suffix(".csv"))
+    _rewrite_checksums(bundle)
+    assert "effect_placebo" in {p.kind for p in check_bundle(bundle)[0]}
+
+
+def test_every_published_count_is_the_panels(effect_demo):
+    """The monitor publishes the panel's counts (or hides them), never another number."""
+    panel = pd.read_parquet(effect_demo / "results" / "work" / "effect_panel.parquet")
+    monitor = pd.read_parquet(effect_demo / "results" / "bundle" / "tables"
+                              / "effect_monitor_jeugdhulp.parquet")
+    both = monitor.merge(panel[panel["outcome"] == "jeugdhulp"], on=["year", "area"],
+                         suffixes=("", "_panel"))
+    assert len(both) == len(monitor) == 19 * 11
+    for column in ("n", "events"):
+        shown = both[column].notna()
+        assert np.array_equal(both.loc[shown, column], both.loc[shown, f"{column}_panel"])
+    assert (both.loc[both["events"].notna(), "events"] >= 10).all()
+    assert ((both["n"] - both["events"]).dropna() >= 10).all()
