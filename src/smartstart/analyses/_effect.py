@@ -67,7 +67,8 @@ class EffectSpec:
     most this many, else this many at random. ``placebo_shift``: years the start is moved back
     for the placebo in time. ``synthetic``: also estimate synthetic DiD as a second opinion
     (one common start only), tested with ``synthetic_permutations`` placebos (each one is an
-    optimisation, so fewer than for the fixed-effects estimators).
+    optimisation, so fewer than for the fixed-effects estimators). ``power`` and
+    ``replications``: the minimum detectable effect's target power and simulated futures.
     """
 
     estimator: Estimator = "imputation"
@@ -77,6 +78,8 @@ class EffectSpec:
     placebo_shift: int = 2
     synthetic: bool = True
     synthetic_permutations: int = 500
+    power: float = 0.8
+    replications: int = 1000
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -90,6 +93,10 @@ class EffectSpec:
             problems.append("alpha must lie between 0 and 0.5")
         if min(self.permutations, self.synthetic_permutations) < 100:
             problems.append("at least 100 permutations are needed")
+        if not 0.5 <= self.power < 1:
+            problems.append("power must lie between 0.5 and 1")
+        if self.replications < 100:
+            problems.append("at least 100 replications are needed")
         if self.placebo_shift < 1:
             problems.append("placebo_shift must be at least 1 year")
         if problems:
@@ -230,6 +237,8 @@ def _synthetic(data: Panel, draw: Assignments, spec: EffectSpec,
     value = float(sdid(real, data.rate[data.donors][None], pre)[0])
     rows = draw.starts if len(draw.starts) <= spec.synthetic_permutations else draw.starts[
         rng.choice(len(draw.starts), spec.synthetic_permutations, replace=False)]
+    if len(rows) == 0:
+        return _estimate("sdid", value, np.zeros(0), spec)
     picked = (rows > 0).astype(float)
     donors = data.rate[data.donors]
     rest = np.argsort(picked, axis=1, kind="stable")[:, : rows.shape[1] - len(data.treated)]

@@ -77,7 +77,7 @@ def placebo_twfe(panel: Panel, starts: np.ndarray) -> np.ndarray:
     for part in _chunks(starts):
         rx = residualise(treatment_matrix(part, years), panel.n)
         out.append(((rx * panel.n * ry).sum((1, 2))) / (rx * panel.n * rx).sum((1, 2)))
-    return np.concatenate(out)
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def placebo_imputation(panel: Panel, starts: np.ndarray) -> np.ndarray:
@@ -86,7 +86,7 @@ def placebo_imputation(panel: Panel, starts: np.ndarray) -> np.ndarray:
     for part in _chunks(starts):
         cells = treatment_matrix(part, years)
         out.append(weighted_mean(imputation(panel.rate, panel.n, cells), panel.n, cells))
-    return np.concatenate(out)
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def placebo_events(panel: Panel, starts: np.ndarray, times: np.ndarray,
@@ -107,6 +107,8 @@ def placebo_events(panel: Panel, starts: np.ndarray, times: np.ndarray,
         beta = np.linalg.solve(xtx, np.einsum("bknt,nt->bk", wx, ry)[..., None])[..., 0]
         coefs.append(beta)
         stats.append(lead_statistic(beta, np.linalg.inv(xtx), leads))
+    if not coefs:
+        return np.zeros((0, len(times))), np.zeros(0)
     return np.concatenate(coefs), np.concatenate(stats)
 
 

@@ -30,14 +30,39 @@ def fe_fitted(y: np.ndarray, w: np.ndarray, mask: np.ndarray | None = None) -> n
     Returns (B, N, T): the fitted values at every cell, in or out of the mask.
     """
     wm = w[None] if mask is None else w * mask
-    inv = 1.0 / wm.sum(-1)
     wy = wm * y
+    return _effects(wm, wy.sum(-1), wy.sum(-2))
+
+
+def _effects(wm: np.ndarray, area_rhs: np.ndarray, year_rhs: np.ndarray) -> np.ndarray:
+    """``a_i + l_t`` (B, N, T) solving the normal equations ``X'diag(wm)X (a, l) = rhs`` of
+    area and year dummies X, with ``rhs`` given as its area part (B, N) and year part (B, T)."""
+    inv = 1.0 / wm.sum(-1)
     schur = _diag(wm.sum(-2)) - np.swapaxes(wm, -1, -2) @ (inv[..., None] * wm)
-    rhs = wy.sum(-2)[..., None, :] - (wy.sum(-1) * inv)[..., None, :] @ wm
+    rhs = year_rhs[..., None, :] - (area_rhs * inv)[..., None, :] @ wm
     years = np.zeros(rhs.shape[:-2] + rhs.shape[-1:])
     years[..., 1:] = np.linalg.solve(schur[..., 1:, 1:], np.swapaxes(rhs[..., 1:], -1, -2))[..., 0]
-    areas = (wy.sum(-1) - (wm @ years[..., None])[..., 0]) * inv
+    areas = (area_rhs - (wm @ years[..., None])[..., 0]) * inv
     return areas[..., None] + years[..., None, :]
+
+
+def imputation_weights(w: np.ndarray, treated: np.ndarray) -> np.ndarray:
+    """The imputation estimator as weights on the outcomes: ``estimate = sum(V * y)``.
+
+    ``treated``: (B, N, T) 0/1 cells. The estimate is ``u'(y - X b)`` with ``u = w D / sum(w D)``
+    and ``b`` the fit on the untreated cells, so ``V = u - M W X (X'M W X)^-1 X'u``: one more
+    solve of the same normal equations, with ``X'u`` (area and year totals of u) on the right.
+    """
+    u = w * treated / (w * treated).sum((-2, -1), keepdims=True)
+    wm = w * (1.0 - treated)
+    return u - wm * _effects(wm, u.sum(-1), u.sum(-2))
+
+
+def twfe_weights(w: np.ndarray, treated: np.ndarray) -> np.ndarray:
+    """Static TWFE as weights on the outcomes: ``V = W x / (x'W x)``, x the residualised D."""
+    rx = residualise(treated, w)
+    wx = w * rx
+    return wx / (wx * rx).sum((-2, -1), keepdims=True)
 
 
 def _diag(v: np.ndarray) -> np.ndarray:

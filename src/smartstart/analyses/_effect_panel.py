@@ -69,11 +69,13 @@ def treatment_matrix(starts: np.ndarray, years: np.ndarray) -> np.ndarray:
 
 
 def build_panel(panel: pd.DataFrame, treated: Collection[str] | Mapping[str, int],
-                start: int | None) -> Panel:
+                start: int | None, planned: bool = False) -> Panel:
     """Check the panel and the treatment, then hold them as arrays.
 
     ``treated``: the treated areas (with one ``start`` for all), or a mapping area -> start
-    for staggered starts (then ``start`` is ignored and may be None).
+    for staggered starts (then ``start`` is ignored and may be None). ``planned``: the start
+    lies after the panel (a power calculation before the intervention): it must follow at
+    least two years of data.
     """
     problems = _column_problems(panel)
     if problems:
@@ -84,7 +86,7 @@ def build_panel(panel: pd.DataFrame, treated: Collection[str] | Mapping[str, int
     starts = _starts(treated, start, problems)
     years = np.sort(frame["year"].dropna().unique()).astype(int)
     areas = sorted(frame["area"].unique())
-    problems += _treatment_problems(starts, areas, years)
+    problems += _treatment_problems(starts, areas, years, planned)
     if problems:
         raise EffectInputError(problems)
     return _arrays(frame, areas, years, starts)
@@ -139,14 +141,20 @@ def _starts(treated, start, problems: list[str]) -> dict[str, int]:
     return {str(a): int(start) for a in treated}
 
 
-def _treatment_problems(starts: dict[str, int], areas: list[str], years: np.ndarray) -> list:
+def _treatment_problems(starts: dict[str, int], areas: list[str], years: np.ndarray,
+                        planned: bool) -> list:
     problems = []
     if not starts:
-        return ["no treated area given"] if not problems else problems
+        return ["no treated area given"]
     unknown = sorted(set(starts) - set(areas))
     if unknown:
         problems.append(f"treated area(s) not in the panel: {', '.join(unknown)}")
-    if len(years):
+    if len(years) and planned:
+        bad = sorted({s for s in starts.values() if s <= years[0] + 1})
+        if bad:
+            problems.append(f"start(s) {', '.join(map(str, bad))} leave fewer than two years of "
+                            f"data before the start (the data begin in {years[0]})")
+    elif len(years):
         bad = sorted({s for s in starts.values() if not years[0] < s <= years[-1]})
         if bad:
             problems.append(f"start(s) {', '.join(map(str, bad))} outside the panel's years: a "

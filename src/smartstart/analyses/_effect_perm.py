@@ -54,9 +54,10 @@ class Assignments:
 
 
 def distinct_assignments(donors: int, starts: np.ndarray) -> int:
-    """Distinct ways to give the treated areas' starts to as many donors."""
+    """Distinct ways to give the treated areas' starts to as many donors, leaving at least one
+    donor untreated (without one, no comparison is left in a placebo panel)."""
     k = len(starts)
-    if k > donors:
+    if k >= donors:
         return 0
     ways = math.comb(donors, k) * math.factorial(k)
     for count in Counter(starts.tolist()).values():
@@ -70,6 +71,8 @@ def assignments(donors: int, starts: np.ndarray, limit: int,
     starts = np.sort(np.asarray(starts, dtype=int))
     k = len(starts)
     total = distinct_assignments(donors, starts)
+    if total == 0:
+        return Assignments(np.zeros((0, donors), dtype=int), 0, True)
     if total <= limit:
         orders = sorted(set(permutations(starts.tolist())))
         rows = [(subset, order) for subset in combinations(range(donors), k) for order in orders]
@@ -122,4 +125,6 @@ def interval(estimate: float, placebo: np.ndarray, alpha: float,
 
 def quantiles(placebo: np.ndarray) -> dict[float, float]:
     """The placebo distribution as quantiles (never per donor area)."""
+    if len(placebo) == 0:
+        return {q: math.nan for q in QUANTILES}
     return {q: float(np.quantile(placebo, q)) for q in QUANTILES}

@@ -1,0 +1,91 @@
+"""The minimum detectable effect: its linear weights, and its power checked by simulation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smartstart.analyses._effect import EffectSpec, evaluate
+from smartstart.analyses._effect_estimate import placebo_imputation, placebo_twfe
+from smartstart.analyses._effect_fe import imputation_weights, twfe_weights
+from smartstart.analyses._effect_mde import minimum_detectable_effect
+from smartstart.analyses._effect_panel import EffectInputError, build_panel, treatment_matrix
+from smartstart.analyses._effect_perm import PoolStatus, assignments
+
+
+class World:
+    """Known truth: constant true rates per area plus common year effects, n fixed per area,
+    binomial events; ``draw`` gives the panel of some years, with an effect in some areas."""
+
+    def __init__(self, areas=30, seed=0):
+        rng = np.random.default_rng(seed)
+        self.rng = rng
+        self.names = [f"b{i:02d}" for i in range(areas)]
+        self.n = rng.integers(50, 800, areas)
+        self.rate = rng.uniform(0.01, 0.05, areas)
+
+    def draw(self, years, effect=0.0, treated=(), start=None):
+        rows = []
+        for year in years:
+            shift = self.rng.normal(0, 0.002)
+            for i, name in enumerate(self.names):
+                p = self.rate[i] + shift
+                if name in treated and year >= start:
+                    p += effect / 100
+                rows.append((name, year, self.n[i], self.rng.binomial(self.n[i], max(p, 0))))
+        return pd.DataFrame(rows, columns=["area", "year", "n", "events"])
+
+
+def test_linear_weights_reproduce_the_estimators():
+    world = World(seed=1)
+    frame = world.draw(range(2015, 2023))
+    panel = build_panel(frame, {"b00": 2018, "b01": 2019, "b02": 2020}, None)
+    donors = panel.subset(panel.donors)
+    draw = assignments(len(donors.areas), panel.starts[panel.treated], 300,
+                       np.random.default_rng(0))
+    cells = treatment_matrix(draw.starts, np.asarray(panel.years))
+    np.testing.assert_allclose((imputation_weights(donors.n, cells) * donors.rate).sum((1, 2)),
+                               placebo_imputation(donors, draw.starts), atol=1e-10)
+    np.testing.assert_allclose((twfe_weights(donors.n, cells) * donors.rate).sum((1, 2)),
+                               placebo_twfe(donors, draw.starts), atol=1e-10)
+
+
+def test_planted_effect_at_the_mde_is_detected_about_80_percent():
+    world = World(areas=30, seed=2)
+    treated, start = ("b00", "b01", "b02"), 2021
+    pre = world.draw(range(2015, 2021))
+    spec = EffectSpec(permutations=400, replications=400, synthetic=False)
+    mde = minimum_detectable_effect(pre, treated, start, 3, spec)
+    assert mde.effect < 0 and mde.relative == pytest.approx(mde.effect / mde.baseline)
+    hits = []
+    for _ in range(50):  # futures from the true world, the effect planted through the binomial
+        future = world.draw(range(2021, 2024), mde.effect, treated, start)
+        result = evaluate(pd.concat([pre, future]), treated, start,
+                          EffectSpec(permutations=400, synthetic=False))
+        hits.append(result.headline.p_value <= 0.05)
+    assert 0.6 <= np.mean(hits) <= 0.96
+
+
+def test_more_years_or_areas_lower_the_mde_and_a_tiny_pool_has_none():
+    world = World(areas=30, seed=3)
+    pre = world.draw(range(2015, 2021))
+    spec = EffectSpec(permutations=500, replications=300)
+    short = minimum_detectable_effect(pre, ["b00", "b01"], 2021, 1, spec)
+    long = minimum_detectable_effect(pre, ["b00", "b01"], 2021, 5, spec)
+    assert abs(long.effect) < abs(short.effect)
+    assert long.years == tuple(range(2021, 2026))
+    tiny = minimum_detectable_effect(pre[pre["area"].isin(world.names[:6])],
+                                     ["b00", "b01", "b02"], 2021, 3, spec)
+    assert tiny.inference.status is PoolStatus.TOO_SMALL and math.isinf(tiny.effect)
+
+
+def test_mde_bad_input():
+    pre = World(seed=4).draw(range(2015, 2021))
+    with pytest.raises(EffectInputError) as err:
+        minimum_detectable_effect(pre, ["b00", "elsewhere"], 2016, 3)
+    assert len(err.value.problems) == 2
+    with pytest.raises(ValueError):
+        minimum_detectable_effect(pre, ["b00"], 2021, 0)
