@@ -1,0 +1,176 @@
+"""The quick scan in a real headless Chromium (Debian's package, driven by Playwright), served by
+uvicorn in a thread: the facilitator logs in and starts a workshop, two respondents answer on a
+390 px phone screen (one by keyboard alone), the live view updates by itself (server-sent
+events), the report shows the medians and spread of what they answered; axe finds no serious or
+critical violation on any page. Screenshots and the A4 PDF are kept in test-artifacts/.
+
+Chromium must be installed (.ci/run installs it); without it this test fails, it does not skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+from test_scan_support import make_app
+
+from smartstart.maturity import load_bank
+
+CHROMIUM = Path(os.environ.get("SMARTSTART_CHROMIUM", "/usr/bin/chromium"))
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(os.environ.get("SMARTSTART_ARTIFACTS",
+                                Path(__file__).resolve().parents[1] / "test-artifacts"))
+PHONE = {"width": 390, "height": 844}
+BANK = load_bank()
+#: the two respondents' answers to the first theme's items (1-based item numbers)
+PLANTED = {"keyboard": {1: 2, 2: 3, 3: 4}, "touch": {1: 4, 2: 5, 3: "dk"}}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    app = make_app(tmp_path_factory.mktemp("scan-browser"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}", app.state.scan.admin_token
+    running.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: install Debian's package "
+                    "(apt-get install -y chromium); .ci/run does this on CI", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+def _axe(page, where: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, (where, [(v["id"], v["impact"], v["nodes"][0]["html"]) for v in bad])
+
+
+def _start(browser, base: str, token: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/f/login")
+    page.fill("#secret", token)
+    page.click("button[type=submit]")
+    page.fill("#title", "Werkplaats Hart van Brabant")
+    page.fill("#organisations", "Gemeente Voorbeeld\nStichting Welzijn")
+    page.click("text=Start de sessie")
+    page.wait_for_selector(".big-code")
+    return page, page.inner_text(".big-code")
+
+
+def _answer_by_keyboard(page, base: str, code: str, answers: dict) -> None:
+    page.goto(base + "/")
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")  # the code
+    page.keyboard.type(code.replace("-", "").lower())
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/org")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # the first organisation
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    for n, level in answers.items():
+        page.wait_for_url(f"**/q/{n}")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")  # the first option of the item
+        if level == 1:
+            page.keyboard.press("Space")
+        for _ in range(level - 1):
+            page.keyboard.press("ArrowDown")
+        page.wait_for_selector("#status .ok")
+        page.keyboard.press("Enter")  # the form's first button: Volgende
+
+
+def _answer_by_touch(page, base: str, code: str, answers: dict) -> None:
+    page.goto(f"{base}/?code={code}")
+    page.click("button[type=submit]")
+    page.check("input[name=organisation] >> nth=0")
+    page.click("text=Verder")
+    for n, level in answers.items():
+        page.wait_for_url(f"**/q/{n}")
+        value = "dk" if level == "dk" else str(level)
+        page.check(f"input[name=answer][value='{value}']")
+        page.wait_for_selector("#status .ok")
+        if n == 2:  # a reload loses nothing
+            page.reload()
+            assert page.is_checked(f"input[name=answer][value='{value}']")
+        page.click("text=Volgende")
+
+
+def test_a_workshop_in_a_browser(server, browser):
+    base, token = server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    boss, code = _start(browser, base, token)
+    _axe(boss, "live view")
+    phones = [browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+              for _ in PLANTED]
+    requests: list[str] = []
+    for phone in phones:
+        phone.on("request", lambda request: requests.append(request.url))
+    phones[0].goto(f"{base}/?code={code}")
+    _axe(phones[0], "join")
+    _answer_by_keyboard(phones[0], base, code, PLANTED["keyboard"])
+    _answer_by_touch(phones[1], base, code, PLANTED["touch"])
+    assert all(url.startswith(base) for url in requests), "a request left the server"
+
+    phones[1].goto(f"{base}/q/2")
+    phones[1].screenshot(path=str(ARTIFACTS / "scan-phone-390.png"), full_page=True)
+    _axe(phones[1], "question")
+    width = phones[1].evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the question scrolls sideways at 390 px ({width})"
+
+    first = BANK.themes[0].id
+    levels = [v for answers in PLANTED.values() for v in answers.values() if v != "dk"]
+    own = [statistics.median([v for v in a.values() if v != "dk"]) for a in PLANTED.values()]
+    row = boss.locator(f"#live table >> nth=0 >> tr[data-theme={first}]")
+    row.wait_for()  # the live view updated itself: no reload
+    boss.wait_for_function(f"document.querySelector('#live tr[data-theme={first}]')"
+                           f".dataset.level === '{float(statistics.median(levels))}'",
+                           timeout=15_000)
+    assert row.get_attribute("data-spread") == str(float(max(own) - min(own)))
+    assert boss.inner_text("[data-joined]") == "2"
+    boss.screenshot(path=str(ARTIFACTS / "scan-live.png"), full_page=True)
+
+    boss.click("#live table >> nth=0 >> text=Rapport")
+    boss.wait_for_selector("section.theme")
+    level = boss.get_attribute(f"section[data-theme={first}] .level-number", "data-level")
+    assert float(level) == statistics.median(levels)
+    spread = boss.get_attribute(f"section[data-theme={first}] .spread", "data-spread")
+    assert float(spread) == max(own) - min(own)
+    assert BANK.themes[0].advice[int(statistics.median(levels))].nl in boss.inner_text(
+        f"section[data-theme={first}]")
+    _axe(boss, "report")
+    boss.screenshot(path=str(ARTIFACTS / "scan-report.png"), full_page=True)
+    boss.emulate_media(media="print")
+    pdf = boss.pdf(path=str(ARTIFACTS / "scan-report.pdf"), format="A4",
+                   prefer_css_page_size=True)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 1 <= pages <= 4, pages
