@@ -25,6 +25,7 @@ from smartstart.analyses._effect import (
     Estimate,
     evaluate,
 )
+from smartstart.analyses._effect_mde import MdeResult, minimum_detectable_effect
 from smartstart.analyses._effect_panel import EffectInputError
 from smartstart.analyses._effect_perm import PoolStatus
 from smartstart.analyses._fairness import BiasAnalysis, FairnessResult, FairnessSpec, fairness_audit
@@ -74,6 +75,7 @@ __all__ = [
     "FairnessResult",
     "FairnessSpec",
     "Lang",
+    "MdeResult",
     "MixedLatentClass",
     "ModelCard",
     "PersonaCard",
@@ -96,6 +98,7 @@ __all__ = [
     "fairness_audit",
     "find_combinations",
     "high_risk_profile",
+    "minimum_detectable_effect",
     "model_card",
     "profile",
     "risk_model",
