@@ -11,37 +11,15 @@ import io
 import random
 import re
 import statistics
-import uuid
 from pathlib import Path
 
 import pytest
-from test_scan_support import POSTGRES_URL, facilitator, join, make_app, start_workshop
+from test_scan_support import database, databases, facilitator, join, make_app, start_workshop
 
 from smartstart.maturity import load_bank
 
 BANK = load_bank()
 STATIC = Path(__file__).resolve().parents[1] / "src" / "smartstart" / "web" / "static"
-
-
-def _databases():
-    yield pytest.param(None, id="sqlite")
-    yield pytest.param("postgres", id="postgresql", marks=pytest.mark.skipif(
-        not POSTGRES_URL, reason="no PostgreSQL: set SMARTSTART_TEST_POSTGRES to a server's "
-        "URL (CI's .ci/run starts Debian's postgresql and sets it)"))
-
-
-def _url(kind, tmp_path):
-    if kind is None:
-        return None
-    from sqlalchemy import create_engine, text
-
-    name = f"scan_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
 
 
 def _plant(seed: int, organisations: dict[str, int]):
@@ -73,9 +51,13 @@ def _expected(answers: dict[int, dict[int, str]]):
     return out
 
 
-@pytest.mark.parametrize("database", list(_databases()))
-def test_the_whole_flow(tmp_path, database):
-    app = make_app(tmp_path, _url(database, tmp_path))
+@pytest.mark.parametrize("kind", databases())
+def test_the_whole_flow(tmp_path, kind):
+    with database(kind, tmp_path) as url:
+        _whole_flow(make_app(tmp_path, url if kind != "sqlite" else None))
+
+
+def _whole_flow(app):
     boss = facilitator(app)
     workshop, code = start_workshop(boss, ["Gemeente Tilburg", "Stichting Voorbeeld"])
     planted = _plant(7, {"Gemeente Tilburg": 5, "Stichting Voorbeeld": 3})

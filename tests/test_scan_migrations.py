@@ -4,11 +4,12 @@ mode in the --data folder."""
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from test_scan_support import facilitator, join, make_app, start_workshop
+from test_scan_support import database, databases, facilitator, join, make_app, start_workshop
 
 from smartstart.web._db import DB_FILE, current_revision, database_url, make_engine, migrate
 from smartstart.web._models import Base
@@ -22,8 +23,13 @@ def _head() -> str:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
-def test_migrations_build_the_models_schema_from_empty(tmp_path):
-    engine = make_engine(database_url(tmp_path))
+@pytest.mark.parametrize("kind", databases())
+def test_migrations_build_the_models_schema_from_empty(tmp_path, kind):
+    with database(kind, tmp_path) as url:
+        _up_from_empty(make_engine(database_url(url=url)))
+
+
+def _up_from_empty(engine):
     assert current_revision(engine) is None and inspect(engine).get_table_names() == []
     migrate(engine)
     assert current_revision(engine) == _head()

@@ -8,9 +8,13 @@ import os
 import re
 import shutil
 import tempfile
+import uuid
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 with warnings.catch_warnings():  # starlette 1.x would rather have httpx2; httpx works
     warnings.simplefilter("ignore")
@@ -26,6 +30,36 @@ POSTGRES_URL = os.environ.get("SMARTSTART_TEST_POSTGRES")
 #: the tests' SQLite files in memory-backed /dev/shm where there is one: the same SQLite (WAL,
 #: synchronous=FULL), without the disk's fsync in every commit (the benchmark uses the disk)
 SHM = Path("/dev/shm")
+
+
+def databases():
+    """The databases a test runs on: SQLite, and PostgreSQL when SMARTSTART_TEST_POSTGRES is set
+    (skipped with the reason otherwise; CI sets it)."""
+    return [pytest.param("sqlite", id="sqlite"), pytest.param(
+        "postgresql", id="postgresql", marks=pytest.mark.skipif(
+            not POSTGRES_URL, reason="no PostgreSQL: set SMARTSTART_TEST_POSTGRES to a server's "
+            "URL, e.g. postgresql://postgres@127.0.0.1:5432/postgres (CI's .ci/run starts "
+            "Debian's postgresql and sets it)"))]
+
+
+@contextmanager
+def database(kind: str, folder: Path):
+    """A URL of a new, empty database of ``kind``; a PostgreSQL one is dropped afterwards."""
+    if kind == "sqlite":
+        yield database_url(folder)
+        return
+    from sqlalchemy import create_engine, text
+
+    name = f"scan_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(database_url(url=POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def make_app(folder: Path, url: str | None = None, **config):
