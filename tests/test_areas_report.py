@@ -20,7 +20,7 @@ def test_the_section_names_the_chosen_buurten_with_their_ranks(demo, lang):  # n
     src = Source(read_bundle(demo / "bundle"), lang)
     frame = pd.read_parquet(demo / "bundle" / "tables" / "areas_children.parquet")
     chosen = frame[frame["status"] == "chosen"].sort_values("rank")
-    assert len(chosen) == 3
+    assert 1 <= len(chosen) <= 3  # the demo's rule: the top 3 among buurten with >= 3 schools
     part = choice(src, lang)
     bullets = next(b for b in part.blocks if isinstance(b, Bullets))
     for (_, row), text in zip(chosen.iterrows(), bullets.items, strict=True):
@@ -32,4 +32,4 @@ def test_the_section_names_the_chosen_buurten_with_their_ranks(demo, lang):  # n
     assert any(isinstance(b, Figure) for b in table.blocks)
     rows = next(b for b in table.blocks if isinstance(b, DataTable)).rows
     assert len(rows) == len(frame)  # every buurt, hidden ones labelled
-    assert [r[0].split()[-1] for r in rows[:3]] == list(chosen["area"])
+    assert [r[0].split()[-1] for r in rows[:len(chosen)]] == list(chosen["area"])
