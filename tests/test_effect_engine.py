@@ -215,3 +215,19 @@ def test_sdid_follows_a_diverging_trend_that_breaks_did():
     by = {e.method: e.estimate for e in result.estimates}
     assert by["sdid"] == pytest.approx(-1.0, abs=0.1)
     assert abs(by["twfe"] + 1.0) > 0.5
+
+
+def test_horizons_average_to_the_imputation_estimate_and_trace_a_growing_effect():
+    starts = {"b00": 2018, "b01": 2019, "b02": 2020}
+    frame, _ = simulate(areas=30, years=9, seed=9, starts=starts, effect=-1.0, growth=-0.5)
+    result = evaluate(frame, starts, None, FAST)
+    data = _frame_for_pyfixest(frame, starts)
+    cells = data[data["treat"] == 1].assign(h=lambda d: d["year"] - d["start"])
+    weight = cells.groupby("h")["n"].sum()
+    horizons = result.horizons.set_index("horizon")
+    overall = np.average(horizons["estimate"], weights=weight.loc[horizons.index])
+    assert overall == pytest.approx(result.headline.estimate, abs=1e-10)
+    truth = -1.0 - 0.5 * horizons.index.to_numpy()
+    inside = (horizons["ci_low"] <= truth) & (truth <= horizons["ci_high"])
+    assert inside.mean() >= 0.8
+    assert np.polyfit(horizons.index, horizons["estimate"], 1)[0] < -0.2

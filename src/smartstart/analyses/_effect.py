@@ -37,6 +37,7 @@ from smartstart.analyses._effect_estimate import (
     event_twfe,
     imputation_att,
     placebo_events,
+    placebo_horizons,
     placebo_imputation,
     placebo_twfe,
     static_twfe,
@@ -146,7 +147,10 @@ class EffectResult:
     """The evaluation. ``headline``: the spec's estimator with permutation inference.
     ``baseline``: the treated areas' pre-period rate (n-weighted, percentage points), so that
     ``relative`` is the estimate as a share of it. ``placebo_quantiles``: the headline's
-    placebo distribution as quantiles (never per donor area)."""
+    placebo distribution as quantiles (never per donor area). ``event_study``: TWFE per event
+    time (reference -1); ``horizons``: the imputation estimator per horizon (year - start >= 0),
+    the one to read with staggered starts. Both with permutation p and intervals (pointwise)
+    and CRV1 standard errors (event study only)."""
 
     spec: EffectSpec
     headline: Estimate
@@ -154,6 +158,7 @@ class EffectResult:
     inference: Inference
     placebo_quantiles: dict[float, float]
     event_study: pd.DataFrame
+    horizons: pd.DataFrame
     pretrend: PreTrend
     placebo_time: Estimate | None
     baseline: float
@@ -193,7 +198,8 @@ def evaluate(panel: pd.DataFrame, treated: Collection[str] | Mapping[str, int],
     return EffectResult(
         spec=spec, headline=headline, estimates=tuple(estimates),
         inference=_inference(draw, spec), placebo_quantiles=quantiles(placebo),
-        event_study=events, pretrend=pretrend, placebo_time=_placebo_time(data, spec),
+        event_study=events, horizons=_horizons(data, placebo_panel, draw, spec),
+        pretrend=pretrend, placebo_time=_placebo_time(data, spec),
         baseline=_baseline(data), treated=len(data.treated), donors=len(data.donors),
         years=data.years)
 
@@ -267,6 +273,20 @@ def _events(data: Panel, placebo_panel: Panel, draw: Assignments,
                      "ci_low": est.ci[0], "ci_high": est.ci[1], "se_cluster": est.se_cluster})
     frame = pd.DataFrame(rows)
     return frame, _pretrend(fit, stat, leads, data)
+
+
+def _horizons(data: Panel, placebo_panel: Panel, draw: Assignments,
+              spec: EffectSpec) -> pd.DataFrame:
+    times = event_times(data)
+    horizons = times[times >= 0]
+    real = placebo_horizons(data, data.starts[None], horizons)[0]
+    placebo = placebo_horizons(placebo_panel, draw.starts, horizons)
+    rows = []
+    for k, horizon in enumerate(horizons):
+        est = _estimate("horizon", float(real[k]), placebo[:, k], spec)
+        rows.append({"horizon": int(horizon), "estimate": est.estimate, "p_value": est.p_value,
+                     "ci_low": est.ci[0], "ci_high": est.ci[1]})
+    return pd.DataFrame(rows)
 
 
 def _pretrend(fit, placebo_stat: np.ndarray, leads: np.ndarray, data: Panel) -> PreTrend:

@@ -15,7 +15,10 @@ their information. Estimators:
   staggered starts TWFE compares late with early treated areas and can be biased when the
   effect grows over time, the imputation estimator cannot.
 - the event study: TWFE with a dummy per event time (year minus the area's start) except -1,
-  the reference; leads (event time < -1) show pre-trends, lags (>= 0) the effect's path.
+  the reference; leads (event time < -1) show pre-trends, lags (>= 0) the effect's path. With
+  one common start and never-treated donors it is the year-by-year DiD against the year before
+  the start; with staggered starts its lags can mix cohorts' effects (Sun and Abraham 2021), so
+  the imputation estimator's effects per horizon are given beside it.
 """
 
 from __future__ import annotations
@@ -87,6 +90,19 @@ def placebo_imputation(panel: Panel, starts: np.ndarray) -> np.ndarray:
         cells = treatment_matrix(part, years)
         out.append(weighted_mean(imputation(panel.rate, panel.n, cells), panel.n, cells))
     return np.concatenate(out) if out else np.zeros(0)
+
+
+def placebo_horizons(panel: Panel, starts: np.ndarray, horizons: np.ndarray) -> np.ndarray:
+    """Imputation estimates per horizon (year - start >= 0), B x H, for the given starts: the
+    imputed effects of the cells at each horizon averaged with weights n."""
+    years, out = np.asarray(panel.years), []
+    for part in _chunks(starts):
+        cells = treatment_matrix(part, years)
+        effects = imputation(panel.rate, panel.n, cells)
+        at = event_dummies(part, years, horizons)  # (B, H, N, T)
+        ww = at * panel.n
+        out.append(np.einsum("bhnt,bnt->bh", ww, effects) / ww.sum((-2, -1)))
+    return np.concatenate(out) if out else np.zeros((0, len(horizons)))
 
 
 def placebo_events(panel: Panel, starts: np.ndarray, times: np.ndarray,
