@@ -1,6 +1,7 @@
 """The report's "Waar beginnen we?" on the demo's bundle: the areas the bundle marks chosen
-are the ones the section names, with their published ranks; the caution and the note on codes
-are there, in Dutch and English (numbers and statuses compared, not sentences)."""
+are the ones the section names (by their names from the boundaries file), with their
+published ranks; the caution is there, in Dutch and English (numbers and statuses compared,
+not sentences)."""
 
 from __future__ import annotations
 
@@ -21,10 +22,14 @@ def test_the_section_names_the_chosen_buurten_with_their_ranks(demo, lang):  # n
     frame = pd.read_parquet(demo / "bundle" / "tables" / "areas_children.parquet")
     chosen = frame[frame["status"] == "chosen"].sort_values("rank")
     assert 1 <= len(chosen) <= 3  # the demo's rule: the top 3 among buurten with >= 3 schools
+    labels = src.bundle.labels()
+    # the areas' names from the boundaries file (labels.csv), else their codes
+    named = dict(zip(labels.loc[labels["variable"] == "buurt", "level"],
+                     labels.loc[labels["variable"] == "buurt", f"label_{lang}"], strict=True))
     part = choice(src, lang)
     bullets = next(b for b in part.blocks if isinstance(b, Bullets))
     for (_, row), text in zip(chosen.iterrows(), bullets.items, strict=True):
-        assert row["area"] in text
+        assert named.get(row["area"], row["area"]) in text
         assert f"{int(row['rank'])} ({int(row['rank_low'])}–{int(row['rank_high'])})" in text
     texts = [getattr(b, "text", "") for b in part.blocks]
     assert t("areas_caution", lang) in texts
@@ -32,4 +37,5 @@ def test_the_section_names_the_chosen_buurten_with_their_ranks(demo, lang):  # n
     assert any(isinstance(b, Figure) for b in table.blocks)
     rows = next(b for b in table.blocks if isinstance(b, DataTable)).rows
     assert len(rows) == len(frame)  # every buurt, hidden ones labelled
-    assert [r[0].split()[-1] for r in rows[:len(chosen)]] == list(chosen["area"])
+    assert [r[0] for r in rows[:len(chosen)]] == [
+        named.get(a) or t("areas_buurt", lang, code=a) for a in chosen["area"]]
