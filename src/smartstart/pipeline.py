@@ -36,6 +36,7 @@ from smartstart.outputs._withheld import Withheld, typed
 from smartstart.outputs._work import Work
 from smartstart.pilot import Pilot
 from smartstart.report import ChartFile, bundle_charts
+from smartstart.sources._boundaries import read_boundaries
 from smartstart.sources._store import read_manifest
 
 KEYS = ("RINPERSOONS", "RINPERSOON", "household_id")
@@ -67,6 +68,11 @@ def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
 def _run(pilot: Pilot, console: Console) -> RunResult:
     study, paths = pilot.study, pilot.paths
     started = time.perf_counter()
+    if paths.boundaries is not None and "areas" in study.analyses:
+        read_boundaries(paths.boundaries, study.municipalities)  # a bad file fails before linking
+    elif "areas" in study.analyses:
+        console.print("[yellow]geen grenzenbestand (paths.boundaries)[/]: de gebieden houden "
+                      "hun CBS-code en het rapport heeft geen kaart")
     partners = {tg.partner_file: paths.partner_files[tg.partner_file]
                 for tg in study.partner_groups}
     with console.status("koppelen en kenmerken berekenen"):
