@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -164,7 +164,7 @@ class EffectResult:
     baseline: float
     treated: int
     donors: int
-    years: tuple[int, ...] = field(default=())
+    years: tuple[int, ...]
 
     @property
     def relative(self) -> float:
@@ -189,15 +189,14 @@ def evaluate(panel: pd.DataFrame, treated: Collection[str] | Mapping[str, int],
     rng = np.random.default_rng(spec.seed)
     placebo_panel = data.subset(data.donors)
     draw = assignments(len(data.donors), data.starts[data.treated], spec.permutations, rng)
-    estimates = _static(data, placebo_panel, draw, spec)
+    estimates, placebos = _static(data, placebo_panel, draw, spec)
     if spec.synthetic and len(set(data.starts[data.treated])) == 1:
         estimates.append(_synthetic(data, draw, spec, rng))
     headline = next(e for e in estimates if e.method == spec.estimator)
-    placebo = _placebo(placebo_panel, draw, spec.estimator)
     events, pretrend = _events(data, placebo_panel, draw, spec)
     return EffectResult(
         spec=spec, headline=headline, estimates=tuple(estimates),
-        inference=_inference(draw, spec), placebo_quantiles=quantiles(placebo),
+        inference=_inference(draw, spec), placebo_quantiles=quantiles(placebos[spec.estimator]),
         event_study=events, horizons=_horizons(data, placebo_panel, draw, spec),
         pretrend=pretrend, placebo_time=_placebo_time(data, spec),
         baseline=_baseline(data), treated=len(data.treated), donors=len(data.donors),
@@ -211,14 +210,15 @@ def _placebo(placebo_panel: Panel, draw: Assignments, estimator: Estimator) -> n
 
 
 def _static(data: Panel, placebo_panel: Panel, draw: Assignments,
-            spec: EffectSpec) -> list[Estimate]:
+            spec: EffectSpec) -> tuple[list[Estimate], dict[str, np.ndarray]]:
+    """Both fixed-effects estimators with their permutation inference, and their placebos."""
     fit = static_twfe(data)
-    out = []
+    out, placebos = [], {}
     for method, value in (("imputation", imputation_att(data)), ("twfe", fit.coef[0])):
-        placebo = _placebo(placebo_panel, draw, method)
+        placebos[method] = _placebo(placebo_panel, draw, method)
         se = fit.se[0] if method == "twfe" else math.nan
-        out.append(_estimate(method, float(value), placebo, spec, se, fit.clusters))
-    return out
+        out.append(_estimate(method, float(value), placebos[method], spec, se, fit.clusters))
+    return out, placebos
 
 
 def _estimate(method: str, value: float, placebo: np.ndarray, spec: EffectSpec,
