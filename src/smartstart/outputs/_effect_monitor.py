@@ -37,7 +37,7 @@ from smartstart.disclosure import (
     register_of,
 )
 from smartstart.disclosure._options import settings_of
-from smartstart.disclosure._statements import declare
+from smartstart.disclosure._statements import declare, level_text
 
 #: decimals of every published rate and interval (0.1 percentage point)
 RATE_DECIMALS = 3
@@ -67,14 +67,18 @@ def monitor_tables(panel: pd.DataFrame, outcome: str, treated: tuple[str, ...],
         panel = panel[~outside | panel["area"].isin(elsewhere)]
     series = _series(panel, treated, municipalities)
     hidden, primary = _masks(local, s)
-    for _ in range(len(local) + 1):
+    extra = pd.DataFrame(False, index=series.index, columns=list(COUNTS))
+    while True:
         monitor = _published_monitor(local, hidden, primary, outcome, s)
-        published = _published_series(series, outcome, local, s)
+        published = _published_series(series, outcome, local, s, extra)
         narrowed = _narrowed([*others, monitor, published], s, monitor.record.name)
         if not narrowed:
             return monitor, published
-        hidden = _widen(local, hidden, narrowed)
-    raise AssertionError("the monitor could not be protected")  # every cell hidden: unreachable
+        wider = _widen(local, series, hidden, extra, narrowed, monitor.record.name)
+        if wider[0].equals(hidden) and wider[1].equals(extra):
+            raise AssertionError(f"{monitor.record.name}: a small cell stays narrowed with "
+                                 "every cell of its year and group hidden")
+        hidden, extra = wider
 
 
 def _series(panel: pd.DataFrame, treated: tuple[str, ...],
@@ -117,22 +121,25 @@ def _secondary(values: pd.Series, hidden: pd.Series, primary: pd.Series,
     return out
 
 
-def _widen(local: pd.DataFrame, hidden: pd.DataFrame, narrowed: list) -> pd.DataFrame:
-    """Hide the smallest shown cell of the year and group of every narrowed cell."""
-    out = hidden.copy()
+def _widen(local: pd.DataFrame, series: pd.DataFrame, hidden: pd.DataFrame,
+           extra: pd.DataFrame, narrowed: list, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per narrowed cell, its year and group: hide the smallest shown buurt; when every buurt
+    is hidden, the group's total in the series too."""
+    out, totals = hidden.copy(), extra.copy()
     for finding in narrowed:
-        row, column = finding.statement.row, finding.statement.column
-        if column not in COUNTS:
+        st = finding.statement
+        if st.column not in COUNTS:
             continue
-        same = (local["year"] == local["year"].iloc[row]) & (
-            local["group"] == local["group"].iloc[row]) & ~out[column]
+        rows = local if st.output == name else series
+        year, group = rows["year"].iloc[st.row], rows["group"].iloc[st.row]
+        same = (local["year"] == year) & (local["group"] == group) & ~out[st.column]
         if same.any():
-            out.loc[local.loc[same, column].idxmin(), column] = True
-        else:  # the group is hidden whole: hide the column of the year
-            out.loc[local["year"] == local["year"].iloc[row], column] = True
-        if column == "n":
-            out["events"] |= out["n"]
-    return out
+            out.loc[local.loc[same, st.column].idxmin(), st.column] = True
+        else:
+            totals.loc[(series["year"] == year) & (series["group"] == group), st.column] = True
+        out["events"] |= out["n"]
+        totals["events"] |= totals["n"]
+    return out, totals
 
 
 def _narrowed(tables: list[Published], s, name: str) -> list:
@@ -179,16 +186,19 @@ def _published_monitor(local: pd.DataFrame, hidden: pd.DataFrame, primary: pd.Da
     return _labelled(published, hidden, primary, s)
 
 
-def _published_series(series: pd.DataFrame, outcome: str, local: pd.DataFrame, s
-                      ) -> Published:
+def _published_series(series: pd.DataFrame, outcome: str, local: pd.DataFrame, s,
+                      extra: pd.DataFrame | None = None) -> Published:
     frame = _rates(series.astype({"n": float, "events": float}))
     small = pd.DataFrame({"n": frame["n"] < s.min_cell,
                           "events": (frame["events"] < s.min_cell)
                           | (frame["n"] - frame["events"] < s.min_cell)})
+    if extra is not None:
+        small |= extra.to_numpy()
     small["events"] |= small["n"]
     below = pd.DataFrame({"n": frame["n"] < s.min_cell, "events": frame["events"] < s.min_cell})
     where = (("year", "in", ("@year",)), ("effect_group", "in", ("@group",)))
-    members = {g: tuple(sorted(local.loc[local["group"] == g, "area"].unique()))
+    # spelled as the register spells a row's value (``level_text``: "07840101" -> "7840101")
+    members = {g: tuple(sorted({level_text(a) for a in local.loc[local["group"] == g, "area"]}))
                for g in (TREATED, REST)}
     within = [(("buurt", "in", (b,)), ("effect_group", "in", (g,)))
               for g, areas in members.items() for b in areas]
