@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
@@ -114,8 +115,6 @@ def read_boundaries(path: Path, municipalities: Sequence[str], *,
     """The buurten, wijken and municipalities of ``municipalities`` (4-digit CBS codes) in the
     wijk- en buurtkaart at ``path``, simplified by ``tolerance`` metres for maps (default: the
     layout's ``simplify_metres``). Raises ``SourceError`` with every problem of the file."""
-    import pyogrio
-
     path = Path(path)
     codes = tuple(dict.fromkeys(str(c).zfill(4) for c in municipalities))
     tolerance = float(layout()["simplify_metres"] if tolerance is None else tolerance)
@@ -127,6 +126,17 @@ def read_boundaries(path: Path, municipalities: Sequence[str], *,
     bad = [c for c in codes if not (len(c) == 4 and c.isdigit())]
     if bad or not codes:
         raise SourceError(f"municipality codes must be 4 digits, got {bad or 'none'}")
+    stat = path.stat()
+    # read once per run (the check before linking, schools to buurt, the map): the same file,
+    # unchanged, gives the same (read-only) result
+    return _read(path.resolve(), stat.st_mtime_ns, stat.st_size, codes, tolerance)
+
+
+@lru_cache(maxsize=4)
+def _read(path: Path, _mtime: int, _size: int, codes: tuple[str, ...], tolerance: float
+          ) -> Boundaries:
+    import pyogrio
+
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as error:  # noqa: BLE001 - GDAL's errors vary by driver and damage
@@ -254,28 +264,31 @@ def _boundaries(path: Path, codes: tuple[str, ...], read: dict[str, _Read],
                 found: dict[str, str], tolerance: float, info: dict) -> Boundaries:
     import shapely
 
-    areas: dict[str, dict[str, Area]] = {}
+    areas: dict[str, Mapping[str, Area]] = {}
     for level, rows in read.items():
         merged = _merge(rows)
         simplified = _simplify(list(merged.values()), tolerance)
         names = dict(zip(rows.codes, rows.names, strict=True))
-        areas[level] = {c: Area(c, names[c], level, g, s)  # type: ignore[arg-type]
-                        for (c, g), s in zip(sorted(merged.items()), simplified, strict=True)}
+        areas[level] = MappingProxyType({
+            c: Area(c, names[c], level, g, s)  # type: ignore[arg-type]
+            for (c, g), s in zip(sorted(merged.items()), simplified, strict=True)})
     if "gemeente" not in areas:  # the outline is the union of the wijken
         wijken = areas.get("wijk", {})
-        areas["gemeente"] = {}
+        outlines = {}
         for code in codes:
             parts = [a.geometry for c, a in wijken.items() if c.startswith(code)]
             if parts:
                 union = shapely.union_all(parts)
-                areas["gemeente"][code] = Area(code, code, "gemeente", union,
-                                               _simplify([union], tolerance)[0])
+                outlines[code] = Area(code, code, "gemeente", union,
+                                      _simplify([union], tolerance)[0])
+        areas["gemeente"] = MappingProxyType(outlines)
     metadata = {str(k): str(v) for k, v in (info.get("dataset_metadata") or {}).items()}
     synthetic = SYNTHETIC_KEY in metadata
     year = _year([path.stem, *found.values()])
     credit = SYNTHETIC_CREDIT if synthetic else (f"{CREDIT}, {year}" if year else CREDIT)
-    return Boundaries(path, codes, areas, credit, year, synthetic, tolerance,
-                      {lv: r.water for lv, r in read.items()}, dict(found))
+    return Boundaries(path, codes, MappingProxyType(areas), credit, year, synthetic, tolerance,
+                      MappingProxyType({lv: r.water for lv, r in read.items()}),
+                      MappingProxyType(dict(found)))
 
 
 def _merge(rows: _Read) -> dict[str, object]:
