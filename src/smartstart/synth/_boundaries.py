@@ -46,6 +46,8 @@ CENTRES: dict[str, tuple[float, float]] = {
 #: the file synth writes in the delivery folder (the example pilots' ``paths.boundaries``)
 BOUNDARIES_PATH = "Geo/wijkenbuurten_synthetisch.gpkg"
 SEED = 28992
+#: the GeoPackage's last_change stamp: fixed, so one seed writes the same bytes
+FILE_DATE = "2000-01-01T00:00:00.000Z"
 _STEMS = ("Molen", "Kerk", "Beuken", "Eiken", "Linden", "Heide", "Vlas", "Hooi", "Zand",
           "Berken", "Wilgen", "Vogel", "Bloemen", "Akker", "Dijk", "Haven", "Koren", "Hoven",
           "Vennen", "Bos", "Beek", "Kasteel", "Schans", "Lei", "Esch", "Goor")
@@ -219,15 +221,20 @@ def write_boundaries(path: Path, municipalities: Sequence[tuple[Areas, str]]) ->
                            "gemeentenaam", "water"),
                "wijken": ("wijkcode", "wijknaam", "gemeentecode", "gemeentenaam", "water"),
                "gemeenten": ("gemeentecode", "gemeentenaam", "water")}
-    for layer, items in rows.items():
-        geometry = shapely.to_wkb(shapely.multipolygons(
-            [shapely.get_parts(g) for g, _ in items]))
-        fields = [np.array([v[i] for _, v in items], dtype=object)
-                  for i in range(len(columns[layer]))]
-        pyogrio.raw.write(tmp, geometry, fields, list(columns[layer]), layer=layer,
-                          driver="GPKG", crs="EPSG:28992", geometry_type="MultiPolygon",
-                          dataset_metadata={SYNTHETIC_KEY: SYNTHETIC_CREDIT}
-                          if layer == "buurten" else None, append=layer != "buurten")
+    before = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FILE_DATE})  # the same bytes per seed
+    try:
+        for layer, items in rows.items():
+            geometry = shapely.to_wkb(shapely.multipolygons(
+                [shapely.get_parts(g) for g, _ in items]))
+            fields = [np.array([v[i] for _, v in items], dtype=object)
+                      for i in range(len(columns[layer]))]
+            pyogrio.raw.write(tmp, geometry, fields, list(columns[layer]), layer=layer,
+                              driver="GPKG", crs="EPSG:28992", geometry_type="MultiPolygon",
+                              dataset_metadata={SYNTHETIC_KEY: SYNTHETIC_CREDIT}
+                              if layer == "buurten" else None, append=layer != "buurten")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
     tmp.replace(path)
     return path
 
