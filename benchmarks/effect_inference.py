@@ -125,10 +125,10 @@ def mde_check(datasets: int, args, seed: int) -> tuple[list[bool], list[float], 
         pre = world.draw(range(world.first, world.start))
         planned = world.first + world.years - world.start
         mde = minimum_detectable_effect(pre, world.treated, world.start, planned, spec)
-        future = world.draw(range(world.start, world.first + world.years), mde.effect)
+        future = world.draw(range(world.start, world.first + world.years), mde.mde)
         result = evaluate(pd.concat([pre, future]), world.treated, world.start, spec)
         hits.append(result.headline.p_value <= 0.05)
-        effects.append(mde.effect)
+        effects.append(mde.mde)
         relative.append(mde.relative)
     return hits, effects, relative
 

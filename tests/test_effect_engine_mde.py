@@ -59,10 +59,10 @@ def test_planted_effect_at_the_mde_is_detected_about_80_percent():
     pre = world.draw(range(2015, 2021))
     spec = EffectSpec(permutations=400, replications=400, synthetic=False)
     mde = minimum_detectable_effect(pre, treated, start, 3, spec)
-    assert mde.effect < 0 and mde.relative == pytest.approx(mde.effect / mde.baseline)
+    assert mde.mde < 0 and mde.relative == pytest.approx(mde.mde / mde.baseline)
     hits = []
     for _ in range(50):  # futures from the true world, the effect planted through the binomial
-        future = world.draw(range(2021, 2024), mde.effect, treated, start)
+        future = world.draw(range(2021, 2024), mde.mde, treated, start)
         result = evaluate(pd.concat([pre, future]), treated, start,
                           EffectSpec(permutations=400, synthetic=False))
         hits.append(result.headline.p_value <= 0.05)
@@ -75,11 +75,11 @@ def test_more_years_or_areas_lower_the_mde_and_a_tiny_pool_has_none():
     spec = EffectSpec(permutations=500, replications=300)
     short = minimum_detectable_effect(pre, ["b00", "b01"], 2021, 1, spec)
     long = minimum_detectable_effect(pre, ["b00", "b01"], 2021, 5, spec)
-    assert abs(long.effect) < abs(short.effect)
+    assert abs(long.mde) < abs(short.mde)
     assert long.years == tuple(range(2021, 2026))
     tiny = minimum_detectable_effect(pre[pre["area"].isin(world.names[:6])],
                                      ["b00", "b01", "b02"], 2021, 3, spec)
-    assert tiny.inference.status is PoolStatus.TOO_SMALL and math.isinf(tiny.effect)
+    assert tiny.inference.status is PoolStatus.TOO_SMALL and math.isinf(tiny.mde)
 
 
 def test_mde_bad_input():

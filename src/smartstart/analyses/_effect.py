@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -42,104 +41,24 @@ from smartstart.analyses._effect_estimate import (
     placebo_twfe,
     static_twfe,
 )
+from smartstart.analyses._effect_mde import MdeResult, minimum_detectable_effect
 from smartstart.analyses._effect_panel import Panel, build_panel
 from smartstart.analyses._effect_perm import (
-    Alternative,
     Assignments,
-    PoolStatus,
     assignments,
     interval,
     p_value,
-    pool_status,
     quantiles,
 )
 from smartstart.analyses._effect_sdid import pooled_rate, sdid
-
-Estimator = Literal["imputation", "twfe"]
-
-
-@dataclass(frozen=True)
-class EffectSpec:
-    """How the effect is estimated and tested; written in the evaluation plan before the
-    results are seen.
-
-    ``alternative``: ``two-sided`` (default), ``less`` (the intervention lowers the rate) or
-    ``greater``. ``permutations``: all distinct placebo assignments are used when there are at
-    most this many, else this many at random. ``placebo_shift``: years the start is moved back
-    for the placebo in time. ``synthetic``: also estimate synthetic DiD as a second opinion
-    (one common start only), tested with ``synthetic_permutations`` placebos (each one is an
-    optimisation, so fewer than for the fixed-effects estimators). ``power`` and
-    ``replications``: the minimum detectable effect's target power and simulated futures.
-    """
-
-    estimator: Estimator = "imputation"
-    alternative: Alternative = "two-sided"
-    alpha: float = 0.05
-    permutations: int = 5000
-    placebo_shift: int = 2
-    synthetic: bool = True
-    synthetic_permutations: int = 500
-    power: float = 0.8
-    replications: int = 1000
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.estimator not in ("imputation", "twfe"):
-            problems.append(f"estimator must be imputation or twfe, not {self.estimator!r}")
-        if self.alternative not in ("two-sided", "less", "greater"):
-            problems.append(f"alternative must be two-sided, less or greater, "
-                            f"not {self.alternative!r}")
-        if not 0 < self.alpha < 0.5:
-            problems.append("alpha must lie between 0 and 0.5")
-        if min(self.permutations, self.synthetic_permutations) < 100:
-            problems.append("at least 100 permutations are needed")
-        if not 0.5 <= self.power < 1:
-            problems.append("power must lie between 0.5 and 1")
-        if self.replications < 100:
-            problems.append("at least 100 replications are needed")
-        if self.placebo_shift < 1:
-            problems.append("placebo_shift must be at least 1 year")
-        if problems:
-            raise ValueError("; ".join(problems))
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """One estimator's effect (percentage points) with its permutation p and interval, and,
-    where computed, the cluster-robust (CRV1 by area, t with G-1 df) ones beside it."""
-
-    method: str
-    estimate: float
-    p_value: float
-    ci: tuple[float, float]
-    se_cluster: float = math.nan
-    p_cluster: float = math.nan
-    ci_cluster: tuple[float, float] = (math.nan, math.nan)
-
-
-@dataclass(frozen=True)
-class Inference:
-    """The permutation's footing: assignments used, distinct ones possible, whether all were
-    used, the smallest attainable p, and the pool's status."""
-
-    assignments: int
-    distinct: int
-    exhaustive: bool
-    min_p: float
-    status: PoolStatus
-    alternative: Alternative
-    alpha: float
-
-
-@dataclass(frozen=True)
-class PreTrend:
-    """The leads (event times < -1) tested jointly: the permutation p of the leads' Wald form
-    and the CRV1 Wald test's p (F with L and G-1 df), for comparison only."""
-
-    leads: int
-    p_permutation: float
-    p_cluster: float
+from smartstart.analyses._effect_types import (
+    EffectSpec,
+    Estimate,
+    Estimator,
+    Inference,
+    PreTrend,
+    inference_of,
+)
 
 
 @dataclass(frozen=True)
@@ -196,7 +115,7 @@ def evaluate(panel: pd.DataFrame, treated: Collection[str] | Mapping[str, int],
     events, pretrend = _events(data, placebo_panel, draw, spec)
     return EffectResult(
         spec=spec, headline=headline, estimates=tuple(estimates),
-        inference=_inference(draw, spec), placebo_quantiles=quantiles(placebos[spec.estimator]),
+        inference=inference_of(draw, spec), placebo_quantiles=quantiles(placebos[spec.estimator]),
         event_study=events, horizons=_horizons(data, placebo_panel, draw, spec),
         pretrend=pretrend, placebo_time=_placebo_time(data, spec),
         baseline=_baseline(data), treated=len(data.treated), donors=len(data.donors),
@@ -251,12 +170,6 @@ def _synthetic(data: Panel, draw: Assignments, spec: EffectSpec,
     placebo = sdid(pooled_rate(data.events[data.donors], data.n[data.donors], picked),
                    donors[rest], pre)
     return _estimate("sdid", value, placebo, spec)
-
-
-def _inference(draw: Assignments, spec: EffectSpec) -> Inference:
-    return Inference(len(draw.starts), draw.distinct, draw.exhaustive,
-                     1 / (1 + min(draw.distinct, len(draw.starts))),
-                     pool_status(draw.distinct, spec.alpha), spec.alternative, spec.alpha)
 
 
 def _events(data: Panel, placebo_panel: Panel, draw: Assignments,
@@ -333,4 +246,5 @@ def _baseline(data: Panel) -> float:
     return float(100 * events / data.n[data.treated][pre].sum())
 
 
-__all__ = ["EffectResult", "EffectSpec", "Estimate", "Inference", "PreTrend", "evaluate"]
+__all__ = ["EffectResult", "EffectSpec", "Estimate", "Inference", "MdeResult", "PreTrend",
+           "evaluate", "minimum_detectable_effect"]

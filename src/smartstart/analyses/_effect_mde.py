@@ -39,23 +39,23 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from smartstart.analyses._effect import EffectSpec, Inference
 from smartstart.analyses._effect_fe import fe_fitted, imputation_weights, twfe_weights
 from smartstart.analyses._effect_panel import Panel, build_panel, treatment_matrix
-from smartstart.analyses._effect_perm import assignments, pool_status
+from smartstart.analyses._effect_perm import assignments
+from smartstart.analyses._effect_types import EffectSpec, Inference, inference_of
 
 CURVE = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 
 
 @dataclass(frozen=True)
 class MdeResult:
-    """The minimum detectable effect (percentage points, signed: negative is a reduction) at
-    ``spec.power`` and ``spec.alpha``, relative to ``baseline`` (the candidates' expected rate
-    over the planned years, percentage points), with its Monte Carlo interval; ``sigma_u``: the
-    area-year shock beyond binomial noise (percentage points); ``curve``: power at multiples
-    of the MDE."""
+    """``mde``: the minimum detectable effect (percentage points, signed: negative is a
+    reduction) at ``spec.power`` and ``spec.alpha``; ``relative``: as a share of ``baseline``
+    (the candidates' expected rate over the planned years, percentage points); ``interval``: its
+    Monte Carlo interval; ``sigma_u``: the area-year shock beyond binomial noise (percentage
+    points); ``curve``: power at multiples of the MDE."""
 
-    effect: float
+    mde: float
     baseline: float
     interval: tuple[float, float]
     sigma_u: float
@@ -67,10 +67,10 @@ class MdeResult:
 
     @property
     def relative(self) -> float:
-        return self.effect / self.baseline if self.baseline > 0 else math.nan
+        return self.mde / self.baseline if self.baseline > 0 else math.nan
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"effect": self.effect, "relative": self.relative,
+        return pd.DataFrame([{"mde": self.mde, "relative": self.relative,
                               "baseline": self.baseline, "low": self.interval[0],
                               "high": self.interval[1], "power": self.spec.power,
                               "alpha": self.spec.alpha, "first_year": self.years[0],
@@ -110,9 +110,7 @@ def minimum_detectable_effect(panel: pd.DataFrame, candidates: Collection[str], 
     sign = 1.0 if spec.alternative == "greater" else -1.0
     post = all_years >= start
     baseline = float((noise.level * noise.n)[data.treated].sum() / noise.n[data.treated].sum())
-    inference = Inference(len(draw.starts), draw.distinct, draw.exhaustive,
-                          1 / (1 + min(draw.distinct, len(draw.starts))),
-                          pool_status(draw.distinct, spec.alpha), spec.alternative, spec.alpha)
+    inference = inference_of(draw, spec)
     return MdeResult(sign * effect, baseline, (sign * interval[0], sign * interval[1]),
                      noise.sigma_u, inference, spec.replications,
                      tuple(int(y) for y in all_years[post]),
