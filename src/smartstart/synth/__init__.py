@@ -105,7 +105,7 @@ def _generate(root: Path, spec: SynthSpec, console: Console) -> SynthResult:
                 progress.advance(task)
         sink.close()
         truth["boundaries"] = _write_boundaries(root, places)
-        truth["schools"] = _schools(root, places)
+        truth["schools"] = _write_schools(root, places)
     except BaseException:
         sink.abort()
         raise
@@ -134,7 +134,7 @@ def _write_boundaries(root: Path, places: list) -> str:
     return BOUNDARIES_PATH
 
 
-def _schools(root: Path, places: list) -> str:
+def _write_schools(root: Path, places: list) -> str:
     """The school-location file of every municipality's schools (``_schools``)."""
     from smartstart.synth._schools import SCHOOLS_PATH, write_school_locations
 
