@@ -231,3 +231,30 @@ def test_horizons_average_to_the_imputation_estimate_and_trace_a_growing_effect(
     inside = (horizons["ci_low"] <= truth) & (truth <= horizons["ci_high"])
     assert inside.mean() >= 0.8
     assert np.polyfit(horizons.index, horizons["estimate"], 1)[0] < -0.2
+
+
+def test_a_diverging_pre_trend_is_flagged_by_the_pretrend_test_and_the_placebo_in_time():
+    # no effect, but the treated areas' rate climbs 0.6 pp a year from the first year on
+    starts = {"b00": 2021, "b01": 2021, "b02": 2021}
+    frame, _ = simulate(areas=30, years=9, seed=13, starts={"b00": 2015, "b01": 2015,
+                                                            "b02": 2015}, growth=0.6)
+    result = evaluate(frame, starts, None, FAST)
+    assert result.pretrend.leads == 5  # event times -6 to -2
+    assert result.pretrend.p_permutation < 0.05
+    assert result.placebo_time is not None and result.placebo_time.p_value < 0.05
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "less", "greater"])
+def test_interval_inverts_the_test(alternative):
+    from smartstart.analyses._effect_perm import interval, p_value
+
+    rng = np.random.default_rng(14)
+    for size in (19, 99, 500):
+        placebo = rng.normal(size=size)
+        for estimate in rng.normal(0, 2, 40):
+            lo, hi = interval(estimate, placebo, 0.05, alternative)
+            for tau in np.linspace(estimate - 5, estimate + 5, 41):
+                kept = p_value(estimate - tau, placebo, alternative) > 0.05
+                inside = lo <= tau <= hi
+                on_edge = min(abs(tau - lo), abs(tau - hi)) < 1e-9
+                assert kept == inside or on_edge
