@@ -188,8 +188,6 @@ def _inference_row(outcome: str, result, mde, plan) -> dict:
            "pretrend_p_cluster": pre.p_cluster, "first_year": min(result.years),
            "last_year": max(result.years), "start": plan.start,
            "mde": math.nan, "mde_relative": math.nan}
-    if mde is not None:
-        value = float(getattr(mde, "mde", mde))
-        row["mde"] = value
-        row["mde_relative"] = value / result.baseline if result.baseline > 0 else math.nan
+    if mde is not None:  # signed: negative is a reduction; relative to the expected rate
+        row["mde"], row["mde_relative"] = float(mde.mde), float(mde.relative)
     return row
