@@ -13,6 +13,8 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import cookie_parser
 
 from smartstart.maturity import Bank, load_bank
 from smartstart.web._db import make_engine, migrate
@@ -84,7 +86,7 @@ def create_app(config: ScanConfig, *, admin_token: bool = True) -> FastAPI:
                   openapi_url=None)
     app.state.scan = state
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.middleware("http")(_cookies_and_headers)
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(NotLoggedIn, _to_login)
     app.add_exception_handler(HTTPException, _http_error)
     from smartstart.web import _facilitator, _respondent
@@ -94,21 +96,40 @@ def create_app(config: ScanConfig, *, admin_token: bool = True) -> FastAPI:
     return app
 
 
-async def _cookies_and_headers(request: Request, call_next):
-    client = request.cookies.get(CLIENT_COOKIE)
-    fresh = client is None or len(client) > 64
-    request.state.client_id = new_token() if fresh else client
-    response = await call_next(request)
-    if fresh:
-        response.set_cookie(CLIENT_COOKIE, request.state.client_id, httponly=True,
-                            samesite="lax", secure=request.url.scheme == "https")
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Frame-Options"] = "DENY"
-    if not request.url.path.startswith("/static"):
-        response.headers["Cache-Control"] = "no-store"
-    return response
+class SecurityHeaders:
+    """Plain ASGI middleware (cheaper than BaseHTTPMiddleware on the answer path): gives each
+    browser a random client cookie (the CSRF tokens are bound to it) and sets the security
+    headers on every response."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = cookie_parser(Headers(scope=scope).get("cookie", "")).get(CLIENT_COOKIE)
+        fresh = not client or len(client) > 64
+        client_id = new_token() if fresh else client
+        scope.setdefault("state", {})["client_id"] = client_id
+        static = scope["path"].startswith("/static")
+        secure = "; Secure" if scope.get("scheme") == "https" else ""
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if fresh:
+                    headers.append("set-cookie", f"{CLIENT_COOKIE}={client_id}; HttpOnly; "
+                                   f"Path=/; SameSite=lax{secure}")
+                headers["Content-Security-Policy"] = CSP
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["X-Frame-Options"] = "DENY"
+                if not static:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 async def csrf_protect(request: Request) -> None:

@@ -31,9 +31,11 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _me(request: Request) -> RespondentView | None:
+def _me(request: Request, organisations: bool = False) -> RespondentView | None:
     token = request.cookies.get(RESPONDENT_COOKIE)
-    return _state(request).store.respondent(token) if token and len(token) <= 43 else None
+    if not token or len(token) > 43:
+        return None
+    return _state(request).store.respondent(token, organisations)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -65,8 +67,8 @@ def join(request: Request, code: Code) -> Response:
     return response
 
 
-def _require_me(request: Request) -> RespondentView:
-    me = _me(request)
+def _require_me(request: Request, organisations: bool = False) -> RespondentView:
+    me = _me(request, organisations)
     if me is None:
         raise HTTPException(status_code=303, headers={"Location": "/"})
     return me
@@ -74,13 +76,13 @@ def _require_me(request: Request) -> RespondentView:
 
 @router.get("/org", response_class=HTMLResponse)
 def organisation_page(request: Request) -> Response:
-    me = _require_me(request)
+    me = _require_me(request, organisations=True)
     return render(request, "org.html.j2", {"me": me}, me.workshop.lang)
 
 
 @router.post("/org")
 def choose_organisation(request: Request, organisation: Annotated[int, Form()]) -> Response:
-    me = _require_me(request)
+    me = _require_me(request, organisations=True)
     if organisation not in {oid for oid, _ in me.workshop.organisations}:
         raise HTTPException(status_code=400, detail="unknown organisation")
     _state(request).store.set_organisation(me.id, organisation)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,12 +58,16 @@ class RespondentView:
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time; waiting writers would poll its lock with growing
+        # sleeps (up to 100 ms each). Queueing them on a lock in this process is fairer and
+        # faster. (One server process per SQLite file; PostgreSQL needs no such lock.)
+        self._writing = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
 
     # --- workshops ------------------------------------------------------------------------
     def create_workshop(self, title: str, organisations: list[str], lang: str) -> WorkshopView:
         for _ in range(10):  # a collision of 40-bit codes is rare; try again if it happens
             try:
-                with Session(self.engine) as db, db.begin():
+                with self._writing, Session(self.engine) as db, db.begin():
                     workshop = Workshop(code=new_code(), title=title, lang=lang)
                     db.add(workshop)
                     db.flush()
@@ -89,7 +95,7 @@ class Store:
             return [self._view(db, row) for row in rows]
 
     def close_workshop(self, workshop_id: int) -> None:
-        with Session(self.engine) as db, db.begin():
+        with self._writing, Session(self.engine) as db, db.begin():
             row = db.get(Workshop, workshop_id)
             if row is not None and row.is_open:
                 row.is_open, row.closed_at = False, now()
@@ -105,21 +111,29 @@ class Store:
     # --- respondents and answers ----------------------------------------------------------
     def join(self, workshop: WorkshopView, organisation_id: int | None) -> str:
         respondent = secrets.token_urlsafe(24)
-        with Session(self.engine) as db, db.begin():
+        with self._writing, Session(self.engine) as db, db.begin():
             db.add(Respondent(id=respondent, workshop_id=workshop.id,
                               organisation_id=organisation_id))
         return respondent
 
-    def respondent(self, respondent_id: str) -> RespondentView | None:
+    def respondent(self, respondent_id: str, organisations: bool = False
+                   ) -> RespondentView | None:
+        """The respondent and its workshop in one query (with the workshop's organisations
+        only when asked: the answer path does not need them)."""
         with Session(self.engine) as db:
-            row = db.get(Respondent, respondent_id)
+            row = db.execute(select(Respondent.organisation_id, Workshop)
+                             .join(Workshop, Workshop.id == Respondent.workshop_id)
+                             .where(Respondent.id == respondent_id)).first()
             if row is None:
                 return None
-            workshop = self._view(db, db.get_one(Workshop, row.workshop_id))
-            return RespondentView(row.id, workshop, row.organisation_id)
+            organisation_id, workshop = row
+            view = self._view(db, workshop) if organisations else WorkshopView(
+                workshop.id, workshop.code, workshop.title, workshop.lang, workshop.is_open,
+                workshop.created_at, ())
+            return RespondentView(respondent_id, view, organisation_id)
 
     def set_organisation(self, respondent_id: str, organisation_id: int) -> None:
-        with Session(self.engine) as db, db.begin():
+        with self._writing, Session(self.engine) as db, db.begin():
             db.get_one(Respondent, respondent_id).organisation_id = organisation_id
 
     def save_answer(self, respondent: RespondentView, item_id: str, level: int | None) -> None:
@@ -131,7 +145,7 @@ class Store:
         statement = statement.on_conflict_do_update(
             index_elements=["respondent_id", "item_id"],
             set_={"level": statement.excluded.level, "updated_at": statement.excluded.updated_at})
-        with self.engine.begin() as connection:
+        with self._writing, self.engine.begin() as connection:
             connection.execute(statement)
 
     def answers_of(self, respondent_id: str) -> dict[str, int | None]:
@@ -165,7 +179,7 @@ class Store:
 
     # --- facilitator logins and settings --------------------------------------------------
     def add_login(self, token_hash: str, hours: int) -> None:
-        with Session(self.engine) as db, db.begin():
+        with self._writing, Session(self.engine) as db, db.begin():
             db.execute(delete(Login).where(Login.expires_at < now()))
             db.add(Login(token_hash=token_hash, expires_at=now() + timedelta(hours=hours)))
 
@@ -175,7 +189,7 @@ class Store:
             return row is not None and row.expires_at > now()
 
     def end_login(self, token_hash: str) -> None:
-        with Session(self.engine) as db, db.begin():
+        with self._writing, Session(self.engine) as db, db.begin():
             db.execute(delete(Login).where(Login.token_hash == token_hash))
 
     def setting(self, key: str) -> str | None:
@@ -184,7 +198,7 @@ class Store:
             return None if row is None else row.value
 
     def set_setting(self, key: str, value: str | None) -> None:
-        with Session(self.engine) as db, db.begin():
+        with self._writing, Session(self.engine) as db, db.begin():
             row = db.get(Setting, key)
             if value is None:
                 if row is not None:
@@ -196,7 +210,7 @@ class Store:
 
     def take_setting(self, key: str, expected: str) -> bool:
         """Delete the setting if it equals ``expected``; True if this call deleted it (once)."""
-        with self.engine.begin() as connection:
+        with self._writing, self.engine.begin() as connection:
             done = connection.execute(delete(Setting).where(Setting.key == key,
                                                             Setting.value == expected))
             return done.rowcount == 1
