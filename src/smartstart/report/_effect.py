@@ -130,26 +130,36 @@ def _p(value: object, lang: Lang) -> str:
 
 
 def estimate(src: Source, lang: Lang) -> Part | None:
-    """The effect, its footing, the placebo's quantiles and what can be concluded."""
+    """Per outcome: the effect, its footing, what can be concluded and the placebo's
+    quantiles; then the plan."""
     estimates = src.require("effect_estimates", "outcome", "method", "headline", "estimate",
                             "ci_low", "ci_high", "p_value").frame
     inference = src.table("effect_inference")
-    outcome = _outcomes(src)[0] if _outcomes(src) else str(estimates["outcome"].iloc[0])
-    words = _words(src, outcome, lang)
-    mine = estimates[estimates["outcome"] == outcome]
-    head = mine[mine["headline"].astype(bool)].iloc[0]
-    info = (inference.frame[inference.frame["outcome"] == outcome].iloc[0]
-            if inference is not None else pd.Series(dtype=object))
-    part = Part(t("effect_estimate_title", lang, **words), "werkt-het-effect",
-                [t("effect_estimate_text", lang, treated_n=info.get("treated_areas", "?"),
-                   assignments=number(info.get("assignments", 0), lang), **words)])
-    part.blocks.append(Figures(tuple(_figures(head, mine, info, src, lang))))
-    part.blocks.append(_estimates_table(mine, lang))
-    part.blocks.append(Bullets(tuple(_conclusions(head, mine, info, src, lang, words)),
-                               t("effect_conclusion_intro", lang)))
-    if src.has("effect_placebo"):
-        part.blocks.append(_placebo_table(src, outcome, lang))
-    part.blocks.append(Text(_plan_text(src, lang)))
+    outcomes = [o for o in _outcomes(src) if o in set(estimates["outcome"])] or list(
+        dict.fromkeys(estimates["outcome"].astype(str)))
+    part = None
+    for outcome in outcomes:
+        words = _words(src, outcome, lang)
+        mine = estimates[estimates["outcome"] == outcome]
+        head = mine[mine["headline"].astype(bool)].iloc[0]
+        info = (inference.frame[inference.frame["outcome"] == outcome].iloc[0]
+                if inference is not None else pd.Series(dtype=object))
+        text = t("effect_estimate_text", lang, treated_n=info.get("treated_areas", "?"),
+                 assignments=number(info.get("assignments", 0), lang), **words)
+        if part is None:
+            part = Part(t("effect_estimate_title", lang, **words) if len(outcomes) == 1
+                        else t("s7_title", lang), "werkt-het-effect")
+        if len(outcomes) > 1:
+            part.blocks.append(Text(t("effect_estimate_title", lang, **words)))
+        part.blocks.append(Text(text))
+        part.blocks.append(Figures(tuple(_figures(head, mine, info, src, lang))))
+        part.blocks.append(_estimates_table(mine, lang))
+        part.blocks.append(Bullets(tuple(_conclusions(head, mine, info, src, lang, words)),
+                                   t("effect_conclusion_intro", lang)))
+        if src.has("effect_placebo"):
+            part.blocks.append(_placebo_table(src, outcome, lang))
+    if part is not None:
+        part.blocks.append(Text(_plan_text(src, lang)))
     return part
 
 
@@ -269,13 +279,24 @@ def _plan_text(src: Source, lang: Lang) -> str:
 
 
 def event_study(src: Source, lang: Lang) -> Part | None:
+    """Per outcome: the effect per year since the start, with the start marked."""
     table = src.require("effect_event_study", "outcome", "event_time", "year", "estimate",
                         "ci_low", "ci_high")
     frame = table.frame
-    outcome = _outcomes(src)[0] if _outcomes(src) else str(frame["outcome"].iloc[0])
-    words = _words(src, outcome, lang)
+    outcomes = [o for o in _outcomes(src) if o in set(frame["outcome"])] or list(
+        dict.fromkeys(frame["outcome"].astype(str)))
     part = Part(t("effect_events_title", lang), "werkt-het-per-jaar",
                 [t("effect_events_text", lang)])
+    for outcome in outcomes:
+        part.blocks.append(_event_figure(src, table, outcome, lang))
+        if frame.loc[frame["outcome"] == outcome, "estimate"].isna().any():
+            part.blocks.append(Text(t("effect_events_hidden", lang)))
+    return part
+
+
+def _event_figure(src: Source, table, outcome: str, lang: Lang):
+    frame = table.frame
+    words = _words(src, outcome, lang)
     mine = frame[frame["outcome"] == outcome]
     start = int(_plan(src).get("start"))
     shown = mine[mine["estimate"].notna()]
@@ -299,7 +320,4 @@ def event_study(src: Source, lang: Lang) -> Part | None:
                                        ("", "ci_high", "num2")), rows)
     body = tuple((r[0], r[1], f"{r[2]} – {r[3]}".strip(" –")) for r in data.rows)
     data = DataTable(caption, data.columns[:3], body, (False, True, True))
-    part.blocks.append(charts.figure("fig-effect-events", caption, caption, chart, data, lang))
-    if mine["estimate"].isna().any():
-        part.blocks.append(Text(t("effect_events_hidden", lang)))
-    return part
+    return charts.figure(f"fig-effect-events-{outcome}", caption, caption, chart, data, lang)
