@@ -11,7 +11,8 @@ other areas of the panel as the comparison pool:
   errors are computed for TWFE too, but with one to three treated areas they over-reject badly
   and are never the headline;
 - an event study (leads and lags, reference year -1) with permutation intervals per event time;
-- a pre-trend check: the leads tested jointly, by permutation and by the CRV1 Wald test. Its
+- a pre-trend check: the leads tested jointly on the pre-period, by permutation over all areas
+  and by the CRV1 Wald test. Its
   honest limits: a pre-period of a few years has little power against a slowly diverging
   trend, passing it does not prove parallel trends, and choosing to report only after a
   passed test distorts later inference (Roth 2022). It is a warning light, not a licence;
@@ -112,12 +113,12 @@ def evaluate(panel: pd.DataFrame, treated: Collection[str] | Mapping[str, int],
     if spec.synthetic and len(set(data.starts[data.treated])) == 1:
         estimates.append(_synthetic(data, draw, spec, rng))
     headline = next(e for e in estimates if e.method == spec.estimator)
-    events, pretrend = _events(data, placebo_panel, draw, spec)
+    events = _events(data, placebo_panel, draw, spec)
     return EffectResult(
         spec=spec, headline=headline, estimates=tuple(estimates),
         inference=inference_of(draw, spec), placebo_quantiles=quantiles(placebos[spec.estimator]),
         event_study=events, horizons=_horizons(data, placebo_panel, draw, spec),
-        pretrend=pretrend, placebo_time=_placebo_time(data, spec),
+        pretrend=_pretrend(data, spec), placebo_time=_placebo_time(data, spec),
         baseline=_baseline(data), treated=len(data.treated), donors=len(data.donors),
         years=data.years)
 
@@ -173,19 +174,17 @@ def _synthetic(data: Panel, draw: Assignments, spec: EffectSpec,
 
 
 def _events(data: Panel, placebo_panel: Panel, draw: Assignments,
-            spec: EffectSpec) -> tuple[pd.DataFrame, PreTrend]:
+            spec: EffectSpec) -> pd.DataFrame:
     times = event_times(data)
-    leads = times < -1
     fit = event_twfe(data, times)
-    coefs, stat = placebo_events(placebo_panel, draw.starts, times, leads)
+    coefs, _ = placebo_events(placebo_panel, draw.starts, times, times < -1)
     rows = []
     for k, time in enumerate(times):
         est = _estimate("event", float(fit.coef[k]), coefs[:, k], spec, fit.se[k],
                         fit.clusters)
         rows.append({"event_time": int(time), "estimate": est.estimate, "p_value": est.p_value,
                      "ci_low": est.ci[0], "ci_high": est.ci[1], "se_cluster": est.se_cluster})
-    frame = pd.DataFrame(rows)
-    return frame, _pretrend(fit, stat, leads, data)
+    return pd.DataFrame(rows)
 
 
 def _horizons(data: Panel, placebo_panel: Panel, draw: Assignments,
@@ -202,25 +201,35 @@ def _horizons(data: Panel, placebo_panel: Panel, draw: Assignments,
     return pd.DataFrame(rows)
 
 
-def _pretrend(fit, placebo_stat: np.ndarray, leads: np.ndarray, data: Panel) -> PreTrend:
-    count = int(leads.sum())
-    if count == 0:
+def _pretrend(data: Panel, spec: EffectSpec) -> PreTrend:
+    """The leads tested jointly on the years before the (first) start only.
+
+    An event study of those years (every treated area's event time counted from the first
+    start, reference the year before it) gives the leads; their statistic is the Wald form
+    ``b' [(X'WX)^-1]^-1 b`` (see ``placebo_events``). No area is treated in those years, so the
+    truly treated areas are exchangeable with the donors there: the placebo assignments are
+    drawn from all areas, the real one among them, and the test is exact under random
+    assignment. (Computed on the whole panel with donors-only placebos it rejected 9 % of
+    true nulls in the benchmark.) The CRV1 Wald test of the same leads is given beside it.
+    """
+    first = int(data.starts[data.treated].min())
+    before = int((np.asarray(data.years) < first).sum())
+    pre = data.subset(np.arange(len(data.areas)), np.where(data.starts > 0, first, 0),
+                      slice(0, before))
+    times = event_times(pre)
+    if len(times) == 0:
         return PreTrend(0, math.nan, math.nan)
-    xs = np.linalg.inv(fit.vcov[np.ix_(leads, leads)])
-    b = fit.coef[leads]
-    wald = float(b @ xs @ b) / count
-    p_cluster = float(stats.f(count, fit.clusters - 1).sf(wald))
-    real = _real_lead_statistic(data, leads)
-    p_perm = float((1 + (placebo_stat >= real - 1e-12 * max(1, real)).sum())
-                   / (1 + len(placebo_stat)))
-    return PreTrend(count, p_perm, p_cluster)
-
-
-def _real_lead_statistic(data: Panel, leads: np.ndarray) -> float:
-    """The real assignment's leads statistic, computed exactly as for the placebos."""
-    times = event_times(data)
-    coefs, stat = placebo_events(data, data.starts[None], times, leads)
-    return float(stat[0])
+    leads = np.ones(len(times), dtype=bool)
+    fit = event_twfe(pre, times)
+    wald = float(fit.coef @ np.linalg.solve(fit.vcov, fit.coef)) / len(times)
+    p_cluster = float(stats.f(len(times), fit.clusters - 1).sf(wald))
+    real = float(placebo_events(pre, pre.starts[None], times, leads)[1][0])
+    everyone = pre.subset(np.arange(len(pre.areas)), np.zeros(len(pre.areas), dtype=int))
+    draw = assignments(len(pre.areas), pre.starts[pre.treated], spec.permutations,
+                       np.random.default_rng(spec.seed + 2))
+    placebo = placebo_events(everyone, draw.starts, times, leads)[1]
+    p_perm = float((1 + (placebo >= real - 1e-12 * max(1, real)).sum()) / (1 + len(placebo)))
+    return PreTrend(len(times), p_perm, p_cluster)
 
 
 def _placebo_time(data: Panel, spec: EffectSpec) -> Estimate | None:

@@ -87,8 +87,9 @@ class Inference:
 
 @dataclass(frozen=True)
 class PreTrend:
-    """The leads (event times < -1) tested jointly: the permutation p of the leads' Wald form
-    and the CRV1 Wald test's p (F with L and G-1 df), for comparison only."""
+    """The leads (event times < -1) tested jointly on the years before the start: the
+    permutation p of the leads' Wald form (placebos over all areas) and the CRV1 Wald test's p
+    (F with L and G-1 df), for comparison only: it over-rejects with few treated areas."""
 
     leads: int
     p_permutation: float
