@@ -57,7 +57,10 @@ def _pilot(name: str, demo_run) -> Pilot:
     raw["study"]["gemeente"] = "0784"
     partner = raw["paths"].get("partner_files", {})
     raw["paths"] = {"store": str(demo_run / "store"), "output": str(demo_run / name),
-                    "partner_files": {k: str(demo_run / v) for k, v in partner.items()}}
+                    "partner_files": {k: str(demo_run / v) for k, v in partner.items()},
+                    # the user's files of the demo's delivery (min_schools needs the schools)
+                    **{k: str(demo_run / raw["paths"][k]) for k in ("boundaries", "schools")
+                       if raw["paths"].get(k)}}
     return Pilot.model_validate(raw)
 
 
