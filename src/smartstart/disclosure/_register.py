@@ -25,13 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import product
+from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
 
 from smartstart.disclosure._options import settings_of, too_narrow
+from smartstart.disclosure._register_lp import SOLVERS, Infeasible
 from smartstart.disclosure._statements import KNOWN, Condition, Statement
 
 #: a variable's value that no statement names (and its missing values)
@@ -57,12 +57,14 @@ class Inconsistent(ValueError):
 def attack_register(statements: Sequence[Statement],
                     same: Mapping[tuple[str, str], tuple[str, str]] | None = None,
                     settings: object | None = None,
-                    within: Mapping[tuple[str, str], tuple[str, str]] | None = None
-                    ) -> list[Finding]:
+                    within: Mapping[tuple[str, str], tuple[str, str]] | None = None,
+                    *, solver: str = "highs") -> list[Finding]:
     """The attacker's interval of every small blank statement (labelled ``<10``: a blank
     labelled ``x`` is not small itself and need not stay vague), unit by unit. ``same``:
     identical levels (``same_as``); ``within``: nested levels, (factor, level) -> (factor,
-    level) every such unit has too (the attacker knows the factor definitions)."""
+    level) every such unit has too (the attacker knows the factor definitions). ``solver``:
+    ``highs`` (one warm-started model per unit) or ``linprog`` (one cold LP per bound, the
+    reference)."""
     s = settings_of(settings)
     same = _identities(same or {})
     found: list[Finding] = []
@@ -71,7 +73,7 @@ def attack_register(statements: Sequence[Statement],
         mine = [_canonical(st, same) for st in statements if st.unit == unit]
         mine += _nested(mine, within or {}, unit)
         if any(st.value is None and np.isfinite(st.upper) for st in mine):
-            found += _attack_unit(mine, s)
+            found += _attack_unit(mine, s, solver)
     return found
 
 
@@ -134,12 +136,19 @@ def _domains(statements: Sequence[Statement]) -> dict[str, list[str]]:
 
 
 def _allowed(condition: Condition, domain: list[str]) -> np.ndarray:
+    return _allowed_in(condition, tuple(domain))
+
+
+@lru_cache(maxsize=4096)
+def _allowed_in(condition: Condition, domain: tuple[str, ...]) -> np.ndarray:
     var, op, values = condition
     if KNOWN in values:
         hit = np.array([v != MISSING for v in domain])
     else:
         hit = np.isin(domain, list(values))
-    return ~hit if op == "not" else hit
+    out = ~hit if op == "not" else hit
+    out.flags.writeable = False  # shared by the cache
+    return out
 
 
 def _cliques(statements: Sequence[Statement], variables: list[str]
@@ -234,24 +243,40 @@ class _Tables:
             mask &= _allowed(c, self.domains[c[0]]).reshape(shape)
         return mask
 
-    def consistency(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Each clique's margin on its separator equals its parent's; roots share the total."""
-        rows = []
+    def consistency(self) -> sparse.csr_matrix:
+        """Each clique's margin on its separator equals its parent's (a row per separator cell,
+        in the order of its values); roots share the total."""
+        rows, cols, values = [], [], []
         roots = [k for k, (_, p) in enumerate(self.cliques) if p is None]
-        for k, (members, parent) in enumerate(self.cliques):
-            if parent is None:
-                continue
-            shared = [v for v in members if v in self.cliques[parent][0]]
-            for values in product(*(range(len(self.domains[v])) for v in shared)):
-                conds = tuple((v, "in", (self.domains[v][i],)) for v, i in
-                              zip(shared, values, strict=True))
-                rows.append(_minus(self._cell_sum(k, conds), self._cell_sum(parent, conds)))
+        pairs = [(k, parent) for k, (_, parent) in enumerate(self.cliques) if parent is not None]
+        count = 0
+        for k, parent in pairs:
+            shared = [v for v in self.cliques[k][0] if v in self.cliques[parent][0]]
+            for clique, sign in ((k, 1.0), (parent, -1.0)):
+                cell = self._separator(clique, shared)
+                rows.append(count + cell)
+                cols.append(self.offsets[clique] + np.arange(len(cell)))
+                values.append(np.full(len(cell), sign))
+            count += int(np.prod([len(self.domains[v]) for v in shared]))
         for k in roots[1:]:
-            rows.append(_minus(self._cell_sum(k, ()), self._cell_sum(roots[0], ())))
-        return rows
+            for clique, sign in ((k, 1.0), (roots[0], -1.0)):
+                size = int(np.prod(self.shape(clique)))
+                rows.append(np.full(size, count))
+                cols.append(self.offsets[clique] + np.arange(size))
+                values.append(np.full(size, sign))
+            count += 1
+        if not count:
+            return sparse.csr_matrix((0, self.size))
+        return sparse.csr_matrix((np.concatenate(values),
+                                  (np.concatenate(rows), np.concatenate(cols))),
+                                 shape=(count, self.size))
 
-    def _cell_sum(self, k: int, conds: tuple[Condition, ...]) -> tuple[np.ndarray, np.ndarray]:
-        return self._place(k, self._mask(k, conds).ravel().astype(float))
+    def _separator(self, k: int, shared: list[str]) -> np.ndarray:
+        """For every cell of clique ``k``'s table, the index of its values of ``shared``."""
+        members, shape = self.cliques[k][0], self.shape(k)
+        at = np.unravel_index(np.arange(int(np.prod(shape))), shape)
+        return np.ravel_multi_index(tuple(at[members.index(v)] for v in shared),
+                                    tuple(len(self.domains[v]) for v in shared))
 
     def _place(self, k: int, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         at = np.flatnonzero(values)
@@ -267,18 +292,29 @@ class _Tables:
                                  shape=(len(rows), self.size))
 
 
-def _minus(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
-           ) -> tuple[np.ndarray, np.ndarray]:
-    return np.r_[a[0], b[0]], np.r_[a[1], -b[1]]
+def _attack_unit(statements: list[Statement], s, solver: str = "highs") -> list[Finding]:
+    found = []
+    for st, low, high in _unit_bounds(tuple(statements), solver):
+        # pinned at 0 (the attacker's LP holds the truth, so it is 0): a true zero under a
+        # small label (a rest of the group next to a small total) tells no small count when
+        # zeros are not disclosive
+        zero = high <= 0 and not s.zeros_disclosive
+        found.append(Finding(st, low, high, bool(too_narrow(low, high, s)) and not zero))
+    return found
 
 
-def _attack_unit(statements: list[Statement], s) -> list[Finding]:
+@lru_cache(maxsize=64)
+def _unit_bounds(statements: tuple[Statement, ...], solver: str
+                 ) -> tuple[tuple[Statement, float, float], ...]:
+    """Each small blank count with its bounds, rounded inwards. Cached: the run asks again
+    for the same unit's statements while it withholds outputs, and the check once more."""
     domains = _domains(statements) or {"~all": [OTHER]}
     tables = _Tables(_cliques(statements, sorted(domains)), domains)
     known = [st for st in statements if st.value is not None]
     consistency = tables.consistency()
-    a_eq = tables.matrix([tables.row(st.terms) for st in known] + consistency)
-    b_eq = np.r_[[float(st.value) for st in known], np.zeros(len(consistency))]  # type: ignore[arg-type]
+    a_eq = sparse.vstack([tables.matrix([tables.row(st.terms) for st in known]), consistency],
+                         format="csr")
+    b_eq = np.r_[[float(st.value) for st in known], np.zeros(consistency.shape[0])]  # type: ignore[arg-type]
     blank = [st for st in statements if st.value is None]
     expressions = tables.matrix([tables.row(st.terms) for st in blank])
     # every blank count is >= 0 and at most what its label says
@@ -286,23 +322,14 @@ def _attack_unit(statements: list[Statement], s) -> list[Finding]:
     a_ub = sparse.vstack([expressions[finite], -expressions], format="csr")
     b_ub = np.r_[[blank[i].upper for i in finite], np.zeros(len(blank))]
     small = [i for i, st in enumerate(blank) if np.isfinite(st.upper)]  # ``x``: not small
-    problem = (a_eq, b_eq, a_ub, b_ub)
+    problem = SOLVERS[solver](a_eq, b_eq, a_ub, b_ub)
     lows = _extremes(expressions, small, problem, blank, lambda i: 0.0)
     highs = _extremes(-expressions, small, problem, blank, lambda i: -blank[i].upper)
-    found = []
-    for i in small:
-        low_i = np.ceil(lows[i] - TOLERANCE)
-        high_i = np.floor(-highs[i] + TOLERANCE)
-        # pinned at 0 (the attacker's LP holds the truth, so it is 0): a true zero under a
-        # small label (a rest of the group next to a small total) tells no small count when
-        # zeros are not disclosive
-        zero = high_i <= 0 and not s.zeros_disclosive
-        found.append(Finding(blank[i], float(low_i), float(high_i),
-                             bool(too_narrow(low_i, high_i, s)) and not zero))
-    return found
+    return tuple((blank[i], float(np.ceil(lows[i] - TOLERANCE)),
+                  float(np.floor(-highs[i] + TOLERANCE))) for i in small)
 
 
-def _extremes(expressions: sparse.csr_matrix, cells: list[int], problem: tuple,
+def _extremes(expressions: sparse.csr_matrix, cells: list[int], problem,
               blank: list[Statement], best: Callable[[int], float]) -> dict[int, float]:
     """The minimum of each cell's expression. Most cells reach the best value they could
     (0 from below, their label's bound from above) all at once: an LP on the sum of the cells
@@ -312,7 +339,7 @@ def _extremes(expressions: sparse.csr_matrix, cells: list[int], problem: tuple,
     left = list(cells)
     while len(left) > 1:
         objective = np.asarray(expressions[left].sum(axis=0)).ravel()
-        x = _solution(objective, *problem, blank[left[0]])
+        x = _lp(problem, objective, blank[left[0]])[1]
         values = expressions[left] @ x
         settled = [i for i, v in zip(left, values, strict=True) if v <= best(i) + TOLERANCE]
         if not settled:
@@ -320,30 +347,21 @@ def _extremes(expressions: sparse.csr_matrix, cells: list[int], problem: tuple,
         found.update({i: best(i) for i in settled})
         left = [i for i in left if i not in found]
     for i in left:
-        found[i] = _optimum(expressions[i].toarray().ravel(), *problem, blank[i])
+        found[i] = _lp(problem, expressions[i].toarray().ravel(), blank[i])[0]
     return found
 
 
-def _solution(objective: np.ndarray, a_eq, b_eq, a_ub, b_ub, st: Statement) -> np.ndarray:
-    result = _lp(objective, a_eq, b_eq, a_ub, b_ub, st)
-    return result.x
-
-
-def _optimum(objective: np.ndarray, a_eq, b_eq, a_ub, b_ub, st: Statement) -> float:
-    return float(_lp(objective, a_eq, b_eq, a_ub, b_ub, st).fun)
-
-
-def _lp(objective: np.ndarray, a_eq, b_eq, a_ub, b_ub, st: Statement):
-    """One LP (HiGHS). One separable LP of all cells at once, as ``attack`` does for single
-    tables, was four times slower than one LP per cell on the demo's register."""
-    result = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
-                     bounds=(0, None), method="highs")
-    if result.status == 2:
+def _lp(problem, objective: np.ndarray, st: Statement) -> tuple[float, np.ndarray]:
+    """One LP on the unit's model (``_register_lp``). One separable LP of all cells at once,
+    as ``attack`` does for single tables, was four times slower than one LP per cell on the
+    demo's register."""
+    try:
+        return problem.solve(objective)
+    except Infeasible:
         raise Inconsistent(f"the published counts contradict each other (found while "
-                           f"bounding {st.where})")
-    if result.status != 0:  # unbounded cannot happen: a small count is between 0 and its label
-        raise ValueError(f"the register's LP for {st.where} failed: {result.message}")
-    return result
+                           f"bounding {st.where})") from None
+    except ValueError as error:
+        raise ValueError(f"the register's LP for {st.where} failed: {error}") from None
 
 
 def register_of(tables: Iterable[tuple[str, object, Mapping[str, object] | None,
