@@ -91,7 +91,9 @@ def write_pilot(root: Path, truth: dict, out: Path | None = None, **study: objec
                           .read_text("utf-8"))
     demo["paths"] = {"store": str(root / "store"), "output": str(out / "results"),
                      "partner_files": {"voedselbank": str(root / "cbs"
-                                                          / truth["demo"]["partner_file"])}}
+                                                          / truth["demo"]["partner_file"])},
+                     # the school-location file synth writes (the demo selects by schools)
+                     "schools": str(root / "cbs" / truth["schools"])}
     variants = truth.get("variants", {})
     partner = {**variants.get("partner-sav", {}), **variants.get("partner-sav-dates", {})}
     if partner.get("partner", {}).get("date_format"):

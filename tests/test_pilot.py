@@ -34,7 +34,8 @@ def test_a_paths_file_replaces_the_paths(tmp_path):
     other = tmp_path / "machine"
     other.mkdir()
     machine = _write(other, {"paths": {"store": "/data/store", "output": "out",
-                                       "partner_files": {"voedselbank": "v.csv"}}})
+                                       "partner_files": {"voedselbank": "v.csv"},
+                                       "schools": "scholen.csv"}})
     pilot = load_pilot(_write(tmp_path, DEMO), machine)
     assert str(pilot.paths.store) == "/data/store"
     assert pilot.paths.output == other / "out"
