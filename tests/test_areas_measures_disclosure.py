@@ -161,3 +161,25 @@ def test_schools_are_public_and_stay_published():
     rules = _table(out, "areas_schools").rules
     assert "schools" not in rules.counts and "pupils" in rules.counts
     assert rules.cells["unit"] == "pupil"
+
+
+def test_without_pupils_registrations_every_branch_counts_and_the_rule_still_works():
+    """A delivery without INSCHRWPOTAB: the branches of the file are counted (public), no
+    pupils are published, and min_schools still selects on them."""
+    world = _world()
+    world.schools = pd.concat([world.schools.assign(pupils=np.nan),
+                               world.schools[world.schools["buurt"] == "07840103"]
+                               .assign(pupils=np.nan)], ignore_index=True)
+    study = Study(name="t", gemeente="0784", peildatum="2020-01-01", analyses=("areas",),
+                  areas={"level": "buurt", "measure": "target_group",
+                         "select": {"top": 3, "min_schools": 2}})
+    out = Outputs()
+    areas_step(study, world, out)
+    schools = _table(out, "areas_schools")
+    assert list(schools.frame.columns) == ["area", "wijk", "schools"]
+    assert dict(zip(schools.frame["area"], schools.frame["schools"], strict=True)) == {
+        b: 2 if b == "07840103" else 1 for b in WORLD}
+    households = _table(out, "areas_households").frame
+    assert set(households.loc[households["status"] == "chosen", "area"]) == {"07840103"}
+    assert set(households.loc[households["status"] == "few_schools", "area"]) == set(
+        households.loc[households["shrunk"].notna(), "area"]) - {"07840103"}

@@ -303,9 +303,14 @@ def area_schools(schools: pd.DataFrame, level: str) -> pd.DataFrame:
     there that pupils of the delivery attend (``pupils`` > 0), and ``pupils``, their pupils.
     ``schools``: one row per branch with its area codes, ``pupils`` (the pupils registered at
     its school key) and ``placed`` (False for a key with branches in several areas: its pupils
-    cannot be split between them, so they count in none; the branches do count)."""
-    attended = schools.dropna(subset=[level])
-    attended = attended[attended["pupils"].fillna(0) > 0]
+    cannot be split between them, so they count in none; the branches do count). Without
+    pupils' registrations (``pupils`` all unknown) every branch counts and the table has no
+    ``pupils``."""
+    located = schools.dropna(subset=[level])
+    if located["pupils"].isna().all():
+        table = located.groupby(level).agg(schools=(level, "size"))
+        return table.astype(int).rename_axis("area").reset_index()
+    attended = located[located["pupils"].fillna(0) > 0]
     pupils = attended["pupils"].where(attended["placed"].astype(bool), 0)
     table = attended.assign(_p=pupils).groupby(level).agg(schools=("_p", "size"),
                                                          pupils=("_p", "sum"))

@@ -26,9 +26,10 @@ COLUMNS = ("school", "buurt", "wijk", "gemeente", "pupils", "placed")
 
 
 def school_branches(db: Database, path: Path, boundaries: Path | None = None
-                    ) -> pd.DataFrame | None:
-    """The branches of the pilot's buurten with their pupils (see the module doc); None when
-    the delivery has no pupils' registrations for the year (recorded in the attrition)."""
+                    ) -> pd.DataFrame:
+    """The branches of the pilot's buurten with their pupils (see the module doc). Without
+    pupils' registrations for the year (the delivery lacks INSCHRWPOTAB; the attrition shows
+    0 pupils) every branch of the file counts, and ``pupils`` is unknown (NaN)."""
     place = _placer(boundaries, db.dates.gemeenten) if boundaries is not None else None
     locations = read_school_locations(path, place)
     year = db.dates.data_year
@@ -46,9 +47,8 @@ def school_branches(db: Database, path: Path, boundaries: Path | None = None
     known = int(pupils.loc[pupils["key"].isin(locations.branches["key"]), "pupils"].sum())
     db.record(f"leerlingen ({TABLE} {year}): school in het scholenbestand", total, known,
               "leerlingen van wie de school (versleutelde sleutel) in het scholenbestand staat")
-    if total == 0:
-        return None
-    return _branches(ours, found, pupils)
+    branches = _branches(ours, found, pupils)
+    return branches.assign(pupils=np.nan) if total == 0 else branches
 
 
 def _branches(ours: pd.DataFrame, found: pd.DataFrame, pupils: pd.DataFrame) -> pd.DataFrame:
@@ -58,7 +58,7 @@ def _branches(ours: pd.DataFrame, found: pd.DataFrame, pupils: pd.DataFrame) -> 
     frame = frame.sort_values(["buurt", "key"], kind="stable").reset_index(drop=True)
     return pd.DataFrame({"school": np.arange(1, len(frame) + 1), "buurt": frame["buurt"],
                          "wijk": frame["buurt"].str[:6], "gemeente": frame["buurt"].str[:4],
-                         "pupils": frame["pupils"].astype(int), "placed": frame["placed"]},
+                         "pupils": frame["pupils"].astype(float), "placed": frame["placed"]},
                         columns=list(COLUMNS))
 
 

@@ -109,6 +109,8 @@ def publish_areas(study: Study, children: pd.DataFrame, households: pd.DataFrame
     out = []
     for kind, (name, base, shares) in UNITS.items():
         table = at_schools if kind == "pupil" else counts
+        if kind == "pupil" and table is not None and base not in table.columns:
+            out.append(_schools_only(name, table, spec.level, s))
         if table is None or base not in table.columns:
             continue
         shares = shares + tuple((p, p) for p in found) if kind == "child" else shares
@@ -135,8 +137,17 @@ def _schools(counts: pd.DataFrame, schools: pd.DataFrame | None, level: str
     per = area_schools(schools, level).set_index("area")
     frame = counts[["area", "wijk"]].copy()
     for column in ("schools", "pupils"):
-        frame[column] = frame["area"].map(per[column]).fillna(0).astype(int).to_numpy()
+        if column in per.columns:
+            frame[column] = frame["area"].map(per[column]).fillna(0).astype(int).to_numpy()
     return frame
+
+
+def _schools_only(name: str, table: pd.DataFrame, level: str, s) -> Published:
+    """The schools per area without their pupils (no pupils' registrations delivered): public
+    establishments only, no count of persons."""
+    frame = table[["area", "wijk"] if level == "buurt" else ["area"]].assign(
+        schools=table["schools"].to_numpy())
+    return protect_frame(name, frame, Rules(), settings=s)
 
 
 def _protected(counts: pd.DataFrame, base: str, shares: tuple[tuple[str, str], ...], s,
