@@ -14,6 +14,13 @@ keep their Wilson interval beside the shrunk ones. Ranks come from draws of all 
 together; each area's rank interval is widened until the intervals of all areas hold together
 in 95 % of the draws (simultaneous, so "buurt A is among the top 3" is a statement about the
 ranking as a whole, not one of many chances).
+
+Every other share per area (the target group's share, a risk factor's or the high-risk
+combination's prevalence) is shrunk the same way, one beta-binomial prior per measure
+(``shrunk_rates``: no ranks). Fay-Herriot with covariates is not used: the areas tables publish
+no area-level covariate that is not itself one of the shrunk measures, and a model on
+unpublished covariates would carry hidden cells into published values. Counts of residents,
+households, children and schools are complete register counts: they have no interval.
 """
 
 from __future__ import annotations
