@@ -1,14 +1,24 @@
 """Charts: Altair specifications rendered offline to inline SVG by vl-convert (no browser, no
 network: external data is refused). Each chart comes with a table of its data (the WCAG text
-alternative), assembled by the section builders."""
+alternative), assembled by the section builders.
+
+A chart is rendered once per process: the run draws the bundle's charts (nl and en) and the
+demo's report draws the Dutch ones again from the same specifications, which then come from
+the cache (keyed by the specification itself, so a changed table is a new chart)."""
 
 from __future__ import annotations
 
-import altair as alt
+import json
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from smartstart.bundle import svg_of
 from smartstart.report._types import DataTable, Figure, Lang
+
+if TYPE_CHECKING:  # altair takes seconds to import: only a run that draws a chart does
+    import altair as alt
 
 WIDTH = 520
 BLUE, ORANGE, GREY = "#1f5f8b", "#b35806", "#595959"
@@ -19,13 +29,19 @@ LOCALES = {"nl": "nl-NL", "en": "en-GB"}
 def figure(id: str, caption: str, label: str, chart: alt.TopLevelMixin, table: DataTable,
            lang: Lang, note: str = "") -> Figure:
     """A chart as a figure: caption, SVG with role and label, its data table and its spec."""
-    return Figure(id, caption, label, render(chart, label, lang), table, note,
-                  _style(chart).to_dict())
+    spec = _style(chart).to_dict()
+    return Figure(id, caption, label, _svg(json.dumps(spec), label,
+                                           LOCALES[lang]), table, note, spec)
 
 
 def render(chart: alt.TopLevelMixin, label: str, lang: Lang) -> str:
     """Inline SVG: ``role="img"`` and ``aria-label``, no namespace URLs, no fixed size."""
-    return svg_of(_style(chart).to_dict(), label, LOCALES[lang])
+    return _svg(json.dumps(_style(chart).to_dict()), label, LOCALES[lang])
+
+
+@lru_cache(maxsize=256)
+def _svg(spec: str, label: str, locale: str) -> str:
+    return svg_of(json.loads(spec), label, locale)
 
 
 def _style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -38,6 +54,8 @@ def _style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 def bars(data: pd.DataFrame, category: str, value: str, title: str, fmt: str = ",.0f",
          color: str = BLUE) -> alt.Chart:
     """Horizontal bars in the data's order, each labelled with its value."""
+    import altair as alt
+
     order = list(data[category])
     base = alt.Chart(data).encode(
         y=alt.Y(f"{category}:N", sort=order, title=None),
@@ -52,6 +70,8 @@ def dots(data: pd.DataFrame, category: str, series: str, value: str, title: str,
          colors: tuple[str, ...] = (ORANGE, BLUE)) -> alt.LayerChart:
     """A dot per category and series (e.g. target group and municipality), with an interval
     on the series that has bounds; categories in the data's order."""
+    import altair as alt
+
     order = list(dict.fromkeys(data[category]))
     names = list(dict.fromkeys(data[series]))
     y = alt.Y(f"{category}:N", sort=order, title=None)
@@ -73,6 +93,8 @@ def dots(data: pd.DataFrame, category: str, series: str, value: str, title: str,
 
 def odds(data: pd.DataFrame, category: str, title: str) -> alt.LayerChart:
     """Odds ratios (columns ``odds_ratio``, ``or_low``, ``or_high``) on a log scale, line at 1."""
+    import altair as alt
+
     order = list(data[category])
     y = alt.Y(f"{category}:N", sort=order, title=None)
     scale = alt.Scale(type="log", nice=False, padding=10)
@@ -89,6 +111,8 @@ def odds(data: pd.DataFrame, category: str, title: str) -> alt.LayerChart:
 
 def calibration(data: pd.DataFrame, x_title: str, y_title: str) -> alt.LayerChart:
     """Observed against predicted per group, with the diagonal of perfect calibration."""
+    import altair as alt
+
     top = float(max(data["observed"].max(), data["predicted"].max()) * 1.05) or 1.0
     scale = alt.Scale(domain=[0, top], nice=False)
     diagonal = alt.Chart(pd.DataFrame({"a": [0.0, top], "b": [0.0, top]})).mark_line(
