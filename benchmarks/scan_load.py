@@ -28,6 +28,7 @@ import re
 import socket
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -92,7 +93,7 @@ class Respondent:
         self.code, self.rng = code, rng
         self.acked: dict[int, int] = {}
         self.latencies: list[float] = []
-        self.errors = 0
+        self.errors: list[str] = []
         self.token = ""
         self.id = ""
 
@@ -109,14 +110,14 @@ class Respondent:
         try:
             reply = await self.client.post(f"/a/{n}", data={"answer": str(level)},
                                            headers={"X-CSRF-Token": self.token})
-        except Exception:  # noqa: BLE001 - a refused or dropped request: not acknowledged
-            self.errors += 1
+        except Exception as error:  # noqa: BLE001 - refused or dropped: not acknowledged
+            self.errors.append(type(error).__name__)
             return False
         self.latencies.append(time.perf_counter() - started)
         if reply.status_code == 200 and "✓" in reply.text:
             self.acked[n] = level
             return True
-        self.errors += 1
+        self.errors.append(f"HTTP {reply.status_code}")
         return False
 
 
@@ -187,11 +188,11 @@ def load_test(url: str, respondents: int, items: int, think: float) -> None:
         server.join()
     acked, lost, duplicated = check(people, stored(url))
     latencies = [x for p in people for x in p.latencies]
-    errors = sum(p.errors for p in people)
+    errors = Counter(e for p in people for e in p.errors)
     print(f"load ({_kind(url)}, think {think:g} s): {respondents} respondents x {items} items "
           f"in {elapsed:.1f} s ({len(latencies) / elapsed:.0f} answers/s); acknowledged "
-          f"{acked}/{respondents * items}, errors {errors}, lost {lost}, duplicated "
-          f"{duplicated}; answer latency p50 {_ms(latencies, .5):.0f} ms, p95 "
+          f"{acked}/{respondents * items}, not acknowledged {dict(errors) or 0}, lost {lost}, "
+          f"duplicated {duplicated}; answer latency p50 {_ms(latencies, .5):.0f} ms, p95 "
           f"{_ms(latencies, .95):.0f} ms, max {max(latencies) * 1000:.0f} ms", flush=True)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smartstart.maturity import Answer as Scored
+from smartstart.web._batch import GroupCommit
 from smartstart.web._models import Answer, Login, Organisation, Respondent, Setting, Workshop, now
 
 #: join codes: 8 characters from 32 (no I, O, 0, 1), 32**8 = 1.1e12 codes (40 bits)
@@ -61,7 +62,9 @@ class Store:
         # SQLite has one writer at a time; waiting writers would poll its lock with growing
         # sleeps (up to 100 ms each). Queueing them on a lock in this process is fairer and
         # faster. (One server process per SQLite file; PostgreSQL needs no such lock.)
-        self._writing = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        sqlite_ = engine.dialect.name == "sqlite"
+        self._writing = threading.Lock() if sqlite_ else nullcontext()
+        self._group = GroupCommit(self._upsert, self._writing) if sqlite_ else None
 
     # --- workshops ------------------------------------------------------------------------
     def create_workshop(self, title: str, organisations: list[str], lang: str) -> WorkshopView:
@@ -137,16 +140,24 @@ class Store:
             db.get_one(Respondent, respondent_id).organisation_id = organisation_id
 
     def save_answer(self, respondent: RespondentView, item_id: str, level: int | None) -> None:
-        """Insert or replace this respondent's answer to the item (one statement, idempotent)."""
+        """Insert or replace this respondent's answer to the item (an upsert: idempotent);
+        returns when it is committed (on SQLite together with the answers that came with it)."""
         values = {"workshop_id": respondent.workshop.id, "respondent_id": respondent.id,
                   "item_id": item_id, "level": level, "updated_at": now()}
+        if self._group is not None:
+            self._group.submit(values)
+        else:
+            self._upsert([values])
+
+    def _upsert(self, rows: list[dict]) -> None:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(Answer).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["respondent_id", "item_id"],
-            set_={"level": statement.excluded.level, "updated_at": statement.excluded.updated_at})
-        with self._writing, self.engine.begin() as connection:
-            connection.execute(statement)
+        with self.engine.begin() as connection:
+            for values in rows:  # in arrival order: a later tap on the same item wins
+                statement = dialect.insert(Answer).values(**values)
+                connection.execute(statement.on_conflict_do_update(
+                    index_elements=["respondent_id", "item_id"],
+                    set_={"level": statement.excluded.level,
+                          "updated_at": statement.excluded.updated_at}))
 
     def answers_of(self, respondent_id: str) -> dict[str, int | None]:
         with Session(self.engine) as db:
