@@ -5,24 +5,31 @@ intervention starts, how large an effect on the rate must be for the planned eva
 spec's estimator and permutation test, at ``spec.alpha``) to detect it with probability
 ``spec.power``, when the candidates are treated from ``start`` for ``years`` years.
 
-By simulation, conditional on the data already observed (only years before ``start`` are used):
+By simulation from a model of the data already observed (only years before ``start`` are used):
 
 1. A noise model from the pre-period: a weighted two-way fixed-effects fit of the rate gives
-   each area's level (its fitted rate in the last observed year); the residual variance beyond
-   the binomial variance is an area-year shock ``sigma_u`` (an unbiased moment equation with
-   the fit's exact leverages). Shocks are drawn independently over years (no serial
-   correlation is modelled); units at risk stay at their last observed level.
-2. ``spec.replications`` futures: every year from the last observed one to the end of the
-   planned period, events ~ Binomial(n, level + shock), the observed years kept as they are.
-3. In every future, the evaluation as planned: the estimate for the candidates and the
+   each area-year's level (after the last observed year: the area's fitted rate in that year);
+   the residual variance beyond the binomial variance is an area-year shock ``sigma_u`` (an
+   unbiased moment equation with the fit's exact leverages). Shocks are drawn independently
+   over years (no serial correlation is modelled); units at risk are the observed ones, and
+   after the last observed year stay at its level.
+2. ``spec.replications`` simulated panels over every year, the observed ones and the planned
+   ones: events ~ Binomial(n, level + shock). The observed years are simulated too, not kept:
+   kept, the fitted levels would be taken for the truth while they carry the observed years'
+   noise, which does not recur after the start (regression to the mean), and the MDE came out
+   too small: effects planted at it were detected in 60.5 % (MC s.e. 3.5) of 200 benchmark
+   worlds instead of 80 %.
+3. In every simulated panel, the evaluation as planned: the estimate for the candidates and the
    permutation test over the same placebo assignments. Both estimators are linear in the
    outcomes (``estimate = sum(V * y)``, see :func:`._effect_fe.imputation_weights`), so each
    assignment's weights are computed once and all futures are matrix products.
 4. An effect ``d`` added to the candidates' treated cells shifts their estimate by exactly ``d``
    and leaves the placebo distribution (which excludes them) unchanged, so each future gives the
    set of effects it detects in closed form; the MDE is the smallest effect detected in a share
-   ``spec.power`` of the futures. The effect is planted on the rate (binomial noise at the
-   baseline level); the benchmark checks the result by planting it through the binomial.
+   ``spec.power`` of the futures. Binomial noise shrinks with the rate, so a second pass plants
+   the first pass's MDE through the binomial in the candidates' treated cells and solves again
+   around it (the shift is then only the small step from there). The benchmark checks the
+   result by planting it through the binomial in worlds whose truth it knows.
 
 The MDE is a reduction (negative) unless ``spec.alternative`` is ``greater``; it is also given
 relative to the candidates' expected baseline rate, with a Monte Carlo interval (order
@@ -79,9 +86,9 @@ class MdeResult:
 
 @dataclass(frozen=True)
 class _Noise:
-    level: np.ndarray  # per area, percentage points
+    level: np.ndarray  # per area-year of the observed years, percentage points
     sigma_u: float
-    n: np.ndarray  # per area, future units at risk
+    n: np.ndarray  # per area-year of the observed years
 
 
 def minimum_detectable_effect(panel: pd.DataFrame, candidates: Collection[str], start: int,
@@ -99,17 +106,25 @@ def minimum_detectable_effect(panel: pd.DataFrame, candidates: Collection[str], 
     noise = _noise(data)
     future = np.arange(data.years[-1] + 1, start + years)
     all_years = np.concatenate([np.asarray(data.years), future])
-    weights = np.hstack([data.n, np.repeat(noise.n[:, None], len(future), 1)])
-    sims = _simulate(data, noise, len(future), spec.replications, rng)
+    weights = np.hstack([data.n, np.repeat(data.n[:, -1:], len(future), 1)])
+    sims = _simulate(noise, len(future), spec.replications, rng)
     draw = assignments(len(data.donors), data.starts[data.treated], spec.permutations, rng)
-    estimate = _weights(weights, treatment_matrix(data.starts, all_years)[None], spec)[0]
+    cells = treatment_matrix(data.starts, all_years)
+    estimate = _weights(weights, cells[None], spec)[0]
     theta = np.einsum("nt,rnt->r", estimate, sims)
     placebo = _placebo(weights[data.donors], draw.starts, all_years, sims[:, data.donors], spec)
+    effect, _ = _solve(*_thresholds(theta, placebo, spec), spec)
+    sign = 1.0 if spec.alternative == "greater" else -1.0
+    if math.isfinite(effect):  # second pass: the first pass's MDE planted through the binomial
+        planted = sims.copy()
+        planted[:, data.treated] = _simulate(noise, len(future), spec.replications, rng,
+                                             sign * effect * cells)[:, data.treated]
+        theta = np.einsum("nt,rnt->r", estimate, planted) - sign * effect
     thresholds, early = _thresholds(theta, placebo, spec)
     effect, interval = _solve(thresholds, early, spec)
-    sign = 1.0 if spec.alternative == "greater" else -1.0
     post = all_years >= start
-    baseline = float((noise.level * noise.n)[data.treated].sum() / noise.n[data.treated].sum())
+    last = noise.level[data.treated, -1]
+    baseline = float((last * data.n[data.treated, -1]).sum() / data.n[data.treated, -1].sum())
     inference = inference_of(draw, spec)
     return MdeResult(sign * effect, baseline, (sign * interval[0], sign * interval[1]),
                      noise.sigma_u, inference, spec.replications,
@@ -134,7 +149,7 @@ def _noise(data: Panel) -> _Noise:
     p = np.clip(fitted.ravel() / 100, 1e-4, 1 - 1e-4)
     binomial = 1e4 * p * (1 - p) / w
     sigma2 = (resid @ (w * resid) - diag @ binomial) / diag.sum()
-    return _Noise(np.clip(fitted[:, -1], 0, 100), math.sqrt(max(0.0, sigma2)), data.n[:, -1])
+    return _Noise(np.clip(fitted, 0, 100), math.sqrt(max(0.0, sigma2)), data.n)
 
 
 def _dummies(areas: int, periods: int) -> np.ndarray:
@@ -144,16 +159,15 @@ def _dummies(areas: int, periods: int) -> np.ndarray:
     return np.hstack([area, year])
 
 
-def _simulate(data: Panel, noise: _Noise, periods: int, replications: int,
-              rng: np.random.Generator) -> np.ndarray:
-    """Futures (R, N, T_observed + periods): the observed rates, then simulated ones."""
-    areas = len(data.areas)
-    shock = rng.normal(0, noise.sigma_u, (replications, areas, periods))
-    prob = np.clip((noise.level[:, None] + shock) / 100, 0, 1)
-    n = np.broadcast_to(noise.n[:, None], prob.shape).astype(np.int64)
-    rates = 100 * rng.binomial(n, prob) / n
-    observed = np.broadcast_to(data.rate, (replications,) + data.rate.shape)
-    return np.concatenate([observed, rates], axis=2)
+def _simulate(noise: _Noise, periods: int, replications: int, rng: np.random.Generator,
+              effect: np.ndarray | float = 0.0) -> np.ndarray:
+    """Simulated rates (R, N, T_observed + periods); after the observed years each area stays
+    at its last level and its last units at risk. ``effect``: added to the level (N, T)."""
+    level = np.hstack([noise.level, np.repeat(noise.level[:, -1:], periods, 1)]) + effect
+    n = np.hstack([noise.n, np.repeat(noise.n[:, -1:], periods, 1)]).astype(np.int64)
+    shock = rng.normal(0, noise.sigma_u, (replications,) + level.shape)
+    prob = np.clip((level + shock) / 100, 0, 1)
+    return 100 * rng.binomial(n, prob) / n
 
 
 def _weights(w: np.ndarray, treated: np.ndarray, spec: EffectSpec) -> np.ndarray:
