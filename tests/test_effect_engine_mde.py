@@ -73,7 +73,9 @@ def test_more_years_or_areas_lower_the_mde_and_a_tiny_pool_has_none():
     world = World(areas=30, seed=3)
     pre = world.draw(range(2015, 2021))
     spec = EffectSpec(permutations=500, replications=300)
+    before = pre.copy()
     short = minimum_detectable_effect(pre, ["b00", "b01"], 2021, 1, spec)
+    pd.testing.assert_frame_equal(pre, before)  # the input is not modified
     long = minimum_detectable_effect(pre, ["b00", "b01"], 2021, 5, spec)
     assert abs(long.mde) < abs(short.mde)
     assert long.years == tuple(range(2021, 2026))

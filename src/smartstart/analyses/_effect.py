@@ -12,14 +12,22 @@ other areas of the panel as the comparison pool:
   and are never the headline;
 - an event study (leads and lags, reference year -1) with permutation intervals per event time;
 - a pre-trend check: the leads tested jointly on the pre-period, by permutation over all areas
-  and by the CRV1 Wald test. Its
-  honest limits: a pre-period of a few years has little power against a slowly diverging
-  trend, passing it does not prove parallel trends, and choosing to report only after a
-  passed test distorts later inference (Roth 2022). It is a warning light, not a licence;
+  and by the CRV1 Wald test. Its honest limits: a pre-period of a few years has little power
+  against a slowly diverging trend, passing it does not prove parallel trends, and choosing to
+  report only after a passed test distorts later inference (Roth 2022). It is a warning light,
+  not a licence;
 - a placebo in time: the pre-period alone, with the start pretended ``spec.placebo_shift``
   years earlier, estimated and tested the same way (a real pre-period effect should be absent);
 - synthetic difference-in-differences (Arkhangelsky et al. 2021) on the treated areas'
   aggregate as a second opinion, with its own placebo p-value.
+
+Weights: every estimate is weighted by ``n`` (the estimand is the effect per child at risk,
+and ``n`` is about the inverse variance of a binomial rate). Speed: the fixed effects are
+eliminated in closed form for many placebo assignments at once (:mod:`._effect_fe`); on a
+60-buurt, 10-year panel 5,000 assignments take 0.6 s (imputation), 0.2 s (TWFE) and 2.8 s (the
+event study's nine coefficients), and ``evaluate`` 4-5 s in all (2 cores shared with other
+work). In 300 simulated pilots without an effect (``benchmarks/effect_inference.py``) the
+permutation test rejected 4.0 % (imputation) and 5.0 % (TWFE) at 5 %, CRV1 19.3 %.
 """
 
 from __future__ import annotations
