@@ -41,11 +41,10 @@ def _server(url: str, port: int, ready) -> None:
     import uvicorn
 
     from smartstart.web import ScanConfig, create_app
+    from smartstart.web._serve import uvicorn_config
 
     app = create_app(ScanConfig(url=url), admin_token=False)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
-                            access_log=False)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))  # as `scan serve` runs it
     ready.put(os.getpid())
     server.run()
 

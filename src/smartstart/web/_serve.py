@@ -19,7 +19,18 @@ def serve(config: ScanConfig, host: str = "127.0.0.1", port: int = 8000,
     if host in ("127.0.0.1", "::1") and not config.public_url:
         say("Alleen deze computer kan meedoen. Voor telefoons in het netwerk: --host 0.0.0.0 "
             f"--public-url http://<adres-van-deze-computer>:{port}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.Server(uvicorn_config(app, host, port)).run()
+
+
+#: seconds uvicorn keeps an idle connection open: longer than browsers' and httpx's own idle
+#: limits, so a phone's next tap never races the server closing its connection (uvicorn's
+#: default of 5 s equals httpx's, and under load that race dropped requests)
+KEEP_ALIVE = 75
+
+
+def uvicorn_config(app, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                          timeout_keep_alive=KEEP_ALIVE)
 
 
 def set_password(url: str, password: str) -> None:
