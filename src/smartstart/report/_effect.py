@@ -37,6 +37,10 @@ def _words(src: Source, outcome: str, lang: Lang) -> dict:
     if isinstance(pilot, dict) and pilot.get("name") == outcome:
         return {"outcome": str(pilot.get(lang) or outcome),
                 "outcome_short": str(pilot.get(f"{lang}_short") or outcome)}
+    words = (src.pilot.get("effect_words") or {}).get(outcome)
+    if isinstance(words, dict) and words.get(lang):
+        return {"outcome": str(words[lang]),
+                "outcome_short": str(words.get(f"{lang}_short") or words[lang])}
     return {"outcome": outcome.replace("_", " "), "outcome_short": outcome.replace("_", " ")}
 
 
