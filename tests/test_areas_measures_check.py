@@ -30,11 +30,11 @@ def _tamper(results: Path, tmp_path: Path, name: str, change) -> set[tuple[str, 
     return {(p.where, p.kind) for p in check_bundle(root)[0]}
 
 
-def test_the_demo_bundle_with_every_area_table_passes(demo):  # noqa: F811
+def test_the_demo_bundle_holds_every_area_table(demo):  # noqa: F811
+    """(That the bundle as written passes check: tests/test_run_bundle.py.)"""
     names = {o["name"] for o in json.loads((demo / "bundle" / "manifest.json").read_text(
         "utf-8"))["outputs"]}
     assert {"areas_residents", "areas_households", "areas_children", "areas_schools"} <= names
-    assert check_bundle(demo / "bundle")[0] == []
 
 
 def test_a_small_combination_count_written_back_fails(demo, tmp_path):  # noqa: F811
