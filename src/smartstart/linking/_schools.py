@@ -63,7 +63,11 @@ def _branches(ours: pd.DataFrame, found: pd.DataFrame, pupils: pd.DataFrame) -> 
 
 
 def _placer(boundaries: Path, municipalities: tuple[str, ...]) -> Placer:
+    """Points -> buurt codes; the boundaries are read only when a branch needs placing (a
+    file of buurt codes runs without them)."""
     from smartstart.sources._boundaries import assign_buurten, read_boundaries
 
-    read = read_boundaries(boundaries, municipalities)
-    return lambda x, y: assign_buurten(read, x, y)
+    def place(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return assign_buurten(read_boundaries(boundaries, municipalities), x, y)
+
+    return place
