@@ -175,3 +175,17 @@ def test_min_schools_changes_the_chosen_set(demo_run):
     assert (schools[shown.index[shown["status"] == "chosen"]] >= 3).all()
     assert (schools[shown.index[shown["status"] == "few_schools"]] < 3).all()
     assert (shown["status"] == "few_schools").any()
+
+
+def test_what_did_not_join_is_in_the_attrition(demo_run):
+    steps = pd.read_parquet(demo_run / "results" / "work" / "attrition.parquet").set_index(
+        "step")
+    located = pd.read_csv(demo_run / "cbs" / _truth(demo_run)["schools"], sep=";", dtype=str)
+    planted = sum(a["schools"] for a in _truth(demo_run)["demo"]["areas"])
+    place = steps.loc["scholenbestand: vestigingen met een plaats"]
+    assert (place["rows_in"], place["rows_out"]) == (len(located), len(located))
+    ours = steps.loc["scholenbestand: vestigingen in de gemeente"]
+    assert (ours["rows_in"], ours["rows_out"]) == (len(located), planted)
+    pupils = steps.loc["leerlingen (INSCHRWPOTAB 2019): school in het scholenbestand"]
+    registered = pd.read_parquet(demo_run / "store" / "INSCHRWPOTAB" / "2019.parquet")
+    assert pupils["rows_in"] == pupils["rows_out"] == registered["RINPERSOON"].nunique()

@@ -136,3 +136,21 @@ def test_min_schools_without_a_school_file_fails_at_load(tmp_path):
     pilot.write_text(pilot.read_text("utf-8").replace(
         "output: out}", "output: out, schools: s.csv}"), "utf-8")
     assert load_pilot(pilot).study.areas.select.min_schools == 3
+
+
+def test_a_key_with_branches_in_two_buurten_counts_in_both_with_its_pupils_in_neither():
+    from smartstart.analyses._areas import area_schools
+    from smartstart.linking._schools import _branches
+
+    found = pd.DataFrame({"key": ["A", "A", "B", "C", "D"],
+                          "buurt": ["07840101", "07840102", "07840101", "08550101",
+                                    "07840102"]})
+    ours = found[found["buurt"].str[:4] == "0784"]
+    pupils = pd.DataFrame({"key": ["A", "B", "C", "Z"], "pupils": [40, 25, 30, 12]})
+    branches = _branches(ours, found, pupils)
+    assert list(branches["placed"]) == [False, True, False, True]
+    assert "key" not in branches.columns  # a run-local number only: no school key
+    per = area_schools(branches, "buurt").set_index("area")
+    # D has no pupil of the delivery: not attended, not counted
+    assert per.to_dict("index") == {"07840101": {"schools": 2, "pupils": 25},
+                                    "07840102": {"schools": 1, "pupils": 0}}
