@@ -21,10 +21,12 @@ from itertools import product
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.optimize import linprog
 
 from smartstart.disclosure._check import CheckResult, result
 from smartstart.disclosure._options import settings_of, too_narrow
+from smartstart.disclosure._register_lp import Highs
 
 
 def cube_constraints(groups: pd.DataFrame, factors: Sequence[str], sets: str = "factors",
@@ -95,23 +97,25 @@ def settled(a: np.ndarray, b: np.ndarray, cap: float) -> tuple[np.ndarray, np.nd
     cap at once: one LP on the sum of the variables not yet settled (minimised; or its capped
     copies maximised) settles every variable that reaches 0 (the cap) in its solution; this
     repeats while it settles any, and one LP per variable is left for the rest. The values are
-    those of :func:`intervals` (capped), with a few LPs instead of two per variable."""
+    those of :func:`intervals` (capped), with a few LPs instead of two per variable. The LPs
+    on A x = b share one warm-started HiGHS model (``_register_lp``)."""
     n = a.shape[1]
     low, high = np.full(n, np.nan), np.full(n, np.nan)
+    model = Highs(sparse.csr_matrix(a), b, sparse.csr_matrix((0, n)), np.zeros(0))
     left = list(range(n))
     while len(left) > 1:
         c = np.zeros(n)
         c[left] = 1.0
-        found = linprog(c, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
-        if found.status != 0:
+        found = _solved(model, c)
+        if found is None:
             break
-        zero = [j for j in left if found.x[j] <= 1e-9]
+        zero = [j for j in left if found[1][j] <= 1e-9]
         if not zero:
             break
         low[zero] = 0.0
         left = [j for j in left if j not in zero]
     for j in left:
-        low[j] = _extreme(a, b, j, 1.0)
+        low[j] = _extreme(model, n, j, 1.0)
     left = list(range(n))
     link = np.hstack([-np.eye(n), np.eye(n)])  # t_j <= x_j
     a_eq = np.hstack([a, np.zeros_like(a)])
@@ -129,19 +133,27 @@ def settled(a: np.ndarray, b: np.ndarray, cap: float) -> tuple[np.ndarray, np.nd
         high[full] = cap
         left = [j for j in left if j not in full]
     for j in left:
-        high[j] = min(_extreme(a, b, j, -1.0), cap)
+        high[j] = min(_extreme(model, n, j, -1.0), cap)
     return low, high
 
 
-def _extreme(a: np.ndarray, b: np.ndarray, j: int, sign: float) -> float:
+def _solved(model: Highs, c: np.ndarray) -> tuple[float, np.ndarray] | None:
+    """The LP's optimum and solution; None when it has none (infeasible or unbounded)."""
+    try:
+        return model.solve(c)
+    except ValueError:  # Infeasible too
+        return None
+
+
+def _extreme(model: Highs, n: int, j: int, sign: float) -> float:
     """Smallest (sign 1) or largest (sign -1) value of variable j; 0 or infinity when the
     LP has no optimum (as :func:`intervals`)."""
-    c = np.zeros(a.shape[1])
+    c = np.zeros(n)
     c[j] = sign
-    found = linprog(c, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
-    if found.status != 0:
+    found = _solved(model, c)
+    if found is None:
         return 0.0 if sign > 0 else np.inf
-    return float(sign * found.fun)
+    return float(sign * found[0])
 
 
 def narrowed_cells(groups: pd.DataFrame, factors: Sequence[str], cube: np.ndarray | None,
