@@ -169,6 +169,13 @@ def test_a_workshop_in_a_browser(server, browser):
         f"section[data-theme={first}]")
     _axe(boss, "report")
     boss.screenshot(path=str(ARTIFACTS / "scan-report.png"), full_page=True)
+    boss.goto(boss.url.rsplit("/report/", 1)[0] + "/compare")
+    cells = boss.locator(f"tr[data-theme={first}] td")
+    assert cells.count() == 2 and float(cells.nth(0).get_attribute("data-level")) == \
+        statistics.median(levels) and cells.nth(1).get_attribute("data-level") == ""
+    _axe(boss, "side by side")
+    boss.screenshot(path=str(ARTIFACTS / "scan-compare.png"), full_page=True)
+    boss.go_back()
     boss.emulate_media(media="print")
     pdf = boss.pdf(path=str(ARTIFACTS / "scan-report.pdf"), format="A4",
                    prefer_css_page_size=True)
