@@ -185,3 +185,45 @@ def test_every_published_count_is_the_panels(effect_demo):
         assert np.array_equal(both.loc[shown, column], both.loc[shown, f"{column}_panel"])
     assert (both.loc[both["events"].notna(), "events"] >= 10).all()
     assert ((both["n"] - both["events"]).dropna() >= 10).all()
+
+
+def test_two_outcomes_each_get_their_monitor_and_estimates(effect_demo):
+    """A plan with two outcomes (youth care and Halt referrals) on the demo's delivery: a
+    monitor and a series per outcome, the units at risk hidden alike in both (the same n),
+    estimates for both, and every output passes the gate and the register together."""
+    from datetime import date
+
+    from smartstart.disclosure import attack_register, register_of
+    from smartstart.features._panel import effect_panel
+    from smartstart.linking import Database, StudyDates
+    from smartstart.outputs import Outputs
+    from smartstart.outputs._effect import effect_step
+    from smartstart.outputs._work import Work
+    from smartstart.pilot import Study
+
+    plan = {"start": 2019, "treated": {"buurten": ["07840103", "07840303", "07840401"]},
+            "outcomes": ["jeugdhulp", "halt"], "permutations": 500}
+    study = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1), analyses=("effect",),
+                  effect=plan)
+    db = Database(effect_demo / "store", StudyDates.of(study))
+    panel = effect_panel(db, study.effect, study.municipalities, study.regio)
+    assert set(panel["outcome"]) == {"jeugdhulp", "halt"}
+    same = panel.pivot_table(index=["year", "area"], columns="outcome", values="n")
+    assert (same["jeugdhulp"] == same["halt"]).all()
+    work = Work.read(effect_demo / "results" / "work")
+    work = Work(work.households, work.children, work.attrition, work.match, work.durations,
+                effect_panel=panel)
+    out = Outputs()
+    effect_step(study, work, out)
+    names = out.names()
+    assert {"effect_monitor_jeugdhulp", "effect_monitor_halt", "effect_series_jeugdhulp",
+            "effect_series_halt", "effect_estimates", "effect_inference"} <= names
+    frames = {p.record.name: p.frame for p in out.tables}
+    assert frames["effect_monitor_jeugdhulp"]["n"].isna().equals(
+        frames["effect_monitor_halt"]["n"].isna())
+    assert set(frames["effect_estimates"]["outcome"]) == {"jeugdhulp", "halt"}
+    assert all(p.record.status == "pass" for p in out.tables) and not out.withheld
+    statements = register_of(((p.record.name, p.frame, p.rules.cells,
+                               {(r, c): label for r, c, label in p.record.shown})
+                              for p in out.tables if p.rules.cells), study.disclosure)
+    assert not [f for f in attack_register(statements, {}, study.disclosure) if f.narrowed]
