@@ -8,7 +8,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -56,6 +56,13 @@ class RespondentView:
     organisation_id: int | None
 
 
+_RESPONDENT = (
+    select(Respondent.organisation_id, Workshop.id, Workshop.code, Workshop.title, Workshop.lang,
+           Workshop.is_open, Workshop.created_at)
+    .join(Workshop, Workshop.id == Respondent.workshop_id)
+    .where(Respondent.id == bindparam("id")))
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -65,6 +72,10 @@ class Store:
         sqlite_ = engine.dialect.name == "sqlite"
         self._writing = threading.Lock() if sqlite_ else nullcontext()
         self._group = GroupCommit(self._upsert, self._writing) if sqlite_ else None
+        insert = (sqlite if sqlite_ else postgresql).insert(Answer)
+        self._upsert_statement = insert.on_conflict_do_update(
+            index_elements=["respondent_id", "item_id"],
+            set_={"level": insert.excluded.level, "updated_at": insert.excluded.updated_at})
 
     # --- workshops ------------------------------------------------------------------------
     def create_workshop(self, title: str, organisations: list[str], lang: str) -> WorkshopView:
@@ -121,19 +132,17 @@ class Store:
 
     def respondent(self, respondent_id: str, organisations: bool = False
                    ) -> RespondentView | None:
-        """The respondent and its workshop in one query (with the workshop's organisations
-        only when asked: the answer path does not need them)."""
-        with Session(self.engine) as db:
-            row = db.execute(select(Respondent.organisation_id, Workshop)
-                             .join(Workshop, Workshop.id == Respondent.workshop_id)
-                             .where(Respondent.id == respondent_id)).first()
-            if row is None:
-                return None
-            organisation_id, workshop = row
-            view = self._view(db, workshop) if organisations else WorkshopView(
-                workshop.id, workshop.code, workshop.title, workshop.lang, workshop.is_open,
-                workshop.created_at, ())
-            return RespondentView(respondent_id, view, organisation_id)
+        """The respondent and its workshop in one query (SQLAlchemy Core: this is on every
+        answer's path); the workshop's organisations only when asked."""
+        with self.engine.connect() as connection:
+            row = connection.execute(_RESPONDENT, {"id": respondent_id}).first()
+        if row is None:
+            return None
+        organisation_id, *workshop = row
+        view = WorkshopView(*workshop, ())
+        if organisations:
+            view = self.workshop(view.id)
+        return RespondentView(respondent_id, view, organisation_id)
 
     def set_organisation(self, respondent_id: str, organisation_id: int) -> None:
         with self._writing, Session(self.engine) as db, db.begin():
@@ -150,14 +159,9 @@ class Store:
             self._upsert([values])
 
     def _upsert(self, rows: list[dict]) -> None:
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        """One transaction; rows in arrival order (a later tap on the same item wins)."""
         with self.engine.begin() as connection:
-            for values in rows:  # in arrival order: a later tap on the same item wins
-                statement = dialect.insert(Answer).values(**values)
-                connection.execute(statement.on_conflict_do_update(
-                    index_elements=["respondent_id", "item_id"],
-                    set_={"level": statement.excluded.level,
-                          "updated_at": statement.excluded.updated_at}))
+            connection.execute(self._upsert_statement, rows)
 
     def answers_of(self, respondent_id: str) -> dict[str, int | None]:
         with Session(self.engine) as db:
