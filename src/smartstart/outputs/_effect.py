@@ -31,8 +31,10 @@ from smartstart.disclosure._options import settings_of
 from smartstart.errors import LackOfData
 from smartstart.outputs._effect_monitor import TREATED, event_variable, monitor_tables
 
-#: decimals of an effect in percentage points (0.01 point) and of a p-value
-ESTIMATE_DECIMALS = 2
+#: decimals of an effect in percentage points (0.1 point: the rates are published at 0.1 %) and
+#: of a p-value; an estimate is linear in the area-year rates, so its precision is what keeps a
+#: hidden cell from being narrowed by the estimates (see the README)
+ESTIMATE_DECIMALS = 1
 P_DECIMALS = 3
 RELATIVE_DECIMALS = 2
 #: the placebo distribution's published quantiles

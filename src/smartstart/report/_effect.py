@@ -126,7 +126,8 @@ def _buurten_table(src: Source, outcome: str, lang: Lang) -> DataTable:
 
 
 def _pp(value: object, lang: Lang) -> str:
-    return number(float(value), lang, 2) if not missing(value) else "–"
+    """Percentage points at their published precision (0.1)."""
+    return number(float(value), lang, 1) if not missing(value) else "–"
 
 
 def _p(value: object, lang: Lang) -> str:
@@ -169,7 +170,7 @@ def estimate(src: Source, lang: Lang) -> Part | None:
 
 def _figures(head: pd.Series, mine: pd.DataFrame, info: pd.Series, src: Source,
              lang: Lang) -> list[tuple[str, str, str]]:
-    ci = interval(head["ci_low"], head["ci_high"], lang, "num", 2)
+    ci = interval(head["ci_low"], head["ci_high"], lang, "num", 1)
     items = [(t("effect_term_estimate", lang),
               t("effect_term_estimate_is", lang, estimate=_pp(head["estimate"], lang)),
               t("effect_term_estimate_why", lang, ci=ci,
@@ -193,7 +194,7 @@ def _figures(head: pd.Series, mine: pd.DataFrame, info: pd.Series, src: Source,
                         shift=_plan(src).get("placebo_shift", 2)),
                       t("effect_term_estimate_is", lang, estimate=_pp(row["estimate"], lang)),
                       t("effect_term_placebo_time_why", lang,
-                        ci=interval(row["ci_low"], row["ci_high"], lang, "num", 2),
+                        ci=interval(row["ci_low"], row["ci_high"], lang, "num", 1),
                         p=_p(row["p_value"], lang))))
     cluster = mine[(mine["method"] == "twfe") & mine["p_cluster"].notna()] if (
         "p_cluster" in mine.columns) else mine.iloc[0:0]
@@ -203,7 +204,7 @@ def _figures(head: pd.Series, mine: pd.DataFrame, info: pd.Series, src: Source,
                       f"p = {_p(row['p_cluster'], lang)}",
                       t("effect_term_cluster_why", lang,
                         ci=interval(row.get("ci_cluster_low"), row.get("ci_cluster_high"),
-                                    lang, "num", 2))))
+                                    lang, "num", 1))))
     return items
 
 
@@ -213,7 +214,7 @@ def _relative(value: object, lang: Lang) -> str:
 
 def _estimates_table(mine: pd.DataFrame, lang: Lang) -> DataTable:
     rows = tuple((_method(r["method"], lang), _pp(r["estimate"], lang),
-                  interval(r["ci_low"], r["ci_high"], lang, "num", 2), _p(r["p_value"], lang))
+                  interval(r["ci_low"], r["ci_high"], lang, "num", 1), _p(r["p_value"], lang))
                  for _, r in mine.iterrows())
     return DataTable(t("effect_estimates_caption", lang),
                      (t("effect_method", lang), t("effect_pp", lang), t("ci", lang),
@@ -319,9 +320,9 @@ def _event_figure(src: Source, table, outcome: str, lang: Lang):
     caption = t("effect_events_caption", lang, **words)
     rows = [frame.index.get_loc(i) for i in mine.index]
     data = data_table(table, caption, ((t("effect_year", lang), "year", "text"),
-                                       (t("effect_pp", lang), "estimate", "num2"),
-                                       (t("ci", lang), "ci_low", "num2"),
-                                       ("", "ci_high", "num2")), rows)
+                                       (t("effect_pp", lang), "estimate", "num1"),
+                                       (t("ci", lang), "ci_low", "num1"),
+                                       ("", "ci_high", "num1")), rows)
     body = tuple((r[0], r[1], f"{r[2]} – {r[3]}".strip(" –")) for r in data.rows)
     data = DataTable(caption, data.columns[:3], body, (False, True, True))
     return charts.figure(f"fig-effect-events-{outcome}", caption, caption, chart, data, lang)
