@@ -20,7 +20,7 @@ from smartstart._effect_plan import EffectPlan, pool_municipalities
 from smartstart.errors import LackOfData
 from smartstart.features._library import library
 from smartstart.features._tables import sql_file
-from smartstart.linking import Database
+from smartstart.linking import Database, sql_text
 from smartstart.sources._catalog import load_catalog
 
 #: the panel's columns (one row per outcome, year and buurt)
@@ -58,7 +58,7 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
     sql = sql_file("effect_panel").format(addresses=db.table("GBAADRESOBJECTBUS"),
                                           persons=db.table("GBAPERSOONTAB"), areas=areas,
                                           events=events)
-    db.con.execute(sql_file_macros()).fetchall()
+    db.con.execute(sql_text("macros")).fetchall()  # birth_date, age_on
     frame = db.con.execute(sql, {"years": list(years), "pool_all": pool is None,
                                  "pool": list(pool or ("",)), "min_age": plan.ages[0],
                                  "max_age": plan.ages[1], "outcomes": len(plan.outcomes)}).df()
@@ -68,12 +68,6 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
     frame[["n", "events"]] = frame[["n", "events"]].astype(int)
     keep = frame["year"] <= frame["outcome"].map(last)
     return frame.loc[keep, list(COLUMNS)].reset_index(drop=True)
-
-
-def sql_file_macros() -> str:
-    from smartstart.linking import sql_text
-
-    return sql_text("macros")
 
 
 def _areas_view(db: Database, years: tuple[int, ...]) -> str:
