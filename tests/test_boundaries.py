@@ -14,6 +14,7 @@ import shapely
 
 from smartstart.sources import SourceError
 from smartstart.sources._boundaries import CREDIT, assign_buurten, read_boundaries
+from smartstart.sources._regions import load_regions
 from smartstart.synth._area import make_areas
 from smartstart.synth._boundaries import (
     CENTRES,
@@ -71,11 +72,20 @@ def test_synths_buurten_tessellate_their_wijken_and_the_municipality(synthetic):
                                 ).area < 1.0
 
 
-def test_the_region_and_invented_codes_get_boundaries_too():
+def test_the_region_and_invented_codes_get_boundaries_too(tmp_path):
     areas = make_areas(np.random.default_rng([3, 2]), "0004", 25_000)
     polygons = buurt_polygons(areas)
     assert set(polygons) == {str(b) for b in areas.bc}
     assert all(p.is_valid and p.area > 0 for p in polygons.values())
+    region = load_regions()["hart_van_brabant"].municipalities
+    places = [(make_areas(np.random.default_rng([1, i]), code, 2_000), name)
+              for i, (code, name) in enumerate(region.items())]
+    read = read_boundaries(write_boundaries(tmp_path / "region.gpkg", places), list(region))
+    assert read.names("gemeente") == region
+    shapes = [a.geometry for a in read.areas["gemeente"].values()]
+    # nine municipalities side by side: none overlaps another (0.01 %)
+    assert sum(s.area for s in shapes) == pytest.approx(shapely.union_all(shapes).area,
+                                                        rel=1e-4)
 
 
 # -- a file in the real CBS layout -------------------------------------------------------------

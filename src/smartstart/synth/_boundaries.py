@@ -225,8 +225,7 @@ def write_boundaries(path: Path, municipalities: Sequence[tuple[Areas, str]]) ->
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FILE_DATE})  # the same bytes per seed
     try:
         for layer, items in rows.items():
-            geometry = shapely.to_wkb(shapely.multipolygons(
-                [shapely.get_parts(g) for g, _ in items]))
+            geometry = shapely.to_wkb(np.array([_multipolygon(g) for g, _ in items]))
             fields = [np.array([v[i] for _, v in items], dtype=object)
                       for i in range(len(columns[layer]))]
             pyogrio.raw.write(tmp, geometry, fields, list(columns[layer]), layer=layer,
@@ -237,6 +236,11 @@ def write_boundaries(path: Path, municipalities: Sequence[tuple[Areas, str]]) ->
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
     tmp.replace(path)
     return path
+
+
+def _multipolygon(geometry) -> shapely.MultiPolygon:
+    return shapely.MultiPolygon([p for p in shapely.get_parts(geometry)
+                                 if p.geom_type == "Polygon"])
 
 
 __all__ = ["BOUNDARIES_PATH", "CENTRES", "buurt_polygons", "centre", "municipality_polygon",
