@@ -59,6 +59,8 @@ TITLES: dict[str, tuple[str, str]] = {
                          "Households and target group by area"),
     "areas_children": ("Uitkomst en risicofactoren per gebied",
                        "Outcome and risk factors by area"),
+    "areas_residents": ("Inwoners per gebied", "Residents by area"),
+    "areas_schools": ("Scholen en hun leerlingen per gebied", "Schools and their pupils by area"),
     "areas": ("Waar beginnen we?", "Where to start?"),
     "effect_estimates": ("Het effect met zijn interval", "The effect with its interval"),
     "effect_event_study": ("Het effect per jaar sinds de start",
