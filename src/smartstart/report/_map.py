@@ -136,7 +136,9 @@ def _outline(geo: dict, level: str, at) -> str:
     groups: dict[str, list] = {}
     for code, shape in shapes.items():
         groups.setdefault(code[:6] if level == "buurt" else "", []).append(shape)
-    lines = [shapely.union_all(g, grid_size=1.0) for g in groups.values()]
+    # closed by 2 m (out, then in): a hairline gap between neighbours is no border
+    lines = [shapely.buffer(shapely.buffer(shapely.union_all(g), 2.0, join_style="mitre"),
+                            -2.0, join_style="mitre") for g in groups.values()]
     d = "".join(_path(_rings(u), at) for u in lines)
     return (f'<path d="{d}" fill="none" stroke="#252525" stroke-width="1.5" '
             'stroke-linejoin="round" vector-effect="non-scaling-stroke"/>')

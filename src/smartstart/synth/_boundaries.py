@@ -79,10 +79,14 @@ def _cells() -> dict[str, object]:
 
 
 def municipality_polygon(gem: str, n_buurten: int) -> shapely.Polygon:
-    """A smooth blob around the centre, its size growing with the number of buurten."""
+    """A smooth blob around the centre, its size growing with the number of buurten; a known
+    place reaches towards its neighbours (its Voronoi cell then draws the shared border)."""
     rng = np.random.default_rng([SEED, int(gem)])
     x, y = centre(gem)
     radius = float(np.clip(1_100 * np.sqrt(n_buurten), 3_000, 8_000))
+    if gem in CENTRES:
+        nearest = min(np.hypot(x - a, y - b) for c, (a, b) in CENTRES.items() if c != gem)
+        radius = float(min(max(radius, 0.75 * nearest), 9_000))
     theta = np.linspace(0, 2 * np.pi, 72, endpoint=False)
     k = rng.integers(2, 5, 2)
     phase = rng.uniform(0, 2 * np.pi, 2)
@@ -149,11 +153,28 @@ def _layout(gem: str, wijken: tuple[str, ...], buurten: tuple[str, ...]) -> tupl
         if len(inside) < 20 * len(mine):
             inside = _sample(rng, wijk_shape[code], middle, 40 * len(mine))
         cells = _tessellate(rng, wijk_shape[code], len(mine), inside)
-        buurt_shape.update(zip(mine, (shapely.set_precision(c, 1.0) for c in cells),
-                               strict=True))
+        buurt_shape.update(zip(mine, cells, strict=True))
+    buurt_shape = _coverage(buurt_shape)
     wijk_union = {code: shapely.union_all([buurt_shape[b] for b in buurt_shape
                                            if b.startswith(code)]) for code in codes}
     return wijk_union, buurt_shape
+
+
+def _coverage(shapes: dict[str, object]) -> dict[str, object]:
+    """The same areas as an exact coverage: every border noded once, so neighbours share it
+    vertex for vertex (as in the CBS file; no slivers between a wijk's buurten and the next
+    wijk's)."""
+    lines = shapely.union_all([shapely.boundary(g) for g in shapes.values()])
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
+    codes = list(shapes)
+    tree = shapely.STRtree(list(shapes.values()))
+    owned: dict[str, list] = {c: [] for c in codes}
+    for face in faces:
+        inside = tree.query(face.point_on_surface(), predicate="intersects")
+        if len(inside):
+            owned[codes[int(min(inside))]].append(face)
+    return {c: shapely.union_all(parts) if len(parts) > 1 else parts[0]
+            for c, parts in owned.items()}
 
 
 def _of(areas: Areas) -> tuple[dict, dict]:
