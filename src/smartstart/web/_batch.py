@@ -1,4 +1,4 @@
-"""Group commit for SQLite: the answers that arrive while one commit is being synced to disk are
+"""Group commit: the answers that arrive while one commit is being synced to disk are
 written together in the next transaction, so 200 respondents do not queue for 200 fsyncs. A
 request returns (and the respondent sees "Opgeslagen") only after its own commit is on disk."""
 

@@ -29,7 +29,9 @@ def database_url(data: Path | None = None, url: str | None = None) -> str:
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite in WAL mode, every commit synced to disk."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
+        # no pre-ping: it costs a round trip per request; after a server restart the pool is
+        # renewed on the first failed request (that tap shows "not saved" and is tapped again)
+        return create_engine(url, pool_size=10, max_overflow=30)
     engine = create_engine(url, pool_size=10, max_overflow=30,
                            connect_args={"timeout": BUSY_TIMEOUT, "check_same_thread": False})
     event.listen(engine, "connect", _sqlite_pragmas)

@@ -71,7 +71,9 @@ class Store:
         # faster. (One server process per SQLite file; PostgreSQL needs no such lock.)
         sqlite_ = engine.dialect.name == "sqlite"
         self._writing = threading.Lock() if sqlite_ else nullcontext()
-        self._group = GroupCommit(self._upsert, self._writing) if sqlite_ else None
+        # answers go through a group commit on both databases: one transaction (one sync to
+        # disk) for all answers that arrive while the previous one is being committed
+        self._group = GroupCommit(self._upsert, self._writing)
         insert = (sqlite if sqlite_ else postgresql).insert(Answer)
         self._upsert_statement = insert.on_conflict_do_update(
             index_elements=["respondent_id", "item_id"],
@@ -150,18 +152,16 @@ class Store:
 
     def save_answer(self, respondent: RespondentView, item_id: str, level: int | None) -> None:
         """Insert or replace this respondent's answer to the item (an upsert: idempotent);
-        returns when it is committed (on SQLite together with the answers that came with it)."""
+        returns when it is committed (together with the answers that came with it)."""
         values = {"workshop_id": respondent.workshop.id, "respondent_id": respondent.id,
                   "item_id": item_id, "level": level, "updated_at": now()}
-        if self._group is not None:
-            self._group.submit(values)
-        else:
-            self._upsert([values])
+        self._group.submit(values)
 
     def _upsert(self, rows: list[dict]) -> None:
-        """One transaction; rows in arrival order (a later tap on the same item wins)."""
+        """One transaction; a later tap on the same item wins (kept alone: one row per key)."""
+        last = {(row["respondent_id"], row["item_id"]): row for row in rows}
         with self.engine.begin() as connection:
-            connection.execute(self._upsert_statement, rows)
+            connection.execute(self._upsert_statement, list(last.values()))
 
     def answers_of(self, respondent_id: str) -> dict[str, int | None]:
         with Session(self.engine) as db:
