@@ -120,10 +120,10 @@ def publish_areas(study: Study, children: pd.DataFrame, households: pd.DataFrame
         for count, prefix in shares:
             if not (ranked and count == events):
                 frame = _shrunk(frame, ~hidden[base] & ~hidden[count], base, count, prefix)
-        if ranked:
-            eligible = None if at_schools is None else at_schools.set_index("area")["schools"]
+        if ranked:  # min_schools reads the schools per area (public: exact)
+            per_area = None if at_schools is None else at_schools.set_index("area")["schools"]
             frame = _ranked(frame, ~hidden[base] & ~hidden[events], base, events, study, draws,
-                            eligible)
+                            per_area)
         out.append(_published(name, frame, kind, base, shares, hidden, primary, spec.level, s,
                               ranked=ranked, combination=combination))
     return out
