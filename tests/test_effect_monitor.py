@@ -227,3 +227,32 @@ def test_two_outcomes_each_get_their_monitor_and_estimates(effect_demo):
                                {(r, c): label for r, c, label in p.record.shown})
                               for p in out.tables if p.rules.cells), study.disclosure)
     assert not [f for f in attack_register(statements, {}, study.disclosure) if f.narrowed]
+
+
+def test_a_plan_the_delivery_cannot_give_is_withheld_with_its_reason(effect_demo, tmp_path):
+    """Plan years without an area file: the panel is not made, the lack is written next to
+    the work tables, and the step raises it (the run withholds the analysis, naming why)."""
+    from datetime import date
+
+    from smartstart.errors import LackOfData
+    from smartstart.features._panel import LACK_FILE, read_panel, write_panel
+    from smartstart.linking import Database, StudyDates
+    from smartstart.outputs import Outputs
+    from smartstart.outputs._effect import effect_step
+    from smartstart.outputs._work import Work
+    from smartstart.pilot import Study
+
+    plan = {"start": 2019, "treated": {"buurten": ["07840103"]}, "outcomes": ["jeugdhulp"],
+            "years": [2005, 2022]}
+    study = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1), analyses=("effect",),
+                  effect=plan)
+    write_panel(Database(effect_demo / "store", StudyDates.of(study)), study, tmp_path)
+    panel, lack = read_panel(tmp_path)
+    assert panel is None and (tmp_path / LACK_FILE).exists()
+    assert lack[0] == "other" and "2005" in lack[1]
+    work = Work.read(effect_demo / "results" / "work")
+    work = Work(work.households, work.children, work.attrition, work.match, work.durations,
+                effect_lack=lack)
+    with pytest.raises(LackOfData) as error:
+        effect_step(study, work, Outputs())
+    assert error.value.detail == lack[1]
