@@ -119,13 +119,12 @@ def _row_problems(frame: pd.DataFrame) -> list[str]:
         problems.append("events must lie between 0 and n")
     if (frame["year"] % 1 != 0).any():
         problems.append("years must be whole numbers")
-    if not problems:
-        cells = frame.groupby("area")["year"].nunique()
-        years = frame["year"].nunique()
-        short = cells[cells < years]
-        if len(short):
+    if not problems:  # no duplicates: an area with fewer rows than years lacks some
+        cells = frame["area"].value_counts()
+        short = sorted(cells[cells < frame["year"].nunique()].index)
+        if short:
             problems.append(f"unbalanced panel: {len(short)} area(s) lack years, e.g. "
-                            f"{', '.join(map(str, short.index[:5]))}")
+                            f"{', '.join(map(str, short[:5]))}")
     return problems
 
 
@@ -167,8 +166,11 @@ def _treatment_problems(starts: dict[str, int], areas: list[str], years: np.ndar
 
 def _arrays(frame: pd.DataFrame, areas: list[str], years: np.ndarray,
             starts: dict[str, int]) -> Panel:
-    wide = frame.pivot(index="area", columns="year").reindex(index=areas)
-    n = wide["n"].reindex(columns=years).to_numpy(dtype=float)
-    events = wide["events"].reindex(columns=years).to_numpy(dtype=float)
+    row = np.searchsorted(np.asarray(areas, dtype=object), frame["area"].to_numpy(object))
+    col = np.searchsorted(years, frame["year"].to_numpy())
+    n = np.zeros((len(areas), len(years)))
+    events = np.zeros_like(n)
+    n[row, col] = frame["n"].to_numpy(dtype=float)
+    events[row, col] = frame["events"].to_numpy(dtype=float)
     start = np.array([starts.get(a, 0) for a in areas], dtype=int)
     return Panel(tuple(areas), tuple(int(y) for y in years), 100 * events / n, n, events, start)
