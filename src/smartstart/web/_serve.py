@@ -29,8 +29,9 @@ KEEP_ALIVE = 75
 
 
 def uvicorn_config(app, host: str, port: int) -> uvicorn.Config:
+    # a live view's event stream would hold Ctrl+C up: open streams get 3 s to end
     return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                          timeout_keep_alive=KEEP_ALIVE)
+                          timeout_keep_alive=KEEP_ALIVE, timeout_graceful_shutdown=3)
 
 
 def set_password(url: str, password: str) -> None:
