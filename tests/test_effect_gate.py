@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import linprog
+from test_effect_monitor import effect_demo  # noqa: F401 - the shared effect demo
 
 from smartstart.disclosure import attack_register, register_of
 from smartstart.outputs import _effect_monitor as M
@@ -138,3 +139,75 @@ def test_a_group_of_small_cells_hides_its_total_too():
                                {(r, c): label for r, c, label in p.record.shown})
                               for p in (monitor, series)), S)
     assert not [f for f in attack_register(statements, {}, S) if f.narrowed]
+
+
+def _estimate_attack(root, decimals: int) -> tuple[int, int]:
+    """The attacker's LP over the demo's hidden small buurt-years (events), from every
+    published count (the series' group totals) and the estimates that are linear in the
+    area-year rates (the event study, the imputation and two-way FE effects), each known to
+    lie within half a unit of its last published decimal. Returns (small cells, narrowed)."""
+    from smartstart.analyses._effect_estimate import (
+        event_times,
+        event_twfe,
+        imputation_att,
+        static_twfe,
+    )
+    from smartstart.analyses._effect_panel import build_panel
+    from smartstart.outputs._effect import analysis_panel
+    from smartstart.pilot import load_pilot
+
+    plan = load_pilot(root / "pilot.yaml").study.effect
+    panel = pd.read_parquet(root / "results" / "work" / "effect_panel.parquet")
+    base, _ = analysis_panel(panel[panel["outcome"] == "jeugdhulp"], plan)
+    bundle = root / "results" / "bundle"
+    monitor = pd.read_parquet(bundle / "tables" / "effect_monitor_jeugdhulp.parquet")
+
+    def statistics(frame: pd.DataFrame) -> np.ndarray:
+        data = build_panel(frame, list(plan.treated.buurten), plan.start)
+        return np.r_[event_twfe(data, event_times(data)).coef, imputation_att(data),
+                     static_twfe(data).coef[0]]
+
+    truth = statistics(base)
+    hidden = monitor[monitor["events"].isna() & monitor["area"].isin(set(base["area"]))]
+    cells = [base.index[(base["year"] == y) & (base["area"] == a)][0]
+             for y, a in zip(hidden["year"], hidden["area"], strict=True)]
+    x0 = base.loc[cells, "events"].to_numpy(float)
+    slopes = []
+    for cell in cells:  # the statistics are linear in the events (n published): exact slopes
+        moved = base.copy()
+        moved.loc[cell, "events"] += 1
+        slopes.append(statistics(moved) - truth)
+    a = np.array(slopes).T
+    half = 0.5 * 10.0 ** -decimals
+    published = np.round(truth, decimals) - (truth - a @ x0)
+    groups = hidden["year"].astype(str) + hidden["group"]
+    a_eq = np.array([(groups == g).to_numpy(float) for g in groups.unique()])
+    small = [r for r, c, label in _shown(bundle) if c == "events" and label.startswith("<")]
+    is_small = np.isin(hidden.index, small)
+    bounds = [(0, S.min_cell - 1) if s else (0, None) for s in is_small]
+    narrowed = 0
+    for k in np.flatnonzero(is_small):
+        c = np.zeros(len(cells))
+        c[k] = 1
+        kw = {"A_ub": np.vstack([a, -a]), "b_ub": np.r_[published + half, half - published],
+              "A_eq": a_eq, "b_eq": a_eq @ x0, "bounds": bounds}
+        low, high = linprog(c, **kw).fun, -linprog(-c, **kw).fun
+        narrowed += int(low > 1e-6 or high < S.min_cell - 1 - 1e-6)
+    return int(is_small.sum()), narrowed
+
+
+def _shown(bundle) -> list:
+    import json
+
+    log = json.loads((bundle / "disclosure_log.json").read_text("utf-8"))
+    return next(o for o in log["outputs"] if o["name"] == "effect_monitor_jeugdhulp")["shown"]
+
+
+def test_the_estimates_at_their_precision_narrow_no_hidden_cell(effect_demo):  # noqa: F811
+    """At the published precision (0.1 percentage point) the estimates leave every small
+    hidden buurt-year of the demo its whole interval; at full precision they would not."""
+    from smartstart.outputs._effect import ESTIMATE_DECIMALS
+
+    small, narrowed = _estimate_attack(effect_demo, ESTIMATE_DECIMALS)
+    assert small >= 10 and narrowed == 0
+    assert _estimate_attack(effect_demo, 6)[1] > 0  # the route the precision closes
