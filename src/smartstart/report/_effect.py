@@ -44,7 +44,15 @@ def _words(src: Source, outcome: str, lang: Lang) -> dict:
     return {"outcome": outcome.replace("_", " "), "outcome_short": outcome.replace("_", " ")}
 
 
-def _buurt(code: object, lang: Lang) -> str:
+def _buurt(code: object, lang: Lang, src: Source | None = None) -> str:
+    """A buurt's name from the bundle's labels (a boundaries file names them), else its code
+    ("buurt 07840101")."""
+    if src is not None:
+        words = src.bundle.labels()
+        if words is not None and len(words):
+            named = words[(words["variable"] == "buurt") & (words["level"] == str(code))]
+            if len(named) and str(named[f"label_{lang}"].iloc[0]).strip():
+                return str(named[f"label_{lang}"].iloc[0])
     return t("effect_buurt", lang, code=code)
 
 
@@ -60,7 +68,7 @@ def monitor(src: Source, lang: Lang) -> Part | None:
     population = (src.pilot.get("population_words") or {}).get(f"{lang}_short") or ""
     part.paragraphs.append(t("effect_monitor_text", lang, population=population,
                              ages=f"{ages[0]}–{ages[1]}", start=plan.get("start"),
-                             treated=", ".join(_buurt(b, lang) for b in
+                             treated=", ".join(_buurt(b, lang, src) for b in
                                                (plan.get("treated") or {}).get("buurten") or ()),
                              **words))
     for outcome in outcomes:
@@ -111,7 +119,7 @@ def _buurten_table(src: Source, outcome: str, lang: Lang) -> DataTable:
         {"treated": 0, "rest": 1}) if c.name == "group" else c)[["area", "group"]]
     rows = []
     for area, group in order.drop_duplicates().itertuples(index=False):
-        name = _buurt(area, lang)
+        name = _buurt(area, lang, src)
         label = t("effect_treated_mark", lang, name=name) if group == "treated" else name
         cells = []
         for year in years:
@@ -274,7 +282,7 @@ def _plan_text(src: Source, lang: Lang) -> str:
     plan = _plan(src)
     population = (src.pilot.get("population_words") or {}).get(f"{lang}_short") or ""
     return t("effect_plan_text", lang, start=plan.get("start"),
-             treated=", ".join(_buurt(b, lang) for b in
+             treated=", ".join(_buurt(b, lang, src) for b in
                                (plan.get("treated") or {}).get("buurten") or ()),
              pool=t(f"effect_pool_{plan.get('pool', 'region')}", lang),
              min_units=plan.get("min_units"), population=population,
