@@ -52,11 +52,12 @@ def map_blocks(src: Source, cfg: dict, lang: Lang, words: dict) -> list[object]:
                _aria(lang, words, names, chosen), lang)
     legend = _legend(spec["bounds"], lang, any(v is None for v in classes.values()),
                      bool(chosen))
-    figure = (f'<figure class="chart map" id="fig-kaart">'
+    data = _data(geo, spec, classes, shown, chosen, lang)
+    figure = (f'<figure class="chart map" id="fig-kaart" style="break-inside:avoid">'
               f'<figcaption>{escape(t("map_caption", lang, **words))}</figcaption>'
               '<div style="display:flex;flex-wrap:wrap;align-items:flex-start;gap:.5rem 1.5rem">'
               f'<div style="flex:1 1 300px;max-width:640px">{svg}</div>{legend}</div>'
-              f'{_credit(spec, lang)}</figure>')
+              f'{_credit(spec, lang)}{data}</figure>')
     blocks: list[object] = [Html(figure)]
     if spec["without_boundary"]:
         blocks.append(Text(t("map_without", lang, n=len(spec["without_boundary"]),
@@ -198,10 +199,7 @@ def _legend(bounds: list, lang: Lang, small: bool, chosen: bool) -> str:
     items = []
     n = max(len(bounds) - 1, 1)
     for k in range(n):
-        low = bounds[k] if bounds else 0.0
-        high = bounds[k + 1] if len(bounds) > 1 else low
-        text = (f"{percent(low, lang, 1)} – {percent(high, lang, 1)}" if high != low
-                else percent(low, lang, 1))
+        text = _range(k, bounds, lang)
         items.append(_item(f'fill="{PALETTE[_colour(k, {0: n - 1})]}" stroke="#636363"', text))
     if small:
         items.append(_item(f'fill="url(#{HATCH_ID}-legenda)" stroke="#636363"',
@@ -225,6 +223,37 @@ def _item(attributes: str, text: str) -> str:
               f'style="vertical-align:middle;margin-right:.4rem"><rect x="1.5" y="1.5" '
               f'width="21" height="13" {attributes}/></svg>')
     return f'<li style="white-space:nowrap;flex:1 0 100%">{swatch}{escape(text)}</li>'
+
+
+def _range(k: int | None, bounds: list, lang: Lang) -> str:
+    if k is None:
+        return t("map_small", lang)
+    low = bounds[k] if bounds else 0.0
+    high = bounds[k + 1] if len(bounds) > k + 1 else low
+    return (f"{percent(low, lang, 1)} – {percent(high, lang, 1)}" if high != low
+            else percent(low, lang, 1))
+
+
+def _data(geo: dict, spec: dict, classes: dict, shown: dict, chosen: list[str],
+          lang: Lang) -> str:
+    """The map's data as a table (closed on screen, printed): area, value as published,
+    its colour's range, chosen or not."""
+    caption = escape(t("map_data_caption", lang))
+    head = (t(f"areas_level_{spec['level']}_one", lang), t("areas_shrunk", lang),
+            t("map_class", lang), t("areas_status_chosen", lang))
+    rows = []
+    for feature in sorted(geo["features"], key=lambda f: f["properties"]["name"]):
+        code, name = feature["properties"]["code"], feature["properties"]["name"]
+        k = classes.get(code)
+        value = shown.get(code, "") if k is not None else t("map_small", lang)
+        rows.append(f'<tr><th scope="row">{escape(name)}</th><td class="num">'
+                    f'{escape(value)}</td><td>{escape(_range(k, spec["bounds"], lang))}</td>'
+                    f'<td>{"✓" if code in chosen else ""}</td></tr>')
+    cells = "".join(f'<th scope="col">{escape(h)}</th>' for h in head)
+    return (f'<details><summary>{escape(t("data_table", lang))}</summary>'
+            f'<div class="table-wrap" role="region" tabindex="0" aria-label="{caption}">'
+            f'<table><caption>{caption}</caption><thead><tr>{cells}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div></details>')
 
 
 def _credit(spec: dict, lang: Lang) -> str:
