@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from scipy.optimize import minimize
+from scipy.optimize import check_grad, minimize
 from scipy.special import log_softmax, logsumexp
 from sklearn.base import clone
 from sklearn.mixture import GaussianMixture
@@ -71,10 +71,24 @@ def test_numbers_only_equals_sklearn_gaussian_mixture():
 
 
 def _categorical_loglik(theta: np.ndarray, codes: np.ndarray, k: int, levels: int) -> float:
+    return _categorical(theta, codes, k, levels)[0]
+
+
+def _categorical(theta: np.ndarray, codes: np.ndarray, k: int, levels: int
+                 ) -> tuple[float, np.ndarray]:
+    """The log-likelihood over softmax parameters and its gradient (posterior-weighted level
+    counts minus their expectation), so that L-BFGS-B needs no finite differences."""
     weights = log_softmax(np.r_[0.0, theta[: k - 1]])
     probs = log_softmax(theta[k - 1:].reshape(k, codes.shape[1], levels), axis=2)
     joint = weights + sum(probs[:, j, codes[:, j]].T for j in range(codes.shape[1]))
-    return float(logsumexp(joint, axis=1).sum())
+    norm = logsumexp(joint, axis=1)
+    resp = np.exp(joint - norm[:, None])  # n x k
+    counts = np.stack([resp.T @ np.eye(levels)[codes[:, j]] for j in range(codes.shape[1])],
+                      axis=1)  # k x factors x levels
+    size = resp.sum(axis=0)
+    grad_levels = counts - size[:, None, None] * np.exp(probs)
+    grad_weights = (size - len(codes) * np.exp(weights))[1:]
+    return float(norm.sum()), np.r_[grad_weights, grad_levels.ravel()]
 
 
 def test_categories_only_reach_the_likelihood_maximum():
@@ -86,9 +100,14 @@ def test_categories_only_reach_the_likelihood_maximum():
     table = pd.DataFrame(codes.astype(str), columns=list("abcd"))
     ours = MixedLatentClass(2, categorical=list("abcd"), numeric=[], smoothing=1e-9,
                             n_init=10, tol=1e-14, max_iter=5000, random_state=1).fit(table)
-    best = max(-minimize(lambda t: -_categorical_loglik(t, codes, 2, 3),
-                         rng.normal(0, 1, 1 + 2 * 4 * 3), method="L-BFGS-B").fun
-               for _ in range(15))
+    def negative(theta):
+        value, grad = _categorical(theta, codes, 2, 3)
+        return -value, -grad
+
+    start = rng.normal(0, 1, 1 + 2 * 4 * 3)
+    assert check_grad(lambda t: negative(t)[0], lambda t: negative(t)[1], start) < 1e-4
+    best = max(-minimize(negative, rng.normal(0, 1, 1 + 2 * 4 * 3), jac=True,
+                         method="L-BFGS-B").fun for _ in range(15))
     assert ours.log_likelihood_ >= best - 1e-4
     assert ours.log_likelihood_ == pytest.approx(best, abs=1e-3)
 
