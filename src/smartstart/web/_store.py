@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,9 @@ from smartstart.web._models import Answer, Login, Organisation, Respondent, Sett
 #: join codes: 8 characters from 32 (no I, O, 0, 1), 32**8 = 1.1e12 codes (40 bits)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+#: seconds a respondent found is remembered (its workshop's state may be that old if another
+#: process closed it; one server process per database, as `scan serve` runs, sees it at once)
+CACHE_SECONDS = 2.0
 
 
 def new_code() -> str:
@@ -74,6 +78,8 @@ class Store:
         # answers go through a group commit on both databases: one transaction (one sync to
         # disk) for all answers that arrive while the previous one is being committed
         self._group = GroupCommit(self._upsert, self._writing)
+        self._recent: dict[str, tuple[float, RespondentView]] = {}
+        self._closed: set[int] = set()
         insert = (sqlite if sqlite_ else postgresql).insert(Answer)
         self._upsert_statement = insert.on_conflict_do_update(
             index_elements=["respondent_id", "item_id"],
@@ -115,6 +121,7 @@ class Store:
             row = db.get(Workshop, workshop_id)
             if row is not None and row.is_open:
                 row.is_open, row.closed_at = False, now()
+        self._closed.add(workshop_id)
 
     @staticmethod
     def _view(db: Session, row: Workshop) -> WorkshopView:
@@ -134,8 +141,13 @@ class Store:
 
     def respondent(self, respondent_id: str, organisations: bool = False
                    ) -> RespondentView | None:
-        """The respondent and its workshop in one query (SQLAlchemy Core: this is on every
-        answer's path); the workshop's organisations only when asked."""
+        """The respondent and its workshop (SQLAlchemy Core, one query; this is on every
+        answer's path, so a found respondent is remembered for CACHE_SECONDS: a workshop closed
+        by this process is seen at once, one closed by another process within that time)."""
+        cached = self._recent.get(respondent_id)
+        if cached is not None and not organisations and cached[0] > time.monotonic() \
+                and cached[1].workshop.id not in self._closed:
+            return cached[1]
         with self.engine.connect() as connection:
             row = connection.execute(_RESPONDENT, {"id": respondent_id}).first()
         if row is None:
@@ -144,11 +156,16 @@ class Store:
         view = WorkshopView(*workshop, ())
         if organisations:
             view = self.workshop(view.id)
-        return RespondentView(respondent_id, view, organisation_id)
+        found = RespondentView(respondent_id, view, organisation_id)
+        if len(self._recent) > 100_000:
+            self._recent.clear()
+        self._recent[respondent_id] = (time.monotonic() + CACHE_SECONDS, found)
+        return found
 
     def set_organisation(self, respondent_id: str, organisation_id: int) -> None:
         with self._writing, Session(self.engine) as db, db.begin():
             db.get_one(Respondent, respondent_id).organisation_id = organisation_id
+        self._recent.pop(respondent_id, None)
 
     def save_answer(self, respondent: RespondentView, item_id: str, level: int | None) -> None:
         """Insert or replace this respondent's answer to the item (an upsert: idempotent);
