@@ -1,0 +1,37 @@
+"""A chart is rendered once per process: the same specification (and label and language)
+comes from the cache, another table or language is rendered anew (issue 18)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from smartstart.report import _charts
+from smartstart.report._types import DataTable
+
+TABLE = DataTable("caption", ("x", "n"), (("a", "3"),))
+
+
+def test_the_same_chart_is_rendered_once(monkeypatch):
+    renders = []
+    real = _charts.svg_of
+
+    def counted(spec, label, locale):
+        renders.append((label, locale))
+        return real(spec, label, locale)
+
+    monkeypatch.setattr(_charts, "svg_of", counted)
+    _charts._svg.cache_clear()
+
+    def draw(counts, lang="nl"):
+        data = pd.DataFrame({"x": ["a", "b"], "n": counts})
+        return _charts.figure("fig-a", "cap", "label", _charts.bars(data, "x", "n", "n"), TABLE,
+                              lang)
+
+    first, again = draw([3, 4]), draw([3, 4])
+    assert len(renders) == 1
+    assert again.svg == first.svg and again.spec == first.spec
+    assert "<svg" in first.svg and 'aria-label="label"' in first.svg
+    other = draw([3, 5])
+    assert len(renders) == 2 and other.svg != first.svg
+    draw([3, 4], "en")
+    assert renders[-1] == ("label", "en-GB") and len(renders) == 3
