@@ -29,7 +29,9 @@ By simulation from a model of the data already observed (only years before ``sta
    ``spec.power`` of the futures. Binomial noise shrinks with the rate, so a second pass plants
    the first pass's MDE through the binomial in the candidates' treated cells and solves again
    around it (the shift is then only the small step from there). The benchmark checks the
-   result by planting it through the binomial in worlds whose truth it knows.
+   result by planting it through the binomial in worlds whose truth it knows: detected in
+   79.5 % (MC s.e. 2.0) of 400 worlds and 85.5 % (2.5) of 200 others (one seed each), where
+   the first pass alone gave 86.2 % (3.9) of 80.
 
 The MDE is a reduction (negative) unless ``spec.alternative`` is ``greater``; it is also given
 relative to the candidates' expected baseline rate, with a Monte Carlo interval (order
