@@ -16,11 +16,15 @@ class GroupCommit:
     """Runs ``write(batch)`` in one thread for every batch of submitted values; ``write`` must
     commit them in one transaction (and raise if it could not)."""
 
-    def __init__(self, write: Callable[[list[dict]], None], lock: threading.Lock) -> None:
+    def __init__(self, write: Callable[[list[dict]], None], lock, threads: int = 1) -> None:
+        """``threads`` writers take batches in turn (PostgreSQL commits in parallel; SQLite's
+        ``lock`` lets one write at a time). A respondent's taps arrive one after the other
+        (each waits for its answer), so parallel batches never reorder one person's taps."""
         self._write, self._lock = write, lock
         self._queue: queue.Queue[tuple[dict, Future]] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="scan-group-commit", daemon=True)
-        self._thread.start()
+        for n in range(threads):
+            threading.Thread(target=self._run, name=f"scan-group-commit-{n}",
+                             daemon=True).start()
 
     def submit(self, values: dict, timeout: float = 30.0) -> None:
         """Write ``values``; returns once they are committed (raises what the write raised)."""

@@ -77,7 +77,7 @@ class Store:
         self._writing = threading.Lock() if sqlite_ else nullcontext()
         # answers go through a group commit on both databases: one transaction (one sync to
         # disk) for all answers that arrive while the previous one is being committed
-        self._group = GroupCommit(self._upsert, self._writing)
+        self._group = GroupCommit(self._upsert, self._writing, threads=1 if sqlite_ else 3)
         self._recent: dict[str, tuple[float, RespondentView]] = {}
         self._closed: set[int] = set()
         insert = (sqlite if sqlite_ else postgresql).insert(Answer)
