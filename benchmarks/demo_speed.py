@@ -179,6 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     renders = state["renders"]
     distinct = len({(str(a[0]), a[1:]) for a, _ in renders})
     print(f"\ncharts: {len(renders)} vl-convert renders for {distinct} distinct charts")
+    if not hasattr(state["register"], "_unit_bounds"):  # run on a checkout before issue 18
+        return
     rows = register_baseline(state["attack"], state["units"], state["register"])
     print(f"register: {len(state['units'])} units bounded in the run, {rows[0][3]} distinct; "
           "again without the cache, the same bounds from both solvers:")
