@@ -138,9 +138,12 @@ def usable_design(table: pd.DataFrame, outcome: str, predictors: Sequence[str],
     while True:
         combos, lost = _with_parts(combos, used)
         notes += lost
+        if not used and any(n.reason == "rare" for n in notes):
+            raise LackOfData("too_few_events", "no predictor of the risk model has enough "
+                             "children with and without the outcome to be shown safely")
         if not used:
             raise LackOfData("no_variation", "no predictor of the risk model varies among the "
-                             "children here (each is constant, unknown, aliased or rare)")
+                             "children here (each is constant, unknown or aliased)")
         design = build_design(rows, outcome, used, combos, references, unit)
         _require_outcome(pd.Series(design.y))
         if len(design.y) < design.X.shape[1] + 1:
