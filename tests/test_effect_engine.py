@@ -258,3 +258,14 @@ def test_interval_inverts_the_test(alternative):
                 inside = lo <= tau <= hi
                 on_edge = min(abs(tau - lo), abs(tau - hi)) < 1e-9
                 assert kept == inside or on_edge
+
+
+def test_pool_status_agrees_with_the_interval_at_the_boundary():
+    from smartstart.analyses._effect_perm import interval, pool_status
+
+    placebo = np.linspace(-1, 1, 19)
+    assert pool_status(19, 0.05) is PoolStatus.COARSE  # smallest p 1/20 = alpha: can reject
+    assert np.isfinite(interval(0.3, placebo, 0.05, "two-sided")).all()
+    assert pool_status(18, 0.05) is PoolStatus.TOO_SMALL  # smallest p 1/19 > alpha
+    assert interval(0.3, placebo[:18], 0.05, "two-sided") == (-math.inf, math.inf)
+    assert pool_status(100, 0.05) is PoolStatus.OK

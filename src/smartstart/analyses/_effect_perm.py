@@ -13,8 +13,9 @@ confidence interval inverts the same test: the effects tau0 at which the panel w
 off the treated cells is not rejected. Because the placebo panels do not contain the treated
 areas, the placebo distribution does not depend on tau0 and the interval is closed form
 (the estimate minus a placebo order statistic). The smallest attainable p is ``1 / (1 + D)``
-for D distinct assignments: with fewer than ``1/alpha`` of them a test at alpha cannot reject
-and the interval is the whole line, which the result says in so many words.
+for D distinct assignments: with fewer than ``1/alpha - 1`` of them (19 at 5 %; 3 treated
+among 5 donors give 10) no p reaches alpha, the test cannot reject and the interval is the
+whole line, which the result says with ``PoolStatus.TOO_SMALL``.
 """
 
 from __future__ import annotations
@@ -35,11 +36,11 @@ QUANTILES = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
 class PoolStatus(Enum):
     """How meaningful the permutation p-value can be with this comparison pool."""
 
-    #: at least 1/alpha distinct assignments: p can go below alpha
+    #: at least 100 distinct assignments
     OK = "ok"
-    #: p can go below alpha, but fewer than 100 distinct assignments: p moves in coarse steps
+    #: p can reach alpha, but with fewer than 100 distinct assignments it moves in coarse steps
     COARSE = "coarse"
-    #: fewer than 1/alpha distinct assignments: p can never fall below alpha
+    #: fewer than 1/alpha - 1 distinct assignments: the smallest p, 1/(1+D), is above alpha
     TOO_SMALL = "too_small"
 
 
@@ -87,7 +88,7 @@ def assignments(donors: int, starts: np.ndarray, limit: int,
 
 
 def pool_status(distinct: int, alpha: float) -> PoolStatus:
-    if distinct < 1 / alpha - 1e-9:
+    if 1 / (1 + distinct) > alpha + 1e-12:
         return PoolStatus.TOO_SMALL
     return PoolStatus.COARSE if distinct < 100 else PoolStatus.OK
 
