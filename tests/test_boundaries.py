@@ -166,6 +166,8 @@ def test_a_file_in_the_cbs_layout_reads_the_pilots_municipality_only(tmp_path, e
 def test_without_a_municipality_layer_the_outline_is_the_union_of_the_wijken(tmp_path):
     read = read_boundaries(write_cbs(tmp_path / "w.gpkg", layers=("buurt", "wijk")), ["0784"])
     assert read.areas["gemeente"]["0784"].geometry.area == pytest.approx(6e6)
+    # named from the region catalog: a name is words, never a bare code
+    assert read.names("gemeente") == {"0784": "Gilze en Rijen"}
 
 
 # -- errors ------------------------------------------------------------------------------------

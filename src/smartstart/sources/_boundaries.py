@@ -269,6 +269,8 @@ def _boundaries(path: Path, codes: tuple[str, ...], read: dict[str, _Read],
         merged = _merge(rows)
         simplified = _simplify(list(merged.values()), tolerance)
         names = dict(zip(rows.codes, rows.names, strict=True))
+        if level == "gemeente":
+            names = {c: _municipality_name(c, n) for c, n in names.items()}
         areas[level] = MappingProxyType({
             c: Area(c, names[c], level, g, s)  # type: ignore[arg-type]
             for (c, g), s in zip(sorted(merged.items()), simplified, strict=True)})
@@ -279,8 +281,8 @@ def _boundaries(path: Path, codes: tuple[str, ...], read: dict[str, _Read],
             parts = [a.geometry for c, a in wijken.items() if c.startswith(code)]
             if parts:
                 union = shapely.union_all(parts)
-                outlines[code] = Area(code, code, "gemeente", union,
-                                      _simplify([union], tolerance)[0])
+                outlines[code] = Area(code, _municipality_name(code, code), "gemeente",
+                                      union, _simplify([union], tolerance)[0])
         areas["gemeente"] = MappingProxyType(outlines)
     metadata = {str(k): str(v) for k, v in (info.get("dataset_metadata") or {}).items()}
     synthetic = SYNTHETIC_KEY in metadata
@@ -289,6 +291,16 @@ def _boundaries(path: Path, codes: tuple[str, ...], read: dict[str, _Read],
     return Boundaries(path, codes, MappingProxyType(areas), credit, year, synthetic, tolerance,
                       MappingProxyType({lv: r.water for lv, r in read.items()}),
                       MappingProxyType(dict(found)))
+
+
+def _municipality_name(code: str, name: str) -> str:
+    """A municipality without a name in the file: its name in the region catalog, else
+    "gemeente 0784" (a name is words, never a bare code)."""
+    if name and name != code:
+        return name
+    from smartstart.sources._regions import municipality_names
+
+    return municipality_names().get(code, f"gemeente {code}")
 
 
 def _merge(rows: _Read) -> dict[str, object]:
