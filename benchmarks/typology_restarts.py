@@ -30,7 +30,7 @@ from smartstart.analyses import Typology, TypologySpec  # noqa: E402
 
 WORLDS = [(1, (1, 2, 3, 4, 5)), (2, (1, 2, 3, 4, 5)), (1, (2, 3, 5)), (2, (1, 2, 4, 5))]
 #: (n_init, n_bootstrap, bootstrap_n_init): the default first
-SETTINGS = [(10, 30, 4), (10, 30, 2), (10, 20, 2), (5, 20, 2)]
+SETTINGS = [(10, 30, 4), (10, 20, 4), (10, 15, 4), (10, 30, 2)]
 
 
 def worlds(folder: Path) -> list[Planted]:
