@@ -170,3 +170,18 @@ def run_world(tmp_path_factory) -> Path:
     from run_variants import build_world
 
     return build_world(tmp_path_factory.mktemp("run-world"))
+
+
+#: the planted typology test's populations: (seed, planted food-bank types)
+THREE_AND_FOUR = [(1, (2, 3, 5)), (2, (1, 2, 4, 5))]
+
+
+@pytest.fixture(scope="session")
+def planted_three_four(tmp_path_factory):
+    """Demo-size worlds with three and four of the five food-bank types planted
+    (``THREE_AND_FOUR``), built once: the folder (``seed1_235/cbs/truth.json``, ...) and the
+    ``planted_worlds.Planted`` of each, read only."""
+    from planted_worlds import planted_many
+
+    root = tmp_path_factory.mktemp("planted")
+    return root, planted_many(root, THREE_AND_FOUR)

@@ -7,7 +7,6 @@ that number with the same default spec, and recover the planted types (adjusted 
 from __future__ import annotations
 
 import pytest
-from planted_worlds import planted_many
 from sklearn.metrics import adjusted_rand_score
 
 from smartstart.analyses import Typology, TypologySpec
@@ -16,8 +15,9 @@ POPULATIONS = [(1, (2, 3, 5)), (2, (1, 2, 4, 5))]
 
 
 @pytest.fixture(scope="module")
-def fitted(tmp_path_factory):
-    worlds = planted_many(tmp_path_factory.mktemp("planted"), POPULATIONS)
+def fitted(planted_three_four):
+    _, worlds = planted_three_four  # built once per session (conftest): POPULATIONS
+    assert [(w.seed, w.foodbank_types) for w in worlds] == POPULATIONS
     return [(w, Typology(TypologySpec()).fit(w.households)) for w in worlds]
 
 

@@ -130,13 +130,15 @@ def test_every_address_object_is_in_vslgwb_with_the_same_type(delivered):
                            joined["SOORTOBJECTNUMMER_vslgwb"])).as_py()
 
 
-def test_demo_size_plants_the_seed_food_bank_types(demo_run, tmp_path):
+def test_demo_size_plants_the_seed_food_bank_types(demo_run, planted_three_four):
     # the demo's own delivery (SynthSpec at the demo size, seed 1), synthesised once per session
     five = json.loads((demo_run / "cbs" / "truth.json").read_text("utf-8"))["demo"]["foodbank"]
     assert {k: v["households"] for k, v in five["types"].items()} == {
         "1": 35, "2": 38, "3": 26, "4": 30, "5": 62}
-    generate(tmp_path / "three", SynthSpec(households=11_346, fmt="parquet",
-                                          foodbank_types=(2, 3, 5)))
-    three = json.loads((tmp_path / "three" / "truth.json").read_text("utf-8"))["demo"]
+    # seed 1 at the demo size with types 2, 3 and 5 only (the planted typology test's world)
+    root, _ = planted_three_four
+    whole = json.loads((root / "seed1_235" / "cbs" / "truth.json").read_text("utf-8"))
+    assert (whole["spec"]["households"], whole["spec"]["seed"]) == (11_346, 1)
+    three = whole["demo"]
     assert {k: v["households"] for k, v in three["foodbank"]["types"].items()} == {
         "2": 38, "3": 26, "5": 62}
