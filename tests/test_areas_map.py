@@ -221,3 +221,21 @@ def test_areas_without_a_boundary_are_listed_and_counted(demo, tmp_path):  # noq
                                                  "type", "role", "period"]))
     assert dict(zip(labels["level"], labels["label_nl"], strict=True)) == {
         c: n for c, (n, _, _) in two.items()} | {"078401": "Wijk 01 0784"}
+
+
+def test_an_area_listed_without_a_boundary_is_sound_and_counted(demo, tmp_path):  # noqa: F811
+    def drop(geo, spec):
+        gone = geo["features"].pop()["properties"]["code"]
+        spec["areas"] = [a for a in spec["areas"] if a["code"] != gone]
+        spec["without_boundary"] = [gone]
+
+    assert _tampered(demo, tmp_path, drop) == []  # listed: sound
+    src = Source(read_bundle(tmp_path / "bundle"), "nl")
+    svg, blocks = _svg(tmp_path / "bundle")
+    assert len([p for p in svg.iter(f"{SVG}path") if p.get("data-area")]) == len(
+        _table(tmp_path / "bundle")) - 1
+    spec = json.loads((tmp_path / "bundle" / f"{MAP}.json").read_text("utf-8"))
+    said = [b.text for b in blocks if isinstance(b, Text)]
+    assert said == [t("map_without", "nl", n=1, codes=spec["without_boundary"][0],
+                      measure="m", level="buurten")]
+    assert src.has("map_areas")
