@@ -100,7 +100,10 @@ def test_the_manifest_declares_every_file_with_its_kind_and_hash(tmp_path):
         "tables/huur.csv": ("table_csv", "huur"), "tables/huur.parquet": ("table_parquet", "huur"),
         "tables/type.csv": ("table_csv", "type"), "tables/type.parquet": ("table_parquet", "type"),
         "texts/toelichting.md": ("text", "toelichting"),
-        "disclosure_log.json": ("log", None), "variables.csv": ("variables", None)}
+        "disclosure_log.json": ("log", None), "variables.csv": ("variables", None),
+        "exports/tabellen.xlsx": ("workbook", None),
+        "exports/csv/huur.csv": ("table_csv_nl", "huur"),
+        "exports/csv/type.csv": ("table_csv_nl", "type")}
     assert all(f["sha256"] == sha256(root / f["path"]) for f in manifest["files"])
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     assert present - set(declared) == {"manifest.json", "checksums.sha256"}

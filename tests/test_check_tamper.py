@@ -89,7 +89,8 @@ def test_a_table_declared_with_borrowed_rules_fails_the_threshold(bundle):
     variables = pd.read_csv(bundle / "variables.csv", index_col="variable")
     variables.assign(extra=variables["match"]).to_csv(bundle / "variables.csv")
     _fit_hashes(bundle)
-    assert _kinds(bundle) == {("extra", "rule_threshold")}
+    # and the workbook lacks the added table (issue 17)
+    assert _kinds(bundle) == {("extra", "rule_threshold"), ("exports/tabellen.xlsx", "export")}
     assert _exit(bundle) == 1
 
 
@@ -191,4 +192,5 @@ def test_a_table_declared_with_empty_rules_fails(bundle):
     variables = pd.read_csv(bundle / "variables.csv", index_col="variable")
     variables.assign(extra=0).to_csv(bundle / "variables.csv")
     _fit_hashes(bundle)
-    assert _kinds(bundle) == {("extra", "rules_missing")}
+    # and the workbook lacks the added table (issue 17)
+    assert _kinds(bundle) == {("extra", "rules_missing"), ("exports/tabellen.xlsx", "export")}

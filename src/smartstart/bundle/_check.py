@@ -31,6 +31,9 @@ where the content can be checked instead:
    coordinates; its areas are exactly the published table's areas with a boundary (the others
    listed); every value on the map is the table's cell and every class the one it implies;
    every name is the area's name in ``labels.csv``.
+8. Exports (``bundle._exports``): the workbook holds a front sheet, one sheet per table and
+   the names sheet (``labels.csv``); every cell of a table's sheet and of its Dutch CSV is the
+   published cell, rounded as published, or the label the gate published for it.
 
 Problem kinds (``BundleProblem.kind``), beside those of ``verify_files``: ``bookkeeping``,
 ``verdict``, ``rules_missing``, ``settings``, ``rule_<rule>`` (e.g. ``rule_threshold``),
@@ -38,7 +41,7 @@ Problem kinds (``BundleProblem.kind``), beside those of ``verify_files``: ``book
 ``chart_number`` (a number outside the data that is no styling: a scale's domain must pass as
 a guide),
 ``chart_table``, ``chart_svg``, ``linking_key``, ``map_spec``, ``map_boundaries``,
-``map_areas``, ``map_value``.
+``map_areas``, ``map_value``, ``export``.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ import pandas as pd
 
 from smartstart.bundle._check_charts import TOLERANCE, chart_problems
 from smartstart.bundle._check_effect import effect_problems
+from smartstart.bundle._exports import export_problems, plain_index, script_csv
 from smartstart.bundle._maps import map_problems
 from smartstart.bundle._read import BundleProblem, verify_files
 from smartstart.bundle._write import (
@@ -119,7 +123,7 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
         elif kind in ("chart", "map"):
             continue
         else:
-            frame, found = _published(root, name, files, bad_files)
+            frame, found = _published(root, name, files, bad_files, output.get("rules"))
             problems += found
             if frame is not None:
                 tables[name] = frame
@@ -134,6 +138,8 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
                                      tables, _labels_frame(root, bad_files))
     problems += _register(outputs, tables, verdicts, floor)
     problems += effect_problems(manifest, tables)
+    problems += export_problems(root, outputs, tables, verdicts, declared,
+                                _labels_frame(root, bad_files), bad_files)
     return problems, checked
 
 
@@ -272,9 +278,10 @@ def _strictest(a: Settings, b: Settings) -> Settings:
                     zeros_disclosive=a.zeros_disclosive or b.zeros_disclosive)
 
 
-def _published(root: Path, name: str, files: dict[str, str], bad_files: set[str]
-               ) -> tuple[pd.DataFrame | None, list[BundleProblem]]:
-    """The table as published: the parquet (the CSV must show the same cells), or the CSV."""
+def _published(root: Path, name: str, files: dict[str, str], bad_files: set[str],
+               rules: object = None) -> tuple[pd.DataFrame | None, list[BundleProblem]]:
+    """The table as published: the parquet (the CSV must show the same cells, rounded as
+    published: ``bundle._exports``), or the CSV."""
     parquet, csv = files.get("table_parquet"), files.get("table_csv")
     frame = None
     if parquet and (root / parquet).is_file():
@@ -284,12 +291,15 @@ def _published(root: Path, name: str, files: dict[str, str], bad_files: set[str]
             return None, [BundleProblem(parquet, f"unreadable: {error}", "unreadable")]
     if csv and (root / csv).is_file():
         try:
-            shown = pd.read_csv(root / csv, index_col=0, dtype=str, keep_default_na=False)
+            plain = frame is not None and plain_index(frame)
+            shown = pd.read_csv(root / csv, index_col=None if plain else 0, dtype=str,
+                                keep_default_na=False)
             if frame is None:
                 return pd.read_csv(root / csv, index_col=0), []
         except (OSError, ValueError) as error:
             return frame, [BundleProblem(csv, f"unreadable: {error}", "unreadable")]
-        if not {csv, parquet} & bad_files and not _same_cells(frame, shown):
+        expected = script_csv(frame, rules if isinstance(rules, dict) else {})
+        if not {csv, parquet} & bad_files and not _same_cells(expected, shown):
             return frame, [BundleProblem(csv, "does not show the cells of "
                                          f"{parquet}", "csv_parquet")]
     if frame is None:

@@ -15,6 +15,7 @@ from typing import Protocol
 import pandas as pd
 
 from smartstart import __version__
+from smartstart.bundle._exports import CSV_NL, WORKBOOK, plain_index, script_csv, write_exports
 
 CHECKSUMS = "checksums.sha256"
 MANIFEST = "manifest.json"
@@ -33,7 +34,9 @@ FILE_KINDS = {"table_csv": "tables/{name}.csv", "table_parquet": "tables/{name}.
               "text": "texts/{name}.md", "chart_spec": "charts/{chart}.vl.json",
               "chart_svg": "charts/{chart}.svg", "log": LOG, "variables": VARIABLES,
               "labels": LABELS, "map_spec": "maps/{name}.json",
-              "map_geojson": "maps/{name}.geojson"}
+              "map_geojson": "maps/{name}.geojson",
+              # for Excel (``bundle._exports``): every table in one workbook, and as Dutch CSV
+              "workbook": WORKBOOK, "table_csv_nl": CSV_NL}
 
 
 def declared_path(kind: str, output: str | None) -> str | None:
@@ -128,7 +131,8 @@ class BundleWriter:
             raise ValueError(f"output {checked.name!r} has disclosure status "
                              f"{checked.record.status!r}: only passed outputs enter a bundle")
         base = self.staging / "tables" / checked.name
-        checked.table.to_csv(base.with_suffix(".csv"), index=True)
+        script_csv(checked.table, checked.rules).to_csv(
+            base.with_suffix(".csv"), index=not plain_index(checked.table))
         checked.table.to_parquet(base.with_suffix(".parquet"), index=True)
         self._declare("table_csv", checked.name)
         self._declare("table_parquet", checked.name)
@@ -174,6 +178,10 @@ class BundleWriter:
             self._write_manifest()
             for chart in self.charts(self.staging):
                 self._add_chart(chart)
+        labels = self._labels() if self.labels is not None else None
+        for _path, kind, output in write_exports(self.staging, self.outputs, self.log, labels,
+                                                self.pilot):
+            self._declare(kind, output)
         self._variables().to_csv(self.staging / VARIABLES)
         self._declare("variables", None)
         if self.labels is not None:

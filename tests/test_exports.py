@@ -1,0 +1,190 @@
+"""The exports (issue 17): every published table in one Excel workbook and as a Dutch Excel
+CSV, written into the bundle and read back by `smartstart check`. The tests re-read the files
+with openpyxl and the csv module and compare them with the parquet tables and the disclosure
+log directly, not through the code that wrote them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from test_run_bundle import demo  # noqa: F401 - the demo bundle, built once for the module
+from typer.testing import CliRunner
+
+from smartstart.bundle import BundleWriter, CheckedTable, check_bundle
+from smartstart.bundle._write import CHECKSUMS, sha256
+from smartstart.cli import app
+
+BOOK = "exports/tabellen.xlsx"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    shown: list = field(default_factory=list)
+
+    status: str = "pass"
+
+    def to_dict(self) -> dict:
+        return {"status": "pass", "settings": {"min_cell": 10}, "shown": self.shown}
+
+
+def _tables(root: Path) -> list[dict]:
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    return [o for o in manifest["outputs"] if o["kind"] not in ("text", "chart", "map")]
+
+
+def _shown(root: Path) -> dict[str, dict[tuple[int, str], str]]:
+    log = json.loads((root / "disclosure_log.json").read_text("utf-8"))
+    return {o["name"]: {(r, c): label for r, c, label in o.get("shown") or []}
+            for o in log["outputs"]}
+
+
+def _fit_hashes(root: Path) -> None:
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    for entry in manifest["files"]:
+        entry["sha256"] = sha256(root / entry["path"])
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+    lines = [f"{sha256(p)}  {p.relative_to(root).as_posix()}"
+             for p in sorted(root.rglob("*")) if p.is_file() and p.name != CHECKSUMS]
+    (root / CHECKSUMS).write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def _agrees(shown: object, exact: object, label: str | None) -> bool:
+    """One exported cell against the parquet's cell: a blanked cell shows the gate's label,
+    another empty one a dash, a number its value to at most 3 decimals (a tiny one to 3
+    significant digits), text itself."""
+    if exact is None or exact is pd.NA or (isinstance(exact, float) and math.isnan(exact)):
+        return shown == (label or "–")
+    if isinstance(exact, bool | np.bool_):
+        return shown is bool(exact)
+    if isinstance(exact, int | float | np.integer | np.floating):
+        if not math.isfinite(float(exact)):
+            return shown in ("∞", "−∞")
+        error = abs(float(shown) - float(exact))  # type: ignore[arg-type]
+        return error <= 0.0005 + 1e-12 or error <= 0.005 * abs(float(exact))
+    return shown == exact or (shown is None and exact == "")
+
+
+def test_the_workbook_holds_every_published_table_cell_by_cell(demo):  # noqa: F811
+    root = demo / "bundle"
+    book = load_workbook(root / BOOK)
+    tables = _tables(root)
+    assert book.sheetnames[0] == "Toelichting" and book.sheetnames[-1] == "Namen"
+    assert sorted(book.sheetnames[1:-1]) == sorted(o["name"][:31] for o in tables)
+    labels = _shown(root)
+    hidden = 0
+    for output in tables:
+        frame = pd.read_parquet(root / "tables" / f"{output['name']}.parquet")
+        frame = frame.reset_index(drop=frame.index.name is None)
+        rows = list(book[output["name"][:31]].iter_rows(values_only=True))
+        assert len(rows) == len(frame) + 1, output["name"]
+        assert all(isinstance(h, str) and h for h in rows[0])
+        for r in range(len(frame)):
+            for j, column in enumerate(frame.columns):
+                label = labels[output["name"]].get((r, str(column)))
+                hidden += label is not None
+                assert _agrees(rows[r + 1][j], frame.iat[r, j], label), (output["name"], r,
+                                                                          column)
+    assert hidden > 0  # the demo has suppressed cells: their labels were compared
+    front = [c for row in book["Toelichting"].iter_rows(values_only=True) for c in row if c]
+    assert any("<10" in str(c) for c in front) and any(str(c).startswith("x:") for c in front)
+
+
+def test_the_headers_are_dutch_and_every_dutch_csv_is_its_sheet(demo):  # noqa: F811
+    root = demo / "bundle"
+    book = load_workbook(root / BOOK)
+    heads = [c.value for c in book["combinations"][1]]
+    assert heads[:3] == ["Rang", "Kenmerken", "Combinatie"] and "Keer zoveel kans" in heads
+    for output in _tables(root):
+        path = root / "exports" / "csv" / f"{output['name']}.csv"
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle, delimiter=";"))
+        sheet = list(book[output["name"][:31]].iter_rows(values_only=True))
+        assert rows[0] == list(sheet[0])
+        for text, cells in zip(rows[1:], sheet[1:], strict=True):
+            for word, cell in zip(text, cells, strict=False):
+                if isinstance(cell, bool):
+                    assert word == ("ja" if cell else "nee")
+                elif isinstance(cell, int | float):
+                    assert "." not in word and float(word.replace(",", ".")) == cell
+                else:
+                    assert word == (cell or "")
+
+
+def test_the_script_csvs_have_no_index_column_and_no_long_floats(demo):  # noqa: F811
+    root = demo / "bundle"
+    for output in _tables(root):
+        with open(root / "tables" / f"{output['name']}.csv", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        assert rows[0][0] != "" and not rows[0][0].startswith("Unnamed"), output["name"]
+        for row in rows[1:]:
+            for word in row:
+                whole, dot, decimals = word.partition(".")
+                if dot and whole.lstrip("-").isdigit() and decimals.isdigit():
+                    # 3 decimals, or 3 significant digits below 0.001 (a p-value is never 0)
+                    short = len(decimals) <= 3 or (whole.lstrip("-") == "0"
+                                                   and len(decimals.lstrip("0")) <= 3)
+                    assert short, (output["name"], word)
+
+
+@pytest.mark.parametrize("where", ["workbook", "csv", "sheet"])
+def test_a_tampered_export_fails_check(demo, tmp_path, where):  # noqa: F811
+    root = Path(shutil.copytree(demo / "bundle", tmp_path / "bundle"))
+    if where == "csv":
+        path = root / "exports" / "csv" / "duration.csv"
+        text = path.read_text("utf-8-sig").splitlines()
+        cells = text[1].split(";")
+        cells[-1] = "0,999"
+        text[1] = ";".join(cells)
+        path.write_text("\r\n".join(text) + "\r\n", encoding="utf-8-sig")
+        expected = "exports/csv/duration.csv"
+    else:
+        book = load_workbook(root / BOOK)
+        if where == "workbook":
+            sheet = book["combinations"]
+            sheet.cell(2, 7).value = (sheet.cell(2, 7).value or 0) + 0.01
+        else:
+            book.create_sheet("extra").append(["a", 1])
+        book.save(root / BOOK)
+        expected = BOOK
+    _fit_hashes(root)
+    assert {(p.where, p.kind) for p in check_bundle(root)[0]} == {(expected, "export")}
+    assert CliRunner().invoke(app, ["check", str(root)]).exit_code == 1
+
+
+def test_a_small_bundle_exports_labels_dashes_and_rounded_numbers(tmp_path):
+    table = pd.DataFrame({"level": ["a", "b", "c"], "count": [120.0, np.nan, 45.0],
+                          "share": [0.123456, np.nan, 0.0000123], "odds_ratio": [1.2345, 2.0, 3],
+                          "significant": [True, False, True], "note": ["", "x", "y"],
+                          "ratio": [np.inf, 1.5, np.nan]})
+    rules = {"counts": ["count"], "precision": [["odds_ratio", 2]]}
+    shown = [[1, "count", "<10"], [1, "share", "x"]]
+    with BundleWriter(tmp_path / "b", pilot={"name": "t"}) as writer:
+        writer.add_table(CheckedTable("huur", table, Verdict(shown), ("huur",), "Huur", "Rent",
+                                      rules=rules))
+    book = load_workbook(tmp_path / "b" / BOOK)
+    rows = [list(r) for r in book["huur"].iter_rows(values_only=True)]
+    assert rows[0] == ["Waarde", "Aantal", "Aandeel", "Odds ratio", "Significant",
+                       "Toelichting", "Verhouding"]
+    assert rows[1] == ["a", 120, 0.123, 1.23, True, None, "∞"]
+    assert rows[2] == ["b", "<10", "x", 2, False, "x", 1.5]
+    assert rows[3] == ["c", 45, 0.0000123, 3, True, "y", "–"]
+    text = (tmp_path / "b" / "exports" / "csv" / "huur.csv").read_text("utf-8-sig")
+    assert text.splitlines()[1:] == ["a;120;0,123;1,23;ja;;∞", "b;<10;x;2;nee;x;1,5",
+                                     "c;45;1,23E-05;3;ja;y;–"]
+    with open(tmp_path / "b" / "tables" / "huur.csv", encoding="utf-8") as handle:
+        script = list(csv.reader(handle))
+    assert script[0][0] == "level" and script[1][:4] == ["a", "120", "0.123", "1.23"]
+    assert script[2][1:3] == ["", ""]
+    # the parquet stays exact
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "b" / "tables" / "huur.parquet"),
+                                  table)
