@@ -17,7 +17,7 @@ from smartstart.report._text import t, texts
 from smartstart.report._types import LANGS, Lang
 
 PAGE_TEXTS = ("title", "subtitle", "toc", "skip", "about", "intro", "howto", "data_table",
-              "footer_group")
+              "footer_group", "downloads")
 
 
 def write_report(bundle: Path, out: Path, lang: Lang = "nl") -> Path:
@@ -30,7 +30,7 @@ def write_report(bundle: Path, out: Path, lang: Lang = "nl") -> Path:
     bundle, out = Path(bundle), Path(out)
     if not (bundle / "manifest.json").is_file():
         raise ValueError(f"{bundle} is not a bundle: it has no manifest.json")
-    html = render(Source(read_bundle(bundle), lang), lang)
+    html = render(Source(read_bundle(bundle), lang), lang, downloads(bundle, out, lang))
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, suffix=".partial",
                                      delete=False) as handle:
@@ -44,7 +44,24 @@ def write_report(bundle: Path, out: Path, lang: Lang = "nl") -> Path:
     return out
 
 
-def render(src: Source, lang: Lang) -> str:
+def downloads(bundle: Path, out: Path, lang: Lang) -> list[tuple[str, str]]:
+    """(text, link) of the bundle's exports for Excel, relative to the report (a file URI
+    when there is no relative way, another drive on Windows)."""
+    found = []
+    for name, key in (("exports/tabellen.xlsx", "download_workbook"),
+                      ("exports/csv", "download_csv")):
+        target = (bundle / name).resolve()
+        if not target.exists():
+            continue
+        try:
+            link = Path(os.path.relpath(target, out.resolve().parent)).as_posix()
+        except ValueError:
+            link = target.as_uri()
+        found.append((t(key, lang), link))
+    return found
+
+
+def render(src: Source, lang: Lang, downloads: list[tuple[str, str]] | None = None) -> str:
     manifest = src.bundle.manifest
     pilot = src.pilot
     template = _environment().get_template("report.html.j2")
@@ -52,7 +69,7 @@ def render(src: Source, lang: Lang) -> str:
         lang=lang, version=manifest.get("smartstart_version", __version__),
         title=str(pilot.get("name") or t("title", lang)),
         text={k: t(k, lang) for k in PAGE_TEXTS}, meta=_meta(pilot, manifest, lang),
-        howto=_howto(src, lang), sections=sections(src, lang),
+        howto=_howto(src, lang), sections=sections(src, lang), downloads=downloads or [],
         footer=t("footer", lang, version=manifest.get("smartstart_version", "?"),
                  bundle=src.bundle.root.name))
 

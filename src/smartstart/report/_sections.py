@@ -15,6 +15,7 @@ from smartstart.report import (
     _fairness,
     _pilot,
     _risk,
+    _summary,
     _typology,
 )
 from smartstart.report._source import Source, broken
@@ -43,6 +44,8 @@ class SectionSpec:
 
 
 OUTLINE: tuple[SectionSpec, ...] = (
+    # the Kernboodschap first: what the data says, from the published numbers (issue 17)
+    SectionSpec("kernboodschap", "sum_title", "sum_intro", (PartSpec("", _summary.summary),)),
     SectionSpec("pilot", "s1_title", "s1_intro", (
         PartSpec("attrition", _pilot.attrition),
         PartSpec("match", _pilot.match)), ("attrition", "match")),
