@@ -215,14 +215,17 @@ def report(
     out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("rapport.html"),
     lang: Annotated[str, typer.Option(help="nl (Dutch, default) or en (English).")] = "nl",
 ) -> None:
-    """Write the report of a bundle: one self-contained HTML file (charts inline, no network)."""
+    """Write the report of a bundle: one self-contained HTML file (charts inline, no network),
+    and beside it the persona cards to print on A5 (``NAME-kaarten.html``) when it has them."""
     import time
 
     from smartstart.report import write_report
+    from smartstart.report._cards import cards_path, write_cards
 
     started = time.perf_counter()
     try:
         path = write_report(bundle, out, lang=lang)  # type: ignore[arg-type]
+        cards = write_cards(bundle, cards_path(out), lang=lang)  # type: ignore[arg-type]
     except ValueError as error:
         _fail(error)
     except OSError as error:
@@ -230,6 +233,8 @@ def report(
     size = path.stat().st_size / 1024
     console.print(f"[green]rapport geschreven[/]: {path} ({lang}, {size:,.0f} kB, "
                   f"{time.perf_counter() - started:.1f} s) uit {bundle}")
+    if cards is not None:
+        console.print(f"[green]persona-kaarten (A5)[/]: {cards}")
 
 
 @app.command()
