@@ -28,31 +28,31 @@ PAGE = """<!DOCTYPE html>
 * { box-sizing: border-box; }
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 body { margin: 0; background: #e9eef2; color: #1b1b1b;
-       font: 11pt/1.4 "Segoe UI", Arial, Helvetica, sans-serif; }
+       font: 10pt/1.35 "Segoe UI", Arial, Helvetica, sans-serif; }
 header.sheet-intro { max-width: 148mm; margin: 8mm auto 4mm; }
 header.sheet-intro h1 { font-size: 16pt; margin: 0 0 2mm; }
 header.sheet-intro p { margin: 0 0 2mm; }
-.card { width: 148mm; height: 210mm; margin: 0 auto 8mm; padding: 12mm 12mm 10mm;
+.card { width: 148mm; height: 210mm; margin: 0 auto 8mm; padding: 9mm 11mm 7mm;
         background: #fff; border-top: 6mm solid #0b5f8a; display: flex;
         flex-direction: column; overflow: hidden; break-after: page; page-break-after: always; }
 .card:last-of-type { break-after: auto; page-break-after: auto; }
 .card .kicker { font-size: 9pt; text-transform: uppercase; letter-spacing: .04em;
                 color: #45555f; margin: 0 0 1mm; }
-.card h2 { font-size: 17pt; line-height: 1.2; margin: 0 0 3mm; color: #0b3d5a;
+.card h2 { font-size: 16pt; line-height: 1.2; margin: 0 0 3mm; color: #0b3d5a;
            hyphens: manual; }
 .card .facts { margin: 0 0 4mm; padding: 0; list-style: none; font-weight: 600; }
-.card h3 { font-size: 11pt; margin: 3mm 0 1mm; color: #0b3d5a; }
+.card h3 { font-size: 11pt; margin: 2.5mm 0 1mm; color: #0b3d5a; }
 .card ul { margin: 0; padding-left: 5mm; }
-.card li { margin: 0 0 1mm; }
+.card li { margin: 0 0 .6mm; }
 .card .notes { flex: 1; margin-top: 4mm; border: 1px dashed #7b8a93; border-radius: 2mm;
-               padding: 2mm 3mm; color: #45555f; font-size: 9.5pt; min-height: 25mm; }
+               padding: 2mm 3mm; color: #45555f; font-size: 9.5pt; min-height: 14mm; }
 .card footer { margin-top: 3mm; font-size: 8pt; color: #45555f; }
 @media print {
   body { background: #fff; }
   header.sheet-intro { display: none; }
   .card { margin: 0; }
 }
-@media (max-width: 600px) {
+@media screen and (max-width: 600px) {
   .card { width: auto; height: auto; min-height: 0; margin: 0 2mm 6mm; }
 }
 </style>
