@@ -139,8 +139,8 @@ _WORDS = {
            "rules": "Regels", "rule_text": "Elke tabel heeft de controle op onthulling "
                     "doorstaan (minimaal {min_cell} eenheden per cel, ook na aftrekken; "
                     "geheimhouding zo dat geen geheim getal terug te rekenen is). "
-                    "`smartstart check` leest deze werkmap opnieuw en vergelijkt elke cel met "
-                    "de gepubliceerde tabel.",
+                    "Het commando smartstart check leest deze werkmap opnieuw en vergelijkt "
+                    "elke cel met de gepubliceerde tabel.",
            "names": "Het blad „Namen” geeft de naam bij elke code (kenmerken, wijken).",
            "variable": "Kenmerk (code)", "code": "Waarde (code)", "name_nl": "Naam",
            "name_en": "Naam (Engels)"},
