@@ -173,7 +173,7 @@ def test_a_small_bundle_exports_labels_dashes_and_rounded_numbers(tmp_path):
                                       rules=rules))
     book = load_workbook(tmp_path / "b" / BOOK)
     rows = [list(r) for r in book["huur"].iter_rows(values_only=True)]
-    assert rows[0] == ["Waarde", "Aantal", "Aandeel", "Odds ratio", "Significant",
+    assert rows[0] == ["Categorie", "Aantal", "Aandeel", "Odds ratio", "Significant",
                        "Toelichting", "Verhouding"]
     assert rows[1] == ["a", 120, 0.123, 1.23, True, None, "∞"]
     assert rows[2] == ["b", "<10", "x", 2, False, "x", 1.5]

@@ -11,6 +11,9 @@ A bundle is a folder::
     texts/NAME.md        texts built from checked tables (model card, persona cards)
     charts/NAME.vl.json  the report's charts: Vega-Lite spec, data inline from one table,
     charts/NAME.svg      and the SVG rendered from it
+    exports/tabellen.xlsx  every table in one Excel workbook (Dutch headers, rounded as
+                         published, the gate's labels, a front sheet; ``bundle._exports``)
+    exports/csv/NAME.csv every table as Dutch Excel CSV (``;``, decimal comma, BOM)
     checksums.sha256     sha256 of every other file, a convenience: the manifest is the
                          authority, and ``smartstart check`` trusts the content of the files
 

@@ -45,7 +45,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "reason": ("Reden", "Reason"), "partner": ("Partner", "Partner"),
     "status": ("Status", "Status"), "count": ("Aantal", "Number"),
     "factor": ("Kenmerk", "Characteristic"), "factors": ("Kenmerken", "Characteristics"),
-    "type": ("Type", "Type"), "level": ("Waarde", "Level"), "label": ("Naam", "Name"),
+    "type": ("Type", "Type"), "level": ("Categorie", "Level"), "label": ("Naam", "Name"),
     "statistic": ("Maat", "Statistic"), "n": ("Totaal (n)", "Total (n)"),
     "value": ("Waarde", "Value"), "ci_low": ("95%-BI ondergrens", "95% CI lower"),
     "ci_high": ("95%-BI bovengrens", "95% CI upper"), "diff": ("Verschil", "Difference"),
