@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import altair as alt
 import pandas as pd
 
 from smartstart.report import _charts as charts
@@ -80,6 +79,8 @@ def monitor(src: Source, lang: Lang) -> Part | None:
 
 
 def _series_figure(src: Source, outcome: str, start: int, lang: Lang):
+    import altair as alt  # deferred: altair takes seconds to import
+
     name = f"effect_series_{outcome}"
     table = src.require(name, "year", "group", "n", "events", "rate")
     frame = table.frame
@@ -308,6 +309,8 @@ def event_study(src: Source, lang: Lang) -> Part | None:
 
 
 def _event_figure(src: Source, table, outcome: str, lang: Lang):
+    import altair as alt  # deferred: altair takes seconds to import
+
     frame = table.frame
     words = _words(src, outcome, lang)
     mine = frame[frame["outcome"] == outcome]
