@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,3 +189,14 @@ def test_a_small_bundle_exports_labels_dashes_and_rounded_numbers(tmp_path):
     # the parquet stays exact
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "b" / "tables" / "huur.parquet"),
                                   table)
+
+
+def test_the_report_links_to_the_workbook_and_the_csvs(demo, tmp_path):  # noqa: F811
+    from smartstart.report import write_report
+
+    report = write_report(demo / "bundle", tmp_path / "deep" / "rapport.html")
+    links = re.findall(r'<ul class="downloads">(.*?)</ul>', report.read_text("utf-8"), re.S)
+    hrefs = re.findall(r'href="([^"]+)"', links[0])
+    assert [Path(h).name for h in hrefs] == ["tabellen.xlsx", "csv"]
+    assert all((report.parent / h).resolve().exists() for h in hrefs)
+    assert (report.parent / hrefs[0]).resolve() == (demo / "bundle" / BOOK).resolve()

@@ -56,7 +56,7 @@ import pandas as pd
 
 from smartstart.bundle._check_charts import TOLERANCE, chart_problems
 from smartstart.bundle._check_effect import effect_problems
-from smartstart.bundle._exports import export_problems, plain_index, script_csv
+from smartstart.bundle._exports import csv_index, export_problems, script_csv
 from smartstart.bundle._maps import map_problems
 from smartstart.bundle._read import BundleProblem, verify_files
 from smartstart.bundle._write import (
@@ -291,7 +291,7 @@ def _published(root: Path, name: str, files: dict[str, str], bad_files: set[str]
             return None, [BundleProblem(parquet, f"unreadable: {error}", "unreadable")]
     if csv and (root / csv).is_file():
         try:
-            plain = frame is not None and plain_index(frame)
+            plain = frame is not None and not csv_index(frame)
             shown = pd.read_csv(root / csv, index_col=None if plain else 0, dtype=str,
                                 keep_default_na=False)
             if frame is None:

@@ -182,6 +182,12 @@ def plain_index(frame: pd.DataFrame) -> bool:
         frame.index.nlevels == 1
 
 
+def csv_index(frame: pd.DataFrame) -> bool:
+    """Whether ``tables/NAME.csv`` holds the index: a meaningful one, or the row number of a
+    table without columns (else the file would be empty)."""
+    return not plain_index(frame) or frame.columns.empty
+
+
 def with_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """The table with a meaningful index as its first column(s), a row number dropped."""
     return frame.reset_index(drop=True) if plain_index(frame) else frame.reset_index()
@@ -260,6 +266,8 @@ def script_csv(frame: pd.DataFrame, rules: Mapping[str, object]) -> pd.DataFrame
                 table.iat[r, j] = rounded(float(value), int(digits.iat[r, j]))
     if not plain_index(frame):
         table = table.set_index(list(table.columns[:frame.index.nlevels]))
+    elif frame.columns.empty:
+        table.index = frame.index
     return table
 
 
@@ -513,3 +521,21 @@ def _same_row(got: list[object], want: list[object]) -> bool:
         elif g != w and not (g is None and w == ""):  # an empty text reads back as None
             return False
     return True
+
+
+def rewrite_derived(root: Path) -> None:
+    """Write every table's CSV and the exports of the bundle at ``root`` again from its
+    parquet tables (the manifest's hashes are not touched): what a tamper test does to make
+    the derived files fit a changed table, so that check must find the change by its rules."""
+    import json
+
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    log = json.loads((root / "disclosure_log.json").read_text("utf-8")).get("outputs", [])
+    for output in table_outputs(manifest.get("outputs", [])):
+        name = str(output["name"])
+        frame = pd.read_parquet(root / "tables" / f"{name}.parquet")
+        script_csv(frame, output.get("rules") or {}).to_csv(
+            root / "tables" / f"{name}.csv", index=csv_index(frame))
+    labels = (pd.read_csv(root / "labels.csv", dtype=str, keep_default_na=False)
+              if (root / "labels.csv").exists() else None)
+    write_exports(root, manifest.get("outputs", []), log, labels, manifest.get("pilot") or {})

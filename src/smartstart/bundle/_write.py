@@ -15,7 +15,7 @@ from typing import Protocol
 import pandas as pd
 
 from smartstart import __version__
-from smartstart.bundle._exports import CSV_NL, WORKBOOK, plain_index, script_csv, write_exports
+from smartstart.bundle._exports import CSV_NL, WORKBOOK, csv_index, script_csv, write_exports
 
 CHECKSUMS = "checksums.sha256"
 MANIFEST = "manifest.json"
@@ -132,7 +132,7 @@ class BundleWriter:
                              f"{checked.record.status!r}: only passed outputs enter a bundle")
         base = self.staging / "tables" / checked.name
         script_csv(checked.table, checked.rules).to_csv(
-            base.with_suffix(".csv"), index=not plain_index(checked.table))
+            base.with_suffix(".csv"), index=csv_index(checked.table))
         checked.table.to_parquet(base.with_suffix(".parquet"), index=True)
         self._declare("table_csv", checked.name)
         self._declare("table_parquet", checked.name)
