@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_effect_monitor import effect_demo  # noqa: F401 - the effect demo, built once
 from test_run_bundle import demo  # noqa: F401 - the demo bundle, built once for the module
 
 from smartstart.bundle import read_bundle
@@ -122,3 +123,21 @@ def test_a_withheld_table_is_said_in_one_line_without_numbers(demo):  # noqa: F8
     items = _statements(_source(root, ["profile", "risk"], drop=("combinations",)))
     assert [(a, s) for a, s, _, _ in items] == [(False, "doelgroep"), (True, "risico")]
     assert _numbers(items[1][3], "nl") == [] and items[1][2] == []
+
+
+def test_whether_it_worked_comes_from_the_published_evaluation(effect_demo):  # noqa: F811
+    root = effect_demo / "results" / "bundle"
+    src = Source(read_bundle(root), "nl")
+    items = _statements(src)
+    asked = src.pilot["analyses"]
+    assert ("effect" in asked) is any(s == "werkt-het" for _, s, _, _ in items)
+    absent, _, tables, body = next(i for i in items if i[1] == "werkt-het")
+    assert not absent and tables == ["effect_estimates", "effect_inference"]
+    estimates = pd.read_parquet(root / "tables" / "effect_estimates.parquet")
+    p = float(estimates[estimates["headline"].astype(bool)].iloc[0]["p_value"])
+    numbers = _numbers(body, "nl")
+    assert numbers and all(abs(v - p) <= 0.0005 for v, _, pct in numbers if not pct)
+    cells = _cells(root, tables)
+    for value, decimals, pct in numbers:
+        assert np.any(np.abs((cells * 100 if pct else cells) - value) <= 0.5 * 10 ** -decimals
+                      + 1e-9)
