@@ -6,6 +6,7 @@ The runs are shared read only: a test that changes a file copies the folder firs
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,14 @@ def bundle_without(source: Path, target: Path, prefix: str, *,
                 continue
             if output["kind"] == "text":
                 writer.add_text(name, bundle.text(name), lang=output.get("lang", "nl"))
+                continue
+            if output["kind"] == "map":
+                based_on = tuple(output["based_on"])
+                if all(any(o["name"] == b for o in writer.outputs) for b in based_on):
+                    geojson, spec = (json.loads((bundle.root / f"maps/{name}{ext}")
+                                                .read_text("utf-8"))
+                                     for ext in (".geojson", ".json"))
+                    writer.add_map(name, geojson, spec, based_on)
                 continue
             writer.add_table(CheckedTable(name, bundle.table(name), _Verdict(bundle.verdict(name)),
                                           tuple(output.get("variables", ())),

@@ -109,7 +109,9 @@ def _svg(geo: dict, level: str, classes: dict, shown: dict, chosen: list[str], l
                    for d in outlines)
     hatch = round(width / 90) or 1
     font = {"wide": round(FONT * width), "narrow": round(FONT_NARROW * width)}
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+    # inline in HTML: no xmlns (the HTML parser puts it in the SVG namespace; the report
+    # holds no address at all)
+    return (f'<svg viewBox="0 0 {width} {height}" '
             f'role="img" aria-label="{escape(label)}" '
             'style="display:block;width:100%;height:auto">'
             f'<title>{escape(label)}</title><style>{STYLE % font}</style>'
