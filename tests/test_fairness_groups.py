@@ -110,3 +110,24 @@ def test_a_bundle_without_labels_still_reads_the_bands_in_words():
     assert _group_names(metrics, "nl") == {("age_band", "4-11"): "4 tot 12 jaar",
                                            ("sex", "2"): "2"}
     assert _group_names(metrics, "en")[("age_band", "4-11")] == "aged 4-11"
+
+
+def test_disparities_state_no_more_precision_than_the_metrics(bundle):
+    """A disparity's value and reference value are the published metrics' (AUC and
+    calibration rounded there, not their exact values), its ratio and difference those of the
+    published values at 0.001 (a red team read the exact AUC and calibration here)."""
+    metrics = bundle.table("fairness_metrics")
+    disparities = bundle.table("fairness_disparities")
+    shown = metrics.assign(group=metrics["group"].astype(str)).melt(
+        id_vars=["attribute", "group"], var_name="metric", value_name="shown").set_index(
+        ["attribute", "group", "metric"])["shown"]
+    assert len(disparities) > 5
+    for row in disparities.itertuples():
+        value = float(shown.loc[(row.attribute, str(row.group), row.metric)])
+        reference = float(shown.loc[(row.attribute, str(row.reference), row.metric)])
+        assert (row.value, row.reference_value) == (value, reference), row
+        assert row.ratio == pytest.approx(round(value / reference, 3), abs=1e-12)
+        assert row.difference == pytest.approx(round(value - reference, 3), abs=1e-12)
+    for metric in ("auc", "calibration"):
+        values = disparities.loc[disparities["metric"] == metric, "value"]
+        assert (values.round(2) == values).all(), metric

@@ -16,7 +16,7 @@ import pandas as pd
 
 from smartstart.analyses import CombinationResult, FairnessResult, RiskResult
 from smartstart.analyses._common import factor_info
-from smartstart.analyses._fairness import AGE, AGE_BAND, AGE_BANDS
+from smartstart.analyses._fairness import AGE, AGE_BAND, AGE_BANDS, FairnessSpec
 from smartstart.analyses._labels import MERGED, level_label
 from smartstart.disclosure import (
     CheckResult,
@@ -231,6 +231,10 @@ def _confusion(rows: pd.DataFrame) -> Embedded:
                           fixed)
 
 
+#: decimals of a published disparity's ratio and difference
+DISPARITY_DECIMALS = 3
+
+
 def _disparities(disparities: pd.DataFrame, metrics: pd.DataFrame, settings: object
                  ) -> Published:
     """Only ratios of metrics that are published for both groups."""
@@ -245,8 +249,21 @@ def _disparities(disparities: pd.DataFrame, metrics: pd.DataFrame, settings: obj
 
     keep = [known(r.attribute, r.group, r.metric) and known(r.attribute, r.reference, r.metric)
             for r in frame.itertuples()]
-    return protect_frame("fairness_disparities", frame[keep].reset_index(drop=True), Rules(),
-                         settings=settings)
+    frame = frame[keep].reset_index(drop=True)
+    # the values as fairness_metrics publishes them (AUC and calibration rounded there), and
+    # the ratio and difference of those: no more precision than the metrics table has
+    value = np.array([float(shown.loc[(r.attribute, r.group, r.metric)])
+                      for r in frame.itertuples()])
+    reference = np.array([float(shown.loc[(r.attribute, r.reference, r.metric)])
+                          for r in frame.itertuples()])
+    ratio = np.divide(value, reference, out=np.full(len(value), np.nan), where=reference > 0)
+    low, high = FairnessSpec().ratio_bounds  # the run audits with the default bounds
+    frame = frame.assign(value=value, reference_value=reference,
+                         ratio=np.round(ratio, DISPARITY_DECIMALS),
+                         difference=np.round(value - reference, DISPARITY_DECIMALS),
+                         outside=np.isfinite(ratio) & ~((ratio >= low) & (ratio <= high)))
+    rules = Rules(precision=(("ratio", DISPARITY_DECIMALS), ("difference", DISPARITY_DECIMALS)))
+    return protect_frame("fairness_disparities", frame, rules, settings=settings)
 
 
 def _proxies(proxies: pd.DataFrame, settings: object) -> Published:
