@@ -120,7 +120,7 @@ def _copy_with(source, target, name: str, frame: pd.DataFrame):
     bundle = read_bundle(source)
     with BundleWriter(target, pilot=bundle.manifest["pilot"]) as writer:
         for output in bundle.outputs:
-            if output["kind"] == "chart":
+            if output["kind"] in ("chart", "map"):  # the report draws them again
                 continue
             if output["kind"] == "text":
                 writer.add_text(output["name"], bundle.text(output["name"]),

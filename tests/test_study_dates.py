@@ -58,17 +58,26 @@ def test_frozen_and_not_a_dict():
     assert "params" not in kinds and kinds["dates"] in (StudyDates, "StudyDates")
 
 
-def _parameters(package: str) -> set[str]:
+def _parameters(package: str, skip: str = "", only: str = "") -> set[str]:
     found = set()
     for sql in resources.files(package).joinpath("sql").iterdir():
+        if sql.name == skip or (only and sql.name != only):
+            continue
         found |= set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql.read_text("utf-8")))
     return found
 
 
+#: the effect panel's parameters come from the evaluation plan (its years, ages, pool and
+#: outcomes), bound by features/_panel.py: no study date among them
+PLAN = "effect_panel.sql"
+
+
 def test_every_sql_parameter_is_a_study_date():
-    used = _parameters("smartstart.linking") | _parameters("smartstart.features")
+    used = _parameters("smartstart.linking") | _parameters("smartstart.features", skip=PLAN)
     dates = StudyDates.of(_study(date(2020, 1, 1)))
     assert used and set(dates.bound(used)) == used
+    plan = _parameters("smartstart.features", only=PLAN)
+    assert plan == {"years", "pool_all", "pool", "min_age", "max_age", "outcomes"}
     with pytest.raises(KeyError, match="not study dates"):
         dates.bound(["year_after"])
 

@@ -228,8 +228,8 @@ def _rows(path: Path, layer: str, level: str, data: dict, wkb: np.ndarray, code_
     spec = layout()["levels"][level]["code"]
     raw = np.array([str(v).strip() if v is not None else "" for v in data[code_col]], object)
     water_values = {str(v).casefold() for v in layout()["water"]["water_values"]}
-    water = (np.array([str(v).strip().casefold() in water_values for v in data[water_col]])
-             if water_col else np.zeros(len(raw), bool))
+    water = (np.array([str(v).strip().casefold() in water_values for v in data[water_col]],
+                      dtype=bool) if water_col else np.zeros(len(raw), bool))
     pattern = re.compile(rf"^{spec['prefix']}(\d{{{spec['digits']}}})$", re.IGNORECASE)
     matched = [pattern.match(v) for v in raw]
     bad = [v for v, m in zip(raw, matched, strict=True) if m is None]
@@ -238,7 +238,7 @@ def _rows(path: Path, layer: str, level: str, data: dict, wkb: np.ndarray, code_
             "bad_values", f"{path}, layer {layer}", code_col,
             f"{len(bad)} code(s) not of the form {spec['prefix']} + {spec['digits']} digits "
             f"(e.g. {bad[0]!r})", hint=f"supply {_GET}", count=len(bad)))
-    keep = np.array([m is not None for m in matched]) & ~water
+    keep = np.array([m is not None for m in matched], dtype=bool) & ~water  # empty: no rows
     geometry = shapely.make_valid(shapely.from_wkb(wkb[keep]))
     names = (data[name_col][keep] if name_col else raw[keep])
     codes = [m.group(1) for m, k in zip(matched, keep, strict=True) if k]
