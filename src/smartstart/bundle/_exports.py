@@ -462,12 +462,15 @@ def _same_csv(path: Path, heads: list[str], rows: list[list[object]]) -> bool:
 
 def _workbook_problems(path: Path, expected: Mapping[str, tuple[list[str], list[list[object]]]],
                        labels: pd.DataFrame | None) -> list[str]:
+    import zipfile
+
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = load_workbook(path, read_only=True, data_only=False)
-    except Exception as error:  # noqa: BLE001 - any unreadable workbook is a problem to show
-        return [f"unreadable: {error}"]
+    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as error:
+        return [f"unreadable: {error}"]  # not a workbook openpyxl can open: a problem to show
     try:
         sheets = sheet_names(list(expected))
         wanted = [FRONT, *sheets.values(), NAMES]
