@@ -19,6 +19,7 @@ from test_boundaries import PLANTED, write_cbs
 from test_run_bundle import _rewrite_checksums, demo  # noqa: F401 - the shared demo
 
 from smartstart.bundle import check_bundle, read_bundle
+from smartstart.bundle._exports import rewrite_derived
 from smartstart.bundle._maps import class_bounds, class_of
 from smartstart.outputs._maps import area_map
 from smartstart.report._areas import ranking
@@ -55,8 +56,12 @@ def _svg(root: Path, lang: str = "nl") -> tuple[ET.Element, list[object]]:
     cfg = {"level": "buurt"}
     blocks = map_blocks(src, cfg, lang, {"measure": "m", "level": "buurten"})
     html = next(b for b in blocks if isinstance(b, Html)).markup
-    start, end = html.index("<svg xmlns"), html.index("</svg>", html.index("<svg xmlns"))
-    return ET.fromstring(html[start:end + len("</svg>")]), blocks
+    # the map is the SVG with a viewBox (inline in HTML it has no xmlns: added to parse it)
+    start = html.index("<svg viewBox")
+    end = html.index("</svg>", start)
+    markup = html[start:end + len("</svg>")].replace(
+        "<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    return ET.fromstring(markup), blocks
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
@@ -197,6 +202,7 @@ def test_without_a_boundaries_file_the_areas_keep_their_codes(demo, tmp_path):  
     labels = pd.read_csv(root / "labels.csv", dtype=str, keep_default_na=False)
     labels[~labels["variable"].isin(["buurt", "wijk"]) | (labels["level"] == "")].to_csv(
         root / "labels.csv", index=False)
+    rewrite_derived(root)  # the workbook's names sheet follows labels.csv
     _rewrite_checksums(root)
     assert check_bundle(root)[0] == []
     part = ranking(Source(read_bundle(root), "nl"), "nl")
