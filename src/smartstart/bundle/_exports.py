@@ -373,7 +373,12 @@ def _front_sheet(sheet, listing: list[tuple], log: Sequence[Mapping], pilot: Map
     sheet.append([])
     sheet.append([w["labels"]])
     sheet.cell(sheet.max_row, 1).font = Font(bold=True)
-    for line in (w["small"].format(small=f"<{min_cell}", min_cell=min_cell), w["x"],
+    from types import SimpleNamespace
+
+    from smartstart.disclosure import label_of
+
+    small = label_of("primary", SimpleNamespace(min_cell=min_cell))  # the gate's own label
+    for line in (w["small"].format(small=small, min_cell=min_cell), w["x"],
                  w["dash"], w["round"], w["names"]):
         sheet.append([line])
     sheet.append([])
