@@ -13,8 +13,8 @@ and `.venv-acro` (requirements/acro.txt) for the ACRO peer test only: ACRO pins 
 `test --env pinned` or `--env latest` runs one of them in this terminal; `test` (`--env both`)
 runs the two suites at the same time, each into its own log (test-artifacts/pytest-ENV.log),
 and prints each one's summary as it ends (with the end of its log when it fails). ARGS go to
-pytest. The disclosure property test's 10,000 tables are shared by the environments run
-(5,000 each for both).
+pytest. The disclosure property test's 6,000 tables are shared by the environments run
+(3,000 each for both).
 
 Standard library only, so it runs before anything is installed. Works on Linux and Windows.
 """
@@ -37,7 +37,7 @@ ACRO = REQUIREMENTS / "acro.txt"
 ENVS = {"pinned": ROOT / ".venv", "latest": ROOT / ".venv-latest"}
 ACRO_VENV = ROOT / ".venv-acro"
 LATEST_REFRESH = 7 * 24 * 3600  # seconds: the newest releases are looked for again weekly
-PROPERTY_EXAMPLES = 8000  # disclosure property tables per CI run, shared by the environments
+PROPERTY_EXAMPLES = 6000  # disclosure property tables per CI run, shared by the environments
 CHROMIUM = Path(os.environ.get("SMARTSTART_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts"  # per environment: the browser test's screenshot and PDF
 LOGS = ARTIFACTS  # pytest-ENV.log when the environments run at the same time
@@ -145,7 +145,7 @@ def run_tests(envs: list[str], pytest_args: list[str]) -> int:
         child.setdefault("SMARTSTART_ACRO_PYTHON", str(acro))
     runs = []
     for env, python in pythons.items():
-        # the disclosure property test's 10,000 tables, shared by the environments (5,000
+        # the disclosure property test's 6,000 tables, shared by the environments (3,000
         # each when both run at the same time, so that neither is the long pole of CI)
         examples = {} if "SMARTSTART_DISCLOSURE_EXAMPLES" in os.environ \
             else {"SMARTSTART_DISCLOSURE_EXAMPLES": str(PROPERTY_EXAMPLES // len(pythons))}
