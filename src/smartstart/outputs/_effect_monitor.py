@@ -22,8 +22,6 @@ so is their suppression (it depends on ``n`` only).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 
@@ -32,12 +30,12 @@ from smartstart.disclosure import (
     Published,
     Rules,
     attack_register,
-    label_of,
     protect_frame,
     register_of,
 )
 from smartstart.disclosure._options import settings_of
 from smartstart.disclosure._statements import declare, level_text
+from smartstart.outputs._areas import _labelled
 
 #: decimals of every published rate and interval (0.1 percentage point)
 RATE_DECIMALS = 3
@@ -215,16 +213,3 @@ def _published_series(series: pd.DataFrame, outcome: str, local: pd.DataFrame, s
     published = protect_frame(f"effect_series_{outcome}", frame, _rules(cells), settings=s,
                               kind="shares", hide=mask)
     return _labelled(published, small, below, s)
-
-
-def _labelled(published: Published, hidden: pd.DataFrame, primary: pd.DataFrame, s
-              ) -> Published:
-    """A hidden count below the threshold reads ``<10``, any other hidden value ``x``."""
-    small = label_of("primary", s)
-    shown = []
-    for row, column, label in published.record.shown:
-        if column in primary.columns and primary[column].iloc[row] and hidden[column].iloc[row]:
-            label = small
-        shown.append((row, column, label))
-    return Published(published.frame, replace(published.record, shown=tuple(shown)),
-                     published.rules)
