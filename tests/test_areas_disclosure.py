@@ -170,4 +170,60 @@ def test_the_target_groups_share_is_ranked_in_the_household_table():
     ranked = households[households["shrunk"].notna()]
     assert len(ranked) == households["target_households"].notna().sum() >= 3
     assert (households["status"] == "chosen").sum() == 2
-    assert sorted(ranked["rank"]) == list(range(1, len(ranked) + 1))
+    # ranks follow the shrunk share, 1 the highest; equal shares share the lower rank (1, 3, 3:
+    # the hidden complements leave 3 areas, two of them at exactly 10 %)
+    order = ranked.sort_values("shrunk", ascending=False, kind="stable")
+    assert order["rank"].iloc[0] == 1 and order["rank"].is_monotonic_increasing
+    assert order["rank"].max() == len(ranked)
+
+
+def _plain_attack(published, world: SimpleNamespace, column: str, unit: str,
+                  wijken: bool) -> list:
+    """An attacker independent of the register: a plain LP per small hidden count, knowing
+    the municipality's total, every wijk's total when ``wijken`` (the profile publishes the
+    target group per wijk; nothing publishes the outcome per wijk), and each hidden count's
+    label (``<10``: 0-9; ``x``: 10 or more, as the report says). Returns (area, lower, upper)
+    per ``<10`` cell."""
+    from scipy.optimize import linprog
+
+    frame = published.frame.reset_index(drop=True)
+    labels = {(r, c): label for r, c, label in published.record.shown}
+    source = world.households if unit == "household" else world.children
+    truth = source.groupby("buurt")[{"target_households": "target_group",
+                                     "outcome_events": "outcome"}[column]].sum()
+    hidden = [r for r in range(len(frame)) if np.isnan(frame.loc[r, column])]
+    bounds = [(0, CBS.min_cell - 1) if labels[(r, column)].startswith("<")
+              else (CBS.min_cell, None) for r in hidden]
+    rows, rhs = [], []
+    groups = [frame["wijk"] == w for w in frame["wijk"].unique()] if wijken else []
+    for group in [*groups, frame["wijk"].notna()]:
+        total = float(truth[frame.loc[group, "area"]].sum())
+        rows.append([1.0 if group[r] else 0.0 for r in hidden])
+        rhs.append(total - float(frame.loc[group, column].sum()))  # shown cells (NaN: 0)
+    out = []
+    for k, r in enumerate(hidden):
+        if not labels[(r, column)].startswith("<"):
+            continue
+        c = np.zeros(len(hidden))
+        c[k] = 1
+        low = linprog(c, A_eq=rows, b_eq=rhs, bounds=bounds).fun
+        high = -linprog(-c, A_eq=rows, b_eq=rhs, bounds=bounds).fun
+        out.append((frame.loc[r, "area"], low, high))
+    return out
+
+
+def test_a_small_buurt_next_to_a_near_threshold_one_keeps_its_whole_range():
+    """The red team's route: the small buurt (6 households of the target group) hidden with
+    the smallest other of its wijk (11) tells the attacker, from the wijk's total, 6 + 11 = 17;
+    an ``x`` is at least 10, so the small one would be 0-7, not 0-9. The gate hides until the
+    hidden cells' slack reaches 9 (``outputs._areas._secondary``); a plain LP finds nothing."""
+    world = _world({**WORLD, "07840102": (300, 11, 260, 20)})
+    out = _run(world, _study())
+    found = _plain_attack(_table(out, "areas_households"), world, "target_households",
+                          "household", wijken=True)
+    assert [area for area, _, _ in found] == [SMALL]
+    assert all(low <= 1 + 1e-9 and high >= CBS.min_cell - 1 - 1e-9 for _, low, high in found)
+    found = _plain_attack(_table(out, "areas_children"), world, "outcome_events", "child",
+                          wijken=False)
+    assert SMALL in [area for area, _, _ in found]
+    assert all(low <= 1 + 1e-9 and high >= CBS.min_cell - 1 - 1e-9 for _, low, high in found)

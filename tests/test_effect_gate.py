@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import linprog
-from test_effect_monitor import effect_demo  # noqa: F401 - the shared effect demo
 
 from smartstart.disclosure import attack_register, register_of
 from smartstart.outputs import _effect_monitor as M
@@ -51,8 +50,10 @@ def _attack(tables, target: tuple[int, str]) -> tuple[float, float]:
     known = cells[column].notna()
     rest = float(total - cells.loc[known, column].sum())
     hidden = list(cells.index[~known])
+    # what the labels say (the report states it): ``<10`` is 0-9, a count shown as ``x`` is 10
+    # or more (the gate labels every hidden count below 10 ``<10``, whatever hid it)
     bounds = [(0, S.min_cell - 1) if label_small(monitor, int(m.index.get_loc(i)), column)
-              else (0, None)
+              else (S.min_cell, None)
               for i in hidden]
     k = hidden.index(m.index[row])
     c = np.zeros(len(hidden))
@@ -67,9 +68,14 @@ def label_small(published, row: int, column: str) -> bool:
                for r, c, label in published.record.shown)
 
 
-@pytest.mark.parametrize("where", [("07840201", 2018), ("07840402", 2019)])
-def test_a_small_buurt_year_is_not_its_groups_total_minus_the_others(where):
-    panel = _panel({where: 4})
+@pytest.mark.parametrize("where, near", [(("07840201", 2018), None), (("07840402", 2019), None),
+                                         (("07840201", 2018), ("07840101", 2018)),
+                                         (("07840402", 2019), ("07840302", 2019))])
+def test_a_small_buurt_year_is_not_its_groups_total_minus_the_others(where, near):
+    """``near``: a buurt-year of the same group with 10 events, the smallest shown: hidden as
+    the second cell, 4 + 10 = 14 would pin the small one to 0-4 (an ``x`` is at least 10);
+    the red team's route on the effect bundle (buurt 07840604, 2018). The gate hides more."""
+    panel = _panel({where: 4, **({near: S.min_cell} if near else {})})
     monitor, series = M.monitor_tables(panel, "jeugdhulp", TREATED, ("0784",), S)
     m = monitor.frame
     row = int(np.flatnonzero((m["area"] == where[0]) & (m["year"] == where[1]))[0])
@@ -203,7 +209,7 @@ def _shown(bundle) -> list:
     return next(o for o in log["outputs"] if o["name"] == "effect_monitor_jeugdhulp")["shown"]
 
 
-def test_the_estimates_at_their_precision_narrow_no_hidden_cell(effect_demo):  # noqa: F811
+def test_the_estimates_at_their_precision_narrow_no_hidden_cell(effect_demo):
     """At the published precision (0.1 percentage point) the estimates leave every small
     hidden buurt-year of the demo its whole interval; at full precision they would not."""
     from smartstart.outputs._effect import ESTIMATE_DECIMALS

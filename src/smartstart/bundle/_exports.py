@@ -129,9 +129,8 @@ _WORDS = {
            "small": "{small}: minder dan {min_cell}. Het getal gaat over te weinig mensen en is "
                     "geheimgehouden.",
            "x": "x: geheimgehouden, zodat een geheim getal niet uit de andere getallen terug "
-                "te rekenen is.",
-           "dash": f"{NOT_APPLICABLE}: niet van toepassing of niet berekend. Een "
-                   "geheimgehouden getal is nooit 0.",
+                "te rekenen is. Een aantal met x is {min_cell} of meer.",
+           "dash": f"{NOT_APPLICABLE}: niet van toepassing of niet berekend.",
            "round": "Getallen zijn afgerond zoals gepubliceerd: aantallen hele getallen, "
                     "andere getallen op de decimalen die de regels van de tabel noemen, anders "
                     f"op {DECIMALS} decimalen. Aandelen zijn fracties (0,25 = 25%). De exacte "
@@ -378,7 +377,8 @@ def _front_sheet(sheet, listing: list[tuple], log: Sequence[Mapping], pilot: Map
     from smartstart.disclosure import label_of
 
     small = label_of("primary", SimpleNamespace(min_cell=min_cell))  # the gate's own label
-    for line in (w["small"].format(small=small, min_cell=min_cell), w["x"],
+    for line in (w["small"].format(small=small, min_cell=min_cell),
+                 w["x"].format(min_cell=min_cell),
                  w["dash"], w["round"], w["names"]):
         sheet.append([line])
     sheet.append([])

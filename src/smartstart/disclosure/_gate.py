@@ -168,6 +168,23 @@ def label_of(reason: str, settings: object | None = None) -> str:
     return f"<{settings_of(settings).min_cell}" if reason == "primary" else HIDDEN
 
 
+def label_counts(labels: dict[tuple[Hashable, str], str], frame: pd.DataFrame,
+                 counts: Sequence[str], settings: object | None = None) -> None:
+    """Relabel, in place, every blank count by its value, whatever hid it: below ``min_cell``
+    ``<10``, else ``x``. So ``x`` on a count always means "at least ``min_cell``", as an
+    attacker reads it next to ``<10`` cells, and the register (``_statements``) bounds it so;
+    a count hidden as a complement or with its denominator is never a small count in
+    disguise."""
+    s = settings_of(settings)
+    small_label = label_of("primary", s)
+    for row, column in list(labels):
+        if column not in counts or column not in frame.columns or row not in frame.index:
+            continue
+        value = pd.to_numeric(pd.Series([frame.at[row, column]]), errors="coerce").iloc[0]
+        if pd.notna(value):
+            labels[(row, column)] = small_label if value < s.min_cell else HIDDEN
+
+
 def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
                   embedded: Sequence[Embedded] = (), settings: object | None = None,
                   kind: Kind = "table", extra: Sequence[CheckResult] = (),
@@ -200,6 +217,7 @@ def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
     for row, col in zip(*np.nonzero(out.isna().to_numpy(dtype=bool) & ~before.to_numpy(bool)),
                         strict=True):
         labels.setdefault((out.index[row], str(out.columns[col])), HIDDEN)
+    label_counts(labels, frame, (*rules.counts, *((rules.cells or {}).get("columns") or {})), s)
     out = out.drop(index=sorted(dropped, key=str)) if dropped else out
     checks = (*check_published(out, rules, s), *extra)
     status = worst([c.status for c in checks])

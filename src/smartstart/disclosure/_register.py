@@ -12,7 +12,8 @@ clique tables (with equal separator margins) gives the same bounds as the LP ove
 
 For every blank count the attacker minimises and maximises it given every published count of
 every output (identical variables of the factor library as one: ``same_as``), the labels'
-bounds (``<10``: at most 9), and nonnegativity; the bounds are rounded inwards (counts are
+bounds (``<10``: at most 9; ``x`` on a count: at least 10, as the gate labels them), and
+nonnegativity; the bounds are rounded inwards (counts are
 whole). A blank count whose interval does not reach 1 (0 when zeros are disclosive) and
 ``min_cell - 1`` is narrowed: the outputs together say more than its label.
 
@@ -114,7 +115,7 @@ def _canonical(st: Statement, same: Mapping[str, tuple[str, dict[str, str]]]) ->
         return c
 
     terms = tuple((sign, tuple(one(c) for c in conds)) for sign, conds in st.terms)
-    return Statement(st.output, st.row, st.column, st.unit, terms, st.value, st.upper)
+    return Statement(st.output, st.row, st.column, st.unit, terms, st.value, st.upper, st.lower)
 
 
 def _domains(statements: Sequence[Statement]) -> dict[str, list[str]]:
@@ -317,10 +318,11 @@ def _unit_bounds(statements: tuple[Statement, ...], solver: str
     b_eq = np.r_[[float(st.value) for st in known], np.zeros(consistency.shape[0])]  # type: ignore[arg-type]
     blank = [st for st in statements if st.value is None]
     expressions = tables.matrix([tables.row(st.terms) for st in blank])
-    # every blank count is >= 0 and at most what its label says
+    # every blank count is between what its label says: ``<10`` at most 9, ``x`` at least 10
+    # (a blank ``x`` that is not small is a complement an attacker knows is not small)
     finite = np.flatnonzero(np.isfinite([st.upper for st in blank]))
     a_ub = sparse.vstack([expressions[finite], -expressions], format="csr")
-    b_ub = np.r_[[blank[i].upper for i in finite], np.zeros(len(blank))]
+    b_ub = np.r_[[blank[i].upper for i in finite], [-st.lower for st in blank]]
     small = [i for i, st in enumerate(blank) if np.isfinite(st.upper)]  # ``x``: not small
     problem = SOLVERS[solver](a_eq, b_eq, a_ub, b_ub)
     lows = _extremes(expressions, small, problem, blank, lambda i: 0.0)

@@ -46,7 +46,8 @@ MEANS = {"numeric", "count", "mean"}
 
 @dataclass(frozen=True)
 class Statement:
-    """One published (``value``) or blank (``value`` None, at most ``upper``) count."""
+    """One published (``value``) or blank (``value`` None, between ``lower`` and ``upper``)
+    count."""
 
     output: str
     row: int
@@ -55,6 +56,7 @@ class Statement:
     terms: tuple[Term, ...]
     value: float | None
     upper: float = float("inf")
+    lower: float = 0.0
 
     @property
     def where(self) -> str:
@@ -82,7 +84,9 @@ def statements_of(name: str, frame: pd.DataFrame, cells: Mapping[str, object],
                   labels: Mapping[tuple[int, str], str] | None = None,
                   min_cell: int = 10) -> list[Statement]:
     """Every count cell of ``frame`` as a statement. ``labels``: (row position, column) ->
-    the label shown for a blank cell (``<10`` bounds it by ``min_cell - 1``)."""
+    the label shown for a blank cell: ``<10`` bounds it by ``min_cell - 1``, ``x`` by
+    ``min_cell`` from below (the gate labels every blank count below ``min_cell`` ``<10``,
+    ``disclosure._gate.label_counts``, so an attacker reads ``x`` as "at least 10")."""
     labels = labels or {}
     unit = str(cells["unit"])
     template = list(cells.get("row") or [])  # type: ignore[call-overload]
@@ -110,9 +114,11 @@ def statements_of(name: str, frame: pd.DataFrame, cells: Mapping[str, object],
             if value is None and label is None:  # blank as not applicable, not suppressed
                 continue
             label = label or ""
-            upper = float(min_cell - 1) if label.startswith("<") else float("inf")
+            small = label.startswith("<")
+            upper = float(min_cell - 1) if small else float("inf")
+            lower = float(min_cell) if value is None and not small else 0.0
             out.append(Statement(name, position, column, unit,
-                                 _terms(terms, row, own), value, upper))
+                                 _terms(terms, row, own), value, upper, lower))
     return out
 
 

@@ -25,9 +25,11 @@ Disclosure, cell by cell:
   Kansenkaart rule: hide when n x rate or n x (1 - rate) < min_cell), its rates with it;
 - secondary, per column within each wijk (buurt level) or within the municipality (wijk level):
   a group with a hidden cell hides at least two, one of them not primary (the smallest
-  published), so that neither the wijk's total (the profile publishes households per wijk) nor
-  the municipality's gives a hidden buurt back; the register (``outputs._register``) proves it
-  over every output, with each buurt declared ``within`` its wijk;
+  published), and enough that a small one reaches 9 next to the ``x`` cells (each at least
+  10, see ``_secondary``), so that neither the wijk's total (the profile publishes households
+  per wijk) nor the municipality's gives a hidden buurt back; the register
+  (``outputs._register``) proves it over every output, with each buurt declared ``within``
+  its wijk;
 - shrunk rates, their intervals and the ranks are computed among the published areas only (the
   prior fitted on their published counts, so it carries nothing of a hidden area), at a stated
   precision (``RATE_DECIMALS``);
@@ -58,7 +60,6 @@ from smartstart.disclosure import (
     Published,
     Rules,
     attack_register,
-    label_of,
     protect_frame,
     register_of,
 )
@@ -166,7 +167,8 @@ def _protected(counts: pd.DataFrame, base: str, shares: tuple[tuple[str, str], .
     groups = counts["wijk"] if level == "buurt" and by_wijk else pd.Series(
         "", index=counts.index)
     for column in columns:
-        hidden[column] = _secondary(values[column], hidden[column], primary[column], groups)
+        hidden[column] = _secondary(values[column], hidden[column], primary[column], groups,
+                                    s.min_cell)
     frame = counts[["area", "wijk"] if level == "buurt" else ["area"]].copy()
     for column in columns:
         frame[column] = values[column]
@@ -176,13 +178,25 @@ def _protected(counts: pd.DataFrame, base: str, shares: tuple[tuple[str, str], .
 
 
 def _secondary(values: pd.Series, hidden: pd.Series, primary: pd.Series,
-               groups: pd.Series) -> pd.Series:
-    """Per group: none hidden, or at least two with one not primary (the smallest shown)."""
+               groups: pd.Series, min_cell: int) -> pd.Series:
+    """Per group (a wijk, the municipality; in the monitor a year's treated or other buurten):
+    none hidden, or at least two, one of them not primary, and enough together that the
+    group's total does not narrow a small one. An attacker who knows the group's total knows
+    the hidden cells' sum; each ``x`` is at least ``min_cell`` (``disclosure.label_counts``),
+    so a small cell can reach ``min_cell - 1`` only when the hidden cells' slack (a small
+    cell's value, an ``x``'s value above ``min_cell``) is at least ``min_cell - 1``: a ``<10``
+    of 4 next to one ``x`` of 10 would be pinned to at most 4. The smallest shown cells
+    (never a zero: it protects nothing) are added until it is; the register proves the
+    result over every output."""
     out = hidden.copy()
+    slack = np.where(values < min_cell, values, values - min_cell)
+    slack = pd.Series(slack, index=values.index)
     for _, index in groups.groupby(groups, sort=False).groups.items():
         while True:
             mine = out[index]
-            if not mine.any() or (mine.sum() >= 2 and (mine & ~primary[index]).any()):
+            small = (mine & (values[index] < min_cell)).any()
+            if not mine.any() or (mine.sum() >= 2 and (mine & ~primary[index]).any()
+                                  and (not small or slack[index][mine].sum() >= min_cell - 1)):
                 break
             shown = values[index][~mine & (values[index] > 0)]
             if shown.empty:
@@ -276,7 +290,7 @@ def _published(name: str, frame: pd.DataFrame, unit: str, base: str,
     mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     mask[hidden.columns] = hidden
     published = protect_frame(name, frame, rules, settings=s, kind="shares", hide=mask)
-    return _labelled(published, hidden, primary, s)
+    return published
 
 
 def _cells(frame: pd.DataFrame, unit: str, base: str, shares: tuple[tuple[str, str], ...],
@@ -295,21 +309,6 @@ def _cells(frame: pd.DataFrame, unit: str, base: str, shares: tuple[tuple[str, s
         within = tuple(((level, "in", (level_text(b),)), ("wijk", "in", (level_text(w),)))
                        for b, w in zip(frame["area"], frame["wijk"], strict=True))
     return declare(unit, ("value", "area", level), columns, within=within)
-
-
-def _labelled(published: Published, hidden: pd.DataFrame, primary: pd.DataFrame, s
-              ) -> Published:
-    """A hidden count below the threshold reads ``<10``, any other hidden value ``x``."""
-    from dataclasses import replace
-
-    small_label = label_of("primary", s)
-    frame = published.frame
-    shown = []
-    for row, column, label in published.record.shown:
-        if column in primary.columns and primary[column].iloc[row] and hidden[column].iloc[row]:
-            label = small_label
-        shown.append((row, column, label))
-    return Published(frame, replace(published.record, shown=tuple(shown)), published.rules)
 
 
 def areas_step(study: Study, work, out) -> None:

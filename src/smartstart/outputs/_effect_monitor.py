@@ -8,8 +8,9 @@ Disclosure, as for the areas (issue 14), per year:
 - primary (the Kansenkaart rule): ``n`` below ``min_cell`` hides the buurt-year (``<10``); the
   events when they or ``n - events`` are below ``min_cell`` (the rate with them);
 - secondary, per year and group (treated, rest): a group with a hidden cell hides at least two,
-  one of them not primary (the smallest shown), so the group's total (the series) does not
-  give a hidden buurt back; the municipality's total is the sum of the two groups;
+  one of them not primary (the smallest shown), and enough that the group's total (the
+  series) does not narrow a small one (``outputs._areas._secondary``: an ``x`` is at least
+  10); the municipality's total is the sum of the two groups;
 - the register (``disclosure._register``) proves it: every count is declared as person-years
   of a year and a buurt (the series: of a group, each buurt declared within its group and
   each group within its buurten), and while a small hidden cell is narrowed by all published
@@ -35,7 +36,7 @@ from smartstart.disclosure import (
 )
 from smartstart.disclosure._options import settings_of
 from smartstart.disclosure._statements import declare, level_text
-from smartstart.outputs._areas import _labelled
+from smartstart.outputs._areas import _secondary
 
 #: decimals of every published rate and interval (0.1 percentage point)
 RATE_DECIMALS = 3
@@ -97,26 +98,11 @@ def _masks(local: pd.DataFrame, s) -> tuple[pd.DataFrame, pd.DataFrame]:
     primary = pd.DataFrame({"n": n < s.min_cell, "events": events < s.min_cell})
     hidden = primary.copy()
     groups = local["year"].astype(str) + "/" + local["group"]
-    hidden["n"] = _secondary(n, hidden["n"], primary["n"], groups)
+    hidden["n"] = _secondary(n, hidden["n"], primary["n"], groups, s.min_cell)
     hidden["events"] = primary["events"] | (n - events < s.min_cell) | hidden["n"]
-    hidden["events"] = _secondary(events, hidden["events"], primary["events"], groups)
+    hidden["events"] = _secondary(events, hidden["events"], primary["events"], groups,
+                                  s.min_cell)
     return hidden, primary
-
-
-def _secondary(values: pd.Series, hidden: pd.Series, primary: pd.Series,
-               groups: pd.Series) -> pd.Series:
-    """Per group: none hidden, or at least two with one not primary (the smallest shown)."""
-    out = hidden.copy()
-    for index in groups.groupby(groups, sort=False).groups.values():
-        while True:
-            mine = out[index]
-            if not mine.any() or (mine.sum() >= 2 and (mine & ~primary[index]).any()):
-                break
-            shown = values[index][~mine]
-            if shown.empty:
-                break
-            out[shown.idxmin()] = True
-    return out
 
 
 def _widen(local: pd.DataFrame, series: pd.DataFrame, hidden: pd.DataFrame,
@@ -181,7 +167,7 @@ def _published_monitor(local: pd.DataFrame, hidden: pd.DataFrame, primary: pd.Da
     mask[["n", "events"]] = hidden[["n", "events"]].to_numpy()
     published = protect_frame(f"effect_monitor_{outcome}", frame, _rules(cells), settings=s,
                               kind="shares", hide=mask)
-    return _labelled(published, hidden, primary, s)
+    return published
 
 
 def _published_series(series: pd.DataFrame, outcome: str, local: pd.DataFrame, s,
@@ -193,7 +179,6 @@ def _published_series(series: pd.DataFrame, outcome: str, local: pd.DataFrame, s
     if extra is not None:
         small |= extra.to_numpy()
     small["events"] |= small["n"]
-    below = pd.DataFrame({"n": frame["n"] < s.min_cell, "events": frame["events"] < s.min_cell})
     where = (("year", "in", ("@year",)), ("effect_group", "in", ("@group",)))
     # spelled as the register spells a row's value (``level_text``: "07840101" -> "7840101")
     members = {g: tuple(sorted({level_text(a) for a in local.loc[local["group"] == g, "area"]}))
@@ -212,4 +197,4 @@ def _published_series(series: pd.DataFrame, outcome: str, local: pd.DataFrame, s
     mask[["n", "events"]] = small.to_numpy()
     published = protect_frame(f"effect_series_{outcome}", frame, _rules(cells), settings=s,
                               kind="shares", hide=mask)
-    return _labelled(published, small, below, s)
+    return published

@@ -118,4 +118,5 @@ def _howto(src: Source, lang: Lang) -> list[str]:
     lines = [t("howto_ci", lang)]
     if small != "x":
         lines.append(t("howto_small", lang, small=small, min_cell=minimum))
-    return lines + [t("howto_x", lang), t("howto_dash", lang), t("howto_assoc", lang)]
+    return lines + [t("howto_x", lang, min_cell=minimum), t("howto_dash", lang),
+                    t("howto_assoc", lang)]
