@@ -163,6 +163,22 @@ def demo_world(demo_run):
 
 
 @pytest.fixture(scope="session")
+def effect_demo(tmp_path_factory) -> Path:
+    """The effect demo's folder (``smartstart demo --pilot effect_gilze_en_rijen``: ``cbs/``
+    with truth.json, ``store/``, ``results/`` (work, bundle), ``rapport.html``), built once per
+    session for the effect monitor, gate, report and summary tests: read only (a test that
+    changes the bundle copies it first). Defined here, not imported into each module: an
+    imported fixture is a fixture of that module, and the demo was built once per module."""
+    from rich.console import Console
+
+    from smartstart.demo import run_demo
+
+    root = tmp_path_factory.mktemp("effect-demo")
+    run_demo(root, pilot="effect_gilze_en_rijen", console=Console(quiet=True))
+    return root
+
+
+@pytest.fixture(scope="session")
 def run_world(tmp_path_factory) -> Path:
     """A small delivery (600 households, seed 2): ``cbs/`` and ``store/``, built once for the
     run's error, optional-source and partner-file tests (``run_variants.copy_world`` copies

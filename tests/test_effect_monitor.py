@@ -10,6 +10,8 @@
   an interval that excludes 0;
 - the bundle passes ``smartstart check``; the plan's hash is recorded and a changed plan
   fails the check.
+
+The effect demo is conftest's ``effect_demo``, built once per session (read only).
 """
 
 from __future__ import annotations
@@ -24,20 +26,6 @@ import pytest
 
 from smartstart._effect_plan import EffectPlan, hash_of
 from smartstart.bundle import check_bundle
-
-PILOT = "effect_gilze_en_rijen"
-
-
-@pytest.fixture(scope="session")
-def effect_demo(tmp_path_factory) -> Path:
-    """The effect demo's folder (cbs/ with truth.json, store/, results/, rapport.html)."""
-    from rich.console import Console
-
-    from smartstart.demo import run_demo
-
-    root = tmp_path_factory.mktemp("effect-demo")
-    run_demo(root, pilot=PILOT, console=Console(quiet=True))
-    return root
 
 
 def _store(root: Path, table: str, year: int | None = None) -> pd.DataFrame:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from test_effect_monitor import effect_demo  # noqa: F401 - the shared effect demo
 
 from smartstart.bundle import read_bundle
 from smartstart.report import _effect as E
@@ -24,7 +23,7 @@ def _section(bundle, lang):
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
-def test_the_section_shows_the_published_evaluation(effect_demo, lang):  # noqa: F811
+def test_the_section_shows_the_published_evaluation(effect_demo, lang):
     bundle = effect_demo / "results" / "bundle"
     src, section = _section(bundle, lang)
     assert section.title == t("s7_title", lang)
@@ -49,7 +48,7 @@ def test_the_section_shows_the_published_evaluation(effect_demo, lang):  # noqa:
         assert (bundle / "charts" / f"{name}_{lang}.svg").read_text("utf-8") == chart.svg
 
 
-def test_the_buurten_table_shows_every_buurt_and_year_as_published(effect_demo):  # noqa: F811
+def test_the_buurten_table_shows_every_buurt_and_year_as_published(effect_demo):
     bundle = effect_demo / "results" / "bundle"
     src, section = _section(bundle, "nl")
     monitor = next(p for p in section.parts if getattr(p, "id", "") == "werkt-het-monitor")
@@ -80,8 +79,7 @@ def _info(**values) -> pd.Series:
      ["effect_says_nothing", "effect_says_pool_coarse", "effect_says_mde",
       "effect_says_pretrend_bad"]),
 ])
-def test_the_conclusions_follow_the_published_figures(effect_demo, info, estimate, p,  # noqa: F811
-                                                      keys):
+def test_the_conclusions_follow_the_published_figures(effect_demo, info, estimate, p, keys):
     src = Source(read_bundle(effect_demo / "results" / "bundle"), "nl")
     head = pd.Series({"estimate": estimate, "p_value": p})
     mine = pd.DataFrame({"method": ["imputation"], "p_value": [p]})
@@ -96,11 +94,11 @@ def test_the_conclusions_follow_the_published_figures(effect_demo, info, estimat
         assert any(E._relative(-0.25, "nl") in s and "3" in s for s in said)
 
 
-def test_the_report_holds_the_section_in_both_languages(effect_demo):  # noqa: F811
+def test_the_report_holds_the_section_in_both_languages(effect_demo, tmp_path):
     from smartstart.report import write_report
 
-    for lang in ("nl", "en"):
+    for lang in ("nl", "en"):  # written beside the test, not into the shared effect demo
         html = write_report(effect_demo / "results" / "bundle",
-                            effect_demo / f"effect_{lang}.html", lang=lang).read_text("utf-8")
+                            tmp_path / f"effect_{lang}.html", lang=lang).read_text("utf-8")
         assert 'id="werkt-het"' in html and t("s7_title", lang) in html
         assert html.count("<svg") >= 2

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_effect_monitor import effect_demo  # noqa: F401 - the effect demo, built once
 from test_run_bundle import demo  # noqa: F401 - the demo bundle, built once for the module
 
 from smartstart.bundle import read_bundle
@@ -125,7 +124,7 @@ def test_a_withheld_table_is_said_in_one_line_without_numbers(demo):  # noqa: F8
     assert _numbers(items[1][3], "nl") == [] and items[1][2] == []
 
 
-def test_whether_it_worked_comes_from_the_published_evaluation(effect_demo):  # noqa: F811
+def test_whether_it_worked_comes_from_the_published_evaluation(effect_demo):
     root = effect_demo / "results" / "bundle"
     src = Source(read_bundle(root), "nl")
     items = _statements(src)
