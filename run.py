@@ -14,7 +14,8 @@ and `.venv-acro` (requirements/acro.txt) for the ACRO peer test only: ACRO pins 
 runs the two suites at the same time, each into its own log (test-artifacts/pytest-ENV.log),
 and prints each one's summary as it ends (with the end of its log when it fails). ARGS go to
 pytest. The disclosure property test's 6,000 tables are shared by the environments run
-(3,000 each for both).
+(3,000 each for both), and so are the pilot property test's 12 generated pilots (6 each, a
+different fixed set in each environment).
 
 Standard library only, so it runs before anything is installed. Works on Linux and Windows.
 """
@@ -38,6 +39,7 @@ ENVS = {"pinned": ROOT / ".venv", "latest": ROOT / ".venv-latest"}
 ACRO_VENV = ROOT / ".venv-acro"
 LATEST_REFRESH = 7 * 24 * 3600  # seconds: the newest releases are looked for again weekly
 PROPERTY_EXAMPLES = 6000  # disclosure property tables per CI run, shared by the environments
+PILOT_EXAMPLES = 12  # generated pilots of test_disclosure_pilots per CI run, likewise shared
 CHROMIUM = Path(os.environ.get("SMARTSTART_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts"  # per environment: the browser test's screenshot and PDF
 LOGS = ARTIFACTS  # pytest-ENV.log when the environments run at the same time
@@ -144,11 +146,12 @@ def run_tests(envs: list[str], pytest_args: list[str]) -> int:
     if acro is not None:
         child.setdefault("SMARTSTART_ACRO_PYTHON", str(acro))
     runs = []
-    for env, python in pythons.items():
+    for index, (env, python) in enumerate(pythons.items()):
         # the disclosure property test's 6,000 tables, shared by the environments (3,000
         # each when both run at the same time, so that neither is the long pole of CI)
         examples = {} if "SMARTSTART_DISCLOSURE_EXAMPLES" in os.environ \
             else {"SMARTSTART_DISCLOSURE_EXAMPLES": str(PROPERTY_EXAMPLES // len(pythons))}
+        examples.update(_pilot_examples(index, len(pythons)))
         # each environment its own browser artifacts and pytest cache: they may run at once
         own = {"SMARTSTART_ARTIFACTS": str(ARTIFACTS / env)} \
             if "SMARTSTART_ARTIFACTS" not in os.environ else {}
@@ -167,6 +170,18 @@ def run_tests(envs: list[str], pytest_args: list[str]) -> int:
     for run in runs:
         print(f"[run.py] {run.env}: {run.verdict()}", flush=True)
     return _exit_code([run.code for run in runs])
+
+
+def _pilot_examples(index: int, count: int) -> dict[str, str]:
+    """The pilot property test's share for the ``index``-th of ``count`` environments: 12
+    generated pilots shared (6 each for both), each environment its own fixed set (the first
+    the derandomized set a run by hand draws, the second seed 1's), so that a CI run still
+    tries 12 different pilots instead of the same ones twice; the explicit examples run in
+    every environment. Nothing when the examples or the seed are set by hand."""
+    if count < 2 or {"SMARTSTART_PILOT_EXAMPLES", "SMARTSTART_PILOT_SEED"} & set(os.environ):
+        return {}
+    return {"SMARTSTART_PILOT_EXAMPLES": str(PILOT_EXAMPLES // count),
+            "SMARTSTART_PILOT_SEED": str(index)}
 
 
 def _exit_code(codes: list[int | None]) -> int:

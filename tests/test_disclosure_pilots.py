@@ -23,8 +23,10 @@ must not be ``too_narrow``: it reaches 1 (or 0) and min_cell - 1.
 Examples per run: ``SMARTSTART_PILOT_EXAMPLES`` (default 12, about 8 household and 4 child pilots,
 plus the explicit examples: about a minute and a half on two cores; it was 16 until the suite
 grew past CI's 25 minutes; long runs set more), derandomized (the same pilots on every run);
-``SMARTSTART_PILOT_SEED`` draws another fixed set; ``SMARTSTART_PILOT_SHRINK=1``
-lets hypothesis minimise a failing pilot (slow: each pilot is a whole publication);
+``SMARTSTART_PILOT_SEED`` draws another fixed set (``run.py test`` shares the 12 between its
+two environments: 6 each, the derandomized set in one and seed 1's in the other);
+``SMARTSTART_PILOT_SHRINK=1`` lets hypothesis minimise a failing pilot (slow: each pilot is a
+whole publication);
 ``SMARTSTART_PILOT_TREE=1`` adds the children's tree LP (see ``attack``).
 """
 
