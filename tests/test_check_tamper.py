@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from unittest import mock
 
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ import vl_convert
 from test_run_bundle import demo  # noqa: F401 - the demo bundle, built once for the module
 from typer.testing import CliRunner
 
+import smartstart.bundle as bundle_api
 from smartstart.bundle import check_bundle
 from smartstart.bundle._write import CHECKSUMS, sha256
 from smartstart.cli import app
@@ -52,8 +54,21 @@ def _kinds(root: Path) -> set[tuple[str, str]]:
     return {(p.where, p.kind) for p in check_bundle(root)[0]}
 
 
-def _exit(root: Path) -> int:
-    return runner.invoke(app, ["check", str(root)]).exit_code
+def _checked(root: Path) -> tuple[set[tuple[str, str]], int]:
+    """The (where, kind) of every problem ``check_bundle`` finds in ``root`` and the exit code
+    of ``smartstart check`` on it, from one check (about 4 s): the command run with
+    ``check_bundle`` watched, so its exit code is shown to follow the findings it printed."""
+    seen: list[tuple[Path, list]] = []
+
+    def watched(path, *args, **kwargs):
+        found = check_bundle(path, *args, **kwargs)
+        seen.append((Path(path), found[0]))
+        return found
+
+    with mock.patch.object(bundle_api, "check_bundle", watched):
+        code = runner.invoke(app, ["check", str(root)]).exit_code
+    assert [path for path, _ in seen] == [root]  # the command checked this bundle, once
+    return {(p.where, p.kind) for p in seen[0][1]}, code
 
 
 #: shaped like the match table (a block per partner file), so it can borrow its rules
@@ -62,15 +77,13 @@ EXTRA = pd.DataFrame({"partner": ["voedselbank", "voedselbank"],
 
 
 def test_the_untouched_bundle_passes(bundle):
-    assert check_bundle(bundle)[0] == []
-    assert _exit(bundle) == 0
+    assert _checked(bundle) == (set(), 0)
 
 
 def test_a_table_added_to_the_checksums_only_fails(bundle):
     EXTRA.to_csv(bundle / "tables" / "extra.csv")
     _add_to_checksums(bundle, "tables/extra.csv")
-    assert _kinds(bundle) == {("tables/extra.csv", "undeclared")}
-    assert _exit(bundle) == 1
+    assert _checked(bundle) == ({("tables/extra.csv", "undeclared")}, 1)
 
 
 def test_a_table_declared_with_borrowed_rules_fails_the_threshold(bundle):
@@ -90,8 +103,8 @@ def test_a_table_declared_with_borrowed_rules_fails_the_threshold(bundle):
     variables.assign(extra=variables["match"]).to_csv(bundle / "variables.csv")
     _fit_hashes(bundle)
     # and the workbook lacks the added table (issue 17)
-    assert _kinds(bundle) == {("extra", "rule_threshold"), ("exports/tabellen.xlsx", "export")}
-    assert _exit(bundle) == 1
+    assert _checked(bundle) == ({("extra", "rule_threshold"), ("exports/tabellen.xlsx", "export")},
+                                1)
 
 
 def test_weaker_settings_in_a_verdict_fail(bundle):
@@ -126,8 +139,7 @@ def test_a_chart_datum_of_3_fails(bundle):
     _set_datum(bundle, "koppeling_nl", "count", 3)
     _render_again(bundle, "koppeling_nl")
     _fit_hashes(bundle)
-    assert _kinds(bundle) == {("charts/koppeling_nl.vl.json", "chart_datum")}
-    assert _exit(bundle) == 1
+    assert _checked(bundle) == ({("charts/koppeling_nl.vl.json", "chart_datum")}, 1)
 
 
 def test_a_chart_datum_moved_to_another_row_or_a_guide_changed_fails(bundle):
@@ -154,8 +166,7 @@ def test_a_deleted_file_fails(bundle):
     lines = (bundle / CHECKSUMS).read_text("utf-8").splitlines()
     (bundle / CHECKSUMS).write_text("\n".join(x for x in lines if "model_card_en" not in x)
                                     + "\n", "utf-8")
-    assert _kinds(bundle) == {("texts/model_card_en.md", "missing")}
-    assert _exit(bundle) == 1
+    assert _checked(bundle) == ({("texts/model_card_en.md", "missing")}, 1)
 
 
 def test_a_csv_that_differs_from_its_parquet_fails(bundle):
