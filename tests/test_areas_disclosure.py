@@ -192,8 +192,9 @@ def _plain_attack(published, world: SimpleNamespace, column: str, unit: str,
     truth = source.groupby("buurt")[{"target_households": "target_group",
                                      "outcome_events": "outcome"}[column]].sum()
     hidden = [r for r in range(len(frame)) if np.isnan(frame.loc[r, column])]
-    bounds = [(0, CBS.min_cell - 1) if labels[(r, column)].startswith("<")
-              else (CBS.min_cell, None) for r in hidden]
+    # a blank without a label states nothing: 0 or more
+    bounds = [(0, CBS.min_cell - 1) if labels.get((r, column), "").startswith("<")
+              else (CBS.min_cell, None) if (r, column) in labels else (0, None) for r in hidden]
     rows, rhs = [], []
     groups = [frame["wijk"] == w for w in frame["wijk"].unique()] if wijken else []
     for group in [*groups, frame["wijk"].notna()]:
@@ -202,7 +203,7 @@ def _plain_attack(published, world: SimpleNamespace, column: str, unit: str,
         rhs.append(total - float(frame.loc[group, column].sum()))  # shown cells (NaN: 0)
     out = []
     for k, r in enumerate(hidden):
-        if not labels[(r, column)].startswith("<"):
+        if not labels.get((r, column), "").startswith("<"):
             continue
         c = np.zeros(len(hidden))
         c[k] = 1
@@ -227,3 +228,24 @@ def test_a_small_buurt_next_to_a_near_threshold_one_keeps_its_whole_range():
                           wijken=False)
     assert SMALL in [area for area, _, _ in found]
     assert all(low <= 1 + 1e-9 and high >= CBS.min_cell - 1 - 1e-9 for _, low, high in found)
+
+
+def test_a_wijk_no_suppression_protects_is_published_without_labels():
+    """Wijk 078401 with 6, 10 and 2 households of the target group (18 in the profile): even
+    with all three hidden, '<10', 'x' (at least 10) and '<10' would say the small ones are at
+    most 8 together. The gate publishes them blank without a label (nothing stated but the
+    wijk's total); the other wijk keeps its labels; the plain LP and the register find
+    nothing."""
+    world = _world({**WORLD, "07840101": (200, 6, 180, 4), "07840102": (300, 10, 260, 20),
+                    "07840103": (250, 2, 240, 30)})
+    out = _run(world, _study())
+    households = _table(out, "areas_households")
+    frame = households.frame.reset_index(drop=True)
+    labelled = {r for r, c, _ in households.record.shown if c == "target_households"}
+    wijk = frame.index[frame["wijk"] == "078401"]
+    assert frame.loc[wijk, "target_households"].isna().all()
+    assert not labelled & set(wijk)
+    assert _plain_attack(households, world, "target_households", "household",
+                         wijken=True) == []  # no '<10' left in 078401, none narrowed elsewhere
+    assert not any(f.narrowed for f in _findings(out.tables))
+    assert "areas_households" in out.names()

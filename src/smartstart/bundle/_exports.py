@@ -130,7 +130,8 @@ _WORDS = {
                     "geheimgehouden.",
            "x": "x: geheimgehouden, zodat een geheim getal niet uit de andere getallen terug "
                 "te rekenen is. Een aantal met x is {min_cell} of meer.",
-           "dash": f"{NOT_APPLICABLE}: niet van toepassing of niet berekend.",
+           "dash": f"{NOT_APPLICABLE}: niet van toepassing, niet berekend, of geheimgehouden "
+                   "zonder dat er iets over gezegd kan worden.",
            "round": "Getallen zijn afgerond zoals gepubliceerd: aantallen hele getallen, "
                     "andere getallen op de decimalen die de regels van de tabel noemen, anders "
                     f"op {DECIMALS} decimalen. Aandelen zijn fracties (0,25 = 25%). De exacte "

@@ -115,7 +115,7 @@ def publish_areas(study: Study, children: pd.DataFrame, households: pd.DataFrame
         if table is None or base not in table.columns:
             continue
         shares = shares + tuple((p, p) for p in found) if kind == "child" else shares
-        frame, hidden, primary = _protected(table, base, shares, s, spec.level, by_wijk)
+        frame, hidden, unstated = _protected(table, base, shares, s, spec.level, by_wijk)
         frame = frame.assign(**{c: table[c].to_numpy() for c in PUBLIC.get(kind, ())})
         ranked = kind == unit
         for count, prefix in shares:
@@ -125,7 +125,7 @@ def publish_areas(study: Study, children: pd.DataFrame, households: pd.DataFrame
             per_area = None if at_schools is None else at_schools.set_index("area")["schools"]
             frame = _ranked(frame, ~hidden[base] & ~hidden[events], base, events, study, draws,
                             per_area)
-        out.append(_published(name, frame, kind, base, shares, hidden, primary, spec.level, s,
+        out.append(_published(name, frame, kind, base, shares, hidden, unstated, spec.level, s,
                               ranked=ranked, combination=combination))
     return out
 
@@ -154,7 +154,7 @@ def _schools_only(name: str, table: pd.DataFrame, level: str, s) -> Published:
 def _protected(counts: pd.DataFrame, base: str, shares: tuple[tuple[str, str], ...], s,
                level: str, by_wijk: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The unit's columns (rates from the exact counts), the mask of the counts to hide and
-    the mask of those below the threshold (primary, labelled ``<10``)."""
+    the mask of hidden counts published without a label (``_unstated``)."""
     columns = [base, *(c for c, _ in shares)]
     values = counts[columns].astype(float)
     primary = pd.DataFrame(False, index=counts.index, columns=columns)
@@ -174,7 +174,7 @@ def _protected(counts: pd.DataFrame, base: str, shares: tuple[tuple[str, str], .
         frame[column] = values[column]
     for count, prefix in shares:
         frame = _rate(frame, count, base, prefix)
-    return frame, hidden, primary
+    return frame, hidden, _unstated(values, hidden, groups, s.min_cell)
 
 
 def _secondary(values: pd.Series, hidden: pd.Series, primary: pd.Series,
@@ -189,8 +189,7 @@ def _secondary(values: pd.Series, hidden: pd.Series, primary: pd.Series,
     (never a zero: it protects nothing) are added until it is; the register proves the
     result over every output."""
     out = hidden.copy()
-    slack = np.where(values < min_cell, values, values - min_cell)
-    slack = pd.Series(slack, index=values.index)
+    slack = _slack(values, min_cell)
     for _, index in groups.groupby(groups, sort=False).groups.items():
         while True:
             mine = out[index]
@@ -202,6 +201,31 @@ def _secondary(values: pd.Series, hidden: pd.Series, primary: pd.Series,
             if shown.empty:
                 break
             out[shown.idxmin()] = True
+    return out
+
+
+def _slack(values: pd.Series, min_cell: int) -> pd.Series:
+    """What a hidden cell leaves a small one of its group: a small cell its value, an ``x``
+    its value above ``min_cell`` (an attacker knows an ``x`` is at least ``min_cell``)."""
+    return pd.Series(np.where(values < min_cell, values, values - min_cell), index=values.index)
+
+
+def _unstated(values: pd.DataFrame, hidden: pd.DataFrame, groups: pd.Series,
+              min_cell: int) -> pd.DataFrame:
+    """Per column, the hidden cells of a group that no suppression protects: every cell of
+    the group hidden and still a slack below ``min_cell - 1`` (a wijk of 18 households of the
+    target group in buurten of 10, 3, 3 and 2: the wijk's total, which the profile publishes,
+    says the three small ones are at most 8 together next to an ``x`` of at least 10). Their
+    labels would narrow them, so they are published blank without one: nothing is stated of
+    them but the group's total."""
+    out = pd.DataFrame(False, index=hidden.index, columns=hidden.columns)
+    for column in hidden.columns:
+        mine, small = hidden[column], values[column] < min_cell
+        slack = _slack(values[column], min_cell)
+        for _, index in groups.groupby(groups, sort=False).groups.items():
+            if ((mine[index] & small[index]).any()
+                    and slack[index][mine[index]].sum() < min_cell - 1):
+                out.loc[index, column] = mine[index]
     return out
 
 
@@ -272,7 +296,7 @@ def _ranked(frame: pd.DataFrame, published: pd.Series, base: str, events: str, s
 
 def _published(name: str, frame: pd.DataFrame, unit: str, base: str,
                shares: tuple[tuple[str, str], ...], hidden: pd.DataFrame,
-               primary: pd.DataFrame, level: str, s, ranked: bool,
+               unstated: pd.DataFrame, level: str, s, ranked: bool,
                combination: tuple[str, ...] = ()) -> Published:
     counts = (base, *(c for c, _ in shares))
     measure = next((c for c, _ in shares if c in ("outcome_events", "target_households")), None)
@@ -290,7 +314,15 @@ def _published(name: str, frame: pd.DataFrame, unit: str, base: str,
     mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     mask[hidden.columns] = hidden
     published = protect_frame(name, frame, rules, settings=s, kind="shares", hide=mask)
-    return published
+    if not unstated.to_numpy().any():
+        return published
+    from dataclasses import replace
+
+    bare = {(int(frame.index.get_loc(r)), c) for c in unstated.columns
+            for r in unstated.index[unstated[c]]}
+    record = replace(published.record, shown=tuple(
+        x for x in published.record.shown if (x[0], x[1]) not in bare))
+    return Published(published.frame, record, published.rules)
 
 
 def _cells(frame: pd.DataFrame, unit: str, base: str, shares: tuple[tuple[str, str], ...],
