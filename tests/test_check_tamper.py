@@ -7,20 +7,15 @@ import json
 import re
 import shutil
 from pathlib import Path
-from unittest import mock
 
 import pandas as pd
 import pytest
 import vl_convert
+from bundle_checked import checked
 from test_run_bundle import demo  # noqa: F401 - the demo bundle, built once for the module
-from typer.testing import CliRunner
 
-import smartstart.bundle as bundle_api
 from smartstart.bundle import check_bundle
 from smartstart.bundle._write import CHECKSUMS, sha256
-from smartstart.cli import app
-
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -55,20 +50,10 @@ def _kinds(root: Path) -> set[tuple[str, str]]:
 
 
 def _checked(root: Path) -> tuple[set[tuple[str, str]], int]:
-    """The (where, kind) of every problem ``check_bundle`` finds in ``root`` and the exit code
-    of ``smartstart check`` on it, from one check (about 4 s): the command run with
-    ``check_bundle`` watched, so its exit code is shown to follow the findings it printed."""
-    seen: list[tuple[Path, list]] = []
-
-    def watched(path, *args, **kwargs):
-        found = check_bundle(path, *args, **kwargs)
-        seen.append((Path(path), found[0]))
-        return found
-
-    with mock.patch.object(bundle_api, "check_bundle", watched):
-        code = runner.invoke(app, ["check", str(root)]).exit_code
-    assert [path for path, _ in seen] == [root]  # the command checked this bundle, once
-    return {(p.where, p.kind) for p in seen[0][1]}, code
+    """What check_bundle finds in ``root`` (where, kind) and the exit code of `smartstart
+    check`, from one check."""
+    found = checked(root)
+    return found.kinds, found.code
 
 
 #: shaped like the match table (a block per partner file), so it can borrow its rules
