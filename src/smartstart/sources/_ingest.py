@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -103,6 +104,21 @@ class _Run:
     #: where files are written: the store, or a scratch folder that is removed (check)
     work: Path
     check: bool = False
+    #: when the manifest was last saved (monotonic seconds; a list: the run is frozen)
+    saved_at: list[float] = field(default_factory=lambda: [0.0])
+
+
+#: after a file the manifest is saved at most this often, and always at the end of the run.
+#: One save writes every record (about 240 KB on the demo): saving after each of 179 files
+#: took 13.4 s of a 27 s re-ingest. A crash between saves loses at most this much work: the
+#: files not yet in the manifest are ingested again on the next run.
+SAVE_EVERY_S = 2.0
+
+
+def _save_soon(run: _Run, records: dict) -> None:
+    if time.monotonic() - run.saved_at[0] >= SAVE_EVERY_S:
+        write_manifest(run.store, records)
+        run.saved_at[0] = time.monotonic()
 
 
 def ingest(
@@ -320,7 +336,7 @@ def _ingest_file(job: Job, records: dict[tuple[str, int], TableRecord], run: _Ru
     )
     if not run.check:
         records[(record.table, record.year)] = record
-        write_manifest(run.store, records)
+        _save_soon(run, records)
     return record
 
 
