@@ -13,8 +13,8 @@ and `.venv-acro` (requirements/acro.txt) for the ACRO peer test only: ACRO pins 
 `test --env pinned` or `--env latest` runs one of them in this terminal; `test` (`--env both`)
 runs the two suites at the same time, each into its own log (test-artifacts/pytest-ENV.log),
 and prints each one's summary as it ends (with the end of its log when it fails). ARGS go to
-pytest. The disclosure property test's 4,000 tables are shared by the environments run
-(2,000 each for both), and so are the pilot property test's 12 generated pilots (6 each, a
+pytest. The disclosure property test's 3,000 tables are shared by the environments run
+(1,500 each for both), and so are the pilot property test's 12 generated pilots (6 each, a
 different fixed set in each environment).
 
 Standard library only, so it runs before anything is installed. Works on Linux and Windows.
@@ -39,7 +39,7 @@ ACRO = REQUIREMENTS / "acro.txt"
 ENVS = {"pinned": ROOT / ".venv", "latest": ROOT / ".venv-latest"}
 ACRO_VENV = ROOT / ".venv-acro"
 LATEST_REFRESH = 7 * 24 * 3600  # seconds: the newest releases are looked for again weekly
-PROPERTY_EXAMPLES = 4000  # disclosure property tables per CI run, shared by the environments
+PROPERTY_EXAMPLES = 3000  # disclosure property tables per CI run, shared by the environments
 PILOT_EXAMPLES = 12  # generated pilots of test_disclosure_pilots per CI run, likewise shared
 CHROMIUM = Path(os.environ.get("SMARTSTART_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts"  # per environment: the browser test's screenshot and PDF
@@ -152,7 +152,7 @@ def run_tests(envs: list[str], pytest_args: list[str]) -> int:
         child.setdefault("SMARTSTART_ACRO_PYTHON", str(acro))
     runs = []
     for index, (env, python) in enumerate(pythons.items()):
-        # the disclosure property test's 4,000 tables, shared by the environments (2,000
+        # the disclosure property test's 3,000 tables, shared by the environments (1,500
         # each when both run at the same time, so that neither is the long pole of CI)
         examples = {} if "SMARTSTART_DISCLOSURE_EXAMPLES" in os.environ \
             else {"SMARTSTART_DISCLOSURE_EXAMPLES": str(PROPERTY_EXAMPLES // len(pythons))}
