@@ -10,10 +10,12 @@ from typing import Any
 
 import yaml
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import cookie_parser
 
 from smartstart.maturity import Bank, load_bank
@@ -88,8 +90,10 @@ def create_app(config: ScanConfig, *, admin_token: bool = True) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(NotLoggedIn, _to_login)
-    app.add_exception_handler(HTTPException, _http_error)
-    from smartstart.web import _facilitator, _respondent
+    from smartstart.web import _errors, _facilitator, _respondent
+
+    app.add_exception_handler(StarletteHTTPException, _errors.http_error)
+    app.add_exception_handler(RequestValidationError, _errors.validation_error)
 
     app.include_router(_respondent.router)
     app.include_router(_facilitator.router)
@@ -147,16 +151,6 @@ async def csrf_protect(request: Request) -> None:
 
 async def _to_login(request: Request, _exc: Exception):
     return RedirectResponse("/f/login", status_code=303)
-
-
-async def _http_error(request: Request, exc: HTTPException):
-    state: ScanState = request.app.state.scan
-    if 300 <= exc.status_code < 400 and exc.headers and "Location" in exc.headers:
-        return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)
-    key = {403: "forbidden", 404: "not_found", 429: "join_blocked"}.get(exc.status_code)
-    message = translate(state.config.lang, key) if key else str(exc.detail)
-    return render(request, "message.html.j2", {"message": message}, state.config.lang,
-                  status_code=exc.status_code)
 
 
 @cache

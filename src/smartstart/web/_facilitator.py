@@ -87,13 +87,14 @@ def home(request: Request) -> Response:
 
 
 def _organisations(text: str) -> list[str]:
+    """The names, one per line; a ValueError's message is the text key of what is wrong."""
     names = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
     if not 1 <= len(names) <= MAX_ORGANISATIONS:
-        raise ValueError(f"1-{MAX_ORGANISATIONS} organisations")
+        raise ValueError("orgs_count")
     if any(len(name) > 80 for name in names):
-        raise ValueError("80 characters per organisation at most")
+        raise ValueError("org_too_long")
     if len({name.casefold() for name in names}) != len(names):
-        raise ValueError("an organisation is named twice")
+        raise ValueError("org_twice")
     return names
 
 
@@ -105,12 +106,13 @@ def start(request: Request, title: Annotated[str, Form(min_length=1, max_length=
     try:
         names = _organisations(organisations)
         if not title.strip():
-            raise ValueError("name")
+            raise ValueError("title_empty")
     except ValueError as error:
+        lang = _lang(request)
+        why = translate(lang, str(error), max=MAX_ORGANISATIONS)
         return render(request, "home.html.j2", {
             "workshops": state.store.workshops(),
-            "error": translate(_lang(request), "invalid", why=error)}, _lang(request),
-            status_code=422)
+            "error": translate(lang, "invalid", why=why)}, lang, status_code=422)
     workshop = state.store.create_workshop(" ".join(title.split()), names, lang)
     return RedirectResponse(f"/f/w/{workshop.id}", status_code=303)
 
