@@ -285,15 +285,20 @@ def scan_serve(
     lang: Annotated[str, typer.Option(help="The facilitator's pages: nl or en.")] = "nl",
     public_url: Annotated[str | None, typer.Option(help="The address phones use, for the QR "
                                                         "code, e.g. http://10.0.0.5:8000")] = None,
+    keep_days: Annotated[int, typer.Option(min=0, help="At start, delete the sessions closed "
+                                           "more than this many days ago, with their answers; "
+                                           "0 keeps them for ever.")] = 90,
 ) -> None:
-    """Start the quick scan; prints the address and a one-time login code for the facilitator."""
+    """Start the quick scan; prints the address and a one-time login code for the facilitator.
+
+    At start it deletes the sessions closed more than --keep-days days ago and says how many."""
     if lang not in ("nl", "en"):
         _fail(ValueError("--lang is nl or en"))
     url = _scan_url(data, db_url)
     from smartstart.web import ScanConfig, serve
 
-    serve(ScanConfig(url=url, lang=lang, public_url=public_url), host=host, port=port,
-          say=console.print)
+    serve(ScanConfig(url=url, lang=lang, public_url=public_url, keep_days=keep_days),
+          host=host, port=port, say=console.print)
 
 
 @scan_app.command("password")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,7 @@ from starlette.requests import cookie_parser
 
 from smartstart.maturity import Bank, load_bank
 from smartstart.web._db import make_engine, migrate
+from smartstart.web._models import now
 from smartstart.web._security import FailureLimit, csrf_token, csrf_valid, new_token, sha256
 from smartstart.web._store import Store
 
@@ -40,6 +42,9 @@ class ScanConfig:
     stream_seconds: float = 300.0
     failures_allowed: int = 30
     failure_window: float = 600.0
+    #: sessions closed more than this many days ago are deleted at start (0: kept for ever):
+    #: the answers are anonymous, but a workshop's data need not live for ever
+    keep_days: int = 90
 
 
 @dataclass
@@ -51,6 +56,8 @@ class ScanState:
     join_limit: FailureLimit
     login_limit: FailureLimit
     admin_token: str | None = None
+    #: how many old closed sessions were deleted at start (``ScanConfig.keep_days``)
+    deleted_at_start: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -81,6 +88,9 @@ def create_app(config: ScanConfig, *, admin_token: bool = True) -> FastAPI:
     state = ScanState(config, store, load_bank(), key,
                       FailureLimit(config.failures_allowed, config.failure_window),
                       FailureLimit(config.failures_allowed, config.failure_window))
+    if config.keep_days > 0:
+        state.deleted_at_start = store.delete_closed_before(
+            now() - timedelta(days=config.keep_days))
     if admin_token:
         state.admin_token = new_token()
         store.set_setting("admin_token", sha256(state.admin_token))

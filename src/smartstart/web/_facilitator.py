@@ -1,5 +1,5 @@
-"""The facilitator's pages: login, sessions, the live view (server-sent events), close, the
-report per organisation (A4, CSV) and the organisations side by side."""
+"""The facilitator's pages: login, sessions, the live view (server-sent events), close and
+delete, the report per organisation (A4, CSV) and the organisations side by side."""
 
 from __future__ import annotations
 
@@ -81,9 +81,9 @@ def logout(request: Request) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse, dependencies=[Facilitator])
-def home(request: Request) -> Response:
+def home(request: Request, deleted: Annotated[bool, Query()] = False) -> Response:
     return render(request, "home.html.j2", {"workshops": _state(request).store.workshops(),
-                                            "error": None}, _lang(request))
+                                            "error": None, "deleted": deleted}, _lang(request))
 
 
 def _organisations(text: str) -> list[str]:
@@ -167,6 +167,8 @@ async def _stream(request: Request, workshop: WorkshopView, state: ScanState, on
     last, until = None, time.monotonic() + state.config.stream_seconds
     while time.monotonic() < until:
         stamp = await run_in_threadpool(state.store.change_stamp, workshop.id)
+        if stamp[-1] is None:  # the session was deleted
+            return
         if stamp != last:
             last = stamp
             html = await run_in_threadpool(_render_live, request, workshop.id)
@@ -190,6 +192,33 @@ def close(request: Request, workshop_id: WorkshopId) -> Response:
     _workshop(request, workshop_id)
     _state(request).store.close_workshop(workshop_id)
     return RedirectResponse(f"/f/w/{workshop_id}", status_code=303)
+
+
+def _closed(request: Request, workshop_id: int) -> WorkshopView:
+    workshop = _workshop(request, workshop_id)
+    if workshop.is_open:
+        raise HTTPException(status_code=409, detail=translate(_lang(request), "close_first"))
+    return workshop
+
+
+@router.get("/w/{workshop_id}/delete", response_class=HTMLResponse, dependencies=[Facilitator])
+def delete_page(request: Request, workshop_id: WorkshopId) -> Response:
+    """The confirmation step: what will be deleted, and a form that deletes it."""
+    workshop = _closed(request, workshop_id)
+    answers, _last, people, _open = _state(request).store.change_stamp(workshop.id)
+    return render(request, "delete.html.j2", {"workshop": workshop, "answers": answers,
+                                              "people": people}, _lang(request))
+
+
+@router.post("/w/{workshop_id}/delete", dependencies=[Facilitator])
+def delete(request: Request, workshop_id: WorkshopId,
+           confirm: Annotated[str, Form(pattern=r"^yes$")]) -> Response:
+    """Deletes a closed session with all its answers (the form of the confirmation page
+    only: ``confirm``); its pages are then not found, for everyone."""
+    _closed(request, workshop_id)
+    if not _state(request).store.delete_workshop(workshop_id):
+        raise HTTPException(status_code=404)
+    return RedirectResponse("/f/?deleted=1", status_code=303)
 
 
 def _organisation(request: Request, workshop: WorkshopView,

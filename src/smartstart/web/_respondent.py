@@ -68,7 +68,12 @@ def join(request: Request, code: Code) -> Response:
 
 
 def _require_me(request: Request, organisations: bool = False) -> RespondentView:
+    """The respondent of this browser; without one the browser goes to the join page, and
+    with a cookie nobody has (the session was deleted, or it is forged) the page is not
+    found. (The join page still works with that cookie; joining again replaces it.)"""
     me = _me(request, organisations)
+    if me is None and request.cookies.get(RESPONDENT_COOKIE):
+        raise HTTPException(status_code=404)
     if me is None:
         raise HTTPException(status_code=303, headers={"Location": "/"})
     return me

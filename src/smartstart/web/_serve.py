@@ -13,6 +13,12 @@ def serve(config: ScanConfig, host: str = "127.0.0.1", port: int = 8000,
           say: Callable[[str], None] = print) -> None:
     """Run until stopped (Ctrl+C). Prints where to go and the one-time login code."""
     app = create_app(config)
+    if config.keep_days > 0:
+        say(f"Opgeruimd / deleted: {app.state.scan.deleted_at_start} sessie(s) die meer dan "
+            f"{config.keep_days} dagen gesloten waren / session(s) closed more than "
+            f"{config.keep_days} days ago")
+    else:
+        say("Gesloten sessies blijven bewaard / closed sessions are kept (--keep-days 0)")
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     say(f"Quickscan: http://{shown}:{port}/  (begeleider / facilitator: /f/)")
     say(f"Eenmalige inlogcode / one-time login code: {app.state.scan.admin_token}")

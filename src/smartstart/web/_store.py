@@ -123,6 +123,29 @@ class Store:
                 row.is_open, row.closed_at = False, now()
         self._closed.add(workshop_id)
 
+    def delete_workshop(self, workshop_id: int) -> bool:
+        """Delete a closed workshop with its organisations, respondents and answers; False if
+        there is no such closed workshop (an open one is closed first, so nobody is answering)."""
+        return bool(self._delete(Workshop.id == workshop_id, Workshop.is_open.is_(False)))
+
+    def delete_closed_before(self, cutoff: datetime) -> int:
+        """Delete the workshops closed before ``cutoff`` (retention); returns how many."""
+        return len(self._delete(Workshop.is_open.is_(False), Workshop.closed_at < cutoff))
+
+    def _delete(self, *where) -> list[int]:
+        """One transaction: answers, respondents, organisations, then the workshops (the
+        foreign keys' order); the respondents remembered in this process are forgotten."""
+        with self._writing, Session(self.engine) as db, db.begin():
+            ids = list(db.scalars(select(Workshop.id).where(*where)))
+            for model in (Answer, Respondent, Organisation) if ids else ():
+                db.execute(delete(model).where(model.workshop_id.in_(ids)))
+            if ids:
+                db.execute(delete(Workshop).where(Workshop.id.in_(ids)))
+        for respondent, (_until, view) in list(self._recent.items()):
+            if view.workshop.id in ids:
+                self._recent.pop(respondent, None)
+        return ids
+
     @staticmethod
     def _view(db: Session, row: Workshop) -> WorkshopView:
         organisations = db.execute(
