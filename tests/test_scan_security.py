@@ -5,6 +5,7 @@ respondents or sessions, every input is validated."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +13,12 @@ from sqlalchemy.orm import Session
 from test_scan_support import TestClient, csrf_of, facilitator, join, make_app, start_workshop
 
 from smartstart.web._models import Answer, Setting, Workshop
-from smartstart.web._security import FAILURE_WINDOW, FAILURES_ALLOWED
+from smartstart.web._security import (
+    FAILURE_WINDOW,
+    FAILURES_ALLOWED,
+    GLOBAL_JOIN_FAILURES,
+    GLOBAL_JOIN_WINDOW,
+)
 from smartstart.web._store import CODE_ALPHABET, CODE_LENGTH
 
 
@@ -117,6 +123,11 @@ def test_a_brute_forced_code_is_stopped(scan):
     assert len(CODE_ALPHABET) ** CODE_LENGTH > 10**12
     assert FAILURES_ALLOWED * 86400 / FAILURE_WINDOW * 100 / len(CODE_ALPHABET) ** CODE_LENGTH \
         < 1e-6
+    # and all addresses together: GLOBAL_JOIN_FAILURES per GLOBAL_JOIN_WINDOW s, 432,000 codes
+    # a day; with 100 sessions open the chance of a hit in a day is 4e-5, however many
+    # addresses the guesser has
+    assert GLOBAL_JOIN_FAILURES * 86400 / GLOBAL_JOIN_WINDOW * 100 \
+        / len(CODE_ALPHABET) ** CODE_LENGTH < 1e-4
     guesser = TestClient(app)
     token = csrf_of(guesser, "/")
     wrong = "".join(reversed(code.replace("-", "")))
@@ -139,6 +150,34 @@ def test_the_limit_is_per_address(tmp_path):
     assert guesser.post("/join", data={"csrf": token, "code": code}).status_code == 429
     neighbour = TestClient(app, client=("10.0.0.2", 5000))
     reply = neighbour.post("/join", data={"csrf": csrf_of(neighbour, "/"), "code": code})
+    assert reply.status_code == 200 and reply.url.path == "/q/1"
+
+
+def test_the_limit_over_all_addresses_stops_a_guesser_with_many(tmp_path):
+    window = 2.0  # seconds; the 5 guesses below take a fraction of it
+    app = make_app(tmp_path, global_join_failures=5, global_join_window=window)
+    _workshop, code = start_workshop(facilitator(app), ["Een"])
+    before = join(app, code)  # joined before the guessing started
+    started = time.monotonic()
+    # 5 addresses, one wrong code each: every address is far below its own limit (30) ...
+    for n in range(5):
+        guesser = TestClient(app, client=(f"10.0.1.{n}", 5000))
+        reply = guesser.post("/join", data={"csrf": csrf_of(guesser, "/"), "code": "CCCCCCCC"})
+        assert reply.status_code == 400
+    # ... but together they reached the server's: the next address is refused, even with the
+    # right code (so a guesser learns nothing), on a Dutch page
+    late = TestClient(app, client=("10.0.2.1", 5000))
+    token = csrf_of(late, "/")
+    reply = late.post("/join", data={"csrf": token, "code": code})
+    assert time.monotonic() - started < window, "too slow to test the window"
+    assert reply.status_code == 429 and reply.headers["content-type"].startswith("text/html")
+    assert "te veel verkeerde codes geprobeerd. Wacht een minuut" in reply.text
+    assert '<html lang="nl">' in reply.text
+    assert not app.state.scan.join_limit.blocked("10.0.2.1")
+    before.answer(1, "4")  # who joined before answers on
+    # after the window the right code works again
+    time.sleep(max(0.0, started + window + 0.1 - time.monotonic()))
+    reply = late.post("/join", data={"csrf": token, "code": code})
     assert reply.status_code == 200 and reply.url.path == "/q/1"
 
 

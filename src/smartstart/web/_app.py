@@ -22,7 +22,15 @@ from starlette.requests import cookie_parser
 from smartstart.maturity import Bank, load_bank
 from smartstart.web._db import make_engine, migrate
 from smartstart.web._models import now
-from smartstart.web._security import FailureLimit, csrf_token, csrf_valid, new_token, sha256
+from smartstart.web._security import (
+    GLOBAL_JOIN_FAILURES,
+    GLOBAL_JOIN_WINDOW,
+    FailureLimit,
+    csrf_token,
+    csrf_valid,
+    new_token,
+    sha256,
+)
 from smartstart.web._store import Store
 
 HERE = Path(__file__).resolve().parent
@@ -42,6 +50,9 @@ class ScanConfig:
     stream_seconds: float = 300.0
     failures_allowed: int = 30
     failure_window: float = 600.0
+    #: wrong join codes from all addresses together (``_security.GLOBAL_JOIN_FAILURES``)
+    global_join_failures: int = GLOBAL_JOIN_FAILURES
+    global_join_window: float = GLOBAL_JOIN_WINDOW
     #: sessions closed more than this many days ago are deleted at start (0: kept for ever):
     #: the answers are anonymous, but a workshop's data need not live for ever
     keep_days: int = 90
@@ -55,6 +66,8 @@ class ScanState:
     csrf_key: str
     join_limit: FailureLimit
     login_limit: FailureLimit
+    #: all addresses' wrong join codes together, under the key ``_security.EVERYONE``
+    join_limit_all: FailureLimit
     admin_token: str | None = None
     #: how many old closed sessions were deleted at start (``ScanConfig.keep_days``)
     deleted_at_start: int = 0
@@ -87,7 +100,8 @@ def create_app(config: ScanConfig, *, admin_token: bool = True) -> FastAPI:
         store.set_setting("csrf_key", key)
     state = ScanState(config, store, load_bank(), key,
                       FailureLimit(config.failures_allowed, config.failure_window),
-                      FailureLimit(config.failures_allowed, config.failure_window))
+                      FailureLimit(config.failures_allowed, config.failure_window),
+                      FailureLimit(config.global_join_failures, config.global_join_window))
     if config.keep_days > 0:
         state.deleted_at_start = store.delete_closed_before(
             now() - timedelta(days=config.keep_days))

@@ -14,6 +14,7 @@ from smartstart.web._app import (
     render,
     translate,
 )
+from smartstart.web._security import EVERYONE
 from smartstart.web._store import RespondentView, normalise_code
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -49,13 +50,18 @@ def join_page(request: Request, code: str = "") -> Response:
 def join(request: Request, code: Code) -> Response:
     state, client = _state(request), _client(request)
     lang = state.config.lang
-    if state.join_limit.blocked(client):
-        return render(request, "join.html.j2", {"code": code, "me": None,
-                      "error": translate(lang, "join_blocked")}, lang, status_code=429)
+    # this address's wrong codes, then everyone's: while either is over its limit no code is
+    # looked up (not even the right one: else a guesser would learn from the answers)
+    for limit, key, text in ((state.join_limit, client, "join_blocked"),
+                             (state.join_limit_all, EVERYONE, "join_busy")):
+        if limit.blocked(key):
+            return render(request, "join.html.j2", {"code": code, "me": None,
+                          "error": translate(lang, text)}, lang, status_code=429)
     normal = normalise_code(code)
     workshop = state.store.open_workshop_by_code(normal) if normal else None
     if workshop is None:
         state.join_limit.fail(client)
+        state.join_limit_all.fail(EVERYONE)
         return render(request, "join.html.j2", {"code": code, "me": None,
                       "error": translate(lang, "join_wrong")}, lang, status_code=400)
     organisations = workshop.organisations

@@ -14,6 +14,12 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 SCRYPT_MAXMEM = 256 * 1024 * 1024
 #: join codes and logins: at most this many failures per client address per window
 FAILURES_ALLOWED, FAILURE_WINDOW = 30, 600.0  # seconds
+#: wrong join codes from all addresses together per window: a guesser with many addresses
+#: (a botnet, IPv6 ranges) gets no more than this; a room of 200 people mistyping now and then
+#: stays far below it
+GLOBAL_JOIN_FAILURES, GLOBAL_JOIN_WINDOW = 300, 60.0  # seconds
+#: the key of FailureLimit under which all addresses' failures count together
+EVERYONE = "*"
 LOGIN_HOURS = 12
 
 
