@@ -22,6 +22,7 @@ import uvicorn
 from test_scan_support import make_app
 
 from smartstart.maturity import load_bank
+from smartstart.web import set_password
 
 CHROMIUM = Path(os.environ.get("SMARTSTART_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -29,6 +30,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 ARTIFACTS = Path(os.environ.get("SMARTSTART_ARTIFACTS",
                                 Path(__file__).resolve().parents[1] / "test-artifacts"))
 PHONE = {"width": 390, "height": 844}
+PASSWORD = "een lang wachtwoord"
 BANK = load_bank()
 #: the two respondents' answers to the first theme's items (1-based item numbers)
 PLANTED = {"keyboard": {1: 2, 2: 3, 3: 4}, "touch": {1: 4, 2: 5, 3: "dk"}}
@@ -48,6 +50,7 @@ def server(tmp_path_factory):
     while not running.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert running.started, "uvicorn did not start"
+    set_password(app.state.scan.config.url, PASSWORD)  # the one-time code is for one test
     yield f"http://127.0.0.1:{port}", app.state.scan.admin_token
     running.should_exit = True
     thread.join(10)
@@ -181,3 +184,50 @@ def test_a_workshop_in_a_browser(server, browser):
                    prefer_css_page_size=True)
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert 1 <= pages <= 4, pages
+
+
+def _phone_page_fits(page, where: str, shot: str) -> None:
+    _axe(page, where)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{where} scrolls sideways at 390 px ({width})"
+    page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
+
+
+def test_error_pages_and_deleting_a_session_on_a_phone(server, browser):
+    """At 390 px: a malformed answer's page (422), the confirmation before deleting a closed
+    session, and the deleted session's page (404) for its respondent; axe on each."""
+    base, _token = server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    boss = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    boss.goto(f"{base}/f/login")
+    boss.fill("#secret", PASSWORD)
+    boss.click("button[type=submit]")
+    boss.fill("#title", "Werkplaats om te verwijderen")
+    boss.fill("#organisations", "Gemeente Voorbeeld")
+    boss.click("text=Start de sessie")
+    code = boss.inner_text(".big-code")
+    phone = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    phone.goto(f"{base}/?code={code}")
+    phone.click("button[type=submit]")
+    phone.wait_for_url("**/q/1")
+    phone.check("input[name=answer][value='3']")
+    phone.wait_for_selector("#status .ok")
+    # a tampered form (a level that does not exist), sent without JavaScript's help
+    phone.evaluate("document.querySelector(\"input[name=answer][value='3']\").value = '9'")
+    with phone.expect_navigation():
+        phone.click("text=Volgende")
+    assert "Dit kunnen we niet gebruiken" in phone.inner_text("main")
+    _phone_page_fits(phone, "error page", "scan-error-390.png")
+    phone.click("text=Terug naar de vraag")
+    assert phone.url == base + "/q/1" and phone.is_checked("input[name=answer][value='3']")
+
+    boss.click("text=Sluit de sessie")
+    boss.click("text=Verwijder de sessie")
+    assert "Deelnemers: 1. Antwoorden: 1." in boss.inner_text("main")
+    _phone_page_fits(boss, "delete confirmation", "scan-delete-390.png")
+    boss.click("text=Ja, verwijder alles")
+    assert "De sessie is verwijderd" in boss.inner_text("main")
+    assert "Werkplaats om te verwijderen" not in boss.inner_text("main")
+    phone.goto(f"{base}/q/1")
+    assert "Deze pagina bestaat niet" in phone.inner_text("main")
+    _phone_page_fits(phone, "deleted session", "scan-deleted-404-390.png")

@@ -33,10 +33,14 @@ def test_a_malformed_answer_gives_a_dutch_page(scan):
         page = _is_page(reply, 422, "nl")
         assert "Dit kunnen we niet gebruiken" in page and "Het gaat om: uw antwoord." in page
         assert "Ga terug, pas het aan en probeer het opnieuw." in page
-        assert 'href="/"' in page
-    reply = respondent.client.post("/q/1", data={"csrf": respondent.csrf, "answer": "3",
+        assert '<a class="button secondary" href="/q/1">Terug naar de vraag</a>' in page
+    reply = respondent.client.post("/q/2", data={"csrf": respondent.csrf, "answer": "3",
                                                  "go": "elders"})
-    assert "de knop Vorige of Volgende" in _is_page(reply, 422, "nl")
+    page = _is_page(reply, 422, "nl")
+    assert "de knop Vorige of Volgende" in page and 'href="/q/2"' in page
+    page = _is_page(respondent.client.post("/a/999", data={"csrf": respondent.csrf,
+                                                           "answer": "3"}), 422, "nl")
+    assert "het nummer van de vraag" in page and 'href="/">Naar de startpagina' in page
 
 
 def test_a_too_long_organisation_name_or_title_gives_a_dutch_page(scan):

@@ -61,7 +61,7 @@ def test_deleting_a_closed_session_removes_its_answers(tmp_path, kind):
         assert f'href="/f/w/{first}/delete"' in page.text
         confirm = boss.get(f"/f/w/{first}/delete")
         assert confirm.status_code == 200
-        assert "met alle antwoorden: 2 deelnemers en 3 antwoorden" in confirm.text
+        assert "Deelnemers: 2. Antwoorden: 3." in confirm.text
         assert "niet ongedaan maken" in confirm.text
         reply = boss.post(f"/f/w/{first}/delete", data={"csrf": csrf_of(boss, "/f/"),
                                                         "confirm": "yes"})

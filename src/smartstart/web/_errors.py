@@ -49,14 +49,26 @@ def error_page(request: Request, status: int, what: str | None = None,
     """The page of ``status``; ``what``: an explanation already translated."""
     lang = page_lang(request)
     title, what_key, todo = PAGES.get(status, ("error_other", None, "error_again"))
-    facilitator = request.url.path.startswith("/f")
+    back, back_text = _back(request)
     return render(request, "error.html.j2", {
         "title": translate(lang, title),
         "what": what or (translate(lang, what_key) if what_key else ""),
-        "todo": translate(lang, todo),
-        "back": "/f/" if facilitator else "/",
-        "back_text": translate(lang, "back_sessions" if facilitator else "back_start")},
+        "todo": translate(lang, todo), "back": back, "back_text": translate(lang, back_text)},
         lang, status_code=status, headers=headers)
+
+
+def _back(request: Request) -> tuple[str, str]:
+    """Where the page's link goes (and its text key): the sessions for the facilitator, the
+    question for an answer that could not be used, else the start page."""
+    path = request.url.path
+    if path.startswith("/f"):
+        return "/f/", "back_sessions"
+    parts = path.strip("/").split("/")
+    items = len(request.app.state.scan.bank.items)
+    if len(parts) == 2 and parts[0] in ("q", "a") and parts[1].isdigit() \
+            and 1 <= int(parts[1]) <= items and request.method == "POST":
+        return f"/q/{int(parts[1])}", "back_question"
+    return "/", "back_start"
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
