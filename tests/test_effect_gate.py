@@ -10,6 +10,8 @@ hidden cell is narrowed by all counts together; the attack is replayed here with
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -217,3 +219,47 @@ def test_the_estimates_at_their_precision_narrow_no_hidden_cell(effect_demo):
     small, narrowed = _estimate_attack(effect_demo, ESTIMATE_DECIMALS)
     assert small >= 10 and narrowed == 0
     assert _estimate_attack(effect_demo, 6)[1] > 0  # the route the precision closes
+
+
+def test_the_evaluation_rests_on_no_hidden_buurt_year(effect_demo):
+    """The red team's route (30 Nov): the permutation p-values, intervals and placebo
+    quantiles are order statistics of the comparison buurten's placebo estimates; with hidden
+    buurt-years among those buurten, a p of 0.001 (an exact count of 560 placebo estimates)
+    narrowed 9 hidden cells of 0-9, one to 2-6. The comparison buurten are now only buurten
+    whose counts are all publishable and, in the municipality, shown
+    (outputs._effect.comparison_buurten). Checked against the published monitor, and: every
+    hidden buurt-year moved leaves the evaluation as it is, while the old pool (every buurt)
+    moves its p-values (the negative control)."""
+    from smartstart.outputs._effect import analysis_panel, comparison_buurten, evaluate_outcome
+    from smartstart.pilot import load_pilot
+
+    plan = load_pilot(effect_demo / "pilot.yaml").study.effect.model_copy(
+        update={"permutations": 500})
+    panel = pd.read_parquet(effect_demo / "results" / "work" / "effect_panel.parquet")
+    rows = panel[panel["outcome"] == "jeugdhulp"].reset_index(drop=True)
+    bundle = effect_demo / "results" / "bundle" / "tables"
+    monitor = pd.read_parquet(bundle / "effect_monitor_jeugdhulp.parquet")
+    local = set(monitor["area"])
+    published = SimpleNamespace(frame=monitor)
+    donors = comparison_buurten(rows, plan, published, local, S.min_cell)
+    hidden = monitor[monitor[["n", "events"]].isna().any(axis=1)]
+    assert len(hidden) >= 5 and len(donors) >= 5
+    assert not donors & set(hidden["area"])  # no local comparison buurt has a hidden cell
+    mine = rows[rows["area"].isin(donors)]
+    assert (mine["events"] >= S.min_cell).all() and (mine["n"] - mine["events"] >= S.min_cell).all()
+    inference = pd.read_parquet(bundle / "effect_inference.parquet")
+    assert int(inference["comparison_areas"].iloc[0]) == len(donors)
+
+    moved = rows.copy()
+    for year, area in zip(hidden["year"], hidden["area"], strict=True):
+        at = (moved["year"] == year) & (moved["area"] == area)
+        moved.loc[at, "events"] = (moved.loc[at, "events"] + 5) % S.min_cell
+
+    def numbers(frame: pd.DataFrame, pool) -> tuple:
+        result = evaluate_outcome(frame, plan, pool)["result"]
+        return tuple(round(v, 3) for e in result.estimates for v in (e.estimate, e.p_value,
+                                                                     *e.ci))
+
+    assert numbers(rows, donors) == numbers(moved, donors)
+    used = set(analysis_panel(rows, plan)[0]["area"])
+    assert numbers(rows, used) != numbers(moved, used)  # the old pool: the route was open

@@ -209,8 +209,15 @@ def test_two_outcomes_each_get_their_monitor_and_estimates(effect_demo):
     frames = {p.record.name: p.frame for p in out.tables}
     assert frames["effect_monitor_jeugdhulp"]["n"].isna().equals(
         frames["effect_monitor_halt"]["n"].isna())
-    assert set(frames["effect_estimates"]["outcome"]) == {"jeugdhulp", "halt"}
-    assert all(p.record.status == "pass" for p in out.tables) and not out.withheld
+    # Halt is rare: the treated buurten's counts are hidden in the monitor, and the permutation
+    # statistics would give them back (outputs._effect.comparison_buurten): its evaluation is
+    # withheld with the reason, its monitor is published
+    hidden = frames["effect_monitor_halt"].loc[
+        lambda f: f["area"].isin(plan["treated"]["buurten"]), "events"].isna().any()
+    evaluated = {"jeugdhulp"} | (set() if hidden else {"halt"})
+    assert set(frames["effect_estimates"]["outcome"]) == evaluated
+    assert [name for name, _ in out.withheld] == ([] if not hidden else ["effect_halt"])
+    assert all(p.record.status == "pass" for p in out.tables)
     statements = register_of(((p.record.name, p.frame, p.rules.cells,
                                {(r, c): label for r, c, label in p.record.shown})
                               for p in out.tables if p.rules.cells), study.disclosure)

@@ -17,7 +17,16 @@ panel of the comparison pool:
   minimum detectable effect over the plan's years after the start.
 
 The comparison pool is every buurt of the pool (the region's or the delivery's) with at least
-``plan.min_units`` units at risk in every year, the treated buurten apart.
+``plan.min_units`` units at risk in every year, the treated buurten apart, and only buurten
+whose every count the gate would publish (``comparison_buurten``): in every year at least
+``min_cell`` with the outcome and ``min_cell`` without, and, in the pilot's municipalities, no
+cell hidden in the monitor. The permutation p-values, intervals and placebo quantiles are
+order statistics of the comparison buurten's placebo estimates; a red team recovered hidden
+buurt-years of the monitor from them (a published p of 0.001 fixes how many of 560 placebo
+estimates exceed the observed one; 9 cells of 0-9 narrowed, one to 2-6). From buurten whose
+counts are all publishable they can at most tell counts of 10 or more. The series' comparison
+group elsewhere is the same buurten, so its total holds nothing else. Treated buurten with a
+hidden cell: no evaluation (it would give their counts away).
 """
 
 from __future__ import annotations
@@ -53,13 +62,24 @@ def effect_step(study, work, out) -> None:
     for outcome in plan.outcomes:
         rows = work.effect_panel[work.effect_panel["outcome"] == outcome]
         used = set(analysis_panel(rows, plan)[0]["area"])
+        local = set(rows.loc[rows["gemeente"].isin(study.municipalities), "area"])
+        whole = _publishable(rows, s.min_cell)
         monitor, series = monitor_tables(rows, outcome, treated, study.municipalities, s,
-                                         out.tables, tuple(sorted(used)))
+                                         out.tables, tuple(sorted((used - local) & whole)))
         words = ("year", "buurt", "wijk", "effect_group", event_variable(outcome))
         out.add(monitor, words)
         out.add(series, words)
         hidden_years[outcome] = _hidden_treated_years(series)
-        results[outcome] = evaluate_outcome(rows, plan)
+        try:
+            donors = comparison_buurten(rows, plan, monitor, local, s.min_cell)
+        except LackOfData as lack:  # this outcome's monitor stays, its evaluation does not
+            out.withheld.append((f"effect_{outcome}", f"analyse niet uitgevoerd: {lack}"))
+            out.lacking.append((f"effect_{outcome}", lack.reason, lack.detail))
+            continue
+        results[outcome] = evaluate_outcome(rows, plan, donors)
+    if not results:
+        reason, detail = out.lacking[-1][1:]
+        raise LackOfData(reason, detail)  # type: ignore[arg-type]
     for published in evaluation_tables(results, hidden_years, plan, s):
         out.add(published, ("effect_group",))
 
@@ -78,14 +98,45 @@ def analysis_panel(rows: pd.DataFrame, plan) -> tuple[pd.DataFrame, list[str]]:
     return panel.reset_index(drop=True), lacking
 
 
-def evaluate_outcome(rows: pd.DataFrame, plan) -> dict:
-    """The engine's evaluation and minimum detectable effect of one outcome's panel."""
+def _publishable(rows: pd.DataFrame, min_cell: int) -> set[str]:
+    """Buurten whose every year has at least ``min_cell`` units with the outcome and
+    ``min_cell`` without (the counts the monitor publishes without suppression)."""
+    years = rows["year"].nunique()
+    fine = (rows["events"] >= min_cell) & (rows["n"] - rows["events"] >= min_cell)
+    per = fine.groupby(rows["area"]).agg(["sum", "size"])
+    return set(per.index[(per["sum"] == years) & (per["size"] == years)])
+
+
+def comparison_buurten(rows: pd.DataFrame, plan, monitor: Published, local: set[str],
+                       min_cell: int) -> set[str]:
+    """The comparison buurten (see the module's docstring): of the analysis panel, not
+    treated, every count publishable, and in the pilot's municipalities no cell the monitor
+    hides (a hidden ``x`` pinned by the p-values would give its group's small cell back).
+    Raises LackOfData when a treated buurt has a hidden cell."""
+    frame = monitor.frame
+    blank = frame[["n", "events"]].isna().any(axis=1)
+    hidden = set(frame.loc[blank, "area"])
+    treated = set(plan.treated.buurten or ())
+    if treated & hidden:
+        raise LackOfData("other", "the treated buurten have counts too small to publish in "
+                         "some year (" + ", ".join(sorted(treated & hidden)) + "); an "
+                         "evaluation would give them away")
+    used = set(analysis_panel(rows, plan)[0]["area"])
+    return (used - treated) & _publishable(rows, min_cell) - (hidden & local)
+
+
+def evaluate_outcome(rows: pd.DataFrame, plan, donors: set[str] | None = None) -> dict:
+    """The engine's evaluation and minimum detectable effect of one outcome's panel;
+    ``donors``: the comparison buurten (None: every one of the analysis panel)."""
     from smartstart.analyses._effect import EffectSpec, evaluate
 
     panel, lacking = analysis_panel(rows, plan)
     if lacking:
         raise LackOfData("other", "treated buurten without residents of the plan's ages in "
                          "every year: " + ", ".join(lacking))
+    if donors is not None:
+        keep = set(donors) | set(plan.treated.buurten or ())
+        panel = panel[panel["area"].isin(keep)].reset_index(drop=True)
     treated = list(plan.treated.buurten)
     spec = EffectSpec(estimator=plan.estimator, alternative=plan.alternative, alpha=plan.alpha,
                       permutations=plan.permutations, placebo_shift=plan.placebo_shift,
