@@ -156,3 +156,18 @@ def test_retention_deletes_only_old_closed_sessions(tmp_path):
     assert again.state.scan.deleted_at_start == 2  # recent and edge; the open one stays
     assert _rows(again, ids["open"])["answer"] == 1
     again.state.scan.store.engine.dispose()
+
+
+def test_a_deleted_session_leaves_no_trace_in_the_sqlite_files(tmp_path):
+    """SQLite keeps deleted rows in free pages and in the WAL until they are reused:
+    secure_delete overwrites them, and a checkpoint after the delete empties the WAL. The
+    deleted session's organisation name is nowhere in the database's files; the kept one's is."""
+    app = make_app(tmp_path, database_url(tmp_path))
+    boss, first, kept, _ = _two_sessions(app)
+    boss.post(f"/f/w/{first}/close", data={"csrf": csrf_of(boss, "/f/")})
+    def anywhere(text: bytes) -> bool:
+        return any(text in f.read_bytes() for f in tmp_path.rglob("*") if f.is_file())
+
+    assert anywhere(b"Org B")  # before: the name is in the files
+    boss.post(f"/f/w/{first}/delete", data={"csrf": csrf_of(boss, "/f/"), "confirm": "yes"})
+    assert not anywhere(b"Org B") and anywhere(b"Org C")

@@ -41,9 +41,11 @@ def make_engine(url: str) -> Engine:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     # WAL: readers (the live view) never block the respondents' writes; synchronous=FULL: a
-    # commit is on disk before the answer is acknowledged (kill -9 or power loss lose nothing)
+    # commit is on disk before the answer is acknowledged (kill -9 or power loss lose nothing);
+    # secure_delete: a deleted session's answers are overwritten in the file, not left in free
+    # pages until reused
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
-                   f"busy_timeout={BUSY_TIMEOUT * 1000}"):
+                   "secure_delete=ON", f"busy_timeout={BUSY_TIMEOUT * 1000}"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 

@@ -141,6 +141,10 @@ class Store:
                 db.execute(delete(model).where(model.workshop_id.in_(ids)))
             if ids:
                 db.execute(delete(Workshop).where(Workshop.id.in_(ids)))
+        if ids and self.engine.dialect.name == "sqlite":
+            # the WAL still holds the pages as they were before: copy back and empty it
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         for respondent, (_until, view) in list(self._recent.items()):
             if view.workshop.id in ids:
                 self._recent.pop(respondent, None)
