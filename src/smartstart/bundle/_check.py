@@ -56,7 +56,8 @@ import pandas as pd
 
 from smartstart.bundle._check_charts import TOLERANCE, chart_problems
 from smartstart.bundle._check_effect import effect_problems
-from smartstart.bundle._exports import csv_index, export_problems, script_csv
+from smartstart.bundle._check_exports import KEY_LIKE, export_problems
+from smartstart.bundle._exports import csv_index, script_csv
 from smartstart.bundle._maps import map_problems
 from smartstart.bundle._read import BundleProblem, verify_files
 from smartstart.bundle._write import (
@@ -78,7 +79,6 @@ from smartstart.disclosure import (
 )
 from smartstart.disclosure._identical import declared, nested
 
-KEY_LIKE = re.compile(r"(?<!\d)\d{9,16}(?!\d)")
 #: column names of counts in the package's outputs (and their Dutch words): such a column must
 #: be a count or share column of the table's rules
 COUNT_NAME = re.compile(r"^(count|n|events|non_events|size|positives|flagged|tp|fn|fp|tn|"

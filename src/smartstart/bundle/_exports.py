@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -422,114 +421,6 @@ def _missing(value: object) -> bool:
         return bool(isinstance(value, float | np.floating) and math.isnan(value))
     except TypeError:
         return False
-
-
-KEY_LIKE = re.compile(r"(?<!\d)\d{9,16}(?!\d)")
-
-
-def export_problems(root: Path, outputs: Sequence[Mapping], tables: Mapping[str, pd.DataFrame],
-                    verdicts: Mapping[str, Mapping], declared: Mapping[object, Mapping[str, str]],
-                    labels: pd.DataFrame | None, bad_files: set[str]) -> list:
-    """Check's reading of the exports: the workbook holds exactly a front sheet, one sheet per
-    table output and the names sheet, and every cell of a table's sheet and Dutch CSV is the
-    published table's cell as ``display`` shows it; no text holds a linking key."""
-    from smartstart.bundle._read import BundleProblem
-
-    problems: list = []
-    tabled = [o for o in table_outputs(outputs) if str(o.get("name")) in tables]
-    words = label_words(labels)
-    expected = {}
-    for output in tabled:
-        name = str(output["name"])
-        columns, rows = display(tables[name], verdicts.get(name), output.get("rules") or {})
-        expected[name] = ([header(c, words) for c in columns], rows)
-    for output in tabled:
-        name = str(output["name"])
-        path = (declared.get(name) or {}).get("table_csv_nl")
-        if path and path not in bad_files and (root / path).is_file():
-            if not _same_csv(root / path, *expected[name]):
-                problems.append(BundleProblem(path, f"does not show the published cells of "
-                                              f"{name}", "export"))
-    book = (declared.get(None) or {}).get("workbook")
-    if book and book not in bad_files and (root / book).is_file():
-        problems += [BundleProblem(book, why, "export")
-                     for why in _workbook_problems(root / book, expected, labels)]
-    return problems
-
-
-def _same_csv(path: Path, heads: list[str], rows: list[list[object]]) -> bool:
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            found = list(csv.reader(handle, delimiter=";"))
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return False
-    return found == [heads, *[[dutch(v) for v in row] for row in rows]]
-
-
-def _workbook_problems(path: Path, expected: Mapping[str, tuple[list[str], list[list[object]]]],
-                       labels: pd.DataFrame | None) -> list[str]:
-    import zipfile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=False)
-    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as error:
-        return [f"unreadable: {error}"]  # not a workbook openpyxl can open: a problem to show
-    try:
-        sheets = sheet_names(list(expected))
-        wanted = [FRONT, *sheets.values(), NAMES]
-        if book.sheetnames != wanted:
-            return [f"sheets {book.sheetnames} are not the front sheet, one per table and the "
-                    "names sheet"]
-        problems = [f"sheet {sheets[name]!r} ({name}) does not show the published cells"
-                    for name, (heads, rows) in expected.items()
-                    if not _same_sheet(book[sheets[name]], heads, rows)]
-        names = [[str(v) if v is not None else "" for v in row]
-                 for row in book[NAMES].iter_rows(min_row=2, values_only=True)]
-        if names != names_rows(labels):
-            problems.append(f"sheet {NAMES!r} is not labels.csv")
-        for row in book[FRONT].iter_rows(values_only=True):
-            if any(isinstance(v, str) and KEY_LIKE.search(v) for v in row):
-                problems.append(f"sheet {FRONT!r} holds a number like a linking key")
-                break
-        return problems
-    finally:
-        book.close()
-
-
-def _same_sheet(sheet, heads: list[str], rows: list[list[object]]) -> bool:
-    found = [list(row) for row in sheet.iter_rows(values_only=True)]
-    if len(found) != len(rows) + 1 or _trim(found[0]) != heads:
-        return False
-    return all(_same_row(_trim(got, len(heads)), want)
-               for got, want in zip(found[1:], rows, strict=True))
-
-
-def _trim(row: list[object], width: int | None = None) -> list[object]:
-    """A sheet row without trailing empty cells (read-only mode pads to the sheet's width)."""
-    if width is not None:
-        return row[width:] == [None] * len(row[width:]) and row[:width] or [object()]
-    while row and row[-1] is None:
-        row = row[:-1]
-    return row
-
-
-def _same_row(got: list[object], want: list[object]) -> bool:
-    if len(got) != len(want):
-        return False
-    for g, w in zip(got, want, strict=True):
-        if isinstance(w, bool) or isinstance(g, bool):
-            if g is not w:
-                return False
-        elif isinstance(w, int | float):
-            if isinstance(g, str) or g is None or not math.isclose(float(g), float(w),  # type: ignore[arg-type]
-                                                                 rel_tol=1e-12, abs_tol=0):
-                return False
-        elif g != w and not (g is None and w == ""):  # an empty text reads back as None
-            return False
-    return True
 
 
 def rewrite_derived(root: Path) -> None:
