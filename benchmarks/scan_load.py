@@ -318,6 +318,8 @@ def _fresh(args, name: str) -> str:
     from smartstart.web import database_url
 
     if not args.db_url:
+        if args.workdir:  # a folder the user names need not exist yet
+            Path(args.workdir).mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f"scan-{name}-", dir=args.workdir))
         return database_url(folder)
     from sqlalchemy import create_engine, text
