@@ -12,10 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy.optimize import linprog
-from sklearn.model_selection import StratifiedKFold
-from statsmodels.tools import sm_exceptions
 
 from smartstart.analyses._common import as_bool, factor_info
 
@@ -128,6 +125,9 @@ class Fit:
 
 def fit_logit(X: pd.DataFrame | np.ndarray, y: np.ndarray, maxiter: int = 100) -> Fit:
     """statsmodels Logit by Newton-Raphson; warnings are recorded, not printed."""
+    import statsmodels.api as sm  # deferred: half a second of every start, models or not
+    from statsmodels.tools import sm_exceptions
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -181,6 +181,8 @@ def cv_predictions(X: np.ndarray, y: np.ndarray, folds: int, seed: int) -> np.nd
     """Out-of-fold predicted risks of the same logistic model (stratified k-fold)."""
     X = np.asarray(X, dtype=float)
     out = np.full(len(y), np.nan)
+    from sklearn.model_selection import StratifiedKFold
+
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(X, y):
         varying = np.ptp(X[train], axis=0) > 0
