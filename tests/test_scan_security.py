@@ -153,6 +153,21 @@ def test_the_limit_is_per_address(tmp_path):
     assert reply.status_code == 200 and reply.url.path == "/q/1"
 
 
+def test_a_guessed_login_is_stopped_on_a_page_that_says_so(tmp_path):
+    """The login's limit per address (failures_allowed) answers 429 on a Dutch page that says
+    what happened and how long to wait (not the join page's words about codes), once."""
+    app = make_app(tmp_path, failures_allowed=3)
+    guesser = TestClient(app, client=("10.0.3.1", 5000))
+    token = csrf_of(guesser, "/f/login")
+    for _ in range(3):
+        guesser.post("/f/login", data={"csrf": token, "secret": "wrong"})
+    reply = guesser.post("/f/login", data={"csrf": token, "secret": app.state.scan.admin_token})
+    assert reply.status_code == 429 and reply.headers["content-type"].startswith("text/html")
+    text = re.sub(r"\s+", " ", reply.text)
+    assert "te vaak iets verkeerds ingevuld" in text and "Wacht tien minuten" in text
+    assert "codes" not in text and text.count("probeer het") == 1
+
+
 def test_the_limit_over_all_addresses_stops_a_guesser_with_many(tmp_path):
     window = 2.0  # seconds; the 5 guesses below take a fraction of it
     app = make_app(tmp_path, global_join_failures=5, global_join_window=window)

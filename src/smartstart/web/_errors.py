@@ -19,7 +19,7 @@ PAGES = {
     405: ("error_404", "not_found", "error_404_do"),
     409: ("error_409", None, "error_again"),
     422: ("error_422", "error_422_what", "error_again"),
-    429: ("error_429", "join_blocked", "error_wait"),
+    429: ("error_429", "too_many_tries", "error_wait"),  # the login (joining has its own page)
 }
 #: the form and path fields a person can get wrong, by the text key of their label
 FIELDS = {"title": "title_label", "organisations": "orgs_label", "lang": "lang_label",
