@@ -26,8 +26,8 @@ Disclosure, cell by cell:
 - secondary, per column within each wijk (buurt level) or within the municipality (wijk level):
   a group with a hidden cell hides at least two, one of them not primary (the smallest
   published), and enough that a small one reaches 9 next to the ``x`` cells (each at least
-  10, see ``_secondary``), so that neither the wijk's total (the profile publishes households
-  per wijk) nor the municipality's gives a hidden buurt back; the register
+  10, see ``disclosure._within``), so that neither the wijk's total (the profile publishes
+  households per wijk) nor the municipality's gives a hidden buurt back; the register
   (``outputs._register``) proves it over every output, with each buurt declared ``within``
   its wijk;
 - shrunk rates, their intervals and the ranks are computed among the published areas only (the
@@ -66,6 +66,7 @@ from smartstart.disclosure import (
 from smartstart.disclosure._frequency import small
 from smartstart.disclosure._options import settings_of
 from smartstart.disclosure._statements import declare, level_text, yes
+from smartstart.disclosure._within import secondary_within, unprotected
 from smartstart.errors import LackOfData
 from smartstart.pilot import Study
 
@@ -154,7 +155,7 @@ def _schools_only(name: str, table: pd.DataFrame, level: str, s) -> Published:
 def _protected(counts: pd.DataFrame, base: str, shares: tuple[tuple[str, str], ...], s,
                level: str, by_wijk: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The unit's columns (rates from the exact counts), the mask of the counts to hide and
-    the mask of hidden counts published without a label (``_unstated``)."""
+    the mask of hidden counts published without a label (``disclosure._within.unprotected``)."""
     columns = [base, *(c for c, _ in shares)]
     values = counts[columns].astype(float)
     primary = pd.DataFrame(False, index=counts.index, columns=columns)
@@ -167,66 +168,15 @@ def _protected(counts: pd.DataFrame, base: str, shares: tuple[tuple[str, str], .
     groups = counts["wijk"] if level == "buurt" and by_wijk else pd.Series(
         "", index=counts.index)
     for column in columns:
-        hidden[column] = _secondary(values[column], hidden[column], primary[column], groups,
+        hidden[column] = secondary_within(values[column], hidden[column], primary[column],
+                                            groups,
                                     s.min_cell)
     frame = counts[["area", "wijk"] if level == "buurt" else ["area"]].copy()
     for column in columns:
         frame[column] = values[column]
     for count, prefix in shares:
         frame = _rate(frame, count, base, prefix)
-    return frame, hidden, _unstated(values, hidden, groups, s.min_cell)
-
-
-def _secondary(values: pd.Series, hidden: pd.Series, primary: pd.Series,
-               groups: pd.Series, min_cell: int) -> pd.Series:
-    """Per group (a wijk, the municipality; in the monitor a year's treated or other buurten):
-    none hidden, or at least two, one of them not primary, and enough together that the
-    group's total does not narrow a small one. An attacker who knows the group's total knows
-    the hidden cells' sum; each ``x`` is at least ``min_cell`` (``disclosure.label_counts``),
-    so a small cell can reach ``min_cell - 1`` only when the hidden cells' slack (a small
-    cell's value, an ``x``'s value above ``min_cell``) is at least ``min_cell - 1``: a ``<10``
-    of 4 next to one ``x`` of 10 would be pinned to at most 4. The smallest shown cells
-    (never a zero: it protects nothing) are added until it is; the register proves the
-    result over every output."""
-    out = hidden.copy()
-    slack = _slack(values, min_cell)
-    for _, index in groups.groupby(groups, sort=False).groups.items():
-        while True:
-            mine = out[index]
-            small = (mine & (values[index] < min_cell)).any()
-            if not mine.any() or (mine.sum() >= 2 and (mine & ~primary[index]).any()
-                                  and (not small or slack[index][mine].sum() >= min_cell - 1)):
-                break
-            shown = values[index][~mine & (values[index] > 0)]
-            if shown.empty:
-                break
-            out[shown.idxmin()] = True
-    return out
-
-
-def _slack(values: pd.Series, min_cell: int) -> pd.Series:
-    """What a hidden cell leaves a small one of its group: a small cell its value, an ``x``
-    its value above ``min_cell`` (an attacker knows an ``x`` is at least ``min_cell``)."""
-    return pd.Series(np.where(values < min_cell, values, values - min_cell), index=values.index)
-
-
-def _unstated(values: pd.DataFrame, hidden: pd.DataFrame, groups: pd.Series,
-              min_cell: int) -> pd.DataFrame:
-    """Per column, the hidden cells of a group that no suppression protects: every cell of
-    the group hidden and still a slack below ``min_cell - 1`` (a wijk of 18 households of the
-    target group in buurten of 10, 3, 3 and 2: the wijk's total, which the profile publishes,
-    says the three small ones are at most 8 together next to an ``x`` of at least 10). Their
-    labels would narrow them, so they are published blank without one: nothing is stated of
-    them but the group's total."""
-    out = pd.DataFrame(False, index=hidden.index, columns=hidden.columns)
-    for column in hidden.columns:
-        mine, small = hidden[column], values[column] < min_cell
-        slack = _slack(values[column], min_cell)
-        for _, index in groups.groupby(groups, sort=False).groups.items():
-            if ((mine[index] & small[index]).any()
-                    and slack[index][mine[index]].sum() < min_cell - 1):
-                out.loc[index, column] = mine[index]
-    return out
+    return frame, hidden, unprotected(values, hidden, groups, s.min_cell)
 
 
 def _rate(frame: pd.DataFrame, count: str, base: str, prefix: str) -> pd.DataFrame:

@@ -9,7 +9,7 @@ Disclosure, as for the areas (issue 14), per year:
   events when they or ``n - events`` are below ``min_cell`` (the rate with them);
 - secondary, per year and group (treated, rest): a group with a hidden cell hides at least two,
   one of them not primary (the smallest shown), and enough that the group's total (the
-  series) does not narrow a small one (``outputs._areas._secondary``: an ``x`` is at least
+  series) does not narrow a small one (``disclosure._within``: an ``x`` is at least
   10); the municipality's total is the sum of the two groups;
 - the register (``disclosure._register``) proves it: every count is declared as person-years
   of a year and a buurt (the series: of a group, each buurt declared within its group and
@@ -36,7 +36,7 @@ from smartstart.disclosure import (
 )
 from smartstart.disclosure._options import settings_of
 from smartstart.disclosure._statements import declare, level_text
-from smartstart.outputs._areas import _secondary
+from smartstart.disclosure._within import secondary_within
 
 #: decimals of every published rate and interval (0.1 percentage point)
 RATE_DECIMALS = 3
@@ -98,9 +98,9 @@ def _masks(local: pd.DataFrame, s) -> tuple[pd.DataFrame, pd.DataFrame]:
     primary = pd.DataFrame({"n": n < s.min_cell, "events": events < s.min_cell})
     hidden = primary.copy()
     groups = local["year"].astype(str) + "/" + local["group"]
-    hidden["n"] = _secondary(n, hidden["n"], primary["n"], groups, s.min_cell)
+    hidden["n"] = secondary_within(n, hidden["n"], primary["n"], groups, s.min_cell)
     hidden["events"] = primary["events"] | (n - events < s.min_cell) | hidden["n"]
-    hidden["events"] = _secondary(events, hidden["events"], primary["events"], groups,
+    hidden["events"] = secondary_within(events, hidden["events"], primary["events"], groups,
                                   s.min_cell)
     return hidden, primary
 
