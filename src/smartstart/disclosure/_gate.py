@@ -180,7 +180,7 @@ def label_counts(labels: dict[tuple[Hashable, str], str], frame: pd.DataFrame,
     for row, column in list(labels):
         if column not in counts or column not in frame.columns or row not in frame.index:
             continue
-        value = pd.to_numeric(pd.Series([frame.at[row, column]]), errors="coerce").iloc[0]
+        value = pd.to_numeric(frame.at[row, column], errors="coerce")
         if pd.notna(value):
             labels[(row, column)] = small_label if value < s.min_cell else HIDDEN
 

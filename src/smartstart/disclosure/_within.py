@@ -10,7 +10,7 @@ import pandas as pd
 
 
 def secondary_within(values: pd.Series, hidden: pd.Series, primary: pd.Series,
-               groups: pd.Series, min_cell: int) -> pd.Series:
+                     groups: pd.Series, min_cell: int) -> pd.Series:
     """Per group (a wijk, the municipality; in the monitor a year's treated or other buurten):
     none hidden, or at least two, one of them not primary, and enough together that the
     group's total does not narrow a small one. An attacker who knows the group's total knows
@@ -43,7 +43,7 @@ def _slack(values: pd.Series, min_cell: int) -> pd.Series:
 
 
 def unprotected(values: pd.DataFrame, hidden: pd.DataFrame, groups: pd.Series,
-              min_cell: int) -> pd.DataFrame:
+                min_cell: int) -> pd.DataFrame:
     """Per column, the hidden cells of a group that no suppression protects: every cell of
     the group hidden and still a slack below ``min_cell - 1`` (a wijk of 18 households of the
     target group in buurten of 10, 3, 3 and 2: the wijk's total, which the profile publishes,

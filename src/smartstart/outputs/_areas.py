@@ -41,6 +41,8 @@ Disclosure, cell by cell:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -169,8 +171,7 @@ def _protected(counts: pd.DataFrame, base: str, shares: tuple[tuple[str, str], .
         "", index=counts.index)
     for column in columns:
         hidden[column] = secondary_within(values[column], hidden[column], primary[column],
-                                            groups,
-                                    s.min_cell)
+                                          groups, s.min_cell)
     frame = counts[["area", "wijk"] if level == "buurt" else ["area"]].copy()
     for column in columns:
         frame[column] = values[column]
@@ -266,8 +267,6 @@ def _published(name: str, frame: pd.DataFrame, unit: str, base: str,
     published = protect_frame(name, frame, rules, settings=s, kind="shares", hide=mask)
     if not unstated.to_numpy().any():
         return published
-    from dataclasses import replace
-
     bare = {(int(frame.index.get_loc(r)), c) for c in unstated.columns
             for r in unstated.index[unstated[c]]}
     record = replace(published.record, shown=tuple(
