@@ -103,7 +103,10 @@ def test_the_manifest_declares_every_file_with_its_kind_and_hash(tmp_path):
         "disclosure_log.json": ("log", None), "variables.csv": ("variables", None),
         "exports/tabellen.xlsx": ("workbook", None),
         "exports/csv/huur.csv": ("table_csv_nl", "huur"),
-        "exports/csv/type.csv": ("table_csv_nl", "type")}
+        "exports/csv/type.csv": ("table_csv_nl", "type"),
+        "exports/en/tables.xlsx": ("workbook_en", None),
+        "exports/en/csv/huur.csv": ("table_csv_en", "huur"),
+        "exports/en/csv/type.csv": ("table_csv_en", "type")}
     assert all(f["sha256"] == sha256(root / f["path"]) for f in manifest["files"])
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     assert present - set(declared) == {"manifest.json", "checksums.sha256"}

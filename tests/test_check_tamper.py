@@ -87,9 +87,9 @@ def test_a_table_declared_with_borrowed_rules_fails_the_threshold(bundle):
     variables = pd.read_csv(bundle / "variables.csv", index_col="variable")
     variables.assign(extra=variables["match"]).to_csv(bundle / "variables.csv")
     _fit_hashes(bundle)
-    # and the workbook lacks the added table (issue 17)
-    assert _checked(bundle) == ({("extra", "rule_threshold"), ("exports/tabellen.xlsx", "export")},
-                                1)
+    # and the workbooks (Dutch, English) lack the added table (issue 17)
+    assert _checked(bundle) == ({("extra", "rule_threshold"), ("exports/tabellen.xlsx", "export"),
+                                 ("exports/en/tables.xlsx", "export")}, 1)
 
 
 def test_weaker_settings_in_a_verdict_fail(bundle):
@@ -188,5 +188,6 @@ def test_a_table_declared_with_empty_rules_fails(bundle):
     variables = pd.read_csv(bundle / "variables.csv", index_col="variable")
     variables.assign(extra=0).to_csv(bundle / "variables.csv")
     _fit_hashes(bundle)
-    # and the workbook lacks the added table (issue 17)
-    assert _kinds(bundle) == {("extra", "rules_missing"), ("exports/tabellen.xlsx", "export")}
+    # and the workbooks (Dutch, English) lack the added table (issue 17)
+    assert _kinds(bundle) == {("extra", "rules_missing"), ("exports/tabellen.xlsx", "export"),
+                              ("exports/en/tables.xlsx", "export")}

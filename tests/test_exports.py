@@ -1,7 +1,7 @@
-"""The exports (issue 17): every published table in one Excel workbook and as a Dutch Excel
-CSV, written into the bundle and read back by `smartstart check`. The tests re-read the files
-with openpyxl and the csv module and compare them with the parquet tables and the disclosure
-log directly, not through the code that wrote them."""
+"""The exports (issue 17): every published table in one Excel workbook and as an Excel CSV, in
+Dutch and in English, written into the bundle and read back by `smartstart check`. The tests
+re-read the files with openpyxl and the csv module and compare them with the parquet tables
+and the disclosure log directly, not through the code that wrote them."""
 
 from __future__ import annotations
 
@@ -24,6 +24,26 @@ from smartstart.bundle import BundleWriter, CheckedTable
 from smartstart.bundle._write import CHECKSUMS, sha256
 
 BOOK = "exports/tabellen.xlsx"
+BOOK_EN = "exports/en/tables.xlsx"
+
+
+@dataclass(frozen=True)
+class Lang:
+    """What a language's exports look like from outside: the workbook, its two sheets that
+    are not tables, the CSV folder, delimiter, decimal mark and words for true and false."""
+
+    book: str
+    front: str
+    names: str
+    csv: str
+    delimiter: str
+    decimal: str
+    yes: str
+    no: str
+
+
+LANGS = {"nl": Lang(BOOK, "Toelichting", "Namen", "exports/csv", ";", ",", "ja", "nee"),
+         "en": Lang(BOOK_EN, "About", "Names", "exports/en/csv", ",", ".", "yes", "no")}
 
 
 @dataclass(frozen=True)
@@ -73,11 +93,13 @@ def _agrees(shown: object, exact: object, label: str | None) -> bool:
     return shown == exact or (shown is None and exact == "")
 
 
-def test_the_workbook_holds_every_published_table_cell_by_cell(demo):  # noqa: F811
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_workbook_holds_every_published_table_cell_by_cell(demo, lang):  # noqa: F811
     root = demo / "bundle"
-    book = load_workbook(root / BOOK)
+    spec = LANGS[lang]
+    book = load_workbook(root / spec.book)
     tables = _tables(root)
-    assert book.sheetnames[0] == "Toelichting" and book.sheetnames[-1] == "Namen"
+    assert book.sheetnames[0] == spec.front and book.sheetnames[-1] == spec.names
     assert sorted(book.sheetnames[1:-1]) == sorted(o["name"][:31] for o in tables)
     labels = _shown(root)
     hidden = 0
@@ -94,30 +116,69 @@ def test_the_workbook_holds_every_published_table_cell_by_cell(demo):  # noqa: F
                 assert _agrees(rows[r + 1][j], frame.iat[r, j], label), (output["name"], r,
                                                                           column)
     assert hidden > 0  # the demo has suppressed cells: their labels were compared
-    front = [c for row in book["Toelichting"].iter_rows(values_only=True) for c in row if c]
+    front = [c for row in book[spec.front].iter_rows(values_only=True) for c in row if c]
     assert any("<10" in str(c) for c in front) and any(str(c).startswith("x:") for c in front)
+    titles = {o["name"][:31]: o[f"title_{lang}"] for o in tables}
+    listed = [row[:2] for row in book[spec.front].iter_rows(values_only=True)
+              if row[0] in titles]
+    assert len(listed) == len(tables) and all(title == titles[s] for s, title in listed)
+    labels_csv = pd.read_csv(root / "labels.csv", dtype=str, keep_default_na=False)
+    names = [list(r) for r in book[spec.names].iter_rows(min_row=2, values_only=True)]
+    own, other = (("label_nl", "label_en") if lang == "nl" else ("label_en", "label_nl"))
+    assert [[n or "" for n in row[2:4]] for row in names] == \
+        labels_csv[[own, other]].values.tolist()
 
 
-def test_the_headers_are_dutch_and_every_dutch_csv_is_its_sheet(demo):  # noqa: F811
+@pytest.mark.parametrize(("lang", "first", "lift"), [
+    ("nl", ["Rang", "Kenmerken", "Combinatie"], "Keer zoveel kans"),
+    ("en", ["Rank", "Characteristics", "Combination"], "Times the risk")])
+def test_the_headers_are_in_the_language_and_every_csv_is_its_sheet(demo, lang, first,  # noqa: F811
+                                                                     lift):
     root = demo / "bundle"
-    book = load_workbook(root / BOOK)
+    spec = LANGS[lang]
+    book = load_workbook(root / spec.book)
     heads = [c.value for c in book["combinations"][1]]
-    assert heads[:3] == ["Rang", "Kenmerken", "Combinatie"] and "Keer zoveel kans" in heads
+    assert heads[:3] == first and lift in heads
+    other = "." if spec.decimal == "," else ","
+    numbers = 0
     for output in _tables(root):
-        path = root / "exports" / "csv" / f"{output['name']}.csv"
+        path = root / spec.csv / f"{output['name']}.csv"
         assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+        assert b"\r\n" in path.read_bytes()
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle, delimiter=";"))
+            rows = list(csv.reader(handle, delimiter=spec.delimiter))
         sheet = list(book[output["name"][:31]].iter_rows(values_only=True))
         assert rows[0] == list(sheet[0])
         for text, cells in zip(rows[1:], sheet[1:], strict=True):
+            assert len(text) == len(rows[0])
             for word, cell in zip(text, cells, strict=False):
                 if isinstance(cell, bool):
-                    assert word == ("ja" if cell else "nee")
+                    assert word == (spec.yes if cell else spec.no)
                 elif isinstance(cell, int | float):
-                    assert "." not in word and float(word.replace(",", ".")) == cell
+                    numbers += 1
+                    assert other not in word
+                    assert float(word.replace(spec.decimal, ".")) == cell
                 else:
                     assert word == (cell or "")
+    assert numbers > 1000
+
+
+def test_the_english_headers_differ_from_the_dutch_only_where_the_word_is_the_same(demo):  # noqa: F811
+    """Every sheet has the same columns in both workbooks; a header the same in both is a
+    word both languages use (AUC, Status) or a column the data named (a type's name in the
+    overview of that language), never a Dutch word left in the English book."""
+    root = demo / "bundle"
+    nl, en = (load_workbook(root / LANGS[lang].book) for lang in ("nl", "en"))
+    same = set()
+    for output in _tables(root):
+        sheet = output["name"][:31]
+        named = {str(c) for c in pd.read_parquet(root / "tables" / f"{output['name']}.parquet")
+                 .columns if " " in str(c)}
+        dutch, english = ([c.value for c in book[sheet][1]] for book in (nl, en))
+        assert len(dutch) == len(english)
+        same |= {d for d, e in zip(dutch, english, strict=True) if d == e and d not in named}
+    assert same == {"Partner", "Status", "Type", "Odds ratio", "AUC", "BIC", "AIC", "z",
+                    "Significant", "Log-likelihood", "Term"}, same
 
 
 def test_the_script_csvs_have_no_index_column_and_no_long_floats(demo):  # noqa: F811
@@ -136,26 +197,31 @@ def test_the_script_csvs_have_no_index_column_and_no_long_floats(demo):  # noqa:
                     assert short, (output["name"], word)
 
 
-@pytest.mark.parametrize("where", ["workbook", "csv", "sheet"])
-def test_a_tampered_export_fails_check(demo, tmp_path, where):  # noqa: F811
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("where", ["workbook", "csv", "sheet", "header"])
+def test_a_tampered_export_fails_check(demo, tmp_path, where, lang):  # noqa: F811
     root = Path(shutil.copytree(demo / "bundle", tmp_path / "bundle"))
+    spec = LANGS[lang]
     if where == "csv":
-        path = root / "exports" / "csv" / "duration.csv"
+        path = root / spec.csv / "duration.csv"
         text = path.read_text("utf-8-sig").splitlines()
-        cells = text[1].split(";")
-        cells[-1] = "0,999"
-        text[1] = ";".join(cells)
+        cells = text[1].split(spec.delimiter)
+        cells[-1] = f"0{spec.decimal}999"
+        text[1] = spec.delimiter.join(cells)
         path.write_text("\r\n".join(text) + "\r\n", encoding="utf-8-sig")
-        expected = "exports/csv/duration.csv"
+        expected = f"{spec.csv}/duration.csv"
     else:
-        book = load_workbook(root / BOOK)
+        book = load_workbook(root / spec.book)
         if where == "workbook":
             sheet = book["combinations"]
             sheet.cell(2, 7).value = (sheet.cell(2, 7).value or 0) + 0.01
+        elif where == "header":  # the other language's header: a sheet must be in its own
+            sheet = book["combinations"]
+            sheet.cell(1, 1).value = "Rank" if lang == "nl" else "Rang"
         else:
             book.create_sheet("extra").append(["a", 1])
-        book.save(root / BOOK)
-        expected = BOOK
+        book.save(root / spec.book)
+        expected = spec.book
     _fit_hashes(root)
     result = checked(root)  # `smartstart check`, and what check_bundle found in it
     assert result.kinds == {(expected, "export")}
@@ -182,6 +248,18 @@ def test_a_small_bundle_exports_labels_dashes_and_rounded_numbers(tmp_path):
     text = (tmp_path / "b" / "exports" / "csv" / "huur.csv").read_text("utf-8-sig")
     assert text.splitlines()[1:] == ["a;120;0,123;1,23;ja;;∞", "b;<10;x;2;nee;x;1,5",
                                      "c;45;1,23E-05;3;ja;y;–"]
+    english = load_workbook(tmp_path / "b" / BOOK_EN)
+    assert english.sheetnames == ["About", "huur", "Names"]
+    rows_en = [list(r) for r in english["huur"].iter_rows(values_only=True)]
+    assert rows_en[0] == ["Level", "Number", "Share", "Odds ratio", "Significant", "Note",
+                          "Ratio"]
+    assert rows_en[1:] == rows[1:]
+    text = (tmp_path / "b" / "exports" / "en" / "csv" / "huur.csv").read_text("utf-8-sig")
+    assert text.splitlines() == ["Level,Number,Share,Odds ratio,Significant,Note,Ratio",
+                                 "a,120,0.123,1.23,yes,,∞", "b,<10,x,2,no,x,1.5",
+                                 "c,45,1.23E-05,3,yes,y,–"]
+    front = [r for r in english["About"].iter_rows(values_only=True)]
+    assert ("huur", "Rent", "tables/huur.parquet", 3, 2) in front
     with open(tmp_path / "b" / "tables" / "huur.csv", encoding="utf-8") as handle:
         script = list(csv.reader(handle))
     assert script[0][0] == "level" and script[1][:4] == ["a", "120", "0.123", "1.23"]
@@ -191,12 +269,32 @@ def test_a_small_bundle_exports_labels_dashes_and_rounded_numbers(tmp_path):
                                   table)
 
 
-def test_the_report_links_to_the_workbook_and_the_csvs(demo, tmp_path):  # noqa: F811
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_report_links_to_the_workbook_and_the_csvs(demo, tmp_path, lang):  # noqa: F811
     from smartstart.report import write_report
 
-    report = write_report(demo / "bundle", tmp_path / "deep" / "rapport.html")
+    report = write_report(demo / "bundle", tmp_path / "deep" / "rapport.html", lang=lang)
     links = re.findall(r'<ul class="downloads">(.*?)</ul>', report.read_text("utf-8"), re.S)
     hrefs = re.findall(r'href="([^"]+)"', links[0])
-    assert [Path(h).name for h in hrefs] == ["tabellen.xlsx", "csv"]
+    spec = LANGS[lang]
+    assert [Path(h).name for h in hrefs] == [Path(spec.book).name, "csv"]
     assert all((report.parent / h).resolve().exists() for h in hrefs)
-    assert (report.parent / hrefs[0]).resolve() == (demo / "bundle" / BOOK).resolve()
+    assert (report.parent / hrefs[0]).resolve() == (demo / "bundle" / spec.book).resolve()
+    assert (report.parent / hrefs[1]).resolve() == (demo / "bundle" / spec.csv).resolve()
+
+
+def test_an_english_report_of_a_bundle_without_english_exports_links_the_dutch_ones(
+        demo, tmp_path):  # noqa: F811
+    from smartstart.report import write_report
+
+    root = Path(shutil.copytree(demo / "bundle", tmp_path / "bundle"))
+    shutil.rmtree(root / "exports" / "en")  # as a bundle written before the English exports
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    manifest["files"] = [f for f in manifest["files"] if not f["path"].startswith("exports/en/")]
+    (root / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    _fit_hashes(root)
+    assert checked(root).code == 0  # what it holds is still sound
+    report = write_report(root, tmp_path / "report.html", lang="en")
+    links = re.findall(r'<ul class="downloads">(.*?)</ul>', report.read_text("utf-8"), re.S)
+    assert re.findall(r'href="([^"]+)"', links[0]) == ["bundle/exports/tabellen.xlsx",
+                                                        "bundle/exports/csv"]

@@ -50,17 +50,24 @@ class _Verdict:
         return {k: v for k, v in self.record.items() if k != "name"}
 
 
-def bundle_without(source: Path, target: Path, prefix: str, *,
+def bundle_without(source: Path, target: Path, prefix: str | tuple[str, ...], *,
                    withheld: Sequence[tuple[str, str]] = (),
-                   texts: Mapping[str, str] | None = None) -> Path:
+                   texts: Mapping[str, str] | None = None,
+                   analyses: Sequence[str] | None = None) -> Path:
     """A copy of ``source`` without the outputs whose name starts with ``prefix`` (as a pilot
     that did not ask for that analysis would write it), with ``withheld`` as the manifest's
-    withheld outputs (none by default) and ``texts`` added or replaced."""
+    withheld outputs (none by default), ``texts`` added or replaced, and the pilot's
+    ``analyses`` when given (a pilot that asked for fewer)."""
     from smartstart.bundle import BundleWriter, CheckedTable, read_bundle
 
     bundle = read_bundle(source)
     texts = dict(texts or {})
-    with BundleWriter(target, pilot=bundle.manifest["pilot"], withheld=list(withheld)) as writer:
+    pilot = dict(bundle.manifest["pilot"])
+    if analyses is not None and isinstance(pilot.get("study"), dict):
+        pilot["study"] = {**pilot["study"], "analyses": list(analyses)}
+    elif analyses is not None:
+        pilot["analyses"] = list(analyses)
+    with BundleWriter(target, pilot=pilot, withheld=list(withheld)) as writer:
         for output in bundle.outputs:
             name = output["name"]
             if (prefix and name.startswith(prefix)) or name in texts:

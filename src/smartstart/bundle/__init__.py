@@ -14,6 +14,8 @@ A bundle is a folder::
     exports/tabellen.xlsx  every table in one Excel workbook (Dutch headers, rounded as
                          published, the gate's labels, a front sheet; ``bundle._exports``)
     exports/csv/NAME.csv every table as Dutch Excel CSV (``;``, decimal comma, BOM)
+    exports/en/          the same in English: tables.xlsx (English headers and front sheet) and
+                         csv/NAME.csv (``,``, decimal point, BOM)
     checksums.sha256     sha256 of every other file, a convenience: the manifest is the
                          authority, and ``smartstart check`` trusts the content of the files
 

@@ -31,9 +31,10 @@ where the content can be checked instead:
    coordinates; its areas are exactly the published table's areas with a boundary (the others
    listed); every value on the map is the table's cell and every class the one it implies;
    every name is the area's name in ``labels.csv``.
-8. Exports (``bundle._exports``): the workbook holds a front sheet, one sheet per table and
-   the names sheet (``labels.csv``); every cell of a table's sheet and of its Dutch CSV is the
-   published cell, rounded as published, or the label the gate published for it.
+8. Exports (``bundle._exports``), Dutch and English: each workbook holds a front sheet, one
+   sheet per table and the names sheet (``labels.csv``); every cell of a table's sheet and of
+   its CSV (Dutch or English dialect) is the published cell, rounded as published, or the
+   label the gate published for it.
 
 Problem kinds (``BundleProblem.kind``), beside those of ``verify_files``: ``bookkeeping``,
 ``verdict``, ``rules_missing``, ``settings``, ``rule_<rule>`` (e.g. ``rule_threshold``),

@@ -1,7 +1,8 @@
-"""``smartstart check``'s reading of the exports (``_exports`` writes them): the workbook holds
-exactly a front sheet, one sheet per table output and the names sheet, every cell of a table's
-sheet and Dutch CSV is the published table's cell as ``_exports.display`` shows it, and no text
-holds a number like a linking key."""
+"""``smartstart check``'s reading of the exports (``_exports`` writes them), in every language
+the manifest declares (Dutch, English): the workbook holds exactly a front sheet, one sheet per
+table output and the names sheet, every cell of a table's sheet and CSV is the published
+table's cell as ``_exports.display`` shows it (headers and CSV dialect of that language), and
+no text holds a number like a linking key."""
 
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from smartstart.bundle._exports import (
-    FRONT,
-    NAMES,
+    EXPORTS,
+    ExportLang,
     display,
-    dutch,
     header,
     label_words,
     names_rows,
@@ -31,43 +31,55 @@ KEY_LIKE = re.compile(r"(?<!\d)\d{9,16}(?!\d)")
 def export_problems(root: Path, outputs: Sequence[Mapping], tables: Mapping[str, pd.DataFrame],
                     verdicts: Mapping[str, Mapping], declared: Mapping[object, Mapping[str, str]],
                     labels: pd.DataFrame | None, bad_files: set[str]) -> list:
-    """Check's reading of the exports: the workbook holds exactly a front sheet, one sheet per
-    table output and the names sheet, and every cell of a table's sheet and Dutch CSV is the
-    published table's cell as ``display`` shows it; no text holds a linking key."""
-    from smartstart.bundle._read import BundleProblem
-
-    problems: list = []
+    """Check's reading of the exports: in each language, the workbook holds exactly a front
+    sheet, one sheet per table output and the names sheet, and every cell of a table's sheet
+    and CSV is the published table's cell as ``display`` shows it; no text holds a linking
+    key."""
     tabled = [o for o in table_outputs(outputs) if str(o.get("name")) in tables]
+    shown = {str(o["name"]): display(tables[str(o["name"])], verdicts.get(str(o["name"])),
+                                     o.get("rules") or {}) for o in tabled}
     words = label_words(labels)
-    expected = {}
-    for output in tabled:
-        name = str(output["name"])
-        columns, rows = display(tables[name], verdicts.get(name), output.get("rules") or {})
-        expected[name] = ([header(c, words) for c in columns], rows)
-    for output in tabled:
-        name = str(output["name"])
-        path = (declared.get(name) or {}).get("table_csv_nl")
-        if path and path not in bad_files and (root / path).is_file():
-            if not _same_csv(root / path, *expected[name]):
-                problems.append(BundleProblem(path, f"does not show the published cells of "
-                                              f"{name}", "export"))
-    book = (declared.get(None) or {}).get("workbook")
-    if book and book not in bad_files and (root / book).is_file():
-        problems += [BundleProblem(book, why, "export")
-                     for why in _workbook_problems(root / book, expected, labels)]
+    problems: list = []
+    for dialect in EXPORTS.values():
+        expected = {name: ([header(c, words, dialect.lang) for c in columns], rows)
+                    for name, (columns, rows) in shown.items()}
+        problems += _lang_problems(root, dialect, expected, declared, labels, bad_files)
     return problems
 
 
-def _same_csv(path: Path, heads: list[str], rows: list[list[object]]) -> bool:
+def _lang_problems(root: Path, dialect: ExportLang,
+                   expected: Mapping[str, tuple[list[str], list[list[object]]]],
+                   declared: Mapping[object, Mapping[str, str]], labels: pd.DataFrame | None,
+                   bad_files: set[str]) -> list:
+    """One language's CSVs and workbook, as far as the manifest declares them."""
+    from smartstart.bundle._read import BundleProblem
+
+    problems = []
+    for name, (heads, rows) in expected.items():
+        path = (declared.get(name) or {}).get(dialect.csv_kind)
+        if path and path not in bad_files and (root / path).is_file():
+            if not _same_csv(root / path, dialect, heads, rows):
+                problems.append(BundleProblem(path, f"does not show the published cells of "
+                                              f"{name}", "export"))
+    book = (declared.get(None) or {}).get(dialect.workbook_kind)
+    if book and book not in bad_files and (root / book).is_file():
+        problems += [BundleProblem(book, why, "export")
+                     for why in _workbook_problems(root / book, dialect, expected, labels)]
+    return problems
+
+
+def _same_csv(path: Path, dialect: ExportLang, heads: list[str],
+              rows: list[list[object]]) -> bool:
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            found = list(csv.reader(handle, delimiter=";"))
+            found = list(csv.reader(handle, delimiter=dialect.delimiter))
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
-    return found == [heads, *[[dutch(v) for v in row] for row in rows]]
+    return found == [heads, *[[dialect.cell(v) for v in row] for row in rows]]
 
 
-def _workbook_problems(path: Path, expected: Mapping[str, tuple[list[str], list[list[object]]]],
+def _workbook_problems(path: Path, dialect: ExportLang,
+                       expected: Mapping[str, tuple[list[str], list[list[object]]]],
                        labels: pd.DataFrame | None) -> list[str]:
     import zipfile
 
@@ -79,8 +91,9 @@ def _workbook_problems(path: Path, expected: Mapping[str, tuple[list[str], list[
     except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as error:
         return [f"unreadable: {error}"]  # not a workbook openpyxl can open: a problem to show
     try:
-        sheets = sheet_names(list(expected))
-        wanted = [FRONT, *sheets.values(), NAMES]
+        sheets = sheet_names(list(expected), dialect.lang)
+        front, names_sheet = dialect.front, dialect.names
+        wanted = [front, *sheets.values(), names_sheet]
         if book.sheetnames != wanted:
             return [f"sheets {book.sheetnames} are not the front sheet, one per table and the "
                     "names sheet"]
@@ -88,12 +101,12 @@ def _workbook_problems(path: Path, expected: Mapping[str, tuple[list[str], list[
                     for name, (heads, rows) in expected.items()
                     if not _same_sheet(book[sheets[name]], heads, rows)]
         names = [[str(v) if v is not None else "" for v in row]
-                 for row in book[NAMES].iter_rows(min_row=2, values_only=True)]
-        if names != names_rows(labels):
-            problems.append(f"sheet {NAMES!r} is not labels.csv")
-        for row in book[FRONT].iter_rows(values_only=True):
+                 for row in book[names_sheet].iter_rows(min_row=2, values_only=True)]
+        if names != names_rows(labels, dialect.lang):
+            problems.append(f"sheet {names_sheet!r} is not labels.csv")
+        for row in book[front].iter_rows(values_only=True):
             if any(isinstance(v, str) and KEY_LIKE.search(v) for v in row):
-                problems.append(f"sheet {FRONT!r} holds a number like a linking key")
+                problems.append(f"sheet {front!r} holds a number like a linking key")
                 break
         return problems
     finally:

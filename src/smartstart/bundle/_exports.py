@@ -1,7 +1,10 @@
 """Exports for the people who work in Excel: every published table of a bundle in one workbook
-(``exports/tabellen.xlsx``) and as a CSV in the Dutch Excel dialect (``exports/csv/NAME.csv``).
+and as a CSV for Excel, in Dutch (``exports/tabellen.xlsx``, ``exports/csv/NAME.csv``: ``;``
+and a decimal comma) and in English (``exports/en/tables.xlsx``, ``exports/en/csv/NAME.csv``:
+``,`` and a decimal point). The languages differ in headers, the front and names sheets and the
+CSV dialect (``bundle._export_words``); the cells are the same.
 
-Both are written into the bundle when it is written, from the staged tables as published (the
+All are written into the bundle when it is written, from the staged tables as published (the
 parquet) and their verdicts, so they are declared in the manifest and ``smartstart check``
 reads them back and compares every cell (``export_problems``). What a cell shows:
 
@@ -26,129 +29,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-WORKBOOK = "exports/tabellen.xlsx"
-CSV_NL = "exports/csv/{name}.csv"
-FRONT = "Toelichting"
-NAMES = "Namen"
-#: the finest precision the report shows (a share as 12.3 %, a p-value as 0.012)
-DECIMALS = 3
-NOT_APPLICABLE = "–"
+from smartstart.bundle._export_words import (
+    DECIMALS,
+    EXPORTS,
+    NOT_APPLICABLE,
+    WORDS,
+    ExportLang,
+    header,
+)
+
 _SHEET_LEN = 31
 NOT_TABLES = ("text", "chart", "map")
 
-#: column names of the package's tables in words (nl, en); a column made of a variable and
-#: suffixes (``young_mother_rate_low``) is named from labels.csv and ``_SUFFIXES``
-HEADERS: dict[str, tuple[str, str]] = {
-    "step": ("Stap", "Step"), "rows_in": ("Aantal in", "Rows in"),
-    "rows_out": ("Aantal uit", "Rows out"), "dropped": ("Afgevallen", "Dropped"),
-    "reason": ("Reden", "Reason"), "partner": ("Partner", "Partner"),
-    "status": ("Status", "Status"), "count": ("Aantal", "Number"),
-    "factor": ("Kenmerk", "Characteristic"), "factors": ("Kenmerken", "Characteristics"),
-    "type": ("Type", "Type"), "level": ("Categorie", "Level"), "label": ("Naam", "Name"),
-    "statistic": ("Maat", "Statistic"), "n": ("Totaal (n)", "Total (n)"),
-    "value": ("Waarde", "Value"), "ci_low": ("95%-BI ondergrens", "95% CI lower"),
-    "ci_high": ("95%-BI bovengrens", "95% CI upper"), "diff": ("Verschil", "Difference"),
-    "smd": ("Gestandaardiseerd verschil", "Standardised difference"),
-    "p": ("p-waarde", "p-value"), "p_value": ("p-waarde", "p-value"),
-    "q_value": ("q-waarde (gecorrigeerd)", "q-value (adjusted)"),
-    "direction": ("Richting", "Direction"), "phrase": ("Zin", "Phrase"),
-    "band": ("Duur", "Duration"), "share": ("Aandeel", "Share"), "term": ("Term", "Term"),
-    "coef": ("Coëfficiënt", "Coefficient"), "se": ("Standaardfout", "Standard error"),
-    "z": ("z", "z"),
-    "interaction": ("Interactie (odds ratio)", "Interaction (odds ratio)"),
-    "odds_ratio": ("Odds ratio", "Odds ratio"),
-    "or_low": ("Odds ratio ondergrens", "Odds ratio lower"),
-    "or_high": ("Odds ratio bovengrens", "Odds ratio upper"), "check": ("Controle", "Check"),
-    "note": ("Toelichting", "Note"), "metric": ("Maat", "Metric"), "group": ("Groep", "Group"),
-    "events": ("Met uitkomst", "With outcome"), "non_events": ("Zonder uitkomst",
-                                                               "Without outcome"),
-    "observed": ("Waargenomen", "Observed"), "predicted": ("Voorspeld", "Predicted"),
-    "expected_events": ("Verwacht aantal", "Expected number"),
-    "attribute": ("Groepskenmerk", "Attribute"), "tp": ("Terecht gesignaleerd",
-                                                         "True positives"),
-    "fp": ("Onterecht gesignaleerd", "False positives"),
-    "fn": ("Gemist", "False negatives"), "tn": ("Terecht niet gesignaleerd", "True negatives"),
-    "tpr": ("Aandeel gevonden", "True positive rate"),
-    "fpr": ("Aandeel onterecht gesignaleerd", "False positive rate"),
-    "selection_rate": ("Aandeel gesignaleerd", "Selection rate"),
-    "ppv": ("Aandeel terecht van gesignaleerd", "Positive predictive value"),
-    "flagged": ("Gesignaleerd", "Flagged"), "auc": ("AUC", "AUC"),
-    "calibration": ("Kalibratie", "Calibration"), "reference": ("Referentie", "Reference"),
-    "reference_value": ("Waarde referentie", "Reference value"),
-    "ratio": ("Verhouding", "Ratio"), "difference": ("Verschil", "Difference"),
-    "outside": ("Buiten grens", "Outside bound"), "reliable": ("Betrouwbaar", "Reliable"),
-    "positives": ("Aantal positief", "Positives"), "features": ("Kenmerken", "Features"),
-    "rank": ("Rang", "Rank"), "combination": ("Combinatie", "Combination"),
-    "order": ("Aantal kenmerken", "Number of factors"), "risk": ("Kans", "Risk"),
-    "lift": ("Keer zoveel kans", "Times the risk"),
-    "significant": ("Significant", "Significant"),
-    "interaction_or": ("Interactie (odds ratio)", "Interaction (odds ratio)"),
-    "confirm_share": ("Aandeel bevestigd", "Share confirmed"),
-    "confirmed": ("Bevestigd", "Confirmed"), "audit_only": ("Alleen voor controle",
-                                                           "Audit only"),
-    "name": ("Naam", "Name"), "size": ("Aantal", "Size"),
-    "stability_ari": ("Stabiliteit (ARI)", "Stability (ARI)"), "stable": ("Stabiel", "Stable"),
-    "kind": ("Soort", "Kind"), "mean": ("Gemiddelde", "Mean"), "delta": ("Verschil", "Delta"),
-    "standout": ("Opvallend", "Standout"), "index": ("Kenmerk", "Characteristic"),
-    "k": ("Aantal typen", "Number of types"), "log_likelihood": ("Log-likelihood",
-                                                                 "Log-likelihood"),
-    "n_parameters": ("Aantal parameters", "Parameters"), "bic": ("BIC", "BIC"),
-    "aic": ("AIC", "AIC"), "stability": ("Stabiliteit", "Stability"),
-    "stability_sd": ("Stabiliteit (sd)", "Stability (sd)"), "in_bracket": ("In bereik",
-                                                                            "In bracket"),
-    "chosen": ("Gekozen", "Chosen"), "bic_best": ("Beste BIC", "Best BIC"),
-    "aic_best": ("Beste AIC", "Best AIC"), "action": ("Actie", "Action"),
-    "into_type": ("Naar type", "Into type"), "method": ("Methode", "Method"),
-    "ari_with_latent_class": ("Overeenkomst met latente klassen (ARI)",
-                              "Agreement with latent classes (ARI)"),
-    "traits": ("Kenmerken", "Traits"), "questions": ("Vragen", "Questions"),
-    "area": ("Gebied (code)", "Area (code)"), "residents": ("Inwoners", "Residents"),
-    "households": ("Huishoudens", "Households"),
-    "target_households": ("Huishoudens in de doelgroep", "Target group households"),
-    "target": ("Doelgroep", "Target group"), "children": ("Kinderen", "Children"),
-    "outcome": ("Uitkomst", "Outcome"), "outcome_events": ("Met uitkomst", "With outcome"),
-    "pupils": ("Leerlingen", "Pupils"), "schools": ("Scholen", "Schools"),
-    "shrunk": ("Geschatte kans (gestabiliseerd)", "Estimate (stabilised)"),
-    "high_risk": ("Hoog risico", "High risk"), "year": ("Jaar", "Year"),
-    "estimate": ("Schatting", "Estimate"), "outcome_name": ("Uitkomst", "Outcome"),
-}
-_SUFFIXES: dict[str, tuple[str, str]] = {
-    "nl": ("Nederlands", "Dutch"), "en": ("Engels", "English"),
-    "rate": ("aandeel", "share"), "low": ("ondergrens", "lower"), "high": ("bovengrens", "upper"),
-    "shrunk": ("gestabiliseerd", "stabilised"), "target": ("doelgroep", "target group"),
-    "rest": ("rest", "rest"), "all": ("iedereen", "everyone"),
-    "municipality": ("gemeente", "municipality"), "count": ("aantal", "number"),
-    "n": ("totaal", "total"), "share": ("aandeel", "share"), "mean": ("gemiddelde", "mean"),
-}
-_WORDS = {
-    "nl": {"title": "Tabellen van de bundel „{bundle}”", "pilot": "Pilot",
-           "made": "Bundel gemaakt", "sheet": "Blad", "table": "Tabel", "file": "Bron in de bundel",
-           "rows": "Rijen", "hidden": "Geheimgehouden cellen",
-           "labels": "Zo leest u de cellen",
-           "small": "{small}: minder dan {min_cell}. Het getal gaat over te weinig mensen en is "
-                    "geheimgehouden.",
-           "x": "x: geheimgehouden, zodat een geheim getal niet uit de andere getallen terug "
-                "te rekenen is. Een aantal met x is {min_cell} of meer.",
-           "dash": f"{NOT_APPLICABLE}: niet van toepassing, niet berekend, of geheimgehouden "
-                   "zonder dat er iets over gezegd kan worden.",
-           "round": "Getallen zijn afgerond zoals gepubliceerd: aantallen hele getallen, "
-                    "andere getallen op de decimalen die de regels van de tabel noemen, anders "
-                    f"op {DECIMALS} decimalen. Aandelen zijn fracties (0,25 = 25%). De exacte "
-                    "waarden staan in het parquet-bestand van elke tabel.",
-           "rules": "Regels", "rule_text": "Elke tabel heeft de controle op onthulling "
-                    "doorstaan (minimaal {min_cell} eenheden per cel, ook na aftrekken; "
-                    "geheimhouding zo dat geen geheim getal terug te rekenen is). "
-                    "Het commando smartstart check leest deze werkmap opnieuw en vergelijkt "
-                    "elke cel met de gepubliceerde tabel.",
-           "names": "Het blad „Namen” geeft de naam bij elke code (kenmerken, wijken).",
-           "variable": "Kenmerk (code)", "code": "Waarde (code)", "name_nl": "Naam",
-           "name_en": "Naam (Engels)"},
-}
 
-
-def sheet_names(names: Sequence[str]) -> dict[str, str]:
-    """Output -> its sheet: the name cut to Excel's 31 characters, made unique."""
-    taken = {FRONT.lower(), NAMES.lower()}
+def sheet_names(names: Sequence[str], lang: str = "nl") -> dict[str, str]:
+    """Output -> its sheet: the name cut to Excel's 31 characters, made unique (also against
+    the language's front and names sheets)."""
+    taken = {EXPORTS[lang].front.lower(), EXPORTS[lang].names.lower()}
     out = {}
     for name in names:
         sheet, n = name[:_SHEET_LEN], 1
@@ -158,21 +55,6 @@ def sheet_names(names: Sequence[str]) -> dict[str, str]:
         taken.add(sheet.lower())
         out[name] = sheet
     return out
-
-
-def header(column: object, labels: Mapping[str, tuple[str, str]], lang: str = "nl") -> str:
-    """A column's name in words: the table's own word, a variable's label, or made of both
-    and a suffix (``young_mother_rate`` -> "Jonge moeder ..., aandeel")."""
-    i = 0 if lang == "nl" else 1
-    name = str(column)
-    if name in HEADERS:
-        return HEADERS[name][i]
-    if name in labels:
-        return labels[name][i]
-    base, _, tail = name.rpartition("_")
-    if base and tail in _SUFFIXES:
-        return f"{header(base, labels, lang)}, {_SUFFIXES[tail][i]}"
-    return name.replace("_", " ")
 
 
 def plain_index(frame: pd.DataFrame) -> bool:
@@ -272,23 +154,18 @@ def script_csv(frame: pd.DataFrame, rules: Mapping[str, object]) -> pd.DataFrame
 
 def dutch(value: object) -> str:
     """A cell in the Dutch Excel dialect: decimal comma, no thousands separator, ja/nee."""
-    if isinstance(value, bool):
-        return "ja" if value else "nee"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != 0 and abs(value) < 1e-4:  # Excel reads 1,58E-37
-            return f"{value:.2E}".replace(".", ",")
-        return np.format_float_positional(value, trim="-").replace(".", ",")
-    return str(value)
+    return EXPORTS["nl"].cell(value)
 
 
-def dutch_csv(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """The text of a Dutch Excel CSV (``;``, decimal comma, CRLF); written with a BOM."""
+def excel_csv(headers: Sequence[str], rows: Sequence[Sequence[object]],
+              lang: str = "nl") -> str:
+    """The text of an Excel CSV in the language's dialect (Dutch: ``;`` and a decimal comma;
+    English: ``,`` and a decimal point), CRLF; written with a BOM."""
+    dialect = EXPORTS[lang]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=dialect.delimiter, lineterminator="\r\n")
     writer.writerow(headers)
-    writer.writerows([[dutch(v) for v in row] for row in rows])
+    writer.writerows([[dialect.cell(v) for v in row] for row in rows])
     return buffer.getvalue()
 
 
@@ -307,36 +184,54 @@ def table_outputs(outputs: Sequence[Mapping]) -> list[Mapping]:
 def write_exports(root: Path, outputs: Sequence[Mapping], log: Sequence[Mapping],
                   labels: pd.DataFrame | None, pilot: Mapping[str, object]
                   ) -> list[tuple[str, str, str | None]]:
-    """Write the workbook and the Dutch CSVs of every table output of the staged bundle at
-    ``root`` (read from its parquet files); returns (path, kind, output) of every file."""
-    from openpyxl import Workbook
-
+    """Write the workbook and the Excel CSVs of every table output of the staged bundle at
+    ``root`` (read from its parquet files) in every language of ``EXPORTS``: the bundle is
+    checked once and leaves once, so a report in either language finds its own tables.
+    Returns (path, kind, output) of every file."""
     verdicts = {v.get("name"): v for v in log}
-    tables = table_outputs(outputs)
-    words = label_words(labels)
-    sheets = sheet_names([str(o["name"]) for o in tables])
-    book = Workbook()
-    front = book.active
-    front.title = FRONT
-    written: list[tuple[str, str, str | None]] = []
-    listing = []
-    (root / "exports" / "csv").mkdir(parents=True, exist_ok=True)
-    for output in tables:
+    tables = []
+    for output in table_outputs(outputs):
         name = str(output["name"])
         frame = pd.read_parquet(root / "tables" / f"{name}.parquet")
-        verdict = verdicts.get(name) or {}
-        columns, rows = display(frame, verdict, output.get("rules") or {})
-        heads = [header(c, words) for c in columns]
+        tables.append((output, display(frame, verdicts.get(name), output.get("rules") or {})))
+    written: list[tuple[str, str, str | None]] = []
+    for dialect in EXPORTS.values():
+        written += _write_lang(root, dialect, tables, log, labels, pilot)
+    return written
+
+
+def _write_lang(root: Path, dialect: ExportLang, tables: Sequence[tuple[Mapping, tuple]],
+                log: Sequence[Mapping], labels: pd.DataFrame | None, pilot: Mapping
+                ) -> list[tuple[str, str, str | None]]:
+    """One language's workbook and CSVs of the tables as ``display`` shows them."""
+    from openpyxl import Workbook
+
+    lang = dialect.lang
+    verdicts = {v.get("name"): v for v in log}
+    words = label_words(labels)
+    sheets = sheet_names([str(o["name"]) for o, _ in tables], lang)
+    book = Workbook()
+    front = book.active
+    front.title = dialect.front
+    written: list[tuple[str, str, str | None]] = []
+    listing = []
+    for output, (columns, rows) in tables:
+        name = str(output["name"])
+        heads = [header(c, words, lang) for c in columns]
         _table_sheet(book.create_sheet(sheets[name]), heads, rows)
-        path = CSV_NL.format(name=name)
-        (root / path).write_text(dutch_csv(heads, rows), encoding="utf-8-sig", newline="")
-        written.append((path, "table_csv_nl", name))
-        listing.append((sheets[name], str(output.get("title_nl") or name),
-                        f"tables/{name}.parquet", len(rows), len(verdict.get("shown") or ())))
-    _front_sheet(front, listing, log, pilot, root.name.removesuffix(".partial"))
-    _names_sheet(book.create_sheet(NAMES), labels)
-    book.save(root / WORKBOOK)
-    return [(WORKBOOK, "workbook", None), *written]
+        path = dialect.csv.format(name=name)
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(excel_csv(heads, rows, lang), encoding="utf-8-sig",
+                                 newline="")
+        written.append((path, dialect.csv_kind, name))
+        shown = (verdicts.get(name) or {}).get("shown") or ()
+        listing.append((sheets[name], str(output.get(f"title_{lang}") or name),
+                        f"tables/{name}.parquet", len(rows), len(shown)))
+    _front_sheet(front, listing, log, pilot, root.name.removesuffix(".partial"), lang)
+    _names_sheet(book.create_sheet(dialect.names), labels, lang)
+    (root / dialect.workbook).parent.mkdir(parents=True, exist_ok=True)
+    book.save(root / dialect.workbook)
+    return [(dialect.workbook, dialect.workbook_kind, None), *written]
 
 
 def _table_sheet(sheet, heads: list[str], rows: list[list[object]]) -> None:
@@ -357,10 +252,10 @@ def _table_sheet(sheet, heads: list[str], rows: list[list[object]]) -> None:
 
 
 def _front_sheet(sheet, listing: list[tuple], log: Sequence[Mapping], pilot: Mapping,
-                 bundle: str) -> None:
+                 bundle: str, lang: str) -> None:
     from openpyxl.styles import Font
 
-    w = _WORDS["nl"]
+    w = WORDS[lang]
     settings = (log[0].get("settings") if log else None) or {}
     min_cell = int(settings.get("min_cell", 10))
     study = pilot.get("study", pilot) if isinstance(pilot, Mapping) else {}
@@ -379,7 +274,7 @@ def _front_sheet(sheet, listing: list[tuple], log: Sequence[Mapping], pilot: Map
     small = label_of("primary", SimpleNamespace(min_cell=min_cell))  # the gate's own label
     for line in (w["small"].format(small=small, min_cell=min_cell),
                  w["x"].format(min_cell=min_cell),
-                 w["dash"], w["round"], w["names"]):
+                 w["dash"], w["round"], w["names"], *([w["cells"]] if "cells" in w else [])):
         sheet.append([line])
     sheet.append([])
     sheet.append([w["rules"]])
@@ -399,18 +294,20 @@ def _front_sheet(sheet, listing: list[tuple], log: Sequence[Mapping], pilot: Map
     sheet.column_dimensions["C"].width = 36
 
 
-def _names_sheet(sheet, labels: pd.DataFrame | None) -> None:
-    w = _WORDS["nl"]
-    sheet.append([w["variable"], w["code"], w["name_nl"], w["name_en"]])
-    for row in names_rows(labels):
+def _names_sheet(sheet, labels: pd.DataFrame | None, lang: str) -> None:
+    w = WORDS[lang]
+    sheet.append([w["variable"], w["code"], w["name"], w["name_other"]])
+    for row in names_rows(labels, lang):
         sheet.append(row)
     sheet.freeze_panes = "A2"
 
 
-def names_rows(labels: pd.DataFrame | None) -> list[list[str]]:
+def names_rows(labels: pd.DataFrame | None, lang: str = "nl") -> list[list[str]]:
+    """The names sheet's rows: code, level, the name in the workbook's language, the other."""
     if labels is None or labels.empty:
         return []
-    return [[str(r.variable), str(r.level), str(r.label_nl), str(r.label_en)]
+    own, other = ("label_nl", "label_en") if lang == "nl" else ("label_en", "label_nl")
+    return [[str(r.variable), str(r.level), str(getattr(r, own)), str(getattr(r, other))]
             for r in labels.fillna("").itertuples()]
 
 

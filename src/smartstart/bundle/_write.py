@@ -15,7 +15,7 @@ from typing import Protocol
 import pandas as pd
 
 from smartstart import __version__
-from smartstart.bundle._exports import CSV_NL, WORKBOOK, csv_index, script_csv, write_exports
+from smartstart.bundle._exports import EXPORTS, csv_index, script_csv, write_exports
 
 CHECKSUMS = "checksums.sha256"
 MANIFEST = "manifest.json"
@@ -35,8 +35,10 @@ FILE_KINDS = {"table_csv": "tables/{name}.csv", "table_parquet": "tables/{name}.
               "chart_svg": "charts/{chart}.svg", "log": LOG, "variables": VARIABLES,
               "labels": LABELS, "map_spec": "maps/{name}.json",
               "map_geojson": "maps/{name}.geojson",
-              # for Excel (``bundle._exports``): every table in one workbook, and as Dutch CSV
-              "workbook": WORKBOOK, "table_csv_nl": CSV_NL}
+              # for Excel (``bundle._exports``): every table in one workbook and as CSV, in
+              # Dutch (workbook, table_csv_nl) and in English (workbook_en, table_csv_en)
+              **{kind: path for e in EXPORTS.values()
+                 for kind, path in ((e.workbook_kind, e.workbook), (e.csv_kind, e.csv))}}
 
 
 def declared_path(kind: str, output: str | None) -> str | None:

@@ -11,6 +11,7 @@ import jinja2
 from smartstart import __version__
 from smartstart.bundle import read_bundle
 from smartstart.report._cells import small_label
+from smartstart.report._glossary import appendix, appendix_words
 from smartstart.report._sections import sections
 from smartstart.report._source import Source
 from smartstart.report._text import t, texts
@@ -44,15 +45,27 @@ def write_report(bundle: Path, out: Path, lang: Lang = "nl") -> Path:
     return out
 
 
+#: the exports for Excel a report links to, per language: the workbook and the CSVs' folder
+#: with the text of each link. An English report links the English exports, or the Dutch ones
+#: of a bundle written before there were English exports (their text says Dutch headers).
+DOWNLOADS: dict[str, tuple[tuple[tuple[str, str], ...], ...]] = {
+    "nl": ((("exports/tabellen.xlsx", "download_workbook"),),
+           (("exports/csv", "download_csv"),)),
+    "en": ((("exports/en/tables.xlsx", "download_workbook_english"),
+            ("exports/tabellen.xlsx", "download_workbook")),
+           (("exports/en/csv", "download_csv_english"), ("exports/csv", "download_csv"))),
+}
+
+
 def downloads(bundle: Path, out: Path, lang: Lang) -> list[tuple[str, str]]:
-    """(text, link) of the bundle's exports for Excel, relative to the report (a file URI
-    when there is no relative way, another drive on Windows)."""
+    """(text, link) of the bundle's exports for Excel in the report's language, relative to
+    the report (a file URI when there is no relative way, another drive on Windows)."""
     found = []
-    for name, key in (("exports/tabellen.xlsx", "download_workbook"),
-                      ("exports/csv", "download_csv")):
-        target = (bundle / name).resolve()
-        if not target.exists():
+    for choices in DOWNLOADS[lang]:
+        there = [(bundle / name, key) for name, key in choices if (bundle / name).exists()]
+        if not there:
             continue
+        target, key = there[0][0].resolve(), there[0][1]
         try:
             link = Path(os.path.relpath(target, out.resolve().parent)).as_posix()
         except ValueError:
@@ -65,11 +78,13 @@ def render(src: Source, lang: Lang, downloads: list[tuple[str, str]] | None = No
     manifest = src.bundle.manifest
     pilot = src.pilot
     template = _environment().get_template("report.html.j2")
+    chapters = sections(src, lang)
     return template.render(
         lang=lang, version=manifest.get("smartstart_version", __version__),
         title=str(pilot.get("name") or t("title", lang)),
         text={k: t(k, lang) for k in PAGE_TEXTS}, meta=_meta(pilot, manifest, lang),
-        howto=_howto(src, lang), sections=sections(src, lang), downloads=downloads or [],
+        howto=_howto(src, lang), sections=chapters, downloads=downloads or [],
+        appendix=appendix(chapters, lang), glossary=appendix_words(lang),
         footer=t("footer", lang, version=manifest.get("smartstart_version", "?"),
                  bundle=src.bundle.root.name))
 

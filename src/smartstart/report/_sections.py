@@ -110,6 +110,7 @@ def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
             built = broken(error, lang)
         if built is not None:
             result.parts.append(built)
+            result.outputs.append(part.needs.format(lang=lang))
     return result
 
 

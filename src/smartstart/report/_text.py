@@ -1,5 +1,6 @@
-"""Every string the reader sees comes from one nl/en dictionary (``text.yaml``); numbers are
-written in the language's style (Dutch: 1.234,5 and 0,82)."""
+"""Every string the reader sees comes from one nl/en dictionary (``text.yaml``, and the files
+of ``TEXT_FILES`` beside it: one dictionary, a key in one file only); numbers are written in
+the language's style (Dutch: 1.234,5 and 0,82)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,21 @@ _TAIL = re.compile(r"(?<=\w{5})(uitkering|huishouden|ondersteuning|sanering|toes
 SOFT_HYPHEN = "\u00ad"
 
 
+#: the report's text files, read into one dictionary (the English exports' words apart)
+TEXT_FILES = ("text.yaml", "text_exports.yaml")
+
+
 @cache
 def texts() -> dict:
-    source = resources.files("smartstart.report").joinpath("text.yaml").read_text("utf-8")
-    return yaml.safe_load(source)
+    merged: dict = {}
+    for name in TEXT_FILES:
+        source = resources.files("smartstart.report").joinpath(name).read_text("utf-8")
+        part = yaml.safe_load(source)
+        twice = set(part) & set(merged)
+        if twice:
+            raise ValueError(f"report/{name} repeats keys of another text file: {sorted(twice)}")
+        merged.update(part)
+    return merged
 
 
 def t(key: str, lang: Lang, **values: object) -> str:

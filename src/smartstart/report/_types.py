@@ -126,3 +126,26 @@ class Section:
     intro: list[str] = field(default_factory=list)
     #: Part, or Note where a part is missing or could not be built
     parts: list[object] = field(default_factory=list)
+    #: the bundle outputs of the parts shown ("" for a part built from no single output)
+    outputs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One entry of the glossary: its anchor in the appendix, name and explanation."""
+
+    id: str
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Appendix:
+    """The technical appendix: the glossary of the terms the report's chapters use, and per
+    chapter (section id) the terms it uses, to link to."""
+
+    id: str
+    title: str
+    intro: str
+    terms: tuple[Term, ...]
+    used: dict[str, tuple[Term, ...]] = field(default_factory=dict)
