@@ -37,7 +37,8 @@ def test_a_sound_plan_loads(tmp_path):
 @pytest.mark.parametrize(("change", "named"), [
     ({"treated": {"buurten": ["0784010"]}}, "8-digit"),
     ({"treated": {"buurten": ["07840103", "07840103"]}}, "twice"),
-    ({"treated": {"partner_file": "voedselbank"}}, "not built yet"),
+    ({"treated": {"partner_file": "voedselbank"}, "inference": "permutation"}, "use cluster"),
+    ({"inference": "cluster"}, "12-63 %"),
     ({"treated": {}}, "not both and not neither"),
     ({"outcomes": []}, "outcomes"),
     ({"years": [2019, 2022]}, "years before the start"),
@@ -73,6 +74,25 @@ def test_a_region_pool_needs_a_region(tmp_path):
     assert "pool region" in str(error.value)
     assert load_pilot(_pilot(tmp_path, {**PLAN, "treated": {"buurten": ["99990101"]},
                                         "pool": "delivery"}, gemeente="9999"))
+
+
+GROUP = {"start": 2015, "treated": {"partner_file": "voedselbank"}, "outcomes": ["jeugdhulp"]}
+
+
+def test_a_treated_group_names_a_listed_partner_file_and_gets_cluster_inference(tmp_path):
+    with pytest.raises(SourceError) as error:
+        load_pilot(_pilot(tmp_path, GROUP))
+    assert "'voedselbank' not listed under paths.partner_files" in str(error.value)
+    path = _pilot(tmp_path, GROUP)
+    raw = yaml.safe_load(path.read_text("utf-8"))
+    raw["paths"]["partner_files"] = {"voedselbank": "klanten.csv"}
+    path.write_text(yaml.safe_dump(raw), "utf-8")
+    plan = load_pilot(path).study.effect
+    assert plan.treated.group and plan.inference == "cluster"
+    assert (plan.treated.start_column, plan.treated.household) == ("startdatum", True)
+    # the default that fits a buurten plan is the one its hash was always of
+    assert EffectPlan.model_validate(PLAN).plan_hash() == EffectPlan.model_validate(
+        {**PLAN, "inference": "permutation"}).plan_hash()
 
 
 def test_the_effect_analysis_needs_a_plan(tmp_path):

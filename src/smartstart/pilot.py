@@ -342,6 +342,12 @@ class Pilot(_Frozen):
             known = ", ".join(sorted(self.paths.partner_files)) or "none"
             raise ValueError(f"study.target_group: partner_file {', '.join(map(repr, unknown))} "
                              f"not listed under paths.partner_files (listed: {known})")
+        effect = self.study.effect
+        if effect is not None and effect.treated.group and (
+                effect.treated.partner_file not in self.paths.partner_files):
+            known = ", ".join(sorted(self.paths.partner_files)) or "none"
+            raise ValueError(f"study.effect.treated: partner_file {effect.treated.partner_file!r} "
+                             f"not listed under paths.partner_files (listed: {known})")
         return self
 
     @model_validator(mode="after")

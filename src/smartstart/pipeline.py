@@ -84,7 +84,8 @@ def _run(pilot: Pilot, console: Console) -> RunResult:
     work = paths.output / "work"
     _write_atomically(work, linked, tables, schools)
     if "effect" in study.analyses:  # the effect monitor's area x year counts (issue 15)
-        write_panel(linked.db, study, work)
+        treated = study.effect.treated
+        write_panel(linked.db, study, work, paths.partner_files.get(treated.partner_file or ""))
     with console.status("analyses en openbaarmakingscontrole") as status:
         outputs = publish(study, Work.read(work), lambda step: status.update(
             f"analyses en openbaarmakingscontrole: {step}"))

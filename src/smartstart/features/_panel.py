@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -55,19 +56,59 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
     areas = _areas_view(db, years)
     events, last = _events_view(db, plan)
     pool = pool_municipalities(plan, municipalities, regio)
-    sql = sql_file("effect_panel").format(addresses=db.table("GBAADRESOBJECTBUS"),
-                                          persons=db.table("GBAPERSOONTAB"), areas=areas,
-                                          events=events)
+    sql = (sql_file("effect_panel") + sql_file("effect_panel_areas")).format(
+        addresses=db.table("GBAADRESOBJECTBUS"), persons=db.table("GBAPERSOONTAB"),
+        areas=areas, events=events)
     db.con.execute(sql_text("macros")).fetchall()  # birth_date, age_on
-    frame = db.con.execute(sql, {"years": list(years), "pool_all": pool is None,
-                                 "pool": list(pool or ("",)), "min_age": plan.ages[0],
-                                 "max_age": plan.ages[1], "outcomes": len(plan.outcomes)}).df()
+    frame = db.con.execute(sql, _parameters(plan, years, pool)).df()
     frame["outcome"] = [plan.outcomes[int(k)] for k in frame.pop("outcome_index")]
     frame = frame.rename(columns={"gem": "gemeente", "wc": "wijk", "bc": "area"})
     frame["year"] = frame["year"].astype(int)
     frame[["n", "events"]] = frame[["n", "events"]].astype(int)
     keep = frame["year"] <= frame["outcome"].map(last)
     return frame.loc[keep, list(COLUMNS)].reset_index(drop=True)
+
+
+def _parameters(plan: EffectPlan, years: tuple[int, ...],
+                pool: tuple[str, ...] | None) -> dict:
+    return {"years": list(years), "pool_all": pool is None, "pool": list(pool or ("",)),
+            "min_age": plan.ages[0], "max_age": plan.ages[1], "outcomes": len(plan.outcomes)}
+
+
+#: the person panel's columns (one row per outcome, year and person at risk); ``start``: the
+#: year the person's treatment starts (NA: never in the window's partner file)
+PERSON_COLUMNS = ("outcome", "year", "gemeente", "area", "person", "cohort", "household",
+                  "start", "event")
+
+
+def group_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...],
+                clients: pd.DataFrame) -> pd.DataFrame:
+    """The person panel (``PERSON_COLUMNS``) of a treated group: every resident of the pilot's
+    municipalities of the plan's ages per year, with the start of their treatment from the
+    partner file's ``clients`` (rinpersoons, rinpersoon, client_start); households numbered
+    (the clusters)."""
+    years = PanelYears.of(db, plan).years
+    areas = _areas_view(db, years)
+    events, last = _events_view(db, plan)
+    db.con.register("effect_clients", clients[["rinpersoons", "rinpersoon", "client_start"]])
+    try:
+        sql = (sql_file("effect_panel") + sql_file("effect_panel_persons")).format(
+            addresses=db.table("GBAADRESOBJECTBUS"), persons=db.table("GBAPERSOONTAB"),
+            areas=areas, events=events, clients="effect_clients",
+            households=db.table("GBAHUISHOUDENSBUS"))
+        db.con.execute(sql_text("macros")).fetchall()
+        frame = db.con.execute(sql, {**_parameters(plan, years, municipalities),
+                                     "household": plan.treated.household}).df()
+    finally:
+        db.con.unregister("effect_clients")
+    frame["outcome"] = [plan.outcomes[int(k)] for k in frame.pop("outcome_index")]
+    frame = frame.rename(columns={"gem": "gemeente", "bc": "area"})
+    frame["household"] = pd.factorize(frame["household"])[0]
+    frame["start"] = frame["start"].astype("Int64")
+    frame[["year", "person", "cohort", "event"]] = frame[
+        ["year", "person", "cohort", "event"]].astype(int)
+    keep = frame["year"] <= frame["outcome"].map(last)
+    return frame.loc[keep, list(PERSON_COLUMNS)].reset_index(drop=True)
 
 
 def _areas_view(db: Database, years: tuple[int, ...]) -> str:
@@ -110,15 +151,42 @@ def _events_view(db: Database, plan: EffectPlan) -> tuple[str, dict[str, int]]:
 
 PANEL_FILE = "effect_panel.parquet"
 LACK_FILE = "effect_panel_lack.json"
+CLIENTS_FILE = "effect_clients.json"
 
 
-def write_panel(db: Database, study, work: Path) -> None:
-    """The run's panel into ``work/`` (microdata: exact counts per area-year), or, when the
-    delivery cannot give it, the typed lack of data (``effect_panel_lack.json``)."""
-    for name in (PANEL_FILE, LACK_FILE):
+def read_clients(path: Path | None, plan: EffectPlan) -> pd.DataFrame:
+    """The plan's partner file as ``linking._partner`` reads a target group's (same columns and
+    date formats; the client period's end is not used: treatment counts from its start)."""
+    from smartstart.linking._partner import read_partner
+    from smartstart.pilot import TargetGroup, Window
+
+    if path is None:
+        raise ValueError("a treated group needs its partner file (paths.partner_files)")
+    t = plan.treated
+    spec = TargetGroup(partner_file=str(t.partner_file), rinpersoons_column=t.rinpersoons_column,
+                       rinpersoon_column=t.rinpersoon_column, start_column=t.start_column,
+                       date_format=t.date_format,
+                       window=Window(start=date(1900, 1, 1), end=date(2100, 12, 31)))
+    return read_partner(Path(path), spec)
+
+
+def write_panel(db: Database, study, work: Path, partner: Path | None = None) -> None:
+    """The run's panel into ``work/`` (microdata: exact counts per area-year, or a treated
+    group's person-years with ``partner``, the plan's partner file), or, when the delivery
+    cannot give it, the typed lack of data (``effect_panel_lack.json``). A group's partner file
+    is summed up in ``effect_clients.json`` (its rows, those without a key)."""
+    for name in (PANEL_FILE, LACK_FILE, CLIENTS_FILE):
         (work / name).unlink(missing_ok=True)
+    plan = study.effect
     try:
-        panel = effect_panel(db, study.effect, study.municipalities, study.regio)
+        if plan.treated.group:
+            clients = read_clients(partner, plan)
+            (work / CLIENTS_FILE).write_text(json.dumps(
+                {"rows": len(clients), "unlinked": int(clients["rinpersoon"].isna().sum())}),
+                "utf-8")
+            panel = group_panel(db, plan, study.municipalities, clients)
+        else:
+            panel = effect_panel(db, plan, study.municipalities, study.regio)
     except LackOfData as lack:
         (work / LACK_FILE).write_text(json.dumps({"reason": lack.reason,
                                                   "detail": lack.detail}), "utf-8")
@@ -133,4 +201,6 @@ def read_panel(work: Path) -> tuple[pd.DataFrame | None, tuple[str, str] | None]
     lack = work / LACK_FILE
     found = json.loads(lack.read_text("utf-8")) if lack.exists() else None
     panel = pd.read_parquet(work / PANEL_FILE) if (work / PANEL_FILE).exists() else None
+    if panel is not None and (work / CLIENTS_FILE).exists():
+        panel.attrs["clients"] = json.loads((work / CLIENTS_FILE).read_text("utf-8"))
     return panel, (found["reason"], found["detail"]) if found else None

@@ -1,7 +1,8 @@
--- The effect monitor's panel: per year of $years, per outcome and per buurt of the pool, the
--- residents aged $min_age to $max_age on 1 January of the year whose address that day lies in
--- the buurt (by that year's area file), and those of them with at least one event of the
--- outcome in that calendar year. One pass over all years and all areas.
+-- The effect panel's persons at risk (the common part of effect_panel_areas.sql and
+-- effect_panel_persons.sql, which follow it): per year of $years, the residents aged $min_age
+-- to $max_age on 1 January of the year whose address that day lies in a buurt of the pool (by
+-- that year's area file), and their years with at least one event of an outcome (hits). One
+-- pass over all years and all areas.
 --   {addresses}  GBAADRESOBJECTBUS
 --   {persons}    GBAPERSOONTAB (birth date)
 --   {areas}      address objects -> gem, wc, bc with a column `year` (every VSLGWB year read)
@@ -49,7 +50,8 @@ on_day AS (
     JOIN placed AS p ON p.spell_start <= d.day AND p.spell_end >= d.day
 ),
 at_risk AS (
-    SELECT o.year, o.RINPERSOONS, o.RINPERSOON, a.gem, a.wc, a.bc
+    SELECT o.year, o.RINPERSOONS, o.RINPERSOON, a.gem, a.wc, a.bc,
+           CAST(g.GBAGEBOORTEJAAR AS INTEGER) AS cohort
     FROM on_day AS o
     JOIN pool AS a USING (year, SOORTOBJECTNUMMER, RINOBJECTNUMMER)
     JOIN {persons} AS g USING (RINPERSOONS, RINPERSOON)
@@ -61,16 +63,4 @@ hits AS (
     SELECT DISTINCT RINPERSOONS, RINPERSOON, outcome_index, CAST(year(day) AS INTEGER) AS year
     FROM {events}
     WHERE day IS NOT NULL AND list_contains($years, CAST(year(day) AS INTEGER))
-),
-outcomes AS (
-    SELECT unnest(range($outcomes)) AS outcome_index
 )
-SELECT k.outcome_index, r.year, r.gem, r.wc, r.bc,
-       count(*) AS n, count(h.year) AS events
-FROM at_risk AS r
-CROSS JOIN outcomes AS k
-LEFT JOIN hits AS h
-    ON h.RINPERSOONS = r.RINPERSOONS AND h.RINPERSOON = r.RINPERSOON
-   AND h.year = r.year AND h.outcome_index = k.outcome_index
-GROUP BY ALL
-ORDER BY k.outcome_index, r.year, r.bc
