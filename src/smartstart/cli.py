@@ -245,7 +245,10 @@ def demo(
                                             "(the default), heusden_uithuisplaatsing, "
                                             "tilburg_jongeren, eerste_1000_dagen, "
                                             "school_voortijdig_schoolverlaten, "
-                                            "huiselijk_geweld_hart_van_brabant.")] = "voedselbank",
+                                            "huiselijk_geweld_hart_van_brabant, "
+                                            "effect_gilze_en_rijen (did it work, treated "
+                                            "buurten), effect_voedselbank_gezinnen (did it "
+                                            "work, a treated group).")] = "voedselbank",
 ) -> None:
     """Synthesise a municipality that fits the example pilot and run it end to end."""
     from smartstart.demo import run_demo

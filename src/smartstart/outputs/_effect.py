@@ -56,8 +56,11 @@ def effect_step(study, work, out) -> None:
     if work.effect_panel is None:
         reason, detail = work.effect_lack or ("other", "the run made no panel")
         raise LackOfData(reason, detail)  # type: ignore[arg-type]
-    if plan.treated.group:
-        raise LackOfData("other", "publishing a treated group's evaluation is not built yet")
+    if plan.treated.group:  # a partner file's clients: outputs/_effect_group.py
+        from smartstart.outputs._effect_group import group_step
+
+        group_step(study, work, out)
+        return
     s = settings_of(study.disclosure)
     treated = tuple(plan.treated.buurten or ())
     results, hidden_years = {}, {}

@@ -15,15 +15,34 @@ import pandas as pd
 
 from smartstart.report import _charts as charts
 from smartstart.report._source import Source, data_table
-from smartstart.report._text import interval, missing, number, percent, t
+from smartstart.report._text import interval, missing, number, percent, t, texts
 from smartstart.report._types import Bullets, DataTable, Figures, Lang, Part, Text
 
 GROUPS = ("treated", "rest", "elsewhere")
 COLORS = (charts.ORANGE, charts.BLUE, charts.GREY)
+#: a treated group's series (outputs/_effect_group.py), in the same colours
+GROUP_SERIES = ("clients", "others")
 
 
 def _plan(src: Source) -> dict:
     return src.pilot.get("effect") or {}
+
+
+def is_group(src: Source) -> bool:
+    """The plan's treated are a group of persons (a partner file), not buurten."""
+    return bool((_plan(src).get("treated") or {}).get("partner_file"))
+
+
+def _k(src: Source, key: str) -> str:
+    """The text key for this plan: ``key_group`` (text_effect_group.yaml) for a treated
+    group where it exists."""
+    grouped = f"{key}_group"
+    return grouped if is_group(src) and grouped in texts() else key
+
+
+def _household(src: Source, lang: Lang) -> str:
+    treated = _plan(src).get("treated") or {}
+    return t("effect_monitor_household_group", lang) if treated.get("household", True) else ""
 
 
 def _outcomes(src: Source) -> list[str]:
@@ -65,16 +84,18 @@ def monitor(src: Source, lang: Lang) -> Part | None:
     ages = plan.get("ages") or (0, 17)
     part = Part(t("effect_monitor_title", lang, **words), "werkt-het-monitor")
     population = (src.pilot.get("population_words") or {}).get(f"{lang}_short") or ""
-    part.paragraphs.append(t("effect_monitor_text", lang, population=population,
+    treated = plan.get("treated") or {}
+    part.paragraphs.append(t(_k(src, "effect_monitor_text"), lang, population=population,
                              ages=f"{ages[0]}–{ages[1]}", start=plan.get("start"),
                              treated=", ".join(_buurt(b, lang, src) for b in
-                                               (plan.get("treated") or {}).get("buurten") or ()),
-                             **words))
+                                               treated.get("buurten") or ()),
+                             partner=treated.get("partner_file") or "",
+                             household=_household(src, lang), **words))
     for outcome in outcomes:
         part.blocks.append(_series_figure(src, outcome, int(plan.get("start")), lang))
         if src.has(f"effect_monitor_{outcome}"):
             part.blocks.append(_buurten_table(src, outcome, lang))
-    part.blocks.append(Text(t("effect_hidden_note", lang)))
+    part.blocks.append(Text(t(_k(src, "effect_hidden_note"), lang)))
     return part
 
 
@@ -85,9 +106,10 @@ def _series_figure(src: Source, outcome: str, start: int, lang: Lang):
     table = src.require(name, "year", "group", "n", "events", "rate")
     frame = table.frame
     words = _words(src, outcome, lang)
-    labels = {g: t(f"effect_group_{g}", lang) for g in GROUPS}
+    groups = GROUP_SERIES if is_group(src) else GROUPS
+    labels = {g: t(f"effect_group_{g}", lang) for g in groups}
     shown = frame[frame["rate"].notna()].assign(label=lambda d: d["group"].map(labels))
-    names = [labels[g] for g in GROUPS if g in set(frame["group"])]
+    names = [labels[g] for g in groups if g in set(frame["group"])]
     color = alt.Color("label:N", sort=names, title=None,
                       scale=alt.Scale(domain=names, range=list(COLORS[:len(names)])),
                       legend=alt.Legend(labelLimit=400))
@@ -98,7 +120,7 @@ def _series_figure(src: Source, outcome: str, start: int, lang: Lang):
     marker = alt.Chart(pd.DataFrame({"year": [start]})).mark_rule(
         color=charts.GREY, strokeDash=[4, 3], strokeWidth=2).encode(x=alt.X("year:O"))
     chart = alt.layer(lines, marker).properties(width=charts.WIDTH - 80, height=260)
-    caption = t("effect_monitor_caption", lang, **words)
+    caption = t(_k(src, "effect_monitor_caption"), lang, **words)
     rows = [i for i in range(len(frame))]
     columns = ((t("effect_year", lang), "year", "text"), (t("effect_group", lang), "group", "text"),
                (t("effect_n", lang), "n", "int"),
@@ -158,8 +180,12 @@ def estimate(src: Source, lang: Lang) -> Part | None:
         head = mine[mine["headline"].astype(bool)].iloc[0]
         info = (inference.frame[inference.frame["outcome"] == outcome].iloc[0]
                 if inference is not None else pd.Series(dtype=object))
-        text = t("effect_estimate_text", lang, treated_n=info.get("treated_areas", "?"),
-                 assignments=number(info.get("assignments", 0), lang), **words)
+        text = t(_k(src, "effect_estimate_text"), lang,
+                 treated_n=info.get("treated_areas", "?"),
+                 assignments=number(info.get("assignments", 0), lang),
+                 treated_persons=_count(inference, outcome, "treated_persons", lang),
+                 households=_count(inference, outcome, "treated_households", lang),
+                 comparison=_count(inference, outcome, "comparison_persons", lang), **words)
         if part is None:
             part = Part(t("effect_estimate_title", lang, **words) if len(outcomes) == 1
                         else t("s7_title", lang), "werkt-het-effect")
@@ -167,9 +193,11 @@ def estimate(src: Source, lang: Lang) -> Part | None:
             part.blocks.append(Text(t("effect_estimate_title", lang, **words)))
         part.blocks.append(Text(text))
         part.blocks.append(Figures(tuple(_figures(head, mine, info, src, lang))))
-        part.blocks.append(_estimates_table(mine, lang))
+        part.blocks.append(_estimates_table(mine, src, lang))
         part.blocks.append(Bullets(tuple(_conclusions(head, mine, info, src, lang, words)),
                                    t("effect_conclusion_intro", lang)))
+        if is_group(src) and inference is not None:
+            part.blocks.append(_counted_table(inference, outcome, lang))
         if src.has("effect_placebo"):
             part.blocks.append(_placebo_table(src, outcome, lang))
     if part is not None:
@@ -182,11 +210,14 @@ def _figures(head: pd.Series, mine: pd.DataFrame, info: pd.Series, src: Source,
     ci = interval(head["ci_low"], head["ci_high"], lang, "num", 1)
     items = [(t("effect_term_estimate", lang),
               t("effect_term_estimate_is", lang, estimate=_pp(head["estimate"], lang)),
-              t("effect_term_estimate_why", lang, ci=ci,
+              t(_k(src, "effect_term_estimate_why"), lang, ci=ci,
                 relative=_relative(head.get("relative"), lang))),
              (t("effect_term_p", lang), _p(head["p_value"], lang),
-              t("effect_term_p_why", lang, comparison_n=info.get("comparison_areas", "?"),
-                smallest=_p(info.get("smallest_p"), lang)))]
+              t(_k(src, "effect_term_p_why"), lang,
+                comparison_n=info.get("comparison_areas", "?"),
+                smallest=_p(info.get("smallest_p"), lang),
+                households=_count(src.table("effect_inference"), str(head.get("outcome", "")),
+                                  "treated_households", lang) if is_group(src) else ""))]
     mde = info.get("mde")
     items.append((t("effect_term_mde", lang),
                   t("effect_term_mde_is", lang, mde=_pp(mde, lang),
@@ -194,8 +225,9 @@ def _figures(head: pd.Series, mine: pd.DataFrame, info: pd.Series, src: Source,
                   if not missing(mde) else t("effect_term_mde_none", lang),
                   t("effect_term_mde_why", lang)))
     if not missing(info.get("pretrend_p")):
-        items.append((t("effect_term_pretrend", lang), f"p = {_p(info['pretrend_p'], lang)}",
-                      t("effect_term_pretrend_is", lang)))
+        items.append((t(_k(src, "effect_term_pretrend"), lang),
+                      f"p = {_p(info['pretrend_p'], lang)}",
+                      t(_k(src, "effect_term_pretrend_is"), lang)))
     placebo = mine[mine["method"] == "placebo_time"]
     if len(placebo):
         row = placebo.iloc[0]
@@ -221,11 +253,11 @@ def _relative(value: object, lang: Lang) -> str:
     return percent(abs(float(value)), lang, 0) if not missing(value) else "–"
 
 
-def _estimates_table(mine: pd.DataFrame, lang: Lang) -> DataTable:
+def _estimates_table(mine: pd.DataFrame, src: Source, lang: Lang) -> DataTable:
     rows = tuple((_method(r["method"], lang), _pp(r["estimate"], lang),
                   interval(r["ci_low"], r["ci_high"], lang, "num", 1), _p(r["p_value"], lang))
                  for _, r in mine.iterrows())
-    return DataTable(t("effect_estimates_caption", lang),
+    return DataTable(t(_k(src, "effect_estimates_caption"), lang),
                      (t("effect_method", lang), t("effect_pp", lang), t("ci", lang),
                       t("effect_p", lang)), rows, (False, True, True, True))
 
@@ -241,33 +273,62 @@ def _method(name: object, lang: Lang) -> str:
 def _conclusions(head: pd.Series, mine: pd.DataFrame, info: pd.Series, src: Source,
                  lang: Lang, words: dict) -> list[str]:
     alpha = float(info.get("alpha", 0.05)) if not missing(info.get("alpha")) else 0.05
-    p = float(head["p_value"])
+    p = float(head["p_value"]) if not missing(head["p_value"]) else float("nan")
+    status = str(info.get("pool_status", "ok"))
     said = []
-    if p < alpha and float(head["estimate"]) < 0:
-        said.append(t("effect_says_down", lang, p=_p(p, lang), **words))
+    if is_group(src) and status == "too_small":  # no p-value: clustered with too few
+        said.append(t("effect_says_no_p_group", lang, estimate=_pp(head["estimate"], lang)))
+    elif p < alpha and float(head["estimate"]) < 0:
+        said.append(t(_k(src, "effect_says_down"), lang, p=_p(p, lang), **words))
     elif p < alpha:
-        said.append(t("effect_says_up", lang, p=_p(p, lang), **words))
+        said.append(t(_k(src, "effect_says_up"), lang, p=_p(p, lang), **words))
     else:
         said.append(t("effect_says_nothing", lang, p=_p(p, lang), **words))
-    status = str(info.get("pool_status", "ok"))
-    if status == "too_small":
+    if status == "too_small" and not is_group(src):
         said.append(t("effect_says_pool_too_small", lang,
                       smallest=_p(info.get("smallest_p"), lang)))
     elif status == "coarse":
-        said.append(t("effect_says_pool_coarse", lang))
+        said.append(t(_k(src, "effect_says_pool_coarse"), lang))
     if not missing(info.get("mde")):
-        said.append(t("effect_says_mde", lang, treated_n=info.get("treated_areas", "?"),
+        said.append(t(_k(src, "effect_says_mde"), lang,
+                      treated_n=info.get("treated_areas", "?"),
+                      households=_count(src.table("effect_inference"),
+                                        str(head.get("outcome", "")), "treated_households",
+                                        lang) if is_group(src) else "",
                       relative=_relative(info.get("mde_relative"), lang),
                       mde=_pp(info.get("mde"), lang)))
     pre = info.get("pretrend_p")
     if not missing(pre):
         key = "effect_says_pretrend_bad" if float(pre) < alpha else "effect_says_pretrend_ok"
-        said.append(t(key, lang, p=_p(pre, lang)))
+        said.append(t(_k(src, key), lang, p=_p(pre, lang)))
     placebo = mine[mine["method"] == "placebo_time"]
     if len(placebo) and float(placebo.iloc[0]["p_value"]) < alpha:
         said.append(t("effect_says_placebo_bad", lang, p=_p(placebo.iloc[0]["p_value"], lang)))
-    said.append(t("effect_says_caution", lang))
+    said.append(t(_k(src, "effect_says_caution"), lang))
     return said
+
+
+def _count(table, outcome: str, column: str, lang: Lang) -> str:
+    """A count of ``effect_inference`` for the outcome as published (a hidden one by its
+    label), or "?" when the table or column is absent."""
+    if table is None or not table.has("outcome", column):
+        return "?"
+    rows = [table.frame.index.get_loc(i) for i in
+            table.frame.index[table.frame["outcome"].astype(str) == outcome]]
+    return table.show(rows[0], column, "int") if rows else "?"
+
+
+#: the rows of the group's "who counts" table (effect_inference's person counts)
+COUNTED = ("treated_persons", "treated_households", "comparison_persons", "started_before",
+           "no_year_before", "partner_rows", "partner_unlinked")
+
+
+def _counted_table(inference, outcome: str, lang: Lang) -> DataTable:
+    rows = tuple((t(f"effect_counted_{c}", lang), _count(inference, outcome, c, lang))
+                 for c in COUNTED if inference.has(c))
+    return DataTable(t("effect_counted_caption_group", lang),
+                     (t("effect_counted_what", lang), t("effect_counted_number", lang)), rows,
+                     (False, True))
 
 
 def _placebo_table(src: Source, outcome: str, lang: Lang) -> DataTable:
@@ -282,6 +343,13 @@ def _placebo_table(src: Source, outcome: str, lang: Lang) -> DataTable:
 def _plan_text(src: Source, lang: Lang) -> str:
     plan = _plan(src)
     population = (src.pilot.get("population_words") or {}).get(f"{lang}_short") or ""
+    if is_group(src):
+        treated = plan.get("treated") or {}
+        return t("effect_plan_text_group", lang, start=plan.get("start"),
+                 partner=treated.get("partner_file"), household=_household(src, lang),
+                 start_column=treated.get("start_column", "startdatum"),
+                 population=population, method=_method(plan.get("estimator"), lang),
+                 hash=plan.get("plan_sha256", "–"))
     return t("effect_plan_text", lang, start=plan.get("start"),
              treated=", ".join(_buurt(b, lang, src) for b in
                                (plan.get("treated") or {}).get("buurten") or ()),
@@ -294,17 +362,17 @@ def _plan_text(src: Source, lang: Lang) -> str:
 
 def event_study(src: Source, lang: Lang) -> Part | None:
     """Per outcome: the effect per year since the start, with the start marked."""
-    table = src.require("effect_event_study", "outcome", "event_time", "year", "estimate",
-                        "ci_low", "ci_high")
+    table = src.require("effect_event_study", "outcome", "event_time", "estimate",
+                        "ci_low", "ci_high", *(() if is_group(src) else ("year",)))
     frame = table.frame
     outcomes = [o for o in _outcomes(src) if o in set(frame["outcome"])] or list(
         dict.fromkeys(frame["outcome"].astype(str)))
     part = Part(t("effect_events_title", lang), "werkt-het-per-jaar",
-                [t("effect_events_text", lang)])
+                [t(_k(src, "effect_events_text"), lang)])
     for outcome in outcomes:
         part.blocks.append(_event_figure(src, table, outcome, lang))
         if frame.loc[frame["outcome"] == outcome, "estimate"].isna().any():
-            part.blocks.append(Text(t("effect_events_hidden", lang)))
+            part.blocks.append(Text(t(_k(src, "effect_events_hidden"), lang)))
     return part
 
 
@@ -316,7 +384,10 @@ def _event_figure(src: Source, table, outcome: str, lang: Lang):
     mine = frame[frame["outcome"] == outcome]
     start = int(_plan(src).get("start"))
     shown = mine[mine["estimate"].notna()]
-    x = alt.X("year:O", title=t("effect_axis_year", lang))
+    # a group's starts are staggered: its axis is the years since each one's own start
+    axis = "event_time" if is_group(src) else "year"
+    x = alt.X(f"{axis}:O", title=t("effect_axis_event_time" if is_group(src)
+                                   else "effect_axis_year", lang))
     y = alt.Y("estimate:Q", title=t("effect_pp", lang))
     bars = alt.Chart(shown.dropna(subset=["ci_low", "ci_high"])).mark_rule(
         strokeWidth=2, color=charts.BLUE).encode(x=x, y=alt.Y("ci_low:Q"), y2="ci_high:Q")
@@ -324,13 +395,15 @@ def _event_figure(src: Source, table, outcome: str, lang: Lang):
                                          opacity=1).encode(x=x, y=y)
     zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(
         color=charts.GREY).encode(y=alt.Y("zero:Q"))
-    marker = alt.Chart(pd.DataFrame({"year": [start]})).mark_rule(
-        color=charts.GREY, strokeDash=[4, 3], strokeWidth=2).encode(x=alt.X("year:O"))
+    marker = alt.Chart(pd.DataFrame({axis: [0 if is_group(src) else start]})).mark_rule(
+        color=charts.GREY, strokeDash=[4, 3], strokeWidth=2).encode(x=alt.X(f"{axis}:O"))
     chart = alt.layer(zero, marker, bars, points).properties(width=charts.WIDTH - 80,
                                                              height=260)
     caption = t("effect_events_caption", lang, **words)
     rows = [frame.index.get_loc(i) for i in mine.index]
-    data = data_table(table, caption, ((t("effect_year", lang), "year", "text"),
+    first = ((t("effect_axis_event_time", lang), "event_time", "text") if is_group(src)
+             else (t("effect_year", lang), "year", "text"))
+    data = data_table(table, caption, (first,
                                        (t("effect_pp", lang), "estimate", "num1"),
                                        (t("ci", lang), "ci_low", "num1"),
                                        ("", "ci_high", "num1")), rows)

@@ -95,6 +95,8 @@ def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
     intro = spec.intro
     if f"{intro}_no_partner" in texts() and not _has_partner(src):
         intro = f"{intro}_no_partner"
+    if f"{intro}_group" in texts() and _effect.is_group(src):  # a treated group's words
+        intro = f"{intro}_group"
     result = Section(spec.id, t(spec.title, lang, **words), [t(intro, lang, **words)])
     present = [p for p in spec.parts if not p.needs or src.has(p.needs.format(lang=lang))]
     result.parts.extend(_disclosure.notices(src, spec.owns, lang))
