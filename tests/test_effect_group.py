@@ -2,15 +2,23 @@
 imputation engine against pyfixest's ``did2s`` (same point estimate and Gardner standard errors
 clustered by household) and against planted truth (an effect planted in a simulated person
 panel with selection of high-risk households into the group is recovered within its interval
-at about the stated coverage; no effect gives a null)."""
+at about the stated coverage; no effect gives a null); then end to end on
+``smartstart demo --pilot effect_voedselbank_gezinnen``: the person panel against an
+independent pandas count of the delivery and the partner file, the published estimate against
+an independent least-squares imputation, the gate, the report, and too few treated."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from _effect_reference import person_years, treated_starts
 
 from smartstart.analyses._effect_group import GroupSpec, evaluate_group
 
@@ -122,3 +130,182 @@ def test_too_few_treated_households_give_no_p_value_and_early_starts_are_counted
     late = early.copy()
     late.loc[late["person"] == first, "start"] = 2012  # no year before the start
     assert evaluate_group(late, 2012).dropped["no_year_before"] == 1
+
+
+# --- end to end: smartstart demo --pilot effect_voedselbank_gezinnen ---------------------------
+
+@pytest.fixture(scope="module")
+def group_demo(tmp_path_factory) -> Path:
+    """The group demo's folder (cbs/, store/, results/work and bundle, rapport.html), once."""
+    from rich.console import Console
+
+    from smartstart.demo import run_demo
+
+    root = tmp_path_factory.mktemp("group-demo")
+    run_demo(root, pilot="effect_voedselbank_gezinnen", console=Console(quiet=True))
+    return root
+
+
+def _work_panel(root: Path) -> pd.DataFrame:
+    panel = pd.read_parquet(root / "results" / "work" / "effect_panel.parquet")
+    return panel[panel["outcome"] == "jeugdhulp"].reset_index(drop=True)
+
+
+def _reference(root: Path, years: list[int]) -> pd.DataFrame:
+    """The independent person-years of the demo municipality with each person's start."""
+    pilot = yaml.safe_load((root / "pilot.yaml").read_text("utf-8"))
+    partner = root / pilot["paths"]["partner_files"]["voedselbank"]
+    rows = person_years(root, years, ("0784",))
+    starts = treated_starts(root, partner, household=True)
+    return rows.merge(starts, on=["RINPERSOONS", "RINPERSOON"], how="left")
+
+
+def _imputation_lsqr(rows: pd.DataFrame, first_start: int) -> tuple[float, int]:
+    """The imputation estimate (points) by a least-squares solver over explicit person and
+    birth-year x year dummies (scipy's lsqr, not the engine's sweeps), with the documented
+    rules: clients who started before ``first_start`` out, clients without a year before
+    their start out; and the number of treated persons."""
+    from scipy.sparse import csr_matrix, hstack
+    from scipy.sparse.linalg import lsqr
+
+    key = rows["RINPERSOONS"] + rows["RINPERSOON"]
+    rows = rows[~(rows["start"] < first_start)].assign(key=key)
+    treated = rows["start"].notna() & (rows["year"] >= rows["start"])
+    before = set(rows.loc[rows["start"].notna() & ~treated, "key"])
+    keep = rows["start"].isna() | rows["key"].isin(before)
+    rows, treated = rows[keep].reset_index(drop=True), treated[keep].to_numpy()
+    person = pd.factorize(rows["key"])[0]
+    cell = pd.factorize(rows["cohort"].astype(int).astype(str) + "/" + rows["year"].astype(str))[0]
+    y = rows["hit"].notna().to_numpy(float) * 100
+
+    def dummies(index: np.ndarray) -> csr_matrix:
+        return csr_matrix((np.ones(len(index)), (np.arange(len(index)), index)))
+
+    x = hstack([dummies(person), dummies(cell)]).tocsr()
+    beta = lsqr(x[~treated], y[~treated], atol=1e-14, btol=1e-14, iter_lim=200_000)[0]
+    return float((y[treated] - x[treated] @ beta).mean()), int(rows.loc[treated, "key"].nunique())
+
+
+def test_the_group_panel_equals_an_independent_count_of_the_delivery(group_demo):
+    """Per year and buurt, per year and birth year, and per start year: the work panel's
+    person-years equal pandas' count on the store's tables and the partner file (exact)."""
+    ours = _work_panel(group_demo)
+    years = sorted(int(y) for y in ours["year"].unique())
+    ref = _reference(group_demo, years)
+    assert len(years) == 11 and len(ours) == len(ref) > 50_000
+    for by, ref_by in ((["year", "area"], ["year", "bc"]),
+                       (["year", "cohort"], ["year", "cohort"])):
+        mine = ours.groupby(by)["event"].agg(["size", "sum"]).sort_index()
+        theirs = ref.groupby(ref_by)["hit"].agg(["size", "count"]).sort_index()
+        assert np.array_equal(mine.to_numpy(), theirs.to_numpy()), by
+    mine = ours.drop_duplicates("person")["start"].value_counts().sort_index()
+    theirs = ref.drop_duplicates(["RINPERSOONS", "RINPERSOON"])["start"].value_counts()
+    assert mine.to_dict() == theirs.sort_index().astype(int).to_dict()
+    assert mine.sum() > 100  # not a trivial group
+    # the clusters: a client's household members share theirs
+    treated = ours[ours["start"].notna()].drop_duplicates("person")
+    assert treated["household"].nunique() < 0.8 * len(treated)
+
+
+def test_the_published_effect_is_the_independent_estimate(group_demo):
+    """The bundle's headline equals the lsqr imputation on the independent panel (at the
+    published 0.1 point), the engine on the work panel equals it to 1e-6, and the published
+    treated persons are the reference's; the synthetic data plants no effect of a start, so
+    the interval holds 0."""
+    ours = _work_panel(group_demo)
+    reference, persons = _imputation_lsqr(_reference(group_demo, sorted(ours["year"].unique())),
+                                          2015)
+    assert evaluate_group(ours, 2015).headline.estimate == pytest.approx(reference, abs=1e-6)
+    tables = group_demo / "results" / "bundle" / "tables"
+    estimates = pd.read_parquet(tables / "effect_estimates.parquet")
+    head = estimates[estimates["headline"]].iloc[0]
+    assert head["method"] == "imputation"
+    assert head["estimate"] == pytest.approx(round(reference, 1), abs=1e-9)
+    assert head["ci_low"] <= 0 <= head["ci_high"] and head["p_value"] > 0.05
+    inference = pd.read_parquet(tables / "effect_inference.parquet").iloc[0]
+    assert int(inference["treated_persons"]) == persons
+    assert inference["pool_status"] == "ok" and inference["inference"] == "cluster"
+    assert inference["mde"] < 0
+
+
+def test_the_bundle_is_sound_and_publishes_only_what_passes(group_demo):
+    from smartstart.analyses._effect_group import prepared
+    from smartstart.bundle import check_bundle
+
+    bundle = group_demo / "results" / "bundle"
+    problems, checked = check_bundle(bundle)
+    assert problems == [] and checked >= 5
+    names = {o["name"] for o in json.loads((bundle / "manifest.json").read_text("utf-8"))[
+        "outputs"]}
+    assert {"effect_series_jeugdhulp", "effect_estimates", "effect_event_study",
+            "effect_inference"} <= names
+    assert not names & {"effect_placebo", "effect_monitor_jeugdhulp"}  # buurten only
+    # the series: the panel's counts where shown, hidden below the threshold
+    frame, _ = prepared(_work_panel(group_demo), 2015)
+    frame["group"] = np.where(frame["treated"], "clients", "others")
+    counts = frame.groupby(["year", "group"])["event"].agg(n="size", events="sum").reset_index()
+    series = pd.read_parquet(bundle / "tables" / "effect_series_jeugdhulp.parquet")
+    both = series.merge(counts, on=["year", "group"], how="left", suffixes=("", "_panel"))
+    assert set(series.loc[series["group"] == "clients", "year"]) == set(range(2015, 2023))
+    for column in ("n", "events"):
+        shown = both[column].notna()
+        assert np.array_equal(both.loc[shown, column], both.loc[shown, f"{column}_panel"])
+    small = ((both["events_panel"].fillna(0) < 10)
+             | (both["n_panel"].fillna(0) - both["events_panel"].fillna(0) < 10))
+    assert (both.loc[small, "events"].isna()).all() and small.any()
+    # the event study: leads and years since the start, a row blank below min_cell
+    events = pd.read_parquet(bundle / "tables" / "effect_event_study.parquet")
+    assert events["event_time"].min() == -3 and 0 in set(events["event_time"])
+    assert "year" not in events.columns
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_report_speaks_of_participants_and_shows_the_published_figures(group_demo, lang):
+    from smartstart.bundle import read_bundle
+    from smartstart.report import _effect as E
+    from smartstart.report._sections import sections
+    from smartstart.report._source import Source
+    from smartstart.report._text import t
+    from smartstart.report._types import Bullets, DataTable, Figures
+
+    bundle = group_demo / "results" / "bundle"
+    src = Source(read_bundle(bundle), lang)
+    section = next(s for s in sections(src, lang) if s.id == "werkt-het")
+    assert E.is_group(src)
+    first = t("s7_intro_group", lang, outcome="{o}", population="{p}").split("{")[0]
+    assert section.intro[0].startswith(first)
+    parts = {p.id: p for p in section.parts if hasattr(p, "id")}
+    assert {"werkt-het-monitor", "werkt-het-effect", "werkt-het-per-jaar"} <= set(parts)
+    head = pd.read_parquet(bundle / "tables" / "effect_estimates.parquet").iloc[0]
+    figures = next(b for b in parts["werkt-het-effect"].blocks if isinstance(b, Figures))
+    values = {term: value for term, value, _ in figures.items}
+    assert E._pp(head["estimate"], lang) in values[t("effect_term_estimate", lang)]
+    assert values[t("effect_term_p", lang)] == E._p(head["p_value"], lang)
+    bullets = next(b for b in parts["werkt-het-effect"].blocks if isinstance(b, Bullets))
+    assert bullets.items[-1] == t("effect_says_caution_group", lang)
+    counted = next(b for b in parts["werkt-het-effect"].blocks if isinstance(b, DataTable)
+                   and b.caption == t("effect_counted_caption_group", lang))
+    inference = pd.read_parquet(bundle / "tables" / "effect_inference.parquet").iloc[0]
+    assert counted.rows[0][1] == E.number(int(inference["treated_persons"]), lang)
+
+
+def test_too_few_treated_withhold_the_evaluation_but_not_the_series(group_demo):
+    """Clients kept to 6 persons: the series is published (the clients' cells hidden), the
+    evaluation is withheld with its reason, nothing of it in the outputs."""
+    from types import SimpleNamespace
+
+    from smartstart.errors import LackOfData
+    from smartstart.outputs import Outputs
+    from smartstart.outputs._effect_group import group_step
+    from smartstart.pilot import load_pilot
+
+    study = load_pilot(group_demo / "pilot.yaml").study
+    panel = _work_panel(group_demo)
+    clients = panel.loc[panel["start"].notna(), "person"].drop_duplicates()
+    panel.loc[panel["person"].isin(clients.iloc[6:]), "start"] = pd.NA
+    out = Outputs()
+    with pytest.raises(LackOfData, match="too few to publish"):
+        group_step(study, SimpleNamespace(effect_panel=panel), out)
+    assert [p.record.name for p in out.tables] == ["effect_series_jeugdhulp"]
+    # of the 6, those without a year before their start are left out too
+    assert out.withheld and re.search(r"treated persons \([1-6]\)", out.withheld[0][1])

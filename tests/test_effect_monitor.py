@@ -23,56 +23,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _effect_reference import area_panel
 
 from smartstart._effect_plan import EffectPlan, hash_of
 from smartstart.bundle import check_bundle
 
 
-def _store(root: Path, table: str, year: int | None = None) -> pd.DataFrame:
-    """A store table read from its parquet file (the newest year when ``year`` is None)."""
-    manifest = json.loads((root / "store" / "manifest.json").read_text("utf-8"))
-    entries = sorted((int(e["year"]), e["store_path"]) for e in manifest["entries"]
-                     if e["table"] == table and (year is None or int(e["year"]) == year))
-    return pd.read_parquet(root / "store" / entries[-1][1])
-
-
 def _independent_panel(root: Path, years: list[int], pool: tuple[str, ...]) -> pd.DataFrame:
     """Per year and buurt (pandas, no SQL): children 0-17 on 1 January at an address of the
-    pool and those with a youth-care start in the year."""
-    spells = _store(root, "GBAADRESOBJECTBUS").dropna(subset=["GBADATUMAANVANGADRESHOUDING"])
-    spells = spells.sort_values(["RINPERSOONS", "RINPERSOON", "GBADATUMAANVANGADRESHOUDING"])
-    start = pd.to_datetime(spells["GBADATUMAANVANGADRESHOUDING"])
-    following = start.groupby([spells["RINPERSOONS"], spells["RINPERSOON"]]).shift(-1)
-    end = pd.to_datetime(spells["GBADATUMEINDEADRESHOUDING"]).fillna(
-        following - pd.Timedelta(days=1)).fillna(pd.Timestamp("2050-12-31"))
-    spells = spells.assign(_start=start, _end=end)
-    persons = _store(root, "GBAPERSOONTAB")
-    born = pd.to_datetime(dict(year=pd.to_numeric(persons["GBAGEBOORTEJAAR"], errors="coerce"),
-                               month=pd.to_numeric(persons["GBAGEBOORTEMAAND"],
-                                                   errors="coerce").fillna(7),
-                               day=pd.to_numeric(persons["GBAGEBOORTEDAG"],
-                                                 errors="coerce").fillna(1)), errors="coerce")
-    birth = persons.assign(_birth=born)[["RINPERSOONS", "RINPERSOON", "_birth"]]
-    care = _store(root, "JGDHULPBUS")
-    care = care.assign(year=pd.to_datetime(care["JGDHGELDIGHEIDBEGINDATUM"]).dt.year)
-    hits = care[["RINPERSOONS", "RINPERSOON", "year"]].drop_duplicates().assign(hit=1)
-    out = []
-    for year in years:
-        day = pd.Timestamp(year, 1, 1)
-        on = spells[(spells["_start"] <= day) & (spells["_end"] >= day)]
-        on = on.sort_values(["_start", "_end", "RINOBJECTNUMMER"], ascending=False)
-        on = on.drop_duplicates(["RINPERSOONS", "RINPERSOON"])
-        areas = _store(root, "VSLGWBTAB", year)
-        areas = areas[areas["gem"].isin(pool)]
-        here = on.merge(areas, on=["SOORTOBJECTNUMMER", "RINOBJECTNUMMER"]).merge(
-            birth, on=["RINPERSOONS", "RINPERSOON"])
-        b = here["_birth"]
-        age = year - b.dt.year - ((b.dt.month > 1) | (b.dt.day > 1)).astype(int)
-        young = here[(age >= 0) & (age <= 17)].assign(year=year)
-        young = young.merge(hits, on=["RINPERSOONS", "RINPERSOON", "year"], how="left")
-        counted = young.groupby("bc").agg(n=("year", "size"), events=("hit", "count"))
-        out.append(counted.reset_index().rename(columns={"bc": "area"}).assign(year=year))
-    return pd.concat(out, ignore_index=True)
+    pool and those with a youth-care start in the year (tests/_effect_reference.py)."""
+    return area_panel(root, years, pool)
 
 
 def test_the_panel_equals_an_independent_count_on_the_delivery(effect_demo):

@@ -1,7 +1,8 @@
 -- The effect panel of a treated group (after effect_panel.sql): per outcome, year and person at
 -- risk, whether the person had an event of the outcome that calendar year, the person's birth
 -- year (cohort), the start of the person's treatment (the earliest client start of the person
--- or, with $household, of a client whose household the person was in on that day) and the
+-- or, with $household, of a client in whose household (HUISHOUDNR) the person was on that
+-- day) and the
 -- person's household (the cluster): the client's household on the start day for the treated,
 -- else the household on 1 January of the person's first year at risk (a person without one is a
 -- household of their own). Persons are numbered (``person``); no key leaves this query.
@@ -20,7 +21,8 @@ spells AS (
     WHERE DATUMAANVANGHH IS NOT NULL
 ),
 client_home AS (
-    SELECT c.RINPERSOONS, c.RINPERSOON, c.client_start, max(s.household) AS household
+    SELECT c.RINPERSOONS, c.RINPERSOON, c.client_start, max(s.household) AS household,
+           arg_max(s.HUISHOUDNR, s.household) AS number
     FROM clients AS c
     LEFT JOIN spells AS s
         ON s.RINPERSOONS = c.RINPERSOONS AND s.RINPERSOON = c.RINPERSOON
@@ -34,7 +36,9 @@ treated_links AS (
     UNION ALL
     SELECT m.RINPERSOONS, m.RINPERSOON, c.client_start, c.household
     FROM client_home AS c
-    JOIN spells AS m ON m.household = c.household
+    JOIN spells AS m
+        ON m.HUISHOUDNR = c.number
+       AND m.DATUMAANVANGHH <= c.client_start AND m.spell_end >= c.client_start
     WHERE $household AND c.household IS NOT NULL
 ),
 treated AS (
