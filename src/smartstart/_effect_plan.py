@@ -37,6 +37,11 @@ Or a treated group from a partner file (a programme's clients, each from their o
                                     # households); permutation is for treated buurten
 ```
 
+Before the start, with candidate buurten (from the areas analysis) and a ``start`` after the
+delivery's last year, the run gives the power before the start: the minimum detectable effect
+over the planned years up to ``years[1]`` (years after the delivery are planned, not read;
+without ``years``, three years from the start).
+
 The group's comparison is every other resident of the pilot's municipalities of the plan's ages
 (``pool`` is for buurten only): person and birth-year x year fixed effects, the imputation
 estimator (Borusyak et al.) with staggered starts, see ``analyses/_effect_group.py``.

@@ -31,7 +31,8 @@ COLUMNS = ("outcome", "year", "gemeente", "wijk", "area", "n", "events")
 @dataclass(frozen=True)
 class PanelYears:
     """The years the panel covers: the plan's, or every year the delivery's area files and
-    the outcome's event tables both cover."""
+    the outcome's event tables both cover. A plan that starts after the delivery's last year
+    (power before the start) may name years after it: they are the planned years, not read."""
 
     years: tuple[int, ...]
 
@@ -40,6 +41,8 @@ class PanelYears:
         delivered = set(db.years("VSLGWBTAB"))
         if plan.years is not None:
             wanted = set(range(plan.years[0], plan.years[1] + 1))
+            if delivered and plan.start > max(delivered):  # planned: the years to come
+                wanted = {y for y in wanted if y <= max(delivered)}
             missing = sorted(wanted - delivered)
             if missing:
                 raise LackOfData("other", "no area file (VSLGWBTAB) for the plan's years "

@@ -16,6 +16,13 @@ panel of the comparison pool:
   smallest attainable p, whether the pool is large enough, the pre-trend check, and the
   minimum detectable effect over the plan's years after the start.
 
+Before the start (the plan's start after the last year the delivery holds the outcome): the
+power before the start instead of the evaluation. ``effect_inference`` gets a row of stage
+``planned`` with the minimum detectable effect of treating the plan's buurten from its start
+to the plan's last year (or for ``PLANNED_YEARS``), by simulation from the observed years with
+the same permutation test over the same comparison buurten; no estimates, event study or
+placebo. The team learns before choosing whether the evaluation can succeed.
+
 The comparison pool is every buurt of the pool (the region's or the delivery's) with at least
 ``plan.min_units`` units at risk in every year, the treated buurten apart, and only buurten
 whose every count the gate would publish (``comparison_buurten``): in every year at least
@@ -38,7 +45,12 @@ import pandas as pd
 from smartstart.disclosure import Published, Rules, protect_frame
 from smartstart.disclosure._options import settings_of
 from smartstart.errors import LackOfData
-from smartstart.outputs._effect_monitor import TREATED, event_variable, monitor_tables
+from smartstart.outputs._effect_monitor import (
+    RATE_DECIMALS,
+    TREATED,
+    event_variable,
+    monitor_tables,
+)
 
 #: decimals of an effect in percentage points (0.1 point: the rates are published at 0.1 %) and
 #: of a p-value; an estimate is linear in the area-year rates, so its precision is what keeps a
@@ -80,6 +92,9 @@ def effect_step(study, work, out) -> None:
         except LackOfData as lack:  # this outcome's monitor stays, its evaluation does not
             out.withheld.append((f"effect_{outcome}", f"analyse niet uitgevoerd: {lack}"))
             out.lacking.append((f"effect_{outcome}", lack.reason, lack.detail))
+            continue
+        if plan.start > int(rows["year"].max()):  # not started yet: power before the start
+            results[outcome] = planned_outcome(rows, plan, donors)
             continue
         results[outcome] = evaluate_outcome(rows, plan, donors)
     if not results:
@@ -153,6 +168,40 @@ def evaluate_outcome(rows: pd.DataFrame, plan, donors: set[str] | None = None) -
     return {"result": result, "mde": _mde(panel, treated, plan, spec)}
 
 
+#: the years a planned evaluation follows after the start when the plan names no last year
+PLANNED_YEARS = 3
+
+
+def planned_years(plan) -> int:
+    """How many years the evaluation will follow from the start: to the plan's last year, or
+    ``PLANNED_YEARS``."""
+    return plan.years[1] - plan.start + 1 if plan.years is not None else PLANNED_YEARS
+
+
+def planned_outcome(rows: pd.DataFrame, plan, donors: set[str]) -> dict:
+    """Power before the start (the plan starts after the delivery's last year): the minimum
+    detectable effect of treating the plan's buurten from its start for its planned years,
+    by simulation from the observed years with the permutation test over ``donors``."""
+    from smartstart.analyses._effect import EffectSpec, minimum_detectable_effect
+
+    panel, lacking = analysis_panel(rows, plan)
+    if lacking:
+        raise LackOfData("other", "candidate buurten without residents of the plan's ages in "
+                         "every year: " + ", ".join(lacking))
+    keep = set(donors) | set(plan.treated.buurten or ())
+    panel = panel[panel["area"].isin(keep)].reset_index(drop=True)
+    spec = EffectSpec(estimator=plan.estimator, alternative=plan.alternative, alpha=plan.alpha,
+                      permutations=plan.permutations, placebo_shift=plan.placebo_shift,
+                      synthetic=False)
+    try:
+        mde = minimum_detectable_effect(panel, list(plan.treated.buurten), plan.start,
+                                        planned_years(plan), spec)
+    except ValueError as error:  # the engine's named input problems (too few donors, ...)
+        raise LackOfData("other", str(error)) from None
+    return {"planned": mde, "donors": len(set(donors)),
+            "observed": (int(panel["year"].min()), int(panel["year"].max()))}
+
+
 def _mde(panel: pd.DataFrame, treated: list[str], plan, spec):
     """The minimum detectable effect over the plan's years after the start, from the years
     before it (None while the engine has none)."""
@@ -178,6 +227,9 @@ def _hidden_treated_years(series: Published) -> set[int]:
 def evaluation_tables(results: dict, hidden_years: dict, plan, s) -> list[Published]:
     estimates, events, placebo, inference = [], [], [], []
     for outcome, found in results.items():
+        if "planned" in found:  # not started yet: the power before the start only
+            inference.append(_planned_row(outcome, found, plan))
+            continue
         result = found["result"]
         estimates += _estimate_rows(outcome, result)
         events += _event_rows(outcome, result, plan.start, hidden_years.get(outcome, set()))
@@ -188,14 +240,17 @@ def evaluation_tables(results: dict, hidden_years: dict, plan, s) -> list[Publis
                ("ci_high", ESTIMATE_DECIMALS), ("ci_cluster_low", ESTIMATE_DECIMALS),
                ("ci_cluster_high", ESTIMATE_DECIMALS), ("p_value", P_DECIMALS),
                ("p_cluster", P_DECIMALS), ("relative", RELATIVE_DECIMALS))
-    return [_publish("effect_estimates", pd.DataFrame(estimates), precise, s),
-            _publish("effect_event_study", pd.DataFrame(events), precise, s),
-            _publish("effect_placebo", pd.DataFrame(placebo),
-                     (("value", ESTIMATE_DECIMALS),), s),
-            _publish("effect_inference", pd.DataFrame(inference),
-                     (("smallest_p", P_DECIMALS), ("pretrend_p", P_DECIMALS),
-                      ("pretrend_p_cluster", P_DECIMALS), ("mde", ESTIMATE_DECIMALS),
-                      ("mde_relative", RELATIVE_DECIMALS)), s)]
+    tables = []
+    if estimates:
+        tables += [_publish("effect_estimates", pd.DataFrame(estimates), precise, s),
+                   _publish("effect_event_study", pd.DataFrame(events), precise, s),
+                   _publish("effect_placebo", pd.DataFrame(placebo),
+                            (("value", ESTIMATE_DECIMALS),), s)]
+    return [*tables, _publish("effect_inference", pd.DataFrame(inference),
+                              (("smallest_p", P_DECIMALS), ("pretrend_p", P_DECIMALS),
+                               ("pretrend_p_cluster", P_DECIMALS), ("mde", ESTIMATE_DECIMALS),
+                               ("mde_relative", RELATIVE_DECIMALS),
+                               ("baseline", RATE_DECIMALS)), s)]
 
 
 def _publish(name: str, frame: pd.DataFrame, precision: tuple, s) -> Published:
@@ -245,7 +300,26 @@ def _inference_row(outcome: str, result, mde, plan) -> dict:
            "alpha": inf.alpha, "pretrend_leads": pre.leads, "pretrend_p": pre.p_permutation,
            "pretrend_p_cluster": pre.p_cluster, "first_year": min(result.years),
            "last_year": max(result.years), "start": plan.start,
-           "mde": math.nan, "mde_relative": math.nan}
+           "mde": math.nan, "mde_relative": math.nan, "stage": "evaluated",
+           "planned_last_year": math.nan}
     if mde is not None:  # signed: negative is a reduction; relative to the expected rate
         row["mde"], row["mde_relative"] = float(mde.mde), float(mde.relative)
     return row
+
+
+def _planned_row(outcome: str, found: dict, plan) -> dict:
+    """The inference row of an evaluation not started yet: its footing and the MDE over the
+    planned years (``baseline``: the candidates' expected rate, a share)."""
+    mde = found["planned"]
+    inf = mde.inference
+    return {"outcome": outcome, "estimator": plan.estimator,
+            "treated_areas": len(plan.treated.buurten), "comparison_areas": found["donors"],
+            "assignments": inf.assignments, "distinct": inf.distinct,
+            "exhaustive": bool(inf.exhaustive), "smallest_p": inf.min_p,
+            "pool_status": str(getattr(inf.status, "value", inf.status)),
+            "alternative": inf.alternative, "alpha": inf.alpha, "pretrend_leads": 0,
+            "pretrend_p": math.nan, "pretrend_p_cluster": math.nan,
+            "first_year": found["observed"][0], "last_year": found["observed"][1],
+            "start": plan.start, "mde": float(mde.mde), "mde_relative": float(mde.relative),
+            "stage": "planned", "planned_last_year": plan.start + planned_years(plan) - 1,
+            "baseline": mde.baseline / 100}

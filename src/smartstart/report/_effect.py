@@ -33,11 +33,21 @@ def is_group(src: Source) -> bool:
     return bool((_plan(src).get("treated") or {}).get("partner_file"))
 
 
+def is_planned(src: Source) -> bool:
+    """The evaluation has not started: the bundle holds the monitor and the power before the
+    start (``effect_inference`` rows of stage ``planned``), no estimates."""
+    inference = src.table("effect_inference")
+    return (inference is not None and inference.has("stage") and not src.has("effect_estimates")
+            and bool((inference.frame["stage"] == "planned").all()))
+
+
 def _k(src: Source, key: str) -> str:
     """The text key for this plan: ``key_group`` (text_effect_group.yaml) for a treated
-    group where it exists."""
-    grouped = f"{key}_group"
-    return grouped if is_group(src) and grouped in texts() else key
+    group, ``key_planned`` (text_effect_planned.yaml) before the start, where they exist."""
+    for suffix, applies in (("_group", is_group), ("_planned", is_planned)):
+        if f"{key}{suffix}" in texts() and applies(src):
+            return f"{key}{suffix}"
+    return key
 
 
 def _household(src: Source, lang: Lang) -> str:
@@ -107,7 +117,7 @@ def _series_figure(src: Source, outcome: str, start: int, lang: Lang):
     frame = table.frame
     words = _words(src, outcome, lang)
     groups = GROUP_SERIES if is_group(src) else GROUPS
-    labels = {g: t(f"effect_group_{g}", lang) for g in groups}
+    labels = {g: t(_k(src, f"effect_group_{g}"), lang) for g in groups}
     shown = frame[frame["rate"].notna()].assign(label=lambda d: d["group"].map(labels))
     names = [labels[g] for g in groups if g in set(frame["group"])]
     color = alt.Color("label:N", sort=names, title=None,
@@ -117,9 +127,11 @@ def _series_figure(src: Source, outcome: str, start: int, lang: Lang):
     lines = alt.Chart(shown).mark_line(point=alt.OverlayMarkDef(filled=True, size=50)).encode(
         x=x, y=alt.Y("rate:Q", title=t("effect_axis_rate", lang, **words),
                      axis=alt.Axis(format=".1%")), color=color)
-    marker = alt.Chart(pd.DataFrame({"year": [start]})).mark_rule(
-        color=charts.GREY, strokeDash=[4, 3], strokeWidth=2).encode(x=alt.X("year:O"))
-    chart = alt.layer(lines, marker).properties(width=charts.WIDTH - 80, height=260)
+    layers = [lines]
+    if start in set(frame["year"].astype(int)):  # before the start: no line to draw
+        layers.append(alt.Chart(pd.DataFrame({"year": [start]})).mark_rule(
+            color=charts.GREY, strokeDash=[4, 3], strokeWidth=2).encode(x=alt.X("year:O")))
+    chart = alt.layer(*layers).properties(width=charts.WIDTH - 80, height=260)
     caption = t(_k(src, "effect_monitor_caption"), lang, **words)
     rows = [i for i in range(len(frame))]
     columns = ((t("effect_year", lang), "year", "text"), (t("effect_group", lang), "group", "text"),
@@ -358,6 +370,64 @@ def _plan_text(src: Source, lang: Lang) -> str:
              method=_method(plan.get("estimator"), lang),
              permutations=number(plan.get("permutations", 0), lang),
              hash=plan.get("plan_sha256", "–"))
+
+
+def power(src: Source, lang: Lang) -> Part | None:
+    """Before the start: per outcome the minimum detectable effect of the planned evaluation,
+    its footing, and what it means for the choice of buurten."""
+    if not is_planned(src):
+        return None
+    table = src.require("effect_inference", "outcome", "mde", "mde_relative", "start",
+                        "planned_last_year", "first_year", "last_year", "comparison_areas")
+    frame = table.frame
+    part = Part(t("effect_power_title", lang), "werkt-het-vooraf")
+    population = (src.pilot.get("population_words") or {}).get(f"{lang}_short") or ""
+    for index in range(len(frame)):
+        row = frame.iloc[index]
+        words = _words(src, str(row["outcome"]), lang)
+        years = {"first": int(row["first_year"]), "last": int(row["last_year"]),
+                 "start": int(row["start"]), "end": int(row["planned_last_year"])}
+        if len(frame) > 1:
+            part.blocks.append(Text(t("effect_estimate_title", lang, **words)))
+        part.blocks.append(Text(t("effect_power_text", lang,
+                                  comparison_n=int(row["comparison_areas"]), **years)))
+        items = [(t("effect_term_mde", lang),
+                  t("effect_term_mde_is", lang, mde=_pp(row["mde"], lang),
+                    relative=_relative(row["mde_relative"], lang)),
+                  t("effect_power_mde_why", lang))]
+        if table.has("baseline") and not missing(row.get("baseline")):
+            items.append((t("effect_power_baseline", lang), table.show(index, "baseline", "pct1"),
+                          t("effect_power_baseline_why", lang, **years, **words)))
+        items.append((t("effect_power_smallest_p", lang), _p(row.get("smallest_p"), lang),
+                      t("effect_power_smallest_p_why", lang,
+                        treated_n=row.get("treated_areas", "?"),
+                        comparison_n=int(row["comparison_areas"]),
+                        assignments=number(row.get("assignments", 0), lang))))
+        part.blocks.append(Figures(tuple(items)))
+        part.blocks.append(Bullets(tuple(power_says(row, lang, words, population)),
+                                   t("effect_conclusion_intro", lang)))
+    part.blocks.append(Text(_plan_text(src, lang)))
+    return part
+
+
+def power_says(row: pd.Series, lang: Lang, words: dict, population: str) -> list[str]:
+    """What the power before the start means, from the published row."""
+    said = []
+    if not missing(row.get("mde")):
+        said.append(t("effect_power_says", lang, relative=_relative(row["mde_relative"], lang),
+                      mde=_pp(row["mde"], lang), end=int(row["planned_last_year"]), **words))
+        if not missing(row.get("mde_relative")) and abs(float(row["mde_relative"])) >= 0.5:
+            said.append(t("effect_power_says_large", lang))
+    else:
+        said.append(t("effect_term_mde_none", lang))
+    status = str(row.get("pool_status", "ok"))
+    if status == "too_small":
+        said.append(t("effect_says_pool_too_small", lang,
+                      smallest=_p(row.get("smallest_p"), lang)))
+    elif status == "coarse":
+        said.append(t("effect_says_pool_coarse", lang))
+    said.append(t("effect_power_caution", lang, population=population))
+    return said
 
 
 def event_study(src: Source, lang: Lang) -> Part | None:

@@ -75,6 +75,7 @@ OUTLINE: tuple[SectionSpec, ...] = (
     SectionSpec("werkt-het", "s7_title", "s7_intro", (
         PartSpec("effect_inference", _effect.monitor),
         PartSpec("effect_estimates", _effect.estimate),
+        PartSpec("effect_inference", _effect.power),
         PartSpec("effect_event_study", _effect.event_study)), ("effect",), "effect"),
     SectionSpec("controle", "s5_title", "s5_intro", (
         PartSpec("", _disclosure.settings),
@@ -97,6 +98,8 @@ def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
         intro = f"{intro}_no_partner"
     if f"{intro}_group" in texts() and _effect.is_group(src):  # a treated group's words
         intro = f"{intro}_group"
+    if f"{intro}_planned" in texts() and _effect.is_planned(src):  # before the start
+        intro = f"{intro}_planned"
     result = Section(spec.id, t(spec.title, lang, **words), [t(intro, lang, **words)])
     present = [p for p in spec.parts if not p.needs or src.has(p.needs.format(lang=lang))]
     result.parts.extend(_disclosure.notices(src, spec.owns, lang))

@@ -144,6 +144,13 @@ def where(src: Source, lang: Lang) -> Markup | None:
 
 
 def worked(src: Source, lang: Lang) -> Markup | None:
+    if _effect.is_planned(src):  # before the start: what the evaluation will be able to see
+        table = src.require("effect_inference", "outcome", "mde", "mde_relative",
+                            "planned_last_year")
+        said = [escape(_effect.power_says(row, lang, _effect._words(src, str(row["outcome"]),
+                                                                    lang), "")[0])
+                for _, row in table.frame.iterrows()]
+        return Markup(" ").join(said) if said else None
     estimates = src.require("effect_estimates", "outcome", "method", "headline", "estimate",
                             "ci_low", "ci_high", "p_value").frame
     heads = estimates[estimates["headline"].astype(bool)]

@@ -21,7 +21,8 @@ SOFT_HYPHEN = "\u00ad"
 
 
 #: the report's text files, read into one dictionary (the English exports' words apart)
-TEXT_FILES = ("text.yaml", "text_exports.yaml", "text_effect_group.yaml")
+TEXT_FILES = ("text.yaml", "text_exports.yaml", "text_effect_group.yaml",
+              "text_effect_planned.yaml")
 
 
 @cache
