@@ -110,7 +110,7 @@ def evaluate_group(panel: pd.DataFrame, first_start: int,
     (the programme's first year) are left out, and so are treated persons without a year at
     risk before their start (their own level cannot be estimated); both are counted."""
     spec = spec or GroupSpec()
-    frame, dropped = _prepared(panel, first_start)
+    frame, dropped = prepared(panel, first_start)
     if not frame["treated"].any():
         raise ValueError("no treated person-year: no client of the partner file lived in the "
                          "pilot's municipalities at the plan's ages after their start, with a "
@@ -137,7 +137,7 @@ def evaluate_group(panel: pd.DataFrame, first_start: int,
         years=tuple(sorted(int(y) for y in frame["year"].unique())))
 
 
-def _prepared(panel: pd.DataFrame, first_start: int) -> tuple[pd.DataFrame, dict[str, int]]:
+def prepared(panel: pd.DataFrame, first_start: int) -> tuple[pd.DataFrame, dict[str, int]]:
     frame = panel[["person", "year", "cohort", "household", "start", "event"]].copy()
     start = pd.to_numeric(frame["start"], errors="coerce").astype(float)
     early = (start < first_start).to_numpy()
@@ -312,4 +312,4 @@ def _placebo_time(frame: pd.DataFrame, spec: GroupSpec) -> Estimate | None:
                      status)
 
 
-__all__ = ["GroupResult", "GroupSpec", "evaluate_group"]
+__all__ = ["GroupResult", "GroupSpec", "evaluate_group", "prepared"]
