@@ -58,18 +58,20 @@ def test_frozen_and_not_a_dict():
     assert "params" not in kinds and kinds["dates"] in (StudyDates, "StudyDates")
 
 
-def _parameters(package: str, skip: str = "", only: str = "") -> set[str]:
+def _parameters(package: str, skip: tuple[str, ...] = (), only: tuple[str, ...] = ()
+                ) -> set[str]:
     found = set()
     for sql in resources.files(package).joinpath("sql").iterdir():
-        if sql.name == skip or (only and sql.name != only):
+        if sql.name in skip or (only and sql.name not in only):
             continue
         found |= set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql.read_text("utf-8")))
     return found
 
 
-#: the effect panel's parameters come from the evaluation plan (its years, ages, pool and
-#: outcomes), bound by features/_panel.py: no study date among them
-PLAN = "effect_panel.sql"
+#: the effect panels' parameters come from the evaluation plan (its years, ages, pool,
+#: outcomes and whether a client's household is treated), bound by features/_panel.py: no
+#: study date among them
+PLAN = ("effect_panel.sql", "effect_panel_areas.sql", "effect_panel_persons.sql")
 
 
 def test_every_sql_parameter_is_a_study_date():
@@ -77,7 +79,7 @@ def test_every_sql_parameter_is_a_study_date():
     dates = StudyDates.of(_study(date(2020, 1, 1)))
     assert used and set(dates.bound(used)) == used
     plan = _parameters("smartstart.features", only=PLAN)
-    assert plan == {"years", "pool_all", "pool", "min_age", "max_age", "outcomes"}
+    assert plan == {"years", "pool_all", "pool", "min_age", "max_age", "outcomes", "household"}
     with pytest.raises(KeyError, match="not study dates"):
         dates.bound(["year_after"])
 
