@@ -83,7 +83,11 @@ def area_rates(counts: pd.DataFrame, spec: AreaSpec | None = None, area: str = "
     hits = table["events"].to_numpy()
     ranks = len(hits) - stats.rankdata(draws, axis=1, method="average") + 1  # 1 = highest
     low, high = simultaneous_ranks(ranks, spec.confidence)
-    table["rank"] = len(hits) - stats.rankdata(table["shrunk"], method="min") + 1
+    # equal shrunk shares share the lower rank (1, 3, 3); to 1e-6 (a ten-thousandth of a
+    # percentage point), so that a complete pooling (no variance between the areas: the prior's
+    # alpha + beta near its 1e10 bound, every share the overall one to 1e-9) ties them all
+    shrunk = np.round(table["shrunk"].to_numpy(float), 6)
+    table["rank"] = len(hits) - stats.rankdata(shrunk, method="min") + 1
     table["rank_low"], table["rank_high"] = low, high
     return AreaRates(table, prior, spec, draws)
 
