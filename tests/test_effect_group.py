@@ -309,3 +309,46 @@ def test_too_few_treated_withhold_the_evaluation_but_not_the_series(group_demo):
     assert [p.record.name for p in out.tables] == ["effect_series_jeugdhulp"]
     # of the 6, those without a year before their start are left out too
     assert out.withheld and re.search(r"treated persons \([1-6]\)", out.withheld[0][1])
+
+
+def test_the_clients_totals_give_no_hidden_year_back(group_demo):
+    """Red team (helper-29): the headline estimate plus a published baseline gave the clients'
+    events over all years exactly (156 of 747 person-years) and with the shown years 2016's
+    hidden 7. The totals count as known now: a plain LP that knows the clients' true totals
+    and every label's bounds ('<10': 0-9, 'x': 10 or more) leaves each small hidden cell of
+    the clients' row its whole range; no baseline is published."""
+    from scipy.optimize import linprog
+
+    from smartstart.analyses._effect_group import prepared
+    from smartstart.bundle import read_bundle
+    from smartstart.report._source import Source
+
+    bundle = group_demo / "results" / "bundle"
+    assert "baseline" not in pd.read_parquet(bundle / "tables" / "effect_inference.parquet")
+    frame, _ = prepared(_work_panel(group_demo), 2015)
+    treated = frame[frame["treated"]]
+    totals = {"n": len(treated), "events": int(treated["event"].sum())}
+    table = Source(read_bundle(bundle), "nl").table("effect_series_jeugdhulp")
+    series = table.frame.reset_index(drop=True)
+    rows = [i for i in range(len(series)) if series.loc[i, "group"] == "clients"]
+    checked = 0
+    for column, total in totals.items():
+        hidden = [i for i in rows if pd.isna(series.loc[i, column])]
+        labels = [table.show(i, column) for i in hidden]
+        assert set(labels) <= {"<10", "x"}
+        bounds = [(0, 9) if label == "<10" else (10, None) for label in labels]
+        rest = total - series.loc[[i for i in rows if i not in hidden], column].sum()
+        for k, label in enumerate(labels):
+            if label != "<10":
+                continue
+            ranges = []
+            for sign in (1, -1):
+                goal = np.zeros(len(hidden))
+                goal[k] = sign
+                found = linprog(goal, A_eq=np.ones((1, len(hidden))), b_eq=[rest],
+                                bounds=bounds, method="highs")
+                assert found.status == 0
+                ranges.append(sign * found.fun)
+            assert ranges == [0, 9], (column, series.loc[hidden[k], "year"], ranges)
+            checked += 1
+    assert checked >= 2  # the demo's clients have small hidden years (2015, 2016)

@@ -9,9 +9,15 @@ Per outcome of the plan:
   empty by design and has no row) and everyone else of the plan's ages, the clients' own
   years before their start among them (``others``). As the buurten monitor's series: ``n``
   below ``min_cell`` hides a cell, the events when they or ``n - events`` are below it. The
-  municipality's total is not published here (as in the buurten series); every count is
-  declared to the register (person-years of a year and a group), which proves the cells over
-  every output of the run and withholds what all of them together narrow.
+  clients' totals over the years count as known: the headline estimate is their mean outcome
+  minus a model's expectation, and with the expectation (a red team read it from a published
+  baseline) it gave the clients' events over all years exactly, and with them a hidden year's
+  (7 of 33 in 2016). So within the clients' row a hidden count hides more years, until the
+  hidden ones' slack protects a small one (``secondary_within``, as within a wijk), for the
+  person-years, the events and those without; no baseline is published. The municipality's
+  total is not published here (as in the buurten series); every count is declared to the
+  register (person-years of a year and a group), which proves the cells over every output of
+  the run and withholds what all of them together narrow.
 - ``effect_estimates``: the imputation estimate (percentage points) with its interval and
   p-value from standard errors clustered by household (the headline: with many treated
   households they hold), and the placebo in time; at the precision of the buurten evaluation.
@@ -38,9 +44,9 @@ import pandas as pd
 from smartstart.disclosure import Published, Rules, protect_frame
 from smartstart.disclosure._options import settings_of
 from smartstart.disclosure._statements import declare
+from smartstart.disclosure._within import secondary_within
 from smartstart.errors import LackOfData
 from smartstart.outputs._effect_monitor import (
-    RATE_DECIMALS,
     UNIT,
     _rates,
     _rules,
@@ -115,8 +121,15 @@ def group_series(frame: pd.DataFrame, outcome: str, start: int, settings) -> Pub
         {g: i for i, g in enumerate(GROUPS)}) if c.name == "group" else c,
                                 ).reset_index(drop=True)
     n, events = counts["n"], counts["events"]
-    hidden_n = n < s.min_cell
-    hidden_events = (events < s.min_cell) | (n - events < s.min_cell) | hidden_n
+    non = n - events
+    # the clients' years are one group (their totals count as known), every other row its own
+    row = pd.Series(np.where(counts["group"] == CLIENTS, CLIENTS,
+                             counts.index.astype(str)), index=counts.index)
+    hidden_n = secondary_within(n, n < s.min_cell, n < s.min_cell, row, s.min_cell)
+    hidden_events = (events < s.min_cell) | (non < s.min_cell) | hidden_n
+    hidden_events = secondary_within(events, hidden_events, events < s.min_cell, row,
+                                     s.min_cell)
+    hidden_events = secondary_within(non, hidden_events, non < s.min_cell, row, s.min_cell)
     published = _rates(counts[["year", "group", "n", "events"]])
     where = (("year", "in", ("@year",)), ("effect_group", "in", ("@group",)))
     cells = declare(UNIT, (), {"n": where,
@@ -149,7 +162,7 @@ def group_tables(results: dict, plan, clients: dict, s) -> list[Published]:
             _publish("effect_inference", pd.DataFrame(inference),
                      Rules(counts=PERSON_COUNTS, cells=_person_cells(plan)),
                      (("pretrend_p", P_DECIMALS), ("mde", ESTIMATE_DECIMALS),
-                      ("mde_relative", RELATIVE_DECIMALS), ("baseline", RATE_DECIMALS)), s)]
+                      ("mde_relative", RELATIVE_DECIMALS)), s)]
 
 
 def _person_cells(plan) -> dict:
@@ -200,8 +213,8 @@ def _inference_row(outcome: str, result, plan, clients: dict) -> dict:
             "alpha": plan.alpha, "pretrend_leads": result.pretrend.leads,
             "pretrend_p": result.pretrend.p_cluster, "first_year": min(result.years),
             "last_year": max(result.years), "start": plan.start,
-            "baseline": result.baseline / 100, "mde": result.mde,
-            "mde_relative": result.mde_relative,
+            "mde": result.mde,
+            "mde_relative": result.mde_relative,  # no baseline: see the module's docstring
             "started_before": result.dropped["started_before"],
             "no_year_before": result.dropped["no_year_before"],
             "partner_rows": int(clients.get("rows", 0)),
