@@ -249,6 +249,11 @@ def test_linking_keys_are_found_by_name_and_by_value():
     keyed = pd.DataFrame({"n": [12]}, index=pd.Index(["000000001"], name="RINPERSOON"))
     assert check_linking_keys(keyed).status == "fail"
     assert check_linking_keys(pd.DataFrame({"buurt": ["07840101"], "n": [30]})).status == "pass"
+    # a person's number of another making, by the column's whole name
+    for name in ("person", "Persoon", "client_id", "id", "BSN", "klantnummer"):
+        assert check_linking_keys(pd.DataFrame({name: [1, 2], "n": [30, 40]})).status == "fail"
+    for name in ("persons", "treated_persons", "idle", "clients", "width"):
+        assert check_linking_keys(pd.DataFrame({name: [1, 2]})).status == "pass", name
 
 
 # tables ---------------------------------------------------------------------------------------

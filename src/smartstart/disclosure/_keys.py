@@ -1,7 +1,9 @@
 """No linking keys in any output: CBS person, address, household and school keys.
 
 A column (or index level) is a key when its name contains ``RINPERSOON``, ``RINOBJECTNUMMER``,
-``HUISHOUDNR`` or ``BRIN`` (as in ``WPOBRIN_crypt``), in any case. A value is a key when it is
+``HUISHOUDNR`` or ``BRIN`` (as in ``WPOBRIN_crypt``), in any case, or is a person's number of
+another making (``person``, ``id``, ``*_id``, ``bsn``, ``klantnummer``: a red team added a
+``person`` column of the run's own numbers to a bundle and check passed it). A value is a key when it is
 text or an integer of 9 digits (``RINPERSOON``) or 10 to 16 digits (``RINOBJECTNUMMER``,
 ``HUISHOUDNR``). Floats are not read as keys (a sum of money may have 9 digits; no count
 can: the Netherlands has fewer than 10^8 inhabitants). Buurt codes have 8 digits and pass.
@@ -16,7 +18,11 @@ import pandas as pd
 
 from smartstart.disclosure._check import CheckResult, as_frame, result
 
-KEY_NAMES = re.compile(r"rinpersoon|rinobjectnummer|huishoudnr|brin", re.IGNORECASE)
+KEY_NAMES = re.compile(r"rinpersoon|rinobjectnummer|huishoudnr|brin"
+                       # a person's number of any making (a run's own numbering, a partner's
+                       # client number, a BSN): the whole column name
+                       r"|^(?:id|.+_id|person|persoon|persoonsnummer|bsn|klantnummer"
+                       r"|client_?number)$", re.IGNORECASE)
 KEY_VALUES = re.compile(r"\d{9,16}")
 
 
