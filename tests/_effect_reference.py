@@ -93,3 +93,27 @@ def treated_starts(root: Path, partner: Path, household: bool = True) -> pd.Data
     every = pd.concat(links, ignore_index=True)
     first = every.groupby(["RINPERSOONS", "RINPERSOON"])["day"].min().dt.year
     return first.rename("start").reset_index()
+
+
+def household_hits(root: Path, rows: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
+    """For ``rows`` (person-years of ``person_years``), whether the person or anyone in their
+    household on 1 January (HUISHOUDNR, the highest when two spells cover the day) had an
+    event that calendar year; ``events``: RINPERSOONS, RINPERSOON, year of every event."""
+    spells = store_table(root, "GBAHUISHOUDENSBUS")
+    spells = spells.assign(_start=pd.to_datetime(spells["DATUMAANVANGHH"]),
+                           _end=pd.to_datetime(spells["DATUMEINDEHH"]).fillna(
+                               pd.Timestamp("2050-12-31")))
+    keys = ["RINPERSOONS", "RINPERSOON"]
+    found = events[keys + ["year"]].drop_duplicates()
+    hit = pd.Series(False, index=rows.index)
+    own = rows.reset_index().merge(found, on=[*keys, "year"])["index"]
+    hit[own] = True
+    for year in sorted(rows["year"].unique()):
+        day = pd.Timestamp(int(year), 1, 1)
+        on = spells[(spells["_start"] <= day) & (spells["_end"] >= day)]
+        mine = rows[rows["year"] == year].reset_index().merge(on[[*keys, "HUISHOUDNR"]],
+                                                              on=keys)
+        mine = mine.sort_values("HUISHOUDNR").drop_duplicates("index", keep="last")
+        members = on[[*keys, "HUISHOUDNR"]].merge(found[found["year"] == year], on=keys)
+        hit[mine.loc[mine["HUISHOUDNR"].isin(set(members["HUISHOUDNR"])), "index"]] = True
+    return hit

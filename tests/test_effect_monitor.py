@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _effect_reference import area_panel
+from _effect_reference import area_panel, household_hits, person_years, store_table
 
 from smartstart._effect_plan import EffectPlan, hash_of
 from smartstart.bundle import check_bundle
@@ -211,3 +211,47 @@ def test_a_plan_the_delivery_cannot_give_is_withheld_with_its_reason(effect_demo
     with pytest.raises(LackOfData) as error:
         effect_step(study, work, Outputs())
     assert error.value.detail == lack[1]
+
+
+def test_household_and_entry_outcomes_equal_an_independent_count(effect_demo):
+    """A household outcome (admission to debt restructuring, WSNPPERSBUS) and an entry one
+    (bijstand spells starting in the year, SECMBUS with SECM 22): a person-year counts when
+    the person or anyone in their household on 1 January had the event that year. The panel
+    equals pandas' count (tests/_effect_reference.py) per year and buurt of the pool, exactly."""
+    from datetime import date
+
+    from smartstart.features._panel import effect_panel
+    from smartstart.linking import Database, StudyDates
+    from smartstart.pilot import Study
+    from smartstart.sources._regions import load_regions
+
+    plan = {"start": 2019, "treated": {"buurten": ["07840103"]},
+            "outcomes": ["problematische_schulden", "instroom_bijstand"]}
+    study = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1), analyses=("effect",),
+                  effect=plan)
+    panel = effect_panel(Database(effect_demo / "store", StudyDates.of(study)), study.effect,
+                         study.municipalities, study.regio)
+    rows = person_years(effect_demo, sorted(panel["year"].unique()),
+                        load_regions()["hart_van_brabant"].codes)
+    debts = store_table(effect_demo, "WSNPPERSBUS")
+    bijstand = store_table(effect_demo, "SECMBUS")
+    bijstand = bijstand[bijstand["SECM"] == "22"]
+    events = {"problematische_schulden": debts.assign(
+                  year=pd.to_datetime(debts["Wsnpdatumtoelaat"]).dt.year),
+              "instroom_bijstand": bijstand.assign(
+                  year=pd.to_datetime(bijstand["AANVSECM"]).dt.year)}
+    for outcome, found in events.items():
+        mine = panel[panel["outcome"] == outcome][["year", "area", "n", "events"]]
+        years = set(mine["year"])
+        hit = household_hits(effect_demo, rows, found)
+        theirs = (rows.assign(hit=hit)[rows["year"].isin(years)]
+                  .groupby(["year", "bc"]).agg(n=("hit", "size"), events=("hit", "sum"))
+                  .reset_index().rename(columns={"bc": "area"}))
+        both = mine.merge(theirs, on=["year", "area"], how="outer", suffixes=("", "_pandas"))
+        assert len(both) == len(mine) > 1000, outcome
+        assert (both["n"] == both["n_pandas"]).all(), outcome
+        assert (both["events"] == both["events_pandas"]).all(), outcome
+        # more than the persons' own events: the household's count too
+        own = rows.merge(found[["RINPERSOONS", "RINPERSOON", "year"]].drop_duplicates(),
+                         on=["RINPERSOONS", "RINPERSOON", "year"])
+        assert both["events"].sum() > len(own[own["year"].isin(years)]) > 0, outcome

@@ -79,7 +79,8 @@ def test_every_sql_parameter_is_a_study_date():
     dates = StudyDates.of(_study(date(2020, 1, 1)))
     assert used and set(dates.bound(used)) == used
     plan = _parameters("smartstart.features", only=PLAN)
-    assert plan == {"years", "pool_all", "pool", "min_age", "max_age", "outcomes", "household"}
+    assert plan == {"years", "pool_all", "pool", "min_age", "max_age", "outcomes", "household",
+                    "household_outcomes"}
     with pytest.raises(KeyError, match="not study dates"):
         dates.bound(["year_after"])
 

@@ -6,7 +6,8 @@ study:
   effect:
     start: 2019                     # the first year the intervention runs (1 January)
     treated: {buurten: ["07840103", "07840303", "07840401"]}   # everyone in these buurten
-    outcomes: [jeugdhulp]           # outcomes of the library (a person's own event)
+    outcomes: [jeugdhulp]           # outcomes of the library (a household outcome: an event
+                                    # of anyone in the household on 1 January)
     ages: [0, 17]                   # the unit: residents of these ages on 1 January, by the
                                     # buurt of their address that day; the outcome: at least one
                                     # event that calendar year
@@ -200,8 +201,10 @@ def hash_of(plan: dict) -> str:
 def check_plan(plan: EffectPlan, municipalities: tuple[str, ...], regio: str | None,
                outcomes: dict) -> list[str]:
     """What the plan asks that this pilot cannot give (empty: sound): treated buurten outside
-    the pilot's municipalities, outcomes the library lacks or cannot count per year, a region
-    pool without a region."""
+    the pilot's municipalities, outcomes the library lacks, a region pool without a region.
+    Every outcome of the library counts per year: a person's own events, and for a household
+    outcome (debts, entry into bijstand) also those of anyone in the person's household on
+    1 January; an entry outcome counts the starts of its spells in the year."""
     problems = []
     outside = [b for b in plan.treated.buurten or () if b[:4] not in municipalities]
     if outside:
@@ -213,10 +216,6 @@ def check_plan(plan: EffectPlan, municipalities: tuple[str, ...], regio: str | N
         if outcome is None:
             problems.append(f"outcome {name!r} is not in the outcome library (choose from "
                             f"{', '.join(sorted(outcomes))})")
-        elif outcome.unit != "person" or any(e.not_on_date for e in outcome.events):
-            problems.append(f"outcome {name!r} is a household's or an entry outcome: the "
-                            "monitor counts a person's own events per year (not built yet "
-                            "for this outcome)")
     if (plan.pool == "region" and not plan.treated.group and regio is None
             and region_of(municipalities) is None):
         problems.append("pool region: the pilot's municipalities lie in no region of "

@@ -117,7 +117,8 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
         study["effect"]["plan_sha256"] = pilot.study.effect.plan_hash()
         # the words of the plan's outcomes (beside the plan: its hash covers the plan only)
         study["effect_words"] = {name: outcomes()[name].model_dump(
-            include={"nl", "en", "nl_short", "en_short"}) for name in pilot.study.effect.outcomes}
+            include={"nl", "en", "nl_short", "en_short", "unit"})
+            for name in pilot.study.effect.outcomes}
     # the outcome's words travel with the bundle: the report reads them from there
     words = outcomes()[pilot.study.outcome.name]
     study["outcome"] |= {"nl": words.nl, "en": words.en, "nl_short": words.nl_short,

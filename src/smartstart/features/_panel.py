@@ -61,7 +61,7 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
     pool = pool_municipalities(plan, municipalities, regio)
     sql = (sql_file("effect_panel") + sql_file("effect_panel_areas")).format(
         addresses=db.table("GBAADRESOBJECTBUS"), persons=db.table("GBAPERSOONTAB"),
-        areas=areas, events=events)
+        areas=areas, events=events, households=db.table("GBAHUISHOUDENSBUS"))
     db.con.execute(sql_text("macros")).fetchall()  # birth_date, age_on
     frame = db.con.execute(sql, _parameters(plan, years, pool)).df()
     frame["outcome"] = [plan.outcomes[int(k)] for k in frame.pop("outcome_index")]
@@ -74,8 +74,12 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
 
 def _parameters(plan: EffectPlan, years: tuple[int, ...],
                 pool: tuple[str, ...] | None) -> dict:
+    outcomes = library().outcomes
+    household = [k for k, name in enumerate(plan.outcomes)
+                 if outcomes[name].unit == "household"]
     return {"years": list(years), "pool_all": pool is None, "pool": list(pool or ("",)),
-            "min_age": plan.ages[0], "max_age": plan.ages[1], "outcomes": len(plan.outcomes)}
+            "min_age": plan.ages[0], "max_age": plan.ages[1], "outcomes": len(plan.outcomes),
+            "household_outcomes": household or [-1]}
 
 
 #: the person panel's columns (one row per outcome, year and person at risk); ``start``: the

@@ -290,10 +290,19 @@ def _event_rows(outcome: str, result, start: int, hidden: set[int]) -> list[dict
     return sorted(rows, key=lambda r: r["event_time"])
 
 
+def unit_of(outcome: str) -> str:
+    """``person`` (a person's own events) or ``household`` (also their household's on
+    1 January): what the report says the outcome counts."""
+    from smartstart.features._library import library
+
+    return str(library().outcomes[outcome].unit)
+
+
 def _inference_row(outcome: str, result, mde, plan) -> dict:
     inf, pre = result.inference, result.pretrend
     status = getattr(inf.status, "value", inf.status)
-    row = {"outcome": outcome, "estimator": plan.estimator, "treated_areas": result.treated,
+    row = {"outcome": outcome, "unit": unit_of(outcome), "estimator": plan.estimator,
+           "treated_areas": result.treated,
            "comparison_areas": result.donors, "assignments": inf.assignments,
            "distinct": inf.distinct, "exhaustive": bool(inf.exhaustive),
            "smallest_p": inf.min_p, "pool_status": str(status), "alternative": inf.alternative,
@@ -312,7 +321,7 @@ def _planned_row(outcome: str, found: dict, plan) -> dict:
     planned years (``baseline``: the candidates' expected rate, a share)."""
     mde = found["planned"]
     inf = mde.inference
-    return {"outcome": outcome, "estimator": plan.estimator,
+    return {"outcome": outcome, "unit": unit_of(outcome), "estimator": plan.estimator,
             "treated_areas": len(plan.treated.buurten), "comparison_areas": found["donors"],
             "assignments": inf.assignments, "distinct": inf.distinct,
             "exhaustive": bool(inf.exhaustive), "smallest_p": inf.min_p,

@@ -205,7 +205,10 @@ def _event_rows(outcome: str, result, min_cell: int) -> list[dict]:
 
 
 def _inference_row(outcome: str, result, plan, clients: dict) -> dict:
-    return {"outcome": outcome, "estimator": "imputation", "inference": "cluster",
+    from smartstart.outputs._effect import unit_of
+
+    return {"outcome": outcome, "unit": unit_of(outcome), "estimator": "imputation",
+            "inference": "cluster",
             "treated_persons": result.treated_persons,
             "treated_households": result.treated_households,
             "comparison_persons": result.comparison_persons,

@@ -7,6 +7,8 @@
 --   {persons}    GBAPERSOONTAB (birth date)
 --   {areas}      address objects -> gem, wc, bc with a column `year` (every VSLGWB year read)
 --   {events}     (RINPERSOONS, RINPERSOON, outcome_index, day) of every outcome of the plan
+--   {households} GBAHUISHOUDENSBUS; $household_outcomes: the indexes of the plan's household
+--                outcomes, [-1] when it has none
 -- The address on a day follows the reference-date rule of spell_on_date.sql: spells without a
 -- start are left out, a missing end closes the day before the person's next spell (else open),
 -- start <= day <= end, and overlapping spells: the latest start, then the latest end, then the
@@ -59,8 +61,38 @@ at_risk AS (
       AND age_on(birth_date(g.GBAGEBOORTEJAAR, g.GBAGEBOORTEMAAND, g.GBAGEBOORTEDAG), o.day)
           BETWEEN $min_age AND $max_age
 ),
-hits AS (
-    SELECT DISTINCT RINPERSOONS, RINPERSOON, outcome_index, CAST(year(day) AS INTEGER) AS year
+happened AS (
+    SELECT RINPERSOONS, RINPERSOON, outcome_index, CAST(year(day) AS INTEGER) AS year
     FROM {events}
     WHERE day IS NOT NULL AND list_contains($years, CAST(year(day) AS INTEGER))
+),
+home_day AS (
+    -- a household outcome's unit: the household on 1 January (HUISHOUDNR, the highest when
+    -- two spells cover the day); only read when the plan has one
+    SELECT r.year, r.RINPERSOONS, r.RINPERSOON, max(s.HUISHOUDNR) AS HUISHOUDNR
+    FROM at_risk AS r
+    JOIN {households} AS s
+        ON s.RINPERSOONS = r.RINPERSOONS AND s.RINPERSOON = r.RINPERSOON
+       AND s.DATUMAANVANGHH <= make_date(r.year, 1, 1)
+       AND coalesce(s.DATUMEINDEHH, DATE '2050-12-31') >= make_date(r.year, 1, 1)
+    WHERE list_contains($household_outcomes, -1) = false
+    GROUP BY ALL
+),
+member_hits AS (
+    -- a household outcome: an event that calendar year of anyone in the person's household on
+    -- 1 January
+    SELECT h.RINPERSOONS, h.RINPERSOON, e.outcome_index, h.year
+    FROM home_day AS h
+    JOIN {households} AS m
+        ON m.HUISHOUDNR = h.HUISHOUDNR
+       AND m.DATUMAANVANGHH <= make_date(h.year, 1, 1)
+       AND coalesce(m.DATUMEINDEHH, DATE '2050-12-31') >= make_date(h.year, 1, 1)
+    JOIN happened AS e
+        ON e.RINPERSOONS = m.RINPERSOONS AND e.RINPERSOON = m.RINPERSOON AND e.year = h.year
+    WHERE list_contains($household_outcomes, e.outcome_index)
+),
+hits AS (
+    -- a person's own events (every outcome) and their household's (household outcomes)
+    SELECT DISTINCT RINPERSOONS, RINPERSOON, outcome_index, year
+    FROM (SELECT * FROM happened UNION ALL SELECT * FROM member_hits)
 )
