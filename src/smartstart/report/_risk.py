@@ -107,7 +107,11 @@ def combinations(src: Source, lang: Lang) -> Part:
     part = Part(t("comb_title", lang), "combinaties", [t("comb_text", lang)])
     table = table.assign(label=label_column(table.frame, lang, "combination"))
     order = table.frame.sort_values("rank") if "rank" in table.frame else table.frame
-    rows = [table.frame.index.get_loc(i) for i in order.index[:TOP_COMBINATIONS]]
+    # the analysis's best TOP_COMBINATIONS, shown as the caption says: the highest risk first
+    # (a hidden risk last)
+    top = order.iloc[:TOP_COMBINATIONS]
+    top = top.sort_values("risk", ascending=False, kind="stable", na_position="last")
+    rows = [table.frame.index.get_loc(i) for i in top.index]
     caption = t("comb_caption", lang)
     body = tuple((table.show(r, "label"), table.show(r, "n", "int"),
                   table.show(r, "events", "int"),

@@ -6,7 +6,7 @@ belongs to (``owns``); a part whose table lacks a column says what is missing.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from smartstart.report import (
     _areas,
@@ -20,7 +20,7 @@ from smartstart.report import (
 )
 from smartstart.report._source import Source, broken
 from smartstart.report._text import t, texts
-from smartstart.report._types import Lang, Note, Part, Section
+from smartstart.report._types import Lang, Note, Part, Pointer, Section
 
 Builder = Callable[[Source, Lang], Part | None]  # None: nothing to show (an empty table)
 
@@ -29,6 +29,10 @@ Builder = Callable[[Source, Lang], Part | None]  # None: nothing to show (an emp
 class PartSpec:
     needs: str  # the bundle output the part is built from ("{lang}" is filled in)
     build: Builder
+    #: statistical detail (odds ratios, AUC, calibration, fairness metrics, the choice of the
+    #: number of types): shown in the technical appendix, the chapter points to it (issue 17:
+    #: the main text for people, the technique in an appendix)
+    technical: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,19 +62,20 @@ OUTLINE: tuple[SectionSpec, ...] = (
         PartSpec("areas_children", _areas.choice),
         PartSpec("areas_children", _areas.factors)), ("areas",), "areas"),
     SectionSpec("risico", "s3_title", "s3_intro", (
-        PartSpec("risk_coefficients", _risk.odds_ratios),
-        PartSpec("risk_performance", _risk.performance),
-        PartSpec("risk_calibration", _risk.calibration),
         PartSpec("combinations", _risk.combinations),
         PartSpec("high_risk_profile", _risk.high_risk),
-        PartSpec("fairness_metrics", _fairness.fairness),
-        PartSpec("model_card_{lang}", _fairness.model_card)),
+        PartSpec("risk_coefficients", _risk.odds_ratios, technical=True),
+        PartSpec("risk_performance", _risk.performance, technical=True),
+        PartSpec("risk_calibration", _risk.calibration, technical=True),
+        PartSpec("fairness_metrics", _fairness.fairness, technical=True),
+        PartSpec("model_card_{lang}", _fairness.model_card, technical=True)),
         ("risk", "combinations", "high_risk", "fairness", "model_card"), "risk"),
     SectionSpec("typen", "s4_title", "s4_intro", (
         PartSpec("typology_types", _typology.type_sizes),
         PartSpec("typology_personas", _typology.personas),
         PartSpec("typology_overview", _typology.overview),
-        PartSpec("typology_selection", _typology.method)), ("typology",), "typology"),
+        PartSpec("typology_selection", _typology.method, technical=True)), ("typology",),
+        "typology"),
     # did it work: the monitor and the evaluation, after the design (issue 15)
     SectionSpec("werkt-het", "s7_title", "s7_intro", (
         PartSpec("effect_inference", _effect.monitor),
@@ -84,10 +89,36 @@ OUTLINE: tuple[SectionSpec, ...] = (
 
 
 def sections(src: Source, lang: Lang) -> list[Section]:
-    """The report's sections: those the pilot asked for (study.analyses), and the others."""
+    """The report's sections: those the pilot asked for (study.analyses), and the others; the
+    technical appendix with the chapters' statistical detail, when there is any, before the
+    output check (which the checker reads last)."""
     asked = set(src.pilot.get("analyses") or ())
-    return [section(spec, src, lang) for spec in OUTLINE
-            if spec.asked is None or spec.asked in asked]
+    chapters = [section(spec, src, lang) for spec in OUTLINE
+                if spec.asked is None or spec.asked in asked]
+    annex = technical_appendix(chapters, lang)
+    if annex is None:
+        return chapters
+    at = next((i for i, c in enumerate(chapters) if c.id == "controle"), len(chapters))
+    return [*chapters[:at], annex, *chapters[at:]]
+
+
+#: the technical appendix's section id (its link target from the chapters)
+TECHNICAL = "techniek"
+
+
+def technical_appendix(chapters: list[Section], lang: Lang) -> Section | None:
+    """The chapters' technical parts under one heading, each titled with its chapter."""
+    parts, outputs = [], []
+    for chapter in chapters:
+        for part in chapter.technical:
+            if isinstance(part, Part):
+                part = replace(part, title=t("tech_part", lang, chapter=chapter.title,
+                                                 part=part.title))
+            parts.append(part)
+        outputs += chapter.technical_outputs
+    if not parts:
+        return None
+    return Section(TECHNICAL, t("tech_title", lang), [t("tech_intro", lang)], parts, outputs)
 
 
 def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
@@ -113,9 +144,16 @@ def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
             built = part.build(src, lang)
         except KeyError as error:
             built = broken(error, lang)
-        if built is not None:
+        if built is None:
+            continue
+        if part.technical:
+            result.technical.append(built)
+            result.technical_outputs.append(part.needs.format(lang=lang))
+        else:
             result.parts.append(built)
             result.outputs.append(part.needs.format(lang=lang))
+    if result.technical:
+        result.parts.append(Pointer(t("tech_moved", lang), TECHNICAL))
     return result
 
 

@@ -110,6 +110,16 @@ class Cards:
 
 
 @dataclass(frozen=True)
+class Pointer:
+    """A line that sends the reader elsewhere in the report (``target``: a section id)."""
+
+    kind: ClassVar[str] = "pointer"
+
+    text: str
+    target: str
+
+
+@dataclass(frozen=True)
 class Note:
     """A short notice (a missing or unreadable part), styled apart."""
 
@@ -128,6 +138,9 @@ class Section:
     parts: list[object] = field(default_factory=list)
     #: the bundle outputs of the parts shown ("" for a part built from no single output)
     outputs: list[str] = field(default_factory=list)
+    #: statistical detail of the chapter, shown in the technical appendix (and its outputs)
+    technical: list[object] = field(default_factory=list)
+    technical_outputs: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
