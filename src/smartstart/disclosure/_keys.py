@@ -3,8 +3,8 @@
 A column (or index level) is a key when its name contains ``RINPERSOON``, ``RINOBJECTNUMMER``,
 ``HUISHOUDNR`` or ``BRIN`` (as in ``WPOBRIN_crypt``), in any case, or is a person's number of
 another making (``person``, ``id``, ``*_id``, ``bsn``, ``klantnummer``: a red team added a
-``person`` column of the run's own numbers to a bundle and check passed it). A value is a key when it is
-text or an integer of 9 digits (``RINPERSOON``) or 10 to 16 digits (``RINOBJECTNUMMER``,
+``person`` column of the run's own numbers to a bundle and check passed it). A value is a key
+when it is text or an integer of 9 digits (``RINPERSOON``) or 10 to 16 digits (``RINOBJECTNUMMER``,
 ``HUISHOUDNR``). Floats are not read as keys (a sum of money may have 9 digits; no count
 can: the Netherlands has fewer than 10^8 inhabitants). Buurt codes have 8 digits and pass.
 """
