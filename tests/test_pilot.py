@@ -79,7 +79,7 @@ def test_run_writes_tables_without_keys_and_the_flow(run_world, tmp_path):
         assert not {"RINPERSOONS", "RINPERSOON", "household_id"} & set(frame.columns)
     assert set(children["household"]) <= set(households["household"])
     flow = pd.read_csv(work / "attrition.csv")
-    assert {"step", "rows_in", "rows_out", "reason"} == set(flow.columns)
+    assert {"step", "rows_in", "rows_out", "reason", "step_en", "reason_en"} == set(flow.columns)
     assert (tmp_path / "results" / "work" / "match.csv").exists()
     assert not (tmp_path / "results" / "work.partial").exists()
 

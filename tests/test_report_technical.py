@@ -76,3 +76,24 @@ def test_the_combinations_are_sorted_as_titled(demo_run, lang):
     shown = [float(re.match(r"[\d.,]+", row[3]).group().replace(",", "."))
              for row in table.rows if re.match(r"\d", row[3])]
     assert len(shown) >= 5 and shown == sorted(shown, reverse=True)
+
+
+def test_the_english_report_speaks_english_in_the_flow(demo_run):
+    """The linking flow's steps and reasons in English (the run writes both languages; the
+    English report kept the Dutch ones), read from the bundle's own columns."""
+    import pandas as pd
+
+    from smartstart.report._types import Figure
+
+    bundle = demo_run / "results" / "bundle"
+    flow = pd.read_parquet(bundle / "tables" / "attrition.parquet")
+    assert (flow["step_en"].str.len() > 0).all() and (flow["reason_en"].str.len() > 0).all()
+    src = Source(read_bundle(bundle), "en")
+    pilot = next(c for c in sections(src, "en") if c.id == "pilot")
+    part = next(p for p in pilot.parts if isinstance(p, Part) and p.id == "verloop")
+    figure = next(b for b in part.blocks if isinstance(b, Figure))
+    shown = [row[0] for row in figure.table.rows]
+    assert shown == list(flow["step_en"])
+    text = " ".join(" ".join(map(str, row)) for row in figure.table.rows)
+    for dutch in ("adres", "huishoudens", "peildatum", "inwoners", "doelgroep", "vestigingen"):
+        assert dutch not in text, dutch

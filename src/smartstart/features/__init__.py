@@ -180,9 +180,11 @@ def build_features(db: Database, study: Study) -> FeatureTables:
     n_child = db.create("child_factors", tables_sql.sql_file("child_table").format(
         columns=tables_sql.unit_columns(lib.factors, "child", outcome),
         population=population.where))
-    db.record("huishoudens", db.count("person_factors"), n_hh, "één rij per huishouden")
+    db.record("huishoudens", db.count("person_factors"), n_hh, "één rij per huishouden",
+              ("households", "one row per household"))
     db.record(population.nl_short, db.count("person_factors"), n_child,
-              f"inwoners in de populatie: {population.nl}")
+              f"inwoners in de populatie: {population.nl}",
+              (population.en_short, f"residents in the population: {population.en}"))
     if n_child == 0:
         checks.no_children(study)
     if not any(d.factor == "outcome" and d.unit == "child" for d in lacking):
@@ -211,7 +213,9 @@ def _rule_target(db: Database, study: Study, lacking: tuple[NotDelivered, ...]) 
                    "FALSE)", {"level": value}).fetchall()
     n = db.count("household_factors WHERE target_group")
     db.record("doelgroep: huishoudens", db.count("household_factors"), n,
-              f"huishoudens met {rule.rule} = {rule.level} (regel uit het register)")
+              f"huishoudens met {rule.rule} = {rule.level} (regel uit het register)",
+              ("target group: households",
+               f"households with {rule.rule} = {rule.level} (rule from the register)"))
     if n == 0:
         raise SourceError(f"no household has {rule.rule} = {rule.level} on "
                           f"{study.peildatum}: the target group is empty",

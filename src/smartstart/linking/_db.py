@@ -34,6 +34,9 @@ class Step:
     rows_in: int
     rows_out: int
     reason: str
+    #: the same in English (the English report's words; "" where a step has none)
+    step_en: str = ""
+    reason_en: str = ""
 
 
 #: the person, household, address and area core: every run needs these; any other table may
@@ -150,8 +153,10 @@ class Database:
     def count(self, name: str) -> int:
         return self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
 
-    def record(self, step: str, rows_in: int, rows_out: int, reason: str) -> None:
-        self.attrition.append(Step(step, rows_in, rows_out, reason))
+    def record(self, step: str, rows_in: int, rows_out: int, reason: str,
+               en: tuple[str, str] = ("", "")) -> None:
+        """One step of the flow; ``en``: its step and reason in English."""
+        self.attrition.append(Step(step, rows_in, rows_out, reason, *en))
 
     def frame(self, sql: str):
         return self.con.execute(sql, self._bound(sql)).df()

@@ -40,16 +40,23 @@ def link_residents(db: Database, study: Study) -> None:
     n_hist = db.create("address_history", sql_text("persons_ever_here", addresses=addresses))
     db.record("adresperioden van ooit-bewoners", total, n_hist,
               f"adresperioden van personen die ooit op een adres in {db.dates.places} "
-              "woonden")
+              "woonden",
+              ("address spells of ever-residents", "address spells of persons who ever lived "
+               f"at an address in {db.dates.places}"))
     undated = db.count("address_history WHERE GBADATUMAANVANGADRESHOUDING IS NULL")
     n_date = on_date(db, "GBAADRESOBJECTBUS", "address_history", "address_on_date")
     db.record("adresperioden met begindatum", n_hist, n_hist - undated,
-              "perioden zonder begindatum kunnen niet op de peildatum vallen en tellen niet mee")
+              "perioden zonder begindatum kunnen niet op de peildatum vallen en tellen niet mee",
+              ("address spells with a start date", "spells without a start date cannot cover "
+               "the reference date and do not count"))
     db.record("adres op peildatum", n_hist - undated, n_date,
-              "één adres per persoon op de peildatum")
+              "één adres per persoon op de peildatum",
+              ("address on the reference date", "one address per person on the reference date"))
     n_res = db.create("residents", sql_text("residents_on_date"))
     db.record("inwoners op peildatum", n_date, n_res,
-              f"het adres op de peildatum ligt in {db.dates.places}")
+              f"het adres op de peildatum ligt in {db.dates.places}",
+              ("residents on the reference date",
+               f"the address on the reference date lies in {db.dates.places}"))
     if n_res == 0:
         checks.no_residents(db, study)
 
@@ -65,7 +72,9 @@ def link_households(db: Database, study: Study) -> None:
                                               kindouder=kindouder))
     without = db.count("persons_on_date WHERE household_id IS NULL")
     db.record("inwoners met huishouden", n_res, n - without,
-              "inwoners zonder huishouden op de peildatum vallen af")
+              "inwoners zonder huishouden op de peildatum vallen af",
+              ("residents with a household", "residents without a household on the reference "
+               "date drop out"))
     if n == without:
         checks.no_households(db, study)
     checks.guard_unique(db, "persons_on_date")
@@ -126,7 +135,10 @@ def _record_target(db: Database, groups: tuple[TargetGroup, ...], frames: dict[s
         tg = groups[0]
         db.record("doelgroep: huishoudens", len(frames[tg.partner_file]), n_target,
                   "huishoudens op de peildatum met een lid in het partnerbestand van wie de "
-                  f"klantperiode overlapt met {tg.window.start} t/m {tg.window.end}")
+                  f"klantperiode overlapt met {tg.window.start} t/m {tg.window.end}",
+                  ("target group: households", "households on the reference date with a "
+                   "member in the partner file whose client period overlaps "
+                   f"{tg.window.start} to {tg.window.end}"))
         return
     per_partner = db.frame("SELECT partner, count(DISTINCT household_id) AS n FROM "
                            "partner_clients WHERE link_status = 'doelgroep' GROUP BY 1")
@@ -136,8 +148,15 @@ def _record_target(db: Database, groups: tuple[TargetGroup, ...], frames: dict[s
                   int(found.get(tg.partner_file, 0)),
                   f"huishoudens op de peildatum met een lid in het partnerbestand "
                   f"{tg.partner_file} van wie de klantperiode overlapt met {tg.window.start} "
-                  f"t/m {tg.window.end}")
+                  f"t/m {tg.window.end}",
+                  (f"target group: households from {tg.partner_file}",
+                   "households on the reference date with a member in the partner file "
+                   f"{tg.partner_file} whose client period overlaps {tg.window.start} to "
+                   f"{tg.window.end}"))
     db.record("doelgroep: huishoudens", sum(int(v) for v in found.values()), n_target,
               "huishoudens met een lid in een of meer van de partnerbestanden "
               f"({', '.join(tg.partner_file for tg in groups)}); een huishouden in meer "
-              "bestanden telt één keer")
+              "bestanden telt één keer",
+              ("target group: households", "households with a member in one or more of the "
+               f"partner files ({', '.join(tg.partner_file for tg in groups)}); a household "
+               "in several files counts once"))

@@ -22,7 +22,8 @@ TARGET = yes("target_group")
 
 def publish_attrition(attrition: pd.DataFrame, settings: object) -> Published:
     """The flow with every count rounded to ``FLOW_BASE``."""
-    frame = attrition[["step", "rows_in", "rows_out", "reason"]].copy()
+    words = [c for c in ("step_en", "reason_en") if c in attrition]  # the English report's
+    frame = attrition[["step", "rows_in", "rows_out", "reason", *words]].copy()
     frame.insert(3, "dropped", frame["rows_in"] - frame["rows_out"])
     return protect_rounded("attrition", frame, ("rows_in", "rows_out", "dropped"), FLOW_BASE,
                            settings)

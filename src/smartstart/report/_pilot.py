@@ -16,15 +16,20 @@ TOP_DIFFERENCES = 12
 def attrition(src: Source, lang: Lang) -> Part:
     table = src.require("attrition", "step", "rows_in", "rows_out")
     part = Part(t("attrition_title", lang), "verloop", [t("attrition_text", lang)])
-    columns = [(t("attrition_step", lang), "step", "text"),
+    # the English words where the run wrote them (a bundle of an older run: its Dutch); the
+    # chart reads them from the table's own column, so that check finds every datum in it
+    english = lang == "en" and table.has("step_en", "reason_en") and bool(
+        table.frame["step_en"].fillna("").astype(str).str.len().gt(0).all())
+    step, reason = ("step_en", "reason_en") if english else ("step", "reason")
+    columns = [(t("attrition_step", lang), step, "text"),
                (t("attrition_in", lang), "rows_in", "int"),
                (t("attrition_out", lang), "rows_out", "int"),
                (t("attrition_dropped", lang), "dropped", "int"),
-               (t("attrition_reason", lang), "reason", "text")]
+               (t("attrition_reason", lang), reason, "text")]
     columns = [c for c in columns if table.has(c[1])]
     caption = t("attrition_caption", lang)
     frame = table.frame.dropna(subset=["rows_out"])
-    chart = charts.bars(frame.assign(step=frame["step"].astype(str)), "step", "rows_out",
+    chart = charts.bars(frame.assign(**{step: frame[step].astype(str)}), step, "rows_out",
                         t("attrition_out", lang))
     part.blocks.append(_figure("fig-verloop", caption, chart, data_table(table, caption, columns),
                                lang, table.withheld))
