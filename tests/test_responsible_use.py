@@ -106,7 +106,7 @@ def test_the_demo_high_risk_profile(bundle):
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_the_report_shows_audit_rows_apart(bundle, tmp_path, lang):
     table = read_bundle(bundle).table("high_risk_profile")
-    html = _section(_report(bundle, tmp_path, lang), "hoogrisicogroep", "eerlijkheid")
+    html = _section(_report(bundle, tmp_path, lang), "hoogrisicogroep", "typen")
     label = table.loc[table["factor"] == "migration_background", f"label_{lang}"].iloc[0]
     audit_table = html.index(t("hr_audit_caption", lang))
     assert t("hr_audit_text", lang) in html
@@ -143,6 +143,6 @@ def test_the_report_never_shows_an_audit_row_alone(bundle, tmp_path):
     alone = table.assign(direction=table["direction"].where(audit, "similar"))
     alone.loc[audit, "direction"] = "higher"  # even if a direction was claimed
     copy = _copy_with(bundle, tmp_path / "bundle", "high_risk_profile", alone)
-    html = _section(_report(copy, tmp_path, "nl"), "hoogrisicogroep", "eerlijkheid")
+    html = _section(_report(copy, tmp_path, "nl"), "hoogrisicogroep", "typen")
     assert t("no_differences", "nl") in html
     assert "igratieachtergrond" not in html and "<svg" not in html

@@ -41,11 +41,12 @@ def school_branches(db: Database, path: Path, boundaries: Path | None = None
     db.record("scholenbestand: vestigingen met een plaats", locations.rows, len(found),
               "vestigingen met een sleutel en een buurtcode of een punt in een buurt; zonder "
               "sleutel, buurt of punt in een buurt vallen ze af",
-              ("schools file: branches with a place", "branches with a key and a buurt code or "
-               "a point in a buurt; without a key, buurt or point in a buurt they drop out"))
+              ("schools file: branches with a place", "branches with a key and a neighbourhood "
+               "code or a point in a neighbourhood; without them they drop out"))
     db.record("scholenbestand: vestigingen in de gemeente", len(found), len(ours),
               "vestigingen in een buurt van de pilot",
-              ("schools file: branches in the municipality", "branches in a buurt of the pilot"))
+              ("schools file: branches in the municipality",
+               "branches in a neighbourhood of the pilot"))
     total = int(pupils["pupils"].sum())
     known = int(pupils.loc[pupils["key"].isin(locations.branches["key"]), "pupils"].sum())
     db.record(f"leerlingen ({TABLE} {year}): school in het scholenbestand", total, known,
