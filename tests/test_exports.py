@@ -93,6 +93,22 @@ def _agrees(shown: object, exact: object, label: str | None) -> bool:
     return shown == exact or (shown is None and exact == "")
 
 
+def _in_language(columns, lang: str) -> list[str]:
+    """The columns one language's sheet shows: X_en never in Dutch beside X_nl or X; in
+    English X_en where X_nl stood (label_nl), or where X stood when there is no X_nl (step,
+    the Dutch words; beside X_nl, X is a code and stays)."""
+    names = [str(c) for c in columns]
+    out = []
+    for c in names:
+        base, suffix = (c[:-3], c[-2:]) if c.endswith(("_nl", "_en")) else (c, "")
+        if suffix == "en" and (f"{base}_nl" in names or base in names):
+            continue
+        swap = lang == "en" and f"{base}_en" in names and (
+            suffix == "nl" or f"{base}_nl" not in names)
+        out.append(f"{base}_en" if swap else c)
+    return out
+
+
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_the_workbook_holds_every_published_table_cell_by_cell(demo, lang):  # noqa: F811
     root = demo / "bundle"
@@ -109,11 +125,13 @@ def test_the_workbook_holds_every_published_table_cell_by_cell(demo, lang):  # n
         rows = list(book[output["name"][:31]].iter_rows(values_only=True))
         assert len(rows) == len(frame) + 1, output["name"]
         assert all(isinstance(h, str) and h for h in rows[0])
+        columns = _in_language(frame.columns, lang)
+        assert len(rows[0]) == len(columns), output["name"]
         for r in range(len(frame)):
-            for j, column in enumerate(frame.columns):
+            for j, column in enumerate(columns):
                 label = labels[output["name"]].get((r, str(column)))
                 hidden += label is not None
-                assert _agrees(rows[r + 1][j], frame.iat[r, j], label), (output["name"], r,
+                assert _agrees(rows[r + 1][j], frame[column].iat[r], label), (output["name"], r,
                                                                           column)
     assert hidden > 0  # the demo has suppressed cells: their labels were compared
     front = [c for row in book[spec.front].iter_rows(values_only=True) for c in row if c]
@@ -164,16 +182,26 @@ def test_the_headers_are_in_the_language_and_every_csv_is_its_sheet(demo, lang, 
 
 
 def test_the_english_headers_differ_from_the_dutch_only_where_the_word_is_the_same(demo):  # noqa: F811
-    """Every sheet has the same columns in both workbooks; a header the same in both is a
-    word both languages use (AUC, Status) or a column the data named (a type's name in the
-    overview of that language), never a Dutch word left in the English book."""
+    """Every sheet has the same columns in both workbooks, but for the words of the other
+    language (label_nl in the Dutch book where the English has label_en); a header the same
+    in both is a word both languages use (AUC, Status) or a column the data named (a type's
+    name in the overview of that language), never a Dutch word left in the English book."""
     root = demo / "bundle"
     nl, en = (load_workbook(root / LANGS[lang].book) for lang in ("nl", "en"))
     same = set()
+
+    def key(column: str) -> str:
+        return column[:-3] if column.endswith(("_nl", "_en")) else column
+
     for output in _tables(root):
         sheet = output["name"][:31]
-        named = {str(c) for c in pd.read_parquet(root / "tables" / f"{output['name']}.parquet")
-                 .columns if " " in str(c)}
+        frame = pd.read_parquet(root / "tables" / f"{output['name']}.parquet")
+        columns = [str(c) for c in frame.reset_index(drop=frame.index.name is None).columns]
+        named = {c for c in columns if " " in c}
+        assert [key(c) for c in _in_language(columns, "nl")] == [
+            key(c) for c in _in_language(columns, "en")], sheet
+        assert not any(c.endswith("_nl") and f"{c[:-3]}_en" in columns
+                       for c in _in_language(columns, "en")), sheet
         dutch, english = ([c.value for c in book[sheet][1]] for book in (nl, en))
         assert len(dutch) == len(english)
         same |= {d for d, e in zip(dutch, english, strict=True) if d == e and d not in named}

@@ -19,6 +19,7 @@ from smartstart.bundle._exports import (
     ExportLang,
     display,
     header,
+    in_language,
     label_words,
     names_rows,
     sheet_names,
@@ -41,8 +42,10 @@ def export_problems(root: Path, outputs: Sequence[Mapping], tables: Mapping[str,
     words = label_words(labels)
     problems: list = []
     for dialect in EXPORTS.values():
-        expected = {name: ([header(c, words, dialect.lang) for c in columns], rows)
-                    for name, (columns, rows) in shown.items()}
+        expected = {}
+        for name, table in shown.items():
+            columns, rows = in_language(*table, dialect.lang)
+            expected[name] = ([header(c, words, dialect.lang) for c in columns], rows)
         problems += _lang_problems(root, dialect, expected, declared, labels, bad_files)
     return problems
 

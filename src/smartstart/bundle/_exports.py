@@ -104,6 +104,35 @@ def rounded(value: float, digits: int) -> float | int:
     return round(value, digits)
 
 
+def in_language(columns: Sequence[object], rows: Sequence[Sequence[object]], lang: str
+                ) -> tuple[list[object], list[list[object]]]:
+    """A table's columns in one language's exports: the other language's words left out where
+    this language has its own (``label_nl`` beside ``label_en``; the Dutch ``step`` beside
+    ``step_en``), every other column kept."""
+    keep = language_columns([str(c) for c in columns], lang)
+    return [columns[i] for i in keep], [[row[i] for i in keep] for row in rows]
+
+
+def language_columns(names: Sequence[str], lang: str) -> list[int]:
+    """The positions ``in_language`` keeps, in order. A column ``X_en`` is left out of the
+    Dutch exports where ``X_nl`` or ``X`` holds the Dutch words; in the English ones it takes
+    the place of ``X_nl`` (``label_nl``), or of ``X`` where no ``X_nl`` exists (``step``: the
+    Dutch words; beside an ``X_nl``, ``X`` is a code and stays)."""
+    names = list(names)
+    keep = []
+    for i, name in enumerate(names):
+        base = name[:-3] if name.endswith(("_nl", "_en")) else name
+        english = f"{base}_en" in names
+        if name.endswith("_en") and (f"{base}_nl" in names or base in names):
+            continue  # Dutch: left out; English: placed where its Dutch words stand
+        if lang == "en" and english and (name.endswith("_nl") or (
+                name == base and f"{base}_nl" not in names)):
+            keep.append(names.index(f"{base}_en"))
+        else:
+            keep.append(i)
+    return keep
+
+
 def display(frame: pd.DataFrame, verdict: Mapping | None, rules: Mapping[str, object]
             ) -> tuple[list[str], list[list[object]]]:
     """The columns and rows of a table as every export shows them: numbers (int, float, bool)
@@ -215,8 +244,9 @@ def _write_lang(root: Path, dialect: ExportLang, tables: Sequence[tuple[Mapping,
     front.title = dialect.front
     written: list[tuple[str, str, str | None]] = []
     listing = []
-    for output, (columns, rows) in tables:
+    for output, shown in tables:
         name = str(output["name"])
+        columns, rows = in_language(*shown, lang)
         heads = [header(c, words, lang) for c in columns]
         _table_sheet(book.create_sheet(sheets[name]), heads, rows)
         path = dialect.csv.format(name=name)
