@@ -1,4 +1,5 @@
-"""Shared by the benchmark scripts: peak memory of a process and running a contender in one."""
+"""Shared by the benchmark scripts: peak memory of a process, running a contender in one, and
+a Monte Carlo rate with its standard error."""
 
 from __future__ import annotations
 
@@ -34,3 +35,11 @@ def measure(target, *args):
     result = queue.get()
     proc.join()
     return result
+
+
+def mc_rate(flags) -> str:
+    """The share of true flags in percent with its Monte Carlo standard error."""
+    import numpy as np
+
+    r, m = float(np.mean(flags)), len(flags)
+    return f"{100 * r:5.1f} % (MC s.e. {100 * np.sqrt(r * (1 - r) / m):.1f})"

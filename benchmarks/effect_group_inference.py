@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from _common import mc_rate
 
 from smartstart.analyses._effect_group import evaluate_group
 
@@ -105,11 +106,6 @@ def mde_check(datasets: int, args, seed: int) -> tuple[list[bool], list[float]]:
     return detected, mdes
 
 
-def _rate(flags: list[bool]) -> str:
-    r, n = float(np.mean(flags)), len(flags)
-    return f"{100 * r:5.1f} %  (MC se {100 * np.sqrt(r * (1 - r) / n):.1f})"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=int, default=200)
@@ -125,12 +121,12 @@ def main() -> None:
         print(f"\nfalse rejections at 5 % over {args.datasets} datasets without an effect "
               f"({time.perf_counter() - began:.0f} s):")
         for name, flags in found.items():
-            print(f"  {name:36s} {_rate(flags)}")
+            print(f"  {name:36s} {mc_rate(flags)}")
     if args.mde_datasets:
         began = time.perf_counter()
         detected, mdes = mde_check(args.mde_datasets, args, args.seed + 1)
         print(f"\nthe MDE planted, {args.mde_datasets} worlds "
-              f"({time.perf_counter() - began:.0f} s): detected {_rate(detected)} "
+              f"({time.perf_counter() - began:.0f} s): detected {mc_rate(detected)} "
               f"(target about 80 %); MDE median {np.median(mdes):.1f} points "
               f"(range {min(mdes):.1f} to {max(mdes):.1f})")
 

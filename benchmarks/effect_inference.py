@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from _common import mc_rate
 
 from smartstart.analyses import EffectSpec, evaluate, minimum_detectable_effect
 from smartstart.analyses._effect_fe import residualise
@@ -134,11 +135,6 @@ def mde_check(datasets: int, args, seed: int) -> tuple[list[bool], list[float], 
     return hits, effects, relative
 
 
-def _rate(flags) -> str:
-    r, m = float(np.mean(flags)), len(flags)
-    return f"{100 * r:5.1f} % (MC s.e. {100 * np.sqrt(r * (1 - r) / m):.1f})"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=int, default=300)
@@ -160,14 +156,14 @@ def main() -> None:
         print(f"\n1. no effect: rejections at 5 % over {args.datasets} datasets ({took:.0f} s, "
               f"{took / args.datasets:.2f} s per evaluation)")
         for name, hits in flags.items():
-            print(f"   {name:40s} {_rate(hits)}")
+            print(f"   {name:40s} {mc_rate(hits)}")
     if args.mde_datasets:
         began = time.perf_counter()
         hits, effects, relative = mde_check(args.mde_datasets, args, args.seed + 1)
         took = time.perf_counter() - began
         print(f"\n2. effect planted at the MDE (80 % power at 5 %), {args.mde_datasets} worlds "
               f"({took:.0f} s; {args.replications} simulated futures per MDE)")
-        print(f"   detected {_rate(hits)}")
+        print(f"   detected {mc_rate(hits)}")
         print(f"   MDE median {np.median(effects):.2f} pp (IQR {np.quantile(effects, 0.25):.2f}"
               f" to {np.quantile(effects, 0.75):.2f}), relative median "
               f"{100 * np.median(relative):.0f} %")

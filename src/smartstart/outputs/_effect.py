@@ -253,11 +253,15 @@ def evaluation_tables(results: dict, hidden_years: dict, plan, s) -> list[Publis
                                ("baseline", RATE_DECIMALS)), s)]
 
 
-def _publish(name: str, frame: pd.DataFrame, precision: tuple, s) -> Published:
+def _publish(name: str, frame: pd.DataFrame, precision: tuple, s,
+             counts: tuple[str, ...] = (), cells: dict | None = None) -> Published:
+    """A table of statistics at their stated precision (and ``counts``, declared by
+    ``cells``, under the threshold) through the gate."""
     stated = tuple((c, d) for c, d in precision if c in frame.columns)
     for column, digits in stated:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").round(digits)
-    return protect_frame(name, frame, Rules(precision=stated), settings=s, kind="table")
+    return protect_frame(name, frame, Rules(counts=counts, precision=stated, cells=cells),
+                         settings=s, kind="table")
 
 
 def _estimate_rows(outcome: str, result) -> list[dict]:

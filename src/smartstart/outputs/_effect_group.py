@@ -41,7 +41,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from smartstart.disclosure import Published, Rules, protect_frame
+from smartstart.disclosure import Published, protect_frame
 from smartstart.disclosure._options import settings_of
 from smartstart.disclosure._statements import declare
 from smartstart.disclosure._within import secondary_within
@@ -141,7 +141,12 @@ def group_series(frame: pd.DataFrame, outcome: str, start: int, settings) -> Pub
 
 
 def group_tables(results: dict, plan, clients: dict, s) -> list[Published]:
-    from smartstart.outputs._effect import ESTIMATE_DECIMALS, P_DECIMALS, RELATIVE_DECIMALS
+    from smartstart.outputs._effect import (
+        ESTIMATE_DECIMALS,
+        P_DECIMALS,
+        RELATIVE_DECIMALS,
+        _publish,
+    )
 
     estimates, events, inference = [], [], []
     for outcome, result in results.items():
@@ -157,12 +162,12 @@ def group_tables(results: dict, plan, clients: dict, s) -> list[Published]:
     precise = (("estimate", ESTIMATE_DECIMALS), ("ci_low", ESTIMATE_DECIMALS),
                ("ci_high", ESTIMATE_DECIMALS), ("p_value", P_DECIMALS),
                ("relative", RELATIVE_DECIMALS))
-    return [_publish("effect_estimates", pd.DataFrame(estimates), Rules(), precise, s),
-            _publish("effect_event_study", pd.DataFrame(events), Rules(), precise, s),
+    return [_publish("effect_estimates", pd.DataFrame(estimates), precise, s),
+            _publish("effect_event_study", pd.DataFrame(events), precise, s),
             _publish("effect_inference", pd.DataFrame(inference),
-                     Rules(counts=PERSON_COUNTS, cells=_person_cells(plan)),
                      (("pretrend_p", P_DECIMALS), ("mde", ESTIMATE_DECIMALS),
-                      ("mde_relative", RELATIVE_DECIMALS)), s)]
+                      ("mde_relative", RELATIVE_DECIMALS)), s,
+                     counts=PERSON_COUNTS, cells=_person_cells(plan))]
 
 
 def _person_cells(plan) -> dict:
@@ -181,14 +186,6 @@ def _person_cells(plan) -> dict:
         "no_year_before": (outcome, client, ("effect_counted", "in", ("no_year_before",))),
         "partner_rows": (partner,),
         "partner_unlinked": (partner, ("effect_partner_key", "in", ("0",)))})
-
-
-def _publish(name: str, frame: pd.DataFrame, rules: Rules, precision: tuple, s) -> Published:
-    stated = tuple((c, d) for c, d in precision if c in frame.columns)
-    for column, digits in stated:
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").round(digits)
-    rules = Rules(counts=rules.counts, precision=stated, cells=rules.cells)
-    return protect_frame(name, frame, rules, settings=s, kind="table")
 
 
 def _event_rows(outcome: str, result, min_cell: int) -> list[dict]:

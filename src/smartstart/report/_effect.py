@@ -323,14 +323,14 @@ def _conclusions(head: pd.Series, mine: pd.DataFrame, info: pd.Series, src: Sour
     return said
 
 
-def _count(table, outcome: str, column: str, lang: Lang, kind: str = "int") -> str:
-    """A cell of ``effect_inference`` for the outcome as published (a hidden count by its
+def _count(table, outcome: str, column: str, lang: Lang) -> str:
+    """A count of ``effect_inference`` for the outcome as published (a hidden one by its
     label), or "?" when the table or column is absent."""
     if table is None or not table.has("outcome", column):
         return "?"
     rows = [table.frame.index.get_loc(i) for i in
             table.frame.index[table.frame["outcome"].astype(str) == outcome]]
-    return table.show(rows[0], column, kind) if rows else "?"
+    return table.show(rows[0], column, "int") if rows else "?"
 
 
 #: the rows of the group's "who counts" table (effect_inference's person counts)
