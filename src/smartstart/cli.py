@@ -261,6 +261,27 @@ def demo(
         _fail_disk(error)
 
 
+@app.command("request")
+def data_request(
+    write: Annotated[Path | None, typer.Option(help="Put the list between the markers "
+                                                    "<!-- begin: aanvraag --> and <!-- end: "
+                                                    "aanvraag --> of this Markdown file "
+                                                    "(docs/stappenplan.md).")] = None,
+) -> None:
+    """The data request to CBS, in Dutch Markdown: per table its file names, the columns
+    smartstart reads and the factors and outcomes that need it (from the catalog)."""
+    from smartstart._data_request import request_markdown, write_block
+
+    if write is None:
+        typer.echo(request_markdown())
+        return
+    try:
+        changed = write_block(write)
+    except (ValueError, OSError) as error:
+        _fail(error)
+    console.print(f"{write}: " + ("aanvraag bijgewerkt" if changed else "aanvraag al actueel"))
+
+
 scan_app = typer.Typer(help="The data maturity quick scan: a workshop web app (extra 'scan').",
                        no_args_is_help=True)
 app.add_typer(scan_app, name="scan")
