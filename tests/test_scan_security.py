@@ -259,3 +259,18 @@ def test_pages_carry_a_strict_content_security_policy(scan):
         assert "script-src 'self'" in headers["content-security-policy"]
         assert "unsafe" not in headers["content-security-policy"]
         assert headers["x-frame-options"] == "DENY"
+
+
+def test_what_people_type_is_escaped(tmp_path):
+    """A workshop's title and an organisation's name are shown as text, never as markup (the
+    templates are .html.j2, which Starlette did not escape until autoescape was set)."""
+    app = make_app(tmp_path)
+    client = facilitator(app)
+    workshop, code = start_workshop(client, ['<b id="org">Gemeente</b>', "Welzijn"],
+                                    title='<img src=x id="title">')
+    page = client.get(f"/f/w/{workshop}").text
+    assert '<img src=x id="title">' not in page and "<h1>&lt;img src=x id=&#34;title" in page
+    respondent = TestClient(app)
+    reply = respondent.post("/join", data={"csrf": csrf_of(respondent, "/"), "code": code})
+    assert reply.url.path == "/org"
+    assert '<b id="org">' not in reply.text and "&lt;b id=&#34;org&#34;&gt;" in reply.text

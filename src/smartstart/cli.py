@@ -209,11 +209,23 @@ def check(
                   f"{tables} tables and the charts' data checked again)")
 
 
+SCAN_HELP = {
+    "data": "Folder for the scan's SQLite file (smartstart-scan.sqlite); not with --db-url.",
+    "db_url": "A database URL instead, e.g. postgresql://user:password@host/db.",
+}
+
+
 @app.command()
 def report(
     bundle: Annotated[Path, typer.Argument(help="A bundle folder written by `smartstart run`.")],
     out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("rapport.html"),
     lang: Annotated[str, typer.Option(help="nl (Dutch, default) or en (English).")] = "nl",
+    team_notes: Annotated[bool, typer.Option(help="Put the project team's interpretation "
+                                                  "(recorded in `smartstart serve`) beside "
+                                                  "the findings, marked as the team's "
+                                                  "words.")] = False,
+    data: Annotated[Path, typer.Option(help=SCAN_HELP["data"])] = Path("."),
+    db_url: Annotated[str | None, typer.Option(help=SCAN_HELP["db_url"])] = None,
 ) -> None:
     """Write the report of a bundle: one self-contained HTML file (charts inline, no network),
     and beside it the persona cards to print on A5 (``NAME-kaarten.html``) when it has them."""
@@ -223,8 +235,9 @@ def report(
     from smartstart.report._cards import cards_path, write_cards
 
     started = time.perf_counter()
+    notes = _team_notes(bundle, _scan_url(data, db_url)) if team_notes else None
     try:
-        path = write_report(bundle, out, lang=lang)  # type: ignore[arg-type]
+        path = write_report(bundle, out, lang=lang, notes=notes)  # type: ignore[arg-type]
         cards = write_cards(bundle, cards_path(out), lang=lang)  # type: ignore[arg-type]
     except ValueError as error:
         _fail(error)
@@ -235,6 +248,28 @@ def report(
                   f"{time.perf_counter() - started:.1f} s) uit {bundle}")
     if cards is not None:
         console.print(f"[green]persona-kaarten (A5)[/]: {cards}")
+    if notes is not None:
+        console.print(f"[green]duiding van het team[/]: {sum(map(len, notes.values()))} "
+                      f"notitie(s) bij {len(notes)} bevinding(en)")
+
+
+def _team_notes(bundle: Path, url: str) -> dict:
+    """The team's notes on ``bundle`` from the scan's database at ``url``."""
+    from smartstart.web._bundles import open_bundles
+    from smartstart.web._db import make_engine, migrate
+    from smartstart.web._notes import notes_for_report
+    from smartstart.web._store import Store
+
+    try:
+        entry = open_bundles([bundle])[0]
+    except ValueError as error:
+        _fail(error)
+    store = Store(make_engine(url))
+    migrate(store.engine)
+    try:
+        return notes_for_report(store, entry.digest)
+    finally:
+        store.engine.dispose()
 
 
 @app.command()
@@ -285,10 +320,6 @@ def data_request(
 scan_app = typer.Typer(help="The data maturity quick scan: a workshop web app (extra 'scan').",
                        no_args_is_help=True)
 app.add_typer(scan_app, name="scan")
-SCAN_HELP = {
-    "data": "Folder for the scan's SQLite file (smartstart-scan.sqlite); not with --db-url.",
-    "db_url": "A database URL instead, e.g. postgresql://user:password@host/db.",
-}
 
 
 def _scan_url(data: Path, db_url: str | None) -> str:
@@ -323,6 +354,47 @@ def scan_serve(
 
     serve(ScanConfig(url=url, lang=lang, public_url=public_url, keep_days=keep_days),
           host=host, port=port, say=console.print)
+
+
+@app.command()
+def serve(
+    bundles: Annotated[list[Path], typer.Argument(help="One or more bundle folders "
+                                                       "(results/bundle of a run).")],
+    data: Annotated[Path, typer.Option(help=SCAN_HELP["data"])] = Path("."),
+    db_url: Annotated[str | None, typer.Option(help=SCAN_HELP["db_url"])] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    lang: Annotated[str, typer.Option(help="The pages' language: nl or en.")] = "nl",
+    static: Annotated[Path | None, typer.Option(help="Write the same pages into this one HTML "
+                                                     "file for sharing offline, and stop.")
+                      ] = None,
+) -> None:
+    """The dashboard: explore bundles in the browser (chapters as pages, tables with filters,
+    how each number was checked, two bundles compared) and record the team's interpretation
+    beside each finding, in the quick scan's database. Reads bundles only."""
+    if lang not in ("nl", "en"):
+        _fail(ValueError("--lang is nl or en"))
+    url = _scan_url(data, db_url)
+    if static is not None:
+        from smartstart.web._static import write_static
+
+        try:
+            written = write_static(bundles, static, url, lang)
+        except ValueError as error:
+            _fail(error)
+        except OSError as error:
+            _fail_disk(error)
+        console.print(f"[green]dashboard als bestand[/]: {written} "
+                      f"({written.stat().st_size / 1024:,.0f} kB, {len(bundles)} bundel(s))")
+        return
+    from smartstart.web import ScanConfig
+    from smartstart.web import serve as run_server
+
+    try:
+        run_server(ScanConfig(url=url, lang=lang, bundles=tuple(bundles)), host=host, port=port,
+                   say=console.print)
+    except ValueError as error:
+        _fail(error)
 
 
 @scan_app.command("password")

@@ -24,9 +24,10 @@ Reports and the web app read bundles only (``read_bundle``).
 """
 
 from smartstart.bundle._check import check_bundle
-from smartstart.bundle._read import Bundle, BundleProblem, read_bundle, verify_files
+from smartstart.bundle._exports import ShownTable
+from smartstart.bundle._read import Bundle, BundleProblem, read_bundle, shown, verify_files
 from smartstart.bundle._svg import svg_of
 from smartstart.bundle._write import BundleWriter, CheckedTable
 
-__all__ = ["Bundle", "BundleProblem", "BundleWriter", "CheckedTable", "check_bundle",
-           "read_bundle", "svg_of", "verify_files"]
+__all__ = ["Bundle", "BundleProblem", "BundleWriter", "CheckedTable", "ShownTable",
+           "check_bundle", "read_bundle", "shown", "svg_of", "verify_files"]

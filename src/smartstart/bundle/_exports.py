@@ -24,6 +24,7 @@ import csv
 import io
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -366,3 +367,35 @@ def rewrite_derived(root: Path) -> None:
     labels = (pd.read_csv(root / "labels.csv", dtype=str, keep_default_na=False)
               if (root / "labels.csv").exists() else None)
     write_exports(root, manifest.get("outputs", []), log, labels, manifest.get("pilot") or {})
+
+
+@dataclass(frozen=True)
+class ShownTable:
+    """One published table as the exports show it in one language: the columns' names and
+    headers, the rows' cells (rounded, the gate's labels, dashes), and which cells the gate
+    blanked (row position, column name) with their label."""
+
+    name: str
+    columns: tuple[str, ...]
+    heads: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+    hidden: Mapping[tuple[int, str], str]
+    #: the cells as the language's Excel CSV writes them (Dutch: decimal comma, ja/nee)
+    texts: tuple[tuple[str, ...], ...] = ()
+
+
+def shown_table(root: Path, manifest: Mapping, log: Mapping, labels: pd.DataFrame | None,
+                name: str, lang: str = "nl") -> ShownTable:
+    """The table ``name`` of the bundle at ``root`` exactly as its exports in ``lang`` show it
+    (the workbook's sheet, the CSV's cells)."""
+    output = next(o for o in manifest.get("outputs", ()) if o.get("name") == name)
+    verdict = next((v for v in log.get("outputs", ()) if v.get("name") == name), None)
+    frame = pd.read_parquet(root / "tables" / f"{name}.parquet")
+    columns, rows = in_language(*display(frame, verdict, output.get("rules") or {}), lang)
+    words = label_words(labels)
+    hidden = {(int(r), str(c)): str(label) for r, c, label in (verdict or {}).get("shown") or ()}
+    cell = EXPORTS[lang].cell
+    return ShownTable(name, tuple(map(str, columns)),
+                      tuple(header(c, words, lang) for c in columns),
+                      tuple(tuple(row) for row in rows), hidden,
+                      tuple(tuple(cell(v) for v in row) for row in rows))

@@ -131,6 +131,13 @@ class Bundle:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+def shown(bundle: Bundle, name: str, lang: str = "nl"):
+    """The table ``name`` as the bundle's exports in ``lang`` show it (``ShownTable``)."""
+    from smartstart.bundle._exports import shown_table
+
+    return shown_table(bundle.root, bundle.manifest, bundle.log, bundle.labels(), name, lang)
+
+
 def read_bundle(root: Path, *, verify: bool = True) -> Bundle:
     """Open a bundle; by default refuse one whose files do not match their checksums."""
     root = Path(root)

@@ -10,6 +10,14 @@ absent says so. Suppressed cells are shown as the disclosure log says (``<10``, 
 """
 
 from smartstart.report._bundle_charts import ChartFile, bundle_charts
-from smartstart.report._render import write_report
+from smartstart.report._render import (
+    TeamNotes,
+    report_context,
+    report_html,
+    style,
+    write_report,
+)
+from smartstart.report._types import TeamNote
 
-__all__ = ["ChartFile", "bundle_charts", "write_report"]
+__all__ = ["ChartFile", "TeamNote", "TeamNotes", "bundle_charts", "report_context",
+           "report_html", "style", "write_report"]

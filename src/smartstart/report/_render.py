@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import jinja2
 
 from smartstart import __version__
-from smartstart.bundle import read_bundle
+from smartstart.bundle import Bundle, read_bundle
 from smartstart.report._cells import small_label
 from smartstart.report._glossary import appendix, appendix_words
 from smartstart.report._sections import sections
 from smartstart.report._source import Source
 from smartstart.report._text import t, texts
-from smartstart.report._types import LANGS, Lang
+from smartstart.report._types import LANGS, Lang, TeamNote
+
+#: a project team's words per finding key (``Part.finding``), as recorded in the dashboard
+TeamNotes = Mapping[str, Sequence[TeamNote]]
 
 PAGE_TEXTS = ("title", "subtitle", "toc", "skip", "about", "intro", "howto", "data_table",
-              "footer_group", "downloads")
+              "footer_group", "downloads", "team_title", "team_mark", "team_by")
 
 
-def write_report(bundle: Path, out: Path, lang: Lang = "nl") -> Path:
-    """Write the report of ``bundle`` to ``out`` (one HTML file) and return ``out``.
+def write_report(bundle: Path, out: Path, lang: Lang = "nl",
+                 notes: TeamNotes | None = None) -> Path:
+    """Write the report of ``bundle`` to ``out`` (one HTML file) and return ``out``; with
+    ``notes``, the project team's interpretation beside each finding, marked as its words.
 
     Raises ValueError when ``bundle`` is not an intact bundle or ``lang`` is unknown.
     """
@@ -31,7 +37,7 @@ def write_report(bundle: Path, out: Path, lang: Lang = "nl") -> Path:
     bundle, out = Path(bundle), Path(out)
     if not (bundle / "manifest.json").is_file():
         raise ValueError(f"{bundle} is not a bundle: it has no manifest.json")
-    html = render(Source(read_bundle(bundle), lang), lang, downloads(bundle, out, lang))
+    html = render(Source(read_bundle(bundle), lang), lang, downloads(bundle, out, lang), notes)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, suffix=".partial",
                                      delete=False) as handle:
@@ -74,19 +80,43 @@ def downloads(bundle: Path, out: Path, lang: Lang) -> list[tuple[str, str]]:
     return found
 
 
-def render(src: Source, lang: Lang, downloads: list[tuple[str, str]] | None = None) -> str:
+def render(src: Source, lang: Lang, downloads: list[tuple[str, str]] | None = None,
+           notes: TeamNotes | None = None) -> str:
+    template = _environment().get_template("report.html.j2")
+    return template.render(**context(src, lang, downloads, notes))
+
+
+def context(src: Source, lang: Lang, downloads: list[tuple[str, str]] | None = None,
+            notes: TeamNotes | None = None) -> dict:
+    """What the report's template (and the dashboard's pages, which use its macros) is
+    filled with: the sections, the page's words, the glossary, the team's notes."""
     manifest = src.bundle.manifest
     pilot = src.pilot
-    template = _environment().get_template("report.html.j2")
     chapters = sections(src, lang)
-    return template.render(
+    return dict(
         lang=lang, version=manifest.get("smartstart_version", __version__),
         title=str(pilot.get("name") or t("title", lang)),
         text={k: t(k, lang) for k in PAGE_TEXTS}, meta=_meta(pilot, manifest, lang),
         howto=_howto(src, lang), sections=chapters, downloads=downloads or [],
-        appendix=appendix(chapters, lang), glossary=appendix_words(lang),
+        appendix=appendix(chapters, lang), glossary=appendix_words(lang), notes=notes or {},
+        kinds={k: t(f"team_{k}", lang) for k in ("duiding", "vraag", "verhaal")},
         footer=t("footer", lang, version=manifest.get("smartstart_version", "?"),
                  bundle=src.bundle.root.name))
+
+
+def report_context(bundle: Bundle, lang: Lang, notes: TeamNotes | None = None) -> dict:
+    """``context`` of an opened bundle, for a page that shows the report's sections."""
+    return context(Source(bundle, lang), lang, None, notes)
+
+
+def report_html(bundle: Bundle, lang: Lang, notes: TeamNotes | None = None) -> str:
+    """The report of an opened bundle as HTML (the dashboard's download, with the notes)."""
+    return render(Source(bundle, lang), lang, None, notes)
+
+
+def style() -> str:
+    """The report's style sheet (the dashboard serves it as a file)."""
+    return _environment().loader.get_source(_environment(), "style.css")[0]
 
 
 def _environment() -> jinja2.Environment:

@@ -146,6 +146,9 @@ def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
             built = broken(error, lang)
         if built is None:
             continue
+        if isinstance(built, Part):
+            built.output = built.output or part.needs.format(lang=lang)
+            built.finding = finding_key(spec.id, part.needs.replace("_{lang}", ""), built.id)
         if part.technical:
             result.technical.append(built)
             result.technical_outputs.append(part.needs.format(lang=lang))
@@ -155,6 +158,12 @@ def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
     if result.technical:
         result.parts.append(Pointer(t("tech_moved", lang), TECHNICAL))
     return result
+
+
+def finding_key(section_id: str, output: str, part_id: str) -> str:
+    """A finding's stable key across languages and runs: its section, the bundle output it is
+    built from (without its language) and the part's own id (one output feeds several parts)."""
+    return "/".join(x for x in (section_id, output, part_id) if x)
 
 
 def _has_partner(src: Source) -> bool:

@@ -61,6 +61,11 @@ class Part:
     id: str = ""
     paragraphs: list[str] = field(default_factory=list)
     blocks: list[object] = field(default_factory=list)
+    #: the bundle output the part is built from ("" for none), set by ``_sections.section``
+    output: str = ""
+    #: the finding's stable key, ``<section id>/<output or part id>``: where a project team's
+    #: interpretation (duiding) is kept beside it, in the dashboard and the report
+    finding: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,17 @@ class Section:
     #: statistical detail of the chapter, shown in the technical appendix (and its outputs)
     technical: list[object] = field(default_factory=list)
     technical_outputs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TeamNote:
+    """A project team's words beside a finding (issue 17: duiding, a question or a story from
+    practice), recorded in the dashboard. Never data: it alters no published number."""
+
+    kind: str  # duiding, vraag or verhaal
+    text: str
+    author: str = ""
+    made: str = ""  # the date it was recorded (YYYY-MM-DD)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,9 @@ HERE = Path(__file__).resolve().parent
 CLIENT_COOKIE, RESPONDENT_COOKIE, LOGIN_COOKIE = "scan_c", "scan_r", "scan_f"
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+#: the dashboard's pages show the report's map, whose legend and layout use style attributes
+#: (never scripts): styles inline are allowed there, nothing else is loosened
+DASH_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class ScanConfig:
     #: sessions closed more than this many days ago are deleted at start (0: kept for ever):
     #: the answers are anonymous, but a workshop's data need not live for ever
     keep_days: int = 90
+    #: the bundles the dashboard (``smartstart serve``) shows; none: the quick scan only
+    bundles: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -119,6 +124,11 @@ def create_app(config: ScanConfig, *, admin_token: bool = True) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _errors.http_error)
     app.add_exception_handler(RequestValidationError, _errors.validation_error)
 
+    if config.bundles:  # the dashboard: opened and verified once, before the first page
+        from smartstart.web import _bundles, _dashboard
+
+        state.extra["bundles"] = _bundles.open_bundles(config.bundles)
+        app.include_router(_dashboard.router)
     app.include_router(_respondent.router)
     app.include_router(_facilitator.router)
     return app
@@ -149,7 +159,8 @@ class SecurityHeaders:
                 if fresh:
                     headers.append("set-cookie", f"{CLIENT_COOKIE}={client_id}; HttpOnly; "
                                    f"Path=/; SameSite=lax{secure}")
-                headers["Content-Security-Policy"] = CSP
+                headers["Content-Security-Policy"] = (
+                    DASH_CSP if scope["path"].startswith("/f/b/") else CSP)
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"
                 headers["X-Frame-Options"] = "DENY"
@@ -180,6 +191,9 @@ async def _to_login(request: Request, _exc: Exception):
 @cache
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=HERE / "templates")
+    # Starlette escapes only files named .html/.htm/.xml; ours are .html.j2, so without this
+    # nothing was escaped (a workshop's title or an organisation's name went out as HTML)
+    templates.env.autoescape = True
     templates.env.globals.update(fmt_level=fmt_level, zip=zip)
     return templates
 

@@ -76,3 +76,20 @@ class Setting(Base):
     __tablename__ = "setting"
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(400))
+
+
+class Interpretation(Base):
+    """A project team's words beside a finding of a bundle (issue 17, duiding): an
+    interpretation, a question or a story from practice. Never data: no published number
+    changes. ``bundle`` is the sha256 of the bundle's manifest, so the words stay with the
+    bundle they were written about, wherever its folder is."""
+
+    __tablename__ = "interpretation"
+    __table_args__ = (Index("ix_interpretation_bundle", "bundle"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bundle: Mapped[str] = mapped_column(String(64))
+    finding: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(String(2000))
+    author: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -21,6 +21,11 @@ def serve(config: ScanConfig, host: str = "127.0.0.1", port: int = 8000,
         say("Gesloten sessies blijven bewaard / closed sessions are kept (--keep-days 0)")
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     say(f"Quickscan: http://{shown}:{port}/  (begeleider / facilitator: /f/)")
+    for entry in app.state.scan.extra.get("bundles", ()):
+        say(f"Bundel / bundle: {entry.name} ({entry.made}): http://{shown}:{port}/f/b/{entry.key}/")
+    if config.bundles:
+        say(f"Resultaten verkennen / dashboard: http://{shown}:{port}/f/b/ (na inloggen / after "
+            "login)")
     say(f"Eenmalige inlogcode / one-time login code: {app.state.scan.admin_token}")
     if host in ("127.0.0.1", "::1") and not config.public_url:
         say("Alleen deze computer kan meedoen. Voor telefoons in het netwerk: --host 0.0.0.0 "

@@ -1,0 +1,206 @@
+"""The dashboard's bundles: opened and verified once, each figure's provenance (which rules
+checked it, why a cell is hidden), the filters of a table, and what changed between two bundles.
+
+Everything here reads bundles through ``smartstart.bundle`` and ``smartstart.report``; nothing
+reaches the microdata layers (``sources``, ``linking``, ``features``), so the dashboard cannot
+show what did not pass the gate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from smartstart.bundle import Bundle, ShownTable, read_bundle, shown
+
+#: a filter of the table pages: its name and the table columns it applies to, in order of
+#: preference (the first present is used); ``type`` only on the typology's tables
+FILTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("factor", ("factor", "attribute")),
+    ("type", ("type",)),
+    ("area", ("wijk", "area", "buurt")),
+    ("year", ("year", "jaar", "years_since")),
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One bundle the dashboard serves: ``key`` in its addresses, ``digest`` (the manifest's
+    sha256) to keep a team's words with this bundle wherever its folder is."""
+
+    key: str
+    digest: str
+    root: Path
+    bundle: Bundle
+
+    @property
+    def pilot(self) -> dict:
+        pilot = self.bundle.manifest.get("pilot") or {}
+        return pilot.get("study", pilot) if isinstance(pilot, dict) else {}
+
+    @property
+    def name(self) -> str:
+        return str(self.pilot.get("name") or self.root.name)
+
+    @property
+    def made(self) -> str:
+        return str(self.bundle.manifest.get("finished_at") or "")[:16].replace("T", " ")
+
+    @cached_property
+    def tables(self) -> tuple[str, ...]:
+        """The names of the published tables (not texts, charts or maps), in manifest order."""
+        return tuple(o["name"] for o in self.bundle.outputs
+                     if o.get("kind") not in ("text", "chart", "map"))
+
+    def title(self, output: str, lang: str) -> str:
+        found = next((o for o in self.bundle.outputs if o.get("name") == output), {})
+        return str(found.get(f"title_{lang}") or found.get("title") or output)
+
+    def shown(self, output: str, lang: str) -> ShownTable:
+        return _shown(self, output, lang)
+
+
+_CACHE: dict[tuple[str, str, str], ShownTable] = {}
+
+
+def _shown(entry: Entry, output: str, lang: str) -> ShownTable:
+    key = (entry.digest, output, lang)
+    if key not in _CACHE:
+        _CACHE[key] = shown(entry.bundle, output, lang)
+    return _CACHE[key]
+
+
+def open_bundles(paths: Sequence[Path]) -> list[Entry]:
+    """Open and verify every bundle; ValueError naming every one that is not intact (all at
+    once), or when none is given or one is given twice."""
+    if not paths:
+        raise ValueError("no bundle given: name one or more bundle folders "
+                         "(results/bundle of a run)")
+    entries, problems = [], []
+    for path in paths:
+        try:
+            bundle = read_bundle(Path(path))
+        except (ValueError, OSError) as error:
+            problems.append(f"{path}: {error}")
+            continue
+        digest = hashlib.sha256((Path(path) / "manifest.json").read_bytes()).hexdigest()
+        entries.append(Entry(digest[:12], digest, Path(path).resolve(), bundle))
+    if problems:
+        raise ValueError("not every bundle can be opened; run `smartstart check` on it, or "
+                         "make it again with `smartstart run`:\n  " + "\n  ".join(problems))
+    keys = [e.key for e in entries]
+    if len(set(keys)) < len(keys):
+        raise ValueError("the same bundle is given twice: " + ", ".join(
+            str(e.root) for e in entries if keys.count(e.key) > 1))
+    return entries
+
+
+# --- provenance ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Provenance:
+    """How one output was checked: the rules and their verdicts, and how many cells the gate
+    hid as primary (too small) and secondary (to protect another) cells."""
+
+    output: str
+    title: str
+    status: str
+    rules: tuple[tuple[str, str], ...]
+    labels: tuple[tuple[str, int], ...]
+    primary: int
+    secondary: int
+    min_cell: int
+    based_on: tuple[str, ...] = ()
+
+
+def provenance(entry: Entry, output: str, lang: str) -> Provenance | None:
+    """The provenance of ``output`` (a chart's is that of the tables it is drawn from)."""
+    verdict = next((v for v in entry.bundle.log.get("outputs", ())
+                    if v.get("name") == output), None)
+    if verdict is None:
+        return None
+    counts: dict[str, int] = {}
+    for _row, _column, label in verdict.get("shown") or ():
+        counts[str(label)] = counts.get(str(label), 0) + 1
+    reasons = [str(s.get("reason")) for s in verdict.get("suppressed") or ()]
+    return Provenance(output, entry.title(output, lang), str(verdict.get("status")),
+                      tuple((str(c.get("rule")), str(c.get("status")))
+                            for c in verdict.get("checks") or ()),
+                      tuple(sorted(counts.items())), reasons.count("primary"),
+                      reasons.count("secondary"),
+                      int((verdict.get("settings") or {}).get("min_cell", 10)))
+
+
+def chart_sources(entry: Entry) -> dict[str, tuple[str, ...]]:
+    """Each chart output's tables (``based_on``), by the chart's figure id (``fig-...``)."""
+    found = {}
+    for output in entry.bundle.outputs:
+        if output.get("kind") == "chart":
+            figure = str(output["name"]).removeprefix("chart_").rsplit("_", 1)[0]
+            found[f"fig-{figure}"] = tuple(output.get("based_on") or ())
+    return found
+
+
+# --- filters ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Filter:
+    name: str  # factor, type, area or year
+    column: str
+    options: tuple[tuple[str, str], ...]  # (value, words)
+    chosen: str = ""
+
+
+def filters(entry: Entry, table: ShownTable, lang: str,
+            chosen: dict[str, str] | None = None) -> list[Filter]:
+    """The filters that apply to ``table``: each with the distinct values of its column (as the
+    table shows them) in words where the bundle's labels have them."""
+    chosen = chosen or {}
+    words = _level_words(entry, lang)
+    found = []
+    for name, candidates in FILTERS:
+        if name == "type" and not table.name.startswith("typology"):
+            continue
+        column = next((c for c in candidates if c in table.columns), None)
+        if column is None:
+            continue
+        at = table.columns.index(column)
+        values = list(dict.fromkeys(str(row[at]) for row in table.rows))
+        if len(values) < 2:
+            continue
+        options = tuple((v, words.get((column, v), words.get(("", v), v))) for v in values)
+        pick = chosen.get(name, "")
+        found.append(Filter(name, column, options, pick if pick in values else ""))
+    return found
+
+
+def apply(table: ShownTable, chosen: Sequence[Filter]) -> list[int]:
+    """The positions of the rows that pass every chosen filter."""
+    keep = []
+    for r, row in enumerate(table.rows):
+        if all(str(row[table.columns.index(f.column)]) == f.chosen for f in chosen if f.chosen):
+            keep.append(r)
+    return keep
+
+
+def _level_words(entry: Entry, lang: str) -> dict[tuple[str, str], str]:
+    """(column, value) -> words: a factor's name (labels without a level), a buurt's or wijk's
+    name, a type's name."""
+    labels = entry.bundle.labels()
+    column = f"label_{lang}"
+    words: dict[tuple[str, str], str] = {}
+    for row in labels.itertuples():
+        level, variable, label = str(row.level), str(row.variable), str(getattr(row, column))
+        if level in ("", "nan"):
+            words[("factor", variable)] = label
+            words[("attribute", variable)] = label
+        elif variable in ("buurt", "wijk"):
+            words[(variable, level)] = label
+            words[("area", level)] = label
+    if "typology_types" in entry.tables:
+        frame = entry.bundle.table("typology_types")
+        if f"name_{lang}" in frame.columns:
+            for value, name in zip(frame["type"], frame[f"name_{lang}"], strict=True):
+                words[("type", str(value))] = f"{value}: {name}"
+    return words
