@@ -156,6 +156,28 @@ def demo_run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_later(demo_run, tmp_path_factory) -> Path:
+    """A second run on the demo's store, a year later and the profile only (what a team gets
+    back after changing its pilot): the bundle the dashboard compares with the demo's."""
+    import yaml
+    from rich.console import Console
+
+    from smartstart.pilot import load_pilot
+    from smartstart.pipeline import run_pilot
+
+    root = tmp_path_factory.mktemp("later")
+    data = yaml.safe_load((demo_run / "pilot.yaml").read_text("utf-8"))
+    data["study"].update(peildatum="2021-01-01", analyses=["profile"])
+    data["paths"] = {k: (str((demo_run / v).resolve()) if isinstance(v, str) else
+                         {n: str((demo_run / p).resolve()) for n, p in v.items()})
+                     for k, v in data["paths"].items()}
+    data["paths"]["output"] = str(root / "results")
+    (root / "pilot.yaml").write_text(yaml.safe_dump(data), "utf-8")
+    run_pilot(load_pilot(root / "pilot.yaml"), console=Console(quiet=True))
+    return root / "results" / "bundle"
+
+
+@pytest.fixture(scope="session")
 def demo_world(demo_run):
     """The demo municipality (11,346 households, seed 1) linked and with its factor tables:
     the demo run's own delivery and store, so they are synthesised and ingested once."""

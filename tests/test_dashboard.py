@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 from test_scan_support import csrf_of, facilitator, make_app
 
@@ -33,24 +32,8 @@ def bundle(demo_run) -> Path:
 
 
 @pytest.fixture(scope="module")
-def later(demo_run, tmp_path_factory) -> Path:
-    """A second run on the demo's store: a year later, the profile only (what a team gets
-    back after changing its pilot): the bundle to compare with the demo's."""
-    from rich.console import Console
-
-    from smartstart.pilot import load_pilot
-    from smartstart.pipeline import run_pilot
-
-    root = tmp_path_factory.mktemp("later")
-    data = yaml.safe_load((demo_run / "pilot.yaml").read_text("utf-8"))
-    data["study"].update(peildatum="2021-01-01", analyses=["profile"])
-    data["paths"] = {k: (str((demo_run / v).resolve()) if isinstance(v, str) else
-                         {n: str((demo_run / p).resolve()) for n, p in v.items()})
-                     for k, v in data["paths"].items()}
-    data["paths"]["output"] = str(root / "results")
-    (root / "pilot.yaml").write_text(yaml.safe_dump(data), "utf-8")
-    run_pilot(load_pilot(root / "pilot.yaml"), console=Console(quiet=True))
-    return root / "results" / "bundle"
+def later(demo_later) -> Path:
+    return demo_later
 
 
 @pytest.fixture(scope="module")
