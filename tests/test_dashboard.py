@@ -275,3 +275,10 @@ print("LOADED", loaded)
         source = path.read_text("utf-8")
         assert not re.search(r"smartstart\.(sources|linking|features)|from smartstart import "
                              r"(sources|linking|features)", source), path.name
+
+
+def test_the_facilitators_home_leads_to_the_bundles(client):
+    home = client.get("/f/")
+    assert 'href="/f/b/"' in home.text and "2 bundel(s) geopend" in home.text
+    listing = client.get("/f/b/")
+    assert listing.text.count('<th scope="row"><a href="/f/b/') == 2

@@ -83,7 +83,9 @@ def logout(request: Request) -> Response:
 @router.get("/", response_class=HTMLResponse, dependencies=[Facilitator])
 def home(request: Request, deleted: Annotated[bool, Query()] = False) -> Response:
     return render(request, "home.html.j2", {"workshops": _state(request).store.workshops(),
-                                            "error": None, "deleted": deleted}, _lang(request))
+                                            "error": None, "deleted": deleted,
+                                            "dashboard": len(_state(request).extra.get(
+                                                "bundles", ()))}, _lang(request))
 
 
 def _organisations(text: str) -> list[str]:
