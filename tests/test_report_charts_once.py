@@ -1,5 +1,6 @@
 """A chart is rendered once per process: the same specification (and label and language)
-comes from the cache, another table or language is rendered anew (issue 18)."""
+comes from the cache, another table or language is rendered anew (issue 18); so is its narrow
+layout (issue 17)."""
 
 from __future__ import annotations
 
@@ -27,11 +28,13 @@ def test_the_same_chart_is_rendered_once(monkeypatch):
         return _charts.figure("fig-a", "cap", "label", _charts.bars(data, "x", "n", "n"), TABLE,
                               lang)
 
+    # each figure is drawn in two layouts, wide and narrow (issue 17), each once
     first, again = draw([3, 4]), draw([3, 4])
-    assert len(renders) == 1
+    assert len(renders) == 2
     assert again.svg == first.svg and again.spec == first.spec
+    assert again.narrow_svg == first.narrow_svg != first.svg
     assert "<svg" in first.svg and 'aria-label="label"' in first.svg
     other = draw([3, 5])
-    assert len(renders) == 2 and other.svg != first.svg
+    assert len(renders) == 4 and other.svg != first.svg
     draw([3, 4], "en")
-    assert renders[-1] == ("label", "en-GB") and len(renders) == 3
+    assert renders[-1] == ("label", "en-GB") and len(renders) == 6

@@ -1,6 +1,9 @@
 """``smartstart check``'s charts: every number in a chart's data (its datasets and inline
 values) is a published cell of a table the chart is drawn from, every other number is styling
-(or a guide just beyond a cell), and the SVG is what the report renders from the spec."""
+(or a guide just beyond a cell), and the SVG is what the report renders from the spec.
+
+A chart laid out again for a phone (``layout: narrow``, ``variant_of`` the wide chart) is checked
+the same way, and its data must be those of the chart it lays out (``chart_variant``)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import pandas as pd
 
 from smartstart.bundle._read import BundleProblem
 from smartstart.bundle._svg import svg_of
+from smartstart.bundle._write import declared_path
 
 #: relative tolerance of a chart's number against its table's cell
 TOLERANCE = 1e-9
@@ -22,7 +26,8 @@ GUIDE_MARGIN = 1.05
 LOCALES = {"nl": "nl-NL", "en": "en-GB"}
 #: keys whose numbers are a chart's looks, not its data
 STYLE = {"width", "height", "padding", "size", "opacity", "strokeWidth", "fontSize", "dx", "dy",
-         "labelLimit", "labelFontSize", "titleFontSize", "continuousWidth", "continuousHeight"}
+         "labelLimit", "labelFontSize", "titleFontSize", "continuousWidth", "continuousHeight",
+         "step"}
 
 
 def chart_problems(root: Path, output: dict, files: dict[str, str],
@@ -52,6 +57,8 @@ def chart_problems(root: Path, output: dict, files: dict[str, str],
         if not (where.endswith("/domain") and _guide([value], matrices)):
             problems.append(BundleProblem(spec_path, f"number {value} at {where} is neither "
                                           "styling nor a cell of its table", "chart_number"))
+    if output.get("variant_of"):
+        problems += _variant_problems(root, spec, spec_path, str(output["variant_of"]))
     if svg_path and (root / svg_path).is_file():
         lang = output.get("lang") or name.rsplit("_", 1)[-1]
         svg = _render(spec, str(output.get("title", "")), LOCALES.get(lang, "nl-NL"))
@@ -59,6 +66,24 @@ def chart_problems(root: Path, output: dict, files: dict[str, str],
             problems.append(BundleProblem(svg_path, "is not the rendering of "
                                           f"{spec_path}", "chart_svg"))
     return problems
+
+
+def _variant_problems(root: Path, spec: dict, spec_path: str, wide: str
+                      ) -> list[BundleProblem]:
+    """A chart in another layout shows the very data of the chart it lays out."""
+    path = root / str(declared_path("chart_spec", wide))
+    try:
+        other = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return [BundleProblem(spec_path, f"lays out {wide}, which is not in the bundle",
+                              "chart_variant")]
+    if _rows_of(spec) != _rows_of(other):
+        return [BundleProblem(spec_path, f"its data are not those of {wide}", "chart_variant")]
+    return []
+
+
+def _rows_of(spec: dict) -> list[str]:
+    return sorted(json.dumps(datum, sort_keys=True, default=str) for _, datum in _data(spec))
 
 
 def _data(spec: object, where: str = "") -> Iterator[tuple[str, dict]]:

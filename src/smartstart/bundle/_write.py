@@ -59,6 +59,9 @@ class ChartLike(Protocol):
     svg: str
     based_on: tuple[str, ...]
     title: str
+    #: "wide", or "narrow": the chart named ``variant_of`` laid out for a phone (the same data)
+    layout: str
+    variant_of: str
 
 
 class DisclosureRecord(Protocol):
@@ -198,12 +201,16 @@ class BundleWriter:
         return self.target
 
     def _add_chart(self, chart: ChartLike) -> None:
-        """A chart drawn only from tables already in the bundle: spec (data inline) and SVG."""
+        """A chart drawn only from tables already in the bundle: spec (data inline) and SVG; a
+        narrow layout comes after the chart it lays out again."""
         name = f"chart_{chart.name}"
         _check_name(name, self.outputs)
         missing = set(chart.based_on) - {o["name"] for o in self.outputs}
         if missing:
             raise ValueError(f"chart {name!r} is drawn from outputs not in the bundle: {missing}")
+        variant = getattr(chart, "variant_of", "")
+        if variant and not any(o["name"] == f"chart_{variant}" for o in self.outputs):
+            raise ValueError(f"chart {name!r} lays out {variant!r}, a chart not in the bundle")
         folder = self.staging / "charts"
         folder.mkdir(exist_ok=True)
         (folder / f"{chart.name}.vl.json").write_text(
@@ -216,7 +223,9 @@ class BundleWriter:
                              "files": [f"charts/{chart.name}.vl.json",
                                        f"charts/{chart.name}.svg"],
                              "based_on": list(chart.based_on),
-                             **({"lang": lang} if lang in ("nl", "en") else {})})
+                             **({"lang": lang} if lang in ("nl", "en") else {}),
+                             **({"layout": getattr(chart, "layout", "narrow"),
+                                 "variant_of": f"chart_{variant}"} if variant else {})})
 
     def _declare(self, kind: str, output: str | None) -> None:
         path = declared_path(kind, output)

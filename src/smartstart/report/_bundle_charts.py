@@ -1,6 +1,8 @@
 """The report's charts as bundle artefacts: each chart's Vega-Lite specification (its data inline,
 taken from the published table it is drawn from) and the SVG rendered from it, so a checker sees
-every chart that may leave next to the table it shows."""
+every chart that may leave next to the table it shows. Each chart is there twice: as the report
+draws it wide, and laid out for a phone (``<name>_smal_<lang>``, layout ``narrow``: the same data
+in another layout, shown by the report below 600 px)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ class ChartFile:
     svg: str
     based_on: tuple[str, ...]
     title: str
+    #: "wide", or "narrow": the chart ``variant_of`` (a chart's name) laid out for a phone
+    layout: str = "wide"
+    variant_of: str = ""
 
 
 def bundle_charts(root: Path, lang: Lang = "nl") -> list[ChartFile]:
@@ -37,7 +42,15 @@ def bundle_charts(root: Path, lang: Lang = "nl") -> list[ChartFile]:
                 continue
             for block in built.blocks if built is not None else ():
                 if isinstance(block, Figure):
-                    name = f"{block.id.removeprefix('fig-')}_{lang}"
-                    charts.append(ChartFile(name, block.spec, block.svg,
-                                            (block.source or need,), block.caption))
+                    charts += _files(block, (block.source or need,), lang)
     return charts
+
+
+def _files(figure: Figure, based_on: tuple[str, ...], lang: Lang) -> list[ChartFile]:
+    """A figure's chart, and its narrow layout when it has one."""
+    base = figure.id.removeprefix("fig-")
+    wide = ChartFile(f"{base}_{lang}", figure.spec, figure.svg, based_on, figure.caption)
+    if not figure.narrow_spec:
+        return [wide]
+    return [wide, ChartFile(f"{base}_smal_{lang}", figure.narrow_spec, figure.narrow_svg,
+                            based_on, figure.caption, "narrow", wide.name)]

@@ -2,6 +2,9 @@
 network: external data is refused). Each chart comes with a table of its data (the WCAG text
 alternative), assembled by the section builders.
 
+Each chart is drawn twice, wide (``WIDTH``) and laid out for a phone (``_narrow``), from the
+same specification and data.
+
 A chart is rendered once per process: the run draws the bundle's charts (nl and en) and the
 demo's report draws the Dutch ones again from the same specifications, which then come from
 the cache (keyed by the specification itself, so a changed table is a new chart)."""
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from smartstart.bundle import svg_of
+from smartstart.report._narrow import narrow
 from smartstart.report._types import DataTable, Figure, Lang
 
 if TYPE_CHECKING:  # altair takes seconds to import: only a run that draws a chart does
@@ -28,10 +32,13 @@ LOCALES = {"nl": "nl-NL", "en": "en-GB"}
 
 def figure(id: str, caption: str, label: str, chart: alt.TopLevelMixin, table: DataTable,
            lang: Lang, note: str = "") -> Figure:
-    """A chart as a figure: caption, SVG with role and label, its data table and its spec."""
+    """A chart as a figure: caption, SVG with role and label, its data table and its spec,
+    and the same chart laid out for a phone (``narrow``: its SVG and spec)."""
     spec = _style(chart).to_dict()
-    return Figure(id, caption, label, _svg(json.dumps(spec), label,
-                                           LOCALES[lang]), table, note, spec)
+    small = narrow(spec)
+    return Figure(id, caption, label, _svg(json.dumps(spec), label, LOCALES[lang]), table,
+                  note, spec, narrow_svg=_svg(json.dumps(small), label, LOCALES[lang]),
+                  narrow_spec=small)
 
 
 def render(chart: alt.TopLevelMixin, label: str, lang: Lang) -> str:

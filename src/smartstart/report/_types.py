@@ -40,6 +40,10 @@ class Figure:
     spec: dict = field(default_factory=dict, compare=False, repr=False)
     #: the bundle output the chart is drawn from, when not the one its part needs
     source: str = ""
+    #: the same chart laid out for a phone (``report._narrow``): its SVG, shown below 600 px
+    #: instead of ``svg``, and the specification it was rendered from (the same data)
+    narrow_svg: str = ""
+    narrow_spec: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
