@@ -41,7 +41,8 @@ Problem kinds (``BundleProblem.kind``), beside those of ``verify_files``: ``book
 ``protection``, ``register``, ``version``, ``csv_parquet``, ``variables``, ``chart_datum``,
 ``chart_number`` (a number outside the data that is no styling: a scale's domain must pass as
 a guide),
-``chart_table``, ``chart_svg``, ``linking_key``, ``map_spec``, ``map_boundaries``,
+``chart_table``, ``chart_svg``, ``chart_variant`` (a phone layout that does not show exactly its
+wide chart's data), ``linking_key``, ``map_spec``, ``map_boundaries``,
 ``map_areas``, ``map_value``, ``export``.
 """
 

@@ -134,10 +134,11 @@ def provenance(entry: Entry, output: str, lang: str) -> Provenance | None:
 
 
 def chart_sources(entry: Entry) -> dict[str, tuple[str, ...]]:
-    """Each chart output's tables (``based_on``), by the chart's figure id (``fig-...``)."""
+    """Each chart output's tables (``based_on``), by the chart's figure id (``fig-...``); a
+    chart's phone layout (``layout: narrow``) is the same figure."""
     found = {}
     for output in entry.bundle.outputs:
-        if output.get("kind") == "chart":
+        if output.get("kind") == "chart" and output.get("layout") != "narrow":
             figure = str(output["name"]).removeprefix("chart_").rsplit("_", 1)[0]
             found[f"fig-{figure}"] = tuple(output.get("based_on") or ())
     return found
