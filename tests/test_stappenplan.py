@@ -173,15 +173,21 @@ def _commands(text: str) -> tuple[list[str], list[str]]:
     return full, inline
 
 
+try:  # newer typer (0.2x) carries its own copy of click; the commands are of its classes
+    from typer._click import exceptions as CLICK_ERRORS
+except ImportError:
+    CLICK_ERRORS = click.exceptions
+
+
 def _resolve(line: str) -> tuple[click.Command, list[str], list[str]]:
     """The click command a command line names, the command path and the remaining arguments."""
     words = shlex.split(line)
     assert words[0] == "smartstart", line
     command: click.Command = typer.main.get_command(app)
     path, rest = [], words[1:]
-    while isinstance(command, click.Group):
+    while getattr(command, "commands", None) is not None:  # a group (of either click)
         if not rest or rest[0] not in command.commands:
-            raise click.UsageError(f"{line!r}: no such command {rest[:1]}")
+            raise CLICK_ERRORS.UsageError(f"{line!r}: no such command {rest[:1]}")
         path.append(rest[0])
         command, rest = command.commands[rest[0]], rest[1:]
     return command, path, rest
@@ -202,7 +208,7 @@ def check_inline(line: str) -> list[str]:
     known = {opt for param in command.params for opt in param.opts + param.secondary_opts}
     unknown = [w.split("=")[0] for w in rest if w.startswith("-") and w.split("=")[0] not in known]
     if unknown:
-        raise click.NoSuchOption(unknown[0])
+        raise CLICK_ERRORS.NoSuchOption(unknown[0])
     return path
 
 
@@ -247,12 +253,12 @@ def test_help_works_for_every_command_the_guide_uses():
     "smartstart scan serveer",                  # a subcommand that does not exist
 ])
 def test_the_command_check_rejects_what_would_not_run(line):
-    with pytest.raises(click.ClickException):
+    with pytest.raises(CLICK_ERRORS.ClickException):
         check_full(line)
 
 
 def test_the_inline_check_rejects_an_unknown_option():
-    with pytest.raises(click.ClickException):
+    with pytest.raises(CLICK_ERRORS.ClickException):
         check_inline("smartstart run --lang en")
     assert check_inline("smartstart report --lang en") == ["report"]
 
