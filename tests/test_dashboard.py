@@ -75,6 +75,11 @@ def test_every_chapter_is_a_page_with_its_parts(client, bundle):
         assert page.text.count('class="team-notes"') == len(titles)
         assert f'href="/f/b/{_key(bundle)}/s/techniek"' in page.text
     assert client.get(f"/f/b/{_key(bundle)}/s/nergens").status_code == 404
+    # the Kernboodschap's links to a chapter lead to its page
+    page = client.get(f"/f/b/{_key(bundle)}/").text
+    ids = [s.id for s in context["sections"]]
+    assert not re.search(r'href="#(' + "|".join(ids) + ')"', page)
+    assert f'href="/f/b/{_key(bundle)}/s/doelgroep"' in page
 
 
 def test_a_filter_keeps_the_rows_pandas_keeps(client, bundle):
@@ -110,12 +115,14 @@ def test_provenance_counts_what_the_log_says(client, bundle):
         for _row, _column, label in verdict["shown"]:
             labels[label] = labels.get(label, 0) + 1
         for label, n in labels.items():
-            assert f"{n} cel(len) met {label.replace('<', '&lt;')}" in page.text, verdict["name"]
+            said = (f"{label.replace('<', '&lt;')}: minder dan" if label != "x" else "x: niet "
+                    "getoond") + ".*?" + f"Dit staat {n} keer in de tabel"
+            assert re.search(said, page.text, re.S), (verdict["name"], label, n)
         primary = sum(s["reason"] == "primary" for s in verdict["suppressed"])
         secondary = sum(s["reason"] == "secondary" for s in verdict["suppressed"])
         if primary or secondary:
-            assert (f"Waarom: {primary} aantal(len) te klein (primair), {secondary} ter "
-                    "bescherming") in page.text
+            assert (f"Te kleine aantallen: {primary}. Aantallen die daarom ook niet getoond "
+                    f"worden: {secondary}.") in page.text
         # every blanked cell of the Dutch page (not the English words' columns) links to why
         hidden = len(re.findall(r'class="hidden-cell"><a href="#why-', page.text))
         dutch = [c for _r, c, _label in verdict["shown"] if not c.endswith("_en")]
@@ -155,6 +162,10 @@ def test_the_teams_words_stay_beside_the_finding_and_out_of_the_bundle(client, b
         "kind": "feit", "text": "x", "section": "doelgroep"}, headers={"HX-Request": "true"})
     assert bad.status_code == 422 and client.get(f"/f/b/{key}/rapport.html").text.count(
         '<aside class="team"') == 1
+    # a finding the bundle does not have takes no note
+    assert client.post(f"/f/b/{key}/notes", data={
+        "csrf": csrf_of(client, f"/f/b/{key}/s/doelgroep"), "finding": "nergens/niets",
+        "kind": "vraag", "text": "x", "section": "doelgroep"}).status_code == 404
     # without the CSRF token nothing is stored
     assert client.post(f"/f/b/{key}/notes", data={"finding": FINDING, "kind": "vraag",
                                                    "text": "zonder token"}).status_code == 403
@@ -201,6 +212,35 @@ def _reference_changes(before: Path, after: Path, name: str) -> int:
                    for c in shared))
 
 
+def _reference_warnings(before: Path, after: Path, name: str) -> int:
+    """Cells a comparison must mark: a count (the output's rules) shown in both that moved by
+    1 to 9, or a cell the gate hid in one bundle and not in the other (the logs' ``shown``)."""
+    frames, hidden = [], []
+    for root in (before, after):
+        frames.append(pd.read_parquet(root / "tables" / f"{name}.parquet").reset_index(drop=True))
+        log = json.loads((root / "disclosure_log.json").read_text("utf-8"))
+        verdict = next(v for v in log["outputs"] if v["name"] == name)
+        hidden.append({(r, c) for r, c, _label in verdict["shown"]})
+    manifest = json.loads((after / "manifest.json").read_text("utf-8"))
+    counts = set(next(o for o in manifest["outputs"] if o["name"] == name)["rules"]["counts"])
+    keys = ["factor", "level"]
+    a, b = (f.assign(_row=range(len(f))) for f in frames)
+    merged = a.merge(b, on=keys, suffixes=("_a", "_b"))
+    columns = [c for c in frames[1].columns if c in frames[0].columns and c not in keys
+               and not c.endswith("_en")]
+    marked = 0
+    for _, row in merged.iterrows():
+        for c in columns:
+            ha, hb = (int(row["_row_a"]), c) in hidden[0], (int(row["_row_b"]), c) in hidden[1]
+            va, vb = row[f"{c}_a"], row[f"{c}_b"]
+            if ha != hb:
+                marked += 1
+            elif (c in counts and not ha and pd.notna(va) and pd.notna(vb)
+                  and 0 < abs(float(va) - float(vb)) < 10):
+                marked += 1
+    return marked
+
+
 def test_two_bundles_compared_as_pandas_diffs_them(client, bundle, later):
     before, after = open_bundles([bundle, later])
     result = compare(before, after)
@@ -212,7 +252,11 @@ def test_two_bundles_compared_as_pandas_diffs_them(client, bundle, later):
     assert profile.changed == _reference_changes(bundle, later, "profile_households") > 0
     page = client.get("/f/b/compare", params={"a": _key(bundle), "b": _key(later)})
     assert page.status_code == 200
-    assert f"{profile.changed} cel(len) anders" in page.text
+    assert f"verschillen: {profile.changed}" in page.text
+    # differences that describe a small group are marked, as pandas finds them
+    assert profile.warnings == _reference_warnings(bundle, later, "profile_households") > 0
+    assert f"{result.warnings} verschil(len) gaan over minder dan 10" in page.text
+    assert sum(c.warning for c in profile.cells) == profile.warnings
     same = compare(before, before)
     assert {t.state for t in same.tables} == {"same"} and not same.pilot
 
@@ -232,22 +276,55 @@ def test_the_static_export_holds_the_same_pages(bundle, later, tmp_path):
         assert f'id="page-t-{name}"' in html
     assert 'id="page-vergelijking"' in html and 'id="page-kernboodschap"' in html
     assert "<script" not in html and "<form" not in html
+    assert 'href="#page-doelgroep"' in html and 'href="#doelgroep"' not in html
+    assert "Content-Security-Policy" in html
+    assert not (tmp_path / "smartstart-scan.sqlite").exists()  # no database made to read none
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing loaded from elsewhere
 
 
-def test_a_broken_bundle_is_refused_by_name(bundle, tmp_path):
+def test_a_bundle_check_would_refuse_is_refused_by_name(bundle, tmp_path):
+    """A hidden cell filled in, every hash made to fit (what an insider who edits the manifest
+    does): verify_files is content, but check is not, and serve refuses the bundle."""
     import shutil
 
+    from test_check_tamper import _fit_hashes
     from typer.testing import CliRunner
 
     from smartstart.cli import app as cli
 
     copy = tmp_path / "bundle"
     shutil.copytree(bundle, copy)
-    (copy / "tables" / "match.csv").write_text("partner,status,count\nx,y,3\n", "utf-8")
+    log = json.loads((copy / "disclosure_log.json").read_text("utf-8"))
+    name, (row, column, _label) = next((v["name"], v["shown"][0]) for v in log["outputs"]
+                                       if v["shown"] and v["name"].startswith("risk"))
+    frame = pd.read_parquet(copy / "tables" / f"{name}.parquet")
+    frame.loc[frame.index[row], column] = 3
+    frame.to_parquet(copy / "tables" / f"{name}.parquet")
+    _fit_hashes(copy)
+    assert verify_files(copy) == []
     result = CliRunner().invoke(cli, ["serve", str(copy), "--static", str(tmp_path / "d.html")])
-    assert result.exit_code != 0 and "match.csv" in result.output
+    said = " ".join(result.output.split())
+    assert result.exit_code != 0 and "not sound" in said and "rule threshold" in said, said
     assert not (tmp_path / "d.html").exists()
+    with pytest.raises(ValueError, match="not sound"):
+        make_app(tmp_path / "db", bundles=(copy,))
+    (copy / "link.csv").symlink_to(bundle / "tables" / "match.csv")
+    with pytest.raises(ValueError, match="symbolic link"):
+        open_bundles([copy])
+
+
+def test_a_file_changed_after_the_start_changes_nothing_served(bundle, tmp_path):
+    import shutil
+
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle, copy)
+    client = facilitator(make_app(tmp_path / "db", bundles=(copy,)))
+    key = _key(copy)
+    first = client.get(f"/f/b/{key}/files/exports/csv/match.csv").content
+    (copy / "exports" / "csv" / "match.csv").write_text("veranderd", "utf-8")
+    (copy / "tables" / "match.parquet").unlink()
+    assert client.get(f"/f/b/{key}/files/exports/csv/match.csv").content == first
+    assert client.get(f"/f/b/{key}/t/match").status_code == 200
 
 
 def test_the_dashboard_cannot_import_the_microdata_layers(bundle, tmp_path):
@@ -279,6 +356,6 @@ print("LOADED", loaded)
 
 def test_the_facilitators_home_leads_to_the_bundles(client):
     home = client.get("/f/")
-    assert 'href="/f/b/"' in home.text and "2 bundel(s) geopend" in home.text
+    assert 'href="/f/b/"' in home.text and "Geopende bundels: 2." in home.text
     listing = client.get("/f/b/")
     assert listing.text.count('<th scope="row"><a href="/f/b/') == 2

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -127,7 +130,10 @@ def create_app(config: ScanConfig, *, admin_token: bool = True) -> FastAPI:
     if config.bundles:  # the dashboard: opened and verified once, before the first page
         from smartstart.web import _bundles, _dashboard
 
-        state.extra["bundles"] = _bundles.open_bundles(config.bundles)
+        # checked as `smartstart check` does and served from a copy of this process's own
+        snapshot = Path(tempfile.mkdtemp(prefix="smartstart-dashboard-"))
+        atexit.register(shutil.rmtree, snapshot, ignore_errors=True)
+        state.extra["bundles"] = _bundles.open_bundles(config.bundles, snapshot)
         app.include_router(_dashboard.router)
     app.include_router(_respondent.router)
     app.include_router(_facilitator.router)

@@ -9,6 +9,8 @@ show what did not pass the gate.
 from __future__ import annotations
 
 import hashlib
+import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,8 +35,13 @@ class Entry:
 
     key: str
     digest: str
-    root: Path
+    root: Path  # where it is read from: a checked private copy when served
     bundle: Bundle
+    source: Path | None = None  # the folder it was opened from
+
+    @property
+    def folder(self) -> str:
+        return (self.source or self.root).name
 
     @property
     def pilot(self) -> dict:
@@ -73,29 +80,70 @@ def _shown(entry: Entry, output: str, lang: str) -> ShownTable:
     return _CACHE[key]
 
 
-def open_bundles(paths: Sequence[Path]) -> list[Entry]:
-    """Open and verify every bundle; ValueError naming every one that is not intact (all at
-    once), or when none is given or one is given twice."""
+def open_bundles(paths: Sequence[Path], snapshot: Path | None = None) -> list[Entry]:
+    """Open every bundle as ``smartstart check`` sees it: ValueError naming every one that is
+    not sound (all at once), that holds a symbolic link, or when none is given or one twice.
+
+    With ``snapshot`` (a folder of this process's own), each bundle is copied there first and
+    checked and served from the copy, so a file changed in the bundle's folder after the start
+    changes nothing that is shown or downloaded."""
     if not paths:
         raise ValueError("no bundle given: name one or more bundle folders "
                          "(results/bundle of a run)")
-    entries, problems = [], []
-    for path in paths:
-        try:
-            bundle = read_bundle(Path(path))
-        except (ValueError, OSError) as error:
-            problems.append(f"{path}: {error}")
+    entries, problems, roots = [], [], []
+    for n, path in enumerate(map(Path, paths)):
+        if not (path / "manifest.json").is_file():
+            problems.append(f"{path}: not a bundle (it has no manifest.json)")
             continue
-        digest = hashlib.sha256((Path(path) / "manifest.json").read_bytes()).hexdigest()
-        entries.append(Entry(digest[:12], digest, Path(path).resolve(), bundle))
+        links = [p for p in [path, *path.rglob("*")] if p.is_symlink()]
+        if links:
+            problems.append(f"{path}: holds a symbolic link ({links[0]}); copy the bundle "
+                            "itself")
+            continue
+        root = path
+        if snapshot is not None:
+            root = Path(snapshot) / f"{n}-{path.name}"
+            shutil.copytree(path, root)
+        roots.append((path, root))
+    for (path, root), found in zip(roots, checked([r for _, r in roots]), strict=True):
+        if found:
+            problems.append(f"{path}: not sound ({found})")
+            continue
+        digest = hashlib.sha256((root / "manifest.json").read_bytes()).hexdigest()
+        entries.append(Entry(digest[:12], digest, root, read_bundle(root), path.resolve()))
     if problems:
         raise ValueError("not every bundle can be opened; run `smartstart check` on it, or "
                          "make it again with `smartstart run`:\n  " + "\n  ".join(problems))
     keys = [e.key for e in entries]
     if len(set(keys)) < len(keys):
         raise ValueError("the same bundle is given twice: " + ", ".join(
-            str(e.root) for e in entries if keys.count(e.key) > 1))
+            str(e.source) for e in entries if keys.count(e.key) > 1))
     return entries
+
+
+def checked(roots: Sequence[Path]) -> list[str]:
+    """``smartstart check`` of each bundle, in a child process (spawn, as on Windows): its
+    problems in words ("" when sound). The check knows the factor library's identities, and
+    that library's package also holds the linking code: run apart, the dashboard's own process
+    never imports a layer that could read microdata."""
+    if not roots:
+        return []
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(_check_all, [str(r) for r in roots]).result()
+
+
+def _check_all(roots: list[str]) -> list[str]:
+    from smartstart.bundle import check_bundle
+
+    said = []
+    for root in roots:
+        found, _tables = check_bundle(Path(root))
+        said.append(f"{len(found)} problem(s): " + "; ".join(
+            f"{p.where}: {p.problem}" for p in found[:3]) if found else "")
+    return said
 
 
 # --- provenance ------------------------------------------------------------------------------
@@ -126,8 +174,8 @@ def provenance(entry: Entry, output: str, lang: str) -> Provenance | None:
         counts[str(label)] = counts.get(str(label), 0) + 1
     reasons = [str(s.get("reason")) for s in verdict.get("suppressed") or ()]
     return Provenance(output, entry.title(output, lang), str(verdict.get("status")),
-                      tuple((str(c.get("rule")), str(c.get("status")))
-                            for c in verdict.get("checks") or ()),
+                      tuple(dict.fromkeys((str(c.get("rule")), str(c.get("status")))
+                                          for c in verdict.get("checks") or ())),
                       tuple(sorted(counts.items())), reasons.count("primary"),
                       reasons.count("secondary"),
                       int((verdict.get("settings") or {}).get("min_cell", 10)))
@@ -158,7 +206,7 @@ def filters(entry: Entry, table: ShownTable, lang: str,
     """The filters that apply to ``table``: each with the distinct values of its column (as the
     table shows them) in words where the bundle's labels have them."""
     chosen = chosen or {}
-    words = _level_words(entry, lang)
+    words = level_words(entry, lang)
     found = []
     for name, candidates in FILTERS:
         if name == "type" and not table.name.startswith("typology"):
@@ -185,7 +233,7 @@ def apply(table: ShownTable, chosen: Sequence[Filter]) -> list[int]:
     return keep
 
 
-def _level_words(entry: Entry, lang: str) -> dict[tuple[str, str], str]:
+def level_words(entry: Entry, lang: str) -> dict[tuple[str, str], str]:
     """(column, value) -> words: a factor's name (labels without a level), a buurt's or wijk's
     name, a type's name."""
     labels = entry.bundle.labels()
@@ -205,3 +253,16 @@ def _level_words(entry: Entry, lang: str) -> dict[tuple[str, str], str]:
             for value, name in zip(frame["type"], frame[f"name_{lang}"], strict=True):
                 words[("type", str(value))] = f"{value}: {name}"
     return words
+
+
+def relinker(section_ids: Sequence[str], href) -> object:
+    """A function that sends the report's links to a chapter (``href="#doelgroep"``, in the
+    Kernboodschap) to that chapter's page instead (``href(id)``)."""
+    from markupsafe import Markup
+
+    pattern = re.compile(r'href="#(' + "|".join(map(re.escape, section_ids)) + r')"')
+
+    def relink(markup: str) -> Markup:
+        return Markup(pattern.sub(lambda m: f'href="{href(m.group(1))}"', str(markup)))
+
+    return relink

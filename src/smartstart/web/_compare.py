@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from smartstart.bundle import ShownTable
-from smartstart.web._bundles import Entry
+from smartstart.web._bundles import Entry, level_words
 
 #: the pilot's fields a comparison names when they differ
 PILOT_FIELDS = ("name", "gemeente", "gemeenten", "peildatum", "analyses")
@@ -30,6 +30,9 @@ class Cell:
     column: str
     before: str
     after: str
+    #: a count that moved by fewer than min_cell, or a cell hidden in one bundle and not in
+    #: the other: side by side they may describe a small group (differencing)
+    warning: bool = False
 
 
 @dataclass
@@ -44,6 +47,7 @@ class TableChange:
     columns_added: list[str] = field(default_factory=list)
     columns_removed: list[str] = field(default_factory=list)
     status: tuple[str, str] | None = None  # the gate's verdict before and after, when it moved
+    warnings: int = 0  # cells that moved by less than min_cell (see ``Cell.warning``)
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,18 @@ class Comparison:
     def count(self, state: str) -> int:
         return sum(1 for t in self.tables if t.state == state)
 
+    @property
+    def min_cell(self) -> int:
+        return max((_min_cell(self.after, t.output) for t in self.tables), default=10)
+
+    @property
+    def warnings(self) -> int:
+        return sum(t.warnings for t in self.tables)
+
 
 def compare(before: Entry, after: Entry, lang: str = "nl") -> Comparison:
     """What changed from ``before`` (the last approved export) to ``after``."""
-    pilot = tuple((k, _words(before.pilot.get(k)), _words(after.pilot.get(k)))
+    pilot = tuple((k, _words(before.pilot.get(k), lang), _words(after.pilot.get(k), lang))
                   for k in PILOT_FIELDS if before.pilot.get(k) != after.pilot.get(k))
     names = list(dict.fromkeys([*after.tables, *before.tables]))
     tables = tuple(_table(before, after, name, lang) for name in names)
@@ -85,32 +97,62 @@ def _table(before: Entry, after: Entry, name: str, lang: str) -> TableChange:
                             if c not in old.columns]
     change.columns_removed = [h for c, h in zip(old.columns, old.heads, strict=True)
                               if c not in new.columns]
-    rows_old, rows_new = _rows(old), _rows(new)
+    words = level_words(after, lang)
+    rows_old, rows_new = _rows(old, words), _rows(new, words)
     change.added = [label for key, (label, _) in rows_new.items() if key not in rows_old]
     change.removed = [label for key, (label, _) in rows_old.items() if key not in rows_new]
     shared = [c for c in new.columns if c in old.columns]
-    for key, (label, row) in rows_new.items():
+    counts, small = _counts(after, name), _min_cell(after, name)
+    for key, (label, r) in rows_new.items():
         if key not in rows_old:
             continue
-        previous = rows_old[key][1]
+        q = rows_old[key][1]
         for column in shared:
-            a = _text(previous[old.columns.index(column)])
-            b = _text(row[new.columns.index(column)])
-            if a != b:
-                change.changed += 1
-                if len(change.cells) < MAX_CELLS:
-                    head = new.heads[new.columns.index(column)]
-                    change.cells.append(Cell(label, head, a, b))
+            i, j = old.columns.index(column), new.columns.index(column)
+            if old.texts[q][i] == new.texts[r][j]:
+                continue
+            change.changed += 1
+            warn = _small(old.rows[q][i], new.rows[r][j], column in counts, small) or (
+                (q, column) in old.hidden) != ((r, column) in new.hidden)
+            change.warnings += warn
+            if len(change.cells) < MAX_CELLS or warn:
+                change.cells.append(Cell(label, new.heads[j], old.texts[q][i],
+                                         new.texts[r][j], warn))
     if (change.changed or change.added or change.removed or change.columns_added
             or change.columns_removed or change.status):
         change.state = "changed"
     return change
 
 
-def _rows(table: ShownTable) -> dict[tuple, tuple[str, tuple]]:
+def _small(before: object, after: object, count: bool, min_cell: int) -> bool:
+    """Whether a count moved by 1 to ``min_cell - 1``: set beside the earlier bundle, such a
+    difference describes a group smaller than the gate allows."""
+    if not count or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                            for v in (before, after)):
+        return False
+    return 0 < abs(float(after) - float(before)) < min_cell
+
+
+def _counts(entry: Entry, name: str) -> set[str]:
+    output = next((o for o in entry.bundle.outputs if o.get("name") == name), {})
+    return {str(c) for c in (output.get("rules") or {}).get("counts") or ()}
+
+
+def _min_cell(entry: Entry, name: str) -> int:
+    verdict = next((v for v in entry.bundle.log.get("outputs", ()) if v.get("name") == name), {})
+    return int((verdict.get("settings") or {}).get("min_cell", 10))
+
+
+#: columns that hold a row's name in words, when a table has one
+WORD_COLUMNS = ("label_nl", "label_en", "name_nl", "name_en", "step", "step_en", "factor_nl",
+                "factor_en")
+
+
+def _rows(table: ShownTable, words: dict | None = None) -> dict[tuple, tuple[str, int]]:
     """Rows by their key: the columns that name a row (``ID_COLUMNS``), else the text cells
     (not the gate's labels), when they identify every row; else the position. Each with a
-    label to name it by."""
+    name in words (a label column, or the key's values in the bundle's words)."""
+    words = words or {}
     text = [i for i, c in enumerate(table.columns) if c in ID_COLUMNS]
     if not text:
         text = [i for i, c in enumerate(table.columns)
@@ -119,9 +161,15 @@ def _rows(table: ShownTable) -> dict[tuple, tuple[str, tuple]]:
     keys = [tuple(row[i] for i in text) for row in table.rows]
     if not text or len(set(keys)) < len(keys):
         keys = [(r,) for r in range(len(table.rows))]
-    named = [", ".join(str(row[i]) for i in text[:3]) or str(r + 1)
-             for r, row in enumerate(table.rows)]
-    return {k: (named[r], row) for r, (k, row) in enumerate(zip(keys, table.rows, strict=True))}
+    said = [i for i, c in enumerate(table.columns) if c in WORD_COLUMNS][:2]
+    named = []
+    for r in range(len(table.rows)):
+        parts = [table.texts[r][i] for i in said if table.texts[r][i] not in _labels(table)]
+        if not parts:
+            parts = [words.get((table.columns[i], str(table.rows[r][i])), table.texts[r][i])
+                     for i in text[:3]]
+        named.append(", ".join(p for p in parts if p and p != "–") or str(r + 1))
+    return {k: (named[r], r) for r, k in enumerate(keys)}
 
 
 def _labels(table: ShownTable) -> set[str]:
@@ -137,7 +185,14 @@ def _status(entry: Entry, name: str) -> str:
     return str(verdict.get("status", "?"))
 
 
-def _words(value: object) -> str:
+#: the analyses a pilot can ask for, in words
+ANALYSES = {"profile": ("doelgroep", "target group"), "risk": ("risicofactoren", "risk factors"),
+            "typology": ("typen huishoudens", "household types"),
+            "areas": ("gebieden", "areas"), "effect": ("werkt het?", "did it work?")}
+
+
+def _words(value: object, lang: str = "nl") -> str:
     if isinstance(value, list | tuple):
-        return ", ".join(map(str, value))
+        at = 0 if lang == "nl" else 1
+        return ", ".join(ANALYSES[v][at] if v in ANALYSES else str(v) for v in value)
     return "" if value is None else str(value)

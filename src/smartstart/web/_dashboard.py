@@ -8,6 +8,7 @@ It reads bundles only (``_bundles``); the team's words live in the scan's databa
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 from functools import cache
 from typing import Annotated
@@ -20,7 +21,14 @@ from fastapi.templating import Jinja2Templates
 from smartstart.report import report_context, report_html, style
 from smartstart.web import _notes
 from smartstart.web._app import HERE, ScanState, csrf_protect, translate
-from smartstart.web._bundles import Entry, apply, chart_sources, filters, provenance
+from smartstart.web._bundles import (
+    Entry,
+    apply,
+    chart_sources,
+    filters,
+    provenance,
+    relinker,
+)
 from smartstart.web._compare import compare
 from smartstart.web._facilitator import require_login
 from smartstart.web._security import csrf_token
@@ -97,15 +105,34 @@ def section_page(request: Request, key: str, section: str) -> Response:
     return page(request, "dash_section.html.j2", {**context, "section": chosen})
 
 
+_CHAPTERS: dict[tuple[str, str], dict] = {}
+
+
+def _chapters(found: Entry, lang: str) -> dict:
+    """The report's context of a bundle, built once per language (the pages only read it)."""
+    key = (found.digest, lang)
+    if key not in _CHAPTERS:
+        _CHAPTERS[key] = report_context(found.bundle, lang)  # type: ignore[arg-type]
+    return _CHAPTERS[key]
+
+
+def findings(found: Entry, lang: str) -> set[str]:
+    """The keys of the bundle's findings, where a team's words may stand."""
+    return {p.finding for c in _chapters(found, lang)["sections"] for p in c.parts
+            if getattr(p, "finding", "")}
+
+
 def sections_context(request: Request, found: Entry) -> dict:
     """The report's context for ``found`` with the team's notes, and what the pages add."""
     lang = _lang(request)
     notes = _notes.notes(_state(request).store, found.digest)
-    context = report_context(found.bundle, lang, notes)
+    context = {**_chapters(found, lang), "notes": notes}
     return {**context, "entry": found, "prov": lambda name: provenance(found, name, lang),
             "charts": chart_sources(found), "kinds_all": _notes.KINDS,
             "kinds": {k: translate(lang, f"dash_kind_{k}") for k in _notes.KINDS},
             "section_href": lambda target: f"/f/b/{found.key}/s/{target}",
+            "relink": relinker([c.id for c in context["sections"]],
+                               lambda target: f"/f/b/{found.key}/s/{target}"),
             "rule_words": _rule_words(lang)}
 
 
@@ -130,12 +157,16 @@ def table_page(request: Request, key: str, output: str, factor: str = "", type: 
 def download(request: Request, key: str, path: str) -> Response:
     """A file the bundle declares, of a kind a team may take (exports, CSVs, charts)."""
     found = entry(request, key)
-    declared = {f.get("path"): f.get("kind") for f in found.bundle.manifest.get("files", ())}
-    if declared.get(path) not in DOWNLOADS:
+    declared = {f.get("path"): f for f in found.bundle.manifest.get("files", ())}
+    entry_ = declared.get(path)
+    if entry_ is None or entry_.get("kind") not in DOWNLOADS:
         raise HTTPException(status_code=404)
+    content = (found.root / path).read_bytes()
+    if hashlib.sha256(content).hexdigest() != entry_.get("sha256"):  # never a changed file
+        raise HTTPException(status_code=409, detail="changed after the bundle was checked")
     kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
     name = path.rsplit("/", 1)[-1]
-    return Response((found.root / path).read_bytes(), media_type=kind,
+    return Response(content, media_type=kind,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -162,10 +193,13 @@ def add_note(request: Request, key: str,
              author: Annotated[str, Form(max_length=_notes.MAX_AUTHOR)] = "",
              section: Annotated[str, Form(max_length=40)] = "kernboodschap") -> Response:
     found = entry(request, key)
-    problem = _notes.check_note(kind, text, author, finding)
+    if finding not in findings(found, _lang(request)):
+        raise HTTPException(status_code=404)
+    problem = _notes.check_note(kind, text, author, finding) or _notes.room(
+        _state(request).store, found.digest, finding)
     if problem is None:
         _notes.add_note(_state(request).store, found.digest, finding, kind, text, author)
-    return _notes_answer(request, found, finding, section, problem)
+    return _notes_answer(request, found, finding, section, problem, saved=True)
 
 
 @router.post("/{key}/notes/{note_id}/delete", response_class=HTMLResponse)
@@ -178,7 +212,7 @@ def delete_note(request: Request, key: str, note_id: int,
 
 
 def _notes_answer(request: Request, found: Entry, finding: str, section: str,
-                  problem: str | None) -> Response:
+                  problem: str | None, saved: bool = False) -> Response:
     """HTMX: the finding's notes again (with the problem, if any); else back to the page."""
     if request.headers.get("hx-request") != "true":
         if problem is not None:
@@ -190,7 +224,7 @@ def _notes_answer(request: Request, found: Entry, finding: str, section: str,
     kinds = {k: translate(lang, f"dash_kind_{k}") for k in _notes.KINDS}
     return page(request, "_dash_notes.html.j2", {
         "entry": found, "finding": finding, "items": notes.get(finding, []), "kinds": kinds,
-        "kinds_all": _notes.KINDS, "section_id": section,
+        "kinds_all": _notes.KINDS, "section_id": section, "saved": saved and not problem,
         "problem": translate(lang, problem) if problem else None},
         status_code=422 if problem else 200)
 
@@ -203,12 +237,21 @@ def _anchor(finding: str) -> str:
 def compare_page(request: Request, a: Annotated[str, Query(max_length=12)] = "",
                  b: Annotated[str, Query(max_length=12)] = "") -> Response:
     ordered = sorted(entries(request), key=lambda e: e.made)
-    if not a or not b:
-        if len(ordered) < 2:
-            return page(request, "dash_compare.html.j2", {"result": None, "ordered": ordered})
-        a, b = a or ordered[-2].key, b or ordered[-1].key
+    if len(ordered) < 2:
+        return page(request, "dash_compare.html.j2", {"result": None, "ordered": ordered})
+    b = b or ordered[-1].key
+    a = a or earlier(ordered, entry(request, b)).key
     result = compare(entry(request, a), entry(request, b), _lang(request))
-    return page(request, "dash_compare.html.j2", {"result": result, "ordered": ordered})
+    return page(request, "dash_compare.html.j2", {"result": result, "ordered": ordered,
+                                                  "chosen": (a, b)})
+
+
+def earlier(ordered: list[Entry], after: Entry) -> Entry:
+    """The bundle to compare ``after`` with by default: the newest one made before it of the
+    same pilot, else the newest other one."""
+    others = [e for e in ordered if e.key != after.key]
+    same = [e for e in others if e.name == after.name and e.made <= after.made]
+    return (same or others)[-1]
 
 
 @cache

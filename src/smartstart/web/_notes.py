@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from smartstart.report import TeamNote
@@ -19,6 +19,8 @@ from smartstart.web._store import Store
 
 KINDS = ("duiding", "vraag", "verhaal")
 MAX_TEXT, MAX_AUTHOR = 2000, 80
+#: notes kept per finding and per bundle: a meeting's words, not a store for anything else
+MAX_PER_FINDING, MAX_PER_BUNDLE = 50, 1000
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,15 @@ def check_note(kind: str, text: str, author: str, finding: str) -> str | None:
     if len(author) > MAX_AUTHOR or not finding or len(finding) > 200:
         return "note_text"
     return None
+
+
+def room(store: Store, bundle: str, finding: str) -> str | None:
+    """``note_full`` when the finding or the bundle holds as many notes as allowed."""
+    with Session(store.engine) as db:
+        counts = db.execute(select(
+            func.count(), func.count().filter(Interpretation.finding == finding))
+            .where(Interpretation.bundle == bundle)).one()
+    return "note_full" if counts[0] >= MAX_PER_BUNDLE or counts[1] >= MAX_PER_FINDING else None
 
 
 def add_note(store: Store, bundle: str, finding: str, kind: str, text: str,

@@ -15,7 +15,7 @@ import jinja2
 from smartstart import __version__
 from smartstart.report import report_context, style
 from smartstart.web._app import HERE, translate
-from smartstart.web._bundles import chart_sources, open_bundles, provenance
+from smartstart.web._bundles import chart_sources, open_bundles, provenance, relinker
 from smartstart.web._compare import compare
 
 
@@ -23,11 +23,12 @@ def write_static(bundles: Sequence[Path], out: Path, url: str | None = None,
                  lang: str = "nl") -> Path:
     """Write the pages of the newest of ``bundles`` (with two: and what changed since the
     other) to ``out``, the team's notes from the database at ``url`` beside the findings."""
-    entries = sorted(open_bundles(bundles), key=lambda e: e.made)
-    if len(entries) > 2:
+    if len(bundles) > 2:
         raise ValueError("--static takes one bundle, or two to compare (the older first "
-                         f"approved, the newer); {len(entries)} were given")
-    html = render_static(entries, _notes(entries[-1].digest, url), lang)
+                         f"approved, the newer); {len(bundles)} were given")
+    with tempfile.TemporaryDirectory(prefix="smartstart-static-") as snapshot:
+        entries = sorted(open_bundles(bundles, Path(snapshot)), key=lambda e: e.made)
+        html = render_static(entries, _notes(entries[-1].digest, url), lang)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, suffix=".partial",
@@ -69,6 +70,7 @@ def render_static(entries: Sequence, notes: dict, lang: str) -> str:
         kinds_all=KINDS,
         table_href=lambda name: f"#page-t-{name}",
         section_href=lambda target: f"#page-{target}", rule_words=_rule_words(lang),
+        relink=relinker([c.id for c in context["sections"]], lambda target: f"#page-{target}"),
         result=compare(entries[0], entries[1], lang) if len(entries) == 2 else None)
 
 
@@ -76,6 +78,8 @@ def _notes(digest: str, url: str | None) -> dict:
     """The team's notes on the bundle, for the pages (none without a database)."""
     if url is None:
         return {}
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return {}  # no scan database there: no notes, and none is made by writing a file
     from smartstart.web._db import make_engine, migrate
     from smartstart.web._notes import notes
     from smartstart.web._store import Store
