@@ -235,3 +235,53 @@ def test_a_region_pilot_publishes_its_profile_per_municipality_by_name(region, t
     assert "Gilze en Rijen, Tilburg en Goirle" in html
     section = html[html.index('id="gebieden"'):html.index('id="controle"')]
     assert "Goirle" in section and "ontbreekt" not in section
+
+
+# --- gemeenten: all (issue 18) ------------------------------------------------------------
+
+@pytest.mark.parametrize("word", ["all", "alle", "ALL"])
+def test_all_is_every_municipality_of_the_store_and_nothing_before(tmp_path, word, region):
+    from smartstart.linking import every_municipality
+
+    study = _load(tmp_path, gemeenten=word)
+    assert study.every_municipality
+    with pytest.raises(RuntimeError, match="resolved against the store"):
+        _ = study.municipalities
+    resolved = every_municipality(region / "store", study)
+    # independently of linking: the codes of the raw area table of the peildatum's year
+    areas = pd.read_parquet(next((region / "cbs").rglob(f"VSLGWB{P.year}TAB*.parquet")))
+    assert resolved.municipalities == tuple(sorted(areas[f"gem{P.year}"].dropna().unique()))
+    assert set(CODES) < set(resolved.municipalities) and resolved.every_municipality
+    assert every_municipality(region / "store", resolved) is resolved  # once is enough
+
+
+def test_a_word_that_is_not_all_is_refused(tmp_path):
+    with pytest.raises(SourceError, match="gemeenten"):
+        _load(tmp_path, gemeenten="allemaal")
+
+
+def test_all_links_what_naming_every_municipality_links(region):
+    from smartstart.linking import every_municipality
+
+    every = every_municipality(region / "store", Study(name="t", gemeenten="all",
+                                                       peildatum=P))
+    assert _persons(link(region / "store", every)).equals(
+        _persons(link(region / "store", _study(list(every.municipalities)))))
+
+
+def test_a_run_of_all_says_so_in_the_bundle(region, tmp_path):
+    from smartstart.bundle import check_bundle, read_bundle
+    from smartstart.pipeline import run_pilot
+
+    path = tmp_path / "pilot.yaml"
+    path.write_text(yaml.safe_dump({
+        "study": {"name": "Alles", "gemeenten": "all", "peildatum": str(P), "analyses": []},
+        "paths": {"store": str(region / "store"), "output": str(tmp_path / "results")}}),
+        "utf-8")
+    result = run_pilot(load_pilot(path))
+    assert check_bundle(result.bundle)[0] == []
+    study = read_bundle(result.bundle).manifest["pilot"]["study"]
+    areas = pd.read_parquet(next((region / "cbs").rglob(f"VSLGWB{P.year}TAB*.parquet")))
+    codes = sorted(areas[f"gem{P.year}"].dropna().unique())
+    assert study["gemeenten"] == codes and study["all_of_store"] is True
+    assert study["place_words"]["nl"] == f"alle gemeenten van de levering ({len(codes)})"

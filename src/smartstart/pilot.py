@@ -3,7 +3,8 @@
 ```yaml
 study:
   name: Voedselbank Gilze en Rijen
-  gemeente: "0784"                  # or gemeenten: ["0784", "0855"], or regio: hart_van_brabant
+  gemeente: "0784"                  # or gemeenten: ["0784", "0855"], or regio: hart_van_brabant,
+                                    # or gemeenten: all (every municipality of the delivery)
   peildatum: 2020-01-01
   target_group:
     partner_file: voedselbank       # a name under paths.partner_files
@@ -216,6 +217,8 @@ class Study(_Frozen):
     #: when a yearly table lacks the year the run needs, use the nearest delivered year
     #: (recorded in the manifest and the report) instead of stopping
     allow_nearest_year: bool = False
+    #: set by the run for ``gemeenten: all`` once the store's codes are filled in
+    all_of_store: bool = False
 
     @field_validator("analyses", mode="before")
     @classmethod
@@ -236,6 +239,8 @@ class Study(_Frozen):
     def _gemeenten(cls, value: object) -> tuple[str, ...] | None:
         if value is None:
             return None
+        if isinstance(value, str) and value.strip().lower() in EVERY_WORDS:
+            return EVERY  # every municipality of the delivery, found in the store at run time
         if isinstance(value, str | int):
             value = [value]
         codes = tuple(_code(v, "gemeenten") for v in value)  # type: ignore[union-attr]
@@ -294,11 +299,31 @@ class Study(_Frozen):
         return (self.target_group,) if isinstance(self.target_group, TargetGroup) else ()
 
     @property
+    def every_municipality(self) -> bool:
+        """``gemeenten: all``, before or after the store's codes were filled in."""
+        return self.gemeenten == EVERY or self.all_of_store
+
+    def with_municipalities(self, codes: tuple[str, ...]) -> Study:
+        """The study of ``gemeenten: all`` with the codes the store holds filled in."""
+        if not codes:
+            raise ValueError("gemeenten: all, but the delivery's area table holds no "
+                             "municipality")
+        return self.model_copy(update={"gemeenten": tuple(codes), "all_of_store": True})
+
+    @property
     def municipalities(self) -> tuple[str, ...]:
         """The pilot's municipality codes (one for ``gemeente``), in the order given."""
+        if self.gemeenten == EVERY:
+            raise RuntimeError("gemeenten: all is resolved against the store first "
+                               "(pipeline.resolve_places)")
         if self.regio is not None:
             return load_regions()[self.regio].codes
         return self.gemeenten if self.gemeenten is not None else (self.gemeente or "",)
+
+
+#: ``gemeenten: all`` (or ``alle``): every municipality the delivery holds on the peildatum
+EVERY_WORDS = ("all", "alle")
+EVERY: tuple[str, ...] = ("all",)
 
 
 def _code(value: object, field: str) -> str:

@@ -28,7 +28,7 @@ from smartstart.features import (
     using,
 )
 from smartstart.features._panel import write_panel
-from smartstart.linking import Linked, YearUsed, link, sql_text
+from smartstart.linking import Linked, YearUsed, every_municipality, link, sql_text
 from smartstart.linking._schools import school_branches
 from smartstart.outputs import TITLES, Outputs, publish
 from smartstart.outputs._maps import MAP_NAME, area_map
@@ -61,6 +61,7 @@ class RunResult:
 
 def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
     """Link, build the factors, analyse, gate and bundle, with the pilot's library active."""
+    pilot = resolve_places(pilot)
     with using(pilot.study.library):
         return _run(pilot, console or Console(quiet=True))
 
@@ -97,6 +98,13 @@ def _run(pilot: Pilot, console: Console) -> RunResult:
                        tables.not_delivered, tables.years_used, tuple(outputs.lacking))
     _summary(console, pilot, linked, result)
     return result
+
+
+def resolve_places(pilot: Pilot) -> Pilot:
+    """``gemeenten: all``: every municipality of the store's area table, named in the pilot
+    before anything else reads it (the bundle's pilot lists the codes)."""
+    study = every_municipality(pilot.paths.store, pilot.study)
+    return pilot if study is pilot.study else pilot.model_copy(update={"study": study})
 
 
 def delivery(tables: FeatureTables, outputs: Outputs) -> dict[str, list[dict]]:
@@ -157,6 +165,10 @@ def place_words(study) -> dict[str, str]:
 
     regions = load_regions()
     names = municipality_names()
+    if study.every_municipality:
+        n = len(study.municipalities)
+        return {"nl": f"alle gemeenten van de levering ({n})",
+                "en": f"every municipality of the delivery ({n})"}
     if study.regio is not None:
         region, n = regions[study.regio], len(study.municipalities)
         return {"nl": f"{region.name_nl} ({n} gemeenten)",

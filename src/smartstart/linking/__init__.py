@@ -17,10 +17,37 @@ from smartstart.linking._link import (
     link_target_group,
 )
 from smartstart.linking._partner import read_partner, read_table
-from smartstart.pilot import Study
+from smartstart.pilot import EVERY, Study
 
 __all__ = ["CORE", "Database", "Linked", "PartnerWindow", "Step", "StudyDates", "YearUsed",
-           "link", "read_partner", "read_table", "sql_text"]
+           "every_municipality", "link", "read_partner", "read_table", "sql_text"]
+
+
+def every_municipality(store: Path, study: Study) -> Study:
+    """``gemeenten: all``: the study with every municipality the store's area table holds for
+    the peildatum's year filled in, all linked in one pass (any other study as it is)."""
+    if study.gemeenten != EVERY:
+        return study
+    import duckdb
+
+    from smartstart.sources._layout import path_literal
+    from smartstart.sources._store import read_manifest
+    from smartstart.sources.errors import SourceError
+
+    manifest = read_manifest(Path(store))
+    years = sorted(y for t, y in manifest if t == "VSLGWBTAB")
+    year = study.peildatum.year
+    if year not in years:
+        if not years or not study.allow_nearest_year:
+            raise SourceError(f"{store}: gemeenten: all needs VSLGWBTAB of {year} (delivered: "
+                              f"{', '.join(map(str, years)) or 'none'})",
+                              hint="ingest that year, or set study.allow_nearest_year: true")
+        year = min(years, key=lambda y: (abs(y - year), y))
+    path = Path(store) / manifest[("VSLGWBTAB", year)].store_path
+    with duckdb.connect() as con:
+        con.execute(f"CREATE VIEW areas AS SELECT * FROM read_parquet({path_literal(path)})")
+        codes = con.execute(sql_text("municipalities_all", vslgwb="areas")).fetchall()
+    return study.with_municipalities(tuple(str(c) for (c,) in codes))
 
 
 @dataclass
