@@ -46,9 +46,21 @@ def test_demo_runs_and_reruns(tmp_path_factory, tmp_path):
     first = demo_run(tmp_path_factory, households=400)  # the session's run, copied: read only
     assert (first / "store" / "manifest.json").exists() and (first / "cbs" / "truth.json").exists()
     shutil.copytree(first, tmp_path / "demo", symlinks=True)
+    files = {p: p.stat().st_mtime_ns for p in (tmp_path / "demo" / "cbs").rglob("*")
+             if p.is_file() and not p.name.endswith(".aux.xml")}  # GDAL's, on reading the map
     second = run_demo(tmp_path / "demo", households=400)
     truth = json.loads(second["truth"].read_text("utf-8"))
     assert truth["demo"]["municipality"]["code"] == "0784"
+    # warm: the same seed, size and generator reuse the delivery (not one file written again)
+    # and give the same bundle
+    assert {p: p.stat().st_mtime_ns for p in files} == files
+    outputs = [json.loads((r / "results" / "bundle" / "manifest.json").read_text())["outputs"]
+               for r in (first, tmp_path / "demo")]
+    assert outputs[0] == outputs[1]
+    # another seed writes a new delivery
+    third = run_demo(tmp_path / "demo", households=400, seed=2)
+    assert json.loads(third["truth"].read_text("utf-8"))["spec"]["seed"] == 2
+    assert any(p.stat().st_mtime_ns != t for p, t in files.items() if p.exists())
 
 
 def test_demo_leaves_foreign_data_alone(tmp_path):

@@ -17,6 +17,26 @@ from smartstart.sources import ingest
 from smartstart.synth import SynthSpec, generate
 
 MARKER = "truth.json"
+#: beside cbs/: what wrote the synthetic delivery (``synth_fingerprint``)
+FINGERPRINT = ".demo-synth"
+
+
+def synth_fingerprint(spec: SynthSpec) -> str:
+    """The spec and every source file of the generator, hashed: a demo folder whose delivery
+    has this fingerprint holds exactly what ``generate`` would write again."""
+    import dataclasses
+    import hashlib
+    import json
+
+    import smartstart.synth as synth
+
+    digest = hashlib.sha256(json.dumps(dataclasses.asdict(spec), sort_keys=True,
+                                       default=str).encode())
+    root = Path(synth.__file__).resolve().parent
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".yaml", ".json")
+                       and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()
 #: the example pilots (``smartstart/pilots/NAME.yaml``); the food bank is the demo
 DEFAULT_PILOT = "voedselbank"
 #: households per municipality when an example pilot names a region
@@ -55,16 +75,15 @@ def run_demo(out: Path, *, seed: int = 1, households: int | None = None,
     """Synthesise a municipality (or region) that fits the example pilot, ingest it, run the
     pilot, write its bundle and report, and say where everything is.
 
-    Re-running replaces the demo's own synthetic data (recognised by its truth.json); a folder
-    that holds anything else is left alone and reported.
+    Re-running reuses the demo's own synthetic data when the same seed, size and generator
+    wrote it (``FINGERPRINT``), and replaces it otherwise (recognised by its truth.json); a
+    folder that holds anything else is left alone and reported.
     """
     console = console or Console()
     out = Path(out)
     source, store = out / "cbs", out / "store"
-    if source.exists():
-        if not (source / MARKER).exists():
-            raise ValueError(f"{source} exists but is not demo data: choose another --out")
-        shutil.rmtree(source)
+    if source.exists() and not (source / MARKER).exists():
+        raise ValueError(f"{source} exists but is not demo data: choose another --out")
     if pilot not in example_pilots():
         raise ValueError(f"--pilot {pilot}: not an example pilot; choose one of "
                          + ", ".join(example_pilots()))
@@ -73,7 +92,17 @@ def run_demo(out: Path, *, seed: int = 1, households: int | None = None,
     spec = _synth_spec(text, seed, households)
     where = ", ".join(name for _, name in spec.municipalities) or "Gilze en Rijen"
     console.rule(f"[bold]1. Synthetische CBS-microdata (demo: {where})")
-    generate(source, spec, console=console)
+    fingerprint, mark = synth_fingerprint(spec), out / FINGERPRINT
+    if (source / MARKER).exists() and mark.exists() and mark.read_text("utf-8") == fingerprint:
+        # the same seed, size and generator wrote it: the same files again (ingest then skips
+        # every unchanged file), so the demo warm takes the run's time, not the synthesis's
+        console.print(f"hergebruikt: {source} (dezelfde seed, omvang en generator)")
+    else:
+        mark.unlink(missing_ok=True)
+        if source.exists():
+            shutil.rmtree(source)
+        generate(source, spec, console=console)
+        mark.write_text(fingerprint, "utf-8")
     console.rule("[bold]2. Inlezen in de getypeerde opslag")
     ingest(source, store, console=console)
     console.rule("[bold]3. Koppelen, kenmerken, analyses en openbaarmakingscontrole "
