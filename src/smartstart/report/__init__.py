@@ -15,9 +15,10 @@ from smartstart.report._render import (
     report_context,
     report_html,
     style,
+    write_html,
     write_report,
 )
 from smartstart.report._types import TeamNote
 
 __all__ = ["ChartFile", "TeamNote", "TeamNotes", "bundle_charts", "report_context",
-           "report_html", "style", "write_report"]
+           "report_html", "style", "write_html", "write_report"]

@@ -5,8 +5,6 @@ print it from the browser, or save it as PDF, and every card is one A5 sheet."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import jinja2
@@ -129,18 +127,9 @@ def write_cards(bundle: Path, out: Path, lang: Lang = "nl") -> Path | None:
     src = Source(read_bundle(Path(bundle)), lang)
     if not persona_cards(src, lang):
         return None
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, suffix=".partial",
-                                     delete=False) as handle:
-        handle.write(cards_html(src, lang))
-    try:
-        os.chmod(handle.name, 0o644)
-        os.replace(handle.name, out)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return out
+    from smartstart.report._render import write_html
+
+    return write_html(Path(out), cards_html(src, lang))
 
 
 def cards_path(report: Path) -> Path:

@@ -38,6 +38,13 @@ def write_report(bundle: Path, out: Path, lang: Lang = "nl",
     if not (bundle / "manifest.json").is_file():
         raise ValueError(f"{bundle} is not a bundle: it has no manifest.json")
     html = render(Source(read_bundle(bundle), lang), lang, downloads(bundle, out, lang), notes)
+    return write_html(out, html)
+
+
+def write_html(out: Path, html: str) -> Path:
+    """Write ``html`` to ``out`` atomically (a ``.partial`` file beside it, renamed when
+    complete: a failed write leaves no half file) and return ``out``."""
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, suffix=".partial",
                                      delete=False) as handle:

@@ -5,7 +5,6 @@ with two bundles, what changed), one shown at a time by its anchor; no script, n
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import jinja2
 
 from smartstart import __version__
-from smartstart.report import report_context, style
+from smartstart.report import report_context, style, write_html
 from smartstart.web._app import HERE, translate
 from smartstart.web._bundles import chart_sources, open_bundles, provenance, relinker
 from smartstart.web._compare import compare
@@ -29,18 +28,7 @@ def write_static(bundles: Sequence[Path], out: Path, url: str | None = None,
     with tempfile.TemporaryDirectory(prefix="smartstart-static-") as snapshot:
         entries = sorted(open_bundles(bundles, Path(snapshot)), key=lambda e: e.made)
         html = render_static(entries, _notes(entries[-1].digest, url), lang)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, suffix=".partial",
-                                     delete=False) as handle:
-        handle.write(html)
-    try:
-        os.chmod(handle.name, 0o644)
-        os.replace(handle.name, out)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return out
+    return write_html(Path(out), html)
 
 
 def render_static(entries: Sequence, notes: dict, lang: str) -> str:
