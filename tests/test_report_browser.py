@@ -9,35 +9,18 @@ skip: CI has to prove the report works in a browser.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from browser_support import ARTIFACTS, chromium
 from test_report_support import demo_bundle
 
 from smartstart.report import write_report
 
-CHROMIUM = Path(os.environ.get("SMARTSTART_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-#: where the screenshot and the PDF are kept; run.py gives each environment its own folder,
-#: so the two suites can run at the same time
-ARTIFACTS = Path(os.environ.get("SMARTSTART_ARTIFACTS",
-                                Path(__file__).resolve().parents[1] / "test-artifacts"))
 SECTIONS = ("pilot", "doelgroep", "risico", "typen", "controle")
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: install Debian's package "
-                    "(apt-get install -y chromium); .ci/run does this on CI", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_report_browser import ARGS, ARTIFACTS, CHROMIUM
+from browser_support import ARTIFACTS, chromium
 from test_report_support import demo_bundle
 
 from smartstart.bundle import check_bundle, read_bundle, svg_of
@@ -139,14 +139,7 @@ def test_check_finds_a_narrow_chart_that_leaves_a_row_out(bundle):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
 #: per figure (the map apart): the shown chart's layout, its rendered width and scale, the
