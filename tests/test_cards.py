@@ -8,7 +8,7 @@ import re
 
 import pandas as pd
 import pytest
-from test_report_browser import ARGS, ARTIFACTS, CHROMIUM
+from browser_support import ARGS, ARTIFACTS, CHROMIUM
 from test_report_support import demo_bundle
 from typer.testing import CliRunner
 
