@@ -105,3 +105,42 @@ def test_a_partner_person_from_elsewhere_is_outside_not_unknown(laid_out, tmp_pa
         shutil.move(tmp_path / "_gemeente", store / "_gemeente")
     baseline = link(store, STUDY, source).match.set_index("link_status")["n"]
     assert with_layout == int(baseline.get("buiten de gemeente", 0)) + 1
+
+
+def _parts(folder) -> pd.DataFrame:
+    frame = pd.read_parquet(folder)
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def test_adding_one_table_splits_that_table_only(laid_out, tmp_path):
+    """Issue 18: a rebuild keeps the parts of every unchanged table (same file, same
+    membership) and splits only the table that is new since the last build; the result is
+    the fresh build's, row for row. A change of who-lives-where splits everything again."""
+    store = tmp_path / "store"
+    shutil.copytree(laid_out / "store", store)
+    again = build_layout(store)
+    assert again.split == () and len(again.kept) > 20  # nothing changed: nothing split
+    info = store / "_gemeente" / "layout.json"
+    recorded = json.loads(info.read_text())
+    added = "JGDBESCHERMBUS/2022"
+    assert added in recorded["sources"]
+    # the last build as it was before the youth-protection file was delivered
+    del recorded["sources"][added]
+    info.write_text(json.dumps(recorded))
+    shutil.rmtree(store / "_gemeente" / "JGDBESCHERMBUS" / "2022")
+    rebuilt = build_layout(store)
+    assert rebuilt.split == (added,)
+    assert added not in rebuilt.kept and "GBAPERSOONTAB/2022" in rebuilt.kept
+    fresh = laid_out / "store" / "_gemeente"
+    for table in ("JGDBESCHERMBUS/2022", "GBAPERSOONTAB/2022", "INHATAB/2021"):
+        for part in ("_gem=0784", "_gem=0001"):
+            pd.testing.assert_frame_equal(_parts(store / "_gemeente" / table / part),
+                                          _parts(fresh / table / part))
+    _, linked = _tables(tmp_path, "0001")
+    assert "layout" in linked.db.sources.values()
+    # another address file: who belongs where may change, so every table is split again
+    recorded = json.loads(info.read_text())
+    key = next(k for k in recorded["sources"] if k.startswith("VSLGWBTAB/"))
+    recorded["sources"][key] = "0" * 64
+    info.write_text(json.dumps(recorded))
+    assert build_layout(store).kept == ()

@@ -140,10 +140,11 @@ def layout(
 
     try:
         with console.status("opslag per gemeente indelen"):
-            target = build_layout(store)
+            built = build_layout(store)
     except SourceError as error:
         _fail(error)
-    console.print(f"[green]indeling per gemeente klaar[/]: {target}")
+    console.print(f"[green]indeling per gemeente klaar[/]: {built.folder} ({len(built.split)} "
+                  f"bestanden ingedeeld, {len(built.kept)} ongewijzigd overgenomen)")
 
 
 @app.command()

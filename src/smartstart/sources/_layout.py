@@ -15,8 +15,10 @@ any of them changes it is stale and linking falls back to the full files.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -41,25 +43,35 @@ def path_literal(path: Path) -> str:
     return "'" + path.as_posix().replace("'", "''") + "'"
 
 
-def build_layout(store: Path, console=None) -> Path:
-    """(Re)build ``STORE/_gemeente``; written next to it first and swapped in when complete."""
+def build_layout(store: Path, console=None) -> LayoutBuild:
+    """(Re)build ``STORE/_gemeente``; written next to it first and swapped in when complete.
+    A table whose file is unchanged since the last build keeps its parts (moved over, not
+    split again) as long as the files that decide who belongs where (``MEMBERSHIP``) are
+    unchanged too: adding one table splits that table only."""
     store = Path(store)
     manifest = read_manifest(store)
     target, staging = store / LAYOUT, store / f"{LAYOUT}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     started = time.perf_counter()
+    sources = {f"{t}/{y}": manifest[(t, y)].sha256 for t, y in sorted(manifest)}
+    kept = _unchanged(target, sources)
     con = duckdb.connect()
     con.execute(f"SET temp_directory = {path_literal(staging / '.tmp')}").fetchall()
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'").fetchall()  # spill to disk beyond it
+    split: list[str] = []
     try:
         files = {k: store / r.store_path for k, r in manifest.items()}
-        _membership(con, files)
+        todo = {k: p for k, p in files.items() if f"{k[0]}/{k[1]}" not in kept}
+        if any(t in PERSON_TABLES or t in FAMILY_TABLES for t, _ in todo):
+            _membership(con, files)
         # INHATAB follows the income households of KOPPELPERSOONHUISHOUDEN: split it last
         for (table, year), path in sorted(files.items(), key=lambda i: (i[0][0] == "INHATAB",
                                                                       i[0])):
-            _split(con, table, year, path, staging)
-        sources = {f"{t}/{y}": manifest[(t, y)].sha256 for t, y in sorted(manifest)}
+            if f"{table}/{year}" in kept:
+                _keep(target, staging, table, year)
+            elif _split(con, table, year, path, staging):
+                split.append(f"{table}/{year}")
         (staging / "layout.json").write_text(json.dumps(
             {"sources": sources, "seconds": round(time.perf_counter() - started, 1)}, indent=1))
         shutil.rmtree(staging / ".tmp", ignore_errors=True)
@@ -70,7 +82,59 @@ def build_layout(store: Path, console=None) -> Path:
         raise
     finally:
         con.close()
-    return target
+    return LayoutBuild(target, tuple(split), tuple(sorted(kept)))
+
+
+@dataclass(frozen=True)
+class LayoutBuild:
+    """A layout build: its folder, the tables split now and those kept from the last build
+    (``table/year``)."""
+
+    folder: Path
+    split: tuple[str, ...]
+    kept: tuple[str, ...]
+
+
+def _membership_keys(sources: dict[str, str]) -> dict[str, str]:
+    """The files that decide which municipalities a person belongs to: every year's VSLGWBTAB,
+    the latest address spells, every KINDOUDERTAB (``_membership``)."""
+    addresses = sorted((k for k in sources if k.startswith("GBAADRESOBJECTBUS/")),
+                       key=lambda k: int(k.split("/")[1]))
+    return {k: v for k, v in sources.items()
+            if k.startswith(("VSLGWBTAB/", "KINDOUDERTAB/")) or k in addresses[-1:]}
+
+
+def _unchanged(target: Path, sources: dict[str, str]) -> set[str]:
+    """The tables of the last build (``target``) whose parts still hold: same file, same
+    membership (and, for INHATAB, the same KOPPELPERSOONHUISHOUDEN of its year)."""
+    info = target / "layout.json"
+    if not info.exists():
+        return set()
+    try:
+        old = json.loads(info.read_text()).get("sources", {})
+    except ValueError:
+        return set()
+    if _membership_keys(old) != _membership_keys(sources):
+        return set()
+    same = {k for k, sha in sources.items() if old.get(k) == sha}
+    return {k for k in same if not k.startswith("INHATAB/")
+            or f"KOPPELPERSOONHUISHOUDEN/{k.split('/')[1]}" in same}
+
+
+def _keep(target: Path, staging: Path, table: str, year: int) -> None:
+    """The last build's parts of an unchanged table in the new one: hard links where the
+    file system has them (no copy, and the last build stays whole until the swap)."""
+    old = target / table / str(year)
+    if old.exists():
+        (staging / table).mkdir(parents=True, exist_ok=True)
+        shutil.copytree(old, staging / table / str(year), copy_function=_link_or_copy)
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
 
 
 def _membership(con: duckdb.DuckDBPyConnection, files: dict[tuple[str, int], Path]) -> None:
@@ -101,14 +165,14 @@ def _membership(con: duckdb.DuckDBPyConnection, files: dict[tuple[str, int], Pat
 
 
 def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
-           staging: Path) -> None:
+           staging: Path) -> bool:
     source = f"read_parquet({path_literal(path)})"
     if table == "VSLGWBTAB":
         select = f"SELECT *, gem AS _gem FROM {source} WHERE gem IS NOT NULL"
     elif table == "INHATAB":
         koppel = staging / "KOPPELPERSOONHUISHOUDEN" / str(year)
         if not koppel.exists():
-            return
+            return False
         parts = path_literal(koppel / "**" / "*.parquet")
         select = (f"SELECT i.*, k._gem FROM {source} AS i JOIN (SELECT DISTINCT RINPERSOONSHKW, "
                   f"RINPERSOONHKW, _gem FROM read_parquet({parts}, hive_partitioning = true)) "
@@ -118,12 +182,13 @@ def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
         select = (f"SELECT t.*, m._gem FROM {source} AS t "
                   f"JOIN {members} AS m USING (RINPERSOONS, RINPERSOON)")
     else:
-        return
+        return False
     out = staging / table / str(year)
     out.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"COPY ({select}) TO {path_literal(out)} "
                 "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (_gem), OVERWRITE_OR_IGNORE)"
                 ).fetchall()
+    return True
 
 
 def layout_parts(store: Path, table: str, year: int,
