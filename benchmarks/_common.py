@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import sys
 from pathlib import Path
+from queue import Empty
 
 
 def peak_rss_mib() -> float:
@@ -32,7 +33,14 @@ def measure(target, *args):
     queue = ctx.Queue()
     proc = ctx.Process(target=target, args=(*args, queue))
     proc.start()
-    result = queue.get()
+    while True:
+        try:
+            result = queue.get(timeout=1)
+            break
+        except Empty:
+            if not proc.is_alive():  # it failed: its traceback is on stderr
+                raise RuntimeError(f"{target.__name__} ended without a result "
+                                   f"(exit code {proc.exitcode})") from None
     proc.join()
     return result
 

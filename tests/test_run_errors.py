@@ -169,3 +169,28 @@ def test_the_manifest_records_an_analysis_not_run(world, tmp_path, monkeypatch):
     assert "typology" in {w["name"] for w in manifest["withheld"]}
     html = write_report(root / "results" / "bundle", tmp_path / "r.html").read_text("utf-8")
     assert texts()["lack_reason"]["too_few_households"]["nl"] in html  # the typed reason
+
+
+@pytest.mark.parametrize("error", [
+    Empty("residents", "0002: no one lives there", hint="check the code"),
+    DuplicateKeys("GBAPERSOONTAB", "persons.parquet", ("RINPERSOONS", "RINPERSOON"), 3, "R 1"),
+    LackOfData("too_few_households", "fewer than the typology needs"),
+    SourceError("bad file", hint="fix it", kind="unreadable"),
+])
+def test_an_error_crosses_into_another_process_whole(error):
+    """A per_gemeente run's workers are spawned: their errors come back pickled, with their
+    type, message and fields (an error that cannot be unpickled broke the whole pool)."""
+    import multiprocessing
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    back = pickle.loads(pickle.dumps(error))
+    assert (type(back), str(back), back.__dict__) == (type(error), str(error), error.__dict__)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with pytest.raises(type(error)) as raised:
+            pool.submit(_raise, error).result()
+    assert (str(raised.value), raised.value.__dict__) == (str(error), error.__dict__)
+
+
+def _raise(error: Exception) -> None:
+    raise error

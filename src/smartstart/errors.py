@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from smartstart.sources.errors import SourceError
+from smartstart.sources.errors import SourceError, rebuilt
 
 __all__ = ["DuplicateKeys", "Empty", "EmptyStep", "LackOfData", "LackReason", "SourceError"]
 
@@ -32,6 +32,9 @@ class LackOfData(Exception):
         super().__init__(detail or reason)
         self.reason: LackReason = reason
         self.detail = detail
+
+    def __reduce__(self):  # a spawned worker's lack of data reaches the run whole
+        return rebuilt, (type(self), self.args, self.__dict__)
 
 
 #: a step of linking that found nothing (the run stops: no analysis means anything then)

@@ -5,6 +5,7 @@ study:
   name: Voedselbank Gilze en Rijen
   gemeente: "0784"                  # or gemeenten: ["0784", "0855"], or regio: hart_van_brabant,
                                     # or gemeenten: all (every municipality of the delivery)
+  # per_gemeente: true              # several municipalities: each one's own bundle as well
   peildatum: 2020-01-01
   target_group:
     partner_file: voedselbank       # a name under paths.partner_files
@@ -219,6 +220,10 @@ class Study(_Frozen):
     allow_nearest_year: bool = False
     #: set by the run for ``gemeenten: all`` once the store's codes are filled in
     all_of_store: bool = False
+    #: a pilot of several municipalities: also every municipality's own analyses, each in a
+    #: bundle of its own (``results/gemeenten/<code>/bundle``), as if it ran alone; the
+    #: register checks them together with the region's (``outputs/_sections``)
+    per_gemeente: bool = False
 
     @field_validator("analyses", mode="before")
     @classmethod
@@ -283,7 +288,18 @@ class Study(_Frozen):
         if len(given) != 1:
             raise ValueError("give exactly one of gemeente, gemeenten or regio"
                              f" (given: {', '.join(given) or 'none'})")
+        if self.per_gemeente and self.gemeente is not None:
+            raise ValueError("per_gemeente: true needs several municipalities (gemeenten or "
+                             "regio); a pilot of one municipality is already per gemeente")
         return self
+
+    def section(self, code: str) -> Study:
+        """The study of one municipality's section of a ``per_gemeente`` run: the same
+        analyses on that municipality alone (the effect evaluation is the region's)."""
+        return self.model_copy(update={
+            "gemeente": code, "gemeenten": None, "regio": None, "all_of_store": False,
+            "per_gemeente": False, "effect": None,
+            "analyses": tuple(a for a in self.analyses if a != "effect")})
 
     @property
     def partner_group(self) -> TargetGroup | None:
@@ -344,6 +360,9 @@ class Paths(_Frozen):
     #: the school-location file the user supplies (school key, and a buurt code or RD
     #: coordinates): schools per buurt
     schools: Path | None = None
+    #: worker processes for a ``per_gemeente`` run's sections (None: at most 2, at most the
+    #: machine's cores); each holds one municipality's tables
+    workers: int | None = Field(default=None, ge=1)
 
     def resolved(self, base: Path) -> Paths:
         def fix(p: Path) -> Path:
@@ -352,7 +371,8 @@ class Paths(_Frozen):
         return Paths(store=fix(self.store), output=fix(self.output),
                      partner_files={k: fix(v) for k, v in self.partner_files.items()},
                      boundaries=fix(self.boundaries) if self.boundaries else None,
-                     schools=fix(self.schools) if self.schools else None)
+                     schools=fix(self.schools) if self.schools else None,
+                     workers=self.workers)
 
 
 class Pilot(_Frozen):

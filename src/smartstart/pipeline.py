@@ -32,6 +32,7 @@ from smartstart.linking import Linked, YearUsed, every_municipality, link, sql_t
 from smartstart.linking._schools import school_branches
 from smartstart.outputs import TITLES, Outputs, publish
 from smartstart.outputs._maps import MAP_NAME, area_map
+from smartstart.outputs._sections import publish_sections, write_sections
 from smartstart.outputs._withheld import Withheld, typed
 from smartstart.outputs._work import Work
 from smartstart.pilot import Pilot
@@ -57,6 +58,8 @@ class RunResult:
     years_used: tuple[YearUsed, ...] = ()
     #: analyses not run for a named lack of data: (analysis, reason, detail)
     lacking: tuple[tuple[str, str, str], ...] = ()
+    #: ``per_gemeente``: each municipality's section bundle, (code, folder)
+    sections: tuple[tuple[str, Path], ...] = ()
 
 
 def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
@@ -90,12 +93,18 @@ def _run(pilot: Pilot, console: Console) -> RunResult:
     with console.status("analyses en openbaarmakingscontrole") as status:
         outputs = publish(study, Work.read(work), lambda step: status.update(
             f"analyses en openbaarmakingscontrole: {step}"))
-    bundle = write_bundle(pilot, outputs, paths.output / "bundle", delivery(tables, outputs))
+    sections = (publish_sections(pilot, work, outputs, console)
+                if study.per_gemeente else {})
+    notes = delivery(tables, outputs)
+    bundle = write_bundle(pilot, outputs, paths.output / "bundle", notes)
+    written = write_sections(pilot, sections, console, {k: v for k, v in notes.items()
+                                                        if k != "lack_of_data"}) if sections else {}
     seconds = time.perf_counter() - started
     result = RunResult(work, len(tables.households), len(tables.children), seconds, bundle,
                        len(outputs.tables) + len(outputs.texts),
                        tuple((w.name, w.sentence()) for w in withheld_of(pilot, outputs)),
-                       tables.not_delivered, tables.years_used, tuple(outputs.lacking))
+                       tables.not_delivered, tables.years_used, tuple(outputs.lacking),
+                       tuple(sorted(written.items())))
     _summary(console, pilot, linked, result)
     return result
 
@@ -248,6 +257,9 @@ def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) 
     if result.bundle is not None:
         console.print(f"bundel (mag na controle naar buiten): {result.bundle} met "
                       f"{result.published} uitvoer")
+    if result.sections:
+        console.print(f"{len(result.sections)} bundels per gemeente (mogen na controle naar "
+                      f"buiten): {result.sections[0][1].parent.parent}")
     for name, why in result.withheld:
         console.print(f"[yellow]niet in de bundel[/]: {name} ({why})")
     for lack in result.not_delivered:

@@ -9,7 +9,7 @@ listed as withheld.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from smartstart import analyses as A
@@ -20,6 +20,7 @@ from smartstart.outputs._areas import areas_step
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._effect import effect_step
 from smartstart.outputs._flow import publish_attrition, publish_duration, publish_match
+from smartstart.outputs._sections import in_section
 from smartstart.outputs._steps import risk_step
 from smartstart.outputs._types import publish_typology
 from smartstart.outputs._work import Work
@@ -97,13 +98,16 @@ class Outputs:
         return {p.record.name for p in self.tables}
 
 
-def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _: None
-            ) -> Outputs:
+def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _: None,
+            *, flow: bool = True) -> Outputs:
+    """``flow``: the linking's attrition and the partner file's match too (False for one
+    municipality's section of a region run: those are the region's, ``_sections``)."""
     s, out = study.disclosure, Outputs()
-    progress("koppeling")
-    out.add(publish_attrition(work.attrition, s))
-    if work.match is not None:
-        out.add(publish_match(work.match, s))
+    if flow:
+        progress("koppeling")
+        out.add(publish_attrition(work.attrition, s))
+        if work.match is not None:
+            out.add(publish_match(work.match, s))
     steps = (("profile", "profiel van de doelgroep", _profile),
              ("risk", "risicomodel, combinaties en fairness", risk_step),
              ("typology", "huishoudtypen", _typology),
@@ -130,33 +134,48 @@ REGISTER = "register"
 
 
 def _register(out: Outputs, settings: object) -> None:
-    """Every output's counts together (the register): while a blank count of one output is
+    """Every output's counts together (the register), for one bundle."""
+    register_together({None: out}, settings)
+
+
+def register_together(parts: Mapping[str | None, Outputs], settings: object) -> None:
+    """Every output's counts of every part together (the register): while a blank count is
     narrowed down by all published counts, an output about the same units is withheld (rule
-    ``register``): the last one whose absence alone ends the narrowing, else the last one."""
+    ``register``): the last one whose absence alone ends the narrowing, else the last one.
+    ``parts``: the run's own outputs (key None) and, in a region run, each municipality's
+    section (key: its code), whose counts are about that municipality's units only."""
     while True:
-        narrowed = _narrowed(out.tables, settings)
+        held = [(code, p) for code, out in parts.items() for p in out.tables]
+        narrowed = _narrowed(held, settings)
         if not narrowed:
             return
         unit = narrowed[0].statement.unit
-        candidates = [p for p in reversed(out.tables)
+        candidates = [(code, p) for code, p in reversed(held)
                       if p.rules.cells and p.rules.cells.get("unit") == unit]
-        last = next((p for p in candidates
-                     if not _narrowed([q for q in out.tables if q is not p], settings)),
-                    candidates[0])
-        out.tables.remove(last)
-        out.variables.pop(last.record.name, None)
-        out.withheld.append((last.record.name, REGISTER))
-        # a text that rests on it (the model card on the fairness audit) goes with it
-        for name, (_, based_on) in list(out.texts.items()):
-            if last.record.name in based_on:
-                del out.texts[name]
-                out.withheld.append((name, REGISTER))
+        code, last = next((c for c in candidates
+                           if not _narrowed([q for q in held if q[1] is not c[1]], settings)),
+                          candidates[0])
+        _withhold(parts[code], last)
 
 
-def _narrowed(tables: list[Published], settings: object) -> list:
-    statements = register_of(((p.record.name, p.frame, p.rules.cells,
-                               {(r, c): label for r, c, label in p.record.shown})
-                              for p in tables), settings)
+def _withhold(out: Outputs, last: Published) -> None:
+    out.tables.remove(last)
+    out.variables.pop(last.record.name, None)
+    out.withheld.append((last.record.name, REGISTER))
+    # a text that rests on it (the model card on the fairness audit) goes with it
+    for name, (_, based_on) in list(out.texts.items()):
+        if last.record.name in based_on:
+            del out.texts[name]
+            out.withheld.append((name, REGISTER))
+
+
+def _narrowed(held: list[tuple[str | None, Published]], settings: object) -> list:
+    statements = []
+    for code, p in held:
+        found = register_of([(p.record.name if code is None else f"{p.record.name}@{code}",
+                              p.frame, p.rules.cells,
+                              {(r, c): label for r, c, label in p.record.shown})], settings)
+        statements += found if code is None else [in_section(st, code) for st in found]
     return [f for f in attack_register(statements, identical_levels(), settings,
                                        nested_levels()) if f.narrowed]
 

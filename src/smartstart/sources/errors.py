@@ -49,6 +49,16 @@ class Problem:
         return f"{where}: {self.message}" if where else self.message
 
 
+def rebuilt(cls: type, args: tuple, state: dict) -> Exception:
+    """An error as it was raised, also when it crossed into another process: a spawned
+    worker's error is pickled, and pickling calls ``cls(*args)``, which an error whose
+    ``__init__`` takes other arguments than its message cannot take (``__reduce__``)."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class SourceError(Exception):
     """Bad input: names the file (and column) and says what to do. The CLI exits non-zero.
 
@@ -67,6 +77,9 @@ class SourceError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+    def __reduce__(self):
+        return rebuilt, (type(self), self.args, self.__dict__)
 
     @property
     def kinds(self) -> list[str]:

@@ -1,0 +1,151 @@
+"""``per_gemeente: true`` (issue 18): a region run also publishes every municipality's own
+analyses, each in a bundle of its own, identical to what that municipality's run alone
+publishes; and the register holds over all the run's bundles together (an attacker has them
+all)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from smartstart.bundle import check_bundle, read_bundle
+from smartstart.bundle._check import _study_settings
+from smartstart.disclosure import attack_register, register_of
+from smartstart.features import identical_levels, nested_levels, using
+from smartstart.outputs._sections import in_section, shared_variables
+from smartstart.pilot import load_pilot
+from smartstart.pipeline import run_pilot
+from smartstart.sources import ingest
+from smartstart.synth import SynthSpec, generate
+
+REGION = (("0784", "Gilze en Rijen"), ("0855", "Tilburg"), ("0785", "Goirle"))
+CODES = [code for code, _ in REGION]
+STUDY = {"peildatum": "2020-01-01",
+         "target_group": {"rule": "main_benefit", "level": "3",
+                          "label_nl": "huishoudens in de bijstand"},
+         "analyses": ["profile", "typology", "areas"],
+         "areas": {"level": "wijk", "measure": "outcome", "select": {"top": 2}}}
+#: what only a run of its own publishes: the linking's flow is the region's in a region run
+FLOW = {"attrition", "match", "duration"}
+
+
+def _run(root: Path, name: str, place: dict, workers: int = 2):
+    path = root / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({
+        "study": {"name": name, **place, **STUDY},
+        "paths": {"store": str(root / "store"), "output": str(root / name),
+                  "workers": workers}}), "utf-8")
+    return run_pilot(load_pilot(path))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Three municipalities of 800 households: the region with its sections, and each alone."""
+    root = tmp_path_factory.mktemp("sections")
+    generate(root / "cbs", SynthSpec(households=2400, seed=7, fmt="parquet",
+                                     municipality=REGION[0], municipalities=REGION))
+    ingest(root / "cbs", root / "store")
+    region = _run(root, "regio", {"gemeenten": CODES, "per_gemeente": True})
+    alone = {code: _run(root, f"alone-{code}", {"gemeente": code}) for code in CODES}
+    return root, region, alone
+
+
+def _tables(bundle: Path) -> dict[str, pd.DataFrame]:
+    read = read_bundle(bundle)
+    return {o["name"]: read.table(o["name"]) for o in read.outputs
+            if (bundle / "tables" / f"{o['name']}.parquet").exists()}
+
+
+def test_a_municipality_publishes_the_same_alone_and_inside_the_region(runs):
+    _, region, alone = runs
+    sections = dict(region.sections)
+    published = by_register = 0
+    assert sorted(sections) == sorted(CODES)
+    for code in CODES:
+        assert sections[code] == region.bundle.parent / "gemeenten" / code / "bundle"
+        assert check_bundle(sections[code])[0] == []
+        inside, own = _tables(sections[code]), _tables(alone[code].bundle)
+        assert set(inside) <= set(own), code
+        assert len(inside) >= 6, code  # types and areas each published
+        for name, frame in inside.items():
+            published += 1
+            pd.testing.assert_frame_equal(frame, own[name], obj=f"{code}: {name}")
+        # what only the run alone publishes: the linking's flow, and what the register of the
+        # whole run withholds (a section's count beside the region's counts of the other
+        # municipalities can be a difference that reveals a small one; the run alone has no
+        # region beside it)
+        withheld = {w["name"]: w["rules"] for w in
+                    read_bundle(sections[code]).manifest["withheld"]}
+        for name in set(own) - set(inside) - FLOW:
+            assert withheld[name] == ["register"], (code, name)
+            by_register += 1
+        # the section's own manifest names its municipality, as the run alone does
+        study = read_bundle(sections[code]).manifest["pilot"]["study"]
+        assert (study["gemeente"], study["place_words"]) == (
+            code, read_bundle(alone[code].bundle).manifest["pilot"]["study"]["place_words"])
+    assert published >= 3 * 6 and by_register < published
+
+
+def test_the_sections_and_the_region_count_the_same_households(runs):
+    """The region's profile row of a municipality (an independent count) equals the section's
+    total of households and target households (its first factor's rows summed)."""
+    _, region, _ = runs
+    places = read_bundle(region.bundle).table("profile_households")
+    places = places[places["factor"] == "gemeente"].set_index("level")
+    compared = 0
+    for code, bundle in region.sections:
+        if not (bundle / "tables" / "profile_households.parquet").exists():
+            continue  # withheld by the register of the whole run (the test above)
+        compared += 1
+        profile = read_bundle(bundle).table("profile_households")
+        first = profile[profile["factor"] == profile["factor"].iloc[0]]
+        assert first["n_all"].iloc[0] == places.loc[code, "count_all"]
+        assert first["n_target"].iloc[0] == places.loc[code, "count_target"]
+    assert compared >= 1
+
+
+def _statements(bundle: Path, code: str | None, shared: frozenset[str]) -> list:
+    read = read_bundle(bundle)
+    entries = []
+    for output in read.outputs:
+        rules = output.get("rules") or {}
+        if not rules.get("cells") or not (bundle / "tables" / f"{output['name']}.parquet"
+                                          ).exists():
+            continue
+        shown = read.verdict(output["name"]).get("shown") or []
+        entries.append((output["name"] if code is None else f"{output['name']}@{code}",
+                        read.table(output["name"]), rules["cells"],
+                        {(int(r), str(c)): str(label) for r, c, label in shown}))
+    found = register_of(entries, _study_settings(read.manifest))
+    return found if code is None else [in_section(s, code, shared) for s in found]
+
+
+def test_no_small_count_is_narrowed_by_all_the_bundles_of_the_run_together(runs):
+    """The attacker's LP over every count of the region's bundle and the three sections'
+    (read back from the bundles): no blank small count is narrowed, and the statements are
+    consistent (a section's count of its municipality agrees with the region's)."""
+    _, region, _ = runs
+    with using(None):
+        shared = shared_variables()
+        statements = _statements(region.bundle, None, shared)
+        for code, bundle in region.sections:
+            statements += _statements(bundle, code, shared)
+        settings = _study_settings(read_bundle(region.bundle).manifest)
+        findings = attack_register(statements, identical_levels(), settings, nested_levels())
+    assert len({s.output.split("@")[-1] for s in statements}) >= 4
+    assert any(s.value is None for s in statements)  # there are blanks to narrow
+    assert [f.statement.where for f in findings if f.narrowed] == []
+
+
+def test_per_gemeente_needs_several_municipalities(tmp_path):
+    from smartstart.sources import SourceError
+
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({"study": {"name": "x", "gemeente": "0784",
+                                              "per_gemeente": True, **STUDY},
+                                    "paths": {"store": "s", "output": "o"}}), "utf-8")
+    with pytest.raises(SourceError, match="per_gemeente"):
+        load_pilot(path)
