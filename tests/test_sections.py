@@ -149,3 +149,37 @@ def test_per_gemeente_needs_several_municipalities(tmp_path):
                                     "paths": {"store": "s", "output": "o"}}), "utf-8")
     with pytest.raises(SourceError, match="per_gemeente"):
         load_pilot(path)
+
+
+def test_check_reads_the_run_s_bundles_together_and_finds_a_difference(runs, tmp_path):
+    """``smartstart check`` of the region's bundle and its sections: sound alone and together.
+    Then the attack the run's register prevents, planted: a section's profile withheld by that
+    register put back (from the municipality's run alone, where it was safe) makes the bundles
+    together narrow a small count, which only the check together finds."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from smartstart.bundle import check_together
+    from smartstart.cli import app
+
+    _, region, alone = runs
+    roots = [region.bundle, *(bundle for _, bundle in region.sections)]
+    result = CliRunner().invoke(app, ["check", *map(str, roots)])
+    assert result.exit_code == 0, result.output
+    assert check_together(roots) == []
+    # a section whose register-withheld table came back: a copy with the run alone's table
+    code, name = next((c, w["name"]) for c, b in region.sections
+                      for w in read_bundle(b).manifest["withheld"] if w["rules"] == ["register"])
+    tampered = tmp_path / "gemeenten" / code / "bundle"
+    shutil.copytree(alone[code].bundle, tampered)  # the run alone: sound by itself
+    assert check_bundle(tampered)[0] == []
+    swapped = [tampered if r == dict(region.sections)[code] else r for r in roots]
+    problems = check_together(swapped)
+    assert problems and {p.kind for p in problems} == {"register"}
+    assert any(p.where.endswith(f"@{code}") or "@" not in p.where for p in problems)
+    result = CliRunner().invoke(app, ["check", *map(str, swapped)])
+    assert result.exit_code == 1 and "register" in result.output
+    # bundles of different runs cannot be joined, and the check says so
+    other = check_together([alone[CODES[0]].bundle, alone[CODES[1]].bundle])
+    assert [p.kind for p in other] == ["not_one_run"]

@@ -187,27 +187,39 @@ def run(
 
 @app.command()
 def check(
-    bundle: Annotated[Path, typer.Argument(help="A bundle folder written by `smartstart run`.")],
+    bundles: Annotated[list[Path], typer.Argument(
+        help="A bundle folder written by `smartstart run`; several: the bundles of one "
+             "per_gemeente run (results/bundle results/gemeenten/*/bundle), each checked "
+             "alone and then all together.")],
 ) -> None:
     """Verify a bundle again from its content: every file declared in the manifest, verdicts,
     every table against the disclosure rules, every chart against its table."""
     from rich.table import Table
 
-    from smartstart.bundle import check_bundle
+    from smartstart.bundle import check_bundle, check_together
 
-    problems, tables = check_bundle(bundle)
-    if problems:
-        listing = Table(title=f"{bundle}: {len(problems)} problem(s)")
-        listing.add_column("where")
-        listing.add_column("kind")
-        listing.add_column("problem")
-        for problem in problems:
-            listing.add_row(problem.where, problem.kind, problem.problem)
+    found: list[tuple[str, object]] = []
+    tables = 0
+    for bundle in bundles:
+        problems, checked = check_bundle(bundle)
+        found += [(str(bundle), p) for p in problems]
+        tables += checked
+    if len(bundles) > 1 and not found:
+        found += [("samen", p) for p in check_together(bundles)]
+    if found:
+        listing = Table(title=f"{len(found)} problem(s)")
+        for column in ("bundle", "where", "kind", "problem"):
+            listing.add_column(column)
+        for bundle, problem in found:
+            listing.add_row(bundle, problem.where, problem.kind, problem.problem)
         console.print(listing)
         console.print("[red]not safe to export[/]: fix the run or rebuild the bundle")
         raise typer.Exit(1)
-    console.print(f"[green]bundle sound[/]: {bundle} (declared files, verdicts, the rules on "
-                  f"{tables} tables and the charts' data checked again)")
+    together = (f"; the {len(bundles)} bundles' counts also together"
+                if len(bundles) > 1 else "")
+    console.print(f"[green]bundle sound[/]: {', '.join(map(str, bundles))} (declared files, "
+                  f"verdicts, the rules on {tables} tables and the charts' data checked "
+                  f"again{together})")
 
 
 SCAN_HELP = {

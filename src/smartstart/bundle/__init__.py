@@ -23,11 +23,11 @@ It is written to ``NAME.partial`` and renamed when complete; a failed run leaves
 Reports and the web app read bundles only (``read_bundle``).
 """
 
-from smartstart.bundle._check import check_bundle
+from smartstart.bundle._check import check_bundle, check_together
 from smartstart.bundle._exports import ShownTable
 from smartstart.bundle._read import Bundle, BundleProblem, read_bundle, shown, verify_files
 from smartstart.bundle._svg import svg_of
 from smartstart.bundle._write import BundleWriter, CheckedTable
 
 __all__ = ["Bundle", "BundleProblem", "BundleWriter", "CheckedTable", "ShownTable",
-           "check_bundle", "read_bundle", "shown", "svg_of", "verify_files"]
+           "check_bundle", "check_together", "read_bundle", "shown", "svg_of", "verify_files"]

@@ -149,6 +149,17 @@ def _register(outputs: list[dict], tables: dict[str, pd.DataFrame], verdicts: di
               settings: Settings) -> list[BundleProblem]:
     """Every table's counts together: no small blank count is narrowed down by all the
     published counts of the bundle (the attacker's LP over the register)."""
+    try:
+        statements = register_of(_entries(outputs, tables, verdicts), settings)
+    except (ValueError, KeyError, TypeError, IndexError) as error:
+        return [BundleProblem("register", f"the counts of the tables cannot be read together: "
+                              f"{error}", "register")]
+    return _attacked(statements, settings, "all tables")
+
+
+def _entries(outputs: list[dict], tables: dict[str, pd.DataFrame], verdicts: dict[str, dict],
+             suffix: str = "") -> list[tuple]:
+    """The register's input: (name, table, cells, labels of its blanks) per counting table."""
     entries = []
     for output in outputs:
         name = output.get("name")
@@ -157,16 +168,69 @@ def _register(outputs: list[dict], tables: dict[str, pd.DataFrame], verdicts: di
             continue
         shown = (verdicts.get(name) or {}).get("shown") or []
         labels = {(int(r), str(c)): str(label) for r, c, label in shown}
-        entries.append((name, tables[name], rules["cells"], labels))
+        entries.append((f"{name}{suffix}", tables[name], rules["cells"], labels))
+    return entries
+
+
+def _attacked(statements: list, settings: Settings, together: str) -> list[BundleProblem]:
     try:
-        findings = attack_register(register_of(entries, settings), declared(), settings,
-                                   nested())
+        findings = attack_register(statements, declared(), settings, nested())
     except (ValueError, KeyError, TypeError, IndexError) as error:
-        return [BundleProblem("register", f"the counts of the tables cannot be read together: "
+        return [BundleProblem("register", f"the counts of {together} cannot be read together: "
                               f"{error}", "register")]
     return [BundleProblem(f.statement.output, f"small cell {f.statement.where} is narrowed "
-                          f"down to [{f.lower:g}, {f.upper:g}] by the counts of all tables "
+                          f"down to [{f.lower:g}, {f.upper:g}] by the counts of {together} "
                           "together", "register") for f in findings if f.narrowed]
+
+
+def check_together(roots: list[Path]) -> list[BundleProblem]:
+    """The register over the bundles of one ``per_gemeente`` run (the region's and its
+    municipalities' sections): whoever receives them holds them all, so no small blank count
+    may be narrowed down by their counts together. A bundle of one municipality of another
+    bundle's region is read as that municipality's section (``disclosure._sections``); bundles
+    that are not of one run cannot be joined (their units are not the same) and are said so.
+    Check each bundle alone first (``check_bundle``): this reads only their counting tables."""
+    from smartstart.disclosure._sections import in_section, shared_variables
+
+    read = [_counting(Path(root)) for root in roots]
+    regions = [r for r in read if len(r[1]) > 1]
+    if len(regions) != 1 or any(len(r[1]) != 1 or r[1][0] not in regions[0][1]
+                                or r[2] != regions[0][2] for r in read if r is not regions[0]):
+        return [BundleProblem(", ".join(map(str, roots)), "not the bundles of one per_gemeente "
+                              "run (one region's bundle and bundles of its municipalities on "
+                              "the same peildatum): they cannot be checked together",
+                              "not_one_run")]
+    settings, shared = regions[0][3], shared_variables()
+    statements = []
+    for _, codes, _, _, entries in read:
+        found = register_of(entries, settings)
+        statements += found if len(codes) > 1 else [in_section(s, codes[0], shared)
+                                                    for s in found]
+    return _attacked(statements, settings, "all bundles")
+
+
+def _counting(root: Path) -> tuple[Path, tuple[str, ...], str, Settings, list[tuple]]:
+    """A bundle's municipalities, peildatum, disclosure settings and counting tables."""
+    manifest = json.loads((root / MANIFEST).read_text("utf-8"))
+    log = json.loads((root / LOG).read_text("utf-8"))
+    study = (manifest.get("pilot") or {}).get("study") or {}
+    codes = tuple(study.get("gemeenten") or (study.get("gemeente"),))
+    if study.get("regio") and not study.get("gemeenten"):
+        from smartstart.sources._regions import load_regions
+
+        codes = load_regions()[study["regio"]].codes
+    declared_files = _declared(manifest)
+    outputs = [o for o in manifest.get("outputs", []) if isinstance(o, dict)]
+    tables = {}
+    for output in outputs:
+        name = output.get("name")
+        parquet = declared_files.get(name, {}).get("table_parquet")
+        if output.get("kind") not in NOT_TABLES and parquet and (root / parquet).is_file():
+            tables[name] = pd.read_parquet(root / parquet)
+    verdicts = {o["name"]: o for o in log.get("outputs", [])}
+    suffix = "" if len(codes) > 1 else f"@{codes[0]}"
+    return (root, codes, str(study.get("peildatum")), _study_settings(manifest),
+            _entries(outputs, tables, verdicts, suffix))
 
 
 def _declared(manifest: dict) -> dict[str | None, dict[str, str]]:

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 from smartstart import analyses as A
 from smartstart.disclosure import Published, attack_register, register_of
+from smartstart.disclosure._sections import in_section, shared_variables
 from smartstart.errors import LackOfData
 from smartstart.features import factors, identical_levels, nested_levels
 from smartstart.outputs._areas import areas_step
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._effect import effect_step
 from smartstart.outputs._flow import publish_attrition, publish_duration, publish_match
-from smartstart.outputs._sections import in_section
 from smartstart.outputs._steps import risk_step
 from smartstart.outputs._types import publish_typology
 from smartstart.outputs._work import Work
@@ -170,12 +170,12 @@ def _withhold(out: Outputs, last: Published) -> None:
 
 
 def _narrowed(held: list[tuple[str | None, Published]], settings: object) -> list:
-    statements = []
+    statements, shared = [], shared_variables()
     for code, p in held:
         found = register_of([(p.record.name if code is None else f"{p.record.name}@{code}",
                               p.frame, p.rules.cells,
                               {(r, c): label for r, c, label in p.record.shown})], settings)
-        statements += found if code is None else [in_section(st, code) for st in found]
+        statements += found if code is None else [in_section(st, code, shared) for st in found]
     return [f for f in attack_register(statements, identical_levels(), settings,
                                        nested_levels()) if f.narrowed]
 
