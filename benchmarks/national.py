@@ -6,7 +6,7 @@ polars; and the layout build. Time and peak memory of each, every contender in a
     smartstart synth /data/national --persons 18000000 --format parquet
     # the store and its layout (both timed), then every contender
     .venv/bin/python benchmarks/national.py --store /data/store --prepare /data/national
-    # polars is a contender only: pip install polars (benchmark-only, not a dependency)
+    # polars is a contender only: pip install -e ".[bench]" (not a dependency of smartstart)
 
 What each contender does:
 - one municipality: smartstart links it and builds its household and child tables from the
