@@ -320,3 +320,41 @@ def test_level_text_keeps_missing_as_none_under_any_pandas():
         assert level_text(column).tolist() == ["1", None, "3"] or level_text(
             column).tolist() == ["1.0", None, "3.0"]
         assert level_text(column).dtype == object
+
+
+# --- a large target group: the Gower distance by columns (issue 18) ----------------------------
+
+def test_gower_by_columns_is_the_matrix_read_a_few_columns_at_a_time():
+    from smartstart.analyses._typology_data import GowerColumns, sub_distance
+
+    table = mixed_table(seed=3)
+    data = fit_encoding(table, ["kind", "flag"], ["x", "count"]).transform(table)
+    full, lazy = gower(data), GowerColumns(data)
+    columns = [0, 5, 17, 107]
+    np.testing.assert_allclose(lazy[:, columns], full[:, columns], rtol=0, atol=1e-12)
+    rows = np.random.default_rng(1).choice(data.n, data.n)  # a bootstrap resample
+    np.testing.assert_allclose(sub_distance(lazy, rows)[:, [2, 9]],
+                               sub_distance(full, rows)[:, [2, 9]], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(lazy.take(rows[:30]).full(), full[np.ix_(rows[:30], rows[:30])],
+                               rtol=0, atol=1e-12)
+
+
+def test_a_typology_above_the_full_matrix_size_gives_the_same_types(monkeypatch):
+    """Above ``FULL_GOWER`` households the seeds read columns only (memory n x k instead of
+    five n x n arrays: 40,000 households in a region needed over 20 GB): the same types,
+    sizes and choice of k as with the whole matrix; the PAM check runs on a sample (CLARA)
+    and still agrees with the latent classes on planted clusters."""
+    from smartstart.analyses import _typology, _typology_data
+
+    table = mixed_table(seed=4, sizes=(120, 90, 40))
+    spec = TypologySpec(k_range=(2, 4), n_bootstrap=6, bootstrap_n_init=2, n_init=4)
+    whole = typology(table, spec)
+    monkeypatch.setattr(_typology_data, "FULL_GOWER", 100)
+    monkeypatch.setattr(_typology, "FULL_GOWER", 100)
+    by_columns = typology(table, spec)
+    assert by_columns.chosen_k == whole.chosen_k == 3
+    pd.testing.assert_frame_equal(by_columns.selection, whole.selection)
+    pd.testing.assert_frame_equal(by_columns.types, whole.types)
+    pam_ari = by_columns.robustness.set_index("method").loc["gower_pam",
+                                                             "ari_with_latent_class"]
+    assert pam_ari > 0.6

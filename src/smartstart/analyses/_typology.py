@@ -55,7 +55,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from smartstart.analyses._common import FactorInfo, factor_info, sensitive_attributes
 from smartstart.analyses._typology_cards import PersonaCard, card
-from smartstart.analyses._typology_data import fit_encoding, gower
+from smartstart.analyses._typology_data import FULL_GOWER, GowerColumns, distance_of, fit_encoding
 from smartstart.analyses._typology_lca import Options
 from smartstart.analyses._typology_names import names as generated_names
 from smartstart.analyses._typology_pam import pam
@@ -106,7 +106,7 @@ def _fit(target: pd.DataFrame, infos: list[FactorInfo], spec: TypologySpec):
     categorical = [i.name for i in infos if i.type in ("binary", "category")]
     numeric = [i.name for i in infos if i.type not in ("binary", "category")]
     data = fit_encoding(target, categorical, numeric).transform(target)
-    distance = gower(data)
+    distance = distance_of(data)
     low, high = spec.k_range[0], min(spec.k_range[1], max(len(target) - 1, 1))
     settings = Settings(spec.n_init, spec.n_bootstrap, spec.bootstrap_n_init,
                         Options(spec.smoothing, spec.outlier_share))
@@ -210,10 +210,22 @@ def _personas(types: pd.DataFrame, table_profile: pd.DataFrame) -> tuple[Persona
                  for r in types.itertuples(index=False))
 
 
-def _robustness(distance: np.ndarray, chosen: Candidate, spec: TypologySpec) -> pd.DataFrame:
+def _robustness(distance: np.ndarray | GowerColumns, chosen: Candidate,
+                spec: TypologySpec) -> pd.DataFrame:
     rows = [{"method": "latent_class", "k": chosen.k, "ari_with_latent_class": 1.0}]
     if spec.robustness and chosen.k > 1:
-        _, labels = pam(distance, chosen.k)
+        labels = _pam_labels(distance, chosen.k, spec.random_state)
         rows.append({"method": "gower_pam", "k": chosen.k,
                      "ari_with_latent_class": adjusted_rand_score(chosen.labels, labels)})
     return pd.DataFrame(rows)
+
+
+def _pam_labels(distance: np.ndarray | GowerColumns, k: int, seed: int | None) -> np.ndarray:
+    """k-medoids on the Gower distance; for more than ``FULL_GOWER`` households on a seeded
+    sample of that many (CLARA: the medoids of the sample, every household to its nearest)."""
+    if not isinstance(distance, GowerColumns):
+        return pam(distance, k)[1]
+    sample = np.sort(np.random.default_rng(seed).choice(len(distance), FULL_GOWER,
+                                                        replace=False))
+    medoids, _ = pam(distance.take(sample).full(), k)
+    return distance[:, sample[medoids]].argmin(axis=1)

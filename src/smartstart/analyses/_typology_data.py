@@ -106,6 +106,84 @@ def fit_encoding(table: pd.DataFrame, categorical: list[str], numeric: list[str]
     return Encoding(tuple(categorical), levels, tuple(numeric), centre, scale)
 
 
+#: up to this many households the typology holds the whole Gower matrix (about five n x n
+#: arrays while it is built: 360 MB at 3,000); above it, only the columns it reads
+FULL_GOWER = 3_000
+
+
+class GowerColumns:
+    """The Gower distance of ``data`` read a few columns at a time, never n x n: what the
+    k-means++ seeds read (``distance[:, chosen]``), with the numbers' ranges of the whole data,
+    so every entry equals ``gower(data)``'s. ``take(rows)`` is the distance among those rows
+    (a bootstrap resample), as ``gower(data)[np.ix_(rows, rows)]`` is."""
+
+    def __init__(self, data: MixedData, rows: np.ndarray | None = None,
+                 spreads: np.ndarray | None = None) -> None:
+        self.data = data
+        self.rows = np.arange(data.n) if rows is None else np.asarray(rows)
+        self.spreads = _spreads(data) if spreads is None else spreads
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def take(self, rows: np.ndarray) -> GowerColumns:
+        return GowerColumns(self.data, self.rows[np.asarray(rows)], self.spreads)
+
+    def __getitem__(self, key: tuple) -> np.ndarray:
+        everyone, columns = key
+        if everyone != slice(None):
+            raise IndexError("GowerColumns reads whole columns: distance[:, columns]")
+        return _gower_between(self.data, self.rows, self.rows[np.asarray(columns)],
+                              self.spreads, np.asarray(columns))
+
+    def full(self) -> np.ndarray:
+        """The n x n matrix of these rows (for a sample small enough to hold)."""
+        return _gower_between(self.data, self.rows, self.rows, self.spreads,
+                              np.arange(len(self.rows)))
+
+
+def distance_of(data: MixedData) -> np.ndarray | GowerColumns:
+    """The typology's Gower distance: the whole matrix up to ``FULL_GOWER`` households, else
+    read by columns (same entries, memory of n x k)."""
+    return gower(data) if data.n <= FULL_GOWER else GowerColumns(data)
+
+
+def sub_distance(distance: np.ndarray | GowerColumns, rows: np.ndarray):
+    """The distance among ``rows`` (a bootstrap resample) in the form it came in."""
+    if isinstance(distance, GowerColumns):
+        return distance.take(rows)
+    return distance[np.ix_(rows, rows)]
+
+
+def _spreads(data: MixedData) -> np.ndarray:
+    return np.array([np.ptp(data.numeric[data.mask[:, j] > 0, j])
+                     if (data.mask[:, j] > 0).any() else 0.0
+                     for j in range(data.numeric.shape[1])])
+
+
+def _gower_between(data: MixedData, rows: np.ndarray, columns: np.ndarray,
+                   spreads: np.ndarray, diagonal: np.ndarray) -> np.ndarray:
+    """Gower distances of ``rows`` to ``columns`` (data row numbers), the formula of
+    ``gower``; ``diagonal``: the position among ``rows`` of each column (its distance 0)."""
+    total = np.zeros((len(rows), len(columns)))
+    weight = np.zeros((len(rows), len(columns)))
+    for block in data.blocks:
+        part, other = data.onehot[rows][:, block], data.onehot[columns][:, block]
+        both = np.outer(part.sum(axis=1), other.sum(axis=1))
+        total += both - part @ other.T
+        weight += both
+    for j in range(data.numeric.shape[1]):
+        x, m = data.numeric[:, j], data.mask[:, j]
+        both = np.outer(m[rows], m[columns])
+        if spreads[j] > 0:
+            total += both * np.abs(x[rows][:, None] - x[columns][None, :]) / spreads[j]
+        weight += both
+    with np.errstate(invalid="ignore", divide="ignore"):
+        distance = np.where(weight > 0, total / np.maximum(weight, 1e-12), 1.0)
+    distance[diagonal, np.arange(len(columns))] = 0.0
+    return distance
+
+
 def gower(data: MixedData) -> np.ndarray:
     """Gower distances (n x n): mismatch for categories, |difference| / range for numbers,
     averaged over the factors observed in both households."""

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 
-from smartstart.analyses._typology_data import Encoding, MixedData, fit_encoding, gower
+from smartstart.analyses._typology_data import Encoding, MixedData, distance_of, fit_encoding
 
 LOG_2PI = float(np.log(2 * np.pi))
 MIN_VARIANCE = 1e-3
@@ -147,7 +147,7 @@ def fit_em(data: MixedData, k: int, rng: np.random.Generator, *, n_init: int = 1
            options: Options = Options(), max_iter: int = 500, tol: float = 1e-8,
            distance: np.ndarray | None = None) -> Fit:
     """The best of ``n_init`` EM runs from k-means++ seeds on the Gower distance."""
-    distance = gower(data) if distance is None else distance
+    distance = distance_of(data) if distance is None else distance
     best: Fit | None = None
     for _ in range(n_init):
         resp = np.eye(k)[seeds(distance, k, rng)]

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from smartstart.analyses._typology_data import MixedData
+from smartstart.analyses._typology_data import MixedData, sub_distance
 from smartstart.analyses._typology_lca import Fit, Options, fit_em, n_parameters, posterior
 
 STABILITY_TIE = 0.01
@@ -61,7 +61,7 @@ def fit_candidate(data: MixedData, distance: np.ndarray, k: int, settings: Setti
     for b in range(settings.n_bootstrap):
         rows = rng.integers(data.n, size=data.n)
         refit = fit_em(data.take(rows), k, rng, n_init=settings.bootstrap_n_init,
-                       options=settings.options, distance=distance[np.ix_(rows, rows)],
+                       options=settings.options, distance=sub_distance(distance, rows),
                        tol=BOOTSTRAP_TOL)
         boot[b] = posterior(data, refit.params, settings.options)[0].argmax(axis=1)
     return Candidate(k, fit, boot)
