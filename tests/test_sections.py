@@ -84,6 +84,7 @@ def test_a_municipality_publishes_the_same_alone_and_inside_the_region(runs):
             by_register += 1
         # the section's own manifest names its municipality, as the run alone does
         study = read_bundle(sections[code]).manifest["pilot"]["study"]
+        assert study["name"] == f"regio: {dict(REGION)[code]}"  # the report's title
         assert (study["gemeente"], study["place_words"]) == (
             code, read_bundle(alone[code].bundle).manifest["pilot"]["study"]["place_words"])
     assert published >= 3 * 6 and by_register < published

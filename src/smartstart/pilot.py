@@ -296,7 +296,10 @@ class Study(_Frozen):
     def section(self, code: str) -> Study:
         """The study of one municipality's section of a ``per_gemeente`` run: the same
         analyses on that municipality alone (the effect evaluation is the region's)."""
+        from smartstart.sources._regions import municipality_names
+
         return self.model_copy(update={
+            "name": f"{self.name}: {municipality_names().get(code, code)}",
             "gemeente": code, "gemeenten": None, "regio": None, "all_of_store": False,
             "per_gemeente": False, "effect": None,
             "analyses": tuple(a for a in self.analyses if a != "effect")})

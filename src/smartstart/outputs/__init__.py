@@ -144,18 +144,30 @@ def register_together(parts: Mapping[str | None, Outputs], settings: object) -> 
     ``register``): the last one whose absence alone ends the narrowing, else the last one.
     ``parts``: the run's own outputs (key None) and, in a region run, each municipality's
     section (key: its code), whose counts are about that municipality's units only."""
+    said: dict[int, list] = {}  # each table's statements, read once for the whole loop
     while True:
         held = [(code, p) for code, out in parts.items() for p in out.tables]
-        narrowed = _narrowed(held, settings)
+        narrowed = _narrowed(held, settings, said)
         if not narrowed:
             return
         unit = narrowed[0].statement.unit
-        candidates = [(code, p) for code, p in reversed(held)
-                      if p.rules.cells and p.rules.cells.get("unit") == unit]
+        candidates = [(code, p) for code, p in reversed(held) if _unit(p) == unit]
+        if {f.statement.unit for f in narrowed} != {unit}:
+            # another unit is narrowed too: no one table of this unit ends that, so none
+            # ends "the narrowing", and the last one goes
+            _withhold(parts[candidates[0][0]], candidates[0][1])
+            continue
+        # statements about other units never constrain these: only this unit's tables are
+        # attacked again for each candidate (the same answer, a fraction of the LPs)
+        mine = [q for q in held if _unit(q[1]) == unit]
         code, last = next((c for c in candidates
-                           if not _narrowed([q for q in held if q[1] is not c[1]], settings)),
-                          candidates[0])
+                           if not _narrowed([q for q in mine if q[1] is not c[1]], settings,
+                                            said)), candidates[0])
         _withhold(parts[code], last)
+
+
+def _unit(published: Published) -> str | None:
+    return published.rules.cells.get("unit") if published.rules.cells else None
 
 
 def _withhold(out: Outputs, last: Published) -> None:
@@ -169,13 +181,17 @@ def _withhold(out: Outputs, last: Published) -> None:
             out.withheld.append((name, REGISTER))
 
 
-def _narrowed(held: list[tuple[str | None, Published]], settings: object) -> list:
-    statements, shared = [], shared_variables()
+def _narrowed(held: list[tuple[str | None, Published]], settings: object,
+              said: dict[int, list] | None = None) -> list:
+    statements, shared, said = [], shared_variables(), {} if said is None else said
     for code, p in held:
-        found = register_of([(p.record.name if code is None else f"{p.record.name}@{code}",
-                              p.frame, p.rules.cells,
-                              {(r, c): label for r, c, label in p.record.shown})], settings)
-        statements += found if code is None else [in_section(st, code, shared) for st in found]
+        if id(p) not in said:
+            found = register_of([(p.record.name if code is None else f"{p.record.name}@{code}",
+                                  p.frame, p.rules.cells,
+                                  {(r, c): label for r, c, label in p.record.shown})], settings)
+            said[id(p)] = found if code is None else [in_section(st, code, shared)
+                                                      for st in found]
+        statements += said[id(p)]
     return [f for f in attack_register(statements, identical_levels(), settings,
                                        nested_levels()) if f.narrowed]
 
