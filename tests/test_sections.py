@@ -14,8 +14,8 @@ import yaml
 from smartstart.bundle import check_bundle, read_bundle
 from smartstart.bundle._check import _study_settings
 from smartstart.disclosure import attack_register, register_of
+from smartstart.disclosure._sections import in_section, shared_variables
 from smartstart.features import identical_levels, nested_levels, using
-from smartstart.outputs._sections import in_section, shared_variables
 from smartstart.pilot import load_pilot
 from smartstart.pipeline import run_pilot
 from smartstart.sources import ingest

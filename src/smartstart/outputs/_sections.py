@@ -32,11 +32,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from smartstart.disclosure._sections import in_section, shared_variables
 from smartstart.outputs._work import Work
 
-__all__ = ["in_section", "publish_sections", "section_folder", "shared_variables",
-           "write_sections"]
+__all__ = ["publish_sections", "section_folder", "write_sections"]
+
 
 def section_work(folder: Path, code: str) -> Work:
     """Municipality ``code``'s rows of a run's work tables (households, children, residents,
