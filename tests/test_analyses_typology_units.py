@@ -133,6 +133,39 @@ def test_contaminated_normal_likelihood_by_hand():
     assert model.log_likelihood_ == pytest.approx(total, rel=1e-10)
 
 
+def test_one_em_step_of_a_resample_by_hand():
+    """The densities are computed per distinct value (``MixedData.distinct``): one E- and
+    M-step on a bootstrap resample (repeated rows, a count with few values, a number with
+    gaps) against the per-household formulas written out with scipy."""
+    from smartstart.analyses._typology_lca import Options, m_step, posterior
+
+    table = mixed_table(seed=4)
+    enc = fit_encoding(table, ["kind", "flag"], ["x", "count"])
+    rows = np.random.default_rng(2).integers(len(table), size=len(table))
+    data = enc.transform(table).take(rows)
+    z = ((table[["x", "count"]].astype(float).to_numpy() - enc.centre) / enc.scale)[rows]
+    rng = np.random.default_rng(9)
+    start = m_step(data, rng.dirichlet(np.ones(3), size=len(rows)), Options())
+    resp, ll, inlier = posterior(data, start, Options(outlier_share=0.2))
+    sd = np.sqrt(start.var)
+    own = 0.8 * stats.norm.pdf(z[:, None, :], start.mean[None], sd[None])  # n x k x q
+    mixed = own + 0.2 * stats.norm.pdf(z)[:, None, :]
+    seen = ~np.isnan(z)[:, None, :]
+    joint = (start.log_weights + data.onehot @ start.log_theta.T
+             + np.where(seen, np.log(np.where(seen, mixed, 1.0)), 0.0).sum(axis=2))
+    assert ll == pytest.approx(logsumexp(joint, axis=1).sum(), rel=1e-12)
+    np.testing.assert_allclose(resp, np.exp(joint - logsumexp(joint, axis=1)[:, None]),
+                               atol=1e-12)
+    after = m_step(data, resp, Options(outlier_share=0.2), inlier)
+    weight = np.where(seen, resp[:, :, None] * own / np.where(seen, mixed, 1.0), 0.0)
+    values = np.nan_to_num(z)[:, None, :]
+    w = weight.sum(axis=0) + 1.0  # smoothing: one pseudo-household at mean 0, variance 1
+    mean = (weight * values).sum(axis=0) / w
+    var = ((weight * values ** 2).sum(axis=0) - mean * (weight * values).sum(axis=0) + 1.0) / w
+    np.testing.assert_allclose(after.mean, mean, atol=1e-12)
+    np.testing.assert_allclose(after.var, np.maximum(var, 1e-3), atol=1e-12)
+
+
 def test_estimator_conventions():
     table = mixed_table()
     model = MixedLatentClass(3, random_state=0)

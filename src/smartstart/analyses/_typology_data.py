@@ -13,6 +13,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,72 @@ class MixedData:
         return 1.0 / np.maximum(sizes, 1.0)
 
     @cached_property
-    def background(self) -> np.ndarray:
-        """Standard normal density of each standardised number (n x q): "anyone's" value."""
-        return np.exp(-0.5 * self.numeric ** 2) / np.sqrt(2 * np.pi)
+    def distinct(self) -> Distinct:
+        """The numbers' distinct values per factor (what the model's densities are computed on)."""
+        return Distinct.of(self.numeric, self.mask)
 
     def take(self, rows: np.ndarray) -> MixedData:
         """The same encoding for a subset (or bootstrap resample) of the rows."""
-        return MixedData(self.onehot[rows], self.blocks, self.numeric[rows], self.mask[rows])
+        out = MixedData(self.onehot[rows], self.blocks, self.numeric[rows], self.mask[rows])
+        out.__dict__["distinct"] = self.distinct.take(rows)  # the same values, fewer rows
+        return out
+
+
+@dataclass(frozen=True)
+class Distinct:
+    """The observed numbers as distinct values: ``values`` (U), factor by factor (``starts``:
+    where each factor's values begin; a factor never observed has one unused value), and
+    ``rows`` (n x U, sparse): 1 where a household has that value observed. A density that
+    depends only on the value and the type is then computed U x k times instead of n x q x k
+    (counts such as household size have a handful of values) and summed per household by
+    ``rows @``. ``of_rows`` is ``rows.T``, kept for the M-step's sums."""
+
+    values: np.ndarray
+    starts: np.ndarray
+    factor: np.ndarray
+    rows: sparse.csr_matrix
+    of_rows: sparse.csr_matrix
+
+    @classmethod
+    def of(cls, numeric: np.ndarray, mask: np.ndarray) -> Distinct:
+        n, q = numeric.shape
+        values, starts, row_at, col_at = [], [], [], []
+        for j in range(q):
+            seen = mask[:, j] > 0
+            distinct, where = np.unique(numeric[seen, j], return_inverse=True)
+            starts.append(sum(len(v) for v in values))
+            if not len(distinct):
+                distinct = np.zeros(1)
+            row_at.append(np.flatnonzero(seen))
+            col_at.append(starts[-1] + where.ravel())
+            values.append(distinct)
+        size = sum(len(v) for v in values)
+        rows = sparse.csr_matrix((np.ones(sum(len(r) for r in row_at)),
+                                  (np.concatenate(row_at or [np.zeros(0, int)]),
+                                   np.concatenate(col_at or [np.zeros(0, int)]))),
+                                 shape=(n, size))
+        return cls(np.concatenate(values or [np.zeros(0)]), np.array(starts, dtype=int),
+                   np.repeat(np.arange(q), [len(v) for v in values]), rows, rows.T.tocsr())
+
+    @cached_property
+    def background(self) -> np.ndarray:
+        """Standard normal density of each value (U x 1): "anyone's" value."""
+        return (np.exp(-0.5 * self.values ** 2) / np.sqrt(2 * np.pi))[:, None]
+
+    @cached_property
+    def powers(self) -> tuple[np.ndarray, np.ndarray]:
+        """The values and their squares (U x 1 each), for the M-step's sums."""
+        return self.values[:, None], (self.values ** 2)[:, None]
+
+    def take(self, rows: np.ndarray) -> Distinct:
+        sub = self.rows[rows]
+        return Distinct(self.values, self.starts, self.factor, sub, sub.T.tocsr())
+
+    def per_factor(self, cells: np.ndarray) -> np.ndarray:
+        """Sums over each factor's values (U x k -> q x k)."""
+        if not len(self.starts):
+            return np.zeros((0, cells.shape[1]))
+        return np.add.reduceat(cells, self.starts, axis=0)
 
 
 @dataclass(frozen=True)
