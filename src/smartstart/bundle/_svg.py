@@ -1,12 +1,16 @@
 """The one way a chart's Vega-Lite spec becomes the report's inline SVG.
 
 ``report`` draws its charts with it and ``check`` draws them again to prove that a bundle's SVG is
-the rendering of its spec, so both must use this function and nothing else.
+the rendering of its spec, so both must use this function and nothing else. The rendering is a
+function of the spec's text and the locale alone, so a process draws each spec once (a check of
+several bundles of one run, or of a bundle after the report drew it, draws none again).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
 
 import vl_convert
 
@@ -15,7 +19,14 @@ def svg_of(spec: dict, label: str, locale: str) -> str:
     """Inline SVG: ``role="img"`` and ``aria-label``, no namespace URLs, no external data.
 
     Raises ``ValueError`` when vl-convert refuses the spec (external data included)."""
-    svg = vl_convert.vegalite_to_svg(spec, format_locale=locale, allowed_base_urls=[])
-    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg, count=2)
+    svg = _drawn(json.dumps(spec), locale)
     label = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     return svg.replace("<svg", f'<svg role="img" aria-label="{label}" focusable="false"', 1)
+
+
+@lru_cache(maxsize=512)
+def _drawn(spec: str, locale: str) -> str:
+    # drawn from the parsed text, as before the cache (a NaN stays a number, not a parse error)
+    svg = vl_convert.vegalite_to_svg(json.loads(spec), format_locale=locale,
+                                     allowed_base_urls=[])
+    return re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg, count=2)
