@@ -144,3 +144,28 @@ def test_adding_one_table_splits_that_table_only(laid_out, tmp_path):
     recorded["sources"][key] = "0" * 64
     info.write_text(json.dumps(recorded))
     assert build_layout(store).kept == ()
+
+
+def test_the_membership_in_passes_equals_one_pass(laid_out, tmp_path, monkeypatch):
+    """A national store's membership is built in passes over groups of municipalities
+    (``ROWS_PER_PASS``): with the addresses split over five passes every part of every table
+    is the single pass's, row for row."""
+    import pyarrow.parquet as pq
+
+    from smartstart.sources import _layout
+
+    store = tmp_path / "store"
+    shutil.copytree(laid_out / "store", store, ignore=shutil.ignore_patterns("_gemeente"))
+    rows = sum(pq.read_metadata(p).num_rows for p in (store / "VSLGWBTAB").glob("*.parquet"))
+    monkeypatch.setattr(_layout, "ROWS_PER_PASS", rows // 5 + 1)
+    built = build_layout(store)
+    fresh = laid_out / "store" / "_gemeente"
+    compared = 0
+    for table in built.split:
+        for part in ("_gem=0784", "_gem=0001"):
+            mine, theirs = store / "_gemeente" / table / part, fresh / table / part
+            assert mine.exists() == theirs.exists(), (table, part)
+            if theirs.exists():
+                pd.testing.assert_frame_equal(_parts(mine), _parts(theirs), obj=table)
+                compared += 1
+    assert compared > 40

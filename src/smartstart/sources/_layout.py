@@ -137,31 +137,55 @@ def _link_or_copy(source: str, destination: str) -> None:
         shutil.copy2(source, destination)
 
 
+#: address rows (every year's VSLGWBTAB together) per pass of the membership: one pass over a
+#: national store's 11 years of 36 M addresses spilled over 40 GB of temporary files under the
+#: 4 GB memory limit, so the municipalities are taken in groups, each group's hash tables small
+ROWS_PER_PASS = 50_000_000
+
+
 def _membership(con: duckdb.DuckDBPyConnection, files: dict[tuple[str, int], Path]) -> None:
-    objects = " UNION ".join(
-        "SELECT DISTINCT SOORTOBJECTNUMMER, RINOBJECTNUMMER, gem "
-        f"FROM read_parquet({path_literal(p)})"
-        for (t, _), p in sorted(files.items()) if t == "VSLGWBTAB")
+    """``person_gem``: everyone who ever had an address in a municipality (the latest address
+    spells on any year's VSLGWBTAB), and ``family_gem``: those and their parents and
+    children. Built in passes over groups of municipalities (``hash(gem) % passes``): a
+    person's rows for one municipality come from that municipality's group alone, so the
+    passes together are exactly the one query over all of them."""
+    import pyarrow.parquet as pq
+
+    years = [p for (t, _), p in sorted(files.items()) if t == "VSLGWBTAB"]
+    rows = sum(pq.read_metadata(p).num_rows for p in years)
+    passes = max(1, -(-rows // ROWS_PER_PASS))
     addresses = max((k for k in files if k[0] == "GBAADRESOBJECTBUS"), key=lambda k: k[1])
-    con.execute(f"""CREATE TABLE person_gem AS
-        SELECT DISTINCT a.RINPERSOONS, a.RINPERSOON, o.gem AS _gem
-        FROM read_parquet({path_literal(files[addresses])}) AS a
-        JOIN ({objects}) AS o USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)
-        WHERE o.gem IS NOT NULL""").fetchall()
     kinder = [p for (t, _), p in files.items() if t == "KINDOUDERTAB"]
-    family = "SELECT RINPERSOONS, RINPERSOON, _gem FROM person_gem"
-    for path in kinder:
-        k = f"read_parquet({path_literal(path)})"
-        family += f"""
-        UNION SELECT k.RINPERSOONS, k.RINPERSOON, m._gem FROM {k} AS k JOIN person_gem AS m
-              ON (k.RINPERSOONSMa, k.RINPERSOONMa) = (m.RINPERSOONS, m.RINPERSOON)
-        UNION SELECT k.RINPERSOONS, k.RINPERSOON, m._gem FROM {k} AS k JOIN person_gem AS m
-              ON (k.RINPERSOONSpa, k.RINPERSOONpa) = (m.RINPERSOONS, m.RINPERSOON)
-        UNION SELECT k.RINPERSOONSMa, k.RINPERSOONMa, m._gem FROM {k} AS k JOIN person_gem AS m
-              USING (RINPERSOONS, RINPERSOON) WHERE k.RINPERSOONMa IS NOT NULL
-        UNION SELECT k.RINPERSOONSpa, k.RINPERSOONpa, m._gem FROM {k} AS k JOIN person_gem AS m
-              USING (RINPERSOONS, RINPERSOON) WHERE k.RINPERSOONpa IS NOT NULL"""
-    con.execute(f"CREATE TABLE family_gem AS {family}").fetchall()
+    con.execute("CREATE TABLE person_gem (RINPERSOONS VARCHAR, RINPERSOON VARCHAR, "
+                "_gem VARCHAR)").fetchall()
+    con.execute("CREATE TABLE family_gem AS SELECT * FROM person_gem").fetchall()
+    for group in range(passes):
+        mine = f"hash(gem) % {passes} = {group}"
+        objects = " UNION ".join(
+            f"SELECT DISTINCT SOORTOBJECTNUMMER, RINOBJECTNUMMER, gem "
+            f"FROM read_parquet({path_literal(p)}) WHERE gem IS NOT NULL AND {mine}"
+            for p in years)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE group_gem AS
+            SELECT DISTINCT a.RINPERSOONS, a.RINPERSOON, o.gem AS _gem
+            FROM read_parquet({path_literal(files[addresses])}) AS a
+            JOIN ({objects}) AS o USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)""").fetchall()
+        family = "SELECT RINPERSOONS, RINPERSOON, _gem FROM group_gem"
+        for path in kinder:
+            k = f"read_parquet({path_literal(path)})"
+            family += f"""
+            UNION SELECT k.RINPERSOONS, k.RINPERSOON, m._gem FROM {k} AS k JOIN group_gem AS m
+                  ON (k.RINPERSOONSMa, k.RINPERSOONMa) = (m.RINPERSOONS, m.RINPERSOON)
+            UNION SELECT k.RINPERSOONS, k.RINPERSOON, m._gem FROM {k} AS k JOIN group_gem AS m
+                  ON (k.RINPERSOONSpa, k.RINPERSOONpa) = (m.RINPERSOONS, m.RINPERSOON)
+            UNION SELECT k.RINPERSOONSMa, k.RINPERSOONMa, m._gem FROM {k} AS k
+                  JOIN group_gem AS m USING (RINPERSOONS, RINPERSOON)
+                  WHERE k.RINPERSOONMa IS NOT NULL
+            UNION SELECT k.RINPERSOONSpa, k.RINPERSOONpa, m._gem FROM {k} AS k
+                  JOIN group_gem AS m USING (RINPERSOONS, RINPERSOON)
+                  WHERE k.RINPERSOONpa IS NOT NULL"""
+        con.execute(f"INSERT INTO family_gem {family}").fetchall()
+        con.execute("INSERT INTO person_gem SELECT * FROM group_gem").fetchall()
+    con.execute("DROP TABLE IF EXISTS group_gem").fetchall()
 
 
 def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
