@@ -167,8 +167,9 @@ def display(frame: pd.DataFrame, verdict: Mapping | None, rules: Mapping[str, ob
 
 
 def _cells(table: pd.DataFrame) -> list[np.ndarray]:
-    """Each column's cells as objects (read cell by cell: far cheaper than ``iat``)."""
-    return [table.iloc[:, j].to_numpy(dtype=object) for j in range(table.shape[1])]
+    """Each column's cells as objects (read cell by cell: far cheaper than ``iat``), copies
+    (under copy-on-write pandas hands out read-only views)."""
+    return [table.iloc[:, j].to_numpy(dtype=object, copy=True) for j in range(table.shape[1])]
 
 
 def script_csv(frame: pd.DataFrame, rules: Mapping[str, object]) -> pd.DataFrame:
