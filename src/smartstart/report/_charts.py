@@ -12,7 +12,6 @@ the cache (keyed by the specification itself, so a changed table is a new chart)
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -46,7 +45,6 @@ def render(chart: alt.TopLevelMixin, label: str, lang: Lang) -> str:
     return _svg(json.dumps(_style(chart).to_dict()), label, LOCALES[lang])
 
 
-@lru_cache(maxsize=256)
 def _svg(spec: str, label: str, locale: str) -> str:
     return svg_of(json.loads(spec), label, locale)
 
