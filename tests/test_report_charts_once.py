@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from smartstart.bundle import _svg
 from smartstart.report import _charts
 from smartstart.report._types import DataTable
 
@@ -14,14 +15,14 @@ TABLE = DataTable("caption", ("x", "n"), (("a", "3"),))
 
 def test_the_same_chart_is_rendered_once(monkeypatch):
     renders = []
-    real = _charts.svg_of
+    real = _svg.vl_convert.vegalite_to_svg
 
-    def counted(spec, label, locale):
-        renders.append((label, locale))
-        return real(spec, label, locale)
+    def counted(spec, format_locale, allowed_base_urls):
+        renders.append(format_locale)
+        return real(spec, format_locale=format_locale, allowed_base_urls=allowed_base_urls)
 
-    monkeypatch.setattr(_charts, "svg_of", counted)
-    _charts._svg.cache_clear()
+    monkeypatch.setattr(_svg.vl_convert, "vegalite_to_svg", counted)
+    _svg._drawn.cache_clear()
 
     def draw(counts, lang="nl"):
         data = pd.DataFrame({"x": ["a", "b"], "n": counts})
@@ -37,4 +38,4 @@ def test_the_same_chart_is_rendered_once(monkeypatch):
     other = draw([3, 5])
     assert len(renders) == 4 and other.svg != first.svg
     draw([3, 4], "en")
-    assert renders[-1] == ("label", "en-GB") and len(renders) == 6
+    assert renders[-1] == "en-GB" and len(renders) == 6
