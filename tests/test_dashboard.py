@@ -359,3 +359,29 @@ def test_the_facilitators_home_leads_to_the_bundles(client):
     assert 'href="/f/b/"' in home.text and "Geopende bundels: 2." in home.text
     listing = client.get("/f/b/")
     assert listing.text.count('<th scope="row"><a href="/f/b/') == 2
+
+
+def test_the_same_bytes_are_checked_once_and_a_changed_byte_again(bundle, tmp_path,
+                                                                  monkeypatch):
+    """Opening a bundle checks its private copy in a child process; the same bytes opened
+    again reuse that verdict, a copy with one byte changed is checked again (and refused)."""
+    import shutil
+
+    from smartstart.web import _bundles
+
+    calls = []
+    real = _bundles.checked
+    monkeypatch.setattr(_bundles, "checked", lambda roots: calls.append(len(roots))
+                        or real(roots))
+    monkeypatch.setattr(_bundles, "_VERDICTS", {})
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle, copy)
+    for n in range(2):
+        (entry,) = open_bundles([copy], tmp_path / f"snap{n}")
+        assert entry.root == tmp_path / f"snap{n}" / "0-bundle"
+    assert calls == [1, 0]
+    csv = copy / "exports" / "csv" / "match.csv"
+    csv.write_bytes(csv.read_bytes().replace(b"\n", b"\r\n", 1))
+    with pytest.raises(ValueError, match="not sound"):
+        open_bundles([copy], tmp_path / "snap2")
+    assert calls == [1, 0, 1]
