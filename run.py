@@ -23,12 +23,15 @@ Standard library only, so it runs before anything is installed. Works on Linux a
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
+import tomllib
 import venv
 from pathlib import Path
 
@@ -68,9 +71,15 @@ def _fingerprint(*files: Path) -> str:
     return digest.hexdigest()
 
 
+#: held while pip builds the editable install (it writes src/smartstart.egg-info): the
+#: environments' dependencies install at the same time, their editable builds one at a time
+_EDITABLE = threading.Lock()
+
+
 def _install(folder: Path, name: str, fingerprint: str, args: list[str],
-             max_age: float | None = None) -> Path:
-    """Create the venv in `folder` and run `pip install ARGS` unless the stamp is current."""
+             max_age: float | None = None, editable: list[str] | None = None) -> Path:
+    """Create the venv in `folder` and run `pip install ARGS` (then `pip install EDITABLE`,
+    one environment at a time) unless the stamp is current."""
     python, stamp = python_of(folder), folder / ".smartstart-installed"
     if python.exists() and stamp.exists() and stamp.read_text() == fingerprint and (
             max_age is None or time.time() - stamp.stat().st_mtime < max_age):
@@ -80,24 +89,53 @@ def _install(folder: Path, name: str, fingerprint: str, args: list[str],
         venv.EnvBuilder(with_pip=True, clear=True).create(folder)
     print(f"[run.py] installing the {name} environment", flush=True)
     pip = [str(python), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
-    for step in ([*pip, "--upgrade", "pip"], [*pip, *args]):
-        if subprocess.run(step, cwd=ROOT).returncode != 0:
+    steps = [([*pip, "--upgrade", "pip"], contextlib.nullcontext()),
+             ([*pip, *args], contextlib.nullcontext())]
+    if editable:
+        steps.append(([*pip, *editable], _EDITABLE))
+    for step, turn in steps:
+        with turn:
+            done = subprocess.run(step, cwd=ROOT).returncode
+        if done != 0:
             raise SetupError(f"pip could not install the {name} environment ({folder}); "
                              f"the command was: {' '.join(step)}")
     stamp.write_text(fingerprint)
     return python
 
 
+def requirements(extra: str = "test") -> list[str]:
+    """pyproject's dependencies and those of ``extra`` (with the extras it names of
+    smartstart itself): what an environment needs besides smartstart."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    extras = project.get("optional-dependencies", {})
+    found, todo, seen = list(project["dependencies"]), [extra], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for requirement in extras.get(name, []):
+            spaced = requirement.replace(" ", "")
+            if spaced.startswith("smartstart[") and spaced.endswith("]"):
+                todo += spaced[len("smartstart["):-1].split(",")
+            else:
+                found.append(requirement)
+    return found
+
+
 def ensure_env(env: str = "pinned") -> Path:
-    """The python of the pinned or the latest environment, (re)installed when needed."""
+    """The python of the pinned or the latest environment, (re)installed when needed: the
+    dependencies first (environments may do this at the same time), then smartstart itself
+    as an editable install without dependencies."""
     pyproject = ROOT / "pyproject.toml"
+    editable = ["--no-deps", "-e", str(ROOT)]
     if env == "pinned":
         constraints = [arg for file in PINNED for arg in ("-c", str(file))]
         return _install(ENVS[env], env, _fingerprint(pyproject, *PINNED),
-                        [*constraints, "-e", f"{ROOT}[test]"])
+                        [*constraints, *requirements()], editable=editable)
     return _install(ENVS[env], env, _fingerprint(pyproject),
-                    ["--upgrade", "--upgrade-strategy", "eager", "-e", f"{ROOT}[test]"],
-                    max_age=LATEST_REFRESH)
+                    ["--upgrade", "--upgrade-strategy", "eager", *requirements()],
+                    max_age=LATEST_REFRESH, editable=editable)
 
 
 def ensure_acro() -> Path | None:
@@ -137,11 +175,12 @@ def run_tests(envs: list[str], pytest_args: list[str]) -> int:
     if missing:
         print(f"[run.py] stopped: {missing}", flush=True)
         return 1
-    # ACRO's environment installs beside the others (no editable build of ours in it, so no
-    # two builds write src/smartstart.egg-info at once); pinned and latest one after the other
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+    # every environment installs at the same time (ACRO's has no smartstart in it; the
+    # editable builds of ours, which write src/smartstart.egg-info, take turns)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1 + len(envs)) as pool:
         acro_install = pool.submit(ensure_acro)
-        pythons = {env: ensure_env(env) for env in envs}
+        installs = {env: pool.submit(ensure_env, env) for env in envs}
+        pythons = {env: install.result() for env, install in installs.items()}
         acro = acro_install.result()
     lint = subprocess.run([str(pythons[envs[0]]), "-m", "ruff", "check", "src", "tests",
                            "benchmarks", "run.py"], cwd=ROOT)
