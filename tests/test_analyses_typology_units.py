@@ -224,6 +224,43 @@ def test_bic_and_aic_bracket_stability_decides():
     assert tie.loc[tie["chosen"], "k"].tolist() == [3]  # within 0.01: lower BIC wins
 
 
+def test_only_the_bracket_is_refitted_and_decides_as_if_every_k_were():
+    """The bootstrap refits of the k within the BIC-AIC bracket only: the selection, the
+    choice and the refits are those of refitting every k (the reference: each k's stream,
+    full fit then refits, as before the cut), and the k outside the bracket have no
+    stability (NaN), not a made-up one."""
+    from smartstart.analyses._typology_data import distance_of
+    from smartstart.analyses._typology_lca import Options, fit_em
+    from smartstart.analyses._typology_select import (
+        Candidate,
+        Settings,
+        criteria,
+        fit_candidates,
+        refit_bootstrap,
+    )
+
+    table = mixed_table(4, (50, 40, 30))
+    data = fit_encoding(table, ["kind", "flag"], ["x", "count"]).transform(table)
+    distance = distance_of(data)
+    settings = Settings(3, 6, 2, Options())
+    ks = range(2, 7)
+    reference = []
+    for k in ks:
+        rng = np.random.default_rng([11, k])
+        fit = fit_em(data, k, rng, n_init=3, options=settings.options, distance=distance)
+        reference.append(refit_bootstrap(data, distance, Candidate(k, fit, None), settings,
+                                         rng))
+    everything = choose(criteria(data, reference))
+    got = choose(criteria(data, fit_candidates(data, distance, ks, settings, 11)))
+    inside = everything["in_bracket"]
+    assert 1 <= inside.sum() < len(ks)  # something to save, and a bracket to decide in
+    pd.testing.assert_frame_equal(got[inside], everything[inside])
+    pd.testing.assert_frame_equal(got.drop(columns=["stability", "stability_sd"]),
+                                  everything.drop(columns=["stability", "stability_sd"]))
+    assert got.loc[~inside, "stability"].isna().all()
+    assert everything["stability"].notna().all()
+
+
 def test_small_type_is_merged_into_the_nearest_or_withheld():
     labels = np.repeat([1, 2, 3], [20, 15, 4])
     resp = np.zeros((39, 3))

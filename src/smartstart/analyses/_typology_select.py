@@ -1,9 +1,13 @@
 """How many types: BIC and AIC bracket the number, bootstrap stability picks within the bracket.
 
-For every k in the configured range the latent class model is fitted (``n_init`` starts) and
-refitted on ``n_bootstrap`` bootstrap resamples of the households (``bootstrap_n_init`` starts
-each); every refit assigns *all* households, and its adjusted Rand index (ARI) with the full
-fit's assignment measures how reproducible the k-type solution is.
+For every k in the configured range the latent class model is fitted (``n_init`` starts).
+Every k within the bracket (below) is then refitted on ``n_bootstrap`` bootstrap resamples of
+the households (``bootstrap_n_init`` starts each); every refit assigns *all* households, and its
+adjusted Rand index (ARI) with the full fit's assignment measures how reproducible the k-type
+solution is. A k outside the bracket cannot be chosen, so its stability is not computed (NaN):
+with the bracket one or two wide, that is most of the refits saved, and the choice, the types
+and their stability are those of refitting every k (each k draws from its own random stream,
+the full fit first).
 
 The rule: BIC's best k is the smallest plausible number of types and AIC's best k the largest
 (AIC penalises parameters less, so its best k is never below BIC's). Within that bracket the k
@@ -30,18 +34,22 @@ BOOTSTRAP_TOL = 1e-6
 
 @dataclass(frozen=True)
 class Candidate:
-    """The k-type fit, and the assignment of all households by each bootstrap refit (B x n)."""
+    """The k-type fit, and the assignment of all households by each bootstrap refit (B x n;
+    None when k was not refitted, being outside the bracket)."""
 
     k: int
     fit: Fit
-    boot_labels: np.ndarray
+    boot_labels: np.ndarray | None
 
     @property
     def labels(self) -> np.ndarray:
         return self.fit.resp.argmax(axis=1)
 
     def stability(self) -> np.ndarray:
-        """ARI of each bootstrap assignment with the full fit's assignment."""
+        """ARI of each bootstrap assignment with the full fit's assignment (empty when k was
+        not refitted)."""
+        if self.boot_labels is None:
+            return np.array([])
         return np.array([adjusted_rand_score(self.labels, b) for b in self.boot_labels])
 
 
@@ -53,10 +61,10 @@ class Settings:
     options: Options
 
 
-def fit_candidate(data: MixedData, distance: np.ndarray, k: int, settings: Settings,
-                  rng: np.random.Generator) -> Candidate:
-    fit = fit_em(data, k, rng, n_init=settings.n_init, options=settings.options,
-                 distance=distance)
+def refit_bootstrap(data: MixedData, distance: np.ndarray, candidate: Candidate,
+                    settings: Settings, rng: np.random.Generator) -> Candidate:
+    """``candidate`` with its bootstrap refits (``rng``: its own stream, after the full fit)."""
+    k = candidate.k
     boot = np.empty((settings.n_bootstrap, data.n), dtype=int)
     for b in range(settings.n_bootstrap):
         rows = rng.integers(data.n, size=data.n)
@@ -64,20 +72,27 @@ def fit_candidate(data: MixedData, distance: np.ndarray, k: int, settings: Setti
                        options=settings.options, distance=sub_distance(distance, rows),
                        tol=BOOTSTRAP_TOL)
         boot[b] = posterior(data, refit.params, settings.options)[0].argmax(axis=1)
-    return Candidate(k, fit, boot)
+    return Candidate(k, candidate.fit, boot)
 
 
 def fit_candidates(data: MixedData, distance: np.ndarray, ks: range, settings: Settings,
                    seed: int) -> list[Candidate]:
-    """One candidate per k, each with its own random stream (results do not depend on range)."""
-    return [fit_candidate(data, distance, k, settings,
-                          np.random.default_rng([seed, k])) for k in ks]
+    """One candidate per k, each with its own random stream (results do not depend on range):
+    every k fitted, then the bootstrap refits of the k within the BIC-AIC bracket."""
+    streams = {k: np.random.default_rng([seed, k]) for k in ks}
+    fitted = [Candidate(k, fit_em(data, k, streams[k], n_init=settings.n_init,
+                                  options=settings.options, distance=distance), None)
+              for k in ks]
+    low, high = bracket(criteria(data, fitted))
+    return [refit_bootstrap(data, distance, c, settings, streams[c.k])
+            if low <= c.k <= high else c for c in fitted]
 
 
 def criteria(data: MixedData, candidates: list[Candidate]) -> pd.DataFrame:
-    """Per k: log-likelihood, parameters, BIC, AIC, bootstrap ARI (mean, sd), smallest type,
-    and ``n``, the households they rest on (BIC - AIC = p (ln n - 2) gives it back: the gate
-    publishes the likelihood statistics only when n is published)."""
+    """Per k: log-likelihood, parameters, BIC, AIC, bootstrap ARI (mean, sd; NaN when k was
+    not refitted), smallest type, and ``n``, the households they rest on (BIC - AIC =
+    p (ln n - 2) gives it back: the gate publishes the likelihood statistics only when n is
+    published)."""
     rows = []
     for c in candidates:
         p = n_parameters(data, c.k)
@@ -85,22 +100,28 @@ def criteria(data: MixedData, candidates: list[Candidate]) -> pd.DataFrame:
         stab = c.stability()
         rows.append({"k": c.k, "log_likelihood": ll, "n_parameters": p,
                      "bic": -2 * ll + p * np.log(data.n), "aic": -2 * ll + 2 * p,
-                     "stability": float(stab.mean()), "stability_sd": float(stab.std()),
+                     "stability": float(stab.mean()) if len(stab) else np.nan,
+                     "stability_sd": float(stab.std()) if len(stab) else np.nan,
                      "smallest_type": int(np.bincount(c.labels, minlength=c.k).min()),
                      "n": int(data.n)})
     return pd.DataFrame(rows)
 
 
-def choose(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with ``in_bracket`` and ``chosen`` columns added (see the module's rule)."""
+def bracket(table: pd.DataFrame) -> tuple[int, int]:
+    """The numbers of types BIC's best and AIC's best bracket (lowest, highest)."""
     k_bic = int(table.loc[table["bic"].idxmin(), "k"])
     k_aic = int(table.loc[table["aic"].idxmin(), "k"])
-    low, high = min(k_bic, k_aic), max(k_bic, k_aic)
-    bracket = table["k"].between(low, high)
-    best = table.loc[bracket, "stability"].max()
-    ties = table[bracket & (table["stability"] >= best - STABILITY_TIE)]
+    return min(k_bic, k_aic), max(k_bic, k_aic)
+
+
+def choose(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``in_bracket`` and ``chosen`` columns added (see the module's rule)."""
+    low, high = bracket(table)
+    within = table["k"].between(low, high)
+    best = table.loc[within, "stability"].max()
+    ties = table[within & (table["stability"] >= best - STABILITY_TIE)]
     k = int(ties.loc[ties["bic"].idxmin(), "k"])
-    return table.assign(in_bracket=bracket, chosen=table["k"] == k)
+    return table.assign(in_bracket=within, chosen=table["k"] == k)
 
 
 def type_stability(labels: np.ndarray, boot_labels: np.ndarray) -> pd.DataFrame:
