@@ -90,6 +90,29 @@ def test_a_municipality_publishes_the_same_alone_and_inside_the_region(runs):
     assert published >= 3 * 6 and by_register < published
 
 
+def test_a_section_s_report_points_to_the_region_for_the_linking(runs):
+    """A section has no linking flow of its own (the region's bundle has it): its report says
+    where to look, not that the pilot did not ask for it; a run alone says the latter."""
+    from smartstart.report import report_context
+    from smartstart.report._text import t
+
+    _, region, alone = runs
+    code, bundle = region.sections[0]
+    words = read_bundle(region.bundle).manifest["pilot"]["study"]["place_words"]
+
+    def notes(path: Path, lang: str) -> list[str]:
+        return [p.text for s in report_context(read_bundle(path), lang)["sections"]
+                for p in s.parts if p.kind == "note"]
+
+    for lang in ("nl", "en"):
+        said = notes(bundle, lang)
+        pointer = t("missing_section", lang, names="NAMES", region=words[lang])
+        assert any(pointer.split("NAMES")[1] in n for n in said), said
+        not_asked = t("missing", lang, names="NAMES").split("NAMES")[1]
+        assert not any(not_asked in n for n in said), said
+    assert not any(words["nl"] in n for n in notes(alone[code].bundle, "nl"))
+
+
 def test_the_sections_and_the_region_count_the_same_households(runs):
     """The region's profile row of a municipality (an independent count) equals the section's
     total of households and target households (its first factor's rows summed)."""

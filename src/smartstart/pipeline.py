@@ -97,8 +97,11 @@ def _run(pilot: Pilot, console: Console) -> RunResult:
                 if study.per_gemeente else {})
     notes = delivery(tables, outputs)
     bundle = write_bundle(pilot, outputs, paths.output / "bundle", notes)
-    written = write_sections(pilot, sections, console, {k: v for k, v in notes.items()
-                                                        if k != "lack_of_data"}) if sections else {}
+    # each section names the run it is part of: its report points there for the linking
+    region = {"section_of": {"name": study.name, "place_words": place_words(study)}}
+    written = write_sections(pilot, sections, console, {
+        **{k: v for k, v in notes.items() if k != "lack_of_data"}, **region}) \
+        if sections else {}
     seconds = time.perf_counter() - started
     result = RunResult(work, len(tables.households), len(tables.children), seconds, bundle,
                        len(outputs.tables) + len(outputs.texts),
@@ -126,7 +129,7 @@ def delivery(tables: FeatureTables, outputs: Outputs) -> dict[str, list[dict]]:
 
 
 def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
-                 extra: dict[str, list[dict]] | None = None) -> Path:
+                 extra: dict[str, object] | None = None) -> Path:
     """Every output that passed the gate, with its verdict and rules; atomically."""
     inputs = _inputs(pilot.paths.store)
     study = pilot.study.model_dump(mode="json")

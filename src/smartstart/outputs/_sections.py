@@ -106,7 +106,7 @@ def publish_sections(pilot, work: Path, region, console: Console) -> dict:
 
 
 def write_sections(pilot, sections: dict, console: Console,
-                   extra: dict[str, list[dict]] | None = None) -> dict[str, Path]:
+                   extra: dict[str, object] | None = None) -> dict[str, Path]:
     """Each section's bundle (``output/gemeenten/<code>/bundle``), written by the workers;
     ``extra``: the region's delivery notes (factors not delivered, years used), to which each
     section adds its own analyses not run for lack of data."""

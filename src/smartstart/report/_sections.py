@@ -121,6 +121,18 @@ def technical_appendix(chapters: list[Section], lang: Lang) -> Section | None:
     return Section(TECHNICAL, t("tech_title", lang), [t("tech_intro", lang)], parts, outputs)
 
 
+def _missing(src: Source, names: str, lang: Lang) -> str:
+    """Why a chapter's outputs are absent: in a municipality's section of a region run, the
+    region's bundle holds the linking and the effect evaluation (``section_of``)."""
+    region = src.bundle.manifest.get("section_of")
+    if isinstance(region, dict):
+        place = region.get("place_words") or {}
+        where = place.get(lang) if isinstance(place, dict) else None
+        return t("missing_section", lang, names=names,
+                 region=str(where or region.get("name") or "?"))
+    return t("missing", lang, names=names)
+
+
 def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
     words = {"target": _target(src, lang), "outcome": _outcome(src, lang),
              "population": _population(src, lang)}
@@ -137,7 +149,7 @@ def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
     if not present:
         if not result.parts:
             names = ", ".join(dict.fromkeys(p.needs.format(lang=lang) for p in spec.parts))
-            result.parts.append(Note(t("missing", lang, names=names)))
+            result.parts.append(Note(_missing(src, names, lang)))
         return result
     for part in present:
         try:
