@@ -105,9 +105,7 @@ def open_bundles(paths: Sequence[Path], snapshot: Path | None = None) -> list[En
             root = Path(snapshot) / f"{n}-{path.name}"
             shutil.copytree(path, root)
         roots.append((path, root))
-    verdicts = checked([r for _, r in roots]) if snapshot is None else \
-        _checked_copies([r for _, r in roots])
-    for (path, root), found in zip(roots, verdicts, strict=True):
+    for (path, root), found in zip(roots, checked_once([r for _, r in roots]), strict=True):
         if found:
             problems.append(f"{path}: not sound ({found})")
             continue
@@ -123,28 +121,34 @@ def open_bundles(paths: Sequence[Path], snapshot: Path | None = None) -> list[En
     return entries
 
 
-#: the check's verdict on a private copy's exact bytes (see ``_checked_copies``)
+#: the check's verdict on a bundle's exact bytes (see ``checked_once``)
 _VERDICTS: dict[str, str] = {}
 
 
-def _checked_copies(copies: Sequence[Path]) -> list[str]:
-    """``checked`` for this process's own copies (the snapshot), each checked once per process
-    for the same bytes: the check is a function of the bundle's files alone, and a copy in a
-    folder of this process does not change between its digest here and the child's check. A
-    bundle with one byte changed has another digest and is checked again."""
-    digests = [_content_digest(copy) for copy in copies]
-    todo = {d: c for d, c in zip(digests, copies, strict=True) if d not in _VERDICTS}
-    _VERDICTS.update(zip(todo, checked(list(todo.values())), strict=True))
-    return [_VERDICTS[d] for d in digests]
+def checked_once(roots: Sequence[Path]) -> list[str]:
+    """``checked``, each bundle's exact bytes checked once per process: the check is a
+    function of the bundle's files alone. A verdict is kept only when the files are the same
+    before and after the check (a bundle changed while it was checked is checked again next
+    time); a bundle with one byte changed has another digest and is checked again."""
+    before = [_content_digest(root) for root in roots]
+    todo = {d: r for d, r in zip(before, roots, strict=True) if d not in _VERDICTS}
+    said = dict(zip(todo, checked(list(todo.values())), strict=True))
+    for digest, root in todo.items():
+        if _content_digest(root) == digest:
+            _VERDICTS[digest] = said[digest]
+        else:
+            said[digest] = "its files changed while it was checked; open it again"
+    return [said[d] if d in said else _VERDICTS[d] for d in before]
 
 
 def _content_digest(root: Path) -> str:
-    """sha256 over every file's path (relative to ``root``) and bytes, in path order."""
+    """sha256 over every folder's and file's path (relative to ``root``) and every file's
+    bytes, in path order."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for path in sorted(root.rglob("*")):
         name = path.relative_to(root).as_posix().encode("utf-8")
         digest.update(len(name).to_bytes(8, "big") + name)
-        data = path.read_bytes()
+        data = path.read_bytes() if path.is_file() else b"/"
         digest.update(len(data).to_bytes(8, "big") + data)
     return digest.hexdigest()
 
