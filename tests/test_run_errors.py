@@ -177,20 +177,29 @@ def test_the_manifest_records_an_analysis_not_run(world, tmp_path, monkeypatch):
     LackOfData("too_few_households", "fewer than the typology needs"),
     SourceError("bad file", hint="fix it", kind="unreadable"),
 ])
-def test_an_error_crosses_into_another_process_whole(error):
+def test_an_error_crosses_into_another_process_whole(error, spawned):
     """A per_gemeente run's workers are spawned: their errors come back pickled, with their
     type, message and fields (an error that cannot be unpickled broke the whole pool)."""
-    import multiprocessing
     import pickle
-    from concurrent.futures import ProcessPoolExecutor
 
     back = pickle.loads(pickle.dumps(error))
     assert (type(back), str(back), back.__dict__) == (type(error), str(error), error.__dict__)
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        with pytest.raises(type(error)) as raised:
-            pool.submit(_raise, error).result()
+    with pytest.raises(type(error)) as raised:
+        spawned.submit(_raise, error).result()
     assert (str(raised.value), raised.value.__dict__) == (str(error), error.__dict__)
+    assert spawned.submit(_raise, None).result() is None  # the worker lives on
 
 
-def _raise(error: Exception) -> None:
-    raise error
+@pytest.fixture(scope="module")
+def spawned():
+    """One spawned worker for the errors above (each start imports this module again)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+def _raise(error: Exception | None) -> None:
+    if error is not None:
+        raise error

@@ -164,6 +164,33 @@ def test_no_small_count_is_narrowed_by_all_the_bundles_of_the_run_together(runs)
     assert [f.statement.where for f in findings if f.narrowed] == []
 
 
+def _pid(_job: int) -> int:
+    import os
+
+    return os.getpid()
+
+
+def test_the_run_s_workers_serve_both_steps():
+    """The sections' analyses and then their bundles run on the same spawned processes (each
+    imports the pipeline once), not in this one; leaving the run ends them."""
+    import os
+
+    from rich.console import Console
+
+    from smartstart.outputs._sections import Workers, _on_workers
+
+    quiet = Console(quiet=True)
+    with Workers(2) as workers:
+        first = set(_on_workers(_pid, [1, 2, 3, 4], workers, quiet, "analyses"))
+        second = set(_on_workers(_pid, [1, 2, 3, 4], workers, quiet, "bundels"))
+        pool = workers.pool(4)
+    assert second <= first and 1 <= len(first) <= 2 and os.getpid() not in first
+    with pytest.raises(RuntimeError):  # shut down
+        pool.submit(_pid, 1)
+    with Workers(1) as alone:
+        assert set(_on_workers(_pid, [1, 2], alone, quiet, "x")) == {os.getpid()}
+
+
 def test_per_gemeente_needs_several_municipalities(tmp_path):
     from smartstart.sources import SourceError
 

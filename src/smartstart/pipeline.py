@@ -32,7 +32,12 @@ from smartstart.linking import Linked, YearUsed, every_municipality, link, sql_t
 from smartstart.linking._schools import school_branches
 from smartstart.outputs import TITLES, Outputs, publish
 from smartstart.outputs._maps import MAP_NAME, area_map
-from smartstart.outputs._sections import publish_sections, write_sections
+from smartstart.outputs._sections import (
+    Workers,
+    publish_sections,
+    workers_of,
+    write_sections,
+)
 from smartstart.outputs._withheld import Withheld, typed
 from smartstart.outputs._work import Work
 from smartstart.pilot import Pilot
@@ -93,15 +98,17 @@ def _run(pilot: Pilot, console: Console) -> RunResult:
     with console.status("analyses en openbaarmakingscontrole") as status:
         outputs = publish(study, Work.read(work), lambda step: status.update(
             f"analyses en openbaarmakingscontrole: {step}"))
-    sections = (publish_sections(pilot, work, outputs, console)
-                if study.per_gemeente else {})
-    notes = delivery(tables, outputs)
-    bundle = write_bundle(pilot, outputs, paths.output / "bundle", notes)
-    # each section names the run it is part of: its report points there for the linking
-    region = {"section_of": {"name": study.name, "place_words": place_words(study)}}
-    written = write_sections(pilot, sections, console, {
-        **{k: v for k, v in notes.items() if k != "lack_of_data"}, **region}) \
-        if sections else {}
+    # the sections' workers serve their analyses and then their bundles
+    with Workers(workers_of(paths) if study.per_gemeente else 1) as workers:
+        sections = (publish_sections(pilot, work, outputs, console, workers)
+                    if study.per_gemeente else {})
+        notes = delivery(tables, outputs)
+        bundle = write_bundle(pilot, outputs, paths.output / "bundle", notes)
+        # each section names the run it is part of: its report points there for the linking
+        region = {"section_of": {"name": study.name, "place_words": place_words(study)}}
+        written = write_sections(pilot, sections, console, {
+            **{k: v for k, v in notes.items() if k != "lack_of_data"}, **region},
+            workers) if sections else {}
     seconds = time.perf_counter() - started
     result = RunResult(work, len(tables.households), len(tables.children), seconds, bundle,
                        len(outputs.tables) + len(outputs.texts),

@@ -15,6 +15,7 @@ types, its risk deciles) are the section's own: type 1 of Goirle is not type 1 o
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -34,7 +35,7 @@ from rich.progress import (
 
 from smartstart.outputs._work import Work
 
-__all__ = ["publish_sections", "section_folder", "write_sections"]
+__all__ = ["Workers", "publish_sections", "section_folder", "workers_of", "write_sections"]
 
 
 def section_work(folder: Path, code: str) -> Work:
@@ -83,9 +84,36 @@ def workers_of(paths) -> int:
     return paths.workers or max(1, min(2, os.cpu_count() or 1))
 
 
-def publish_sections(pilot, work: Path, region, console: Console) -> dict:
-    """Every municipality's section on spawned workers, then the register over the region's
-    outputs (``region``, changed in place) and all sections together."""
+class Workers:
+    """A run's worker processes (spawn, as on Windows), started at their first job and shared
+    by the run's steps (the sections' analyses, then their bundles), so each process imports
+    the pipeline and starts the chart renderer once; one worker: the jobs run in this process.
+    A context manager: leaving it ends the processes."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+
+    def pool(self, jobs: int) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=max(1, min(self.count, jobs)),
+                                             mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+def publish_sections(pilot, work: Path, region, console: Console,
+                     workers: Workers | None = None) -> dict:
+    """Every municipality's section on spawned workers (``workers``: the run's, else their
+    own), then the register over the region's outputs (``region``, changed in place) and all
+    sections together."""
     from smartstart.outputs import register_together
 
     study = pilot.study
@@ -97,8 +125,8 @@ def publish_sections(pilot, work: Path, region, console: Console) -> dict:
                       f"{', '.join(empty)}")
     jobs = [SectionJob(code, work, study.section(code).model_dump(mode="json"), study.library)
             for code in study.municipalities if code in living]
-    done = dict(_on_workers(publish_section, jobs, workers_of(pilot.paths), console,
-                            "analyses per gemeente"))
+    with _own(workers, pilot) as pool:
+        done = dict(_on_workers(publish_section, jobs, pool, console, "analyses per gemeente"))
     with console.status("alle uitkomsten van de regio en de gemeenten samen"):
         register_together({None: region, **{job.code: done[job.code] for job in jobs}},
                           study.disclosure)
@@ -106,7 +134,8 @@ def publish_sections(pilot, work: Path, region, console: Console) -> dict:
 
 
 def write_sections(pilot, sections: dict, console: Console,
-                   extra: dict[str, object] | None = None) -> dict[str, Path]:
+                   extra: dict[str, object] | None = None,
+                   workers: Workers | None = None) -> dict[str, Path]:
     """Each section's bundle (``output/gemeenten/<code>/bundle``), written by the workers;
     ``extra``: the region's delivery notes (factors not delivered, years used), to which each
     section adds its own analyses not run for lack of data."""
@@ -116,8 +145,14 @@ def write_sections(pilot, sections: dict, console: Console,
                           {"analysis": a, "reason": r, "detail": d}
                           for a, r, d in outputs.lacking]})
             for code, outputs in sections.items()]
-    return dict(_on_workers(write_section, jobs, workers_of(pilot.paths), console,
-                            "bundels per gemeente"))
+    with _own(workers, pilot) as pool:
+        return dict(_on_workers(write_section, jobs, pool, console, "bundels per gemeente"))
+
+
+def _own(workers: Workers | None, pilot):
+    """The run's workers (left running for its next step), else workers of this step's own."""
+    return contextlib.nullcontext(workers) if workers is not None \
+        else Workers(workers_of(pilot.paths))
 
 
 def section_folder(output: Path, code: str) -> Path:
@@ -143,21 +178,20 @@ def write_section(job: BundleJob) -> tuple[str, Path]:
         return study.gemeente, write_bundle(job.pilot, job.outputs, job.target, job.extra)
 
 
-def _on_workers(function, jobs: list, workers: int, console: Console, label: str):
-    """``function`` over ``jobs`` on spawned processes (one job in this process when there is
-    one worker), with the number done and the time left; results in the order done."""
+def _on_workers(function, jobs: list, workers: Workers, console: Console, label: str):
+    """``function`` over ``jobs`` on the spawned processes of ``workers`` (in this process
+    when there is one worker), with the number done and the time left; results in the order
+    done."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("nog"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(label, total=len(jobs))
-        if workers == 1:
+        if workers.count == 1:
             for job in jobs:
                 yield function(job)
                 progress.advance(task)
             return
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                                 mp_context=context) as pool:
-            for future in as_completed([pool.submit(function, job) for job in jobs]):
-                yield future.result()
-                progress.advance(task)
+        pool = workers.pool(len(jobs))
+        for future in as_completed([pool.submit(function, job) for job in jobs]):
+            yield future.result()
+            progress.advance(task)
