@@ -88,7 +88,10 @@ def _install(folder: Path, name: str, fingerprint: str, args: list[str],
         print(f"[run.py] creating the {name} environment in {folder}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(folder)
     print(f"[run.py] installing the {name} environment", flush=True)
-    pip = [str(python), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
+    # --no-compile: Python compiles a module when it is first imported; compiling every file
+    # of every package at install time was half of an environment's install (138 -> 73 s)
+    pip = [str(python), "-m", "pip", "--disable-pip-version-check", "install", "--quiet",
+           "--no-compile"]
     steps = [([*pip, "--upgrade", "pip"], contextlib.nullcontext()),
              ([*pip, *args], contextlib.nullcontext())]
     if editable:
