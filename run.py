@@ -88,10 +88,10 @@ def _install(folder: Path, name: str, fingerprint: str, args: list[str],
         print(f"[run.py] creating the {name} environment in {folder}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(folder)
     print(f"[run.py] installing the {name} environment", flush=True)
-    # --no-compile: Python compiles a module when it is first imported; compiling every file
-    # of every package at install time was half of an environment's install (138 -> 73 s)
-    pip = [str(python), "-m", "pip", "--disable-pip-version-check", "install", "--quiet",
-           "--no-compile"]
+    # pip compiles every module at install (half of an environment's install time here), and
+    # it must: with PYTHONDONTWRITEBYTECODE set (as on CI) nothing is compiled later, and every
+    # process (each spawned worker) compiled its imports from source again (CI +150 s)
+    pip = [str(python), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
     steps = [([*pip, "--upgrade", "pip"], contextlib.nullcontext()),
              ([*pip, *args], contextlib.nullcontext())]
     if editable:
