@@ -106,9 +106,9 @@ def _run(pilot: Pilot, console: Console) -> RunResult:
         bundle = write_bundle(pilot, outputs, paths.output / "bundle", notes)
         # each section names the run it is part of: its report points there for the linking
         region = {"section_of": {"name": study.name, "place_words": place_words(study)}}
-        written = write_sections(pilot, sections, console, {
-            **{k: v for k, v in notes.items() if k != "lack_of_data"}, **region},
-            workers) if sections else {}
+        written = write_sections(pilot, sections, console, workers, {
+            **{k: v for k, v in notes.items() if k != "lack_of_data"}, **region}) \
+            if sections else {}
     seconds = time.perf_counter() - started
     result = RunResult(work, len(tables.households), len(tables.children), seconds, bundle,
                        len(outputs.tables) + len(outputs.texts),

@@ -15,7 +15,6 @@ types, its risk deciles) are the section's own: type 1 of Goirle is not type 1 o
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -109,11 +108,9 @@ class Workers:
             self._pool = None
 
 
-def publish_sections(pilot, work: Path, region, console: Console,
-                     workers: Workers | None = None) -> dict:
-    """Every municipality's section on spawned workers (``workers``: the run's, else their
-    own), then the register over the region's outputs (``region``, changed in place) and all
-    sections together."""
+def publish_sections(pilot, work: Path, region, console: Console, workers: Workers) -> dict:
+    """Every municipality's section on the run's ``workers``, then the register over the
+    region's outputs (``region``, changed in place) and all sections together."""
     from smartstart.outputs import register_together
 
     study = pilot.study
@@ -125,17 +122,15 @@ def publish_sections(pilot, work: Path, region, console: Console,
                       f"{', '.join(empty)}")
     jobs = [SectionJob(code, work, study.section(code).model_dump(mode="json"), study.library)
             for code in study.municipalities if code in living]
-    with _own(workers, pilot) as pool:
-        done = dict(_on_workers(publish_section, jobs, pool, console, "analyses per gemeente"))
+    done = dict(_on_workers(publish_section, jobs, workers, console, "analyses per gemeente"))
     with console.status("alle uitkomsten van de regio en de gemeenten samen"):
         register_together({None: region, **{job.code: done[job.code] for job in jobs}},
                           study.disclosure)
     return {job.code: done[job.code] for job in jobs}
 
 
-def write_sections(pilot, sections: dict, console: Console,
-                   extra: dict[str, object] | None = None,
-                   workers: Workers | None = None) -> dict[str, Path]:
+def write_sections(pilot, sections: dict, console: Console, workers: Workers,
+                   extra: dict[str, object] | None = None) -> dict[str, Path]:
     """Each section's bundle (``output/gemeenten/<code>/bundle``), written by the workers;
     ``extra``: the region's delivery notes (factors not delivered, years used), to which each
     section adds its own analyses not run for lack of data."""
@@ -145,14 +140,7 @@ def write_sections(pilot, sections: dict, console: Console,
                           {"analysis": a, "reason": r, "detail": d}
                           for a, r, d in outputs.lacking]})
             for code, outputs in sections.items()]
-    with _own(workers, pilot) as pool:
-        return dict(_on_workers(write_section, jobs, pool, console, "bundels per gemeente"))
-
-
-def _own(workers: Workers | None, pilot):
-    """The run's workers (left running for its next step), else workers of this step's own."""
-    return contextlib.nullcontext(workers) if workers is not None \
-        else Workers(workers_of(pilot.paths))
+    return dict(_on_workers(write_section, jobs, workers, console, "bundels per gemeente"))
 
 
 def section_folder(output: Path, code: str) -> Path:
