@@ -385,6 +385,12 @@ def test_the_same_bytes_are_checked_once_and_a_changed_byte_again(bundle, tmp_pa
     with pytest.raises(ValueError, match="not sound"):
         open_bundles([copy], tmp_path / "snap2")
     assert calls[2:] == [1]
+    # every check ran in the one child process, kept for the next check
+    pool = _bundles._CHECKER
+    assert pool is not None and len(pool._processes) == 1
+    child = next(iter(pool._processes))
+    (entry,) = open_bundles([bundle], tmp_path / "snap3")  # checked before, or now
+    assert _bundles._CHECKER is pool and next(iter(pool._processes)) == child
     # a bundle whose files change while it is checked is not sound, and nothing is kept
     verdicts = dict(_bundles._VERDICTS)
 
@@ -398,3 +404,18 @@ def test_the_same_bytes_are_checked_once_and_a_changed_byte_again(bundle, tmp_pa
     (other / "extra.txt").write_text("x", "utf-8")
     assert "changed while it was checked" in _bundles.checked_once([other])[0]
     assert _bundles._VERDICTS == verdicts
+
+
+def test_a_checker_that_died_is_not_used_again(monkeypatch, tmp_path):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from smartstart.web import _bundles
+
+    class Dead:
+        def submit(self, *args):
+            raise BrokenProcessPool("the child was killed")
+
+    monkeypatch.setattr(_bundles, "_CHECKER", Dead())
+    with pytest.raises(BrokenProcessPool):
+        _bundles.checked([tmp_path])
+    assert _bundles._CHECKER is None  # the next check starts a new child

@@ -11,9 +11,13 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cached_property
+from multiprocessing import get_context
 from pathlib import Path
 
 from smartstart.bundle import Bundle, ShownTable, read_bundle, shown
@@ -153,18 +157,33 @@ def _content_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
+#: the child process that checks bundles: started (spawn, as on Windows) at the first check
+#: and kept for the next, so a second bundle does not pay again for the imports and the chart
+#: renderer's start (12 s -> 2-3 s for the demo's bundle); it ends with this process
+_CHECKER: ProcessPoolExecutor | None = None
+_CHECKER_LOCK = threading.Lock()
+
+
 def checked(roots: Sequence[Path]) -> list[str]:
-    """``smartstart check`` of each bundle, in a child process (spawn, as on Windows): its
-    problems in words ("" when sound). The check knows the factor library's identities, and
-    that library's package also holds the linking code: run apart, the dashboard's own process
-    never imports a layer that could read microdata."""
+    """``smartstart check`` of each bundle, in a child process: its problems in words ("" when
+    sound). The check knows the factor library's identities, and that library's package also
+    holds the linking code: run apart, the dashboard's own process never imports a layer that
+    could read microdata. A child that died is not used again (the error is raised; the next
+    check starts a new one)."""
+    global _CHECKER
     if not roots:
         return []
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+    with _CHECKER_LOCK:
+        if _CHECKER is None:
+            _CHECKER = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        pool = _CHECKER
+    try:
         return pool.submit(_check_all, [str(r) for r in roots]).result()
+    except BrokenProcessPool:
+        with _CHECKER_LOCK:
+            if _CHECKER is pool:
+                _CHECKER = None
+        raise
 
 
 def _check_all(roots: list[str]) -> list[str]:
