@@ -261,3 +261,26 @@ def test_model_card_never_writes_a_count_below_the_minimum(planted_fit):
     assert "Fewer than 10 of them" in card.text("data", "en")
     many = model_card(replace(planted_fit, n_dropped=12), context=CardContext(min_cell=10))
     assert "12 van hen vielen af" in many.text("data", "nl")
+
+
+def test_the_bootstrap_s_refits_at_once_are_each_fit_alone():
+    """``newton_logits`` (every bootstrap weighting of one design at once) gives, fit by fit,
+    ``newton_logit``'s coefficients, and statsmodels' weighted logit where the fit is not
+    separated; a separated weighting stays finite as it does alone."""
+    import statsmodels.api as sm
+
+    from smartstart.analyses._logit import newton_logit, newton_logits
+
+    rng = np.random.default_rng(3)
+    X = np.column_stack([np.ones(64), rng.integers(0, 2, (64, 3))]).astype(float)
+    X = np.column_stack([X, X[:, 1] * X[:, 2]])
+    y = (rng.random(64) < 1 / (1 + np.exp(-(X @ [-0.5, 0.8, -0.4, 0.3, 0.9])))).astype(float)
+    weights = rng.multinomial(400, np.full(64, 1 / 64), size=40).astype(float)
+    weights[0] = np.where(X[:, 1] == 1, np.where(y == 1, 5.0, 0.0), 1.0)  # separated on X1
+    together = newton_logits(X, y, weights)
+    alone = np.array([newton_logit(X, y, w) for w in weights])
+    np.testing.assert_allclose(together, alone, rtol=1e-9, atol=1e-9)
+    assert np.isfinite(together[0]).all() and together[0, 1] > 5
+    for w in weights[1:6]:
+        ref = sm.GLM(y, X, family=sm.families.Binomial(), freq_weights=w).fit().params
+        np.testing.assert_allclose(newton_logits(X, y, w[None])[0], ref, rtol=1e-4, atol=1e-5)

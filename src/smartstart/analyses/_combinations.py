@@ -30,7 +30,7 @@ from smartstart.analyses._common import (
     sensitive_attributes,
     wilson,
 )
-from smartstart.analyses._logit import combo_name, newton_logit
+from smartstart.analyses._logit import combo_name, newton_logit, newton_logits
 from smartstart.analyses._profile import ProfileResult, ProfileSpec, profile
 from smartstart.analyses._risk import RISK_FACTORS, SensitivePredictorError
 from smartstart.errors import LackOfData
@@ -189,11 +189,10 @@ def _bootstrap(groups: pd.Series, spec: CombinationSpec, X: np.ndarray, y: np.nd
     designs = [np.column_stack([main, Xc[:, [names.index(f) for f in g]].all(axis=1)])
                for g in groups]
     rng = np.random.default_rng(spec.seed)
-    draws = np.empty((spec.n_boot, len(designs)))
-    for b in range(spec.n_boot):
-        counts = rng.multinomial(len(y), np.full(len(y), 1 / len(y)))
-        weights = np.bincount(inverse, weights=counts, minlength=len(cells))
-        draws[b] = [newton_logit(d, yc, weights)[-1] for d in designs]
+    weights = np.array([np.bincount(inverse, minlength=len(cells), weights=rng.multinomial(
+        len(y), np.full(len(y), 1 / len(y)))) for _ in range(spec.n_boot)])
+    draws = np.column_stack([newton_logits(d, yc, weights)[:, -1] for d in designs]
+                            ) if designs else np.empty((spec.n_boot, 0))
     size = np.bincount(inverse, minlength=len(cells)).astype(float)
     out = []
     for j, d in enumerate(designs):
