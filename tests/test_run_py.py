@@ -97,3 +97,23 @@ def test_both_environments_run_at_once_each_with_its_log_and_summary(run_py, mon
     ([0, 0], 0), ([0, 1], 1), ([2, 1], 2), ([0, -15], 1), ([-9, 0], 1), ([0, None], 1)])
 def test_the_exit_code_fails_when_any_suite_failed_or_was_killed(run_py, codes, expected):
     assert run_py._exit_code(codes) == expected
+
+
+def test_the_commands_it_starts_may_write_bytecode(run_py, monkeypatch):
+    """The environments are installed without compiling every module (pip --no-compile), so
+    the commands run.py starts must keep what they compile: PYTHONDONTWRITEBYTECODE (set on
+    CI) is left out of their environment, and nothing else is."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("SMARTSTART_SOMETHING", "kept")
+    given = dict(os.environ)
+    child = run_py._compiling(given)
+    assert "PYTHONDONTWRITEBYTECODE" not in child and child["SMARTSTART_SOMETHING"] == "kept"
+    assert given["PYTHONDONTWRITEBYTECODE"] == "1" and len(child) == len(given) - 1
+    started = []
+    monkeypatch.setattr(run_py, "ensure_env", lambda env="pinned": Path(sys.executable))
+    monkeypatch.setattr(run_py.subprocess, "run", lambda command, **kw: started.append(kw)
+                        or type("Done", (), {"returncode": 0})())
+    assert run_py.main(["smartstart", "--help"]) == 0
+    assert "PYTHONDONTWRITEBYTECODE" not in started[0]["env"]
+    source = (ROOT / "run.py").read_text("utf-8")
+    assert '"--no-compile"' in source and "child = _compiling(" in source
