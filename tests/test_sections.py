@@ -208,6 +208,36 @@ def test_per_gemeente_needs_several_municipalities(tmp_path):
         load_pilot(path)
 
 
+def _checked(roots: list[Path]):
+    """``smartstart check`` of ``roots``, with what its check of each bundle alone and of
+    them together found (the command's own calls, watched: each bundle is checked once)."""
+    from unittest import mock
+
+    from typer.testing import CliRunner
+
+    import smartstart.bundle as api
+    from smartstart.cli import app
+
+    alone, together = {}, []
+    real_alone, real_together = api.check_bundle, api.check_together
+
+    def one(path, *args, **kwargs):
+        found = real_alone(path, *args, **kwargs)
+        alone[str(path)] = found[0]
+        return found
+
+    def all_of(paths, *args, **kwargs):
+        found = real_together(paths, *args, **kwargs)
+        together.extend(found)
+        return found
+
+    with mock.patch.object(api, "check_bundle", one), \
+            mock.patch.object(api, "check_together", all_of):
+        result = CliRunner().invoke(app, ["check", *map(str, roots)])
+    assert sorted(alone) == sorted(map(str, roots)), result.output
+    return result, alone, together
+
+
 def test_check_reads_the_run_s_bundles_together_and_finds_a_difference(runs, tmp_path):
     """``smartstart check`` of the region's bundle and its sections: sound alone and together.
     Then the attack the run's register prevents, planted: a section's profile withheld by that
@@ -215,27 +245,23 @@ def test_check_reads_the_run_s_bundles_together_and_finds_a_difference(runs, tmp
     together narrow a small count, which only the check together finds."""
     import shutil
 
-    from typer.testing import CliRunner
-
     from smartstart.bundle import check_together
-    from smartstart.cli import app
 
     _, region, alone = runs
     roots = [region.bundle, *(bundle for _, bundle in region.sections)]
-    result = CliRunner().invoke(app, ["check", *map(str, roots)])
+    result, alone_found, together = _checked(roots)
     assert result.exit_code == 0, result.output
-    assert check_together(roots) == []
+    assert alone_found == {str(r): [] for r in roots} and together == []
     # a section whose register-withheld table came back: a copy with the run alone's table
     code, name = next((c, w["name"]) for c, b in region.sections if c in alone
                       for w in read_bundle(b).manifest["withheld"] if w["rules"] == ["register"])
     tampered = tmp_path / "gemeenten" / code / "bundle"
     shutil.copytree(alone[code].bundle, tampered)  # the run alone: sound by itself
-    assert check_bundle(tampered)[0] == []
     swapped = [tampered if r == dict(region.sections)[code] else r for r in roots]
-    problems = check_together(swapped)
+    result, alone_found, problems = _checked(swapped)
+    assert alone_found[str(tampered)] == []  # sound by itself, as in its own run
     assert problems and {p.kind for p in problems} == {"register"}
     assert any(p.where.endswith(f"@{code}") or "@" not in p.where for p in problems)
-    result = CliRunner().invoke(app, ["check", *map(str, swapped)])
     assert result.exit_code == 1 and "register" in result.output
     # bundles of different runs cannot be joined, and the check says so
     other = check_together([alone[ALONE[0]].bundle, alone[ALONE[1]].bundle])
