@@ -9,6 +9,7 @@ import re
 import pandas as pd
 import pytest
 from browser_support import ARGS, ARTIFACTS, CHROMIUM
+from shared_cases import LANGUAGES
 from test_report_support import demo_bundle
 from typer.testing import CliRunner
 
@@ -24,7 +25,7 @@ def _pages(pdf: bytes) -> list[tuple[float, float]]:
     return [(float(x1) - float(x0), float(y1) - float(y0)) for x0, y0, x1, y1 in boxes]
 
 
-@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_cards_print_as_one_a5_page_per_persona(tmp_path_factory, lang):
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}", pytrace=False)

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from bundle_checked import checked
 from openpyxl import load_workbook
+from shared_cases import LANGUAGES
 from test_run_bundle import demo  # noqa: F401 - the demo bundle, built once for the module
 
 from smartstart.bundle import BundleWriter, CheckedTable
@@ -225,7 +226,7 @@ def test_the_script_csvs_have_no_index_column_and_no_long_floats(demo):  # noqa:
                     assert short, (output["name"], word)
 
 
-@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("where", ["workbook", "csv", "sheet", "header"])
 def test_a_tampered_export_fails_check(demo, tmp_path, where, lang):  # noqa: F811
     root = Path(shutil.copytree(demo / "bundle", tmp_path / "bundle"))

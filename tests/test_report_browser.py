@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 from browser_support import ARTIFACTS, chromium
+from shared_cases import LANGUAGES
 from test_report_support import demo_bundle
 
 from smartstart.report import write_report
@@ -23,7 +24,7 @@ def browser():
     yield from chromium()
 
 
-@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_report_in_a_browser(browser, tmp_path_factory, lang):
     from axe_playwright_python.sync_playwright import Axe
 

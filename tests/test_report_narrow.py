@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from browser_support import ARTIFACTS, chromium
+from shared_cases import LANGUAGES
 from test_report_support import demo_bundle
 
 from smartstart.bundle import check_bundle, read_bundle, svg_of
@@ -168,7 +169,7 @@ MEASURE = """() => [...document.querySelectorAll('figure.chart:not(.map)')].map(
 })"""
 
 
-@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_charts_at_phone_width_are_laid_out_again_not_shrunk(browser, tmp_path_factory, lang):
     from axe_playwright_python.sync_playwright import Axe
 

@@ -117,3 +117,35 @@ def test_the_commands_it_starts_may_write_bytecode(run_py, monkeypatch):
     assert "PYTHONDONTWRITEBYTECODE" not in started[0]["env"]
     source = (ROOT / "run.py").read_text("utf-8")
     assert '"--no-compile"' in source and "child = _compiling(" in source
+
+
+def test_both_environments_share_the_examples_and_the_languages(run_py, monkeypatch):
+    for name in ("SMARTSTART_DISCLOSURE_EXAMPLES", "SMARTSTART_PILOT_EXAMPLES",
+                 "SMARTSTART_PILOT_SEED", "SMARTSTART_LANGUAGES"):
+        monkeypatch.delenv(name, raising=False)
+    pinned, latest = run_py._shared(0, 2), run_py._shared(1, 2)
+    assert int(pinned["SMARTSTART_DISCLOSURE_EXAMPLES"]) + int(
+        latest["SMARTSTART_DISCLOSURE_EXAMPLES"]) == run_py.PROPERTY_EXAMPLES == 3000
+    assert int(pinned["SMARTSTART_PILOT_EXAMPLES"]) + int(
+        latest["SMARTSTART_PILOT_EXAMPLES"]) == run_py.PILOT_EXAMPLES
+    assert int(pinned["SMARTSTART_DISCLOSURE_EXAMPLES"]) > int(
+        latest["SMARTSTART_DISCLOSURE_EXAMPLES"])  # the latest is the slower
+    assert (pinned["SMARTSTART_PILOT_SEED"], latest["SMARTSTART_PILOT_SEED"]) == ("0", "1")
+    assert {pinned["SMARTSTART_LANGUAGES"], latest["SMARTSTART_LANGUAGES"]} == {"nl", "en"}
+    assert run_py._shared(0, 1) == {"SMARTSTART_DISCLOSURE_EXAMPLES": "3000"}
+    monkeypatch.setenv("SMARTSTART_LANGUAGES", "nl,en")  # set by hand: left as it is
+    assert "SMARTSTART_LANGUAGES" not in run_py._shared(1, 2)
+
+
+def test_the_shared_languages_are_read_and_checked(monkeypatch):
+    import importlib
+
+    import shared_cases
+
+    monkeypatch.setenv("SMARTSTART_LANGUAGES", "en")
+    assert importlib.reload(shared_cases).LANGUAGES == ("en",)
+    monkeypatch.setenv("SMARTSTART_LANGUAGES", "fr")
+    with pytest.raises(ValueError, match="SMARTSTART_LANGUAGES"):
+        importlib.reload(shared_cases)
+    monkeypatch.delenv("SMARTSTART_LANGUAGES")
+    assert importlib.reload(shared_cases).LANGUAGES == ("nl", "en")
