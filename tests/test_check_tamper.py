@@ -3,6 +3,7 @@ demo bundle, each with every hash made to fit again, fail with a problem of a st
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -161,6 +162,21 @@ def test_a_csv_that_differs_from_its_parquet_fails(bundle):
     frame = pd.read_csv(path, index_col=0)
     frame.loc[frame.index[0], "count"] = 3
     frame.to_csv(path)
+    _fit_hashes(bundle)
+    assert _kinds(bundle) == {("tables/match.csv", "csv_parquet")}
+
+
+def test_a_csv_written_another_way_with_the_same_cells_passes(bundle):
+    """A CSV that is not byte for byte the writer's (Windows line ends, every field quoted) is
+    read cell by cell and passes when it shows the same cells; one changed cell still fails."""
+    path = bundle / "tables" / "match.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.to_csv(path, index=False, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+    _fit_hashes(bundle)
+    assert path.read_bytes().endswith(b'"\r\n')
+    assert _kinds(bundle) == set()
+    frame.loc[frame.index[-1], "count"] = str(int(frame["count"].iloc[-1]) + 1)
+    frame.to_csv(path, index=False, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     _fit_hashes(bundle)
     assert _kinds(bundle) == {("tables/match.csv", "csv_parquet")}
 

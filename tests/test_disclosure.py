@@ -256,6 +256,21 @@ def test_linking_keys_are_found_by_name_and_by_value():
         assert check_linking_keys(pd.DataFrame({name: [1, 2]})).status == "pass", name
 
 
+@pytest.mark.parametrize("dtype", ["int64", "Int64", "uint64", "object"])
+def test_a_key_in_an_integer_column_is_found_at_the_edges_and_beside_a_blank(dtype):
+    """Whole integer columns are read at once; the cells found are those the rule names (9 to
+    16 digits, either sign), also in a nullable column with a blank (read cell by cell,
+    pandas handed such a column's numbers over as floats and the key was missed)."""
+    values = [10 ** 8 - 1, 10 ** 8, 10 ** 16 - 1, 10 ** 16, 2 ** 53 + 1, 123]
+    signed = [*values, -(10 ** 8), -(2 ** 63)] if dtype != "uint64" else values
+    keys = [False, True, True, False, True, False, True, False][:len(signed)]
+    frame = pd.DataFrame({"n": pd.Series(signed, dtype=dtype)})
+    assert check_linking_keys(frame).mask["n"].tolist() == keys
+    if dtype == "Int64":
+        blank = pd.DataFrame({"n": pd.array([None, 123456789], dtype="Int64")})
+        assert check_linking_keys(blank).mask["n"].tolist() == [False, True]
+
+
 # tables ---------------------------------------------------------------------------------------
 
 def test_a_table_carries_every_margin_and_its_relations():

@@ -419,12 +419,17 @@ def _check_extremes(frame: pd.DataFrame) -> CheckResult:
 
 
 def _check_derived(frame: pd.DataFrame, rules: Rules) -> CheckResult:
-    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    flags = np.zeros(frame.shape, dtype=bool)
+    positions: dict[object, list[int]] = {}
+    for i, c in enumerate(frame.columns):
+        positions.setdefault(c, []).append(i)
+    blank = frame.isna().to_numpy()
     for column, bases in rules.derived:
-        present = [b for b in bases if b in frame.columns]
-        if column in frame.columns and present:
-            mask[column] = frame[column].notna() & frame[present].isna().any(axis=1)
-    return result("derived", mask, f"{int(mask.to_numpy().sum())} statistics published "
+        present = [i for b in bases for i in positions.get(b, ())]
+        for j in positions.get(column, ()) if present else ():
+            flags[:, j] = ~blank[:, j] & blank[:, present].any(axis=1)
+    mask = pd.DataFrame(flags, index=frame.index, columns=frame.columns)
+    return result("derived", mask, f"{int(flags.sum())} statistics published "
                   "while a count they rest on is suppressed")
 
 

@@ -32,11 +32,27 @@ def check_linking_keys(table: pd.DataFrame | pd.Series) -> CheckResult:
     mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     named = [any(_is_key_name(part) for part in _parts(c)) for c in frame.columns]
     mask.loc[:, named] = True
-    mask |= frame.apply(lambda column: column.map(_is_key_value))
+    if frame.shape[1]:
+        mask |= np.column_stack([_key_values(frame.iloc[:, i]) for i in range(frame.shape[1])])
     mask |= _index_flags(frame.columns.names, frame.columns)[None, :]
     mask |= _index_flags(frame.index.names, frame.index)[:, None]
     count = int(mask.to_numpy().sum())
     return result("linking_keys", mask, f"{count} cells with linking keys", cells=count)
+
+
+def _key_values(column: pd.Series) -> np.ndarray:
+    """``_is_key_value`` of every cell: whole columns of numbers at once (a float or bool
+    column holds no key; an integer one holds a key where it has 9 to 16 digits), cell by cell
+    for any other column."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
+        return np.zeros(len(column), dtype=bool)
+    if pd.api.types.is_integer_dtype(dtype):
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype):  # Int64 and kin: NA no key
+            column = column.fillna(0).astype(dtype.numpy_dtype)
+        size = np.abs(column.to_numpy())  # the most negative int64 stays negative: no key
+        return (size >= 10 ** 8) & (size < 10 ** 16)
+    return column.map(_is_key_value).to_numpy(dtype=bool)
 
 
 def _index_flags(names: list, index: pd.Index) -> np.ndarray:
