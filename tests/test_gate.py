@@ -216,3 +216,38 @@ def test_identical_cells_are_one_cell_in_the_gate():
             twin = out.set_index(["factor", "level"])
             assert (twin.loc[("tenure", "3"), ["a", "b"]].isna()
                     == twin.loc[("rent_allowance", "True"), ["a", "b"]].isna()).all()
+
+
+def _blank_one_at_a_time(frame: pd.DataFrame, rules) -> pd.DataFrame:
+    """The reference: each statistic in turn, by name, with pandas (what the gate did)."""
+    out = frame.copy()
+    for column, bases in rules.derived:
+        present = [b for b in bases if b in out.columns]
+        if column not in out.columns or not present:
+            continue
+        gone = out[present].isna().any(axis=1)
+        if gone.any():
+            out[column] = out[column].astype(float)
+            out.loc[gone, column] = np.nan
+    return out
+
+
+def test_statistics_are_blanked_where_a_count_they_rest_on_is_blank():
+    """Column-wise blanking equals blanking one statistic at a time, a statistic resting on
+    a statistic included (its blanks follow), on random tables."""
+    from smartstart.disclosure import Rules
+    from smartstart.disclosure._gate import blank_derived
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        rows = int(rng.integers(1, 7))
+        frame = pd.DataFrame({c: rng.integers(0, 40, rows).astype(float)
+                              for c in ("n", "m", "mean", "sd", "share")})
+        frame = frame.mask(rng.random(frame.shape) < 0.2)
+        frame["n"] = frame["n"].astype("Int64") if rng.random() < 0.5 else frame["n"]
+        derived = [("mean", ("n",)), ("sd", ("mean", "m")), ("share", ("x", "n", "m")),
+                   ("absent", ("n",))]
+        rules = Rules(derived=tuple(derived[i] for i in rng.permutation(len(derived))))
+        got = blank_derived(frame, rules)
+        pd.testing.assert_frame_equal(got, _blank_one_at_a_time(frame, rules))
+        assert (got.isna() >= frame.isna()).all().all()

@@ -344,14 +344,20 @@ def _is_int(column: pd.Series) -> bool:
 def blank_derived(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     """Blank each statistic in the rows where a count it rests on is blank."""
     out = frame.copy()
+    positions: dict[object, list[int]] = {}
+    for i, c in enumerate(out.columns):
+        positions.setdefault(c, []).append(i)
+    blank = out.isna().to_numpy()  # kept up to date: a statistic may rest on a statistic
     for column, bases in rules.derived:
-        present = [b for b in bases if b in out.columns]
-        if column not in out.columns or not present:
+        present = [i for b in bases for i in positions.get(b, ())]
+        gone = blank[:, present].any(axis=1) if present else np.zeros(len(out), bool)
+        if not gone.any():
             continue
-        gone = out[present].isna().any(axis=1)
-        if gone.any():
-            out[column] = blankable(out[column])
-            out.loc[gone, column] = np.nan
+        for j in positions.get(column, ()):
+            values = blankable(out.iloc[:, j]).to_numpy(copy=True)
+            values[gone] = np.nan
+            out.isetitem(j, values)
+            blank[:, j] |= gone
     return out
 
 
