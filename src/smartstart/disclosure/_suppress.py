@@ -52,11 +52,14 @@ SEQUENTIAL_LIMIT = 20_000  # ... and up to which it is sequential
 REACH = 4.0  # a cell may move up to REACH times the protection level in a perturbation
 ROUND_UP = 1e-6  # fast: a relaxed z_i above this is suppressed
 # HiGHS's feasibility-jump heuristic costs ~17 ms per call and does not help these small models;
-# its sub-MIP heuristics (RINS, RENS) print debug lines to stdout. scipy passes these options to
+# its sub-MIP heuristics (RINS, RENS) print debug lines to stdout. Presolve is off: the HiGHS of
+# scipy 1.16 (the pinned set) reduced the joint model of a 3 x 4 table to one whose "optimum"
+# cost 441 where 422 is reachable (scipy 1.17's HiGHS, and 1.16's without presolve, find 422);
+# these models are small, a solve without it took 10-45 % longer. scipy passes these options to
 # HiGHS verbatim; a HiGHS that lacks one is called with the time limit alone.
 TIME_LIMIT = 30.0
 MILP_OPTIONS = {"mip_heuristic_run_feasibility_jump": False, "mip_heuristic_run_rins": False,
-                "mip_heuristic_run_rens": False}
+                "mip_heuristic_run_rens": False, "presolve": False}
 
 
 @dataclass(frozen=True, eq=False)
