@@ -347,7 +347,7 @@ def blank_derived(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     positions: dict[object, list[int]] = {}
     for i, c in enumerate(out.columns):
         positions.setdefault(c, []).append(i)
-    blank = out.isna().to_numpy()  # kept up to date: a statistic may rest on a statistic
+    blank = out.isna().to_numpy(copy=True)  # kept up to date: a statistic may rest on one
     for column, bases in rules.derived:
         present = [i for b in bases for i in positions.get(b, ())]
         gone = blank[:, present].any(axis=1) if present else np.zeros(len(out), bool)
