@@ -48,8 +48,9 @@ def chart_problems(root: Path, output: dict, files: dict[str, str],
         return [BundleProblem(name, "not drawn from tables in the bundle", "chart_table")]
     problems = []
     matrices = [_numbers(f) for f in frames]
+    texts: list[dict[str, np.ndarray]] = [{} for _ in frames]
     for where, datum in _data(spec):
-        if not _datum_in_tables(datum, frames, matrices):
+        if not _datum_in_tables(datum, frames, matrices, texts):
             shown = {k: v for k, v in datum.items() if _is_number(v)}
             problems.append(BundleProblem(spec_path, f"datum {where} {shown} is not a row of "
                                           f"{', '.join(based_on)}", "chart_datum"))
@@ -143,21 +144,25 @@ def _close(cells: np.ndarray, value: float) -> np.ndarray:
     return np.isclose(cells, value, rtol=TOLERANCE, atol=0) & ~np.isnan(cells)
 
 
-def _datum_in_tables(datum: dict, frames: list[pd.DataFrame], matrices: list[np.ndarray]
-                     ) -> bool:
+def _datum_in_tables(datum: dict, frames: list[pd.DataFrame], matrices: list[np.ndarray],
+                     texts: list[dict[str, np.ndarray]]) -> bool:
+    """``texts``: per table, its columns read as text (None where blank), filled as needed
+    and kept for the chart's next datum."""
     numbers = {k: float(v) for k, v in datum.items() if _is_number(v)}
     if not numbers:
         return True
-    for frame, cells in zip(frames, matrices, strict=True):
+    for frame, cells, text in zip(frames, matrices, texts, strict=True):
         rows = np.ones(len(frame), dtype=bool)
         for key, value in datum.items():
             if key in frame.columns and value is not None:
-                column = frame[key]
                 if key in numbers:
                     rows &= _close(cells[:, frame.columns.get_loc(key)], numbers[key])
                 else:
-                    rows &= (column.astype(str) == str(value)).to_numpy() & column.notna(
-                    ).to_numpy()
+                    if key not in text:
+                        column = frame[key]
+                        text[key] = np.where(column.notna().to_numpy(),
+                                             column.astype(str).to_numpy(dtype=object), None)
+                    rows &= text[key] == str(value)
             elif key in numbers:
                 rows &= _close(cells, numbers[key]).any(axis=1)
         if rows.any():
