@@ -166,6 +166,55 @@ def test_one_em_step_of_a_resample_by_hand():
     np.testing.assert_allclose(after.var, np.maximum(var, 1e-3), atol=1e-12)
 
 
+def _em_alone(data, first: np.ndarray, k: int, tol: float):
+    """The reference: one start's EM written out with the one-start steps (checked by hand
+    above), stopping at its own convergence."""
+    from smartstart.analyses._typology_lca import Options, m_step, posterior
+
+    previous, params = -np.inf, m_step(data, np.eye(k)[first], Options())
+    for step in range(1, 501):
+        resp, ll, inlier = posterior(data, params, Options())
+        if ll - previous < tol * abs(ll):
+            return params, ll, resp, step
+        previous, params = ll, m_step(data, resp, Options(), inlier)
+    raise AssertionError("no convergence")
+
+
+@pytest.mark.parametrize("cells", [4_000_000, 1])
+def test_starts_side_by_side_equal_each_start_alone_and_a_resample_its_counts(monkeypatch,
+                                                                              cells):
+    """``em`` runs many starts at once (a batch of ``BATCH_CELLS``; 1: each start alone): each
+    start's fit, log-likelihood and iterations are those of running it by itself, and a start
+    with weights (a bootstrap resample's row counts) is the fit of the resample itself."""
+    from smartstart.analyses import _typology_lca as lca
+
+    monkeypatch.setattr(lca, "BATCH_CELLS", cells)
+    table = mixed_table(5, (50, 40, 30))
+    data = fit_encoding(table, ["kind", "flag"], ["x", "count"]).transform(table)
+    rng, k = np.random.default_rng(3), 3
+    assigned = rng.integers(k, size=(6, data.n))
+    rows = [rng.integers(data.n, size=data.n) for _ in range(3)]
+    weights = np.array([np.bincount(r, minlength=data.n) for r in rows for _ in range(2)])
+    plain = lca.em(data, assigned, k, lca.Options(), 500, 1e-8)
+    resampled = lca.em(data, assigned, k, lca.Options(), 500, 1e-6, weights)
+    assert len({f.n_iter for f in plain}) > 1  # the starts stop at different steps
+    for j, fit in enumerate(plain):
+        params, ll, resp, steps = _em_alone(data, assigned[j], k, 1e-8)
+        assert (fit.n_iter, fit.converged) == (steps, True)
+        assert fit.log_likelihood == pytest.approx(ll, rel=1e-12)
+        np.testing.assert_allclose(fit.resp, resp, atol=1e-10)
+        np.testing.assert_allclose(fit.params.mean, params.mean, atol=1e-10)
+    for j, fit in enumerate(resampled):
+        sample = rows[j // 2]
+        params, ll, resp, steps = _em_alone(data.take(sample), assigned[j][sample], k, 1e-6)
+        assert fit.n_iter == steps
+        assert fit.log_likelihood == pytest.approx(ll, rel=1e-12)
+        np.testing.assert_allclose(fit.resp[sample], resp, atol=1e-10)
+        for name in ("log_weights", "log_theta", "mean", "var"):
+            np.testing.assert_allclose(getattr(fit.params, name), getattr(params, name),
+                                       atol=1e-10)
+
+
 def test_estimator_conventions():
     table = mixed_table()
     model = MixedLatentClass(3, random_state=0)

@@ -25,7 +25,18 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from smartstart.analyses._typology_data import MixedData, sub_distance
-from smartstart.analyses._typology_lca import Fit, Options, fit_em, n_parameters, posterior
+from smartstart.analyses._typology_lca import (
+    MAX_ITER,
+    Fit,
+    Options,
+    Params,
+    assign,
+    best_of,
+    em,
+    fit_em,
+    n_parameters,
+    seeds,
+)
 
 STABILITY_TIE = 0.01
 #: bootstrap refits stop when the log-likelihood improves by less than this (relative)
@@ -63,16 +74,26 @@ class Settings:
 
 def refit_bootstrap(data: MixedData, distance: np.ndarray, candidate: Candidate,
                     settings: Settings, rng: np.random.Generator) -> Candidate:
-    """``candidate`` with its bootstrap refits (``rng``: its own stream, after the full fit)."""
-    k = candidate.k
-    boot = np.empty((settings.n_bootstrap, data.n), dtype=int)
+    """``candidate`` with its bootstrap refits (``rng``: its own stream, after the full fit).
+
+    Every refit's starts run side by side: a resample is its households' counts (``em``'s
+    weights), so all ``n_bootstrap x bootstrap_n_init`` starts are one EM over the same rows,
+    each start the fit of its resample (seeded as before: the draws in the same order)."""
+    k, starts = candidate.k, settings.bootstrap_n_init
+    assigned = np.zeros((settings.n_bootstrap * starts, data.n), dtype=int)
+    weights = np.zeros((settings.n_bootstrap * starts, data.n))
     for b in range(settings.n_bootstrap):
         rows = rng.integers(data.n, size=data.n)
-        refit = fit_em(data.take(rows), k, rng, n_init=settings.bootstrap_n_init,
-                       options=settings.options, distance=sub_distance(distance, rows),
-                       tol=BOOTSTRAP_TOL)
-        boot[b] = posterior(data, refit.params, settings.options)[0].argmax(axis=1)
-    return Candidate(k, candidate.fit, boot)
+        sub = sub_distance(distance, rows)
+        counts = np.bincount(rows, minlength=data.n)
+        for j in range(b * starts, (b + 1) * starts):
+            # a household drawn twice has the same distances, so the same seed's type
+            assigned[j, rows] = seeds(sub, k, rng)
+            weights[j] = counts
+    fits = em(data, assigned, k, settings.options, MAX_ITER, BOOTSTRAP_TOL, weights)
+    best = Params.stacked([best_of(fits[b * starts:(b + 1) * starts]).params
+                           for b in range(settings.n_bootstrap)])
+    return Candidate(k, candidate.fit, assign(data, best, settings.options))
 
 
 def fit_candidates(data: MixedData, distance: np.ndarray, ks: range, settings: Settings,
