@@ -24,6 +24,7 @@ statistics that are not counts (coefficients, AUC: the precision rule covers tho
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,6 +40,11 @@ from smartstart.disclosure._statements import KNOWN, Condition, Statement
 OTHER = "~other"
 MISSING = "~missing"
 TOLERANCE = 1e-6
+#: statements' rows kept between attacks (cleared when full), by clique signature and terms
+ROWS_KEPT = 200_000
+_ROWS: dict[tuple[int, tuple], tuple[np.ndarray, np.ndarray]] = {}
+_SIGNATURES: dict[tuple, int] = {}
+_NUMBERS = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -212,36 +218,83 @@ class _Tables:
         self.cliques = cliques
         self.domains = domains
         self.offsets = []
+        self._shapes = [tuple(len(domains[v]) for v in variables) for variables, _ in cliques]
+        # per clique, each member's axis: where a condition on it broadcasts
+        self._axes = [{v: i for i, v in enumerate(variables)} for variables, _ in cliques]
         size = 0
-        for variables, _ in cliques:
+        for shape in self._shapes:
             self.offsets.append(size)
-            size += int(np.prod([len(domains[v]) for v in variables]))
+            size += int(np.prod(shape))
         self.size = size
+        self._homes: dict[frozenset[str], int] = {}
+        self._signatures: list[int | None] = [None] * len(cliques)
+        self._masks: dict[tuple[int, tuple[Condition, ...]], np.ndarray] = {}
 
     def shape(self, k: int) -> tuple[int, ...]:
-        return tuple(len(self.domains[v]) for v in self.cliques[k][0])
+        return self._shapes[k]
 
-    def home(self, variables: set[str]) -> int:
-        for k, (members, _) in enumerate(self.cliques):
-            if variables <= set(members):
-                return k
-        raise AssertionError(f"no clique holds {sorted(variables)}")  # triangulation bug
+    def home(self, variables: frozenset[str]) -> int:
+        found = self._homes.get(variables)
+        if found is None:
+            found = next((k for k, (members, _) in enumerate(self.cliques)
+                          if variables <= set(members)), None)
+            if found is None:  # a triangulation bug
+                raise AssertionError(f"no clique holds {sorted(variables)}")
+            self._homes[variables] = found
+        return found
 
     def row(self, terms: Iterable[tuple[int, tuple[Condition, ...]]]
             ) -> tuple[np.ndarray, np.ndarray]:
-        terms = list(terms)
-        k = self.home({var for _, conds in terms for var, _, _ in conds})
-        coefficients = sum(sign * self._mask(k, conds) for sign, conds in terms)
-        return self._place(k, np.ravel(coefficients).astype(float))
+        terms = tuple(terms)
+        k = self.home(frozenset(var for _, conds in terms for var, _, _ in conds))
+        key = (self._signature(k), terms)
+        local = _ROWS.get(key)
+        if local is None:
+            local = self._local_row(k, terms)
+            if len(_ROWS) >= ROWS_KEPT:
+                _ROWS.clear()
+            _ROWS[key] = local
+        return local[0] + self.offsets[k], local[1]
 
-    def _mask(self, k: int, conds: Iterable[Condition]) -> np.ndarray:
-        """The cells of clique ``k``'s table that meet every condition."""
-        members = self.cliques[k][0]
-        mask = np.ones(self.shape(k), dtype=bool)
-        for c in conds:
-            shape = [1] * len(members)
-            shape[members.index(c[0])] = -1
-            mask &= _allowed(c, self.domains[c[0]]).reshape(shape)
+    def _signature(self, k: int) -> int:
+        """A number for clique ``k``'s variables and their domains: a statement's row over a
+        clique with the same signature is the same row (a run attacks its register many
+        times over, an output fewer each time)."""
+        if self._signatures[k] is None:
+            members = self.cliques[k][0]
+            whole = (tuple(members), tuple(tuple(self.domains[v]) for v in members))
+            if whole not in _SIGNATURES:
+                if len(_SIGNATURES) >= ROWS_KEPT:
+                    _SIGNATURES.clear()
+                _SIGNATURES[whole] = next(_NUMBERS)  # never reused: a stale row is a miss
+            self._signatures[k] = _SIGNATURES[whole]
+        return self._signatures[k]  # type: ignore[return-value]
+
+    def _local_row(self, k: int, terms: tuple) -> tuple[np.ndarray, np.ndarray]:
+        if len(terms) == 1 and terms[0][0]:
+            sign, conds = terms[0]
+            at = np.flatnonzero(self._mask(k, conds))
+            values = np.full(len(at), float(sign))
+        else:
+            coefficients = np.ravel(sum(sign * self._mask(k, conds) for sign, conds in terms))
+            at = np.flatnonzero(coefficients)
+            values = coefficients[at].astype(float)
+        at.flags.writeable = values.flags.writeable = False
+        return at, values
+
+    def _mask(self, k: int, conds: tuple[Condition, ...]) -> np.ndarray:
+        """The cells of clique ``k``'s table that meet every condition (read only: shared
+        by the statements that name the same cells)."""
+        mask = self._masks.get((k, conds))
+        if mask is None:
+            shape, axes = self._shapes[k], self._axes[k]
+            mask = np.ones(shape, dtype=bool)
+            for c in conds:
+                line = [1] * len(shape)
+                line[axes[c[0]]] = -1
+                mask &= _allowed(c, self.domains[c[0]]).reshape(line)
+            mask.flags.writeable = False
+            self._masks[(k, conds)] = mask
         return mask
 
     def consistency(self) -> sparse.csr_matrix:
@@ -278,10 +331,6 @@ class _Tables:
         at = np.unravel_index(np.arange(int(np.prod(shape))), shape)
         return np.ravel_multi_index(tuple(at[members.index(v)] for v in shared),
                                     tuple(len(self.domains[v]) for v in shared))
-
-    def _place(self, k: int, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        at = np.flatnonzero(values)
-        return at + self.offsets[k], values[at]
 
     def matrix(self, rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
         """Rows given as (columns, values) as one sparse matrix."""
