@@ -1,6 +1,7 @@
 """The register's LPs on one warm-started HiGHS model give the bounds of the old path (one cold
-``scipy.optimize.linprog`` per bound), on the demo bundle's register, on the red-team
-populations' profiles and on random registers."""
+``scipy.optimize.linprog`` per bound, its rows built afresh, not taken from the rows a run
+keeps between attacks), on the demo bundle's register, on the red-team populations' profiles
+and on random registers."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def _bounds(found):
 def _same_on_every_unit(units):
     assert units  # the register had small blank counts to bound
     for statements, s in units:
-        new = _register._attack_unit(statements, s, "highs")
+        new = _register._attack_unit(statements, s, "highs")  # rows as the run kept them
+        _register._ROWS.clear()  # the reference's rows are built afresh
         old = _register._attack_unit(statements, s, "linprog")
         assert _bounds(new) == _bounds(old)
         assert new  # each unit bounds at least one blank count
