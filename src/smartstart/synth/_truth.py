@@ -49,21 +49,27 @@ class Tally:
                                             "open_end_aliases": Counter()})
         entry["rows"] += len(frame[next(iter(table.columns))])
         for name, col in table.columns.items():
-            values = frame[name]
             missing = col.missing_strings
+            if col.type != "code" and not missing:
+                continue
+            # each distinct value once (a code column has a handful): the text of a value,
+            # and so what it counts as, does not depend on the row
+            values = np.asarray(frame[name])
+            distinct, counts = np.unique(values.astype(str) if values.dtype.kind == "O"
+                                         else values, return_counts=True)
+            raw = distinct.astype(str)
+            text = np.char.strip(raw)
             if col.type == "code":
-                raw = np.asarray(values).astype(str)
-                text = np.char.strip(raw)
-                entry["padded"][name] += int((text != raw).sum())
+                entry["padded"][name] += int(counts[text != raw].sum())
                 is_missing = np.isin(text, list(missing))
-                entry["missing"][name] += int(is_missing.sum())
-                uniq, counts = np.unique(text[~is_missing], return_counts=True)
-                entry["codes"][name].update(dict(zip(uniq.tolist(), counts.tolist(), strict=True)))
-            elif missing:
-                text = np.char.strip(np.asarray(values).astype(str))
+                entry["missing"][name] += int(counts[is_missing].sum())
+                for value, n in zip(text[~is_missing].tolist(), counts[~is_missing].tolist(),
+                                    strict=True):
+                    entry["codes"][name][value] += n
+            else:
                 if col.type in ("int", "float"):
                     text = np.char.replace(text, ".0", "") if text.dtype.kind == "U" else text
-                entry["missing"][name] += int(np.isin(text, list(missing)).sum())
+                entry["missing"][name] += int(counts[np.isin(text, list(missing))].sum())
 
     def add_dirt(self, rel: str, kind: str, counts: dict[str, int]) -> None:
         for column, n in counts.items():
