@@ -151,28 +151,57 @@ def _extremes(a_eq: sparse.csc_matrix, b_eq: np.ndarray, box: np.ndarray,
         return np.array([box[j, 0] if sign > 0 else box[j, 1] for j, sign in problems])
     objective = np.zeros((count, n))
     objective[np.arange(count), [j for j, _ in problems]] = [sign for _, sign in problems]
-    result = _linprog_robust(objective.ravel(), sparse.kron(sparse.eye(count), a_eq, "csc"),
-                             np.tile(b_eq, count), np.tile(box, (count, 1)))
-    if result.status != 0 and missing_ok:
+    solution = _separable(objective.ravel(), a_eq, b_eq, box, count)
+    if isinstance(solution, str) and missing_ok:
         return None
-    if result.status != 0:
-        raise ValueError(f"the attacker's problem could not be solved: {result.message}")
-    solution = result.x.reshape(count, n)
-    return solution[np.arange(count), [j for j, _ in problems]]
+    if isinstance(solution, str):
+        raise ValueError(f"the attacker's problem could not be solved: {solution}")
+    return solution.reshape(count, n)[np.arange(count), [j for j, _ in problems]]
 
 
-def _linprog_robust(objective: np.ndarray, a_eq: sparse.csc_matrix, b_eq: np.ndarray,
-                    bounds: np.ndarray):
-    """``linprog`` with HiGHS; solved again without presolve when HiGHS calls it infeasible.
+def _separable(objective: np.ndarray, a_eq: sparse.csc_matrix, b_eq: np.ndarray,
+               box: np.ndarray, count: int) -> np.ndarray | str:
+    """The minimiser of ``objective`` over ``count`` copies of ``a_eq x == b_eq`` within
+    ``box``, or what HiGHS said instead of an optimum (unbounded, ...).
 
-    The attacker's problem always has a solution (the true table), so "infeasible" is a
-    numerical failure of presolve (seen with scipy 1.16's HiGHS on a three-way table), not an
-    answer; without presolve the simplex solves it. Any other failure is returned as it is."""
-    result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-    if result.status == 2:
-        result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs-ds",
-                         options={"presolve": False})
-    return result
+    Solved on HiGHS (``highspy``) directly: the copies' block-diagonal matrix is written as
+    its columns without a sparse ``kron``, and none of ``linprog``'s checks and conversions
+    (which cost more than the solve on a table's LPs). When HiGHS calls it infeasible, it is
+    solved again without presolve by the dual simplex: the attacker's problem always has a
+    solution (the true table), so "infeasible" is a numerical failure of presolve (seen with
+    scipy 1.16's HiGHS on a three-way table), not an answer."""
+    import highspy  # a few ms, once
+
+    a = a_eq.tocsc()
+    m, n = a.shape
+    copies = np.arange(count)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n * count, m * count
+    lp.col_cost_ = np.asarray(objective, float)
+    inf = highspy.kHighsInf
+    lp.col_lower_ = np.tile(np.where(np.isinf(box[:, 0]), -inf, box[:, 0]), count)
+    lp.col_upper_ = np.tile(np.where(np.isinf(box[:, 1]), inf, box[:, 1]), count)
+    lp.row_lower_ = lp.row_upper_ = np.tile(np.asarray(b_eq, float), count)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.r_[(a.indptr[:-1][None, :] + a.nnz * copies[:, None]).ravel(),
+                                a.nnz * count].astype(np.int32)
+    lp.a_matrix_.index_ = (a.indices[None, :] + m * copies[:, None]).ravel().astype(np.int32)
+    lp.a_matrix_.value_ = np.tile(a.data.astype(float), count)
+    model = highspy.Highs()
+    model.setOptionValue("output_flag", False)
+    model.passModel(lp)
+    model.run()
+    done = highspy.HighsModelStatus
+    if model.getModelStatus() == done.kInfeasible:
+        model.clearSolver()
+        model.setOptionValue("presolve", "off")
+        model.setOptionValue("solver", "simplex")
+        model.setOptionValue("simplex_strategy", 1)  # dual
+        model.run()
+    status = model.getModelStatus()
+    if status != done.kOptimal:
+        return model.modelStatusToString(status)
+    return np.asarray(model.getSolution().col_value)
 
 
 def reach(intervals: Intervals, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
