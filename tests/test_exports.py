@@ -257,6 +257,35 @@ def test_a_tampered_export_fails_check(demo, tmp_path, where, lang):  # noqa: F8
     assert result.code == 1
 
 
+def test_a_workbook_read_before_is_read_again_when_a_byte_or_a_published_cell_differs(
+        demo, tmp_path, monkeypatch):  # noqa: F811
+    """Check keeps what reading a workbook found, by its bytes and the cells it must show: the
+    same workbook for the same tables is not read again, but one changed cell of what it must
+    show, or one changed byte of the file, is."""
+    import copy
+
+    from smartstart.bundle import _check_exports, check_bundle
+
+    root = Path(shutil.copytree(demo / "bundle", tmp_path / "bundle"))
+    calls, reads = [], []
+    wrapped, read = _check_exports._workbook_problems, _check_exports._read_workbook
+    monkeypatch.setattr(_check_exports, "_workbook_problems",
+                        lambda *a: calls.append(a) or wrapped(*a))
+    monkeypatch.setattr(_check_exports, "_read_workbook", lambda *a: reads.append(1) or read(*a))
+    assert check_bundle(root)[0] == []
+    path, dialect, expected, labels = next(c for c in calls if c[1].lang == "nl")
+    before = len(reads)
+    assert wrapped(path, dialect, expected, labels) == [] and len(reads) == before
+    other = copy.deepcopy(dict(expected))
+    heads, rows = other["combinations"]
+    rows[0][-1] = (rows[0][-1] or 0) + 1 if not isinstance(rows[0][-1], str) else "x"
+    assert wrapped(path, dialect, other, labels) and len(reads) == before + 1
+    book = load_workbook(path)
+    book["combinations"].cell(2, 7).value = (book["combinations"].cell(2, 7).value or 0) + 0.01
+    book.save(path)
+    assert wrapped(path, dialect, expected, labels) and len(reads) == before + 2
+
+
 def test_a_small_bundle_exports_labels_dashes_and_rounded_numbers(tmp_path):
     table = pd.DataFrame({"level": ["a", "b", "c"], "count": [120.0, np.nan, 45.0],
                           "share": [0.123456, np.nan, 0.0000123], "odds_ratio": [1.2345, 2.0, 3],
