@@ -260,15 +260,17 @@ class _Tables:
         """A number for clique ``k``'s variables and their domains: a statement's row over a
         clique with the same signature is the same row (a run attacks its register many
         times over, an output fewer each time)."""
-        if self._signatures[k] is None:
+        number = self._signatures[k]
+        if number is None:
             members = self.cliques[k][0]
             whole = (tuple(members), tuple(tuple(self.domains[v]) for v in members))
-            if whole not in _SIGNATURES:
+            number = _SIGNATURES.get(whole)
+            if number is None:
                 if len(_SIGNATURES) >= ROWS_KEPT:
                     _SIGNATURES.clear()
-                _SIGNATURES[whole] = next(_NUMBERS)  # never reused: a stale row is a miss
-            self._signatures[k] = _SIGNATURES[whole]
-        return self._signatures[k]  # type: ignore[return-value]
+                number = _SIGNATURES[whole] = next(_NUMBERS)  # never reused: stale is a miss
+            self._signatures[k] = number
+        return number
 
     def _local_row(self, k: int, terms: tuple) -> tuple[np.ndarray, np.ndarray]:
         if len(terms) == 1 and terms[0][0]:
