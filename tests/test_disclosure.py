@@ -557,3 +557,51 @@ def test_the_optimal_pattern_is_not_cut_off_by_the_solver_s_presolve():
     costs = {m: protect_counts(table, labels="small", method=m).pattern.cost
              for m in ("optimal", "sequential")}
     assert costs == {"optimal": 422.0, "sequential": 422.0}
+
+
+def _cheapest_by_enumeration(table: Table, pattern) -> float:
+    """The cheapest set of secondary cells that leaves every primary cell's levels unreachable
+    for the attacker, found by trying sets in order of cost (the attacker's LPs decide)."""
+    values = table.values
+    low, high = pattern.lower_bounds, pattern.upper_bounds
+    spare = np.flatnonzero((~pattern.primary & (values >= low) & (values <= high)).ravel())
+    prices = np.maximum(values.ravel()[spare], 1.0)
+    picks = sorted(range(1 << len(spare)), key=lambda b: sum(
+        prices[i] for i in range(len(spare)) if b >> i & 1))
+    wanted = pattern.primary & ((pattern.upper_level > 0) | (pattern.lower_level > 0))
+    for pick in picks:
+        hidden = pattern.primary.ravel().copy()
+        hidden[[spare[i] for i in range(len(spare)) if pick >> i & 1]] = True
+        hidden = hidden.reshape(values.shape)
+        found = attack(table, hidden, lower_bounds=low, upper_bounds=high, cells=wanted)
+        if ((found.upper >= values + pattern.upper_level - 1e-6)
+                & (found.lower <= values - pattern.lower_level + 1e-6))[wanted].all():
+            return float(sum(prices[i] for i in range(len(spare)) if pick >> i & 1))
+    raise AssertionError("no pattern protects every primary cell")
+
+
+def test_the_optimal_pattern_is_the_cheapest_the_attacker_accepts():
+    """A table the cost property found (CI, 2026-12-02): stated in cells, the joint model's
+    optimum came back as 375 although 325 protects (and sequential found 368). The reference
+    tries every cheaper set of cells against the attacker."""
+    table = Table.from_array(np.array([[5, 9, 4, 5], [1, 1, 0, 7], [6, 8, 0, 29],
+                                       [6, 134, 139, 0]], dtype=float))
+    optimal = protect_counts(table, labels="small", method="optimal").pattern
+    sequential = protect_counts(table, labels="small", method="sequential").pattern
+    assert optimal.cost == _cheapest_by_enumeration(table, optimal) == 325.0
+    assert optimal.cost <= sequential.cost == 368.0
+
+
+def test_the_optimal_pattern_of_a_five_by_four_table_is_not_cut_off_without_presolve():
+    """The pinned HiGHS without presolve returned 424 for this table as its optimum; 350
+    protects every primary cell (the attacker's LPs say so), and sequential costs 424."""
+    table = Table.from_array(np.array([[8, 4, 3, 178], [0, 71, 9, 261], [249, 7, 190, 0],
+                                       [2, 16, 271, 23], [50, 2, 74, 4]], dtype=float))
+    optimal = protect_counts(table, labels="small", method="optimal")
+    pattern = optimal.pattern
+    wanted = pattern.primary & ((pattern.upper_level > 0) | (pattern.lower_level > 0))
+    found = attack(table, pattern.suppressed, lower_bounds=pattern.lower_bounds,
+                   upper_bounds=pattern.upper_bounds, cells=wanted)
+    assert ((found.upper >= table.values + pattern.upper_level - 1e-6)
+            & (found.lower <= table.values - pattern.lower_level + 1e-6))[wanted].all()
+    assert pattern.cost == 350.0

@@ -9,7 +9,11 @@ attacker cannot tell from the true one.
 
 The MILP (HiGHS via ``scipy.optimize.milp``) chooses binary ``z_i`` (cell ``i`` suppressed) of
 minimum total cost and one perturbation per primary cell and direction, linked by
-``-min(x_i - lower_i, r) z_i <= y_i <= min(upper_i - x_i, r) z_i`` with ``r = REACH * level``:
+``-min(x_i - lower_i, r) z_i <= y_i <= min(upper_i - x_i, r) z_i`` with ``r = REACH * level``.
+Each perturbation is stated in units of its target's level (the target moves by exactly one),
+so no coefficient exceeds ``REACH``: stated in cells, with levels from 1 to 9 side by side, HiGHS
+returned as optimal a pattern costing 375 where 325 is the cheapest (a 4 x 4 table, presolve
+off; the attacker's LPs over every cheaper pattern confirm 325).
 
 * ``optimal``: the joint model over all primary cells (Fischetti and Salazar's model), solved
   to optimality: the minimum-cost pattern for these protection levels (among patterns whose
@@ -52,14 +56,15 @@ SEQUENTIAL_LIMIT = 20_000  # ... and up to which it is sequential
 REACH = 4.0  # a cell may move up to REACH times the protection level in a perturbation
 ROUND_UP = 1e-6  # fast: a relaxed z_i above this is suppressed
 # HiGHS's feasibility-jump heuristic costs ~17 ms per call and does not help these small models;
-# its sub-MIP heuristics (RINS, RENS) print debug lines to stdout. Presolve is off: the HiGHS of
-# scipy 1.16 (the pinned set) reduced the joint model of a 3 x 4 table to one whose "optimum"
-# cost 441 where 422 is reachable (scipy 1.17's HiGHS, and 1.16's without presolve, find 422);
-# these models are small, a solve without it took 10-45 % longer. scipy passes these options to
+# its sub-MIP heuristics (RINS, RENS) print debug lines to stdout. Presolve is on: with each
+# perturbation in units of its level (above), the HiGHS of scipy 1.16 (the pinned set) and of
+# 1.17 found the same patterns with it over 600 random tables (the table without presolve and
+# unscaled: 441 where 422 is reachable), and without it the pinned HiGHS returned 424 where 350
+# protects; with it the joint models solved about 20 % faster. scipy passes these options to
 # HiGHS verbatim; a HiGHS that lacks one is called with the time limit alone.
 TIME_LIMIT = 30.0
 MILP_OPTIONS = {"mip_heuristic_run_feasibility_jump": False, "mip_heuristic_run_rins": False,
-                "mip_heuristic_run_rens": False, "presolve": False}
+                "mip_heuristic_run_rens": False}
 
 
 @dataclass(frozen=True, eq=False)
@@ -260,12 +265,15 @@ class _Problem:
             return None
         chosen = np.zeros(n, dtype=bool)
         chosen[free] = result.x[:k] > (0.5 if exact else ROUND_UP)
-        return chosen, list(result.x[k:].reshape(t, n))
+        levels = np.array([target.level for target in targets])
+        return chosen, list(result.x[k:].reshape(t, n) * levels[:, None])
 
     def _reach(self, target: _Target) -> tuple[np.ndarray, np.ndarray]:
-        """How far each cell may move down and up in a perturbation for ``target``."""
+        """How far each cell may move down and up in a perturbation for ``target``, in units
+        of its level (the model's perturbations are scaled so the target moves by one)."""
         span = REACH * target.level
-        return np.minimum(self.x - self.low, span), np.minimum(self.high - self.x, span)
+        return (np.minimum(self.x - self.low, span) / target.level,
+                np.minimum(self.high - self.x, span) / target.level)
 
     def _boxes(self, movable: np.ndarray, targets: list[_Target]
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -273,7 +281,7 @@ class _Problem:
         for target in targets:
             down, up = self._reach(target)
             low, high = np.where(movable, -down, 0.0), np.where(movable, up, 0.0)
-            low[target.cell] = high[target.cell] = target.sign * target.level
+            low[target.cell] = high[target.cell] = target.sign
             lows.append(low)
             highs.append(high)
         return np.concatenate(lows), np.concatenate(highs)
