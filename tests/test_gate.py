@@ -251,3 +251,28 @@ def test_statistics_are_blanked_where_a_count_they_rest_on_is_blank():
         got = blank_derived(frame, rules)
         pd.testing.assert_frame_equal(got, _blank_one_at_a_time(frame, rules))
         assert (got.isna() >= frame.isna()).all().all()
+
+
+def test_a_withheld_block_leaves_no_trace_of_its_cells_in_the_log():
+    """A block whose small cell no pattern can protect (its margins are published elsewhere,
+    a hidden partner shows as "x", so at least 10) is dropped from the table; the log says
+    which block went, not its cells and the attacker's bounds on them: from those bounds
+    (both "yes" cells at most 16) an attacker read the withheld block's total, and so the
+    target group's small count, off the demo's log."""
+    from smartstart.disclosure import Embedded, protect_frame
+
+    frame = pd.DataFrame({"factor": ["f", "f", "g", "g"], "level": ["yes", "no", "c", "d"],
+                          "count_target": [1, 156, 60, 97], "count_rest": [15, 7650, 4000, 3665]})
+    columns = ["count_target", "count_rest"]
+    embedded = [Embedded.build(frame.loc[rows, columns].to_numpy(float), [name, "group"],
+                               [frame["level"][rows].tolist(), ["target", "rest"]],
+                               {(i, j): [(r, c)] for i, r in enumerate(rows)
+                                for j, c in enumerate(columns)})
+                for name, rows in (("f", [0, 1]), ("g", [2, 3]))]
+    published = protect_frame("t", frame, Rules(counts=tuple(columns)), embedded)
+    logged = published.record.to_dict()
+    assert logged["protection"]["blocks_withheld"] == "f"
+    assert logged["protection"]["rows_withheld"] == 2
+    assert published.frame["factor"].tolist() == ["g", "g"]
+    assert logged["suppressed"] == [] and logged["shown"] == []
+    assert published.record.status == "pass"

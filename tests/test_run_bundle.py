@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from bundle_checked import checked
 from test_report_support import small_bundle
@@ -196,6 +197,9 @@ def test_factors_the_gate_could_not_protect_by_type_are_left_out_and_said(demo, 
 
 def test_second_review_leaks_stay_closed(demo):
     bundle = read_bundle(demo / "bundle")
+    # a table's row numbers would show where withheld rows were (an attacker's pass)
+    for table in (demo / "bundle" / "tables").glob("*.parquet"):
+        assert not [c for c in pq.read_schema(table).names if c.startswith("__index")], table
     # the Hosmer-Lemeshow statistic would give the suppressed events per decile back
     assert not bundle.table("risk_performance")["metric"].str.startswith("hosmer").any()
     # the standardised difference of a count variable gives its pooled sd back

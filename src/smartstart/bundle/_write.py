@@ -138,7 +138,9 @@ class BundleWriter:
         base = self.staging / "tables" / checked.name
         script_csv(checked.table, checked.rules).to_csv(
             base.with_suffix(".csv"), index=csv_index(checked.table))
-        checked.table.to_parquet(base.with_suffix(".parquet"), index=True)
+        # a row number is not written: its gaps would show where rows were withheld
+        (checked.table if csv_index(checked.table) else checked.table.reset_index(drop=True)
+         ).to_parquet(base.with_suffix(".parquet"))
         self._declare("table_csv", checked.name)
         self._declare("table_parquet", checked.name)
         self.outputs.append({"name": checked.name, "kind": checked.kind,

@@ -204,10 +204,14 @@ def protect_frame(name: str, frame: pd.DataFrame, rules: Rules,
     dropped: set[Hashable] = set()
     blocks: list[str] = []
     for e, p in zip(embedded, protected, strict=True):
-        cells += _blank_places(out, e, p, labels)
+        mine = _blank_places(out, e, p, labels)
         if p.protection.get("withheld"):
+            # its rows go, and so do its cells in the log: the attacker's bounds on them rest
+            # on margins published elsewhere and would tell the withheld block's totals
             dropped |= {row for places in e.places.values() for row, _ in places}
             blocks.append(str(e.table.names[0]))
+        else:
+            cells += mine
     extra = (*extra, _check_protection(cells, s))
     if hide is not None:
         for column in hide.columns[hide.any(axis=0).to_numpy()]:
