@@ -252,6 +252,11 @@ def _write_atomically(work: Path, linked: Linked, tables: FeatureTables,
         raise
 
 
+#: residents without a household on the date above this share: the run says so (a few per cent
+#: live in institutions; far more means the tables do not link)
+HOUSEHOLD_LOSS = 0.10
+
+
 def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) -> None:
     flow = Table(title=f"{pilot.study.name}: koppeling op {pilot.study.peildatum}")
     for column in ("stap", "in", "uit", "toelichting"):
@@ -259,6 +264,14 @@ def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) 
     for step in linked.db.attrition:
         flow.add_row(step.step, f"{step.rows_in:,}", f"{step.rows_out:,}", step.reason)
     console.print(flow)
+    for step in linked.db.attrition:
+        if step.step == "inwoners met huishouden" and step.rows_in and \
+                step.rows_out < (1 - HOUSEHOLD_LOSS) * step.rows_in:
+            console.print(f"[yellow]groot verlies[/]: {1 - step.rows_out / step.rows_in:.0%} van "
+                          "de inwoners heeft geen huishouden op de peildatum (meestal minder "
+                          "dan 3%); controleer of RINPERSOON in GBAADRESOBJECTBUS en "
+                          "GBAHUISHOUDENSBUS op dezelfde manier geschreven is (bijvoorbeeld "
+                          "voorloopnullen) en of beide tabellen de peildatum dekken")
     console.print(f"[green]klaar in {result.seconds:.1f} s[/]: {result.households:,} huishoudens, "
                   f"{result.children:,} "
                   f"{library().populations[pilot.study.population].nl_short} -> "

@@ -44,6 +44,8 @@ class ColumnCounts:
     #: values outside an assumed code list, kept as delivered
     unknown_codes_kept: int = 0
     open_codes_kept: int = 0
+    #: date values that were not missing codes or empty (the base of impossible_dates)
+    dates_read: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -76,11 +78,12 @@ class Finding:
     values: Counter = field(default_factory=Counter)
     total: int = 0
 
-    def add(self, values: list[object], counts: list[int]) -> None:
+    def add(self, values: list[object], counts: list[int], total: int | None = None) -> None:
+        """``total``: the count of all offending values, when only some are given."""
         for value, n in zip(values, counts, strict=True):
             if value in self.values or len(self.values) < _KEPT_VALUES:
                 self.values[value] += n
-        self.total += sum(counts)
+        self.total += sum(counts) if total is None else total
 
     def examples(self) -> str:
         return ", ".join(f"{v!r} ({n}x)" for v, n in self.values.most_common(_EXAMPLES))
@@ -132,17 +135,28 @@ class Converter:
         return pa.Table.from_arrays(arrays, schema=self.schema)
 
     def problems(self) -> list[Problem]:
-        """What stops this file from being stored: unknown codes, bad values, unnullable keys."""
-        return [_problem(f, self.ctx.file) for f in self.findings.values()
-                if f.kind in _PROBLEM_KINDS]
+        """What stops this file from being stored: unknown codes, bad values, unnullable keys,
+        a date column most of whose values cannot be read (its format is not YYYYMMDD)."""
+        return [*(_problem(f, self.ctx.file) for f in self.findings.values()
+                  if f.kind in _PROBLEM_KINDS),
+                *(_unreadable_dates(f, self.ctx.file, self.counts[f.plan.spec.name].dates_read)
+                  for f in self._unreadable_dates())]
 
     def warnings(self) -> list[StoreWarning]:
-        """What the summary shows: assumed code lists' other codes, nulled outcome values."""
+        """What the summary shows: assumed code lists' other codes, nulled outcome values,
+        keys given back their leading zeros (a few impossible dates are counted only)."""
         return [_warning(f, self.ctx.file, self.rows) for f in self.findings.values()
-                if f.kind not in _PROBLEM_KINDS]
+                if f.kind not in _PROBLEM_KINDS and f.kind != "impossible_dates"]
+
+    def _unreadable_dates(self) -> list[Finding]:
+        return [f for f in self.findings.values() if f.kind == "impossible_dates"
+                and f.total > UNREADABLE_DATES * self.counts[f.plan.spec.name].dates_read]
 
 
 _PROBLEM_KINDS = frozenset({"unknown_codes", "key_not_nullable", "bad_values"})
+#: a date column with more than this share of impossible dates is in another format: a problem
+#: (a few impossible dates, such as 20190231, are counted and stored as NULL)
+UNREADABLE_DATES = 0.9
 _RENAMED = "if CBS renamed or added codes, add them to the column's codes in catalog.yaml"
 
 
@@ -171,10 +185,24 @@ def _problem(f: Finding, file: str) -> Problem:
                    "NULL (counted in the manifest)", f.total)
 
 
+def _unreadable_dates(f: Finding, file: str, read: int) -> Problem:
+    return Problem("bad_values", file, f.plan.spec.name,
+                   f"{f.total} of {read} dates{_in_file(f.plan)} cannot be read as YYYYMMDD, "
+                   f"e.g. {f.examples()}: the column is in another format, and every such date "
+                   "would be lost",
+                   "export the column as 8-digit text YYYYMMDD (e.g. 20190131), as CBS "
+                   "delivers it, and ingest again", f.total)
+
+
 def _warning(f: Finding, file: str, rows: int) -> StoreWarning:
     name = f.plan.spec.name
     share = f"{f.total / rows:.1%}" if rows else "0%"
-    if f.kind == "outcome_nulled":
+    if f.kind == "keys_zero_padded":
+        message = (f"{f.total} of {rows} keys ({share}) had fewer than {f.expected} and got "
+                   f"their leading zeros back, e.g. {f.examples()} (a spreadsheet that read "
+                   "the key as a number drops them; CBS writes them, so the file's persons "
+                   "still link)")
+    elif f.kind == "outcome_nulled":
         message = (f"--unknown-codes null set {f.total} of {rows} values ({share}) to NULL, "
                    f"e.g. {f.examples()}; an outcome is built from this column, so these rows "
                    "count as without the outcome")
@@ -193,11 +221,11 @@ class _Where:
     findings: dict[tuple[str, FindingKind], Finding]
 
     def record(self, kind: FindingKind, expected: str, values: list[object],
-               counts: list[int]) -> None:
+               counts: list[int], total: int | None = None) -> None:
         key = (self.plan.spec.name, kind)
         if key not in self.findings:
             self.findings[key] = Finding(kind, self.plan, expected)
-        self.findings[key].add(values, counts)
+        self.findings[key].add(values, counts, total)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -275,10 +303,29 @@ def _null_missing_text(text: pa.Array, spec: ColumnSpec, counts: ColumnCounts,
 # --- per type ------------------------------------------------------------------------------------
 
 def _convert_text(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts, where: _Where) -> pa.Array:
-    """Keys and free strings: stripped (padding counted), missing codes and '' to NULL."""
+    """Keys and free strings: stripped (padding counted), missing codes and '' to NULL; a
+    key of digits shorter than its width gets its leading zeros back (counted, a warning)."""
     counts.empty_nulls += raw.null_count
     text = _strip(_to_text(raw, spec), counts, None)
-    return _null_missing_text(text, spec, counts)[0]
+    text = _null_missing_text(text, spec, counts)[0]
+    if spec.type == "key" and spec.width and len(text):
+        text = _zero_padded(text, spec.width, where)
+    return text
+
+
+def _zero_padded(text: pa.Array, width: int, where: _Where) -> pa.Array:
+    """Digits-only keys shorter than ``width`` padded with zeros, as CBS writes them (and as a
+    numeric .sav key is read): a spreadsheet that took the key for a number dropped them, and
+    the same person would otherwise have two keys in two files."""
+    short = pc.and_(pc.less(pc.utf8_length(text), width), pc.utf8_is_decimal(text))
+    short = short.fill_null(False)
+    if not pc.any(short).as_py():
+        return text
+    found = text.filter(short)
+    some = found.slice(0, _KEPT_VALUES).value_counts()
+    where.record("keys_zero_padded", f"{width} digits", some.field(0).to_pylist(),
+                 some.field(1).to_pylist(), total=len(found))
+    return pc.if_else(short, pc.utf8_lpad(text, width=width, padding="0"), text)
 
 
 def _convert_code(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts, where: _Where) -> pa.Array:
@@ -353,7 +400,15 @@ def _convert_date(raw: pa.Array, spec: ColumnSpec, counts: ColumnCounts, where: 
     counts.open_ends_normalised += _count(alias, weights)
     values = pc.if_else(alias, pa.scalar(where.ctx.open_end), values)
     dates = parse_yyyymmdd(values)
-    counts.impossible_dates += _count(pc.and_not(dates.is_null(), nulled), weights)
+    impossible = pc.and_not(dates.is_null(), nulled).fill_null(False)
+    counts.impossible_dates += _count(impossible, weights)
+    flags = impossible.to_numpy(zero_copy_only=False)
+    if flags.any():
+        kept = np.flatnonzero(flags)[:_KEPT_VALUES]
+        where.record("impossible_dates", "dates as YYYYMMDD (e.g. 20190131)",
+                     values.take(pa.array(kept)).to_pylist(), weights[kept].tolist(),
+                     total=int(weights[flags].sum()))
+    counts.dates_read += _count(pc.invert(nulled).fill_null(False), weights)
     return dates.take(indices)
 
 

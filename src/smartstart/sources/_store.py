@@ -39,6 +39,7 @@ WarningKind = Literal[
     "outcome_nulled",       # --unknown-codes null nulled values of a column an outcome uses
     "year_from_columns",    # the table year came from the column names, not the file name
     "absent_columns",       # optional columns the file does not have (stored as NULL)
+    "keys_zero_padded",     # digit keys shorter than their width given their leading zeros
 ]
 
 
