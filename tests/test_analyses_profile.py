@@ -85,6 +85,23 @@ def test_small_differences_are_similar():
     assert len(phrases) == 4  # flag, income, two levels of kind
 
 
+def test_a_factor_the_target_group_is_defined_by_is_no_similar():
+    """All of the target group and none of the rest (the factor that defines the group, an
+    outsider's pilot): no variance in either group, so no standardised difference, but not
+    "about as often" either: the direction follows the difference (z-test p from statsmodels)."""
+    table = small_table().assign(defining=lambda f: f["target_group"],
+                                 constant=lambda f: f["income"] * 0 + 1.0)
+    spec = ProfileSpec(unit="household", factors=("defining", "constant"))
+    rows = profile(table, spec).to_frame().set_index("factor")
+    row = rows.loc["defining"]
+    assert (row["value_target"], row["value_rest"]) == (1.0, 0.0)
+    assert np.isnan(row["smd_rest"]) and row["direction"] == "higher"
+    _, p = proportions_ztest([40, 0], [40, 60])
+    assert row["p_rest"] == pytest.approx(p, abs=TOL) and p < 0.05
+    same = rows.loc["constant"]  # no variance and no difference: similar, smd 0
+    assert same["smd_rest"] == 0.0 and same["direction"] == "similar"
+
+
 def test_empty_target_group_gives_no_numbers():
     table = small_table().assign(target_group=False)
     got = profile(table, SPEC).to_frame()

@@ -119,9 +119,30 @@ def test_a_section_not_asked_leaves_no_statement(demo):  # noqa: F811
 
 def test_a_withheld_table_is_said_in_one_line_without_numbers(demo):  # noqa: F811
     root = demo / "bundle"
-    items = _statements(_source(root, ["profile", "risk"], drop=("combinations",)))
+    items = _statements(_source(root, ["profile", "risk"],
+                                drop=("combinations", "risk_coefficients")))
     assert [(a, s) for a, s, _, _ in items] == [(False, "doelgroep"), (True, "risico")]
     assert _numbers(items[1][3], "nl") == [] and items[1][2] == []
+
+
+def test_withheld_combinations_leave_the_risk_model_s_strongest_factor(demo):  # noqa: F811
+    """An outsider's run: the combinations were withheld and the summary said the bundle held
+    nothing on risk, while the model's odds ratios (bijstand 3.71) were published."""
+    root = demo / "bundle"
+    items = _statements(_source(root, ["risk"], drop=("combinations",)))
+    (absent, section, tables, body), = items
+    assert (absent, section, tables) == (False, "risico", ["risk_coefficients"])
+    coefficients = pd.read_parquet(root / "tables" / "risk_coefficients.parquet")
+    raised = coefficients[(coefficients["term"] != "const") & (coefficients["or_low"] > 1)]
+    top = raised.sort_values("odds_ratio").iloc[-1]
+    assert f"<q>{html.escape(top['label_nl'])}</q>" in body
+    numbers = [v for v, _, _ in _numbers(body, "nl")]
+    assert numbers == pytest.approx([top["odds_ratio"], top["or_low"], top["or_high"]], abs=0.05)
+    src = _source(root, ["risk"], drop=("combinations",))
+    src.table("risk_coefficients").frame["or_low"] = 0.5  # nothing clearly raises the chance
+    (absent, _, tables, body), = _statements(src)
+    assert not absent and tables == ["risk_coefficients"]
+    assert "geen factor" in body and _numbers(body, "nl") == []
 
 
 def test_whether_it_worked_comes_from_the_published_evaluation(effect_demo):
@@ -140,3 +161,21 @@ def test_whether_it_worked_comes_from_the_published_evaluation(effect_demo):
     for value, decimals, pct in numbers:
         assert np.any(np.abs((cells * 100 if pct else cells) - value) <= 0.5 * 10 ** -decimals
                       + 1e-9)
+
+
+def test_two_factors_with_the_same_households_are_named_once(demo):  # noqa: F811
+    """An outsider's report named "huurwoning met huurtoeslag (88% tegen 34%)" twice, once
+    per factor that counts those households; the second place goes to the next difference."""
+    src = _source(demo / "bundle", ["profile"])
+    table = src.table("profile_households")
+    frame = table.frame
+    shares = frame[(frame["statistic"] == "share") & (frame["direction"] == "higher")
+                   & frame["smd_rest"].notna() & ~frame["factor"].isin(["wijk", "buurt"])]
+    ranked = shares.sort_values("smd_rest", ascending=False)
+    twin = ranked.iloc[[0]].assign(factor="twin", label_nl="Tweeling van de eerste")
+    table.frame = pd.concat([frame, twin], ignore_index=True)
+    (_, _, _, body), = _statements(src)
+    named = [html.unescape(n) for n in re.findall(r"<q>(.*?)</q>", body)][1:]
+    first, second = ranked.iloc[0]["label_nl"], ranked.iloc[1]["label_nl"]
+    assert len(named) == 2 and second in named
+    assert len({first, "Tweeling van de eerste"} & set(named)) == 1

@@ -80,18 +80,21 @@ def mean_interval(mean: float, sd: float, n: int) -> tuple[float, float]:
 
 
 def smd_share(p1: float, p2: float) -> float:
-    """Standardised difference of two proportions (pooled-variance denominator)."""
+    """Standardised difference of two proportions (pooled-variance denominator); without
+    variance (each 0 % or 100 %) 0 when equal, else undefined (NaN): 100 % against 0 % is no
+    "similar" (the profile then reads the direction off the difference)."""
     pooled = np.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / 2)
     if not np.isfinite(pooled):
         return np.nan
-    return float((p1 - p2) / pooled) if pooled > 0 else 0.0
+    return float((p1 - p2) / pooled) if pooled > 0 else (0.0 if p1 == p2 else np.nan)
 
 
 def smd_mean(m1: float, s1: float, m2: float, s2: float) -> float:
+    """As ``smd_share`` for means with standard deviations ``s1``, ``s2``."""
     pooled = np.sqrt((s1 * s1 + s2 * s2) / 2)
     if not np.isfinite(pooled):
         return np.nan
-    return float((m1 - m2) / pooled) if pooled > 0 else 0.0
+    return float((m1 - m2) / pooled) if pooled > 0 else (0.0 if m1 == m2 else np.nan)
 
 
 def as_bool(column: pd.Series) -> pd.Series:

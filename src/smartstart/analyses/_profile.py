@@ -182,9 +182,12 @@ def _welch(a: np.ndarray, b: np.ndarray) -> float:
 
 def _describe(row: dict, spec: ProfileSpec, nl: str, en: str) -> dict:
     direction: Direction = "similar"
-    smd, p = row["smd_rest"], row["p_rest"]
+    smd, p, diff = row["smd_rest"], row["p_rest"], row["diff_rest"]
     if np.isfinite(smd) and np.isfinite(p) and abs(smd) >= spec.min_smd and p < spec.alpha:
         direction = "higher" if smd > 0 else "lower"
+    elif np.isnan(smd) and np.isfinite(diff) and diff != 0 and np.isfinite(p) and \
+            p < spec.alpha:  # no variance in either group and yet a difference: as far apart
+        direction = "higher" if diff > 0 else "lower"  # as can be
     words = _PHRASES[row["statistic"]]
     nl, en = lower_first(nl), lower_first(en)
     if direction == "lower":  # "minder vaak zonder uitkering", not "minder vaak geen uitkering"

@@ -3,7 +3,8 @@ says, in plain words, from the bundle's own published numbers only.
 
 One statement per question of the method, each from its section's published table and linking
 to that section: who the target group is (``profile_households``), the strongest combination of
-risk factors (``combinations``), the household types (``typology_types``), where to start (the
+risk factors (``combinations``; when they are withheld, the risk model's strongest factor,
+``risk_coefficients``), the household types (``typology_types``), where to start (the
 chosen areas) and whether it worked (``effect_estimates``, ``effect_inference``). A section the
 pilot did not ask for gives no statement; one whose table is not in the bundle (withheld or not
 computed) says so in one line. Every number is a cell of the table the statement names
@@ -40,11 +41,14 @@ def summary(src: Source, lang: Lang) -> Part:
             text = build(src, lang) if any(src.has(n) for n in tables) else None
         except KeyError:  # a table without the columns the statement reads
             text = None
+        used = tables
+        if isinstance(text, tuple):  # a statement that read one of its tables
+            text, used = text
         if text is None:
             items.append(_item(t("sum_absent", lang, section=title), section[0], title, (),
                                lang, absent=True))
         else:
-            items.append(_item(text, section[0], title, tables, lang))
+            items.append(_item(text, section[0], title, used, lang))
     part = Part(t("sum_part", lang), "kernboodschap-punten")
     if not items:
         part.paragraphs.append(t("sum_nothing", lang))
@@ -84,7 +88,10 @@ def target_group(src: Source, lang: Lang) -> Markup | None:
     shares = frame[(frame["statistic"] == "share") & (frame["direction"] == "higher")
                    & ~frame["factor"].isin(PLACES) & frame["value_target"].notna()
                    & frame["value_rest"].notna() & frame["smd_rest"].notna()]
-    top = shares.sort_values("smd_rest", ascending=False).head(DIFFERENCES)
+    # two factors that count the same households (a tenure level and the rent allowance it
+    # implies, ``same_as``) show the same shares: the statement names such a pair once
+    top = shares.sort_values("smd_rest", ascending=False).drop_duplicates(
+        ["n_target", "value_target", "value_rest"]).head(DIFFERENCES)
     text = _fill("sum_target", lang, target=_q(_target(src, lang)),
                  n=number(float(sizes.max()), lang))
     if len(top):
@@ -94,6 +101,31 @@ def target_group(src: Source, lang: Lang) -> Markup | None:
         text += Markup(" ") + _fill("sum_target_often", lang) + Markup(" ") + \
             _join(parts, lang) + Markup(".")
     return text
+
+
+def risk(src: Source, lang: Lang) -> tuple[Markup, tuple[str, ...]] | None:
+    """The strongest combination; when the combinations are withheld, the risk model's
+    strongest factor (its odds ratio and interval), or that it found none."""
+    if src.has("combinations"):
+        text = combination(src, lang)
+        if text is not None:
+            return text, ("combinations",)
+    if not src.has("risk_coefficients"):
+        return None
+    table = src.require("risk_coefficients", "term", "odds_ratio", "or_low", "or_high")
+    frame = table.frame.assign(label=label_column(table.frame, lang, "term"))
+    frame = frame[(frame["term"].astype(str) != "const") & frame["odds_ratio"].notna()
+                  & frame["or_low"].notna() & frame["or_high"].notna()]
+    if frame.empty:
+        return None
+    raised = frame[frame["or_low"] > 1]
+    if raised.empty:
+        return _fill("sum_factor_none", lang, outcome=_outcome(src, lang)), ("risk_coefficients",)
+    row = raised.sort_values("odds_ratio", ascending=False).iloc[0]
+    return _fill("sum_factor", lang, label=_q(row["label"]), outcome=_outcome(src, lang),
+                 times=number(float(row["odds_ratio"]), lang, 1),
+                 low=number(float(row["or_low"]), lang, 1),
+                 high=number(float(row["or_high"]), lang, 1)), ("risk_coefficients",)
 
 
 def combination(src: Source, lang: Lang) -> Markup | None:
@@ -192,9 +224,9 @@ def _outcome(src: Source, lang: Lang) -> str:
 
 #: (analysis asked, (section id, title key), tables the statement reads, builder)
 STATEMENTS: tuple[tuple[str, tuple[str, str], tuple[str, ...],
-                        Callable[[Source, Lang], Markup | None]], ...] = (
+                        Callable[[Source, Lang], Markup | tuple | None]], ...] = (
     ("profile", ("doelgroep", "s2_title"), ("profile_households",), target_group),
-    ("risk", ("risico", "s3_title"), ("combinations",), combination),
+    ("risk", ("risico", "s3_title"), ("combinations", "risk_coefficients"), risk),
     ("typology", ("typen", "s4_title"), ("typology_types",), household_types),
     ("areas", ("gebieden", "s6_title"), ("areas_children", "areas_households"), where),
     ("effect", ("werkt-het", "s7_title"), ("effect_estimates", "effect_inference"), worked),
