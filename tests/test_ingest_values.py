@@ -188,7 +188,7 @@ def test_text_keys_that_lost_their_leading_zeros_get_them_back_with_a_warning(
         "000000001", "000000002", "000000030", "000000004", "A5", "000000006"]
     padded = [w for w in report.warnings if w.kind == "keys_zero_padded"]
     assert [(w.column, w.count) for w in padded] == [("RINPERSOON", 3)]
-    assert "3 of 6 keys" in padded[0].message and "'30'" in padded[0].message
+    assert "3 of 6 values" in padded[0].message and "'30'" in padded[0].message
 
 
 def test_a_date_column_in_another_format_stops_ingest_and_says_so(ingest_source,

@@ -41,6 +41,20 @@ def test_a_paths_file_replaces_the_paths(tmp_path):
     assert pilot.paths.output == other / "out"
 
 
+def test_a_paths_file_of_the_paths_alone_is_read_and_its_errors_name_it(tmp_path):
+    """An outsider wrote ``store:``/``output:`` at the top of the paths file and got an error
+    naming pilot.yaml; such a file is read as the paths section, and a wrong one is named."""
+    flat = _write(tmp_path, {"store": "/data/store", "output": "out",
+                             "partner_files": {"voedselbank": "v.csv"},
+                             "schools": "scholen.csv"}, "machine.yaml")
+    pilot = load_pilot(_write(tmp_path, DEMO), flat)
+    assert str(pilot.paths.store) == "/data/store" and pilot.paths.output == tmp_path / "out"
+    wrong = _write(tmp_path, {"paths": {"store": "/data/store"}}, "wrong.yaml")
+    with pytest.raises(SourceError) as error:
+        load_pilot(_write(tmp_path, DEMO), wrong)
+    assert str(error.value).startswith(str(wrong)) and "paths.output" in str(error.value)
+
+
 @pytest.mark.parametrize(("change", "field"), [
     ({"gemeente": "Gilze"}, "gemeente"),
     ({"peildatum": "2020-02-30"}, "peildatum"),

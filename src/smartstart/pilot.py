@@ -412,13 +412,22 @@ def load_pilot(path: Path | str, paths_file: Path | str | None = None) -> Pilot:
     path = Path(path)
     raw = _read_yaml(path)
     if paths_file is not None:
-        raw["paths"] = _read_yaml(Path(paths_file)).get("paths")
+        machine = _read_yaml(Path(paths_file))
+        # a file of the paths alone (store: ..., output: ...) is read as its paths section
+        flat = "paths" not in machine and set(machine) & set(Paths.model_fields)
+        raw["paths"] = machine if flat else machine.get("paths")
         base = Path(paths_file).resolve().parent
     else:
         base = path.resolve().parent
     try:
         pilot = Pilot.model_validate(raw)
     except ValidationError as error:
+        errors = error.errors()
+        if paths_file is not None and errors and all(e["loc"][:1] == ("paths",) for e in errors):
+            raise SourceError(f"{paths_file}: invalid paths: {problems_of(error)}",
+                              hint="the file holds a 'paths:' section (or only its keys: "
+                              "store, output, partner_files, boundaries, schools, workers); "
+                              "see the README") from None
         raise SourceError(f"{path}: invalid pilot configuration: {problems_of(error)}",
                           hint="see the example pilot in the README") from None
     study = pilot.study

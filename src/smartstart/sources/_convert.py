@@ -198,9 +198,9 @@ def _warning(f: Finding, file: str, rows: int) -> StoreWarning:
     name = f.plan.spec.name
     share = f"{f.total / rows:.1%}" if rows else "0%"
     if f.kind == "keys_zero_padded":
-        message = (f"{f.total} of {rows} keys ({share}) had fewer than {f.expected} and got "
-                   f"their leading zeros back, e.g. {f.examples()} (a spreadsheet that read "
-                   "the key as a number drops them; CBS writes them, so the file's persons "
+        message = (f"{f.total} of {rows} values ({share}) had fewer than {f.expected} and "
+                   f"got their leading zeros back, e.g. {f.examples()} (a spreadsheet that "
+                   "read the column as numbers drops them; CBS writes them, so these rows "
                    "still link)")
     elif f.kind == "outcome_nulled":
         message = (f"--unknown-codes null set {f.total} of {rows} values ({share}) to NULL, "
