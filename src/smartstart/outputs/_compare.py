@@ -33,7 +33,7 @@ def _rules(unit: str, inside: tuple[Condition, ...]) -> Rules:
     return Rules(counts=tuple(f"{k}_{g}" for g in (*GROUPS, "all") for k in ("n", "count")),
                  shares=tuple((f"count_{g}", f"n_{g}") for g in (*GROUPS, "all")),
                  derived=tuple(derived), complement_when=("type", "binary"),
-                 denominators=("statistic", "mean", tuple(("", f"n_{g}") for g in (
+                 denominators=("statistic", "mean|share", tuple(("", f"n_{g}") for g in (
                      *GROUPS, "all")), tuple(f"{k}_{g}" for g in (*GROUPS, "all")
                                              for k in ("n", "count"))),
                  cells=_cells(unit, inside))

@@ -105,7 +105,7 @@ def _profile(result: TypologyResult, settings: object, public: Public) -> Publis
                                                 "direction")]
     rules = Rules(counts=("count", "n", "rest_count", "municipality_count"),
                   shares=(("count", "n"),), derived=tuple(derived),
-                  denominators=("kind", "numeric", (("type", "n"), ("type", "rest_n"),
+                  denominators=("kind", "numeric|level", (("type", "n"), ("type", "rest_n"),
                                                     ("", "n", "rest_n"), ("", "municipality_n")),
                                 ("count", "n", "rest_count", "rest_n", "municipality_count",
                                  "municipality_n")),
