@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -13,6 +14,10 @@ import pyreadstat
 import pytest
 
 Columns = Mapping[str, Sequence[object]]
+
+# a run draws its English charts in a spawned worker beside the Dutch ones; under the suite both
+# cores are busy already, so the runs draw both here (test_chart_worker.py runs the worker)
+os.environ.setdefault("SMARTSTART_CHART_WORKER", "0")
 
 
 class IngestSource:

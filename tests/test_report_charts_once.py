@@ -22,7 +22,7 @@ def test_the_same_chart_is_rendered_once(monkeypatch):
         return real(spec, format_locale=format_locale, allowed_base_urls=allowed_base_urls)
 
     monkeypatch.setattr(_svg.vl_convert, "vegalite_to_svg", counted)
-    _svg._drawn.cache_clear()
+    _svg._DRAWN.clear()
 
     def draw(counts, lang="nl"):
         data = pd.DataFrame({"x": ["a", "b"], "n": counts})

@@ -7,8 +7,12 @@ secure environment (without CBS keys) and are the input of the analyses. Only ``
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -70,11 +74,11 @@ class RunResult:
 def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
     """Link, build the factors, analyse, gate and bundle, with the pilot's library active."""
     pilot = resolve_places(pilot)
-    with using(pilot.study.library):
-        return _run(pilot, console or Console(quiet=True))
+    with using(pilot.study.library), ChartWorker() as drawer:
+        return _run(pilot, console or Console(quiet=True), drawer)
 
 
-def _run(pilot: Pilot, console: Console) -> RunResult:
+def _run(pilot: Pilot, console: Console, drawer: ChartWorker) -> RunResult:
     study, paths = pilot.study, pilot.paths
     started = time.perf_counter()
     if paths.boundaries is not None and "areas" in study.analyses:
@@ -103,7 +107,7 @@ def _run(pilot: Pilot, console: Console) -> RunResult:
         sections = (publish_sections(pilot, work, outputs, console, workers)
                     if study.per_gemeente else {})
         notes = delivery(tables, outputs)
-        bundle = write_bundle(pilot, outputs, paths.output / "bundle", notes)
+        bundle = write_bundle(pilot, outputs, paths.output / "bundle", notes, drawer.charts)
         # each section names the run it is part of: its report points there for the linking
         region = {"section_of": {"name": study.name, "place_words": place_words(study)}}
         written = write_sections(pilot, sections, console, workers, {
@@ -136,8 +140,10 @@ def delivery(tables: FeatureTables, outputs: Outputs) -> dict[str, list[dict]]:
 
 
 def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
-                 extra: dict[str, object] | None = None) -> Path:
-    """Every output that passed the gate, with its verdict and rules; atomically."""
+                 extra: dict[str, object] | None = None,
+                 charts: Callable[[Path], list[ChartFile]] | None = None) -> Path:
+    """Every output that passed the gate, with its verdict and rules; atomically. ``charts``
+    draws the staged bundle's charts (default: both languages in this process)."""
     inputs = _inputs(pilot.paths.store)
     study = pilot.study.model_dump(mode="json")
     if pilot.study.effect is not None:  # a plan changed after the results were seen shows
@@ -161,7 +167,7 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
     maps = area_map(pilot.study, pilot.paths.boundaries, outputs.tables)
     labels = labels_frame(pilot.study.outcome.name)
     with BundleWriter(target, {"study": study, "smartstart": __version__}, inputs, seed=0,
-                      withheld=withheld, charts=_charts, extra=extra or {},
+                      withheld=withheld, charts=charts or _charts, extra=extra or {},
                       labels=maps.labels(labels) if maps else labels) as writer:
         for published in outputs.tables:
             name = published.record.name
@@ -207,6 +213,43 @@ def withheld_of(pilot: Pilot, outputs: Outputs) -> list[Withheld]:
 def _charts(staged: Path) -> list[ChartFile]:
     """The report's charts of the staged bundle, in Dutch and English."""
     return [*bundle_charts(staged, "nl"), *bundle_charts(staged, "en")]
+
+
+class ChartWorker:
+    """A spawned process that draws the bundle's English charts while this one draws the
+    Dutch ones (vl-convert holds the GIL, so threads would take turns). Started with the run,
+    so its imports and the renderer's start overlap the linking and the analyses; without it
+    (``SMARTSTART_CHART_WORKER=0``, or one core) both languages are drawn here. The charts are
+    the same either way: each is a function of its spec. A context manager."""
+
+    def __init__(self) -> None:
+        wanted = os.environ.get("SMARTSTART_CHART_WORKER", "1") != "0"
+        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) \
+            if wanted and (os.cpu_count() or 1) > 1 else None
+        if self._pool is not None:
+            from smartstart.report._bundle_charts import warm
+
+            self._pool.submit(warm)
+
+    def charts(self, staged: Path) -> list[ChartFile]:
+        if self._pool is None:
+            return _charts(staged)
+        from smartstart.bundle._svg import remember
+        from smartstart.report._bundle_charts import charts_drawn
+
+        english = self._pool.submit(charts_drawn, staged, "en")
+        dutch = bundle_charts(staged, "nl")
+        charts, drawn = english.result()
+        remember(drawn)
+        return [*dutch, *charts]
+
+    def __enter__(self) -> ChartWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:  # after an error, not waiting for a warm-up to end
+            self._pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+            self._pool = None
 
 
 def _inputs(store: Path) -> dict[str, str]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smartstart.bundle import read_bundle
+from smartstart.bundle._svg import drawings, svg_of
 from smartstart.report._sections import OUTLINE
 from smartstart.report._source import Source
 from smartstart.report._types import Figure, Lang
@@ -54,3 +55,18 @@ def _files(figure: Figure, based_on: tuple[str, ...], lang: Lang) -> list[ChartF
         return [wide]
     return [wide, ChartFile(f"{base}_smal_{lang}", figure.narrow_spec, figure.narrow_svg,
                             based_on, figure.caption, "narrow", wide.name)]
+
+
+def warm() -> None:
+    """Import the charts' libraries and start the renderer (a chart worker does this while
+    its run links and analyses)."""
+    import altair  # noqa: F401 - the specs' library, imported here once
+
+    svg_of({"mark": "point", "data": {"values": [{"x": 1}]},
+            "encoding": {"x": {"field": "x", "type": "quantitative"}}}, "", "nl-NL")
+
+
+def charts_drawn(root: Path, lang: Lang) -> tuple[list[ChartFile], list]:
+    """``bundle_charts`` in a chart worker: the charts and the worker's drawings (its parent
+    keeps them, ``bundle._svg.remember``)."""
+    return bundle_charts(root, lang), drawings()

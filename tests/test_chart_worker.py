@@ -1,0 +1,32 @@
+"""A run draws its English charts in a spawned worker beside the Dutch ones (issue 18, the warm
+demo): the same charts as drawn in one process, and the worker's drawings are the parent's, so a
+check in the parent draws none of them again."""
+
+from __future__ import annotations
+
+from test_run_bundle import demo  # noqa: F401 - the demo bundle, built once for the module
+
+from smartstart.bundle import _svg
+from smartstart.pipeline import ChartWorker, _charts
+
+
+def test_the_worker_draws_the_same_charts_and_its_parent_keeps_them(demo, monkeypatch):  # noqa: F811
+    root = demo / "bundle"
+    monkeypatch.setenv("SMARTSTART_CHART_WORKER", "1")
+    _svg._DRAWN.clear()
+    with ChartWorker() as worker:
+        assert worker._pool is not None
+        drawn = worker.charts(root)
+    english = [c for c in drawn if c.name.endswith("_en")]
+    assert english and len(drawn) > len(english)
+    renders = []
+    real = _svg.vl_convert.vegalite_to_svg
+    monkeypatch.setattr(_svg.vl_convert, "vegalite_to_svg",
+                        lambda *a, **k: renders.append(1) or real(*a, **k))
+    alone = _charts(root)  # both languages here again: every drawing is kept from before
+    assert renders == []
+    assert [(c.name, c.spec, c.svg, c.based_on, c.layout) for c in drawn] == \
+        [(c.name, c.spec, c.svg, c.based_on, c.layout) for c in alone]
+    _svg._DRAWN.clear()
+    assert [c.svg for c in _charts(root)] == [c.svg for c in drawn]  # drawn anew: the same
+    assert 0 < len(renders) <= len(drawn)
