@@ -35,12 +35,12 @@ STUDY = {"peildatum": "2020-01-01",
 FLOW = {"attrition", "match", "duration"}
 
 
-def _run(root: Path, name: str, place: dict, workers: int = 2):
+def _run(root: Path, name: str, place: dict, workers: int = 2, released=()):
     path = root / f"{name}.yaml"
     path.write_text(yaml.safe_dump({
         "study": {"name": name, **place, **STUDY},
         "paths": {"store": str(root / "store"), "output": str(root / name),
-                  "workers": workers}}), "utf-8")
+                  "workers": workers, "released": [str(r) for r in released]}}), "utf-8")
     return run_pilot(load_pilot(path))
 
 
@@ -266,3 +266,23 @@ def test_check_reads_the_run_s_bundles_together_and_finds_a_difference(runs, tmp
     # bundles of different runs cannot be joined, and the check says so
     other = check_together([alone[ALONE[0]].bundle, alone[ALONE[1]].bundle])
     assert [p.kind for p in other] == ["not_one_run"]
+
+
+def test_a_run_alone_after_the_region_is_registered_with_what_was_released(runs):
+    """An attacker's pass: the region's bundle minus two municipalities run alone gave the
+    third one's hidden count (its own run alone published the rest). A run that names the
+    bundles released before (``paths.released``) is registered together with them: what it
+    publishes narrows nothing down in all of them together, where the same run without them
+    does."""
+    from smartstart.bundle._check import check_together
+
+    root, region, alone = runs
+    released = [region.bundle, *(folder for _, folder in region.sections)]
+    found = {code: check_together([region.bundle, alone[code].bundle]) for code in ALONE}
+    code = next(c for c in ALONE if found[c])  # the world has such a municipality
+    plain = found[code]
+    assert all(p.kind == "register" for p in plain)
+    careful = _run(root, f"careful-{code}", {"gemeente": code}, released=released)
+    assert check_together([region.bundle, careful.bundle]) == []
+    assert {name for name, why in careful.withheld if "register" in why} > \
+        {name for name, why in alone[code].withheld if "register" in why}

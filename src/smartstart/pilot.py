@@ -366,6 +366,11 @@ class Paths(_Frozen):
     #: worker processes for a ``per_gemeente`` run's sections (None: at most 2, at most the
     #: machine's cores); each holds one municipality's tables
     workers: int | None = Field(default=None, ge=1)
+    #: bundles released before (a region's, its sections, a municipality's run alone) on this
+    #: run's peildatum: whoever receives this run's bundle may hold them too, so the run's
+    #: counts are registered together with theirs and withheld until no small count is
+    #: narrowed down (``outputs.released_counts``)
+    released: tuple[Path, ...] = ()
 
     def resolved(self, base: Path) -> Paths:
         def fix(p: Path) -> Path:
@@ -375,7 +380,7 @@ class Paths(_Frozen):
                      partner_files={k: fix(v) for k, v in self.partner_files.items()},
                      boundaries=fix(self.boundaries) if self.boundaries else None,
                      schools=fix(self.schools) if self.schools else None,
-                     workers=self.workers)
+                     workers=self.workers, released=tuple(fix(r) for r in self.released))
 
 
 class Pilot(_Frozen):

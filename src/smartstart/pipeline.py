@@ -34,7 +34,7 @@ from smartstart.features import (
 from smartstart.features._panel import write_panel
 from smartstart.linking import Linked, YearUsed, every_municipality, link, sql_text
 from smartstart.linking._schools import school_branches
-from smartstart.outputs import TITLES, Outputs, publish
+from smartstart.outputs import TITLES, Outputs, publish, released_counts
 from smartstart.outputs._maps import MAP_NAME, area_map
 from smartstart.outputs._sections import (
     Workers,
@@ -99,12 +99,18 @@ def _run(pilot: Pilot, console: Console, drawer: ChartWorker) -> RunResult:
     if "effect" in study.analyses:  # the effect monitor's area x year counts (issue 15)
         treated = study.effect.treated
         write_panel(linked.db, study, work, paths.partner_files.get(treated.partner_file or ""))
+    released = released_counts(paths.released, study.municipalities,
+                               study.peildatum.isoformat(), study.disclosure)
+    if released is not None:
+        console.print(f"de uitkomsten worden samen gecontroleerd met {len(released.names)} "
+                      "eerder uitgebrachte bundel(s) (paths.released)")
     with console.status("analyses en openbaarmakingscontrole") as status:
         outputs = publish(study, Work.read(work), lambda step: status.update(
-            f"analyses en openbaarmakingscontrole: {step}"))
+            f"analyses en openbaarmakingscontrole: {step}"),
+            released=None if study.per_gemeente else released)
     # the sections' workers serve their analyses and then their bundles
     with Workers(workers_of(paths) if study.per_gemeente else 1) as workers:
-        sections = (publish_sections(pilot, work, outputs, console, workers)
+        sections = (publish_sections(pilot, work, outputs, console, workers, released)
                     if study.per_gemeente else {})
         notes = delivery(tables, outputs)
         bundle = write_bundle(pilot, outputs, paths.output / "bundle", notes, drawer.charts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from smartstart import analyses as A
 from smartstart.disclosure import Published, attack_register, register_of
@@ -99,9 +100,11 @@ class Outputs:
 
 
 def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _: None,
-            *, flow: bool = True) -> Outputs:
+            *, flow: bool = True, released: Released | None = None) -> Outputs:
     """``flow``: the linking's attrition and the partner file's match too (False for one
-    municipality's section of a region run: those are the region's, ``_sections``)."""
+    municipality's section of a region run: those are the region's, ``_sections``).
+    ``released``: the counts of bundles released before (``released_counts``), registered
+    together with this run's."""
     s, out = study.disclosure, Outputs()
     if flow:
         progress("koppeling")
@@ -125,7 +128,7 @@ def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _
             out.withheld.append((analysis, f"analyse niet uitgevoerd: {lack}"))
             out.lacking.append((analysis, lack.reason, lack.detail))
     progress("alle uitkomsten samen")
-    _register(out, s)
+    _register(out, s, released)
     return out
 
 
@@ -133,21 +136,89 @@ def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _
 REGISTER = "register"
 
 
-def _register(out: Outputs, settings: object) -> None:
-    """Every output's counts together (the register), for one bundle."""
-    register_together({None: out}, settings)
+def _register(out: Outputs, settings: object, released: Released | None = None) -> None:
+    """Every output's counts together (the register), for one bundle (and the bundles
+    released before, ``released``)."""
+    key = released.own if released is not None else None
+    register_together({key: out}, settings, released)
 
 
-def register_together(parts: Mapping[str | None, Outputs], settings: object) -> None:
+@dataclass(frozen=True)
+class Released:
+    """The counts of bundles released before a run (``paths.released``), as statements of
+    the run's register: ``own`` is the key of the run's outputs there (None, or the
+    municipality's code when the run is one municipality of a released region's)."""
+
+    statements: tuple
+    own: str | None
+    names: tuple[str, ...]
+
+
+def released_counts(roots: tuple[Path, ...], codes: tuple[str, ...], peildatum: str,
+                    settings: object) -> Released | None:
+    """The counting tables of bundles released before, read as the register of this run
+    (``codes`` on ``peildatum``) reads them: a region's bundle as it is, a municipality's as
+    its section (``in_section``). A bundle about none of this run's municipalities shares no
+    units with it and is left out. Every bundle of another peildatum, or of a region that is
+    not this run's, is an error (its units are not this run's), all named at once."""
+    from smartstart.bundle._check import _counting
+    from smartstart.sources.errors import SourceError
+
+    if not roots:
+        return None
+    read = [_counting(Path(root)) for root in roots]
+    problems = [f"{root}: peildatum {date}, this run's is {peildatum}"
+                for root, _, date, _, _ in read if date != peildatum]
+    regions = {tuple(sorted(c)) for _, c, _, _, _ in read if len(c) > 1}
+    frame = tuple(sorted(codes)) if len(codes) > 1 else next(
+        (r for r in regions if codes[0] in r), tuple(codes))
+    problems += [f"{root}: the region {', '.join(c)}, this run's is {', '.join(frame)}"
+                 for root, c, _, _, _ in read if len(c) > 1 and tuple(sorted(c)) != frame]
+    if problems:
+        raise SourceError("paths.released: bundles whose units are not this run's: "
+                          + "; ".join(problems),
+                          hint="list only bundles of this run's municipalities on its "
+                          "peildatum (a region's bundle, its sections, runs of its "
+                          "municipalities alone)")
+    shared, statements, names = shared_variables(), [], []
+    for root, c, _, _, entries in read:
+        if not set(c) & set(frame):
+            continue
+        found = register_of(entries, settings)
+        statements += found if len(frame) == 1 or len(c) > 1 else [
+            in_section(st, c[0], shared) for st in found]
+        names.append(str(root))
+    own = codes[0] if len(codes) == 1 and len(frame) > 1 else None
+    return Released(tuple(statements), own, tuple(names))
+
+
+def register_together(parts: Mapping[str | None, Outputs], settings: object,
+                      released: Released | None = None) -> None:
     """Every output's counts of every part together (the register): while a blank count is
     narrowed down by all published counts, an output about the same units is withheld (rule
     ``register``): the last one whose absence alone ends the narrowing, else the last one.
     ``parts``: the run's own outputs (key None) and, in a region run, each municipality's
-    section (key: its code), whose counts are about that municipality's units only."""
+    section (key: its code), whose counts are about that municipality's units only.
+    ``released``: counts of bundles released before, known to the attacker and never
+    withheld; when they narrow a count down by themselves no output of this run can help,
+    and that is an error."""
+    from smartstart.sources.errors import SourceError
+
     said: dict[int, list] = {}  # each table's statements, read once for the whole loop
+    fixed = list(released.statements) if released is not None else []
+    if fixed:
+        alone = [f for f in attack_register(fixed, identical_levels(), settings,
+                                            nested_levels()) if f.narrowed]
+        if alone:
+            raise SourceError(
+                f"paths.released: the released bundles together already narrow down "
+                f"{len(alone)} small count(s), e.g. {alone[0].statement.where} to "
+                f"[{alone[0].lower:g}, {alone[0].upper:g}]",
+                hint="smartstart check on those bundles together names the counts; this run "
+                "cannot undo what was released")
     while True:
         held = [(code, p) for code, out in parts.items() for p in out.tables]
-        narrowed = _narrowed(held, settings, said)
+        narrowed = _narrowed(held, settings, said, fixed)
         if not narrowed:
             return
         unit = narrowed[0].statement.unit
@@ -162,7 +233,7 @@ def register_together(parts: Mapping[str | None, Outputs], settings: object) -> 
         mine = [q for q in held if _unit(q[1]) == unit]
         code, last = next((c for c in candidates
                            if not _narrowed([q for q in mine if q[1] is not c[1]], settings,
-                                            said)), candidates[0])
+                                            said, fixed)), candidates[0])
         _withhold(parts[code], last)
 
 
@@ -182,8 +253,8 @@ def _withhold(out: Outputs, last: Published) -> None:
 
 
 def _narrowed(held: list[tuple[str | None, Published]], settings: object,
-              said: dict[int, list] | None = None) -> list:
-    statements, shared, said = [], shared_variables(), {} if said is None else said
+              said: dict[int, list] | None = None, fixed: list | None = None) -> list:
+    statements, shared, said = list(fixed or ()), shared_variables(), {} if said is None else said
     for code, p in held:
         if id(p) not in said:
             found = register_of([(p.record.name if code is None else f"{p.record.name}@{code}",

@@ -108,9 +108,11 @@ class Workers:
             self._pool = None
 
 
-def publish_sections(pilot, work: Path, region, console: Console, workers: Workers) -> dict:
+def publish_sections(pilot, work: Path, region, console: Console, workers: Workers,
+                     released=None) -> dict:
     """Every municipality's section on the run's ``workers``, then the register over the
-    region's outputs (``region``, changed in place) and all sections together."""
+    region's outputs (``region``, changed in place) and all sections together (and the
+    bundles ``released`` before)."""
     from smartstart.outputs import register_together
 
     study = pilot.study
@@ -125,7 +127,7 @@ def publish_sections(pilot, work: Path, region, console: Console, workers: Worke
     done = dict(_on_workers(publish_section, jobs, workers, console, "analyses per gemeente"))
     with console.status("alle uitkomsten van de regio en de gemeenten samen"):
         register_together({None: region, **{job.code: done[job.code] for job in jobs}},
-                          study.disclosure)
+                          study.disclosure, released)
     return {job.code: done[job.code] for job in jobs}
 
 
