@@ -286,3 +286,22 @@ def test_a_run_alone_after_the_region_is_registered_with_what_was_released(runs)
     assert check_together([region.bundle, careful.bundle]) == []
     assert {name for name, why in careful.withheld if "register" in why} > \
         {name for name, why in alone[code].withheld if "register" in why}
+
+
+def test_released_bundles_of_other_units_are_named_or_left_out(runs):
+    from smartstart.outputs import released_counts
+    from smartstart.sources import SourceError
+
+    _, region, alone = runs
+    settings = _study_settings(read_bundle(region.bundle).manifest)
+    with pytest.raises(SourceError) as error:
+        released_counts((region.bundle, alone[ALONE[0]].bundle), tuple(CODES), "2021-01-01",
+                        settings)
+    assert str(error.value).count("peildatum 2020-01-01") == 2
+    with pytest.raises(SourceError) as error:
+        released_counts((region.bundle,), tuple(CODES[:2]), "2020-01-01", settings)
+    assert "the region" in str(error.value)
+    other = released_counts((alone[ALONE[0]].bundle,), (ALONE[1],), "2020-01-01", settings)
+    assert other.names == () and other.statements == ()
+    inside = released_counts((region.bundle,), (ALONE[1],), "2020-01-01", settings)
+    assert inside.own == ALONE[1] and inside.statements
