@@ -107,7 +107,7 @@ def _run(pilot: Pilot, console: Console, drawer: ChartWorker) -> RunResult:
     with console.status("analyses en openbaarmakingscontrole") as status:
         outputs = publish(study, Work.read(work), lambda step: status.update(
             f"analyses en openbaarmakingscontrole: {step}"),
-            released=None if study.per_gemeente else released)
+            released=None if study.per_gemeente else released, beside=drawer.beside)
     # the sections' workers serve their analyses and then their bundles
     with Workers(workers_of(paths) if study.per_gemeente else 1) as workers:
         sections = (publish_sections(pilot, work, outputs, console, workers, released)
@@ -221,21 +221,33 @@ def _charts(staged: Path) -> list[ChartFile]:
     return [*bundle_charts(staged, "nl"), *bundle_charts(staged, "en")]
 
 
+def _warm() -> None:
+    """A worker's first job: import the analyses (this module imports them) and start the
+    chart renderer, while its run links."""
+    from smartstart.report._bundle_charts import warm
+
+    warm()
+
+
 class ChartWorker:
-    """A spawned process that draws the bundle's English charts while this one draws the
-    Dutch ones (vl-convert holds the GIL, so threads would take turns). Started with the run,
-    so its imports and the renderer's start overlap the linking and the analyses; without it
-    (``SMARTSTART_CHART_WORKER=0``, or one core) both languages are drawn here. The charts are
-    the same either way: each is a function of its spec. A context manager."""
+    """A spawned process beside the run: it finds the household types while this process
+    runs the analyses after them, and draws the bundle's English charts while this one draws
+    the Dutch ones (vl-convert holds the GIL, so threads would take turns). Started with the
+    run, so its imports and the renderer's start overlap the linking; without it
+    (``SMARTSTART_CHART_WORKER=0``, or one core) everything runs here. The outputs are the same
+    either way (each is a function of its inputs). A context manager."""
 
     def __init__(self) -> None:
         wanted = os.environ.get("SMARTSTART_CHART_WORKER", "1") != "0"
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) \
             if wanted and (os.cpu_count() or 1) > 1 else None
         if self._pool is not None:
-            from smartstart.report._bundle_charts import warm
+            self._pool.submit(_warm)
 
-            self._pool.submit(warm)
+    @property
+    def beside(self) -> Callable | None:
+        """``submit`` of the worker (None without one), for ``publish``."""
+        return self._pool.submit if self._pool is not None else None
 
     def charts(self, staged: Path) -> list[ChartFile]:
         if self._pool is None:

@@ -100,11 +100,14 @@ class Outputs:
 
 
 def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _: None,
-            *, flow: bool = True, released: Released | None = None) -> Outputs:
+            *, flow: bool = True, released: Released | None = None,
+            beside: Callable | None = None) -> Outputs:
     """``flow``: the linking's attrition and the partner file's match too (False for one
     municipality's section of a region run: those are the region's, ``_sections``).
     ``released``: the counts of bundles released before (``released_counts``), registered
-    together with this run's."""
+    together with this run's. ``beside``: submits a job to a spawned worker
+    (``ProcessPoolExecutor.submit``): the household types are found there while this process
+    runs the steps after them, and take their place among the outputs as if run in turn."""
     s, out = study.disclosure, Outputs()
     if flow:
         progress("koppeling")
@@ -116,20 +119,65 @@ def publish(study: Study, work: Work, progress: Callable[[str], None] = lambda _
              ("typology", "huishoudtypen", _typology),
              ("areas", "waar beginnen we", areas_step),
              ("effect", "werkt het", effect_step))
+    pending = None
     for analysis, label, step in steps:
         if analysis not in study.analyses:
             continue
         progress(label)
-        try:
-            step(study, work, out)
-        except LackOfData as lack:
-            # too little data for the analysis (a named lack, never a bug: anything else
-            # propagates and fails the run): nothing of it leaves, the report says why
-            out.withheld.append((analysis, f"analyse niet uitgevoerd: {lack}"))
-            out.lacking.append((analysis, lack.reason, lack.detail))
+        if analysis == "typology" and beside is not None and study.target_group is not None:
+            pending = (_marks(out), beside(typology_beside, study.model_dump(mode="json"),
+                                           study.library, work.households,
+                                           *_public_sets(out)))
+            continue
+        _step(analysis, step, study, work, out)
+    if pending is not None:
+        progress("huishoudtypen")
+        marks, future = pending
+        _insert(out, marks, future.result())
     progress("alle uitkomsten samen")
     _register(out, s, released)
     return out
+
+
+def _step(analysis: str, step: Callable, study: Study, work: Work, out: Outputs) -> None:
+    try:
+        step(study, work, out)
+    except LackOfData as lack:
+        # too little data for the analysis (a named lack, never a bug: anything else
+        # propagates and fails the run): nothing of it leaves, the report says why
+        out.withheld.append((analysis, f"analyse niet uitgevoerd: {lack}"))
+        out.lacking.append((analysis, lack.reason, lack.detail))
+
+
+def typology_beside(study: dict, library: Path | None, households, levels: frozenset,
+                    binary: frozenset) -> Outputs:
+    """A worker's entry: the household types' outputs, through the gate, as ``_typology``
+    makes them after the steps before it (their published levels: ``levels``, ``binary``)."""
+    from smartstart.features import using
+
+    with using(library):
+        study_ = Study.model_validate(study)
+        out = Outputs()
+        work = Work(households, households.iloc[:0], None, None, None)
+        _step("typology", lambda st, w, o: _typology(st, w, o, _public_from(levels, binary)),
+              study_, work, out)
+        return out
+
+
+def _marks(out: Outputs) -> tuple[int, int, int, int]:
+    return len(out.tables), len(out.withheld), len(out.lacking), len(out.texts)
+
+
+def _insert(out: Outputs, marks: tuple[int, int, int, int], part: Outputs) -> None:
+    """``part``'s outputs where they would be had its step run at ``marks``."""
+    tables, withheld, lacking, texts = marks
+    out.tables[tables:tables] = part.tables
+    out.withheld[withheld:withheld] = part.withheld
+    out.lacking[lacking:lacking] = part.lacking
+    items = list(out.texts.items())
+    out.texts.clear()
+    out.texts.update([*items[:texts], *part.texts.items(), *items[texts:]])
+    out.variables.update(part.variables)
 
 
 #: the rule an output withheld by the register fails (its words: report/text.yaml)
@@ -293,17 +341,27 @@ def _profile(study: Study, work: Work, out: Outputs) -> None:
 def _public_levels(out: Outputs) -> Callable[[str, str], bool]:
     """Which levels' counts in the target group the published target-group profile shows (a
     binary factor's "no" is its total minus "yes", so it is shown when "yes" is)."""
+    return _public_from(*_public_sets(out))
+
+
+def _public_sets(out: Outputs) -> tuple[frozenset, frozenset]:
+    """The shown (factor, level) pairs and binary factors of the target-group profile."""
     profile = next((p.frame for p in out.tables if p.record.name == "profile_households"), None)
     if profile is None:
-        return lambda factor, level: False
+        return frozenset(), frozenset()
     shown = profile[profile["count_target"].notna()]
     levels = {(str(f), str(lv)) for f, lv in zip(shown["factor"], shown["level"], strict=True)}
     binary = set(shown.loc[shown["type"] == "binary", "factor"].astype(str))
+    return frozenset(levels), frozenset(binary)
+
+
+def _public_from(levels: frozenset, binary: frozenset) -> Callable[[str, str], bool]:
     return lambda factor, level: (factor, level) in levels or (
         factor in binary and level in ("True", "False"))
 
 
-def _typology(study: Study, work: Work, out: Outputs) -> None:
+def _typology(study: Study, work: Work, out: Outputs,
+              public: Callable[[str, str], bool] | None = None) -> None:
     tg = study.target_group
     if tg is None:
         out.withheld.append(("typology", "geen doelgroep ingesteld"))
@@ -312,7 +370,8 @@ def _typology(study: Study, work: Work, out: Outputs) -> None:
                           label_en=tg.label_en)
     households = work.households.drop(columns=["household"], errors="ignore")
     result = A.typology(households, spec)
-    for published in publish_typology(result, study.disclosure, _public_levels(out)):
+    public = _public_levels(out) if public is None else public
+    for published in publish_typology(result, study.disclosure, public):
         out.add(published, result.factors)
     if "typology_profile" in out.names():
         out.texts["typology_caution_nl"] = (result.caution_nl, ("typology_profile",))
