@@ -303,5 +303,10 @@ def test_released_bundles_of_other_units_are_named_or_left_out(runs):
     assert "the region" in str(error.value)
     other = released_counts((alone[ALONE[0]].bundle,), (ALONE[1],), "2020-01-01", settings)
     assert other.names == () and other.statements == ()
+    elsewhere = released_counts((region.bundle,), ("0758",), "2020-01-01", settings)
+    assert elsewhere.names == () and elsewhere.own is None
+    with pytest.raises(SourceError) as error:
+        released_counts((region.bundle.parent,), (ALONE[1],), "2020-01-01", settings)
+    assert "not a bundle" in str(error.value)
     inside = released_counts((region.bundle,), (ALONE[1],), "2020-01-01", settings)
     assert inside.own == ALONE[1] and inside.statements

@@ -208,12 +208,18 @@ def released_counts(roots: tuple[Path, ...], codes: tuple[str, ...], peildatum: 
     (``codes`` on ``peildatum``) reads them: a region's bundle as it is, a municipality's as
     its section (``in_section``). A bundle about none of this run's municipalities shares no
     units with it and is left out. Every bundle of another peildatum, or of a region that is
-    not this run's, is an error (its units are not this run's), all named at once."""
+    not this run's but shares a municipality with it, is an error (its units are not this
+    run's), all named at once; so is a folder that is not a bundle."""
     from smartstart.bundle._check import _counting
     from smartstart.sources.errors import SourceError
 
     if not roots:
         return None
+    missing = [f"{root}: not a bundle (no manifest.json)" for root in roots
+               if not (Path(root) / "manifest.json").is_file()]
+    if missing:
+        raise SourceError("paths.released: " + "; ".join(missing),
+                          hint="name the bundle folders themselves (…/bundle)")
     read = [_counting(Path(root)) for root in roots]
     problems = [f"{root}: peildatum {date}, this run's is {peildatum}"
                 for root, _, date, _, _ in read if date != peildatum]
@@ -221,7 +227,8 @@ def released_counts(roots: tuple[Path, ...], codes: tuple[str, ...], peildatum: 
     frame = tuple(sorted(codes)) if len(codes) > 1 else next(
         (r for r in regions if codes[0] in r), tuple(codes))
     problems += [f"{root}: the region {', '.join(c)}, this run's is {', '.join(frame)}"
-                 for root, c, _, _, _ in read if len(c) > 1 and tuple(sorted(c)) != frame]
+                 for root, c, _, _, _ in read
+                 if len(c) > 1 and tuple(sorted(c)) != frame and set(c) & set(frame)]
     if problems:
         raise SourceError("paths.released: bundles whose units are not this run's: "
                           + "; ".join(problems),
