@@ -605,3 +605,13 @@ def test_the_optimal_pattern_of_a_five_by_four_table_is_not_cut_off_without_pres
     assert ((found.upper >= table.values + pattern.upper_level - 1e-6)
             & (found.lower <= table.values - pattern.lower_level + 1e-6))[wanted].all()
     assert pattern.cost == 350.0
+
+
+def test_the_optimal_pattern_of_a_three_by_four_table_is_not_cut_off_by_presolve():
+    """Found by the cost property in CI (2026-12-02, both scipy versions): with presolve the
+    joint model came back as 465 although 463 protects (sequential's pattern)."""
+    table = Table.from_array(np.array([[379, 5, 320, 84], [400, 0, 288, 30], [101, 5, 61, 7]],
+                                      dtype=float))
+    costs = {m: protect_counts(table, labels="small", method=m).pattern.cost
+             for m in ("optimal", "sequential")}
+    assert costs == {"optimal": 463.0, "sequential": 463.0}

@@ -56,12 +56,14 @@ SEQUENTIAL_LIMIT = 20_000  # ... and up to which it is sequential
 REACH = 4.0  # a cell may move up to REACH times the protection level in a perturbation
 ROUND_UP = 1e-6  # fast: a relaxed z_i above this is suppressed
 # HiGHS's feasibility-jump heuristic costs ~17 ms per call and does not help these small models;
-# its sub-MIP heuristics (RINS, RENS) print debug lines to stdout. Presolve is on: with each
-# perturbation in units of its level (above), the HiGHS of scipy 1.16 (the pinned set) and of
-# 1.17 found the same patterns with it over 600 random tables (the table without presolve and
-# unscaled: 441 where 422 is reachable), and without it the pinned HiGHS returned 424 where 350
-# protects; with it the joint models solved about 20 % faster. scipy passes these options to
-# HiGHS verbatim; a HiGHS that lacks one is called with the time limit alone.
+# its sub-MIP heuristics (RINS, RENS) print debug lines to stdout. The HiGHS of scipy 1.16 (the
+# pinned set) and 1.17 returned, as "optimal", a pattern costlier than one that protects on some
+# tables in either presolve setting (with each perturbation in units of its level, above):
+# without presolve 424 where 350 protects, with it 465 where 463 does (a 3 x 4 table; the
+# unscaled model also 441 where 422 does). An exact model is therefore solved both ways and
+# the cheaper pattern kept (both are checked as certificates); the LP relaxation (fast) once.
+# scipy passes these options to HiGHS verbatim; a HiGHS that lacks one is called with the
+# time limit alone.
 TIME_LIMIT = 30.0
 MILP_OPTIONS = {"mip_heuristic_run_feasibility_jump": False, "mip_heuristic_run_rins": False,
                 "mip_heuristic_run_rens": False}
@@ -258,11 +260,16 @@ class _Problem:
         constraints = [LinearConstraint(equal, 0, 0)]
         if k:
             constraints.append(LinearConstraint(self._links(free, targets), -np.inf, 0))
-        result = _milp(np.r_[self.costs[free], np.zeros(n * t)], constraints,
-                       np.r_[np.full(k, float(exact)), np.zeros(n * t)],
-                       Bounds(np.r_[np.zeros(k), low], np.r_[np.ones(k), high]))
-        if result.x is None:
+        problem = (np.r_[self.costs[free], np.zeros(n * t)], constraints,
+                   np.r_[np.full(k, float(exact)), np.zeros(n * t)],
+                   Bounds(np.r_[np.zeros(k), low], np.r_[np.ones(k), high]))
+        # an exact model is solved with and without presolve and the cheaper answer kept:
+        # each setting alone returned a costlier pattern as optimal on some table (above)
+        found = [_milp(*problem, presolve=on) for on in ((True, False) if exact else (True,))]
+        solved = [r for r in found if r.x is not None]
+        if not solved:
             return None
+        result = min(solved, key=lambda r: r.fun)
         chosen = np.zeros(n, dtype=bool)
         chosen[free] = result.x[:k] > (0.5 if exact else ROUND_UP)
         levels = np.array([target.level for target in targets])
@@ -302,17 +309,18 @@ class _Problem:
 
 
 def _milp(costs: np.ndarray, constraints: list[LinearConstraint], integrality: np.ndarray,
-          bounds: Bounds) -> OptimizeResult:
+          bounds: Bounds, presolve: bool = True) -> OptimizeResult:
     """HiGHS with the options above; without them if this HiGHS does not know one."""
     with warnings.catch_warnings(), _quiet_stdout():
         warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
         warnings.filterwarnings("ignore", "Unrecognized options", OptimizeWarning)
         try:
             return milp(costs, constraints=constraints, integrality=integrality, bounds=bounds,
-                        options={"time_limit": TIME_LIMIT, **MILP_OPTIONS})
+                        options={"time_limit": TIME_LIMIT, **MILP_OPTIONS,
+                                 "presolve": presolve})
         except AttributeError:
             return milp(costs, constraints=constraints, integrality=integrality, bounds=bounds,
-                        options={"time_limit": TIME_LIMIT})
+                        options={"time_limit": TIME_LIMIT, "presolve": presolve})
 
 
 @contextmanager
