@@ -7,14 +7,14 @@ from __future__ import annotations
 from test_run_bundle import demo  # noqa: F401 - the demo bundle, built once for the module
 
 from smartstart.bundle import _svg
-from smartstart.pipeline import ChartWorker, _charts
+from smartstart.pipeline import BesideWorker, _charts
 
 
 def test_the_worker_draws_the_same_charts_and_its_parent_keeps_them(demo, monkeypatch):  # noqa: F811
     root = demo / "bundle"
     monkeypatch.setenv("SMARTSTART_CHART_WORKER", "1")
     _svg._DRAWN.clear()
-    with ChartWorker() as worker:
+    with BesideWorker() as worker:
         assert worker._pool is not None
         drawn = worker.charts(root)
     english = [c for c in drawn if c.name.endswith("_en")]

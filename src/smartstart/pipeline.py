@@ -33,6 +33,7 @@ from smartstart.features import (
 )
 from smartstart.features._panel import write_panel
 from smartstart.linking import Linked, YearUsed, every_municipality, link, sql_text
+from smartstart.linking._link import WITH_HOUSEHOLD
 from smartstart.linking._schools import school_branches
 from smartstart.outputs import TITLES, Outputs, publish, released_counts
 from smartstart.outputs._maps import MAP_NAME, area_map
@@ -74,11 +75,11 @@ class RunResult:
 def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
     """Link, build the factors, analyse, gate and bundle, with the pilot's library active."""
     pilot = resolve_places(pilot)
-    with using(pilot.study.library), ChartWorker() as drawer:
+    with using(pilot.study.library), BesideWorker() as drawer:
         return _run(pilot, console or Console(quiet=True), drawer)
 
 
-def _run(pilot: Pilot, console: Console, drawer: ChartWorker) -> RunResult:
+def _run(pilot: Pilot, console: Console, drawer: BesideWorker) -> RunResult:
     study, paths = pilot.study, pilot.paths
     started = time.perf_counter()
     if paths.boundaries is not None and "areas" in study.analyses:
@@ -229,7 +230,7 @@ def _warm() -> None:
     warm()
 
 
-class ChartWorker:
+class BesideWorker:
     """A spawned process beside the run: it finds the household types while this process
     runs the analyses after them, and draws the bundle's English charts while this one draws
     the Dutch ones (vl-convert holds the GIL, so threads would take turns). Started with the
@@ -261,7 +262,7 @@ class ChartWorker:
         remember(drawn)
         return [*dutch, *charts]
 
-    def __enter__(self) -> ChartWorker:
+    def __enter__(self) -> BesideWorker:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -326,7 +327,7 @@ def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) 
         flow.add_row(step.step, f"{step.rows_in:,}", f"{step.rows_out:,}", step.reason)
     console.print(flow)
     for step in linked.db.attrition:
-        if step.step == "inwoners met huishouden" and step.rows_in and \
+        if step.step == WITH_HOUSEHOLD and step.rows_in and \
                 step.rows_out < (1 - HOUSEHOLD_LOSS) * step.rows_in:
             console.print(f"[yellow]groot verlies[/]: {1 - step.rows_out / step.rows_in:.0%} van "
                           "de inwoners heeft geen huishouden op de peildatum (meestal minder "

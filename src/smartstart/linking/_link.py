@@ -12,6 +12,9 @@ from smartstart.linking._db import Database, sql_text
 from smartstart.linking._partner import read_partner
 from smartstart.pilot import Study, TargetGroup
 
+#: the step whose loss the run's summary watches (residents that link to no household)
+WITH_HOUSEHOLD = "inwoners met huishouden"
+
 SPELLS = {  # table -> (start, end, tie-break column) of the reference-date rule
     "GBAADRESOBJECTBUS": ("GBADATUMAANVANGADRESHOUDING", "GBADATUMEINDEADRESHOUDING",
                           "RINOBJECTNUMMER"),
@@ -71,7 +74,7 @@ def link_households(db: Database, study: Study) -> None:
     n = db.create("persons_on_date", sql_text("persons_on_date", persons=persons,
                                               kindouder=kindouder))
     without = db.count("persons_on_date WHERE household_id IS NULL")
-    db.record("inwoners met huishouden", n_res, n - without,
+    db.record(WITH_HOUSEHOLD, n_res, n - without,
               "inwoners zonder huishouden op de peildatum vallen af",
               ("residents with a household", "residents without a household on the reference "
                "date drop out"))
