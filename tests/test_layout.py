@@ -169,3 +169,31 @@ def test_the_membership_in_passes_equals_one_pass(laid_out, tmp_path, monkeypatc
                 pd.testing.assert_frame_equal(_parts(mine), _parts(theirs), obj=table)
                 compared += 1
     assert compared > 40
+
+
+@pytest.mark.parametrize("pool", ["delivery", "region"])
+def test_the_effect_panel_pool_is_whole_with_a_layout(laid_out, tmp_path, pool):
+    """The effect panel's comparison pool may reach beyond the pilot's municipalities (the
+    delivery's every buurt): its residents and events are then read from the full files, not
+    from the pilot's parts (which hold only persons who ever lived in the pilot)."""
+    from smartstart.features._panel import effect_panel
+    from smartstart.linking import Database, StudyDates
+
+    plan = {"start": 2019, "treated": {"buurten": ["07840103"]}, "outcomes": ["jeugdhulp"],
+            "pool": pool, "years": [2016, 2021]}
+    study = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1), analyses=("effect",),
+                  effect=plan)
+
+    def panel() -> pd.DataFrame:
+        db = Database(laid_out / "store", StudyDates.of(study))
+        frame = effect_panel(db, study.effect, study.municipalities, study.regio)
+        return frame.sort_values(["outcome", "year", "area"]).reset_index(drop=True)
+
+    with_layout = panel()
+    shutil.move(laid_out / "store" / "_gemeente", tmp_path / "_gemeente")
+    try:
+        without = panel()
+    finally:
+        shutil.move(tmp_path / "_gemeente", laid_out / "store" / "_gemeente")
+    assert with_layout["gemeente"].nunique() > 2  # the synthetic delivery's neighbours too
+    pd.testing.assert_frame_equal(with_layout, without)

@@ -57,11 +57,15 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
     after the last event the outcome's tables hold are left out (no data is not no event)."""
     years = PanelYears.of(db, plan).years
     areas = _areas_view(db, years)
-    events, last = _events_view(db, plan)
     pool = pool_municipalities(plan, municipalities, regio)
+    # a by-municipality layout holds the persons who ever lived in the pilot's municipalities:
+    # a pool beyond them (the region's or the delivery's buurten) reads the full files
+    full = pool is None or not set(pool) <= set(db.dates.gemeenten)
+    events, last = _events_view(db, plan, full=full)
     sql = (sql_file("effect_panel") + sql_file("effect_panel_areas")).format(
-        addresses=db.table("GBAADRESOBJECTBUS"), persons=db.table("GBAPERSOONTAB"),
-        areas=areas, events=events, households=db.table("GBAHUISHOUDENSBUS"))
+        addresses=db.table("GBAADRESOBJECTBUS", full=full),
+        persons=db.table("GBAPERSOONTAB", full=full), areas=areas, events=events,
+        households=db.table("GBAHUISHOUDENSBUS", full=full))
     db.con.execute(sql_text("macros")).fetchall()  # birth_date, age_on
     frame = db.con.execute(sql, _parameters(plan, years, pool)).df()
     frame["outcome"] = [plan.outcomes[int(k)] for k in frame.pop("outcome_index")]
@@ -127,17 +131,20 @@ def _areas_view(db: Database, years: tuple[int, ...]) -> str:
     return "effect_areas"
 
 
-def _events_view(db: Database, plan: EffectPlan) -> tuple[str, dict[str, int]]:
+def _events_view(db: Database, plan: EffectPlan, *,
+                 full: bool = False) -> tuple[str, dict[str, int]]:
     """One view of every event of the plan's outcomes (RINPERSOONS, RINPERSOON,
-    outcome_index, day), and per outcome the last year its tables hold an event."""
+    outcome_index, day), and per outcome the last year its tables hold an event; ``full``:
+    from the full files, not the pilot's parts of a layout."""
     catalog = load_catalog()
     outcomes = library().outcomes
     parts, sources = [], {}
     for k, name in enumerate(plan.outcomes):
         for event in outcomes[name].events:
             kind = catalog.table(event.table).kind
-            views = ([db.table(event.table, y) for y in db.years(event.table)]
-                     if kind == "TAB" and db.years(event.table) else [db.table(event.table)])
+            views = ([db.table(event.table, y, full=full) for y in db.years(event.table)]
+                     if kind == "TAB" and db.years(event.table)
+                     else [db.table(event.table, full=full)])
             where = f"WHERE ({event.where})" if event.where else ""
             for view in views:
                 parts.append(f"SELECT RINPERSOONS, RINPERSOON, {int(k)} AS outcome_index, "
