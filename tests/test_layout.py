@@ -146,29 +146,53 @@ def test_adding_one_table_splits_that_table_only(laid_out, tmp_path):
     assert build_layout(store).kept == ()
 
 
-def test_the_membership_in_passes_equals_one_pass(laid_out, tmp_path, monkeypatch):
-    """A national store's membership is built in passes over groups of municipalities
-    (``ROWS_PER_PASS``): with the addresses split over five passes every part of every table
-    is the single pass's, row for row."""
-    import pyarrow.parquet as pq
+def test_the_layout_serves_from_the_first_area_year(laid_out, tmp_path):
+    """The parts hold the persons with an address spell lasting into the first area year
+    (VSLGWBTAB): on 1 January of that year the layout gives the full files' tables; a
+    peildatum before it (the nearest area year) reads the full files, and a person whose
+    only spells in the municipality ended before it is in no part."""
+    import duckdb
 
-    from smartstart.sources import _layout
+    store = laid_out / "store"
+    years = sorted(int(p.stem) for p in (store / "VSLGWBTAB").glob("*.parquet"))
+    served = json.loads((store / "_gemeente" / "layout.json").read_text())["from"]
+    assert served == f"{years[0]}-01-01"
+    first = STUDY.model_copy(update={"peildatum": date(years[0], 1, 1),
+                                     "allow_nearest_year": True})
+    before = STUDY.model_copy(update={"peildatum": date(years[0] - 2, 6, 30),
+                                      "allow_nearest_year": True})
 
-    store = tmp_path / "store"
-    shutil.copytree(laid_out / "store", store, ignore=shutil.ignore_patterns("_gemeente"))
-    rows = sum(pq.read_metadata(p).num_rows for p in (store / "VSLGWBTAB").glob("*.parquet"))
-    monkeypatch.setattr(_layout, "ROWS_PER_PASS", rows // 5 + 1)
-    built = build_layout(store)
-    fresh = laid_out / "store" / "_gemeente"
-    compared = 0
-    for table in built.split:
-        for part in ("_gem=0784", "_gem=0001"):
-            mine, theirs = store / "_gemeente" / table / part, fresh / table / part
-            assert mine.exists() == theirs.exists(), (table, part)
-            if theirs.exists():
-                pd.testing.assert_frame_equal(_parts(mine), _parts(theirs), obj=table)
-                compared += 1
-    assert compared > 40
+    def tables(study):
+        partner = laid_out / "cbs" / "Partner" / "Voedselbank" / "voedselbank_klanten.csv"
+        linked = link(store, study, partner)
+        return build_features(linked.db, study), linked
+
+    on_first, linked = tables(first)
+    assert "layout" in linked.db.sources.values()
+    early, linked_early = tables(before)
+    assert set(linked_early.db.sources.values()) == {"full"}
+    shutil.move(store / "_gemeente", tmp_path / "_gemeente")
+    try:
+        plain, _ = tables(first)
+    finally:
+        shutil.move(tmp_path / "_gemeente", store / "_gemeente")
+    assert len(on_first.households) > 0 and len(early.households) > 0
+    pd.testing.assert_frame_equal(on_first.households, plain.households)
+    pd.testing.assert_frame_equal(on_first.children, plain.children)
+    # the address part of 0784 holds exactly the rule's persons, found here on the text keys
+    spells = (store / "GBAADRESOBJECTBUS").glob("*.parquet")
+    address = max(spells, key=lambda p: int(p.stem)).as_posix()
+    objects = "[" + ", ".join(f"'{p.as_posix()}'" for p in (store / "VSLGWBTAB").glob("*")) + "]"
+    part = (store / "_gemeente" / "GBAADRESOBJECTBUS" / "2022" / "_gem=0784").as_posix()
+    rule = duckdb.sql(f"""
+        SELECT DISTINCT RINPERSOONS, RINPERSOON FROM read_parquet('{address}') AS a
+        SEMI JOIN (SELECT * FROM read_parquet({objects}) WHERE gem = '0784') AS o
+            USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)
+        WHERE coalesce(GBADATUMEINDEADRESHOUDING, DATE '9999-12-31')
+              >= DATE '{years[0]}-01-01'""").fetchall()
+    inside = duckdb.sql(f"SELECT DISTINCT RINPERSOONS, RINPERSOON "
+                        f"FROM '{part}/*.parquet'").fetchall()
+    assert len(rule) > 1000 and set(inside) == set(rule)
 
 
 @pytest.mark.parametrize("pool", ["delivery", "region"])

@@ -98,7 +98,8 @@ class Database:
         self.read[name] = chosen
         view = f"{name.lower()}_{chosen}" + ("_full" if full else "")
         path = self.store / self.manifest[(name, chosen)].store_path
-        parts = None if full else layout_parts(self.store, name, chosen, self.dates.gemeenten)
+        parts = None if full else layout_parts(self.store, name, chosen, self.dates.gemeenten,
+                                                   self.dates.peildatum)
         if parts is None:
             source = f"read_parquet({path_literal(path)})"
         elif len(parts) == 1:

@@ -1,16 +1,17 @@
 """A by-municipality layout of the store, so a pilot reads only its municipalities' parts.
 
-For every municipality ``g`` the layout holds, per person-keyed table, the rows of everyone who
-ever had an address in ``g`` (by any year's VSLGWBTAB), so the reference-date rule still sees each
-person's whole history. The person and parent tables also hold those persons' parents and
-children (a mother's first child may never have lived in ``g``); INHATAB holds the income
-households those persons belong to; VSLGWBTAB is split by its own municipality column.
+For every municipality ``g`` the layout holds, per person-keyed table, the rows of everyone with
+an address in ``g`` (by any year's VSLGWBTAB) on or after 1 January of the first area year, so the
+reference-date rule still sees each person's whole history. The person and parent tables also
+hold those persons' parents and children (a mother's first child may never have lived in ``g``);
+INHATAB holds the income households those persons belong to; VSLGWBTAB is split by its own
+municipality column. A peildatum before the first area year reads the full files.
 
-Rows are duplicated for persons who lived in several municipalities (about 1.3x nationally).
-A pilot of several municipalities reads the union of their parts, each person's rows once
-(``parts_source``). The layout records the sha256 of every store file it was built from; when
-any of them changes it is stale and linking falls back to the full files.
-"""
+Rows are duplicated for persons who lived in several municipalities (1.6x in the national
+synthetic store, whose people move more than real ones). A pilot of several municipalities reads
+the union of their parts, each person's rows once (``parts_source``). The layout records the
+sha256 of every store file it was built from; when any of them changes it is stale and linking
+falls back to the full files."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -65,15 +67,15 @@ def build_layout(store: Path, console=None) -> LayoutBuild:
         todo = {k: p for k, p in files.items() if f"{k[0]}/{k[1]}" not in kept}
         if any(t in PERSON_TABLES or t in FAMILY_TABLES for t, _ in todo):
             _membership(con, files)
-        # INHATAB follows the income households of KOPPELPERSOONHUISHOUDEN: split it last
-        for (table, year), path in sorted(files.items(), key=lambda i: (i[0][0] == "INHATAB",
-                                                                      i[0])):
+        for (table, year), path in sorted(files.items()):
             if f"{table}/{year}" in kept:
                 _keep(target, staging, table, year)
-            elif _split(con, table, year, path, staging):
+            elif _split(con, table, year, path, staging, files):
                 split.append(f"{table}/{year}")
+        first = min((y for t, y in manifest if t == "VSLGWBTAB"), default=None)
         (staging / "layout.json").write_text(json.dumps(
-            {"sources": sources, "seconds": round(time.perf_counter() - started, 1)}, indent=1))
+            {"sources": sources, "from": None if first is None else f"{first}-01-01",
+             "seconds": round(time.perf_counter() - started, 1)}, indent=1))
         shutil.rmtree(staging / ".tmp", ignore_errors=True)
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
@@ -137,74 +139,74 @@ def _link_or_copy(source: str, destination: str) -> None:
         shutil.copy2(source, destination)
 
 
-#: address rows (every year's VSLGWBTAB together) per pass of the membership: one pass over a
-#: national store's 11 years of 36 M addresses spilled over 40 GB of temporary files under the
-#: 4 GB memory limit, so the municipalities are taken in groups, each group's hash tables small
-ROWS_PER_PASS = 50_000_000
+def _person(prefix: str = "", suffix: str = "") -> str:
+    """The 64-bit hash of a person key (``hash(RINPERSOONS, RINPERSOON)`` with a table alias
+    ``prefix`` and a column ``suffix`` such as ``Ma``). Joins on it need a quarter of the
+    memory of the two text columns; a collision of two persons can only add rows of one
+    person to the other's municipality (a part holds more, never less, and the linking
+    selects its residents by address as on the full files)."""
+    return f"hash({prefix}RINPERSOONS{suffix}, {prefix}RINPERSOON{suffix})"
 
 
 def _membership(con: duckdb.DuckDBPyConnection, files: dict[tuple[str, int], Path]) -> None:
-    """``person_gem``: everyone who ever had an address in a municipality (the latest address
-    spells on any year's VSLGWBTAB), and ``family_gem``: those and their parents and
-    children. Built in passes over groups of municipalities (``hash(gem) % passes``): a
-    person's rows for one municipality come from that municipality's group alone, so the
-    passes together are exactly the one query over all of them."""
-    import pyarrow.parquet as pq
+    """``person_gem`` (the hash ``p`` of a person, ``_gem``): everyone with an address spell
+    in a municipality that lasts into the first year of the area files (VSLGWBTAB), by any
+    year's area file; ``family_gem``: those and their parents and children.
 
+    Spells that ended before the area files begin are left out: they cannot place anyone on
+    a date the layout serves (``covers``: a peildatum from 1 January of the first area year;
+    earlier dates read the full files). An address object keeps its municipality from year
+    to year except where municipalities merge, so the objects are the last year's plus the
+    pairs an earlier year adds (one anti-join), not a distinct over every year's rows."""
     years = [p for (t, _), p in sorted(files.items()) if t == "VSLGWBTAB"]
-    rows = sum(pq.read_metadata(p).num_rows for p in years)
-    passes = max(1, -(-rows // ROWS_PER_PASS))
+    first = min(y for t, y in files if t == "VSLGWBTAB")
     addresses = max((k for k in files if k[0] == "GBAADRESOBJECTBUS"), key=lambda k: k[1])
     kinder = [p for (t, _), p in files.items() if t == "KINDOUDERTAB"]
-    con.execute("CREATE TABLE person_gem (RINPERSOONS VARCHAR, RINPERSOON VARCHAR, "
-                "_gem VARCHAR)").fetchall()
-    con.execute("CREATE TABLE family_gem AS SELECT * FROM person_gem").fetchall()
-    for group in range(passes):
-        mine = f"hash(gem) % {passes} = {group}"
-        objects = " UNION ".join(
-            f"SELECT DISTINCT SOORTOBJECTNUMMER, RINOBJECTNUMMER, gem "
-            f"FROM read_parquet({path_literal(p)}) WHERE gem IS NOT NULL AND {mine}"
-            for p in years)
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE group_gem AS
-            SELECT DISTINCT a.RINPERSOONS, a.RINPERSOON, o.gem AS _gem
-            FROM read_parquet({path_literal(files[addresses])}) AS a
-            JOIN ({objects}) AS o USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)""").fetchall()
-        family = "SELECT RINPERSOONS, RINPERSOON, _gem FROM group_gem"
-        for path in kinder:
-            k = f"read_parquet({path_literal(path)})"
+    obj = "hash(SOORTOBJECTNUMMER, RINOBJECTNUMMER)"
+    con.execute(f"""CREATE TEMP TABLE object_gem AS SELECT {obj} AS o, gem
+        FROM read_parquet({path_literal(years[-1])}) WHERE gem IS NOT NULL""").fetchall()
+    if len(years) > 1:
+        earlier = "[" + ", ".join(path_literal(p) for p in years[:-1]) + "]"
+        con.execute(f"""INSERT INTO object_gem SELECT DISTINCT o, gem FROM (
+            SELECT {obj} AS o, gem FROM read_parquet({earlier}) WHERE gem IS NOT NULL)
+            ANTI JOIN object_gem USING (o, gem)""").fetchall()
+    con.execute(f"""CREATE TABLE person_gem AS
+        SELECT DISTINCT {_person('a.')} AS p, o.gem AS _gem
+        FROM read_parquet({path_literal(files[addresses])}) AS a
+        JOIN object_gem AS o ON o.o = hash(a.SOORTOBJECTNUMMER, a.RINOBJECTNUMMER)
+        WHERE coalesce(a.GBADATUMEINDEADRESHOUDING, DATE '9999-12-31') >= $first""",
+                {"first": date(first, 1, 1)}).fetchall()
+    con.execute("DROP TABLE object_gem").fetchall()
+    family = "SELECT p, _gem FROM person_gem"
+    for path in kinder:
+        k = f"read_parquet({path_literal(path)})"
+        for parent in ("Ma", "pa"):
             family += f"""
-            UNION SELECT k.RINPERSOONS, k.RINPERSOON, m._gem FROM {k} AS k JOIN group_gem AS m
-                  ON (k.RINPERSOONSMa, k.RINPERSOONMa) = (m.RINPERSOONS, m.RINPERSOON)
-            UNION SELECT k.RINPERSOONS, k.RINPERSOON, m._gem FROM {k} AS k JOIN group_gem AS m
-                  ON (k.RINPERSOONSpa, k.RINPERSOONpa) = (m.RINPERSOONS, m.RINPERSOON)
-            UNION SELECT k.RINPERSOONSMa, k.RINPERSOONMa, m._gem FROM {k} AS k
-                  JOIN group_gem AS m USING (RINPERSOONS, RINPERSOON)
-                  WHERE k.RINPERSOONMa IS NOT NULL
-            UNION SELECT k.RINPERSOONSpa, k.RINPERSOONpa, m._gem FROM {k} AS k
-                  JOIN group_gem AS m USING (RINPERSOONS, RINPERSOON)
-                  WHERE k.RINPERSOONpa IS NOT NULL"""
-        con.execute(f"INSERT INTO family_gem {family}").fetchall()
-        con.execute("INSERT INTO person_gem SELECT * FROM group_gem").fetchall()
-    con.execute("DROP TABLE IF EXISTS group_gem").fetchall()
+            UNION SELECT {_person('k.')}, m._gem FROM {k} AS k JOIN person_gem AS m
+                  ON m.p = {_person('k.', parent)} WHERE k.RINPERSOON{parent} IS NOT NULL
+            UNION SELECT {_person('k.', parent)}, m._gem FROM {k} AS k JOIN person_gem AS m
+                  ON m.p = {_person('k.')} WHERE k.RINPERSOON{parent} IS NOT NULL"""
+    con.execute(f"CREATE TABLE family_gem AS {family}").fetchall()
 
 
 def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
-           staging: Path) -> bool:
+           staging: Path, files: dict[tuple[str, int], Path]) -> bool:
     source = f"read_parquet({path_literal(path)})"
     if table == "VSLGWBTAB":
         select = f"SELECT *, gem AS _gem FROM {source} WHERE gem IS NOT NULL"
     elif table == "INHATAB":
-        koppel = staging / "KOPPELPERSOONHUISHOUDEN" / str(year)
-        if not koppel.exists():
+        koppel = files.get(("KOPPELPERSOONHUISHOUDEN", year))
+        if koppel is None:
             return False
-        parts = path_literal(koppel / "**" / "*.parquet")
-        select = (f"SELECT i.*, k._gem FROM {source} AS i JOIN (SELECT DISTINCT RINPERSOONSHKW, "
-                  f"RINPERSOONHKW, _gem FROM read_parquet({parts}, hive_partitioning = true)) "
-                  "AS k USING (RINPERSOONSHKW, RINPERSOONHKW)")
+        # the income households of the municipality's persons that year
+        select = (f"SELECT i.*, k._gem FROM {source} AS i JOIN (SELECT DISTINCT "
+                  f"{_person('k.', 'HKW')} AS h, m._gem FROM read_parquet("
+                  f"{path_literal(koppel)}) AS k JOIN person_gem AS m ON m.p = "
+                  f"{_person('k.')}) AS k ON k.h = {_person('i.', 'HKW')}")
     elif table in PERSON_TABLES or table in FAMILY_TABLES:
         members = "family_gem" if table in FAMILY_TABLES else "person_gem"
         select = (f"SELECT t.*, m._gem FROM {source} AS t "
-                  f"JOIN {members} AS m USING (RINPERSOONS, RINPERSOON)")
+                  f"JOIN {members} AS m ON m.p = {_person('t.')}")
     else:
         return False
     out = staging / table / str(year)
@@ -215,16 +217,23 @@ def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
     return True
 
 
-def layout_parts(store: Path, table: str, year: int,
-                 gemeenten: tuple[str, ...]) -> list[Path] | None:
+def layout_parts(store: Path, table: str, year: int, gemeenten: tuple[str, ...],
+                 peildatum: date | None = None) -> list[Path] | None:
     """The parts of a table for the named municipalities that have rows there, if a fresh
-    layout has the table (else None: read the full file). Several parts may hold the same
-    person (``part_key``): read them with ``parts_source``."""
+    layout has the table and serves the peildatum (else None: read the full file). Several
+    parts may hold the same person (``part_key``): read them with ``parts_source``.
+
+    A layout serves a peildatum from 1 January of its first area year (``from`` in
+    layout.json, ``_membership``); a layout without ``from`` holds every spell and serves any."""
     root = Path(store) / LAYOUT
     info = root / "layout.json"
     if not info.exists():
         return None
-    sources = json.loads(info.read_text()).get("sources", {})
+    recorded = json.loads(info.read_text())
+    served = recorded.get("from")
+    if peildatum is not None and served and peildatum < date.fromisoformat(served):
+        return None
+    sources = recorded.get("sources", {})
     manifest = read_manifest(Path(store))
     if sources != {f"{t}/{y}": manifest[(t, y)].sha256 for t, y in sorted(manifest)}:
         return None
