@@ -221,3 +221,37 @@ def test_the_effect_panel_pool_is_whole_with_a_layout(laid_out, tmp_path, pool):
         shutil.move(tmp_path / "_gemeente", laid_out / "store" / "_gemeente")
     assert with_layout["gemeente"].nunique() > 2  # the synthetic delivery's neighbours too
     pd.testing.assert_frame_equal(with_layout, without)
+
+
+def test_a_layout_of_named_municipalities_serves_those_only(laid_out, tmp_path):
+    """``smartstart layout --gemeenten 0001``: the parts of 0001 alone, the same rows as the
+    whole layout's; a pilot of 0784 then reads the full files (its absent parts are not 'no
+    rows'), a pilot of 0001 its parts, with the full files' tables. An unknown code is an
+    error that names it, and the CLI ends with a summary."""
+    from typer.testing import CliRunner
+
+    from smartstart.cli import app
+    from smartstart.sources.errors import SourceError
+
+    store = tmp_path / "store"
+    shutil.copytree(laid_out / "store", store, ignore=shutil.ignore_patterns("_gemeente"))
+    result = CliRunner().invoke(app, ["layout", "--store", str(store), "--gemeenten", "0001"])
+    assert result.exit_code == 0, result.output
+    assert "klaar" in result.output and "0001" in result.output
+    assert json.loads((store / "_gemeente" / "layout.json").read_text())["gemeenten"] == ["0001"]
+    assert not list((store / "_gemeente").glob("*/*/_gem=0784"))
+    fresh = laid_out / "store" / "_gemeente"
+    for table in ("GBAPERSOONTAB/2022", "INHATAB/2021", "VSLGWBTAB/2020", "KINDOUDERTAB/2022"):
+        pd.testing.assert_frame_equal(_parts(store / "_gemeente" / table / "_gem=0001"),
+                                      _parts(fresh / table / "_gem=0001"), obj=table)
+    here, linked = _tables(tmp_path, "0001")
+    assert "layout" in linked.db.sources.values()
+    whole, _ = _tables(laid_out, "0001")
+    pd.testing.assert_frame_equal(here.households, whole.households)
+    shutil.copytree(laid_out / "cbs" / "Partner", tmp_path / "cbs" / "Partner")
+    _, other = _tables(tmp_path, "0784")
+    assert set(other.db.sources.values()) == {"full"}
+    with pytest.raises(SourceError, match="9999"):
+        build_layout(store, ("0001", "9999"))
+    bad = CliRunner().invoke(app, ["layout", "--store", str(store), "--regio", "nergens"])
+    assert bad.exit_code == 1 and "nergens" in bad.output

@@ -134,17 +134,52 @@ def ingest(
 @app.command()
 def layout(
     store: Annotated[Path, typer.Option(help="Folder of the typed parquet store.")],
+    gemeenten: Annotated[str | None, typer.Option(
+        help="Only these municipalities, by CBS code (0784,0855): a region's team need not "
+             "split the whole country. Pilots elsewhere read the full files.")] = None,
+    regio: Annotated[str | None, typer.Option(
+        help="Only the municipalities of this region (sources/regions.yaml).")] = None,
 ) -> None:
     """Split the store by municipality so one municipality reads a small part of it."""
-    from smartstart.sources import build_layout
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
+    from smartstart.sources import build_layout
+    from smartstart.sources._regions import load_regions, region_key
+
+    codes: tuple[str, ...] | None = None
+    if gemeenten is not None and regio is not None:
+        _fail(SourceError("name --gemeenten or --regio, not both"))
+    if gemeenten is not None:
+        codes = tuple(c.strip() for c in gemeenten.split(",") if c.strip())
+    if regio is not None:
+        known = load_regions()
+        if region_key(regio) not in known:
+            _fail(SourceError(f"unknown regio {regio!r}",
+                              hint=f"known regions: {', '.join(sorted(known))}"))
+        codes = tuple(known[region_key(regio)].codes)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn("nog"), TimeRemainingColumn())
     try:
-        with console.status("opslag per gemeente indelen"):
-            built = build_layout(store)
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("opslag per gemeente indelen", total=None)
+
+            def step(name: str, done: int, steps: int) -> None:
+                bar.update(task, description=f"indelen: {name}", completed=done, total=steps)
+
+            built = build_layout(store, codes, progress=step)
     except SourceError as error:
         _fail(error)
-    console.print(f"[green]indeling per gemeente klaar[/]: {built.folder} ({len(built.split)} "
-                  f"bestanden ingedeeld, {len(built.kept)} ongewijzigd overgenomen)")
+    which = "alle gemeenten" if codes is None else ", ".join(codes)
+    console.print(f"[green]indeling per gemeente klaar[/] ({which}): {built.folder} "
+                  f"({len(built.split)} bestanden ingedeeld, {len(built.kept)} ongewijzigd "
+                  "overgenomen)")
 
 
 @app.command()

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,7 +29,7 @@ import duckdb
 from smartstart.sources._store import read_manifest
 
 LAYOUT = "_gemeente"
-MEMORY_LIMIT = "4GB"  # DuckDB spills to the layout's temp folder beyond this
+MEMORY_LIMIT = "3.5GB"  # DuckDB spills to the layout's temp folder beyond this (RSS < 4 GiB)
 PERSON_KEY = ("RINPERSOONS", "RINPERSOON")
 #: tables whose rows follow their person's municipalities
 PERSON_TABLES = ("GBAADRESOBJECTBUS", "GBAHUISHOUDENSBUS", "SECMBUS", "KOPPELPERSOONHUISHOUDEN",
@@ -45,19 +46,27 @@ def path_literal(path: Path) -> str:
     return "'" + path.as_posix().replace("'", "''") + "'"
 
 
-def build_layout(store: Path, console=None) -> LayoutBuild:
+def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
+                 progress: Callable[[str, int, int], None] | None = None) -> LayoutBuild:
     """(Re)build ``STORE/_gemeente``; written next to it first and swapped in when complete.
     A table whose file is unchanged since the last build keeps its parts (moved over, not
-    split again) as long as the files that decide who belongs where (``MEMBERSHIP``) are
-    unchanged too: adding one table splits that table only."""
+    split again) as long as the files that decide who belongs where (``MEMBERSHIP``) and the
+    municipalities are unchanged too: adding one table splits that table only.
+
+    ``gemeenten``: only these municipalities' parts (a region's team need not split the
+    country); a pilot of other municipalities then reads the full files. ``progress`` is
+    called with the step's name, the steps done and the steps in all."""
     store = Path(store)
     manifest = read_manifest(store)
+    wanted = None if gemeenten is None else sorted(set(gemeenten))
+    if wanted is not None:
+        _known(store, manifest, wanted)
     target, staging = store / LAYOUT, store / f"{LAYOUT}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     started = time.perf_counter()
     sources = {f"{t}/{y}": manifest[(t, y)].sha256 for t, y in sorted(manifest)}
-    kept = _unchanged(target, sources)
+    kept = _unchanged(target, sources, wanted)
     con = duckdb.connect()
     con.execute(f"SET temp_directory = {path_literal(staging / '.tmp')}").fetchall()
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'").fetchall()  # spill to disk beyond it
@@ -65,17 +74,25 @@ def build_layout(store: Path, console=None) -> LayoutBuild:
     try:
         files = {k: store / r.store_path for k, r in manifest.items()}
         todo = {k: p for k, p in files.items() if f"{k[0]}/{k[1]}" not in kept}
+        steps = len(files) + 1
+        if progress is not None:
+            progress("wie woonde waar", 0, steps)
         if any(t in PERSON_TABLES or t in FAMILY_TABLES for t, _ in todo):
-            _membership(con, files)
-        for (table, year), path in sorted(files.items()):
+            _membership(con, files, wanted)
+        for done, ((table, year), path) in enumerate(sorted(files.items()), start=1):
+            if progress is not None:
+                progress(f"{table} {year}", done, steps)
             if f"{table}/{year}" in kept:
                 _keep(target, staging, table, year)
-            elif _split(con, table, year, path, staging, files):
+            elif _split(con, table, year, path, staging, files, wanted):
                 split.append(f"{table}/{year}")
         first = min((y for t, y in manifest if t == "VSLGWBTAB"), default=None)
         (staging / "layout.json").write_text(json.dumps(
             {"sources": sources, "from": None if first is None else f"{first}-01-01",
-             "seconds": round(time.perf_counter() - started, 1)}, indent=1))
+             "gemeenten": wanted, "seconds": round(time.perf_counter() - started, 1)},
+            indent=1))
+        if progress is not None:
+            progress("klaar", steps, steps)
         shutil.rmtree(staging / ".tmp", ignore_errors=True)
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
@@ -85,6 +102,26 @@ def build_layout(store: Path, console=None) -> LayoutBuild:
     finally:
         con.close()
     return LayoutBuild(target, tuple(split), tuple(sorted(kept)))
+
+
+def _known(store: Path, manifest, wanted: list[str]) -> None:
+    """Every named municipality has addresses in the newest area file, or a clear error."""
+    from smartstart.sources.errors import SourceError
+
+    years = sorted(y for t, y in manifest if t == "VSLGWBTAB")
+    if not years:
+        raise SourceError(f"{store}: the store has no VSLGWBTAB, so no municipality to lay out",
+                          hint="ingest the delivery's VSLGWBTAB files first")
+    path = store / manifest[("VSLGWBTAB", years[-1])].store_path
+    found = {g for (g,) in duckdb.execute(
+        f"SELECT DISTINCT gem FROM read_parquet({path_literal(path)}) "
+        "WHERE list_contains($codes, gem)", {"codes": wanted}).fetchall()}
+    missing = [g for g in wanted if g not in found]
+    if missing:
+        raise SourceError(f"{store}: municipality {', '.join(missing)} has no address in "
+                          f"VSLGWBTAB {years[-1]}",
+                          hint="name municipalities by their four-digit CBS code (0784), "
+                               "as the pilot does")
 
 
 @dataclass(frozen=True)
@@ -106,17 +143,21 @@ def _membership_keys(sources: dict[str, str]) -> dict[str, str]:
             if k.startswith(("VSLGWBTAB/", "KINDOUDERTAB/")) or k in addresses[-1:]}
 
 
-def _unchanged(target: Path, sources: dict[str, str]) -> set[str]:
+def _unchanged(target: Path, sources: dict[str, str],
+               wanted: list[str] | None) -> set[str]:
     """The tables of the last build (``target``) whose parts still hold: same file, same
-    membership (and, for INHATAB, the same KOPPELPERSOONHUISHOUDEN of its year)."""
+    membership, same municipalities (and, for INHATAB, the same KOPPELPERSOONHUISHOUDEN of
+    its year)."""
     info = target / "layout.json"
     if not info.exists():
         return set()
     try:
-        old = json.loads(info.read_text()).get("sources", {})
+        recorded = json.loads(info.read_text())
     except ValueError:
         return set()
-    if _membership_keys(old) != _membership_keys(sources):
+    old = recorded.get("sources", {})
+    if _membership_keys(old) != _membership_keys(sources) or "from" not in recorded \
+            or recorded.get("gemeenten") != wanted:
         return set()
     same = {k for k, sha in sources.items() if old.get(k) == sha}
     return {k for k in same if not k.startswith("INHATAB/")
@@ -148,7 +189,8 @@ def _person(prefix: str = "", suffix: str = "") -> str:
     return f"hash({prefix}RINPERSOONS{suffix}, {prefix}RINPERSOON{suffix})"
 
 
-def _membership(con: duckdb.DuckDBPyConnection, files: dict[tuple[str, int], Path]) -> None:
+def _membership(con: duckdb.DuckDBPyConnection, files: dict[tuple[str, int], Path],
+                wanted: list[str] | None = None) -> None:
     """``person_gem`` (the hash ``p`` of a person, ``_gem``): everyone with an address spell
     in a municipality that lasts into the first year of the area files (VSLGWBTAB), by any
     year's area file; ``family_gem``: those and their parents and children.
@@ -163,13 +205,15 @@ def _membership(con: duckdb.DuckDBPyConnection, files: dict[tuple[str, int], Pat
     addresses = max((k for k in files if k[0] == "GBAADRESOBJECTBUS"), key=lambda k: k[1])
     kinder = [p for (t, _), p in files.items() if t == "KINDOUDERTAB"]
     obj = "hash(SOORTOBJECTNUMMER, RINOBJECTNUMMER)"
+    where = "gem IS NOT NULL" + ("" if wanted is None else " AND list_contains($wanted, gem)")
+    named = {} if wanted is None else {"wanted": wanted}
     con.execute(f"""CREATE TEMP TABLE object_gem AS SELECT {obj} AS o, gem
-        FROM read_parquet({path_literal(years[-1])}) WHERE gem IS NOT NULL""").fetchall()
+        FROM read_parquet({path_literal(years[-1])}) WHERE {where}""", named).fetchall()
     if len(years) > 1:
         earlier = "[" + ", ".join(path_literal(p) for p in years[:-1]) + "]"
         con.execute(f"""INSERT INTO object_gem SELECT DISTINCT o, gem FROM (
-            SELECT {obj} AS o, gem FROM read_parquet({earlier}) WHERE gem IS NOT NULL)
-            ANTI JOIN object_gem USING (o, gem)""").fetchall()
+            SELECT {obj} AS o, gem FROM read_parquet({earlier}) WHERE {where})
+            ANTI JOIN object_gem USING (o, gem)""", named).fetchall()
     con.execute(f"""CREATE TABLE person_gem AS
         SELECT DISTINCT {_person('a.')} AS p, o.gem AS _gem
         FROM read_parquet({path_literal(files[addresses])}) AS a
@@ -190,10 +234,14 @@ def _membership(con: duckdb.DuckDBPyConnection, files: dict[tuple[str, int], Pat
 
 
 def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
-           staging: Path, files: dict[tuple[str, int], Path]) -> bool:
+           staging: Path, files: dict[tuple[str, int], Path],
+           wanted: list[str] | None = None) -> bool:
     source = f"read_parquet({path_literal(path)})"
+    named: dict = {}
     if table == "VSLGWBTAB":
         select = f"SELECT *, gem AS _gem FROM {source} WHERE gem IS NOT NULL"
+        if wanted is not None:
+            select, named = select + " AND list_contains($wanted, gem)", {"wanted": wanted}
     elif table == "INHATAB":
         koppel = files.get(("KOPPELPERSOONHUISHOUDEN", year))
         if koppel is None:
@@ -212,8 +260,8 @@ def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
     out = staging / table / str(year)
     out.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"COPY ({select}) TO {path_literal(out)} "
-                "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (_gem), OVERWRITE_OR_IGNORE)"
-                ).fetchall()
+                "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (_gem), OVERWRITE_OR_IGNORE)",
+                named).fetchall()
     return True
 
 
@@ -233,6 +281,9 @@ def layout_parts(store: Path, table: str, year: int, gemeenten: tuple[str, ...],
     served = recorded.get("from")
     if peildatum is not None and served and peildatum < date.fromisoformat(served):
         return None
+    holds = recorded.get("gemeenten")
+    if holds is not None and not set(gemeenten) <= set(holds):
+        return None  # a layout of other municipalities: their absent parts are not "no rows"
     sources = recorded.get("sources", {})
     manifest = read_manifest(Path(store))
     if sources != {f"{t}/{y}": manifest[(t, y)].sha256 for t, y in sorted(manifest)}:
