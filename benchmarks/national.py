@@ -7,6 +7,8 @@ polars; and the layout build. Time and peak memory of each, every contender in a
     # the store and its layout (both timed), then every contender
     .venv/bin/python benchmarks/national.py --store /data/store --prepare /data/national
     # polars is a contender only: pip install -e ".[bench]" (not a dependency of smartstart)
+    # a region's layout alone (it replaces the store's layout: run it on a copy or first)
+    .venv/bin/python benchmarks/national.py --store /data/store --only layout-region
 
 What each contender does:
 - one municipality: smartstart links it and builds its household and child tables from the
@@ -46,10 +48,14 @@ def prepare(source: Path, store: Path, out: mp.Queue) -> None:
 
 
 def layout(store: Path, out: mp.Queue) -> None:
+    region_layout(store, None, out)
+
+
+def region_layout(store: Path, codes: tuple[str, ...] | None, out: mp.Queue) -> None:
     from smartstart.sources import build_layout
 
     started = time.perf_counter()
-    built = build_layout(store)
+    built = build_layout(store, codes)
     out.put((time.perf_counter() - started, peak_rss_mib(), len(built.split), len(built.kept)))
 
 
@@ -245,6 +251,10 @@ def main() -> None:
 
     codes = every_municipality(store, Study(name="b", gemeenten="all",
                                             peildatum=args.peildatum)).municipalities
+    if "layout-region" in only:  # replaces the store's layout: measure it before "layout"
+        seconds, mib, split, kept = measure(region_layout, store, codes[:9])
+        _row("layout of the region of nine only (--gemeenten)", seconds, mib,
+             f"{split} split, {kept} kept")
     persons = next(r.rows_written for (t, _), r in read_manifest(store).items()
                    if t == "GBAPERSOONTAB")
     print(f"store: {persons:,} persons, {len(codes)} municipalities")

@@ -79,7 +79,9 @@ def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
             progress("wie woonde waar", 0, steps)
         if any(t in PERSON_TABLES or t in FAMILY_TABLES for t, _ in todo):
             _membership(con, files, wanted)
-        for done, ((table, year), path) in enumerate(sorted(files.items()), start=1):
+        # INHATAB follows the income households of KOPPELPERSOONHUISHOUDEN: split it last
+        order = sorted(files.items(), key=lambda i: (i[0][0] == "INHATAB", i[0]))
+        for done, ((table, year), path) in enumerate(order, start=1):
             if progress is not None:
                 progress(f"{table} {year}", done, steps)
             if f"{table}/{year}" in kept:
@@ -243,14 +245,16 @@ def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
         if wanted is not None:
             select, named = select + " AND list_contains($wanted, gem)", {"wanted": wanted}
     elif table == "INHATAB":
-        koppel = files.get(("KOPPELPERSOONHUISHOUDEN", year))
-        if koppel is None:
+        koppel = staging / "KOPPELPERSOONHUISHOUDEN" / str(year)
+        if ("KOPPELPERSOONHUISHOUDEN", year) not in files or not koppel.exists():
             return False
-        # the income households of the municipality's persons that year
+        # the income households of the municipality's persons that year: read from the
+        # parts of KOPPELPERSOONHUISHOUDEN just split (or kept), not joined again
+        parts = path_literal(koppel / "*" / "*.parquet")
         select = (f"SELECT i.*, k._gem FROM {source} AS i JOIN (SELECT DISTINCT "
-                  f"{_person('k.', 'HKW')} AS h, m._gem FROM read_parquet("
-                  f"{path_literal(koppel)}) AS k JOIN person_gem AS m ON m.p = "
-                  f"{_person('k.')}) AS k ON k.h = {_person('i.', 'HKW')}")
+                  f"{_person('', 'HKW')} AS h, _gem FROM read_parquet({parts}, "
+                  "hive_partitioning = true, hive_types = {'_gem': VARCHAR})) AS k "
+                  f"ON k.h = {_person('i.', 'HKW')}")
     elif table in PERSON_TABLES or table in FAMILY_TABLES:
         members = "family_gem" if table in FAMILY_TABLES else "person_gem"
         select = (f"SELECT t.*, m._gem FROM {source} AS t "
