@@ -1,7 +1,8 @@
 """The effect monitor's panel (``study.effect``): per outcome, year and buurt of the comparison
 pool, the units at risk (``n``: residents of the plan's ages on 1 January, by the buurt of their
 address that day) and those with at least one of the outcome's events that calendar year
-(``events``). One query over all years and areas (``sql/effect_panel.sql``); the outcome's
+(``events``). The persons at risk a year at a time, then one query over all years and areas
+(``sql/effect_panel*.sql``); the outcome's
 events are read as the library defines them (its tables, start columns and conditions).
 
 The panel holds exact counts per area and year: it stays in the run's ``work/`` folder and
@@ -62,12 +63,11 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
     # a pool beyond them (the region's or the delivery's buurten) reads the full files
     full = pool is None or not set(pool) <= set(db.dates.gemeenten)
     events, last = _events_view(db, plan, full=full)
+    parameters = _parameters(plan, years, pool)
+    _at_risk(db, areas, parameters, full=full)
     sql = (sql_file("effect_panel") + sql_file("effect_panel_areas")).format(
-        addresses=db.table("GBAADRESOBJECTBUS", full=full),
-        persons=db.table("GBAPERSOONTAB", full=full), areas=areas, events=events,
-        households=db.table("GBAHUISHOUDENSBUS", full=full))
-    db.con.execute(sql_text("macros")).fetchall()  # birth_date, age_on
-    frame = db.con.execute(sql, _parameters(plan, years, pool)).df()
+        events=events, households=db.table("GBAHUISHOUDENSBUS", full=full))
+    frame = db.con.execute(sql, _rest(parameters)).df()
     frame["outcome"] = [plan.outcomes[int(k)] for k in frame.pop("outcome_index")]
     frame = frame.rename(columns={"gem": "gemeente", "wc": "wijk", "bc": "area"})
     frame["year"] = frame["year"].astype(int)
@@ -103,12 +103,11 @@ def group_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...],
     events, last = _events_view(db, plan)
     db.con.register("effect_clients", clients[["rinpersoons", "rinpersoon", "client_start"]])
     try:
+        parameters = _parameters(plan, years, municipalities)
+        _at_risk(db, areas, parameters)
         sql = (sql_file("effect_panel") + sql_file("effect_panel_persons")).format(
-            addresses=db.table("GBAADRESOBJECTBUS"), persons=db.table("GBAPERSOONTAB"),
-            areas=areas, events=events, clients="effect_clients",
-            households=db.table("GBAHUISHOUDENSBUS"))
-        db.con.execute(sql_text("macros")).fetchall()
-        frame = db.con.execute(sql, {**_parameters(plan, years, municipalities),
+            events=events, clients="effect_clients", households=db.table("GBAHUISHOUDENSBUS"))
+        frame = db.con.execute(sql, {**_rest(parameters),
                                      "household": plan.treated.household}).df()
     finally:
         db.con.unregister("effect_clients")
@@ -120,6 +119,33 @@ def group_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...],
         ["year", "person", "cohort", "event"]].astype(int)
     keep = frame["year"] <= frame["outcome"].map(last)
     return frame.loc[keep, list(PERSON_COLUMNS)].reset_index(drop=True)
+
+
+def _rest(parameters: dict) -> dict:
+    """The parameters of the query after ``_at_risk`` (DuckDB refuses unused ones)."""
+    return {k: parameters[k] for k in ("years", "outcomes", "household_outcomes")}
+
+
+def _at_risk(db: Database, areas: str, parameters: dict, *, full: bool = False) -> None:
+    """``panel_at_risk``: the residents at risk of every year of the plan (year, person, gem,
+    wc, bc, cohort), a year at a time over the address spells found once
+    (``effect_panel_placed.sql``, ``effect_panel_at_risk.sql``): on a national store one
+    query over every year held all years' residents in one window and spilled over 17 GB."""
+    addresses = db.table("GBAADRESOBJECTBUS", full=full)
+    persons = db.table("GBAPERSOONTAB", full=full)
+    db.con.execute(sql_text("macros")).fetchall()  # birth_date, age_on
+    placed = sql_file("effect_panel_placed").format(addresses=addresses, persons=persons,
+                                                     areas=areas)
+    used = ("years", "pool_all", "pool", "min_age", "max_age")
+    db.con.execute(placed, {k: parameters[k] for k in used}).fetchall()
+    db.con.execute("CREATE OR REPLACE TEMP TABLE panel_at_risk (year INTEGER, RINPERSOONS "
+                   "VARCHAR, RINPERSOON VARCHAR, gem VARCHAR, wc VARCHAR, bc VARCHAR, "
+                   "cohort INTEGER)").fetchall()
+    each = sql_file("effect_panel_at_risk").format(persons=persons, areas=areas)
+    for year in parameters["years"]:
+        db.con.execute(each, {"year": year, "day": date(year, 1, 1),
+                              **{k: parameters[k] for k in used if k != "years"}}).fetchall()
+    db.con.execute("DROP TABLE panel_placed").fetchall()
 
 
 def _areas_view(db: Database, years: tuple[int, ...]) -> str:
