@@ -255,3 +255,33 @@ def test_a_layout_of_named_municipalities_serves_those_only(laid_out, tmp_path):
         build_layout(store, ("0001", "9999"))
     bad = CliRunner().invoke(app, ["layout", "--store", str(store), "--regio", "nergens"])
     assert bad.exit_code == 1 and "nergens" in bad.output
+
+
+def test_a_layout_that_cannot_be_written_is_one_clear_line(laid_out, tmp_path, monkeypatch):
+    """A full disk while splitting (DuckDB's IOException): exit 1 with what to do, the last
+    layout left as it was."""
+    import duckdb
+    from typer.testing import CliRunner
+
+    from smartstart.cli import app
+    from smartstart.sources import _layout
+
+    store = tmp_path / "store"
+    shutil.copytree(laid_out / "store", store)
+    info = store / "_gemeente" / "layout.json"
+    recorded = json.loads(info.read_text())
+    del recorded["sources"]["JGDBESCHERMBUS/2022"]  # as if delivered since: it is split
+    info.write_text(json.dumps(recorded))
+    before = info.read_text()
+
+    def full(*_args, **_kwargs):
+        raise duckdb.IOException('Could not write file "x.tmp": No space left on device')
+
+    monkeypatch.setattr(_layout, "_split", full)
+    result = CliRunner().invoke(app, ["layout", "--store", str(store)])
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())  # the console wraps at 80 columns
+    assert "No space left on device" in said and "free about twice" in said
+    assert "Traceback" not in result.output
+    assert (store / "_gemeente" / "layout.json").read_text() == before
+    assert not (store / "_gemeente.partial").exists()

@@ -141,6 +141,7 @@ def layout(
         help="Only the municipalities of this region (sources/regions.yaml).")] = None,
 ) -> None:
     """Split the store by municipality so one municipality reads a small part of it."""
+    import duckdb
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -176,6 +177,12 @@ def layout(
             built = build_layout(store, codes, progress=step)
     except SourceError as error:
         _fail(error)
+    except (OSError, duckdb.IOException) as error:  # a full disk above all: one clear line
+        _fail(SourceError(f"{store}: the layout could not be written ({error}); the store and "
+                          "its last layout are unchanged",
+                          hint="free about twice the store's size on its disk (the layout and "
+                               "DuckDB's temporary files), or lay out fewer municipalities "
+                               "(--gemeenten, --regio)"))
     which = "alle gemeenten" if codes is None else ", ".join(codes)
     console.print(f"[green]indeling per gemeente klaar[/] ({which}): {built.folder} "
                   f"({len(built.split)} bestanden ingedeeld, {len(built.kept)} ongewijzigd "
