@@ -134,14 +134,17 @@ def _at_risk(db: Database, areas: str, parameters: dict, *, full: bool = False) 
     addresses = db.table("GBAADRESOBJECTBUS", full=full)
     persons = db.table("GBAPERSOONTAB", full=full)
     db.con.execute(sql_text("macros")).fetchall()  # birth_date, age_on
-    placed = sql_file("effect_panel_placed").format(addresses=addresses, persons=persons,
-                                                     areas=areas)
-    used = ("years", "pool_all", "pool", "min_age", "max_age")
+    everyone = parameters["pool_all"]
+    placed = sql_file("effect_panel_placed").format(
+        addresses=addresses, persons=persons, areas=areas,
+        ever="" if everyone else "SEMI JOIN ever USING (RINPERSOONS, RINPERSOON)")
+    used = ("years", "pool", "min_age", "max_age")
     db.con.execute(placed, {k: parameters[k] for k in used}).fetchall()
+    used = ("pool_all", *used)
     db.con.execute("CREATE OR REPLACE TEMP TABLE panel_at_risk (year INTEGER, RINPERSOONS "
                    "VARCHAR, RINPERSOON VARCHAR, gem VARCHAR, wc VARCHAR, bc VARCHAR, "
                    "cohort INTEGER)").fetchall()
-    each = sql_file("effect_panel_at_risk").format(persons=persons, areas=areas)
+    each = sql_file("effect_panel_at_risk").format(areas=areas)
     for year in parameters["years"]:
         db.con.execute(each, {"year": year, "day": date(year, 1, 1),
                               **{k: parameters[k] for k in used if k != "years"}}).fetchall()

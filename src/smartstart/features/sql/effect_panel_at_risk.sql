@@ -3,7 +3,6 @@
 -- residents aged $min_age to $max_age on $day (1 January of $year) whose address that day lies
 -- in a buurt of the pool (by that year's area file). Overlapping spells: the latest start, then
 -- the latest end, then the highest RINOBJECTNUMMER (spell_on_date.sql).
---   {persons}    GBAPERSOONTAB (birth date)
 --   {areas}      address objects -> gem, wc, bc with a column `year`
 INSERT INTO panel_at_risk
 WITH pool AS (
@@ -14,7 +13,8 @@ WITH pool AS (
       AND bc IS NOT NULL
 ),
 on_day AS (
-    SELECT RINPERSOONS, RINPERSOON, SOORTOBJECTNUMMER, RINOBJECTNUMMER,
+    SELECT RINPERSOONS, RINPERSOON, SOORTOBJECTNUMMER, RINOBJECTNUMMER, GBAGEBOORTEJAAR,
+           GBAGEBOORTEMAAND, GBAGEBOORTEDAG,
            row_number() OVER (PARTITION BY RINPERSOONS, RINPERSOON
                               ORDER BY spell_start DESC, spell_end DESC,
                                        RINOBJECTNUMMER DESC) AS pick
@@ -22,10 +22,9 @@ on_day AS (
     WHERE spell_start <= $day AND spell_end >= $day
 )
 SELECT $year AS year, o.RINPERSOONS, o.RINPERSOON, a.gem, a.wc, a.bc,
-       CAST(g.GBAGEBOORTEJAAR AS INTEGER) AS cohort
+       CAST(o.GBAGEBOORTEJAAR AS INTEGER) AS cohort
 FROM on_day AS o
 JOIN pool AS a USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)
-JOIN {persons} AS g USING (RINPERSOONS, RINPERSOON)
 WHERE o.pick = 1
-  AND age_on(birth_date(g.GBAGEBOORTEJAAR, g.GBAGEBOORTEMAAND, g.GBAGEBOORTEDAG), $day)
+  AND age_on(birth_date(o.GBAGEBOORTEJAAR, o.GBAGEBOORTEMAAND, o.GBAGEBOORTEDAG), $day)
       BETWEEN $min_age AND $max_age

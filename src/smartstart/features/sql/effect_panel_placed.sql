@@ -1,22 +1,23 @@
 -- The effect panel's address spells (the first of three steps; effect_panel_at_risk.sql and
 -- effect_panel.sql follow): every spell of the persons who ever lived at an address of the
--- pool (any of $years) and whose birth year can give an age from $min_age to $max_age on
--- 1 January of one of the years (a bound only: the age itself is checked per year), with the
--- end the reference-date rule of spell_on_date.sql gives it: spells without a start are left
--- out, a missing end closes the day before the person's next spell (else open).
+-- pool (any of $years; with a pool of every buurt, of everyone) and whose birth year can give
+-- an age from $min_age to $max_age on 1 January of one of the years (a bound only: the age
+-- itself is checked per year), with their birth date and the end the reference-date rule of
+-- spell_on_date.sql gives each spell: spells without a start are left out, a missing end
+-- closes the day before the person's next spell (else open).
 --   {addresses}  GBAADRESOBJECTBUS
---   {persons}    GBAPERSOONTAB (birth year)
+--   {persons}    GBAPERSOONTAB (birth date)
 --   {areas}      address objects -> gem, wc, bc with a column `year` (every VSLGWB year read)
 CREATE OR REPLACE TEMP TABLE panel_placed AS
 WITH pool AS (
     SELECT DISTINCT SOORTOBJECTNUMMER, RINOBJECTNUMMER
     FROM {areas}
     WHERE list_contains($years, year)
-      AND ($pool_all OR list_contains($pool, gem))
+      AND list_contains($pool, gem)
       AND bc IS NOT NULL
 ),
 born AS (
-    SELECT RINPERSOONS, RINPERSOON
+    SELECT RINPERSOONS, RINPERSOON, GBAGEBOORTEJAAR, GBAGEBOORTEMAAND, GBAGEBOORTEDAG
     FROM {persons}
     WHERE TRY_CAST(GBAGEBOORTEJAAR AS INTEGER)
           BETWEEN list_min($years) - $max_age - 1 AND list_max($years) - $min_age
@@ -25,16 +26,17 @@ ever AS (
     SELECT DISTINCT a.RINPERSOONS, a.RINPERSOON
     FROM {addresses} AS a
     SEMI JOIN pool USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)
-    SEMI JOIN born USING (RINPERSOONS, RINPERSOON)
 )
 SELECT a.RINPERSOONS, a.RINPERSOON, a.SOORTOBJECTNUMMER, a.RINOBJECTNUMMER,
        a.GBADATUMAANVANGADRESHOUDING AS spell_start,
        coalesce(a.GBADATUMEINDEADRESHOUDING,
                 CAST(lead(a.GBADATUMAANVANGADRESHOUDING) OVER person_spells
                      - INTERVAL 1 DAY AS DATE),
-                DATE '2050-12-31') AS spell_end
+                DATE '2050-12-31') AS spell_end,
+       b.GBAGEBOORTEJAAR, b.GBAGEBOORTEMAAND, b.GBAGEBOORTEDAG
 FROM {addresses} AS a
-SEMI JOIN ever USING (RINPERSOONS, RINPERSOON)
+JOIN born AS b USING (RINPERSOONS, RINPERSOON)
+{ever}  -- a SEMI JOIN on ever, or nothing when the pool is every buurt
 WHERE a.GBADATUMAANVANGADRESHOUDING IS NOT NULL
 WINDOW person_spells AS (PARTITION BY a.RINPERSOONS, a.RINPERSOON
                          ORDER BY a.GBADATUMAANVANGADRESHOUDING,
