@@ -71,7 +71,8 @@ def _parameters(package: str, skip: tuple[str, ...] = (), only: tuple[str, ...] 
 #: the effect panels' parameters come from the evaluation plan (its years, ages, pool,
 #: outcomes and whether a client's household is treated), bound by features/_panel.py: no
 #: study date among them
-PLAN = ("effect_panel.sql", "effect_panel_areas.sql", "effect_panel_persons.sql")
+PLAN = ("effect_panel_placed.sql", "effect_panel_at_risk.sql", "effect_panel.sql",
+        "effect_panel_areas.sql", "effect_panel_persons.sql")
 
 
 def test_every_sql_parameter_is_a_study_date():
@@ -79,8 +80,8 @@ def test_every_sql_parameter_is_a_study_date():
     dates = StudyDates.of(_study(date(2020, 1, 1)))
     assert used and set(dates.bound(used)) == used
     plan = _parameters("smartstart.features", only=PLAN)
-    assert plan == {"years", "pool_all", "pool", "min_age", "max_age", "outcomes", "household",
-                    "household_outcomes"}
+    assert plan == {"years", "year", "day", "pool_all", "pool", "min_age", "max_age", "outcomes",
+                    "household", "household_outcomes"}
     with pytest.raises(KeyError, match="not study dates"):
         dates.bound(["year_after"])
 

@@ -198,8 +198,8 @@ def _membership(con: duckdb.DuckDBPyConnection, files: dict[tuple[str, int], Pat
     year's area file; ``family_gem``: those and their parents and children.
 
     Spells that ended before the area files begin are left out: they cannot place anyone on
-    a date the layout serves (``covers``: a peildatum from 1 January of the first area year;
-    earlier dates read the full files). An address object keeps its municipality from year
+    a date the layout serves (``layout_parts``: a peildatum from 1 January of the first area
+    year; earlier dates read the full files). An address object keeps its municipality from year
     to year except where municipalities merge, so the objects are the last year's plus the
     pairs an earlier year adds (one anti-join), not a distinct over every year's rows."""
     years = [p for (t, _), p in sorted(files.items()) if t == "VSLGWBTAB"]
