@@ -142,15 +142,9 @@ def layout(
 ) -> None:
     """Split the store by municipality so one municipality reads a small part of it."""
     import duckdb
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import Progress
 
+    from smartstart.outputs._sections import progress_columns
     from smartstart.sources import build_layout
     from smartstart.sources._regions import load_regions, region_key
 
@@ -165,10 +159,8 @@ def layout(
             _fail(SourceError(f"unknown regio {regio!r}",
                               hint=f"known regions: {', '.join(sorted(known))}"))
         codes = tuple(known[region_key(regio)].codes)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TextColumn("nog"), TimeRemainingColumn())
     try:
-        with Progress(*columns, console=console, transient=True) as bar:
+        with Progress(*progress_columns(), console=console, transient=True) as bar:
             task = bar.add_task("opslag per gemeente indelen", total=None)
 
             def step(name: str, done: int, steps: int) -> None:

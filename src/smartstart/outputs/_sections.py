@@ -34,7 +34,8 @@ from rich.progress import (
 
 from smartstart.outputs._work import Work
 
-__all__ = ["Workers", "publish_sections", "section_folder", "workers_of", "write_sections"]
+__all__ = ["Workers", "progress_columns", "publish_sections", "section_folder", "workers_of",
+           "write_sections"]
 
 
 def section_work(folder: Path, code: str) -> Work:
@@ -168,12 +169,18 @@ def write_section(job: BundleJob) -> tuple[str, Path]:
         return study.gemeente, write_bundle(job.pilot, job.outputs, job.target, job.extra)
 
 
+def progress_columns() -> tuple:
+    """The columns of a long step's progress bar: what is done, the bar, the number done of
+    all, the time spent and the time left."""
+    return (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("nog"), TimeRemainingColumn())
+
+
 def _on_workers(function, jobs: list, workers: Workers, console: Console, label: str):
     """``function`` over ``jobs`` on the spawned processes of ``workers`` (in this process
     when there is one worker), with the number done and the time left; results in the order
     done."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TextColumn("nog"), TimeRemainingColumn())
+    columns = progress_columns()
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(label, total=len(jobs))
         if workers.count == 1:
