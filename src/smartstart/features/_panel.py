@@ -2,8 +2,8 @@
 pool, the units at risk (``n``: residents of the plan's ages on 1 January, by the buurt of their
 address that day) and those with at least one of the outcome's events that calendar year
 (``events``). The persons at risk a year at a time, then one query over all years and areas
-(``sql/effect_panel*.sql``); the outcome's
-events are read as the library defines them (its tables, start columns and conditions).
+(``sql/effect_panel*.sql``); the outcome's events are read as the library defines them (its
+tables, start columns and conditions).
 
 The panel holds exact counts per area and year: it stays in the run's ``work/`` folder and
 leaves only through the gate (``outputs/_effect.py``).
@@ -68,6 +68,7 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
     sql = (sql_file("effect_panel") + sql_file("effect_panel_areas")).format(
         events=events, households=db.table("GBAHUISHOUDENSBUS", full=full))
     frame = db.con.execute(sql, _rest(parameters)).df()
+    db.con.execute("DROP TABLE panel_at_risk").fetchall()  # a national pool's: gigabytes
     frame["outcome"] = [plan.outcomes[int(k)] for k in frame.pop("outcome_index")]
     frame = frame.rename(columns={"gem": "gemeente", "wc": "wijk", "bc": "area"})
     frame["year"] = frame["year"].astype(int)
@@ -111,6 +112,7 @@ def group_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...],
                                      "household": plan.treated.household}).df()
     finally:
         db.con.unregister("effect_clients")
+        db.con.execute("DROP TABLE IF EXISTS panel_at_risk").fetchall()
     frame["outcome"] = [plan.outcomes[int(k)] for k in frame.pop("outcome_index")]
     frame = frame.rename(columns={"gem": "gemeente", "bc": "area"})
     frame["household"] = pd.factorize(frame["household"])[0]
@@ -138,16 +140,15 @@ def _at_risk(db: Database, areas: str, parameters: dict, *, full: bool = False) 
     placed = sql_file("effect_panel_placed").format(
         addresses=addresses, persons=persons, areas=areas,
         ever="" if everyone else "SEMI JOIN ever USING (RINPERSOONS, RINPERSOON)")
-    used = ("years", "pool", "min_age", "max_age")
-    db.con.execute(placed, {k: parameters[k] for k in used}).fetchall()
-    used = ("pool_all", *used)
+    ages = {k: parameters[k] for k in ("pool", "min_age", "max_age")}
+    db.con.execute(placed, {"years": parameters["years"], **ages}).fetchall()
     db.con.execute("CREATE OR REPLACE TEMP TABLE panel_at_risk (year INTEGER, RINPERSOONS "
                    "VARCHAR, RINPERSOON VARCHAR, gem VARCHAR, wc VARCHAR, bc VARCHAR, "
                    "cohort INTEGER)").fetchall()
     each = sql_file("effect_panel_at_risk").format(areas=areas)
     for year in parameters["years"]:
         db.con.execute(each, {"year": year, "day": date(year, 1, 1),
-                              **{k: parameters[k] for k in used if k != "years"}}).fetchall()
+                              "pool_all": parameters["pool_all"], **ages}).fetchall()
     db.con.execute("DROP TABLE panel_placed").fetchall()
 
 
