@@ -39,15 +39,12 @@ HELP = {
 def _synth_municipalities(regio: str | None,
                           gemeenten: str | None) -> tuple[tuple[str, str], ...]:
     """(code, name) of the municipalities ``--regio`` or ``--gemeenten`` names (else ())."""
-    from smartstart.sources._regions import load_regions, municipality_names, region_key
+    from smartstart.sources._regions import find_region, municipality_names
 
     if regio and gemeenten:
         raise ValueError("give --regio or --gemeenten, not both")
-    known = load_regions()
     if regio:
-        if region_key(regio) not in known:
-            raise ValueError(f"unknown region {regio!r}; known regions: {', '.join(known)}")
-        return tuple(known[region_key(regio)].municipalities.items())
+        return tuple(find_region(regio)[1].municipalities.items())
     names = municipality_names()
     codes = [c.strip().zfill(4) for c in (gemeenten or "").split(",") if c.strip()]
     return tuple((c, names.get(c, f"gemeente {c}")) for c in codes)
@@ -146,7 +143,7 @@ def layout(
 
     from smartstart.outputs._sections import progress_columns
     from smartstart.sources import build_layout
-    from smartstart.sources._regions import load_regions, region_key
+    from smartstart.sources._regions import find_region
 
     codes: tuple[str, ...] | None = None
     if gemeenten is not None and regio is not None:
@@ -154,11 +151,10 @@ def layout(
     if gemeenten is not None:
         codes = tuple(c.strip() for c in gemeenten.split(",") if c.strip())
     if regio is not None:
-        known = load_regions()
-        if region_key(regio) not in known:
-            _fail(SourceError(f"unknown regio {regio!r}",
-                              hint=f"known regions: {', '.join(sorted(known))}"))
-        codes = tuple(known[region_key(regio)].codes)
+        try:
+            codes = find_region(regio)[1].codes
+        except ValueError as error:
+            _fail(SourceError(str(error), hint="name a region of sources/regions.yaml"))
     try:
         with Progress(*progress_columns(), console=console, transient=True) as bar:
             task = bar.add_task("opslag per gemeente indelen", total=None)

@@ -66,7 +66,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from smartstart._effect_plan import EffectPlan, check_plan
 from smartstart.errors import problems_of
-from smartstart.sources._regions import load_regions, region_key
+from smartstart.sources._regions import find_region, load_regions
 from smartstart.sources.errors import SourceError
 
 Analysis = Literal["profile", "risk", "typology", "areas", "effect"]
@@ -260,11 +260,7 @@ class Study(_Frozen):
     def _regio(cls, value: object) -> str | None:
         if value is None:
             return None
-        key, known = region_key(str(value)), load_regions()
-        if key not in known:
-            raise ValueError(f"unknown regio {value!r}; known regions: {', '.join(sorted(known))}"
-                             " (sources/regions.yaml)")
-        return key
+        return find_region(str(value))[0]
 
     @model_validator(mode="after")
     def _profile_needs_a_group(self) -> Study:

@@ -45,9 +45,19 @@ def municipality_names() -> dict[str, str]:
     return {c: n for r in load_regions().values() for c, n in r.municipalities.items()}
 
 
+def find_region(name: str) -> tuple[str, Region]:
+    """The key and region ``name`` spells in any of ``region_key``'s ways; a ValueError that
+    lists the known regions when there is none."""
+    key, known = region_key(name), load_regions()
+    if key not in known:
+        raise ValueError(f"unknown region {name!r}; known regions: {', '.join(sorted(known))} "
+                         "(sources/regions.yaml)")
+    return key, known[key]
+
+
 def region_key(name: str) -> str:
     """``Hart van Brabant`` and ``hart-van-brabant`` name the key ``hart_van_brabant``."""
     return "_".join(name.strip().casefold().replace("-", " ").split())
 
 
-__all__ = ["Region", "load_regions", "municipality_names", "region_key"]
+__all__ = ["Region", "find_region", "load_regions", "municipality_names", "region_key"]
