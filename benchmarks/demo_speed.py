@@ -107,7 +107,7 @@ def run(out: Path, seed: int, households: int | None, pilot_name: str) -> dict:
     wrap(_charts, "svg_of", "  vl-convert renders", renders)
     publish = pipeline.publish
 
-    def publish_timed(study, work, progress):
+    def publish_timed(study, work, progress, **options):
         marks = []
 
         def mark(label: str) -> None:
@@ -115,7 +115,7 @@ def run(out: Path, seed: int, households: int | None, pilot_name: str) -> dict:
             progress(label)
 
         marks.append(("start", time.perf_counter(), time.process_time()))
-        outputs = publish(study, work, mark)
+        outputs = publish(study, work, mark, **options)
         marks.append(("end", time.perf_counter(), time.process_time()))
         for (label, wall, cpu), (_, wall_next, cpu_next) in zip(marks[1:], marks[2:],
                                                               strict=False):
