@@ -2,7 +2,10 @@
 -- years; a year at a time keeps the memory to one year's residents on a national store): the
 -- residents aged $min_age to $max_age on $day (1 January of $year) whose address that day lies
 -- in a buurt of the pool (by that year's area file). Overlapping spells: the latest start, then
--- the latest end, then the highest RINOBJECTNUMMER (spell_on_date.sql).
+-- the latest end, then the highest RINOBJECTNUMMER (spell_on_date.sql). Two spells can only
+-- cover the same day for a person with a spell that ends on or after the next one starts
+-- (panel_placed.next_start): only those persons' spells are ranked (ranking everyone's was
+-- most of the panel's time).
 --   {areas}      address objects -> gem, wc, bc with a column `year`
 INSERT INTO panel_at_risk
 WITH pool AS (
@@ -12,19 +15,35 @@ WITH pool AS (
       AND ($pool_all OR list_contains($pool, gem))
       AND bc IS NOT NULL
 ),
-on_day AS (
-    SELECT RINPERSOONS, RINPERSOON, SOORTOBJECTNUMMER, RINOBJECTNUMMER, GBAGEBOORTEJAAR,
-           GBAGEBOORTEMAAND, GBAGEBOORTEDAG,
-           row_number() OVER (PARTITION BY RINPERSOONS, RINPERSOON
-                              ORDER BY spell_start DESC, spell_end DESC,
-                                       RINOBJECTNUMMER DESC) AS pick
+clash AS (
+    SELECT DISTINCT RINPERSOONS, RINPERSOON
+    FROM panel_placed
+    WHERE spell_end >= next_start
+),
+covering AS (
+    SELECT RINPERSOONS, RINPERSOON, SOORTOBJECTNUMMER, RINOBJECTNUMMER, spell_start,
+           spell_end, GBAGEBOORTEJAAR, GBAGEBOORTEMAAND, GBAGEBOORTEDAG
     FROM panel_placed
     WHERE spell_start <= $day AND spell_end >= $day
+),
+on_day AS (
+    SELECT * EXCLUDE (spell_start, spell_end)
+    FROM covering
+    ANTI JOIN clash USING (RINPERSOONS, RINPERSOON)
+    UNION ALL
+    SELECT * EXCLUDE (spell_start, spell_end, pick)
+    FROM (
+        SELECT *, row_number() OVER (PARTITION BY RINPERSOONS, RINPERSOON
+                                     ORDER BY spell_start DESC, spell_end DESC,
+                                              RINOBJECTNUMMER DESC) AS pick
+        FROM covering
+        SEMI JOIN clash USING (RINPERSOONS, RINPERSOON)
+    )
+    WHERE pick = 1
 )
 SELECT $year AS year, o.RINPERSOONS, o.RINPERSOON, a.gem, a.wc, a.bc,
        CAST(o.GBAGEBOORTEJAAR AS INTEGER) AS cohort
 FROM on_day AS o
 JOIN pool AS a USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)
-WHERE o.pick = 1
-  AND age_on(birth_date(o.GBAGEBOORTEJAAR, o.GBAGEBOORTEMAAND, o.GBAGEBOORTEDAG), $day)
+WHERE age_on(birth_date(o.GBAGEBOORTEJAAR, o.GBAGEBOORTEMAAND, o.GBAGEBOORTEDAG), $day)
       BETWEEN $min_age AND $max_age

@@ -4,7 +4,8 @@
 -- an age from $min_age to $max_age on 1 January of one of the years (a bound only: the age
 -- itself is checked per year), with their birth date and the end the reference-date rule of
 -- spell_on_date.sql gives each spell: spells without a start are left out, a missing end
--- closes the day before the person's next spell (else open).
+-- closes the day before the person's next spell (else open); next_start: the start of the
+-- person's next spell.
 --   {addresses}  GBAADRESOBJECTBUS
 --   {persons}    GBAPERSOONTAB (birth date)
 --   {areas}      address objects -> gem, wc, bc with a column `year` (every VSLGWB year read)
@@ -33,6 +34,7 @@ SELECT a.RINPERSOONS, a.RINPERSOON, a.SOORTOBJECTNUMMER, a.RINOBJECTNUMMER,
                 CAST(lead(a.GBADATUMAANVANGADRESHOUDING) OVER person_spells
                      - INTERVAL 1 DAY AS DATE),
                 DATE '2050-12-31') AS spell_end,
+       lead(a.GBADATUMAANVANGADRESHOUDING) OVER person_spells AS next_start,
        b.GBAGEBOORTEJAAR, b.GBAGEBOORTEMAAND, b.GBAGEBOORTEDAG
 FROM {addresses} AS a
 JOIN born AS b USING (RINPERSOONS, RINPERSOON)
