@@ -99,7 +99,7 @@ class Database:
         view = f"{name.lower()}_{chosen}" + ("_full" if full else "")
         path = self.store / self.manifest[(name, chosen)].store_path
         parts = None if full else layout_parts(self.store, name, chosen, self.dates.gemeenten,
-                                                   self.dates.peildatum)
+                                                   self.dates.peildatum, self.manifest)
         if parts is None:
             source = f"read_parquet({path_literal(path)})"
         elif len(parts) == 1:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -270,18 +271,22 @@ def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
 
 
 def layout_parts(store: Path, table: str, year: int, gemeenten: tuple[str, ...],
-                 peildatum: date | None = None) -> list[Path] | None:
+                 peildatum: date | None = None, manifest: dict | None = None,
+                 ) -> list[Path] | None:
     """The parts of a table for the named municipalities that have rows there, if a fresh
     layout has the table and serves the peildatum (else None: read the full file). Several
     parts may hold the same person (``part_key``): read them with ``parts_source``.
+    ``manifest``: the store's, when the caller has read it already.
 
     A layout serves a peildatum from 1 January of its first area year (``from`` in
     layout.json, ``_membership``); a layout without ``from`` holds every spell and serves any."""
     root = Path(store) / LAYOUT
     info = root / "layout.json"
-    if not info.exists():
+    try:
+        stat = info.stat()
+    except FileNotFoundError:
         return None
-    recorded = json.loads(info.read_text())
+    recorded = _recorded(info, stat.st_mtime_ns, stat.st_size)
     served = recorded.get("from")
     if peildatum is not None and served and peildatum < date.fromisoformat(served):
         return None
@@ -289,13 +294,19 @@ def layout_parts(store: Path, table: str, year: int, gemeenten: tuple[str, ...],
     if holds is not None and not set(gemeenten) <= set(holds):
         return None  # a layout of other municipalities: their absent parts are not "no rows"
     sources = recorded.get("sources", {})
-    manifest = read_manifest(Path(store))
+    manifest = read_manifest(Path(store)) if manifest is None else manifest
     if sources != {f"{t}/{y}": manifest[(t, y)].sha256 for t, y in sorted(manifest)}:
         return None
     folder = root / table / str(year)
     if not folder.exists():
         return None
     return [folder / f"_gem={g}" for g in gemeenten if (folder / f"_gem={g}").exists()]
+
+
+@lru_cache(maxsize=8)
+def _recorded(info: Path, mtime_ns: int, size: int) -> dict:
+    """layout.json, read once while it is unchanged (a run asks for some thirty tables)."""
+    return json.loads(info.read_text())
 
 
 def part_key(table: str) -> tuple[str, ...]:
