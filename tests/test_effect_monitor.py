@@ -255,3 +255,65 @@ def test_household_and_entry_outcomes_equal_an_independent_count(effect_demo):
         own = rows.merge(found[["RINPERSOONS", "RINPERSOON", "year"]].drop_duplicates(),
                          on=["RINPERSOONS", "RINPERSOON", "year"])
         assert both["events"].sum() > len(own[own["year"].isin(years)]) > 0, outcome
+
+
+def test_overlapping_address_spells_follow_the_reference_date_rule(effect_demo, tmp_path):
+    """Address spells that overlap on 1 January are ranked as the reference-date rule ranks
+    them (the latest start, then the latest end; spell_on_date.sql), though the panel ranks
+    only the persons whose spells overlap: planted for 300 children (a spell nested in their
+    own, a spell from the same day that lasts longer, a spell at an object in another buurt)
+    and counted again in pandas, exactly; without the planted spells the counts differ."""
+    from datetime import date
+
+    from smartstart.features._panel import effect_panel
+    from smartstart.linking import Database, StudyDates
+    from smartstart.pilot import Study
+
+    root = tmp_path / "planted"
+    shutil.copytree(effect_demo / "store", root / "store")
+    manifest = json.loads((root / "store" / "manifest.json").read_text("utf-8"))
+    path = root / "store" / next(e["store_path"] for e in manifest["entries"]
+                                 if e["table"] == "GBAADRESOBJECTBUS")
+    spells = pd.read_parquet(path)
+    areas = store_table(root, "VSLGWBTAB", 2017)
+    day = pd.Timestamp(2017, 1, 1)
+    start = pd.to_datetime(spells["GBADATUMAANVANGADRESHOUDING"])
+    end = pd.to_datetime(spells["GBADATUMEINDEADRESHOUDING"])
+    persons = store_table(root, "GBAPERSOONTAB")
+    young = persons.loc[pd.to_numeric(persons["GBAGEBOORTEJAAR"]).between(2005, 2014),
+                        ["RINPERSOONS", "RINPERSOON"]]
+    long = spells[(start <= pd.Timestamp(2015, 1, 1)) & (end.isna() | (end >= day.replace(
+        year=2019)))].merge(young).merge(areas[["SOORTOBJECTNUMMER", "RINOBJECTNUMMER", "bc"]])
+    long = long.drop_duplicates(["RINPERSOONS", "RINPERSOON"]).head(300)
+    assert len(long) == 300
+    # objects of another buurt than each planted person's own
+    elsewhere = areas[["SOORTOBJECTNUMMER", "RINOBJECTNUMMER", "bc"]].drop_duplicates("bc")
+    other = [elsewhere[elsewhere["bc"] != bc].iloc[k % 50] for k, bc in enumerate(long["bc"])]
+    planted = long.drop(columns="bc").copy()
+    planted["SOORTOBJECTNUMMER"] = [o["SOORTOBJECTNUMMER"] for o in other]
+    planted["RINOBJECTNUMMER"] = [o["RINOBJECTNUMMER"] for o in other]
+    nested, longer = planted.iloc[:150].copy(), planted.iloc[150:].copy()
+    nested["GBADATUMAANVANGADRESHOUDING"] = date(2016, 6, 1)  # wins on 2017-01-01 only
+    nested["GBADATUMEINDEADRESHOUDING"] = date(2017, 6, 1)
+    longer["GBADATUMEINDEADRESHOUDING"] = date(2049, 1, 1)  # same start, a later end
+    longer = longer[pd.to_datetime(longer["GBADATUMAANVANGADRESHOUDING"]) <= day]
+    both = pd.concat([spells, nested, longer], ignore_index=True)
+    both[list(spells.columns)].astype(spells.dtypes.to_dict()).to_parquet(path, index=False)
+
+    years = [2016, 2017, 2018]
+    plan = {"start": 2018, "treated": {"buurten": ["07840103"]}, "outcomes": ["jeugdhulp"],
+            "pool": "delivery", "years": [years[0], years[-1]]}
+    study = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1), analyses=("effect",),
+                  effect=plan)
+    panel = effect_panel(Database(root / "store", StudyDates.of(study)), study.effect,
+                         study.municipalities, study.regio)
+    codes = tuple(areas["gem"].dropna().unique())
+    theirs = area_panel(root, years, codes)
+    ours = panel[["year", "area", "n", "events"]]
+    merged = ours.merge(theirs, on=["year", "area"], how="outer", suffixes=("", "_pandas"))
+    assert len(merged) == len(ours) > 100
+    assert (merged["n"] == merged["n_pandas"]).all()
+    assert (merged["events"] == merged["events_pandas"]).all()
+    before = area_panel(effect_demo, years, codes)
+    moved = ours.merge(before, on=["year", "area"], suffixes=("", "_before"))
+    assert (moved["n"] != moved["n_before"]).sum() >= 20  # the planted spells decide
