@@ -285,3 +285,18 @@ def test_a_layout_that_cannot_be_written_is_one_clear_line(laid_out, tmp_path, m
     assert "Traceback" not in result.output
     assert (store / "_gemeente" / "layout.json").read_text() == before
     assert not (store / "_gemeente.partial").exists()
+
+
+def test_every_person_keyed_table_is_laid_out(laid_out):
+    """Each table of the store keyed on the person (by the catalog, not a list kept by hand:
+    youth probation and suspects were missing from one) has its parts in the layout, so an
+    outcome read from it does not fall back to the national file."""
+    from smartstart.sources._catalog import load_catalog
+    from smartstart.sources._store import read_manifest
+
+    catalog = load_catalog()
+    keyed = {t for t, _ in read_manifest(laid_out / "store")
+             if catalog.table(t).key[:2] == ("RINPERSOONS", "RINPERSOON")}
+    assert {"JGDRECLASSERINGBUS", "VERDACHTENBUS", "GBAADRESOBJECTBUS"} <= keyed
+    missing = sorted(t for t in keyed if not (laid_out / "store" / "_gemeente" / t).is_dir())
+    assert not missing

@@ -27,16 +27,17 @@ from pathlib import Path
 
 import duckdb
 
+from smartstart.sources._catalog import load_catalog
 from smartstart.sources._store import read_manifest
 
 LAYOUT = "_gemeente"
 MEMORY_LIMIT = "3.5GB"  # DuckDB spills to the layout's temp folder beyond this (RSS < 4 GiB)
 PERSON_KEY = ("RINPERSOONS", "RINPERSOON")
-#: tables whose rows follow their person's municipalities
-PERSON_TABLES = ("GBAADRESOBJECTBUS", "GBAHUISHOUDENSBUS", "SECMBUS", "KOPPELPERSOONHUISHOUDEN",
-                 "HOOGSTEOPLTAB", "INPATAB", "JGDHULPBUS", "JGDBESCHERMBUS", "HALTBUS",
-                 "VSVTAB", "WSNPPERSBUS", "WMOBUS", "INSCHRWPOTAB")
 FAMILY_TABLES = ("GBAPERSOONTAB", "KINDOUDERTAB")
+#: tables whose rows follow their person's municipalities: every catalog table keyed on the
+#: person but the family's (a table added to the catalog is laid out without a change here)
+PERSON_TABLES = tuple(name for name, spec in load_catalog().tables.items()
+                      if spec.key[:2] == PERSON_KEY and name not in FAMILY_TABLES)
 #: tables whose parts are not keyed on the person (``part_key``)
 PART_KEYS: dict[str, tuple[str, ...]] = {"INHATAB": ("RINPERSOONSHKW", "RINPERSOONHKW"),
                                          "VSLGWBTAB": ()}
