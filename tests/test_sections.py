@@ -5,6 +5,7 @@ all)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -310,3 +311,24 @@ def test_released_bundles_of_other_units_are_named_or_left_out(runs):
     assert "not a bundle" in str(error.value)
     inside = released_counts((region.bundle,), (ALONE[1],), "2020-01-01", settings)
     assert inside.own == ALONE[1] and inside.statements
+
+
+def test_a_released_bundle_changed_since_is_an_error(runs, tmp_path):
+    """``paths.released`` is checked against the bundles as they left: one with an edited
+    table or an added file is an error that names the file (an attacker holds the released
+    numbers, not the edited ones)."""
+    from smartstart.outputs import released_counts
+    from smartstart.sources import SourceError
+
+    _, region, _ = runs
+    settings = _study_settings(read_bundle(region.bundle).manifest)
+    copy = tmp_path / "bundle"
+    shutil.copytree(region.bundle, copy)
+    edited = sorted(p for p in copy.rglob("*.csv"))[0]
+    edited.write_text(edited.read_text("utf-8") + "\n", "utf-8")
+    (copy / "extra.txt").write_text("x", "utf-8")
+    with pytest.raises(SourceError) as error:
+        released_counts((copy,), (ALONE[1],), "2020-01-01", settings)
+    message = str(error.value)
+    assert edited.relative_to(copy).as_posix() in message and "extra.txt" in message
+    assert released_counts((region.bundle,), (ALONE[1],), "2020-01-01", settings).statements

@@ -210,6 +210,7 @@ def released_counts(roots: tuple[Path, ...], codes: tuple[str, ...], peildatum: 
     units with it and is left out. Every bundle of another peildatum, or of a region that is
     not this run's but shares a municipality with it, is an error (its units are not this
     run's), all named at once; so is a folder that is not a bundle."""
+    from smartstart.bundle import verify_files
     from smartstart.bundle._check import _counting
     from smartstart.sources.errors import SourceError
 
@@ -220,6 +221,15 @@ def released_counts(roots: tuple[Path, ...], codes: tuple[str, ...], peildatum: 
     if missing:
         raise SourceError("paths.released: " + "; ".join(missing),
                           hint="name the bundle folders themselves (…/bundle)")
+    # the numbers as they left: a bundle changed since (a file edited, added or gone) is not
+    # what an attacker holds, so checking against it proves nothing
+    changed = [f"{root}: {p.where}: {p.problem}" for root in roots
+               for p in verify_files(Path(root))]
+    if changed:
+        raise SourceError("paths.released: bundles that are not as they were released: "
+                          + "; ".join(changed),
+                          hint="copy each bundle again from where it was released "
+                          "(smartstart check BUNDLE says what changed)")
     read = [_counting(Path(root)) for root in roots]
     problems = [f"{root}: peildatum {date}, this run's is {peildatum}"
                 for root, _, date, _, _ in read if date != peildatum]
