@@ -1,9 +1,9 @@
 """The effect monitor's panel (``study.effect``): per outcome, year and buurt of the comparison
 pool, the units at risk (``n``: residents of the plan's ages on 1 January, by the buurt of their
 address that day) and those with at least one of the outcome's events that calendar year
-(``events``). The persons at risk a year at a time, then one query over all years and areas
-(``sql/effect_panel*.sql``); the outcome's events are read as the library defines them (its
-tables, start columns and conditions).
+(``events``). The address spells are read once, then a year at a time the persons at risk and
+their counts (``sql/effect_panel*.sql``); the outcome's events are read as the library defines
+them (its tables, start columns and conditions).
 
 The panel holds exact counts per area and year: it stays in the run's ``work/`` folder and
 leaves only through the gate (``outputs/_effect.py``).
@@ -64,11 +64,26 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
     full = pool is None or not set(pool) <= set(db.dates.gemeenten)
     events, last = _events_view(db, plan, full=full)
     parameters = _parameters(plan, years, pool)
-    _at_risk(db, areas, parameters, full=full)
+    # the events of the years read once, not once a year
+    db.con.execute("CREATE OR REPLACE TEMP TABLE panel_events AS SELECT * FROM "
+                   f"{events} WHERE day IS NOT NULL AND list_contains($years, "
+                   "CAST(year(day) AS INTEGER))", {"years": list(years)}).fetchall()
     sql = (sql_file("effect_panel") + sql_file("effect_panel_areas")).format(
-        events=events, households=db.table("GBAHUISHOUDENSBUS", full=full))
-    frame = db.con.execute(sql, _rest(parameters)).df()
-    db.con.execute("DROP TABLE panel_at_risk").fetchall()  # a national pool's: gigabytes
+        events="panel_events", households=db.table("GBAHUISHOUDENSBUS", full=full))
+    # a year at a time: that year's residents at risk, then their counts; a national pool's
+    # residents of every year held together are 55 M rows (7.6 GiB at the peak, now 4.4 GiB)
+    _placed(db, areas, parameters, full=full)
+    frames = []
+    try:
+        for year in years:
+            _new_at_risk(db)
+            _add_year(db, areas, parameters, year)
+            frames.append(db.con.execute(sql, _rest({**parameters, "years": [year]})).df())
+    finally:
+        for table in ("panel_at_risk", "panel_placed", "panel_events"):
+            db.con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
+    frame = pd.concat(frames, ignore_index=True).sort_values(
+        ["outcome_index", "year", "bc"], kind="stable", ignore_index=True)
     frame["outcome"] = [plan.outcomes[int(k)] for k in frame.pop("outcome_index")]
     frame = frame.rename(columns={"gem": "gemeente", "wc": "wijk", "bc": "area"})
     frame["year"] = frame["year"].astype(int)
@@ -128,30 +143,46 @@ def _rest(parameters: dict) -> dict:
     return {k: parameters[k] for k in ("years", "outcomes", "household_outcomes")}
 
 
-def _at_risk(db: Database, areas: str, parameters: dict, *, full: bool = False) -> None:
+def _at_risk(db: Database, areas: str, parameters: dict) -> None:
     """``panel_at_risk``: the residents at risk of every year of the plan (year, person, gem,
-    wc, bc, cohort), a year at a time over the address spells found once
-    (``effect_panel_placed.sql``, ``effect_panel_at_risk.sql``): on a national store one
-    query over every year held all years' residents in one window and spilled over 17 GB, and
-    one join of every year's spells to every year's area files probed 44 M rows at a
-    tenth of the scale."""
+    wc, bc, cohort), for a treated group's person panel: a year at a time over the address
+    spells found once (one query over every year held all years' residents in one window and
+    spilled over 17 GB nationally)."""
+    _placed(db, areas, parameters)
+    _new_at_risk(db)
+    for year in parameters["years"]:
+        _add_year(db, areas, parameters, year)
+    db.con.execute("DROP TABLE panel_placed").fetchall()
+
+
+def _placed(db: Database, areas: str, parameters: dict, *, full: bool = False) -> None:
+    """``panel_placed``: the address spells of everyone who may be at risk in one of the years
+    (``effect_panel_placed.sql``); ``full``: from the full files, not the pilot's parts."""
     addresses = db.table("GBAADRESOBJECTBUS", full=full)
     persons = db.table("GBAPERSOONTAB", full=full)
     db.con.execute(sql_text("macros")).fetchall()  # birth_date, age_on
-    everyone = parameters["pool_all"]
     placed = sql_file("effect_panel_placed").format(
         addresses=addresses, persons=persons, areas=areas,
-        ever="" if everyone else "SEMI JOIN ever USING (RINPERSOONS, RINPERSOON)")
-    ages = {k: parameters[k] for k in ("pool", "min_age", "max_age")}
-    db.con.execute(placed, {"years": parameters["years"], **ages}).fetchall()
+        ever="" if parameters["pool_all"] else "SEMI JOIN ever USING (RINPERSOONS, RINPERSOON)")
+    db.con.execute(placed, {"years": parameters["years"], **_ages(parameters)}).fetchall()
+
+
+def _ages(parameters: dict) -> dict:
+    return {k: parameters[k] for k in ("pool", "min_age", "max_age")}
+
+
+def _new_at_risk(db: Database) -> None:
+    """An empty ``panel_at_risk`` (``effect_panel_at_risk.sql`` adds a year to it)."""
     db.con.execute("CREATE OR REPLACE TEMP TABLE panel_at_risk (year INTEGER, RINPERSOONS "
                    "VARCHAR, RINPERSOON VARCHAR, gem VARCHAR, wc VARCHAR, bc VARCHAR, "
                    "cohort INTEGER)").fetchall()
-    each = sql_file("effect_panel_at_risk").format(areas=areas)
-    for year in parameters["years"]:
-        db.con.execute(each, {"year": year, "day": date(year, 1, 1),
-                              "pool_all": parameters["pool_all"], **ages}).fetchall()
-    db.con.execute("DROP TABLE panel_placed").fetchall()
+
+
+def _add_year(db: Database, areas: str, parameters: dict, year: int) -> None:
+    """The residents at risk on 1 January of ``year`` into ``panel_at_risk``."""
+    db.con.execute(sql_file("effect_panel_at_risk").format(areas=areas),
+                   {"year": year, "day": date(year, 1, 1), "pool_all": parameters["pool_all"],
+                    **_ages(parameters)}).fetchall()
 
 
 def _areas_view(db: Database, years: tuple[int, ...]) -> str:
