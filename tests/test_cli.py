@@ -81,3 +81,16 @@ def test_run_help_documents_the_selection_rules_and_the_boundaries_file():
         assert f"{rule}:" in text, rule
     for words in ("paths.boundaries", "wijk- en buurtkaart", "EPSG:28992", "paths.schools"):
         assert words in text, words
+
+
+def test_the_command_line_starts_without_the_data_libraries():
+    """``smartstart --help`` (and every command before it reads data) imports no pandas,
+    pyarrow or DuckDB: the package's readers are imported when first used (1.5 s -> 0.3 s)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, smartstart.cli; "
+            "print(sorted(m for m in ('pandas', 'pyarrow', 'duckdb') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"

@@ -7,13 +7,27 @@ codes, dates and numbers chunk by chunk, and writes ``STORE/<TABLE>/<year>.parqu
 years of a table in the store.
 """
 
-from smartstart.sources._catalog import Catalog, load_catalog
-from smartstart.sources._convert import UnknownCodes
-from smartstart.sources._ingest import IngestEntry, IngestReport, ingest
-from smartstart.sources._layout import build_layout
-from smartstart.sources._plan import parse_pins
-from smartstart.sources._store import StoreWarning, delivered_years
+from __future__ import annotations
+
+from importlib import import_module
+
 from smartstart.sources.errors import Problem, SourceError
+
+#: imported when first asked for: a command that only needs the errors (every CLI command
+#: imports them to report) does not pay for pandas, pyarrow and the readers
+_LAZY = {"Catalog": "_catalog", "load_catalog": "_catalog", "UnknownCodes": "_convert",
+         "IngestEntry": "_ingest", "IngestReport": "_ingest", "ingest": "_ingest",
+         "build_layout": "_layout", "parse_pins": "_plan", "StoreWarning": "_store",
+         "delivered_years": "_store"}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Catalog",
