@@ -80,7 +80,7 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
             _add_year(db, areas, parameters, year)
             frames.append(db.con.execute(sql, _rest({**parameters, "years": [year]})).df())
     finally:
-        for table in ("panel_at_risk", "panel_placed", "panel_events"):
+        for table in ("panel_at_risk", "panel_placed", "panel_clash", "panel_events"):
             db.con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
     frame = pd.concat(frames, ignore_index=True).sort_values(
         ["outcome_index", "year", "bc"], kind="stable", ignore_index=True)
@@ -152,12 +152,14 @@ def _at_risk(db: Database, areas: str, parameters: dict) -> None:
     _new_at_risk(db)
     for year in parameters["years"]:
         _add_year(db, areas, parameters, year)
-    db.con.execute("DROP TABLE panel_placed").fetchall()
+    for table in ("panel_placed", "panel_clash"):
+        db.con.execute(f"DROP TABLE {table}").fetchall()
 
 
 def _placed(db: Database, areas: str, parameters: dict, *, full: bool = False) -> None:
     """``panel_placed``: the address spells of everyone who may be at risk in one of the years
-    (``effect_panel_placed.sql``); ``full``: from the full files, not the pilot's parts."""
+    (``effect_panel_placed.sql``), and ``panel_clash``: those of them whose spells overlap
+    (``effect_panel_clash.sql``); ``full``: from the full files, not the pilot's parts."""
     addresses = db.table("GBAADRESOBJECTBUS", full=full)
     persons = db.table("GBAPERSOONTAB", full=full)
     db.con.execute(sql_text("macros")).fetchall()  # birth_date, age_on
@@ -165,6 +167,7 @@ def _placed(db: Database, areas: str, parameters: dict, *, full: bool = False) -
         addresses=addresses, persons=persons, areas=areas,
         ever="" if parameters["pool_all"] else "SEMI JOIN ever USING (RINPERSOONS, RINPERSOON)")
     db.con.execute(placed, {"years": parameters["years"], **_ages(parameters)}).fetchall()
+    db.con.execute(sql_file("effect_panel_clash")).fetchall()
 
 
 def _ages(parameters: dict) -> dict:

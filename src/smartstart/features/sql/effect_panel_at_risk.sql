@@ -4,8 +4,8 @@
 -- in a buurt of the pool (by that year's area file). Overlapping spells: the latest start, then
 -- the latest end, then the highest RINOBJECTNUMMER (spell_on_date.sql). Two spells can only
 -- cover the same day for a person with a spell that ends on or after the next one starts
--- (panel_placed.next_start): only those persons' spells are ranked (ranking everyone's was
--- most of the panel's time).
+-- (panel_clash, effect_panel_clash.sql): only those persons' spells are ranked (ranking
+-- everyone's was most of the panel's time).
 --   {areas}      address objects -> gem, wc, bc with a column `year`
 INSERT INTO panel_at_risk
 WITH pool AS (
@@ -14,11 +14,6 @@ WITH pool AS (
     WHERE year = $year
       AND ($pool_all OR list_contains($pool, gem))
       AND bc IS NOT NULL
-),
-clash AS (
-    SELECT DISTINCT RINPERSOONS, RINPERSOON
-    FROM panel_placed
-    WHERE spell_end >= next_start
 ),
 covering AS (
     SELECT RINPERSOONS, RINPERSOON, SOORTOBJECTNUMMER, RINOBJECTNUMMER, spell_start,
@@ -29,7 +24,7 @@ covering AS (
 on_day AS (
     SELECT * EXCLUDE (spell_start, spell_end)
     FROM covering
-    ANTI JOIN clash USING (RINPERSOONS, RINPERSOON)
+    ANTI JOIN panel_clash USING (RINPERSOONS, RINPERSOON)
     UNION ALL
     SELECT * EXCLUDE (spell_start, spell_end, pick)
     FROM (
@@ -37,7 +32,7 @@ on_day AS (
                                      ORDER BY spell_start DESC, spell_end DESC,
                                               RINOBJECTNUMMER DESC) AS pick
         FROM covering
-        SEMI JOIN clash USING (RINPERSOONS, RINPERSOON)
+        SEMI JOIN panel_clash USING (RINPERSOONS, RINPERSOON)
     )
     WHERE pick = 1
 )
