@@ -8,15 +8,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from smartstart._yaml import safe_load
 
 Lang = Literal["nl", "en"]
 LANGS: tuple[Lang, ...] = ("nl", "en")
 LEVELS = (1, 2, 3, 4, 5)
 #: themes and items per theme the scan promises (short enough for a workshop)
 THEMES_RANGE, ITEMS_RANGE = (7, 8), (2, 3)
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
@@ -126,10 +127,10 @@ def load_bank(path: Path | None = None) -> Bank:
     """The question bank from ``path`` (default: the package's questions.yaml), validated."""
     if path is None:
         return _packaged()
-    return Bank.model_validate(yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_LOADER))
+    return Bank.model_validate(safe_load(Path(path).read_text(encoding="utf-8")))
 
 
 @cache
 def _packaged() -> Bank:
     text = resources.files("smartstart.maturity").joinpath("questions.yaml").read_text("utf-8")
-    return Bank.model_validate(yaml.load(text, Loader=_LOADER))
+    return Bank.model_validate(safe_load(text))

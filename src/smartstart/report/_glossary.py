@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import yaml
-
+from smartstart._yaml import safe_load
 from smartstart.report._sections import OUTLINE
 from smartstart.report._types import LANGS, Appendix, Lang, Section, Term
 
@@ -39,8 +38,8 @@ class Entry:
 def glossary() -> tuple[dict, tuple[Entry, ...]]:
     """The appendix's words and every entry of ``glossary.yaml``, checked on first use: each
     names outputs or chapters of the report's outline, and has a name and text per language."""
-    data = yaml.safe_load(resources.files("smartstart.report").joinpath("glossary.yaml")
-                          .read_text("utf-8"))
+    data = safe_load(resources.files("smartstart.report").joinpath("glossary.yaml")
+                     .read_text("utf-8"))
     entries = tuple(Entry(str(key), frozenset(spec.get("outputs") or ()),
                           frozenset(spec.get("sections") or ()),
                           {lang: spec[lang] for lang in LANGS})

@@ -10,8 +10,8 @@ from functools import cache
 from importlib import resources
 
 import pandas as pd
-import yaml
 
+from smartstart._yaml import safe_load
 from smartstart.report._types import Lang
 
 #: the last part of long Dutch compounds in the report's tables (type names, benefits)
@@ -30,7 +30,7 @@ def texts() -> dict:
     merged: dict = {}
     for name in TEXT_FILES:
         source = resources.files("smartstart.report").joinpath(name).read_text("utf-8")
-        part = yaml.safe_load(source)
+        part = safe_load(source)
         twice = set(part) & set(merged)
         if twice:
             raise ValueError(f"report/{name} repeats keys of another text file: {sorted(twice)}")

@@ -24,8 +24,8 @@ from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
-import yaml
 
+from smartstart._yaml import safe_load
 from smartstart.sources.errors import Problem, SourceError
 
 Level = Literal["buurt", "wijk", "gemeente"]
@@ -85,7 +85,7 @@ class Boundaries:
 def layout() -> dict:
     """``boundaries.yaml``: layers and columns per level, the water column, the CRS."""
     text = resources.files("smartstart.sources").joinpath("boundaries.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return safe_load(text)
 
 
 def _layer_pattern(name: str) -> re.Pattern[str]:

@@ -8,9 +8,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from smartstart._yaml import safe_load
 from smartstart.sources.errors import Problem, SourceError
 
 ColumnType = Literal["key", "code", "date", "int", "float", "str"]
@@ -168,7 +168,7 @@ def load_catalog(path: str | None = None) -> Catalog:
         text = resources.files("smartstart.sources").joinpath("catalog.yaml").read_text("utf-8")
     else:
         text = Path(path).read_text("utf-8")
-    raw = yaml.safe_load(text)
+    raw = safe_load(text)
     raw.pop("shared_columns", None)
     return Catalog.model_validate(raw)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-import yaml
 from pydantic import BaseModel, ConfigDict, field_validator
+
+from smartstart._yaml import safe_load
 
 
 class Region(BaseModel):
@@ -36,7 +37,7 @@ class Region(BaseModel):
 def load_regions() -> dict[str, Region]:
     """The region catalog shipped with the package, by key (``hart_van_brabant``)."""
     text = resources.files("smartstart.sources").joinpath("regions.yaml").read_text("utf-8")
-    return {str(k): Region.model_validate(v) for k, v in yaml.safe_load(text).items()}
+    return {str(k): Region.model_validate(v) for k, v in safe_load(text).items()}
 
 
 def municipality_names() -> dict[str, str]:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from smartstart._yaml import safe_load
 from smartstart.sources.errors import Problem, SourceError
 
 _SAV_MAGIC = (b"$FL2", b"$FL3")
@@ -31,7 +31,7 @@ Placer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 def layout() -> dict:
     """``school_locations.yaml``: the column spellings per role and the RD bounds."""
     text = resources.files("smartstart.sources").joinpath("school_locations.yaml")
-    return yaml.safe_load(text.read_text("utf-8"))
+    return safe_load(text.read_text("utf-8"))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -22,6 +21,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import cookie_parser
 
+from smartstart._yaml import safe_load
 from smartstart.maturity import Bank, load_bank
 from smartstart.web._db import make_engine, migrate
 from smartstart.web._models import now
@@ -88,8 +88,8 @@ class NotLoggedIn(Exception):
 
 @cache
 def texts() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(resources.files("smartstart.web").joinpath("text.yaml")
-                          .read_text("utf-8"))
+    return safe_load(resources.files("smartstart.web").joinpath("text.yaml")
+                     .read_text("utf-8"))
 
 
 def translate(lang: str, key: str, **values: Any) -> str:
