@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from smartstart._exit import skip_final_collection
 from smartstart.sources.errors import SourceError
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+skip_final_collection()  # the command ends when its work does (smartstart._exit)
 HELP = {
     "persons": "Number of persons (about 2.3 a household).",
     "last_year": "Last year (the delivery year of spell tables).",

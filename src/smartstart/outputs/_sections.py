@@ -32,6 +32,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from smartstart._exit import skip_final_collection
 from smartstart.outputs._work import Work
 
 __all__ = ["Workers", "progress_columns", "publish_sections", "section_folder", "workers_of",
@@ -97,7 +98,8 @@ class Workers:
     def pool(self, jobs: int) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=max(1, min(self.count, jobs)),
-                                             mp_context=multiprocessing.get_context("spawn"))
+                                             mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=skip_final_collection)
         return self._pool
 
     def __enter__(self) -> Workers:
