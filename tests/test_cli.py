@@ -94,3 +94,23 @@ def test_the_command_line_starts_without_the_data_libraries():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_the_command_and_its_workers_skip_the_final_collection():
+    """The command (and each spawned worker, ``initializer``) freezes the collector's objects
+    at exit (smartstart._exit): the demo's last 0.9 s were the interpreter walking them. An
+    exit hook registered before the import runs after the command's and sees them frozen."""
+    import subprocess
+    import sys
+
+    code = ("import atexit, gc; atexit.register(lambda: print(gc.get_freeze_count() > 0)); "
+            "import smartstart.cli")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "True"
+
+    from smartstart._exit import skip_final_collection
+    from smartstart.outputs._sections import Workers
+
+    with Workers(2) as workers:
+        assert workers.pool(2)._initializer is skip_final_collection
