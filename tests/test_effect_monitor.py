@@ -317,3 +317,79 @@ def test_overlapping_address_spells_follow_the_reference_date_rule(effect_demo, 
     before = area_panel(effect_demo, years, codes)
     moved = ours.merge(before, on=["year", "area"], suffixes=("", "_before"))
     assert (moved["n"] != moved["n_before"]).sum() >= 20  # the planted spells decide
+
+
+def test_a_household_outcome_follows_the_highest_household_on_the_day(effect_demo, tmp_path):
+    """A person in two households on 1 January belongs to the one with the highest HUISHOUDNR
+    that day (a household outcome counts that household's events). Planted: 300 children at
+    risk get a second household spell around 1 January of a year, in a household where
+    someone had debt restructuring (WSNPPERSBUS) that year; for half that household's number
+    is higher than their own (they now count), for half lower (they do not). The panel
+    equals pandas' count (tests/_effect_reference.py), exactly, and more events than without
+    the planted spells."""
+    from datetime import date
+
+    from smartstart.features._panel import effect_panel
+    from smartstart.linking import Database, StudyDates
+    from smartstart.pilot import Study
+    from smartstart.sources._regions import load_regions
+
+    root = tmp_path / "planted"
+    shutil.copytree(effect_demo / "store", root / "store")
+    manifest = json.loads((root / "store" / "manifest.json").read_text("utf-8"))
+    path = root / "store" / next(e["store_path"] for e in manifest["entries"]
+                                 if e["table"] == "GBAHUISHOUDENSBUS")
+    spells = pd.read_parquet(path)
+    keys = ["RINPERSOONS", "RINPERSOON"]
+    debts = store_table(root, "WSNPPERSBUS")
+    debts = debts.assign(year=pd.to_datetime(debts["Wsnpdatumtoelaat"]).dt.year)[
+        [*keys, "year"]].drop_duplicates()
+    years = [2017, 2018, 2019]
+    codes = load_regions()["hart_van_brabant"].codes
+    rows = person_years(effect_demo, years, codes)
+    start = pd.to_datetime(spells["DATUMAANVANGHH"])
+    end = pd.to_datetime(spells["DATUMEINDEHH"]).fillna(pd.Timestamp("2050-12-31"))
+    planted = []
+    for year in years:
+        day = pd.Timestamp(year, 1, 1)
+        on = spells[(start <= day) & (end >= day)][[*keys, "HUISHOUDNR"]]
+        hit = set(on.merge(debts[debts["year"] == year], on=keys)["HUISHOUDNR"])
+        # children at risk that year in one household that had no such event
+        mine = rows[rows["year"] == year].merge(on, on=keys)
+        mine = mine[~mine.duplicated(keys, keep=False) & ~mine["HUISHOUDNR"].isin(hit)]
+        assert len(hit) >= 5 and len(mine) >= 200, (year, len(hit), len(mine))
+        picked = {True: [], False: []}
+        for person, own in zip(mine[keys].itertuples(index=False), mine["HUISHOUDNR"],
+                               strict=True):
+            higher = len(picked[True]) <= len(picked[False])
+            options = sorted(h for h in hit if (h > own) == higher)
+            if options and len(picked[higher]) < 50:
+                picked[higher].append((*person, options[len(picked[higher]) % len(options)]))
+        assert len(picked[True]) == len(picked[False]) == 50, year
+        extra = pd.DataFrame(picked[True] + picked[False], columns=[*keys, "HUISHOUDNR"])
+        extra = extra.merge(spells.drop(columns="HUISHOUDNR").drop_duplicates(keys), on=keys)
+        extra["DATUMAANVANGHH"] = date(year - 1, 12, 1)
+        extra["DATUMEINDEHH"] = date(year, 1, 31)
+        planted.append(extra)
+    both = pd.concat([spells, *planted], ignore_index=True)
+    both[list(spells.columns)].astype(spells.dtypes.to_dict()).to_parquet(path, index=False)
+
+    plan = {"start": 2019, "treated": {"buurten": ["07840103"]},
+            "outcomes": ["problematische_schulden"], "years": [years[0], years[-1]]}
+    study = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1), analyses=("effect",),
+                  effect=plan)
+    panel = effect_panel(Database(root / "store", StudyDates.of(study)), study.effect,
+                         study.municipalities, study.regio)
+    before = effect_panel(Database(effect_demo / "store", StudyDates.of(study)), study.effect,
+                          study.municipalities, study.regio)
+    hit = household_hits(root, rows, debts)
+    theirs = (rows.assign(hit=hit).groupby(["year", "bc"])
+              .agg(n=("hit", "size"), events=("hit", "sum")).reset_index()
+              .rename(columns={"bc": "area"}))
+    ours = panel[["year", "area", "n", "events"]]
+    merged = ours.merge(theirs, on=["year", "area"], how="outer", suffixes=("", "_pandas"))
+    assert len(merged) == len(ours) > 100
+    assert (merged["n"] == merged["n_pandas"]).all()
+    assert (merged["events"] == merged["events_pandas"]).all()
+    # the 150 planted in a higher household count; those planted in a lower one do not
+    assert panel["events"].sum() - before["events"].sum() >= 100

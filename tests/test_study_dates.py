@@ -72,7 +72,7 @@ def _parameters(package: str, skip: tuple[str, ...] = (), only: tuple[str, ...] 
 #: outcomes and whether a client's household is treated), bound by features/_panel.py: no
 #: study date among them
 PLAN = ("effect_panel_placed.sql", "effect_panel_clash.sql", "effect_panel_at_risk.sql",
-        "effect_panel.sql", "effect_panel_areas.sql", "effect_panel_persons.sql")
+        "effect_panel.sql", "effect_panel_year.sql", "effect_panel_persons.sql")
 
 
 def test_every_sql_parameter_is_a_study_date():

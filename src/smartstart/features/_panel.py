@@ -68,19 +68,20 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
     db.con.execute("CREATE OR REPLACE TEMP TABLE panel_events AS SELECT * FROM "
                    f"{events} WHERE day IS NOT NULL AND list_contains($years, "
                    "CAST(year(day) AS INTEGER))", {"years": list(years)}).fetchall()
-    sql = (sql_file("effect_panel") + sql_file("effect_panel_areas")).format(
-        events="panel_events", households=db.table("GBAHUISHOUDENSBUS", full=full))
-    # a year at a time: that year's residents at risk, then their counts; a national pool's
-    # residents of every year held together are 55 M rows (7.6 GiB at the peak, now 4.4 GiB)
+    sql = _year_sql(db, areas, parameters, full=full)
+    # a year at a time, counted as found: a national pool's residents of every year held
+    # together are 55 M rows (7.6 GiB at the peak, now 4.4 GiB)
     _placed(db, areas, parameters, full=full)
     frames = []
     try:
         for year in years:
-            _new_at_risk(db)
-            _add_year(db, areas, parameters, year)
-            frames.append(db.con.execute(sql, _rest({**parameters, "years": [year]})).df())
+            wide = db.con.execute(sql, {**_year(parameters, year), "household_outcomes":
+                                        parameters["household_outcomes"]}).df()
+            frames += [wide[["gem", "wc", "bc", "n"]].assign(
+                outcome_index=k, year=year, events=wide[f"events_{k}"])
+                for k in range(parameters["outcomes"])]
     finally:
-        for table in ("panel_at_risk", "panel_placed", "panel_clash", "panel_events"):
+        for table in ("panel_placed", "panel_clash", "panel_events"):
             db.con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
     frame = pd.concat(frames, ignore_index=True).sort_values(
         ["outcome_index", "year", "bc"], kind="stable", ignore_index=True)
@@ -90,6 +91,19 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
     frame[["n", "events"]] = frame[["n", "events"]].astype(int)
     keep = frame["year"] <= frame["outcome"].map(last)
     return frame.loc[keep, list(COLUMNS)].reset_index(drop=True)
+
+
+def _year_sql(db: Database, areas: str, parameters: dict, *, full: bool) -> str:
+    """``effect_panel_year.sql`` for the plan's outcomes: a year's area panel in one query."""
+    household = parameters["household_outcomes"] != [-1]
+    return sql_file("effect_panel_year").format(
+        at_risk=sql_file("effect_panel_at_risk").format(areas=areas), events="panel_events",
+        households=db.table("GBAHUISHOUDENSBUS", full=full),
+        household_hits="UNION ALL SELECT d.RINPERSOONS, d.RINPERSOON, h.outcome_index "
+                       "FROM home_day AS d JOIN event_homes AS h USING (HUISHOUDNR)"
+                       if household else "",
+        counts=", ".join(f"count(*) FILTER (WHERE list_contains(h.outs, {k})) AS events_{k}"
+                         for k in range(parameters["outcomes"])))
 
 
 def _parameters(plan: EffectPlan, years: tuple[int, ...],
@@ -183,9 +197,15 @@ def _new_at_risk(db: Database) -> None:
 
 def _add_year(db: Database, areas: str, parameters: dict, year: int) -> None:
     """The residents at risk on 1 January of ``year`` into ``panel_at_risk``."""
-    db.con.execute(sql_file("effect_panel_at_risk").format(areas=areas),
-                   {"year": year, "day": date(year, 1, 1), "pool_all": parameters["pool_all"],
-                    **_ages(parameters)}).fetchall()
+    db.con.execute("INSERT INTO panel_at_risk "
+                   + sql_file("effect_panel_at_risk").format(areas=areas),
+                   _year(parameters, year)).fetchall()
+
+
+def _year(parameters: dict, year: int) -> dict:
+    """The parameters of ``effect_panel_at_risk.sql`` for ``year``."""
+    return {"year": year, "day": date(year, 1, 1), "pool_all": parameters["pool_all"],
+            **_ages(parameters)}
 
 
 def _areas_view(db: Database, years: tuple[int, ...]) -> str:

@@ -1,13 +1,14 @@
--- The effect panel's persons at risk in one year (the second step, run for each of the plan's
--- years; a year at a time keeps the memory to one year's residents on a national store): the
--- residents aged $min_age to $max_age on $day (1 January of $year) whose address that day lies
--- in a buurt of the pool (by that year's area file). Overlapping spells: the latest start, then
--- the latest end, then the highest RINOBJECTNUMMER (spell_on_date.sql). Two spells can only
--- cover the same day for a person with a spell that ends on or after the next one starts
--- (panel_clash, effect_panel_clash.sql): only those persons' spells are ranked (ranking
--- everyone's was most of the panel's time).
+-- The effect panel's persons at risk in one year (the second step, after
+-- effect_panel_placed.sql; a year at a time keeps the memory to one year's residents on a
+-- national store): the residents aged $min_age to $max_age on $day (1 January of $year) whose
+-- address that day lies in a buurt of the pool (by that year's area file). Overlapping spells:
+-- the latest start, then the latest end, then the highest RINOBJECTNUMMER (spell_on_date.sql).
+-- Two spells can only cover the same day for a person with a spell that ends on or after the
+-- next one starts (panel_clash, effect_panel_clash.sql): only those persons' spells are ranked
+-- (ranking everyone's was most of the panel's time). A SELECT: the area panel counts it in the
+-- same query (effect_panel_year.sql), a treated group's person panel inserts it into
+-- panel_at_risk for effect_panel.sql.
 --   {areas}      address objects -> gem, wc, bc with a column `year`
-INSERT INTO panel_at_risk
 WITH pool AS (
     SELECT SOORTOBJECTNUMMER, RINOBJECTNUMMER, gem, wc, bc
     FROM {areas}
