@@ -197,7 +197,7 @@ def _new_at_risk(db: Database) -> None:
 
 def _add_year(db: Database, areas: str, parameters: dict, year: int) -> None:
     """The residents at risk on 1 January of ``year`` into ``panel_at_risk``."""
-    db.con.execute("INSERT INTO panel_at_risk "
+    db.con.execute("INSERT INTO panel_at_risk\n"
                    + sql_file("effect_panel_at_risk").format(areas=areas),
                    _year(parameters, year)).fetchall()
 
