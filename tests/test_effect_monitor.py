@@ -1,6 +1,6 @@
 """Issue 15's monitor on the demo of its own (``smartstart demo --pilot effect_gilze_en_rijen``):
 
-- the panel (``features/sql/effect_panel.sql``, DuckDB) equals an independent count in pandas
+- the panel (``features/sql/effect_panel_year.sql``, DuckDB) equals an independent count in pandas
   over the store's parquet tables: per year and buurt of the pool, the residents aged 0-17 on
   1 January (by the address spell covering that day, the reference-date rule written again
   here) and those of them with a youth-care start that calendar year; exact;

@@ -1,6 +1,8 @@
-"""YAML read with libyaml's parser when PyYAML has it (about ten times faster than the pure
-Python one: the report's texts, the catalog and the factor library took 0.8 s of the demo);
-the same safe loader and the same results either way."""
+"""The package's own YAML files read with libyaml's parser when PyYAML has it (about ten times
+faster than the pure Python one: the report's texts and the catalog were most of the 0.8 s the
+demo spent reading YAML); the same safe loader and the same results either way. A user's files
+(the pilot, a factor library) keep the pure Python parser: its errors show the line and a
+caret."""
 
 from __future__ import annotations
 

@@ -269,7 +269,8 @@ class BesideWorker:
 
     def __exit__(self, *exc: object) -> None:
         # not waiting: the worker's own exit (about 0.8 s in the demo) overlaps what the
-        # caller does next (the report); its jobs are done, or cancelled after an error
+        # caller does next (the report). After success its jobs are done; after an error the
+        # jobs not started are cancelled and a running one ends on its own
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None

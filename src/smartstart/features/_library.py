@@ -20,7 +20,6 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from smartstart._yaml import safe_load
 from smartstart.errors import SourceError, problems_of
 
 Unit = Literal["household", "child"]
@@ -223,7 +222,8 @@ def using(folder: Path | None) -> Iterator[Library]:
 
 def _yaml(text: str, where: str) -> dict:
     try:
-        data = safe_load(text) or {}
+        # the pure-Python parser: its message shows the line and a caret (libyaml's does not)
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
         raise SourceError(f"{where}: not valid YAML ({error})", hint="fix the YAML syntax") \
             from None

@@ -70,7 +70,7 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
                    "CAST(year(day) AS INTEGER))", {"years": list(years)}).fetchall()
     sql = _year_sql(db, areas, parameters, full=full)
     # a year at a time, counted as found: a national pool's residents of every year held
-    # together are 55 M rows (7.6 GiB at the peak, now 4.4 GiB)
+    # together are 55 M rows (7.6 GiB at the peak, now 4.1 GiB)
     _placed(db, areas, parameters, full=full)
     frames = []
     try:
@@ -189,7 +189,7 @@ def _ages(parameters: dict) -> dict:
 
 
 def _new_at_risk(db: Database) -> None:
-    """An empty ``panel_at_risk`` (``effect_panel_at_risk.sql`` adds a year to it)."""
+    """An empty ``panel_at_risk`` (``_add_year`` inserts a year of it)."""
     db.con.execute("CREATE OR REPLACE TEMP TABLE panel_at_risk (year INTEGER, RINPERSOONS "
                    "VARCHAR, RINPERSOON VARCHAR, gem VARCHAR, wc VARCHAR, bc VARCHAR, "
                    "cohort INTEGER)").fetchall()

@@ -1,8 +1,8 @@
 -- A treated group's person panel: its events (the third step, after effect_panel_placed.sql
--- and effect_panel_at_risk.sql, which fill panel_at_risk: year, person, gem, wc, bc, cohort),
--- with effect_panel_persons.sql after it: per person at risk, the years with at least one event
--- of an outcome (hits). The area panel finds the same hits a year at a time
--- (effect_panel_year.sql).
+-- and effect_panel_at_risk.sql, whose rows _panel.py inserts into panel_at_risk: year, person,
+-- gem, wc, bc, cohort), with effect_panel_persons.sql after it: per person at risk, the years
+-- with at least one event of an outcome (hits). The area panel finds the same hits a year at a
+-- time (effect_panel_year.sql).
 --   {events}     (RINPERSOONS, RINPERSOON, outcome_index, day) of every outcome of the plan
 --   {households} GBAHUISHOUDENSBUS; $household_outcomes: the indexes of the plan's household
 --                outcomes, [-1] when it has none
