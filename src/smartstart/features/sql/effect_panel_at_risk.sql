@@ -18,7 +18,7 @@ WITH pool AS (
 ),
 covering AS (
     SELECT RINPERSOONS, RINPERSOON, SOORTOBJECTNUMMER, RINOBJECTNUMMER, spell_start,
-           spell_end, GBAGEBOORTEJAAR, GBAGEBOORTEMAAND, GBAGEBOORTEDAG
+           spell_end, birth, cohort
     FROM panel_placed
     WHERE spell_start <= $day AND spell_end >= $day
 ),
@@ -37,9 +37,7 @@ on_day AS (
     )
     WHERE pick = 1
 )
-SELECT $year AS year, o.RINPERSOONS, o.RINPERSOON, a.gem, a.wc, a.bc,
-       CAST(o.GBAGEBOORTEJAAR AS INTEGER) AS cohort
+SELECT $year AS year, o.RINPERSOONS, o.RINPERSOON, a.gem, a.wc, a.bc, o.cohort
 FROM on_day AS o
 JOIN pool AS a USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)
-WHERE age_on(birth_date(o.GBAGEBOORTEJAAR, o.GBAGEBOORTEMAAND, o.GBAGEBOORTEDAG), $day)
-      BETWEEN $min_age AND $max_age
+WHERE age_on(o.birth, $day) BETWEEN $min_age AND $max_age

@@ -19,7 +19,10 @@ WITH pool AS (
       AND bc IS NOT NULL
 ),
 born AS (
-    SELECT RINPERSOONS, RINPERSOON, GBAGEBOORTEJAAR, GBAGEBOORTEMAAND, GBAGEBOORTEDAG
+    -- the birth date once per person here, not once per person and year (macros.sql)
+    SELECT RINPERSOONS, RINPERSOON,
+           birth_date(GBAGEBOORTEJAAR, GBAGEBOORTEMAAND, GBAGEBOORTEDAG) AS birth,
+           TRY_CAST(GBAGEBOORTEJAAR AS INTEGER) AS cohort
     FROM {persons}
     WHERE TRY_CAST(GBAGEBOORTEJAAR AS INTEGER)
           BETWEEN list_min($years) - $max_age - 1 AND list_max($years) - $min_age
@@ -36,7 +39,7 @@ SELECT a.RINPERSOONS, a.RINPERSOON, a.SOORTOBJECTNUMMER, a.RINOBJECTNUMMER,
                      - INTERVAL 1 DAY AS DATE),
                 DATE '2050-12-31') AS spell_end,
        lead(a.GBADATUMAANVANGADRESHOUDING) OVER person_spells AS next_start,
-       b.GBAGEBOORTEJAAR, b.GBAGEBOORTEMAAND, b.GBAGEBOORTEDAG
+       b.birth, b.cohort
 FROM {addresses} AS a
 JOIN born AS b USING (RINPERSOONS, RINPERSOON)
 {ever}  -- a SEMI JOIN on ever, or nothing when the pool is every buurt
