@@ -81,7 +81,7 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
                 outcome_index=k, year=year, events=wide[f"events_{k}"])
                 for k in range(parameters["outcomes"])]
     finally:
-        for table in ("panel_placed", "panel_clash", "panel_events"):
+        for table in ("panel_placed", "panel_clash", "panel_clash_spells", "panel_events"):
             db.con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
     frame = pd.concat(frames, ignore_index=True).sort_values(
         ["outcome_index", "year", "bc"], kind="stable", ignore_index=True)
@@ -166,14 +166,15 @@ def _at_risk(db: Database, areas: str, parameters: dict) -> None:
     _new_at_risk(db)
     for year in parameters["years"]:
         _add_year(db, areas, parameters, year)
-    for table in ("panel_placed", "panel_clash"):
+    for table in ("panel_placed", "panel_clash", "panel_clash_spells"):
         db.con.execute(f"DROP TABLE {table}").fetchall()
 
 
 def _placed(db: Database, areas: str, parameters: dict, *, full: bool = False) -> None:
     """``panel_placed``: the address spells of everyone who may be at risk in one of the years
-    (``effect_panel_placed.sql``), and ``panel_clash``: those of them whose spells overlap
-    (``effect_panel_clash.sql``); ``full``: from the full files, not the pilot's parts."""
+    (``effect_panel_placed.sql``), and ``panel_clash``: those of them whose spells overlap,
+    with their spells in ``panel_clash_spells`` (``effect_panel_clash.sql``); ``full``: from
+    the full files, not the pilot's parts."""
     addresses = db.table("GBAADRESOBJECTBUS", full=full)
     persons = db.table("GBAPERSOONTAB", full=full)
     db.con.execute(sql_text("macros")).fetchall()  # birth_date, age_on

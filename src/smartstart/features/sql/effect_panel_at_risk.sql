@@ -4,10 +4,10 @@
 -- address that day lies in a buurt of the pool (by that year's area file). Overlapping spells:
 -- the latest start, then the latest end, then the highest RINOBJECTNUMMER (spell_on_date.sql).
 -- Two spells can only cover the same day for a person with a spell that ends on or after the
--- next one starts (panel_clash, effect_panel_clash.sql): only those persons' spells are ranked
--- (ranking everyone's was most of the panel's time). A SELECT: the area panel counts it in the
--- same query (effect_panel_year.sql), a treated group's person panel inserts it into
--- panel_at_risk for effect_panel.sql.
+-- next one starts (panel_clash, effect_panel_clash.sql): only those persons' spells
+-- (panel_clash_spells) are ranked (ranking everyone's was most of the panel's time). A SELECT:
+-- the area panel counts it in the same query (effect_panel_year.sql), a treated group's person
+-- panel inserts it into panel_at_risk for effect_panel.sql.
 --   {areas}      address objects -> gem, wc, bc with a column `year`
 WITH pool AS (
     SELECT SOORTOBJECTNUMMER, RINOBJECTNUMMER, gem, wc, bc
@@ -17,23 +17,22 @@ WITH pool AS (
       AND bc IS NOT NULL
 ),
 covering AS (
-    SELECT RINPERSOONS, RINPERSOON, SOORTOBJECTNUMMER, RINOBJECTNUMMER, spell_start,
-           spell_end, birth, cohort
+    SELECT RINPERSOONS, RINPERSOON, SOORTOBJECTNUMMER, RINOBJECTNUMMER, birth, cohort
     FROM panel_placed
     WHERE spell_start <= $day AND spell_end >= $day
 ),
 on_day AS (
-    SELECT * EXCLUDE (spell_start, spell_end)
+    SELECT *
     FROM covering
     ANTI JOIN panel_clash USING (RINPERSOONS, RINPERSOON)
     UNION ALL
-    SELECT * EXCLUDE (spell_start, spell_end, pick)
+    SELECT RINPERSOONS, RINPERSOON, SOORTOBJECTNUMMER, RINOBJECTNUMMER, birth, cohort
     FROM (
         SELECT *, row_number() OVER (PARTITION BY RINPERSOONS, RINPERSOON
                                      ORDER BY spell_start DESC, spell_end DESC,
                                               RINOBJECTNUMMER DESC) AS pick
-        FROM covering
-        SEMI JOIN panel_clash USING (RINPERSOONS, RINPERSOON)
+        FROM panel_clash_spells
+        WHERE spell_start <= $day AND spell_end >= $day
     )
     WHERE pick = 1
 )
