@@ -29,6 +29,16 @@ from smartstart._effect_plan import EffectPlan, hash_of
 from smartstart.bundle import check_bundle
 
 
+def _copy_of_store(effect_demo: Path, tmp_path: Path, table: str) -> tuple[Path, Path]:
+    """A copy of the effect demo's store (to plant rows in) and the parquet file of ``table``
+    in it."""
+    root = tmp_path / "planted"
+    shutil.copytree(effect_demo / "store", root / "store")
+    manifest = json.loads((root / "store" / "manifest.json").read_text("utf-8"))
+    return root, root / "store" / next(e["store_path"] for e in manifest["entries"]
+                                       if e["table"] == table)
+
+
 def _independent_panel(root: Path, years: list[int], pool: tuple[str, ...]) -> pd.DataFrame:
     """Per year and buurt (pandas, no SQL): children 0-17 on 1 January at an address of the
     pool and those with a youth-care start in the year (tests/_effect_reference.py)."""
@@ -269,11 +279,7 @@ def test_overlapping_address_spells_follow_the_reference_date_rule(effect_demo, 
     from smartstart.linking import Database, StudyDates
     from smartstart.pilot import Study
 
-    root = tmp_path / "planted"
-    shutil.copytree(effect_demo / "store", root / "store")
-    manifest = json.loads((root / "store" / "manifest.json").read_text("utf-8"))
-    path = root / "store" / next(e["store_path"] for e in manifest["entries"]
-                                 if e["table"] == "GBAADRESOBJECTBUS")
+    root, path = _copy_of_store(effect_demo, tmp_path, "GBAADRESOBJECTBUS")
     spells = pd.read_parquet(path)
     areas = store_table(root, "VSLGWBTAB", 2017)
     day = pd.Timestamp(2017, 1, 1)
@@ -334,11 +340,7 @@ def test_a_household_outcome_follows_the_highest_household_on_the_day(effect_dem
     from smartstart.pilot import Study
     from smartstart.sources._regions import load_regions
 
-    root = tmp_path / "planted"
-    shutil.copytree(effect_demo / "store", root / "store")
-    manifest = json.loads((root / "store" / "manifest.json").read_text("utf-8"))
-    path = root / "store" / next(e["store_path"] for e in manifest["entries"]
-                                 if e["table"] == "GBAHUISHOUDENSBUS")
+    root, path = _copy_of_store(effect_demo, tmp_path, "GBAHUISHOUDENSBUS")
     spells = pd.read_parquet(path)
     keys = ["RINPERSOONS", "RINPERSOON"]
     debts = store_table(root, "WSNPPERSBUS")
