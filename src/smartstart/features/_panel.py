@@ -70,7 +70,7 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
                    "CAST(year(day) AS INTEGER))", {"years": list(years)}).fetchall()
     sql = _year_sql(db, areas, parameters, full=full)
     # a year at a time, counted as found: a national pool's residents of every year held
-    # together are 55 M rows (7.6 GiB at the peak, now 4.1 GiB)
+    # together are 55 M rows (7.6 GiB at the peak, now 3.4 GiB)
     _placed(db, areas, parameters, full=full)
     frames = []
     try:

@@ -1,12 +1,12 @@
 -- The effect panel's address spells (the first step; effect_panel_clash.sql, then
 -- effect_panel_year.sql a year at a time for the area panel, or effect_panel_at_risk.sql and
--- effect_panel.sql for a treated group's person panel follow): every spell of the persons who ever lived at an address of the
--- pool (any of $years; with a pool of every buurt, of everyone) and whose birth year can give
--- an age from $min_age to $max_age on 1 January of one of the years (a bound only: the age
--- itself is checked per year), with their birth date and the end the reference-date rule of
--- spell_on_date.sql gives each spell: spells without a start are left out, a missing end
--- closes the day before the person's next spell (else open); next_start: the start of the
--- person's next spell.
+-- effect_panel.sql for a treated group's person panel follow): every spell of the persons who
+-- ever lived at an address of the pool (any of $years; with a pool of every buurt, of
+-- everyone) and whose birth year can give an age from $min_age to $max_age on 1 January of one
+-- of the years (a bound only: the age itself is checked per year), with their birth date and
+-- the end the reference-date rule of spell_on_date.sql gives each spell: spells without a start
+-- are left out, a missing end closes the day before the person's next spell (else open);
+-- next_start: the start of the person's next spell.
 --   {addresses}  GBAADRESOBJECTBUS
 --   {persons}    GBAPERSOONTAB (birth date)
 --   {areas}      address objects -> gem, wc, bc with a column `year` (every VSLGWB year read)
