@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import pandas as pd
 import pytest
@@ -18,7 +19,8 @@ from smartstart.features import factors, requirements_markdown
 from smartstart.pilot import load_pilot
 from smartstart.pipeline import run_pilot
 from smartstart.report import write_report
-from smartstart.sources._catalog import load_catalog
+from smartstart.sources import ingest
+from smartstart.sources._catalog import CORE, load_catalog
 
 runner = CliRunner()
 INCOME = {"tenure", "rent_allowance", "disposable_income", "income_pct_social_minimum",
@@ -90,6 +92,50 @@ def test_the_outcome_tables_are_needed_by_the_risk_model_only(world, tmp_path):
     result = run_pilot(load_pilot(pilot(root, analyses=["profile"])))
     lacking = {d.factor for d in result.not_delivered}
     assert {"outcome", "protection_12m"} <= lacking
+
+
+def test_without_core_tables_the_run_names_them_all_before_linking(world, tmp_path):
+    root = copy_world(world, tmp_path)
+    for table in ("VSLGWBTAB", "GBAPERSOONTAB"):
+        drop_table(root / "store", table)
+    with pytest.raises(SourceError) as error:
+        run_pilot(load_pilot(pilot(root)))
+    assert "GBAPERSOONTAB, VSLGWBTAB" in str(error.value)  # both at once, not the first only
+    result = runner.invoke(app, ["run", str(pilot(root))])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "GBAPERSOONTAB" in result.output and "VSLGWBTAB" in result.output
+    assert not (root / "results").exists()
+
+
+def _part_of(world, tmp_path, folders: list[str]):
+    """A delivery of only these table folders of the world's CBS files."""
+    source = tmp_path / "delivery"
+    for folder in folders:
+        shutil.copytree(world / "cbs" / folder, source / folder)
+    return source
+
+
+def test_ingest_names_the_tables_in_neither_the_delivery_nor_the_store(world, tmp_path):
+    source = _part_of(world, tmp_path, ["Bevolking/GBAHUISHOUDENSBUS", "BouwenWonen/VSLGWBTAB"])
+    catalog = load_catalog().tables
+    result = runner.invoke(app, ["ingest", str(source), "--store", str(tmp_path / "new")])
+    # a delivery may come a folder at a time: the tables are stored, the absent core is named
+    assert result.exit_code == 0, result.output
+    assert "core_table_absent" in result.output
+    said = re.sub(r"\s+", " ", result.output)
+    assert "GBAPERSOONTAB, GBAADRESOBJECTBUS are in neither the delivery nor the store" in said
+    others = [t for t in catalog if t not in CORE | {"GBAHUISHOUDENSBUS", "VSLGWBTAB"}]
+    assert f"{len(others)} other table(s)" in said and ", ".join(others) in said
+    report = ingest(source, tmp_path / "new")  # unchanged files: skipped, the same tables absent
+    assert report.absent_tables == ("GBAPERSOONTAB", "GBAADRESOBJECTBUS", *others)
+    # into a store that has the rest, only what neither has is absent; --check reads the store
+    root = copy_world(world, tmp_path / "full")
+    have = {e["table"] for e in json.loads((root / "store" / "manifest.json").read_text(
+        "utf-8"))["entries"]}
+    report = ingest(source, root / "store", check=True)
+    assert report.absent_tables == tuple(t for t in catalog if t not in have | {
+        "GBAHUISHOUDENSBUS", "VSLGWBTAB"})
+    assert not set(report.absent_tables) & CORE
 
 
 def test_a_missing_year_lists_the_years_delivered(world, tmp_path):

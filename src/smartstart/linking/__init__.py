@@ -77,6 +77,7 @@ def link(store: Path, study: Study,
     where the factor library reads them. ``partner``: the path of each partner file of the
     target group (partner_file -> path), or the one path when there is one partner file."""
     db = Database(Path(store), StudyDates.of(study), nearest_year=study.allow_nearest_year)
+    db.require_core()
     link_residents(db, study)
     link_households(db, study)
     link_income_and_status(db, study)

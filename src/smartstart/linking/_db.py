@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from smartstart.linking._dates import StudyDates
-from smartstart.sources._catalog import load_catalog
+from smartstart.sources._catalog import CORE, load_catalog
 from smartstart.sources._layout import layout_parts, parts_source, path_literal
 from smartstart.sources._store import read_manifest
 from smartstart.sources.errors import SourceError
@@ -39,9 +39,6 @@ class Step:
     reason_en: str = ""
 
 
-#: the person, household, address and area core: every run needs these; any other table may
-#: be absent from a delivery (its factors are then left out and said so)
-CORE = frozenset({"GBAPERSOONTAB", "GBAADRESOBJECTBUS", "GBAHUISHOUDENSBUS", "VSLGWBTAB"})
 _SQL_TYPES = {"key": "VARCHAR", "code": "VARCHAR", "str": "VARCHAR", "date": "DATE",
               "int": "BIGINT", "float": "DOUBLE"}
 
@@ -76,6 +73,16 @@ class Database:
         self.manifest = read_manifest(self.store)
         self.con = duckdb.connect()
         self.con.execute("SET threads TO 2").fetchall()
+
+    def require_core(self) -> None:
+        """Every core table the store lacks, named together (a run cannot link without them)."""
+        missing = sorted(CORE - {name for name, _ in self.manifest})
+        if missing:
+            raise SourceError(
+                f"{self.store}: the store lacks {', '.join(missing)}; every run links on "
+                f"{'these tables' if len(missing) > 1 else 'this table'}",
+                hint="ingest the CBS delivery that holds "
+                     f"{'them' if len(missing) > 1 else 'it'} into this store (smartstart ingest)")
 
     def years(self, name: str) -> list[int]:
         return sorted(y for t, y in self.manifest if t == name)

@@ -16,6 +16,9 @@ from smartstart.sources.errors import Problem, SourceError
 ColumnType = Literal["key", "code", "date", "int", "float", "str"]
 TableKind = Literal["TAB", "BUS"]
 SOURCE_SUFFIXES = (".sav", ".csv", ".parquet")
+#: the person, household, address and area core: every run links on these; any other table may
+#: be absent from a delivery (its factors are then left out and said so)
+CORE = frozenset({"GBAPERSOONTAB", "GBAADRESOBJECTBUS", "GBAHUISHOUDENSBUS", "VSLGWBTAB"})
 
 
 class Spelling(BaseModel):

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from smartstart.sources._catalog import CORE
+
 if TYPE_CHECKING:
     from smartstart.sources._ingest import IngestReport
     from smartstart.sources.errors import SourceError
@@ -58,6 +60,20 @@ def print_summary(console: Console, report: IngestReport, *, check: bool = False
     for warning in report.warnings:
         console.print(f"[yellow]warning[/] ({warning.kind}): ", end="")
         console.print(warning.line(), soft_wrap=True, markup=False, highlight=False)
+    core = [name for name in report.absent_tables if name in CORE]
+    if core:
+        one = len(core) == 1
+        console.print(f"[bold yellow]warning[/] (core_table_absent): {', '.join(core)} "
+                      f"{'is' if one else 'are'} in neither the delivery nor the store, and "
+                      f"every run links on {'it' if one else 'them'} (persons, addresses, "
+                      f"households and areas are the core): ingest {'its' if one else 'their'} "
+                      "CBS files into this store before a run", soft_wrap=True, highlight=False)
+    other = [name for name in report.absent_tables if name not in CORE]
+    if other:
+        console.print(f"{len(other)} other table(s) of the catalog in neither the delivery nor "
+                      "the store (a run leaves out the factors that need them; smartstart "
+                      f"request says which): {', '.join(other)}",
+                      soft_wrap=True, markup=False, highlight=False)
     unknown = report.unknown_files
     if unknown:
         shown = ", ".join(unknown[:_SHOWN_UNKNOWN])

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from smartstart import __version__
 from smartstart.sources._catalog import (
+    CORE,
     Catalog,
     SourceFile,
     discover,
@@ -72,6 +73,9 @@ class IngestReport:
     unknown_files: tuple[str, ...]
     #: the run's warnings: unrecognised files in theme folders, then those of the entries
     warnings: tuple[StoreWarning, ...] = ()
+    #: catalog tables in neither the delivery nor the store, the core first: a run cannot start
+    #: without a core table, and leaves out the factors that need any other
+    absent_tables: tuple[str, ...] = ()
 
     def entry(self, table: str, year: int) -> IngestEntry:
         for e in self.entries:
@@ -201,11 +205,23 @@ def _run(run: _Run, pins: dict[tuple[str, int], int] | None) -> IngestReport:
     entries.sort(key=lambda e: (e.table, e.year))
     every = tuple(warnings) + tuple(w for e in entries for w in e.warnings)
     report = IngestReport(run.source_dir, run.store, run.store / MANIFEST_NAME, tuple(entries),
-                          tuple(_outside_store(unknown, run)), every)
+                          tuple(_outside_store(unknown, run)), every,
+                          _absent_tables(run, records, chosen))
     print_summary(run.console, report, check=run.check)
     if problems:
         raise SourceError(problems=problems)
     return report
+
+
+def _absent_tables(run: _Run, records: dict[tuple[str, int], TableRecord],
+                   chosen: list[SourceFile]) -> tuple[str, ...]:
+    """Catalog tables with no file in this delivery and no year in the store, the core first.
+    A file with problems counts as delivered: its own problems say what is wrong with it. An
+    absent core table is not an error here: a delivery may be ingested a folder at a time."""
+    stored = read_manifest(run.store) if run.check else records
+    present = {table for table, _ in stored} | {f.table for f in chosen}
+    absent = [name for name in run.catalog.tables if name not in present]
+    return tuple(sorted(absent, key=lambda name: name not in CORE))
 
 
 def _find_files(run: _Run, pins: dict[tuple[str, int], int] | None,
