@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smartstart.features import build_features, factors
 from smartstart.linking import link, sql_text
@@ -25,9 +27,10 @@ def _on_date(rows: list[tuple], when: date) -> dict[str, str]:
     con = duckdb.connect()
     frame = pd.DataFrame(rows, columns=["RINPERSOON", "start", "end", "obj"])
     frame["RINPERSOONS"] = "R"
-    for col in ("start", "end"):
-        frame[col] = pd.to_datetime(frame[col]).dt.date
-    con.register("spells", frame)
+    con.register("frame", frame)  # typed as the store types them, also when all are NULL
+    con.execute('CREATE TABLE spells AS SELECT RINPERSOONS, CAST(RINPERSOON AS VARCHAR) AS '
+                'RINPERSOON, CAST(start AS DATE) AS start, CAST("end" AS DATE) AS "end", '
+                'CAST(obj AS VARCHAR) AS obj FROM frame')
     sql = sql_text("spell_on_date", source="spells", start_col="start", end_col="end",
                    tiebreak="obj")
     got = con.execute(sql, {"peildatum": when}).df()
@@ -58,6 +61,38 @@ P = date(2020, 1, 1)
 ])
 def test_reference_date_rule(rows, expected):
     assert _on_date(rows, P) == expected
+
+
+def _reference_on_date(rows: list[tuple], when: date) -> dict[str, str]:
+    """Rules 1-4 of spell_on_date.sql written out per person, without SQL."""
+    picked = {}
+    for person in {r[0] for r in rows}:
+        dated = sorted((r for r in rows if r[0] == person and r[1] is not None),
+                       key=lambda r: (r[1], r[2] is None, r[2] or date.max))
+        covering = []
+        for i, (_, start, end, obj) in enumerate(dated):
+            if end is None:
+                end = dated[i + 1][1] - timedelta(days=1) if i + 1 < len(dated) \
+                    else date(2050, 12, 31)
+            if start <= when <= end:
+                covering.append((start, end, obj))
+        if covering:
+            picked[person] = max(covering)[2]
+    return picked
+
+
+_DAYS = st.one_of(st.none(), st.integers(0, 40).map(lambda d: P + timedelta(days=d - 20)))
+_SPELL = st.tuples(st.sampled_from("abcd"), _DAYS,
+                   st.one_of(_DAYS, st.just(date(2050, 12, 31))), st.sampled_from("xyz"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SPELL, max_size=12, unique_by=lambda r: (r[0], r[1])))
+def test_reference_date_rule_against_a_rule_written_out(rows):
+    # several persons, some with and some without a missing end, overlapping spells and ties
+    # (a person's starts are unique: ingest refuses a BUS key that repeats with its start)
+    strings = [(p, s and s.isoformat(), e and e.isoformat(), o) for p, s, e, o in rows]
+    assert _on_date(strings, P) == _reference_on_date(rows, P)
 
 
 # --- against the planted truth ------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from smartstart._yaml import safe_load
 from smartstart.errors import SourceError, problems_of
 
 Unit = Literal["household", "child"]
@@ -170,13 +171,12 @@ def library() -> Library:
 @cache
 def package_library() -> Library:
     base = resources.files("smartstart.features")
-    return _parse({"factors": _yaml(base.joinpath("factors.yaml").read_text("utf-8"),
-                                    "factors.yaml").get("factors", {}),
-                   "outcomes": _yaml(base.joinpath("outcomes.yaml").read_text("utf-8"),
-                                     "outcomes.yaml"),
-                   "populations": _yaml(base.joinpath("populations.yaml").read_text("utf-8"),
-                                        "populations.yaml")}, "the package's library"
-                  ).cross_check("the package's library")
+    def read(name: str) -> dict:  # the package's own files: libyaml's parser (smartstart._yaml)
+        return _yaml(base.joinpath(name).read_text("utf-8"), name, fast=True)
+
+    return _parse({"factors": read("factors.yaml").get("factors", {}),
+                   "outcomes": read("outcomes.yaml"), "populations": read("populations.yaml")},
+                  "the package's library").cross_check("the package's library")
 
 
 def load_library(folder: Path) -> Library:
@@ -220,10 +220,11 @@ def using(folder: Path | None) -> Iterator[Library]:
         _ACTIVE.reset(token)
 
 
-def _yaml(text: str, where: str) -> dict:
+def _yaml(text: str, where: str, *, fast: bool = False) -> dict:
     try:
-        # the pure-Python parser: its message shows the line and a caret (libyaml's does not)
-        data = yaml.safe_load(text) or {}
+        # a user's file: the pure-Python parser, whose message shows the line and a caret
+        # (libyaml's does not)
+        data = (safe_load(text) if fast else yaml.safe_load(text)) or {}
     except yaml.YAMLError as error:
         raise SourceError(f"{where}: not valid YAML ({error})", hint="fix the YAML syntax") \
             from None

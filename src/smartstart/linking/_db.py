@@ -39,6 +39,11 @@ class Step:
     reason_en: str = ""
 
 
+#: the parquet a run's views may read on one thread (``Database._more_threads``). Measured on
+#: 2 cores, link + factor tables in a fresh process: Gilze en Rijen's parts (26,591 residents,
+#: about 5 MB) took 0.47-0.68 s on one thread against 0.58-0.72 s on two; a municipality with
+#: six times its address spells took 2.3-2.5 s on one against 1.8-2.1 s on two.
+ONE_THREAD_BYTES = 8 * 2**20
 _SQL_TYPES = {"key": "VARCHAR", "code": "VARCHAR", "str": "VARCHAR", "date": "DATE",
               "int": "BIGINT", "float": "DOUBLE"}
 
@@ -72,7 +77,16 @@ class Database:
     def __post_init__(self) -> None:
         self.manifest = read_manifest(self.store)
         self.con = duckdb.connect()
-        self.con.execute("SET threads TO 2").fetchall()
+        self.con.execute("SET threads TO 1").fetchall()
+        self._threads, self._bytes = 1, 0  # see _more_threads
+
+    def _more_threads(self, files: list[Path]) -> None:
+        """Two threads once the views read more than ``ONE_THREAD_BYTES`` of parquet: a small
+        municipality's layout parts run faster on one (benchmarks/national.py --only one)."""
+        self._bytes += sum(f.stat().st_size for f in files)
+        if self._threads == 1 and self._bytes > ONE_THREAD_BYTES:
+            self.con.execute("SET threads TO 2").fetchall()
+            self._threads = 2
 
     def require_core(self) -> None:
         """Every core table the store lacks, named together (a run cannot link without them)."""
@@ -116,6 +130,8 @@ class Database:
             source = parts_source(name, parts)
         else:  # none of the municipalities has rows in this table
             source = f"(SELECT * FROM read_parquet({path_literal(path)}) LIMIT 0)"
+        self._more_threads([path] if parts is None else
+                           [f for part in parts for f in part.glob("*.parquet")])
         self.con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}").fetchall()
         self.sources[view] = "layout" if parts is not None else "full"
         return view
@@ -153,10 +169,10 @@ class Database:
         return view
 
     def create(self, name: str, sql: str) -> int:
-        """Materialise ``sql`` as temp table ``name`` with the bound parameters it uses."""
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}",
-                         self._bound(sql)).fetchall()
-        return self.count(name)
+        """Materialise ``sql`` as temp table ``name`` with the bound parameters it uses; returns
+        its rows (DuckDB's CREATE TABLE AS answers with the count it wrote)."""
+        return self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}",
+                                self._bound(sql)).fetchall()[0][0]
 
     def count(self, name: str) -> int:
         return self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]

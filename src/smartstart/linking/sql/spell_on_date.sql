@@ -7,13 +7,24 @@
 --   4. Where spells of one person overlap on the peildatum, the latest start wins; equal starts
 --      fall back to the latest end, then to the highest value of the tie-break column.
 -- Identifiers in braces come from the table catalog; values are bound parameters.
-WITH placed AS (
+-- The next start (rule 2) is looked up only for the persons with a spell whose end is NULL:
+-- everyone else's spells end on their own end date, and the window over all spells was most
+-- of the time of this step.
+WITH dated AS (
+    SELECT * FROM {source} WHERE "{start_col}" IS NOT NULL
+),
+unended AS (
+    SELECT DISTINCT RINPERSOONS, RINPERSOON FROM dated WHERE "{end_col}" IS NULL
+),
+placed AS (
+    SELECT *, "{end_col}" AS spell_end
+    FROM dated ANTI JOIN unended USING (RINPERSOONS, RINPERSOON)
+    UNION ALL
     SELECT *,
            coalesce("{end_col}",
                     CAST(lead("{start_col}") OVER person_spells - INTERVAL 1 DAY AS DATE),
                     DATE '2050-12-31') AS spell_end
-    FROM {source}
-    WHERE "{start_col}" IS NOT NULL
+    FROM dated SEMI JOIN unended USING (RINPERSOONS, RINPERSOON)
     WINDOW person_spells AS (PARTITION BY RINPERSOONS, RINPERSOON ORDER BY "{start_col}",
                              "{end_col}" NULLS LAST)
 ),
