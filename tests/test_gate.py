@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smartstart import analyses as A
 from smartstart.disclosure import (
@@ -14,7 +16,9 @@ from smartstart.disclosure import (
     check_published,
     protect_rounded,
 )
+from smartstart.disclosure._protect import round_to_base
 from smartstart.outputs._compare import _share_table, publish_comparison
+from smartstart.outputs._flow import FLOW_BASE, publish_attrition
 
 
 def _households(seed: int = 0) -> pd.DataFrame:
@@ -107,6 +111,24 @@ def test_rounded_flows_and_rules_survive_the_manifest():
     assert again == pub.rules
     tampered = pub.frame.assign(rows_out=[1227, 0])
     assert {c.rule: c.status for c in check_published(tampered, again)}["threshold"] == "fail"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 10**6), st.integers(0, 10**4))
+def test_a_flow_whose_end_is_stated_exactly_elsewhere_keeps_its_rounding(out, drop):
+    # the residents with a household (a flow's rows_out) are the sum of every areas table's
+    # residents; with its own rounded count as well, a drop of 13 was narrowed to 7-14
+    flow = pd.DataFrame({"step": ["s"], "rows_in": [out + drop], "rows_out": [out],
+                         "reason": ["r"]})
+    row = publish_attrition(flow, None).frame.iloc[0]
+    assert row["dropped"] == row["rows_in"] - row["rows_out"]  # no number of its own
+    # an attacker who knows rows_out exactly: every drop whose rows_in rounds as published
+    fits = [d for d in range(drop + 2 * FLOW_BASE)
+            if round_to_base(np.array([out + d]), FLOW_BASE)[0] == row["rows_in"]]
+    half = FLOW_BASE // 2
+    assert drop in fits
+    assert fits == list(range(max(0, int(row["rows_in"]) - half - out),
+                              int(row["rows_in"]) + half - out))  # the rounding, no narrower
 
 
 def test_linked_margins_are_fixed_unless_a_margin_of_their_kind_is_small():

@@ -12,6 +12,7 @@ from smartstart.disclosure import (
     protect_frame,
     protect_rounded,
 )
+from smartstart.disclosure._protect import round_to_base
 from smartstart.disclosure._statements import declare, yes
 
 #: a flow's counts are rounded: rows_in - rows_out would give back any suppressed drop
@@ -21,9 +22,14 @@ TARGET = yes("target_group")
 
 
 def publish_attrition(attrition: pd.DataFrame, settings: object) -> Published:
-    """The flow with every count rounded to ``FLOW_BASE``."""
+    """The flow with every count rounded to ``FLOW_BASE``. What a step dropped is the difference
+    of its rounded ends, not its own count rounded: rounded on its own, its interval and that of
+    an end another output states exactly (the residents with a household, in every areas table)
+    together narrowed it below the rounding base."""
     words = [c for c in ("step_en", "reason_en") if c in attrition]  # the English report's
     frame = attrition[["step", "rows_in", "rows_out", "reason", *words]].copy()
+    for column in ("rows_in", "rows_out"):
+        frame[column] = round_to_base(frame[column].to_numpy(dtype=float), FLOW_BASE)
     frame.insert(3, "dropped", frame["rows_in"] - frame["rows_out"])
     return protect_rounded("attrition", frame, ("rows_in", "rows_out", "dropped"), FLOW_BASE,
                            settings)
