@@ -171,6 +171,55 @@ def test_no_small_count_is_narrowed_by_all_the_bundles_of_the_run_together(runs)
     assert [f.statement.where for f in findings if f.narrowed] == []
 
 
+def test_the_sections_own_variables_of_one_kind_are_one_variable_in_the_lp(runs, monkeypatch):
+    """type@0784 and type@0855 never count the same units, so the register's LP takes them as
+    one variable (the region of nine took hours otherwise): every blank count's interval is
+    the same as with a variable per section."""
+    from smartstart.disclosure import _sections
+
+    _, region, _ = runs
+    with using(None):
+        shared = shared_variables()
+        statements = _statements(region.bundle, None, shared)
+        for code, bundle in region.sections:
+            statements += _statements(bundle, code, shared)
+        settings = _study_settings(read_bundle(region.bundle).manifest)
+
+        def variables(sts):
+            return {var for st in sts for _, conds in st.terms for var, _, _ in conds}
+
+        merged = _sections.one_per_kind(statements)
+        own = {v for v in variables(statements) if "@" in v}
+        assert len(own) >= 2  # the household types of two sections
+        assert {v for v in variables(merged) if "@" in v} == {
+            v.rpartition("@")[0] + "@section" for v in own}
+        findings = attack_register(statements, identical_levels(), settings, nested_levels())
+        monkeypatch.setattr(_sections, "one_per_kind", list)
+        apart = attack_register(statements, identical_levels(), settings, nested_levels())
+    assert len(findings) == len(apart) > 0
+    assert [(f.statement.where, f.lower, f.upper, f.narrowed) for f in findings] == [
+        (f.statement.where, f.lower, f.upper, f.narrowed) for f in apart]
+
+
+def test_a_section_variable_named_outside_its_municipality_is_not_merged():
+    from smartstart.disclosure._sections import one_per_kind
+    from smartstart.disclosure._statements import Statement, level_text
+
+    here = ("gemeente", "in", (level_text("0784"),))  # as in_section spells it
+    inside = Statement("a@0784", 0, "count", "household",
+                       ((1, (("type@0784", "in", ("1",)), here)),), 4.0)
+    there = ("gemeente", "in", (level_text("0855"),))
+    twin = Statement("a@0855", 0, "count", "household",
+                     ((1, (("type@0855", "in", ("1",)), there)),), 6.0)
+    assert {c[0] for st in one_per_kind([inside, twin]) for _, cs in st.terms for c in cs} == {
+        "type@section", "gemeente"}
+    stray = Statement("b", 0, "count", "household", ((1, (("type@0784", "in", ("1",)),)),), 9.0)
+    # type@0784 counts units outside 0784 there: it stays a variable of its own
+    kept = one_per_kind([inside, twin, stray])
+    assert (kept[0], kept[2]) == (inside, stray)
+    assert kept[1].terms == ((1, (("type@section", "in", ("1",)), there)),)
+
+
 def _pid(_job: int) -> int:
     import os
 

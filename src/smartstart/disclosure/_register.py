@@ -72,9 +72,12 @@ def attack_register(statements: Sequence[Statement],
     level) every such unit has too (the attacker knows the factor definitions). ``solver``:
     ``highs`` (one warm-started model per unit) or ``linprog`` (one cold LP per bound, the
     reference)."""
+    from smartstart.disclosure._sections import one_per_kind
+
     s = settings_of(settings)
     same = _identities(same or {})
     found: list[Finding] = []
+    statements = one_per_kind(statements)
     units = sorted({st.unit for st in statements})
     for unit in units:
         mine = [_canonical(st, same) for st in statements if st.unit == unit]

@@ -9,6 +9,8 @@ types) are the section's own: type 1 of Goirle is not type 1 of the region.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from smartstart.disclosure._statements import Statement, level_text
 
 #: variables whose meaning is the same in every section and the region: where one lives, and
@@ -38,3 +40,35 @@ def in_section(statement: Statement, code: str,
                   for sign, conds in statement.terms)
     return Statement(statement.output, statement.row, statement.column, statement.unit,
                      terms, statement.value, statement.upper, statement.lower)
+
+
+def one_per_kind(statements: Sequence[Statement]) -> list[Statement]:
+    """The sections' own variables of one kind as one variable (``type@0784``, ``type@0785``
+    -> ``type@section``), for the register's LP: exact, because every statement that names
+    ``type@0784`` is about the units of 0784 only (``in_section``). A unit of 0784 is counted
+    by no statement about ``type@0785``, so which value that variable has there is free; the
+    joint table needs one such variable, not one per section, and its cliques shrink by the
+    product of the others' levels (nine sections of a region had not been solved in eight
+    minutes). A variable named with ``@`` in a term without its own municipality stays as it
+    is."""
+    place: dict[str, str] = {}  # section variable -> its municipality as the terms spell it
+    kept: set[str] = set()
+    for st in statements:
+        for _, conds in st.terms:
+            where = {values[0] for var, op, values in conds
+                     if var == "gemeente" and op == "in" and len(values) == 1}
+            for var, _, _ in conds:
+                if "@" not in var:
+                    continue
+                code = level_text(var.rpartition("@")[2])
+                if where != {code} or place.setdefault(var, code) != code:
+                    kept.add(var)
+    merged = {var: var.rpartition("@")[0] + "@section" for var in place if var not in kept}
+    kinds = {name for name in merged.values()}
+    if not merged or any(var in kinds for var in kept):
+        return list(statements)
+    return [Statement(st.output, st.row, st.column, st.unit,
+                      tuple((sign, tuple((merged.get(var, var), op, values)
+                                         for var, op, values in conds))
+                            for sign, conds in st.terms),
+                      st.value, st.upper, st.lower) for st in statements]
