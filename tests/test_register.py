@@ -34,6 +34,35 @@ VARIABLES = {"target": ["0", "1"], "f": ["a", "b", "c", None], "g": ["0", "1"],
              "h": ["x", "y"]}
 
 
+# --- places within places ------------------------------------------------------------------
+
+def _places(wijk_codes: tuple[str, str, str]) -> list[Statement]:
+    """Households in two municipalities (784: 30, 785: 20, and others: no total is given);
+    wijk 1 small and blank, wijk 2 has 25 and wijk 3 has 20 households."""
+    def count(row, conds, value, upper=float("inf")):
+        return Statement("t", row, "n", "household", ((1, conds),), value, upper)
+
+    one, two, three = wijk_codes
+    return [count(1, (("gemeente", "in", ("784",)),), 30.0),
+            count(2, (("gemeente", "in", ("785",)),), 20.0),
+            count(3, (("wijk", "in", (one,)),), None, 9.0),
+            count(4, (("wijk", "in", (two,)),), 25.0), count(5, (("wijk", "in", (three,)),), 20.0)]
+
+
+def test_the_attacker_knows_a_wijk_lies_in_the_municipality_its_code_names():
+    # 78401 and 78402 lie in 784 (30 households): wijk 78401 has at most 5, under its <10
+    found = {f.statement.row: f for f in attack_register(_places(("78401", "78402", "78501")))}
+    assert (found[3].lower, found[3].upper, found[3].narrowed) == (0, 5, True)
+    # codes that name no municipality tell the attacker nothing more: 0 to 9, not narrowed
+    found = {f.statement.row: f for f in attack_register(_places(("a", "b", "c")))}
+    assert (found[3].lower, found[3].upper, found[3].narrowed) == (0, 9, False)
+    # counts that contradict the codes (wijk 78501 counted in 784): the LP without them
+    odd = [*_places(("78401", "78402", "78501")), Statement(
+        "u", 0, "n", "household", ((1, (("wijk", "in", ("78501",)),
+                                        ("gemeente", "in", ("784",)))),), 3.0)]
+    assert {f.statement.row: f.upper for f in attack_register(odd)}[3] == 9
+
+
 # --- the register against the full joint LP and MILP ----------------------------------------
 
 @st.composite

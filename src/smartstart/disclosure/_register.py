@@ -17,9 +17,15 @@ nonnegativity; the bounds are rounded inwards (counts are
 whole). A blank count whose interval does not reach 1 (0 when zeros are disclosive) and
 ``min_cell - 1`` is narrowed: the outputs together say more than its label.
 
-What the register does not know (so an attacker who knows it may do better): structural zeros
-between variables (a type exists only in the target group; flagged follows the deciles), and
-statistics that are not counts (coefficients, AUC: the precision rule covers those).
+What it knows beyond the counts: a wijk lies in one municipality and a buurt in one wijk, as
+CBS's area codes say (``NESTED_PLACES``); the cells of a clique table that would put a wijk in
+another municipality are left out of the LP (fewer columns, and the attacker's bounds are at
+least as tight). Where the codes do not nest that way, the counts contradict it and the LP is
+solved again without it.
+
+What the register does not know (so an attacker who knows it may do better): other structural
+zeros between variables (a type exists only in the target group; flagged follows the deciles),
+and statistics that are not counts (coefficients, AUC: the precision rule covers those).
 """
 
 from __future__ import annotations
@@ -45,6 +51,10 @@ ROWS_KEPT = 200_000
 _ROWS: dict[tuple[int, tuple], tuple[np.ndarray, np.ndarray]] = {}
 _SIGNATURES: dict[tuple, int] = {}
 _NUMBERS = itertools.count()
+#: places within places, by their CBS codes as the register spells them (without leading
+#: zeros): a wijk's code is its municipality's and two digits, a buurt's its wijk's and two more
+#: (inner, outer, the inner code divided by this is the outer code)
+NESTED_PLACES = (("wijk", "gemeente", 100), ("buurt", "gemeente", 10_000), ("buurt", "wijk", 100))
 
 
 @dataclass(frozen=True)
@@ -172,6 +182,10 @@ def _cliques(statements: Sequence[Statement], variables: list[str]
         members = sorted({index[var] for _, conds in st.terms for var, _, _ in conds})
         for a in members:
             adjacent[a].update(b for b in members if b != a)
+    for inner, outer, _ in NESTED_PLACES:  # in one clique, where the nesting is known
+        if inner in index and outer in index:
+            adjacent[index[inner]].add(index[outer])
+            adjacent[index[outer]].add(index[inner])
     left = set(range(len(variables)))
     order: list[int] = []
     elimination: list[set[int]] = []
@@ -337,6 +351,21 @@ class _Tables:
         return np.ravel_multi_index(tuple(at[members.index(v)] for v in shared),
                                     tuple(len(self.domains[v]) for v in shared))
 
+    def elsewhere(self) -> np.ndarray:
+        """The columns (cells) that put a wijk or buurt in another municipality or wijk than
+        its code says (``NESTED_PLACES``): no unit is there."""
+        out = np.zeros(self.size, bool)
+        for k, axes in enumerate(self._axes):
+            shape = self._shapes[k]
+            for inner, outer, divisor in NESTED_PLACES:
+                if inner not in axes or outer not in axes:
+                    continue
+                fits = _fits(tuple(self.domains[inner]), tuple(self.domains[outer]), divisor)
+                at = np.unravel_index(np.arange(int(np.prod(shape))), shape)
+                out[self.offsets[k]:self.offsets[k] + len(at[0])] |= ~fits[at[axes[inner]],
+                                                                           at[axes[outer]]]
+        return out
+
     def matrix(self, rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
         """Rows given as (columns, values) as one sparse matrix."""
         if not rows:
@@ -345,6 +374,29 @@ class _Tables:
         return sparse.csr_matrix((np.concatenate([v for _, v in rows]),
                                   (index, np.concatenate([c for c, _ in rows]))),
                                  shape=(len(rows), self.size))
+
+
+def _fits(inner: tuple[str, ...], outer: tuple[str, ...], divisor: int) -> np.ndarray:
+    """Which inner place can lie in which outer one (rows: inner values, columns: outer): a
+    coded inner place in the outer place its code names, or in ``OTHER`` when that one is not
+    named; ``OTHER``, ``MISSING`` and any value that is not a code fit anywhere."""
+    def code(value: str) -> int | None:
+        return int(value) if value.isdigit() else None
+
+    named = {code(v) for v in outer} - {None}
+    fits = np.ones((len(inner), len(outer)), bool)
+    for i, value in enumerate(inner):
+        mine = code(value)
+        if mine is None:
+            continue
+        parent = mine // divisor
+        for j, other in enumerate(outer):
+            theirs = code(other)
+            if theirs is not None:
+                fits[i, j] = theirs == parent
+            elif other == OTHER:
+                fits[i, j] = parent not in named
+    return fits
 
 
 def _attack_unit(statements: list[Statement], s, solver: str = "highs") -> list[Finding]:
@@ -363,15 +415,24 @@ def _unit_bounds(statements: tuple[Statement, ...], solver: str
                  ) -> tuple[tuple[Statement, float, float], ...]:
     """Each small blank count with its bounds, rounded inwards. Cached: the run asks again
     for the same unit's statements while it withholds outputs, and the check once more."""
+    try:
+        return _bounds(statements, solver, nested=True)
+    except Inconsistent:  # the area codes do not nest as NESTED_PLACES says: without it
+        return _bounds(statements, solver, nested=False)
+
+
+def _bounds(statements: tuple[Statement, ...], solver: str, nested: bool
+            ) -> tuple[tuple[Statement, float, float], ...]:
     domains = _domains(statements) or {"~all": [OTHER]}
     tables = _Tables(_cliques(statements, sorted(domains)), domains)
+    keep = ~tables.elsewhere() if nested else np.ones(tables.size, bool)
     known = [st for st in statements if st.value is not None]
     consistency = tables.consistency()
     a_eq = sparse.vstack([tables.matrix([tables.row(st.terms) for st in known]), consistency],
-                         format="csr")
+                         format="csr")[:, keep]
     b_eq = np.r_[[float(st.value) for st in known], np.zeros(consistency.shape[0])]  # type: ignore[arg-type]
     blank = [st for st in statements if st.value is None]
-    expressions = tables.matrix([tables.row(st.terms) for st in blank])
+    expressions = tables.matrix([tables.row(st.terms) for st in blank])[:, keep]
     # every blank count is between what its label says: ``<10`` at most 9, ``x`` at least 10
     # (a blank ``x`` that is not small is a complement an attacker knows is not small)
     finite = np.flatnonzero(np.isfinite([st.upper for st in blank]))
