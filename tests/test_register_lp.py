@@ -5,12 +5,13 @@ and on random registers."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from test_redteam_routes import CASES, _population, _publish
 from test_register import CBS, worlds
 
 from smartstart.bundle import check_bundle
-from smartstart.disclosure import _register, attack_register, register_of
+from smartstart.disclosure import _register, _register_lp, attack_register, register_of
 from smartstart.disclosure._identical import declared, nested
 
 
@@ -72,3 +73,30 @@ def test_random_registers_have_the_old_bounds(world):
     _, statements = world
     assert _bounds(attack_register(statements, {}, CBS, solver="highs")) == _bounds(
         attack_register(statements, {}, CBS, solver="linprog"))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_a_first_solve_by_the_interior_point_method_has_the_old_bounds(world):
+    """Large models start from HiGHS's interior point method and crossover (IPM_COLUMNS);
+    here every model does."""
+    _, statements = world
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_register_lp, "IPM_COLUMNS", 0)
+        _register._unit_bounds.cache_clear()  # not the bounds of the simplex path
+        ipm = _bounds(attack_register(statements, {}, CBS, solver="highs"))
+    _register._unit_bounds.cache_clear()
+    assert ipm == _bounds(attack_register(statements, {}, CBS, solver="linprog"))
+
+
+def test_counts_that_contradict_each_other_are_found_by_the_interior_point_path(monkeypatch):
+    from smartstart.disclosure._statements import Statement
+
+    monkeypatch.setattr(_register_lp, "IPM_COLUMNS", 0)
+    _register._unit_bounds.cache_clear()
+    whole = Statement("t", 0, "n", "unit", ((1, ()),), 5.0)
+    part = Statement("t", 1, "n", "unit", ((1, (("f", "in", ("a",)),)),), 8.0)
+    blank = Statement("t", 2, "n", "unit", ((1, (("f", "in", ("b",)),)),), None, 9.0)
+    with pytest.raises(_register.Inconsistent):
+        attack_register([whole, part, blank], {}, CBS)
+    _register._unit_bounds.cache_clear()

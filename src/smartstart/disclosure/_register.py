@@ -431,6 +431,12 @@ def _bounds(statements: tuple[Statement, ...], solver: str, nested: bool
     a_eq = sparse.vstack([tables.matrix([tables.row(st.terms) for st in known]), consistency],
                          format="csr")[:, keep]
     b_eq = np.r_[[float(st.value) for st in known], np.zeros(consistency.shape[0])]  # type: ignore[arg-type]
+    # rows left without a cell (most separator cells of a wijk in another municipality): 0 = 0,
+    # but in the simplex's every basis; a count of units there that is not 0 contradicts it
+    rows = np.diff(a_eq.indptr) > 0
+    if np.any(~rows & (b_eq != 0)):
+        raise Inconsistent("a count names only cells that the area codes rule out")
+    a_eq, b_eq = a_eq[rows], b_eq[rows]
     blank = [st for st in statements if st.value is None]
     expressions = tables.matrix([tables.row(st.terms) for st in blank])[:, keep]
     # every blank count is between what its label says: ``<10`` at most 9, ``x`` at least 10
