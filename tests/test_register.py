@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -163,6 +164,27 @@ def test_register_bounds_are_the_full_joint_lp_and_hold_the_truth(world):
         assert finding.lower - 1e-6 <= low.fun <= true <= -high.fun <= finding.upper + 1e-6
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_counts_outside_binding_cannot_end_a_narrowing_and_only_bounds_those_named(world):
+    # every statement its own output: left out one at a time and attacked again from scratch
+    _, statements = world
+    statements = [replace(s, output=f"o{i}") for i, s in enumerate(statements)]
+    found = attack_register(statements, {}, CBS)
+    some = frozenset(f.statement.where for f in found[::2])
+    assert [(f.statement, f.lower, f.upper) for f in
+            attack_register(statements, {}, CBS, only=some)] == [
+        (f.statement, f.lower, f.upper) for f in found if f.statement.where in some]
+    for finding in (f for f in found if f.narrowed):
+        assert finding.binding is not None and finding.statement.output in finding.binding
+        for i, other in enumerate(statements):
+            if other.output in finding.binding:
+                continue
+            again = attack_register(statements[:i] + statements[i + 1:], {}, CBS,
+                                    only=frozenset({finding.statement.where}))
+            assert [g.narrowed for g in again] == [True], (finding, other)
+
+
 def test_a_pinned_small_cell_is_found():
     """Two tables: one hides a small count, the other states its complement."""
     inside = ((1, (yes("target"), ("f", "in", ("b",)))),)
@@ -274,6 +296,70 @@ def test_the_run_withholds_the_output_that_gives_a_small_cell_back():
     assert ("by_level", "register") in out.withheld
     # a text that rests on the withheld output goes with it; the others stay
     assert list(out.texts) == ["other_nl"] and ("note_nl", "register") in out.withheld
+
+
+def _three_outputs():
+    """The profile with a small blank count, the output that gives it back, and one about the
+    same households that narrows nothing."""
+    households = _households()
+    spec = A.ProfileSpec(unit="household", factors=("tenure",))
+    profile = publish_comparison("profile_households", A.profile(households, spec).table,
+                                 households, "target_group", CBS)
+    bands = pd.DataFrame({"band": ["short", "long"], "count": [25.0, 15.0]})
+    third = protect_frame("by_band", bands, Rules(counts=("count",), cells=declare(
+        "household", ("value", "band", "duration"), {"count": (yes("target_group"),)})),
+        settings=CBS)
+    return [profile, _by_level(households), third]
+
+
+def test_only_the_outputs_that_bind_a_narrowed_bound_can_end_it():
+    # the reference: each output left out in turn, attacked again from scratch
+    import smartstart.outputs as O
+
+    tables = _three_outputs()
+    narrowed = O._narrowed([(None, p) for p in tables], CBS)
+    assert narrowed and all(f.binding is not None for f in narrowed)
+    binding = frozenset.intersection(*(f.binding for f in narrowed))
+    assert "by_band" not in binding and "by_level" in binding
+    ends = {p.record.name for p in tables
+            if not O._narrowed([(None, q) for q in tables if q is not p], CBS)}
+    assert ends == {"by_level", "profile_households"} and ends <= binding
+    for p in tables:
+        if p.record.name in binding:
+            continue
+        without = O._narrowed([(None, q) for q in tables if q is not p], CBS)
+        # the bounds of every narrowed count stay where they were
+        assert {(f.statement.where, f.lower, f.upper) for f in without} == {
+            (f.statement.where, f.lower, f.upper) for f in narrowed}
+
+
+def test_the_run_tries_only_the_outputs_that_bind(monkeypatch):
+    import smartstart.outputs as O
+
+    tried: list[tuple[set[str], frozenset[str] | None]] = []
+    real = O._findings
+
+    def counted(held, *args, **kwargs):
+        found = real(held, *args, **kwargs)
+        only = kwargs.get("only", args[3] if len(args) > 3 else None)
+        tried.append(({p.record.name for _, p in held}, only))
+        return found
+
+    monkeypatch.setattr(O, "_findings", counted)
+    out = Outputs()
+    for p in _three_outputs():
+        out.add(p)
+    narrowed = {f.statement.where for f in O._narrowed([(None, p) for p in out.tables], CBS)}
+    tried.clear()
+    _register(out, CBS)
+    assert [p.record.name for p in out.tables] == ["profile_households", "by_band"]
+    # all three, then without by_level (by_band, the last, binds nothing: not tried) for the
+    # narrowed counts only (and any pinned at 0), then the two left, all counts
+    assert [names for names, _ in tried] == [{"profile_households", "by_level", "by_band"},
+                                            {"profile_households", "by_band"},
+                                            {"profile_households", "by_band"}]
+    assert tried[0][1] is None and tried[2][1] is None
+    assert tried[1][1] is not None and narrowed <= tried[1][1]
 
 
 # --- smartstart check: a table added to a bundle that gives a small cell back -----------------

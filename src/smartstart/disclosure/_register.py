@@ -49,6 +49,8 @@ from smartstart.disclosure._register_model import (  # noqa: F401 - _ROWS: the t
 from smartstart.disclosure._statements import KNOWN, Condition, Statement
 
 TOLERANCE = 1e-6
+#: a row's dual value below this is none: the row does not bind (HiGHS's are 0 exactly there)
+DUAL_ZERO = 1e-9
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,11 @@ class Finding:
     lower: float
     upper: float
     narrowed: bool
+    #: of a narrowed count, its own output and those whose counts or labels bind its narrowed
+    #: bound(s) in the attacker's LP (a row with a dual value): an output outside it, left
+    #: out, leaves every such bound where it is (the LP's dual solution stays feasible with
+    #: the same value), so only these can end the narrowing by their absence
+    binding: frozenset[str] | None = None
 
 
 class Inconsistent(ValueError):
@@ -69,13 +76,15 @@ def attack_register(statements: Sequence[Statement],
                     same: Mapping[tuple[str, str], tuple[str, str]] | None = None,
                     settings: object | None = None,
                     within: Mapping[tuple[str, str], tuple[str, str]] | None = None,
-                    *, solver: str = "highs") -> list[Finding]:
+                    *, solver: str = "highs", only: frozenset[str] | None = None
+                    ) -> list[Finding]:
     """The attacker's interval of every small blank statement (labelled ``<10``: a blank
     labelled ``x`` is not small itself and need not stay vague), unit by unit. ``same``:
     identical levels (``same_as``); ``within``: nested levels, (factor, level) -> (factor,
     level) every such unit has too (the attacker knows the factor definitions). ``solver``:
     ``highs`` (one warm-started model per unit) or ``linprog`` (one cold LP per bound, the
-    reference)."""
+    reference). ``only``: the small blank statements to bound, by ``Statement.where`` (None:
+    all; the others are constraints all the same)."""
     from smartstart.disclosure._sections import one_per_kind
 
     s = settings_of(settings)
@@ -86,8 +95,9 @@ def attack_register(statements: Sequence[Statement],
     for unit in units:
         mine = [_canonical(st, same) for st in statements if st.unit == unit]
         mine += _nested(mine, within or {}, unit)
-        if any(st.value is None and np.isfinite(st.upper) for st in mine):
-            found += _attack_unit(mine, s, solver)
+        if any(st.value is None and np.isfinite(st.upper)
+               and (only is None or st.where in only) for st in mine):
+            found += _attack_unit(mine, s, solver, only)
     return found
 
 
@@ -149,30 +159,43 @@ def _domains(statements: Sequence[Statement]) -> dict[str, list[str]]:
     return out
 
 
-def _attack_unit(statements: list[Statement], s, solver: str = "highs") -> list[Finding]:
+def _attack_unit(statements: list[Statement], s, solver: str = "highs",
+                 only: frozenset[str] | None = None) -> list[Finding]:
     found = []
-    for st, low, high in _unit_bounds(tuple(statements), solver):
+    for st, low, high, (by_low, by_high) in _unit_bounds(tuple(statements), solver, only):
         # pinned at 0 (the attacker's LP holds the truth, so it is 0): a true zero under a
         # small label (a rest of the group next to a small total) tells no small count when
         # zeros are not disclosive
         zero = high <= 0 and not s.zeros_disclosive
-        found.append(Finding(st, low, high, bool(too_narrow(low, high, s)) and not zero))
+        narrowed = bool(too_narrow(low, high, s)) and not zero
+        binding = None
+        if narrowed:  # the bounds that say too much: each must move for the narrowing to end
+            sides = [by for by, tight in ((by_low, too_narrow(low, np.inf, s)),
+                                          (by_high, too_narrow(0.0, high, s))) if tight]
+            if all(by is not None for by in sides):  # and its own: without it, it is gone
+                binding = frozenset.intersection(*sides) | {st.output}
+        found.append(Finding(st, low, high, narrowed, binding))
     return found
 
 
+Binding = frozenset[str] | None
+Bounds = tuple[tuple[Statement, float, float, tuple[Binding, Binding]], ...]
+
+
 @lru_cache(maxsize=64)
-def _unit_bounds(statements: tuple[Statement, ...], solver: str
-                 ) -> tuple[tuple[Statement, float, float], ...]:
-    """Each small blank count with its bounds, rounded inwards. Cached: the run asks again
-    for the same unit's statements while it withholds outputs, and the check once more."""
+def _unit_bounds(statements: tuple[Statement, ...], solver: str,
+                 only: frozenset[str] | None = None) -> Bounds:
+    """Each small blank count with its bounds, rounded inwards, and the outputs that bind each
+    bound (None where a sum's LP settled it at its best). Cached: the run asks again for the
+    same unit's statements while it withholds outputs, and the check once more."""
     try:
-        return _bounds(statements, solver, nested=True)
+        return _bounds(statements, solver, True, only)
     except Inconsistent:  # the area codes do not nest as NESTED_PLACES says: without it
-        return _bounds(statements, solver, nested=False)
+        return _bounds(statements, solver, False, only)
 
 
-def _bounds(statements: tuple[Statement, ...], solver: str, nested: bool
-            ) -> tuple[tuple[Statement, float, float], ...]:
+def _bounds(statements: tuple[Statement, ...], solver: str, nested: bool,
+            only: frozenset[str] | None = None) -> Bounds:
     domains = _domains(statements) or {"~all": [OTHER]}
     tables = _Tables(_cliques(statements, sorted(domains)), domains)
     keep = ~tables.elsewhere() if nested else np.ones(tables.size, bool)
@@ -188,42 +211,53 @@ def _bounds(statements: tuple[Statement, ...], solver: str, nested: bool
         raise Inconsistent("a count names only cells that the area codes rule out")
     a_eq, b_eq = a_eq[rows], b_eq[rows]
     blank = [st for st in statements if st.value is None]
+    finite = np.flatnonzero(np.isfinite([st.upper for st in blank]))
+    # which output each LP row comes from (None: the tables' consistency), as the solver's
+    # duals are ordered: the equalities, then the labels' upper and lower bounds
+    owners = np.array([st.output for st in known] + [None] * consistency.shape[0],
+                      dtype=object)[rows].tolist() + [blank[i].output for i in finite] + [
+        st.output for st in blank]
     expressions = tables.matrix([tables.row(st.terms) for st in blank])[:, keep]
     # every blank count is between what its label says: ``<10`` at most 9, ``x`` at least 10
     # (a blank ``x`` that is not small is a complement an attacker knows is not small)
-    finite = np.flatnonzero(np.isfinite([st.upper for st in blank]))
     a_ub = sparse.vstack([expressions[finite], -expressions], format="csr")
     b_ub = np.r_[[blank[i].upper for i in finite], [-st.lower for st in blank]]
-    small = [i for i, st in enumerate(blank) if np.isfinite(st.upper)]  # ``x``: not small
+    small = [i for i, st in enumerate(blank) if np.isfinite(st.upper)  # ``x``: not small
+             and (only is None or st.where in only)]
     problem = SOLVERS[solver](a_eq, b_eq, a_ub, b_ub)
-    lows = _extremes(expressions, small, problem, blank, lambda i: 0.0)
-    highs = _extremes(-expressions, small, problem, blank, lambda i: -blank[i].upper)
-    return tuple((blank[i], float(np.ceil(lows[i] - TOLERANCE)),
-                  float(np.floor(-highs[i] + TOLERANCE))) for i in small)
+    lows = _extremes(expressions, small, problem, blank, lambda i: 0.0, owners)
+    highs = _extremes(-expressions, small, problem, blank, lambda i: -blank[i].upper, owners)
+    return tuple((blank[i], float(np.ceil(lows[i][0] - TOLERANCE)),
+                  float(np.floor(-highs[i][0] + TOLERANCE)), (lows[i][1], highs[i][1]))
+                 for i in small)
 
 
 def _extremes(expressions: sparse.csr_matrix, cells: list[int], problem,
-              blank: list[Statement], best: Callable[[int], float]) -> dict[int, float]:
-    """The minimum of each cell's expression. Most cells reach the best value they could
+              blank: list[Statement], best: Callable[[int], float], owners: list[str | None]
+              ) -> dict[int, tuple[float, Binding]]:
+    """The minimum of each cell's expression, and the outputs whose rows have a dual value in
+    its own LP (None when a sum's LP settled it). Most cells reach the best value they could
     (0 from below, their label's bound from above) all at once: an LP on the sum of the cells
     not yet settled settles every cell at its best in its solution; repeated while that
     settles a quarter of them, then one LP per cell left (far fewer LPs than one per cell and
     bound). On a large model a sum's LP takes many pivots from the last basis where one cell's
     takes a few: a sum that settles few cells costs more than their own LPs."""
-    found: dict[int, float] = {}
+    found: dict[int, tuple[float, Binding]] = {}
     left = list(cells)
     while len(left) > 1:
         objective = np.asarray(expressions[left].sum(axis=0)).ravel()
         x = _lp(problem, objective, blank[left[0]])[1]
         values = expressions[left] @ x
         settled = [i for i, v in zip(left, values, strict=True) if v <= best(i) + TOLERANCE]
-        found.update({i: best(i) for i in settled})
+        found.update({i: (best(i), None) for i in settled})
         few = 4 * len(settled) < len(left)
         left = [i for i in left if i not in found]
         if few:
             break
     for i in left:
-        found[i] = _lp(problem, expressions[i].toarray().ravel(), blank[i])[0]
+        value = _lp(problem, expressions[i].toarray().ravel(), blank[i])[0]
+        duals = np.flatnonzero(np.abs(problem.duals) > DUAL_ZERO)
+        found[i] = (value, frozenset(owners[r] for r in duals) - {None})
     return found
 
 

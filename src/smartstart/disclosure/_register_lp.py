@@ -32,7 +32,10 @@ class Infeasible(ValueError):
 
 class Highs:
     """``min c @ x`` subject to ``a_eq @ x == b_eq``, ``a_ub @ x <= b_ub``, ``x >= 0``, for
-    one constraint set and many ``c`` (warm-started)."""
+    one constraint set and many ``c`` (warm-started). After a solve, ``duals``: the rows'
+    dual values (``a_eq``'s, then ``a_ub``'s)."""
+
+    duals: np.ndarray
 
     def __init__(self, a_eq: sparse.csr_matrix, b_eq: np.ndarray, a_ub: sparse.csr_matrix,
                  b_ub: np.ndarray):
@@ -80,12 +83,15 @@ class Highs:
             raise Infeasible(model.modelStatusToString(status))
         if status != done.kOptimal:  # unbounded cannot happen: every cost is on a bounded count
             raise ValueError(model.modelStatusToString(status))
-        return (float(model.getInfo().objective_function_value),
-                np.asarray(model.getSolution().col_value))
+        solution = model.getSolution()
+        self.duals = np.asarray(solution.row_dual)
+        return float(model.getInfo().objective_function_value), np.asarray(solution.col_value)
 
 
 class Linprog:
     """The same, one cold ``scipy.optimize.linprog`` (HiGHS) per objective."""
+
+    duals: np.ndarray
 
     def __init__(self, a_eq: sparse.csr_matrix, b_eq: np.ndarray, a_ub: sparse.csr_matrix,
                  b_ub: np.ndarray):
@@ -99,6 +105,7 @@ class Linprog:
             raise Infeasible(result.message)
         if result.status != 0:
             raise ValueError(result.message)
+        self.duals = np.r_[result.eqlin.marginals, result.ineqlin.marginals]
         return float(result.fun), result.x
 
 

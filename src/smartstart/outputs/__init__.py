@@ -283,7 +283,8 @@ def register_together(parts: Mapping[str | None, Outputs], settings: object,
                 "cannot undo what was released")
     while True:
         held = [(code, p) for code, out in parts.items() for p in out.tables]
-        narrowed = _narrowed(held, settings, said, fixed)
+        findings = _findings(held, settings, said, fixed)
+        narrowed = [f for f in findings if f.narrowed]
         if not narrowed:
             return
         unit = narrowed[0].statement.unit
@@ -294,12 +295,27 @@ def register_together(parts: Mapping[str | None, Outputs], settings: object,
             _withhold(parts[candidates[0][0]], candidates[0][1])
             continue
         # statements about other units never constrain these: only this unit's tables are
-        # attacked again for each candidate (the same answer, a fraction of the LPs)
+        # attacked again for each candidate (the same answer, a fraction of the LPs); and only
+        # the candidates that bind every narrowed bound (``Finding.binding``): without any
+        # other, that bound stays where it is, so trying it cannot end the narrowing. Without
+        # a candidate every interval is as wide or wider: only the narrowed counts and those
+        # pinned at 0 (not narrowed while 0, ``_attack_unit``) can be narrowed then, and only
+        # they are bounded again (the loop attacks everything again after withholding)
         mine = [q for q in held if _unit(q[1]) == unit]
-        code, last = next((c for c in candidates
-                           if not _narrowed([q for q in mine if q[1] is not c[1]], settings,
-                                            said, fixed)), candidates[0])
+        again = frozenset(f.statement.where for f in findings
+                          if f.statement.unit == unit and (f.narrowed or f.upper <= 0))
+        code, last = next((c for c in candidates if _binds(c, narrowed)
+                           and not _narrowed([q for q in mine if q[1] is not c[1]], settings,
+                                             said, fixed, again)), candidates[0])
         _withhold(parts[code], last)
+
+
+def _binds(candidate: tuple[str | None, Published], narrowed: list) -> bool:
+    """Whether the output binds every narrowed count's narrowed bound(s), by its name in the
+    register (a section's with its municipality's code)."""
+    code, p = candidate
+    name = p.record.name if code is None else f"{p.record.name}@{code}"
+    return all(f.binding is None or name in f.binding for f in narrowed)
 
 
 def _unit(published: Published) -> str | None:
@@ -318,7 +334,15 @@ def _withhold(out: Outputs, last: Published) -> None:
 
 
 def _narrowed(held: list[tuple[str | None, Published]], settings: object,
-              said: dict[int, list] | None = None, fixed: list | None = None) -> list:
+              said: dict[int, list] | None = None, fixed: list | None = None,
+              only: frozenset[str] | None = None) -> list:
+    """The narrowed small counts of the register of ``held`` (``only``: of these counts)."""
+    return [f for f in _findings(held, settings, said, fixed, only) if f.narrowed]
+
+
+def _findings(held: list[tuple[str | None, Published]], settings: object,
+              said: dict[int, list] | None = None, fixed: list | None = None,
+              only: frozenset[str] | None = None) -> list:
     statements, shared, said = list(fixed or ()), shared_variables(), {} if said is None else said
     for code, p in held:
         if id(p) not in said:
@@ -328,8 +352,8 @@ def _narrowed(held: list[tuple[str | None, Published]], settings: object,
             said[id(p)] = found if code is None else [in_section(st, code, shared)
                                                       for st in found]
         statements += said[id(p)]
-    return [f for f in attack_register(statements, identical_levels(), settings,
-                                       nested_levels()) if f.narrowed]
+    return attack_register(statements, identical_levels(), settings, nested_levels(),
+                           only=only)
 
 
 def _profile(study: Study, work: Work, out: Outputs) -> None:
