@@ -268,11 +268,13 @@ class BesideWorker:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        # not waiting: the worker's own exit (about 0.8 s in the demo) overlaps what the
-        # caller does next (the report). After success its jobs are done; after an error the
-        # jobs not started are cancelled and a running one ends on its own
+        # waiting for the worker to end (about 0.8 s in the demo): a process that exits
+        # after ``shutdown(wait=False)`` can hang at its exit (python/cpython#83386; seen here
+        # once in a benchmark's run, the bundle written, the worker still waiting for work).
+        # After success its jobs are done; after an error the jobs not started are cancelled
+        # and a running one is waited for
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
 
