@@ -313,9 +313,13 @@ def register_together(parts: Mapping[str | None, Outputs], settings: object,
 def _binds(candidate: tuple[str | None, Published], narrowed: list) -> bool:
     """Whether the output binds every narrowed count's narrowed bound(s), by its name in the
     register (a section's with its municipality's code)."""
-    code, p = candidate
-    name = p.record.name if code is None else f"{p.record.name}@{code}"
+    name = _named(*candidate)
     return all(f.binding is None or name in f.binding for f in narrowed)
+
+
+def _named(code: str | None, p: Published) -> str:
+    """An output's name in the register: a section's with its municipality's code."""
+    return p.record.name if code is None else f"{p.record.name}@{code}"
 
 
 def _unit(published: Published) -> str | None:
@@ -346,8 +350,7 @@ def _findings(held: list[tuple[str | None, Published]], settings: object,
     statements, shared, said = list(fixed or ()), shared_variables(), {} if said is None else said
     for code, p in held:
         if id(p) not in said:
-            found = register_of([(p.record.name if code is None else f"{p.record.name}@{code}",
-                                  p.frame, p.rules.cells,
+            found = register_of([(_named(code, p), p.frame, p.rules.cells,
                                   {(r, c): label for r, c, label in p.record.shown})], settings)
             said[id(p)] = found if code is None else [in_section(st, code, shared)
                                                       for st in found]
