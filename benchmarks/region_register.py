@@ -40,22 +40,43 @@ paths:
 """
 
 
-def run(pilot_file: Path, out: mp.Queue) -> None:
+def run(pilot_file: Path, out: mp.Queue, trace: bool = False) -> None:
     from smartstart.pilot import load_pilot
     from smartstart.pipeline import run_pilot
 
     if hasattr(os, "setpgrp"):  # its per_gemeente workers stop with it at the limit
         os.setpgrp()
     started = time.perf_counter()
+    if trace:
+        _trace_attacks(started)
     run_pilot(load_pilot(pilot_file))
     out.put((time.perf_counter() - started, peak_rss_mib()))
 
 
-def timed(pilot_file: Path, limit: float) -> str:
+def _trace_attacks(started: float) -> None:
+    """Print each attack of the register as it ends: when, how long, what it bounded."""
+    import smartstart.outputs as O
+
+    attack = O.attack_register
+
+    def traced(statements, *args, only=None, **kwargs):
+        begun = time.perf_counter()
+        findings = attack(statements, *args, only=only, **kwargs)
+        narrowed = sum(1 for f in findings if f.narrowed)
+        print(f"  [{begun - started:7.1f} s] attack of {len(statements)} statements"
+              f"{'' if only is None else f', only {len(only)}'}: "
+              f"{time.perf_counter() - begun:7.1f} s, {len(findings)} findings "
+              f"({narrowed} narrowed)", flush=True)
+        return findings
+
+    O.attack_register = traced
+
+
+def timed(pilot_file: Path, limit: float, trace: bool = False) -> str:
     """The run's time and peak memory, or that it was stopped at ``limit`` seconds."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=run, args=(pilot_file, queue))
+    proc = ctx.Process(target=run, args=(pilot_file, queue, trace))
     started = time.perf_counter()
     proc.start()
     while True:
@@ -82,17 +103,21 @@ def main() -> None:
     parser.add_argument("--peildatum", default="2019-01-01")
     parser.add_argument("--limit", type=float, default=900, help="seconds per run")
     parser.add_argument("--work", type=Path, default=Path("register_bench"))
+    parser.add_argument("--sections-only", action="store_true",
+                        help="only the run with per_gemeente")
+    parser.add_argument("--trace", action="store_true",
+                        help="print each attack of the register as it ends")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     rows = []
-    for per_gemeente in (False, True):
+    for per_gemeente in (True,) if args.sections_only else (False, True):
         name = "per_gemeente" if per_gemeente else "region only"
         pilot = args.work / f"pilot_{'sections' if per_gemeente else 'region'}.yaml"
         pilot.write_text(PILOT.format(
             regio=args.regio, per_gemeente=str(per_gemeente).lower(), peildatum=args.peildatum,
             store=args.store.resolve().as_posix(),
             output=(args.work / pilot.stem).resolve().as_posix()), encoding="utf-8")
-        rows.append((name, timed(pilot, args.limit)))
+        rows.append((name, timed(pilot, args.limit, args.trace)))
         print(f"{name:>13}: {rows[-1][1]}", flush=True)
     print("\nregion run, profile + risk + areas by wijk (time, peak memory of the run's process)")
     for name, result in rows:

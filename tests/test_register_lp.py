@@ -5,8 +5,12 @@ and on random registers."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
+from scipy import sparse
+from scipy.optimize import linprog
 from test_redteam_routes import CASES, _population, _publish
 from test_register import CBS, worlds
 
@@ -100,3 +104,73 @@ def test_counts_that_contradict_each_other_are_found_by_the_interior_point_path(
     with pytest.raises(_register.Inconsistent):
         attack_register([whole, part, blank], {}, CBS)
     _register._unit_bounds.cache_clear()
+
+
+@hs.composite
+def _lps(draw):
+    """An LP as the register's are built: counts of cells (``x >= 0``), their total and other
+    published sums, the labels' bounds on others, and counts that are sums of others (a separator's
+    count, ``x_c - sum x_j = 0``: the rows that may be substituted), with a true solution."""
+    rng = np.random.default_rng(draw(hs.integers(0, 2**32 - 1)))
+    truth = list(rng.integers(0, 6, draw(hs.integers(2, 8))).astype(float))
+    consistency = []
+    for _ in range(draw(hs.integers(1, 12))):
+        parts = rng.choice(len(truth), size=int(rng.integers(1, min(4, len(truth)) + 1)),
+                           replace=False)
+        sign = float(rng.choice([-1, 1]))  # either way round: one column against the rest
+        consistency.append({len(truth): sign, **{int(j): -sign for j in parts}})
+        truth.append(float(sum(truth[j] for j in parts)))
+    n, truth, cells = len(truth), np.array(truth), len(truth) - len(consistency)
+    published = (rng.random((int(rng.integers(1, 5)), n)) < 0.4).astype(float)
+    published[0] = np.r_[np.ones(cells), np.zeros(n - cells)]  # the total: every LP bounded
+    labels = (rng.random((int(rng.integers(0, 4)), n)) < 0.3).astype(float)
+    a_eq = np.zeros((len(published) + len(consistency), n))
+    a_eq[:len(published)] = published
+    for r, row in enumerate(consistency):
+        for j, v in row.items():
+            a_eq[len(published) + r, j] = v
+    order = rng.permutation(len(a_eq))  # the consistency's rows anywhere among the others
+    a_eq, free = a_eq[order], (order >= len(published))
+    b_eq = a_eq @ truth
+    b_ub = labels @ truth + rng.integers(0, 3, len(labels))
+    return (sparse.csr_matrix(a_eq), b_eq, sparse.csr_matrix(labels.reshape(-1, n)), b_ub, free,
+            truth, rng.integers(-3, 4, (4, n)).astype(float))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_lps())
+def test_substituted_rows_leave_the_lp_as_it_was(lp):
+    """The rows of the consistency that define one count by others are substituted away
+    (``_register_lp.substitute``): every objective has the optimum of the LP as built (the
+    reference, ``Linprog``), within 1e-6; the solution returned satisfies the rows as built;
+    the duals of the rows that stay are an optimal dual solution of the LP as built (their
+    value is the optimum, and no column's reduced cost is negative, within 1e-6)."""
+    a_eq, b_eq, a_ub, b_ub, free, truth, objectives = lp
+    a, _, _, kept, _ = _register_lp.substitute(a_eq, b_eq, a_ub, free)
+    assert len(kept) < a_eq.shape[0]  # every LP drawn has rows to substitute
+    new = _register_lp.Highs(a_eq, b_eq, a_ub, b_ub, free=free)
+    old = _register_lp.Linprog(a_eq, b_eq, a_ub, b_ub)
+    for c in objectives:
+        value, x = new.solve(c)
+        assert value == pytest.approx(old.solve(c)[0], abs=1e-6)
+        assert np.all(x >= -1e-9) and np.allclose(a_eq @ x, b_eq, atol=1e-6)
+        assert np.all(a_ub @ x <= b_ub + 1e-6) and c @ x == pytest.approx(value, abs=1e-6)
+        # the rows substituted away (NaN) are the consistency's: their dual is what makes
+        # the substituted column's reduced cost 0, so a dual solution exists with the others'
+        dual = new.duals
+        assert np.isnan(dual[:a_eq.shape[0]]).sum() == a_eq.shape[0] - len(kept)
+        assert np.all(~np.isnan(dual[a_eq.shape[0]:]))
+        y = np.r_[dual[:a_eq.shape[0]], dual[a_eq.shape[0]:]]
+        gone = np.isnan(y)
+        assert np.all(free[gone[:a_eq.shape[0]]])
+        whole = sparse.vstack([a_eq, a_ub]).toarray()
+        # the duals of the rows gone (their b is 0: they add nothing to the dual's value)
+        # such that no column's reduced cost c - whole.T @ y is negative: an LP finds them
+        rest = c - whole[~gone].T @ y[~gone]
+        completed = linprog(np.zeros(gone.sum()), A_ub=whole[gone].T, b_ub=rest + 1e-7,
+                            bounds=(None, None), method="highs")
+        assert completed.status == 0
+        assert np.all(b_eq[gone[:a_eq.shape[0]]] == 0) and np.all(y[a_eq.shape[0]:] <= 1e-9)
+        kept_eq = ~gone[:a_eq.shape[0]]
+        assert y[a_eq.shape[0]:] @ b_ub + y[:a_eq.shape[0]][kept_eq] @ b_eq[kept_eq] == \
+            pytest.approx(value, abs=1e-6)

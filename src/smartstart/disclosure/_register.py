@@ -224,7 +224,9 @@ def _bounds(statements: tuple[Statement, ...], solver: str, nested: bool,
     b_ub = np.r_[[blank[i].upper for i in finite], [-st.lower for st in blank]]
     small = [i for i, st in enumerate(blank) if np.isfinite(st.upper)  # ``x``: not small
              and (only is None or st.where in only)]
-    problem = SOLVERS[solver](a_eq, b_eq, a_ub, b_ub)
+    # the consistency's rows may be substituted away (they are no output's, ``_register_lp``)
+    problem = SOLVERS[solver](a_eq, b_eq, a_ub, b_ub,
+                              free=np.array([o is None for o in owners[:a_eq.shape[0]]], bool))
     lows = _extremes(expressions, small, problem, blank, lambda i: 0.0, owners)
     highs = _extremes(-expressions, small, problem, blank, lambda i: -blank[i].upper, owners)
     return tuple((blank[i], float(np.ceil(lows[i][0] - TOLERANCE)),
