@@ -209,3 +209,37 @@ def test_a_table_declared_with_empty_rules_fails(bundle):
     # and the workbooks (Dutch, English) lack the added table (issue 17)
     assert _kinds(bundle) == {("extra", "rules_missing"), ("exports/tabellen.xlsx", "export"),
                               ("exports/en/tables.xlsx", "export")}
+
+
+def test_count_declarations_that_cannot_be_read_are_named_at_once(bundle):
+    """Two tables' ``cells`` edited: each problem is named in one register problem, not the
+    first only, and nothing is attacked."""
+    manifest = _json(bundle / "manifest.json")
+    counting = [o for o in manifest["outputs"]
+                if isinstance(o.get("rules"), dict) and o["rules"].get("cells")
+                and o["rules"]["cells"].get("columns")]
+    first, second = counting[0], counting[1]
+    first["rules"]["cells"]["row"] = ["level", "no_such_column", "level", "kind"]
+    column = next(iter(second["rules"]["cells"]["columns"]))
+    second["rules"]["cells"]["columns"][column] = [[1, [["factor", "equals", ["1"]]]]]
+    (bundle / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    _fit_hashes(bundle)
+    problems = [p for p in check_bundle(bundle)[0] if p.kind == "register"]
+    assert len(problems) == 1
+    text = problems[0].problem
+    assert "cannot be read together" in text
+    assert f"{first['name']}: cells" in text and "no_such_column" in text
+    assert f"{second['name']}: cells.columns[{column!r}]" in text and "'equals'" in text
+
+
+def test_a_bug_in_the_register_is_not_a_register_problem(bundle, monkeypatch):
+    """Only a declaration that cannot be read, counts that contradict each other, or an LP
+    HiGHS cannot solve make a register problem; anything else fails loudly, with its trace."""
+    from smartstart.disclosure import _statements
+
+    def broken(*args, **kwargs):
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(_statements, "statements_of", broken)
+    with pytest.raises(TypeError, match="a bug"):
+        check_bundle(bundle)

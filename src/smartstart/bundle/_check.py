@@ -72,8 +72,11 @@ from smartstart.bundle._write import (
     variables_frame,
 )
 from smartstart.disclosure import (
+    Inconsistent,
     Rules,
     Settings,
+    Undeclared,
+    Unsolved,
     attack_register,
     check_published,
     register_of,
@@ -151,7 +154,7 @@ def _register(outputs: list[dict], tables: dict[str, pd.DataFrame], verdicts: di
     published counts of the bundle (the attacker's LP over the register)."""
     try:
         statements = register_of(_entries(outputs, tables, verdicts), settings)
-    except (ValueError, KeyError, TypeError, IndexError) as error:
+    except Undeclared as error:  # anything else is a bug: it fails the check with its trace
         return [BundleProblem("register", f"the counts of the tables cannot be read together: "
                               f"{error}", "register")]
     return _attacked(statements, settings, "all tables")
@@ -175,7 +178,7 @@ def _entries(outputs: list[dict], tables: dict[str, pd.DataFrame], verdicts: dic
 def _attacked(statements: list, settings: Settings, together: str) -> list[BundleProblem]:
     try:
         findings = attack_register(statements, declared(), settings, nested())
-    except (ValueError, KeyError, TypeError, IndexError) as error:
+    except (Inconsistent, Unsolved) as error:
         return [BundleProblem("register", f"the counts of {together} cannot be read together: "
                               f"{error}", "register")]
     return [BundleProblem(f.statement.output, f"small cell {f.statement.where} is narrowed "

@@ -40,8 +40,15 @@ from smartstart.disclosure._protect import (
 )
 from smartstart.disclosure._recode import merge_small_groups
 from smartstart.disclosure._record import OutputRecord, SuppressedCell, record
-from smartstart.disclosure._register import Finding, Inconsistent, attack_register, register_of
+from smartstart.disclosure._register import (
+    Finding,
+    Inconsistent,
+    Unsolved,
+    attack_register,
+    register_of,
+)
 from smartstart.disclosure._regression import RegressionFacts, check_regression
+from smartstart.disclosure._statements import Undeclared
 from smartstart.disclosure._suppress import Pattern, find_pattern
 from smartstart.disclosure._table import Table
 
@@ -49,6 +56,8 @@ __all__ = [
     "CheckResult",
     "Finding",
     "Inconsistent",
+    "Undeclared",
+    "Unsolved",
     "attack_register",
     "register_of",
     "Embedded",

@@ -72,6 +72,11 @@ class Inconsistent(ValueError):
     """The published counts contradict each other (or their declared meaning)."""
 
 
+class Unsolved(ValueError):
+    """HiGHS ended an attacker's LP without an optimum (not infeasible: a numerical failure or a
+    limit), so a bound is unknown."""
+
+
 def attack_register(statements: Sequence[Statement],
                     same: Mapping[tuple[str, str], tuple[str, str]] | None = None,
                     settings: object | None = None,
@@ -273,19 +278,24 @@ def _lp(problem, objective: np.ndarray, st: Statement) -> tuple[float, np.ndarra
         raise Inconsistent(f"the published counts contradict each other (found while "
                            f"bounding {st.where})") from None
     except ValueError as error:
-        raise ValueError(f"the register's LP for {st.where} failed: {error}") from None
+        raise Unsolved(f"the register's LP for {st.where} failed: {error}") from None
 
 
 def register_of(tables: Iterable[tuple[str, object, Mapping[str, object] | None,
                                        Mapping[tuple[int, str], str]]],
                 settings: object | None = None) -> list[Statement]:
     """The statements of every table: (name, frame as published, its ``Rules.cells``, the
-    labels of its blank cells by (row position, column)). Tables without cells state none."""
-    from smartstart.disclosure._statements import statements_of
+    labels of its blank cells by (row position, column)). Tables without cells state none.
+    Every declaration that cannot be read is named at once (``Undeclared``)."""
+    from smartstart.disclosure._statements import Undeclared, declaration_problems, statements_of
 
     s = settings_of(settings)
+    tables = [t for t in tables if t[2]]
+    problems = [p for name, frame, cells, _ in tables
+                for p in declaration_problems(name, frame, cells)]
+    if problems:
+        raise Undeclared("; ".join(problems))
     out: list[Statement] = []
     for name, frame, cells, labels in tables:
-        if cells:
-            out += statements_of(name, frame, cells, labels, s.min_cell)  # type: ignore[arg-type]
+        out += statements_of(name, frame, cells, labels, s.min_cell)  # type: ignore[arg-type]
     return out

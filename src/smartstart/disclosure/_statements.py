@@ -63,6 +63,83 @@ class Statement:
         return f"{self.output}[{self.row}, {self.column}]"
 
 
+class Undeclared(ValueError):
+    """A table's count declaration (``Rules.cells``, as a bundle states it) cannot be read:
+    each problem named (a bundle edited by hand, or made by another tool)."""
+
+
+#: a row template's kind and the columns of the frame it names, by position
+TEMPLATES = {"level": (1, 2, 3), "set": (1,), "pair": (1, 2), "value": (1,), "keys": (1, 2)}
+#: a row template's length
+ARITY = {"level": 4, "set": 2, "pair": 3, "value": 3, "keys": 3}
+
+
+def declaration_problems(name: str, frame: pd.DataFrame, cells: object) -> list[str]:
+    """What keeps ``statements_of`` from reading ``cells`` for ``frame``: its shape (the
+    module's docstring), and the columns of ``frame`` it names. Empty when it can be read."""
+    if not isinstance(cells, Mapping):
+        return [f"{name}: cells is not a mapping"]
+    problems = []
+    if not isinstance(cells.get("unit"), str):
+        problems.append(f"{name}: cells.unit is not a name")
+    template = cells.get("row") or []
+    named: list[object] = []
+    if not isinstance(template, list | tuple):
+        problems.append(f"{name}: cells.row is not a list")
+    elif template:
+        kind = template[0]
+        if kind not in TEMPLATES or len(template) != ARITY[kind]:
+            problems.append(f"{name}: cells.row {template!r} is not one of "
+                            f"{', '.join(sorted(TEMPLATES))} with its columns")
+        else:
+            named += [template[i] for i in TEMPLATES[kind]]
+    columns = cells.get("columns") or {}
+    if not isinstance(columns, Mapping):
+        problems.append(f"{name}: cells.columns is not a mapping")
+        columns = {}
+    for column, terms in columns.items():
+        shape = _terms_problem(terms)
+        if shape:
+            problems.append(f"{name}: cells.columns[{column!r}]: {shape}")
+        else:
+            named += [str(v)[1:] for _, conditions in terms for _, _, values in conditions
+                      for v in values if str(v).startswith("@")]
+    for key in ("whole", "within"):
+        if not isinstance(cells.get(key) or [], list | tuple):
+            problems.append(f"{name}: cells.{key} is not a list")
+    within = cells.get("within") or []
+    for pair in within if isinstance(within, list | tuple) else []:
+        if not (isinstance(pair, list | tuple) and len(pair) == 2
+                and all(_condition_problem(c) is None for c in pair)):
+            problems.append(f"{name}: cells.within {pair!r} is not two conditions")
+    missing = sorted({str(c) for c in named if c not in frame.columns})
+    if missing:
+        problems.append(f"{name}: cells names columns the table does not have: "
+                        f"{', '.join(missing)}")
+    return problems
+
+
+def _terms_problem(terms: object) -> str | None:
+    if not isinstance(terms, list | tuple):
+        return "not a list of terms"
+    for term in terms:
+        if not (isinstance(term, list | tuple) and len(term) == 2 and term[0] in (1, -1)
+                and isinstance(term[1], list | tuple)):
+            return f"term {term!r} is not [1 or -1, conditions]"
+        for condition in term[1]:
+            problem = _condition_problem(condition)
+            if problem:
+                return problem
+    return None
+
+
+def _condition_problem(condition: object) -> str | None:
+    if not (isinstance(condition, list | tuple) and len(condition) == 3
+            and condition[1] in ("in", "not") and isinstance(condition[2], list | tuple)):
+        return f"condition {condition!r} is not [variable, in or not, values]"
+    return None
+
+
 def level_text(value: object) -> str:
     """A value as the register spells it: booleans as 1/0, whole floats without ``.0``."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
