@@ -5,6 +5,7 @@ all)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -383,3 +384,27 @@ def test_a_released_bundle_changed_since_is_an_error(runs, tmp_path):
     message = str(error.value)
     assert edited.relative_to(copy).as_posix() in message and "extra.txt" in message
     assert released_counts((region.bundle,), (ALONE[1],), "2020-01-01", settings).statements
+
+
+def test_a_released_bundle_whose_counts_cannot_be_read_is_an_error(runs, tmp_path):
+    """A released bundle whose count declarations cannot be read (hashes made to fit, as by
+    another tool) is an error naming it and what is wrong, not a register without its counts."""
+    from test_check_tamper import _fit_hashes
+
+    from smartstart.outputs import released_counts
+    from smartstart.sources import SourceError
+
+    _, region, _ = runs
+    settings = _study_settings(read_bundle(region.bundle).manifest)
+    copy = tmp_path / "bundle"
+    shutil.copytree(region.bundle, copy)
+    manifest = json.loads((copy / "manifest.json").read_text("utf-8"))
+    output = next(o for o in manifest["outputs"]
+                  if isinstance(o.get("rules"), dict) and o["rules"].get("cells"))
+    output["rules"]["cells"]["unit"] = None
+    (copy / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    _fit_hashes(copy)
+    with pytest.raises(SourceError) as error:
+        released_counts((copy,), (ALONE[1],), "2020-01-01", settings)
+    assert str(copy) in str(error.value)
+    assert f"{output['name']}: cells.unit is not a name" in str(error.value)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smartstart import analyses as A
-from smartstart.disclosure import Published, attack_register, register_of
+from smartstart.disclosure import Published, Undeclared, attack_register, register_of
 from smartstart.disclosure._sections import in_section, shared_variables
 from smartstart.errors import LackOfData
 from smartstart.features import factors, identical_levels, nested_levels
@@ -245,14 +245,23 @@ def released_counts(roots: tuple[Path, ...], codes: tuple[str, ...], peildatum: 
                           hint="list only bundles of this run's municipalities on its "
                           "peildatum (a region's bundle, its sections, runs of its "
                           "municipalities alone)")
-    shared, statements, names = shared_variables(), [], []
+    shared, statements, names, unread = shared_variables(), [], [], []
     for root, c, _, _, entries in read:
         if not set(c) & set(frame):
             continue
-        found = register_of(entries, settings)
+        try:
+            found = register_of(entries, settings)
+        except Undeclared as error:
+            unread.append(f"{root}: {error}")
+            continue
         statements += found if len(frame) == 1 or len(c) > 1 else [
             in_section(st, c[0], shared) for st in found]
         names.append(str(root))
+    if unread:
+        raise SourceError("paths.released: bundles whose counts cannot be read: "
+                          + "; ".join(unread),
+                          hint="smartstart check BUNDLE says what is wrong with each; list "
+                          "only bundles this version of smartstart made")
     own = codes[0] if len(codes) == 1 and len(frame) > 1 else None
     return Released(tuple(statements), own, tuple(names))
 
