@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import atexit
 import gc
+import multiprocessing
+import os
+import threading
 
 _registered = False
 
@@ -22,3 +25,21 @@ def skip_final_collection() -> None:
     if not _registered:
         atexit.register(gc.freeze)
         _registered = True
+
+
+def worker_start() -> None:
+    """A worker pool's ``initializer``: a quick end (``skip_final_collection``), and an end
+    with its parent. A spawned worker waits for work on a queue whose both ends it holds, so a
+    parent killed (not ended: its pool never shut down) would leave it waiting for ever; a
+    thread waits for the parent's sentinel (a pipe on POSIX, the process handle on Windows)
+    and ends the worker when it fires."""
+    skip_final_collection()
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent,), daemon=True,
+                         name="smartstart-parent-watch").start()
+
+
+def _end_with(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()
+    os._exit(1)

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from smartstart import __version__
-from smartstart._exit import skip_final_collection
+from smartstart._exit import worker_start
 from smartstart.bundle import BundleWriter, CheckedTable
 from smartstart.features import (
     FeatureTables,
@@ -242,7 +242,7 @@ class BesideWorker:
     def __init__(self) -> None:
         wanted = os.environ.get("SMARTSTART_CHART_WORKER", "1") != "0"
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=skip_final_collection) \
+                                         initializer=worker_start) \
             if wanted and (os.cpu_count() or 1) > 1 else None
         if self._pool is not None:
             self._pool.submit(_warm)

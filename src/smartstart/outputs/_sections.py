@@ -32,7 +32,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from smartstart._exit import skip_final_collection
+from smartstart._exit import worker_start
 from smartstart.outputs._work import Work
 
 __all__ = ["Workers", "progress_columns", "publish_sections", "section_folder", "workers_of",
@@ -99,7 +99,7 @@ class Workers:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=max(1, min(self.count, jobs)),
                                              mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=skip_final_collection)
+                                             initializer=worker_start)
         return self._pool
 
     def __enter__(self) -> Workers:
