@@ -37,7 +37,8 @@ class Infeasible(ValueError):
 
 #: a substitution is made when the nonzeros it may add (the other columns of its row in every
 #: row of the column it removes) are at most this many times those it removes (its row and
-#: column): the separators' rows of three add about as many as they remove
+#: column): a separator's row of three always is (2k against k + 3 for a column in k rows); a
+#: long row for a column in many rows is not
 FILL = 4
 #: rounds of substitutions at most (each round's rows share no column; on the children of a
 #: region's sections the second round substitutes 2,372 rows and the third none)
