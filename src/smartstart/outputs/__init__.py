@@ -309,14 +309,20 @@ def register_together(parts: Mapping[str | None, Outputs], settings: object,
         # other, that bound stays where it is, so trying it cannot end the narrowing. Without
         # a candidate every interval is as wide or wider: only the narrowed counts and those
         # pinned at 0 (not narrowed while 0, ``_attack_unit``) can be narrowed then, and only
-        # they are bounded again (the loop attacks everything again after withholding)
+        # they are bounded again. So a candidate whose try ends the narrowing leaves nothing
+        # narrowed in the whole register (no other unit had any): withheld, the loop ends
+        # without a whole attack more. When none does, the last one goes and the loop attacks
+        # everything again.
         mine = [q for q in held if _unit(q[1]) == unit]
         again = frozenset(f.statement.where for f in findings
                           if f.statement.unit == unit and (f.narrowed or f.upper <= 0))
-        code, last = next((c for c in candidates if _binds(c, narrowed)
-                           and not _narrowed([q for q in mine if q[1] is not c[1]], settings,
-                                             said, fixed, again)), candidates[0])
+        ends = next((c for c in candidates if _binds(c, narrowed)
+                     and not _narrowed([q for q in mine if q[1] is not c[1]], settings, said,
+                                       fixed, again)), None)
+        code, last = ends or candidates[0]
         _withhold(parts[code], last)
+        if ends is not None:
+            return
 
 
 def _binds(candidate: tuple[str | None, Published], narrowed: list) -> bool:
