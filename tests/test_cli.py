@@ -109,8 +109,8 @@ def test_the_command_and_its_workers_skip_the_final_collection():
                          check=True).stdout.strip()
     assert out == "True"
 
-    from smartstart._exit import skip_final_collection
+    from smartstart._exit import worker_start
     from smartstart.outputs._sections import Workers
 
     with Workers(2) as workers:
-        assert workers.pool(2)._initializer is skip_final_collection
+        assert workers.pool(2)._initializer is worker_start

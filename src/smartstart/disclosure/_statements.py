@@ -112,7 +112,8 @@ def declaration_problems(name: str, frame: pd.DataFrame, cells: object) -> list[
         if not (isinstance(pair, list | tuple) and len(pair) == 2
                 and all(_condition_problem(c) is None for c in pair)):
             problems.append(f"{name}: cells.within {pair!r} is not two conditions")
-    missing = sorted({str(c) for c in named if c not in frame.columns})
+    # read row by row: a table without rows (no types found) may lack its columns too
+    missing = sorted({str(c) for c in named if c not in frame.columns}) if len(frame) else []
     if missing:
         problems.append(f"{name}: cells names columns the table does not have: "
                         f"{', '.join(missing)}")
