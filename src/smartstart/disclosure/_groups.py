@@ -26,7 +26,7 @@ from scipy.optimize import linprog
 
 from smartstart.disclosure._check import CheckResult, result
 from smartstart.disclosure._options import settings_of, too_narrow
-from smartstart.disclosure._register_lp import Highs
+from smartstart.disclosure._register_lp import Highs, Unsolved
 
 
 def cube_constraints(groups: pd.DataFrame, factors: Sequence[str], sets: str = "factors",
@@ -141,7 +141,7 @@ def _solved(model: Highs, c: np.ndarray) -> tuple[float, np.ndarray] | None:
     """The LP's optimum and solution; None when it has none (infeasible or unbounded)."""
     try:
         return model.solve(c)
-    except ValueError:  # Infeasible too
+    except Unsolved:  # Infeasible too
         return None
 
 

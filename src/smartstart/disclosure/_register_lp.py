@@ -31,7 +31,12 @@ PRIMAL = 4
 IPM_COLUMNS = 20_000
 
 
-class Infeasible(ValueError):
+class Unsolved(ValueError):
+    """HiGHS ended an LP without an optimum (its status named: infeasible, unbounded, a
+    numerical failure or a limit)."""
+
+
+class Infeasible(Unsolved):
     """The constraints have no solution (the published counts contradict each other)."""
 
 
@@ -175,7 +180,7 @@ class Highs:
         if status in (done.kInfeasible, done.kUnboundedOrInfeasible):
             raise Infeasible(model.modelStatusToString(status))
         if status != done.kOptimal:  # unbounded cannot happen: every cost is on a bounded count
-            raise ValueError(model.modelStatusToString(status))
+            raise Unsolved(model.modelStatusToString(status))
         solution = model.getSolution()
         duals = np.asarray(solution.row_dual)
         self.duals = np.full(self._equalities + len(duals) - len(self._kept), np.nan)
@@ -203,7 +208,7 @@ class Linprog:
         if result.status == 2:
             raise Infeasible(result.message)
         if result.status != 0:
-            raise ValueError(result.message)
+            raise Unsolved(result.message)
         self.duals = np.r_[result.eqlin.marginals, result.ineqlin.marginals]
         return float(result.fun), result.x
 
