@@ -174,3 +174,45 @@ def test_substituted_rows_leave_the_lp_as_it_was(lp):
         kept_eq = ~gone[:a_eq.shape[0]]
         assert y[a_eq.shape[0]:] @ b_ub + y[:a_eq.shape[0]][kept_eq] @ b_eq[kept_eq] == \
             pytest.approx(value, abs=1e-6)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_the_maxima_found_in_a_process_beside_have_the_old_bounds(world):
+    """Large models find the maxima in a spawned process while the minima are found here
+    (``_register._beside``, BESIDE_COLUMNS); here every model with two small counts does."""
+    _, statements = world
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_register, "BESIDE_COLUMNS", 0)
+        _register._unit_bounds.cache_clear()
+        beside = attack_register(statements, {}, CBS, solver="highs")
+    _register._unit_bounds.cache_clear()
+    assert _bounds(beside) == _bounds(attack_register(statements, {}, CBS, solver="linprog"))
+    assert [f.binding for f in beside] == [
+        f.binding for f in attack_register(statements, {}, CBS, solver="highs")]
+
+
+def test_counts_that_contradict_each_other_are_found_beside(monkeypatch):
+    """Counts that contradict each other stop both processes: the error is raised here."""
+    from smartstart.disclosure._statements import Statement
+
+    monkeypatch.setattr(_register, "BESIDE_COLUMNS", 0)
+    _register._unit_bounds.cache_clear()
+    whole = Statement("t", 0, "n", "unit", ((1, ()),), 5.0)
+    part = Statement("t", 1, "n", "unit", ((1, (("f", "in", ("a",)),)),), 8.0)
+    blanks = [Statement("t", 2 + i, "n", "unit", ((1, (("f", "in", (v,)),)),), None, 9.0)
+              for i, v in enumerate("bc")]
+    with pytest.raises(_register.Inconsistent):
+        attack_register([whole, part, *blanks], {}, CBS)
+    _register._unit_bounds.cache_clear()
+
+
+def test_the_maxima_are_an_error_when_their_process_ends_without_an_answer():
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    other = ctx.Process(target=int)  # ends at once, says nothing
+    other.start()
+    other.join()
+    with pytest.raises(RuntimeError, match="without an answer"):
+        _register._answer(ctx.Queue(), other)

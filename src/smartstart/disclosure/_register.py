@@ -30,7 +30,8 @@ and statistics that are not counts (coefficients, AUC: the precision rule covers
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -38,7 +39,7 @@ import numpy as np
 from scipy import sparse
 
 from smartstart.disclosure._options import settings_of, too_narrow
-from smartstart.disclosure._register_lp import SOLVERS, Infeasible
+from smartstart.disclosure._register_lp import SOLVERS, Infeasible, Unsolved
 from smartstart.disclosure._register_model import (  # noqa: F401 - _ROWS: the tests clear it
     _ROWS,
     MISSING,
@@ -49,6 +50,9 @@ from smartstart.disclosure._register_model import (  # noqa: F401 - _ROWS: the t
 from smartstart.disclosure._statements import KNOWN, Condition, Statement
 
 TOLERANCE = 1e-6
+#: from this many columns (after ``_register_lp.substitute``: the model as built) the maxima are
+#: found in a spawned process while this one finds the minima (``_beside``)
+BESIDE_COLUMNS = 50_000
 #: a row's dual value below this is none: the row does not bind (HiGHS's are 0 exactly there)
 DUAL_ZERO = 1e-9
 
@@ -70,11 +74,6 @@ class Finding:
 
 class Inconsistent(ValueError):
     """The published counts contradict each other (or their declared meaning)."""
-
-
-class Unsolved(ValueError):
-    """HiGHS ended an attacker's LP without an optimum (not infeasible: a numerical failure or a
-    limit), so a bound is unknown."""
 
 
 def attack_register(statements: Sequence[Statement],
@@ -230,17 +229,82 @@ def _bounds(statements: tuple[Statement, ...], solver: str, nested: bool,
     small = [i for i, st in enumerate(blank) if np.isfinite(st.upper)  # ``x``: not small
              and (only is None or st.where in only)]
     # the consistency's rows may be substituted away (they are no output's, ``_register_lp``)
-    problem = SOLVERS[solver](a_eq, b_eq, a_ub, b_ub,
-                              free=np.array([o is None for o in owners[:a_eq.shape[0]]], bool))
-    lows = _extremes(expressions, small, problem, blank, lambda i: 0.0, owners)
-    highs = _extremes(-expressions, small, problem, blank, lambda i: -blank[i].upper, owners)
+    model = (a_eq, b_eq, a_ub, b_ub, np.array([o is None for o in owners[:a_eq.shape[0]]], bool))
+    zero, upper = np.zeros(len(blank)), -np.array([st.upper for st in blank])
+    if solver == "highs" and a_eq.shape[1] >= BESIDE_COLUMNS and len(small) > 1 \
+            and (os.cpu_count() or 1) > 1:
+        lows, highs = _beside(model, expressions, small, blank, (zero, upper), owners)
+    else:
+        problem = SOLVERS[solver](*model)
+        lows = _extremes(expressions, small, problem, blank, zero, owners)
+        highs = _extremes(-expressions, small, problem, blank, upper, owners)
     return tuple((blank[i], float(np.ceil(lows[i][0] - TOLERANCE)),
                   float(np.floor(-highs[i][0] + TOLERANCE)), (lows[i][1], highs[i][1]))
                  for i in small)
 
 
+def _beside(model: tuple, expressions: sparse.csr_matrix, small: list[int],
+            blank: list[Statement], best: tuple[np.ndarray, np.ndarray],
+            owners: list[str | None]) -> tuple[dict, dict]:
+    """The minima here and the maxima in a spawned process, at once: on a large model each
+    chain of LPs is minutes, and the two share nothing but the constraints (each process solves
+    from its own first solve). An error in either (counts that contradict each other) is
+    raised here, the other process stopped."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    answer = ctx.Queue()
+    other = ctx.Process(target=_maxima, args=(model, -expressions, small, blank, best[1],
+                                              owners, answer), daemon=True)
+    other.start()
+    try:
+        lows = _extremes(expressions, small, SOLVERS["highs"](*model), blank, best[0], owners)
+        ok, highs = _answer(answer, other)
+    except BaseException:
+        other.kill()
+        raise
+    finally:
+        other.join()
+    if not ok:
+        raise highs
+    return lows, highs
+
+
+def _answer(answer, other) -> tuple[bool, object]:
+    """What ``other`` put on ``answer``; an error if it ended without (killed, or out of
+    memory)."""
+    from queue import Empty
+
+    while True:
+        try:
+            return answer.get(timeout=1)
+        except Empty:
+            if other.is_alive():
+                continue
+            try:  # it may have put its answer just before it ended
+                return answer.get(timeout=1)
+            except Empty:
+                raise RuntimeError(f"the register's process for the maxima ended (exit code "
+                                   f"{other.exitcode}) without an answer") from None
+
+
+def _maxima(model: tuple, negated: sparse.csr_matrix, small: list[int],
+            blank: list[Statement], best: np.ndarray, owners: list[str | None],
+            answer) -> None:
+    """``_beside``'s other process: the maxima (the minima of the negated counts), or the
+    error that stopped them."""
+    from smartstart._exit import worker_start
+
+    worker_start()
+    try:
+        answer.put((True, _extremes(negated, small, SOLVERS["highs"](*model), blank, best,
+                                    owners)))
+    except Exception as error:  # noqa: BLE001 - sent to the parent, which raises it
+        answer.put((False, error))
+
+
 def _extremes(expressions: sparse.csr_matrix, cells: list[int], problem,
-              blank: list[Statement], best: Callable[[int], float], owners: list[str | None]
+              blank: list[Statement], best: np.ndarray, owners: list[str | None]
               ) -> dict[int, tuple[float, Binding]]:
     """The minimum of each cell's expression, and the outputs whose rows have a dual value in
     its own LP (None when a sum's LP settled it). Most cells reach the best value they could
@@ -255,8 +319,8 @@ def _extremes(expressions: sparse.csr_matrix, cells: list[int], problem,
         objective = np.asarray(expressions[left].sum(axis=0)).ravel()
         x = _lp(problem, objective, blank[left[0]])[1]
         values = expressions[left] @ x
-        settled = [i for i, v in zip(left, values, strict=True) if v <= best(i) + TOLERANCE]
-        found.update({i: (best(i), None) for i in settled})
+        settled = [i for i, v in zip(left, values, strict=True) if v <= best[i] + TOLERANCE]
+        found.update({i: (float(best[i]), None) for i in settled})
         few = 4 * len(settled) < len(left)
         left = [i for i in left if i not in found]
         if few:
@@ -277,7 +341,7 @@ def _lp(problem, objective: np.ndarray, st: Statement) -> tuple[float, np.ndarra
     except Infeasible:
         raise Inconsistent(f"the published counts contradict each other (found while "
                            f"bounding {st.where})") from None
-    except ValueError as error:
+    except Unsolved as error:  # a bound unknown (anything else is a bug, and propagates)
         raise Unsolved(f"the register's LP for {st.where} failed: {error}") from None
 
 
