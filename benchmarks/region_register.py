@@ -14,6 +14,7 @@ import argparse
 import multiprocessing as mp
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from queue import Empty
@@ -50,7 +51,18 @@ def run(pilot_file: Path, out: mp.Queue, trace: bool = False) -> None:
     if trace:
         _trace_attacks(started)
     run_pilot(load_pilot(pilot_file))
-    out.put((time.perf_counter() - started, peak_rss_mib()))
+    out.put((time.perf_counter() - started, peak_rss_mib(), _largest_child_mib()))
+
+
+def _largest_child_mib() -> float:
+    """Peak memory of the largest process the run started and waited for (its workers, the
+    register's process beside), where the platform says (not on Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return float("nan")
+    kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return kib / 1024 if sys.platform != "darwin" else kib / 2**20
 
 
 def _trace_attacks(started: float) -> None:
@@ -81,9 +93,10 @@ def timed(pilot_file: Path, limit: float, trace: bool = False) -> str:
     proc.start()
     while True:
         try:
-            seconds, mib = queue.get(timeout=1)
+            seconds, mib, child = queue.get(timeout=1)
             proc.join()
-            return f"{seconds:7.1f} s  {mib / 1024:5.2f} GiB"
+            return (f"{seconds:7.1f} s  {mib / 1024:5.2f} GiB (largest process it started: "
+                    f"{child / 1024:.2f} GiB)")
         except Empty:
             if not proc.is_alive():
                 return f"failed (exit code {proc.exitcode}; its traceback is above)"
