@@ -50,8 +50,8 @@ from smartstart.disclosure._register_model import (  # noqa: F401 - _ROWS: the t
 from smartstart.disclosure._statements import KNOWN, Condition, Statement
 
 TOLERANCE = 1e-6
-#: from this many columns (after ``_register_lp.substitute``: the model as built) the maxima are
-#: found in a spawned process while this one finds the minima (``_beside``)
+#: from this many columns of the model as built (before ``_register_lp.substitute``) the maxima
+#: are found in a spawned process while this one finds the minima (``_beside``)
 BESIDE_COLUMNS = 50_000
 #: a row's dual value below this is none: the row does not bind (HiGHS's are 0 exactly there)
 DUAL_ZERO = 1e-9
