@@ -243,3 +243,92 @@ def test_a_bug_in_the_register_is_not_a_register_problem(bundle, monkeypatch):
     monkeypatch.setattr(_statements, "statements_of", broken)
     with pytest.raises(TypeError, match="a bug"):
         check_bundle(bundle)
+
+
+def _rules_and_tables(root: Path) -> list[tuple[dict, pd.DataFrame]]:
+    """Each table output's stated rules with its table as published (the parquet)."""
+    manifest = _json(root / "manifest.json")
+    found = []
+    for output in manifest["outputs"]:
+        parquet = next((f for f in output.get("files", ()) if f.endswith(".parquet")), None)
+        if isinstance(output.get("rules"), dict) and parquet:
+            found.append((output["rules"], pd.read_parquet(root / parquet)))
+    return found
+
+
+def test_rules_that_pass_validation_can_be_applied(demo):  # noqa: F811
+    """Any edit of a table's stated rules, and of its columns, is either named by the
+    validation (``Unreadable``) or the gate's checks apply the rules without an error: the
+    check catches no other error, so a gap in the validation would fail the check with a
+    trace (reference: ``check_published`` itself, on every draw)."""
+    from dataclasses import fields
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from smartstart.disclosure import Rules, Settings, Unreadable, check_published, rules_from
+
+    stated = _rules_and_tables(demo / "bundle")
+    assert len(stated) > 20
+    field_names = [f.name for f in fields(Rules) if f.name != "cells"]  # cells: the register's
+    outcomes = {"validated": 0, "named": 0}
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.data())
+    def edited(data):
+        rules, frame = data.draw(st.sampled_from(stated))
+        names = st.sampled_from([*map(str, frame.columns), "no_such_column", "check", "value"])
+        scalar = st.one_of(st.none(), st.booleans(), st.integers(-3, 30),
+                           st.floats(allow_nan=False, allow_infinity=False), names)
+        value = st.recursive(scalar, lambda inner: st.lists(inner, max_size=5), max_leaves=12)
+        rules = dict(rules)
+        for name in data.draw(st.lists(st.sampled_from(field_names), min_size=1, max_size=3)):
+            rules[name] = data.draw(value)
+        frame = frame.copy()
+        if len(frame.columns) and data.draw(st.booleans()):
+            column = data.draw(st.sampled_from(list(frame.columns)))
+            frame[column] = data.draw(st.sampled_from(
+                [["x"] * len(frame), pd.Timestamp("2020-01-01"), None, 3]))
+        try:
+            parsed = rules_from(rules, frame)
+        except Unreadable as error:
+            assert error.reasons and all(isinstance(r, str) for r in error.reasons)
+            outcomes["named"] += 1
+            return
+        check_published(frame, parsed, Settings())
+        outcomes["validated"] += 1
+
+    edited()
+    assert outcomes["named"] > 50 and outcomes["validated"] > 20, outcomes
+
+
+def test_rules_naming_what_the_table_lacks_are_named_and_the_rest_is_checked(bundle):
+    manifest = _json(bundle / "manifest.json")
+    counting = next(o for o in manifest["outputs"]
+                    if isinstance(o.get("rules"), dict) and o["rules"].get("counts"))
+    counting["rules"]["nested"] = ["no_such_column", counting["rules"]["counts"][0], "events"]
+    counting["rules"]["rounded"] = "five"
+    manifest["pilot"]["study"]["disclosure"] = ["min_cell", 3]
+    (bundle / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    _fit_hashes(bundle)
+    problems = check_bundle(bundle)[0]
+    assert {(p.where, p.kind) for p in problems} == {
+        (counting["name"], "rules_missing"), ("manifest.json", "settings")}
+    text = next(p.problem for p in problems if p.kind == "rules_missing")
+    assert "rounded" in text and "valid integer" in text  # every field that is not rules
+    settings = next(p.problem for p in problems if p.kind == "settings")
+    assert "CBS defaults" in settings
+
+
+def test_a_bug_in_a_rule_check_is_not_a_bundle_problem(bundle, monkeypatch):
+    """Rules that pass the validation are applied outside any except: an error there is a bug
+    and fails with its trace (before, every TypeError, ValueError, KeyError and IndexError of
+    the checks became "rules cannot be applied")."""
+    from smartstart.bundle import _check
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(_check, "check_published", broken)
+    with pytest.raises(KeyError, match="a bug"):
+        check_bundle(bundle)

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -73,13 +72,15 @@ from smartstart.bundle._write import (
 )
 from smartstart.disclosure import (
     Inconsistent,
-    Rules,
     Settings,
     Undeclared,
+    Unreadable,
     Unsolved,
     attack_register,
     check_published,
     register_of,
+    rules_from,
+    settings_from,
     too_narrow,
 )
 from smartstart.disclosure._identical import declared, nested
@@ -117,7 +118,13 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
     problems += _bookkeeping(outputs, verdicts)
     problems += _variables(root, outputs, bad_files)
     problems += _labels(root, outputs, bad_files)
-    floor = _study_settings(manifest)
+    try:
+        floor = _study_settings(manifest)
+    except Unreadable as error:
+        problems.append(BundleProblem(MANIFEST, f"the study's disclosure settings cannot be "
+                                      f"read ({error}): checked with the CBS defaults",
+                                      "settings"))
+        floor = Settings()
     tables: dict[str, pd.DataFrame] = {}
     checked = 0
     for output in outputs:
@@ -271,13 +278,11 @@ def _variables(root: Path, outputs: list[dict], bad_files: set[str]) -> list[Bun
     if VARIABLES in bad_files or not (root / VARIABLES).exists():
         return []
     expected = variables_frame(outputs)
-    try:
-        shown = pd.read_csv(root / VARIABLES, index_col="variable")
-        same = (list(shown.columns) == list(expected.columns)
-                and list(shown.index.astype(str)) == list(expected.index)
-                and np.array_equal(shown.to_numpy(dtype=float), expected.to_numpy(dtype=float)))
-    except (ValueError, TypeError, KeyError):
-        same = False
+    shown = _csv_text(root / VARIABLES)
+    same = (shown is not None and list(shown.columns) == ["variable", *expected.columns]
+            and list(shown["variable"]) == list(expected.index)
+            and np.array_equal(shown.iloc[:, 1:].apply(pd.to_numeric, errors="coerce")
+                               .to_numpy(dtype=float), expected.to_numpy(dtype=float)))
     return [] if same else [BundleProblem(VARIABLES, "is not the variables x outputs of the "
                                           "manifest", "variables")]
 
@@ -293,15 +298,12 @@ def _labels(root: Path, outputs: list[dict], bad_files: set[str]) -> list[Bundle
     if LABELS in bad_files or not (root / LABELS).exists():
         return []
     used = set(variables_frame(outputs).index)
-    try:
-        shown = pd.read_csv(root / LABELS, dtype=str, keep_default_na=False)
-        same = (tuple(shown.columns) == LABEL_COLUMNS
-                and set(shown["variable"]) <= used
-                and set(shown["type"]) <= _TYPES and set(shown["role"]) <= _ROLES
-                and not shown[["label_nl", "label_en", "period"]].map(
-                    lambda v: bool(_BARE_NUMBER.fullmatch(v.strip()))).to_numpy().any())
-    except (ValueError, TypeError, KeyError):
-        same = False
+    shown = _csv_text(root / LABELS)
+    same = (shown is not None and tuple(shown.columns) == LABEL_COLUMNS
+            and set(shown["variable"]) <= used
+            and set(shown["type"]) <= _TYPES and set(shown["role"]) <= _ROLES
+            and not shown[["label_nl", "label_en", "period"]].map(
+                lambda v: bool(_BARE_NUMBER.fullmatch(v.strip()))).to_numpy().any())
     return [] if same else [BundleProblem(LABELS, "holds more than the words of the outputs' "
                                           "variables", "labels")]
 
@@ -309,22 +311,23 @@ def _labels(root: Path, outputs: list[dict], bad_files: set[str]) -> list[Bundle
 def _labels_frame(root: Path, bad_files: set[str]) -> pd.DataFrame | None:
     if LABELS in bad_files or not (root / LABELS).exists():
         return None
+    return _csv_text(root / LABELS)
+
+
+def _csv_text(path: Path) -> pd.DataFrame | None:
+    """A CSV of the bundle as text, every cell a string (None: it is no CSV)."""
     try:
-        return pd.read_csv(root / LABELS, dtype=str, keep_default_na=False)
-    except (OSError, ValueError):
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
         return None
 
 
 def _study_settings(manifest: dict) -> Settings:
-    """The study's disclosure settings from the manifest (CBS defaults where it says none)."""
+    """The study's disclosure settings from the manifest (CBS defaults where it says none);
+    ``Unreadable`` when they are not settings."""
     pilot = manifest.get("pilot") or {}
     study = pilot.get("study", pilot) if isinstance(pilot, dict) else {}
-    chosen = study.get("disclosure") if isinstance(study, dict) else None
-    known = {f.name for f in fields(Settings)}
-    try:
-        return Settings(**{k: v for k, v in (chosen or {}).items() if k in known})
-    except (TypeError, ValueError, AttributeError):
-        return Settings()
+    return settings_from(study.get("disclosure") if isinstance(study, dict) else None)
 
 
 def _weaker(settings: Settings, floor: Settings) -> list[str]:
@@ -422,8 +425,8 @@ def _table(output: dict, frame: pd.DataFrame, verdict: dict | None, floor: Setti
         problems += _uncovered(name, frame, output["rules"])
     verdict = verdict or {}
     try:
-        stated = Settings(**verdict.get("settings", {}))
-    except (TypeError, ValueError) as error:
+        stated = settings_from(verdict.get("settings"))
+    except Unreadable as error:
         problems.append(BundleProblem(name, f"settings unreadable: {error}", "settings"))
         stated = floor
     weaker = _weaker(stated, floor)
@@ -432,11 +435,11 @@ def _table(output: dict, frame: pd.DataFrame, verdict: dict | None, floor: Setti
                                       f"({', '.join(weaker)})", "settings"))
     settings = _strictest(stated, floor)
     try:
-        rules = Rules.from_dict(output.get("rules") or {})
-        checks = check_published(frame, rules, settings)
-    except (TypeError, ValueError, KeyError, IndexError) as error:
+        rules = rules_from(output.get("rules") or {}, frame)
+    except Unreadable as error:
         return [*problems, BundleProblem(name, f"rules cannot be applied: {error}",
                                          "rules_missing")]
+    checks = check_published(frame, rules, settings)
     problems += [BundleProblem(name, f"rule {c.rule}: {c.summary}", f"rule_{c.rule}")
                  for c in checks if c.status != "pass"]
     for cell in verdict.get("suppressed", []):

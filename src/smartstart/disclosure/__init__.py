@@ -51,12 +51,16 @@ from smartstart.disclosure._regression import RegressionFacts, check_regression
 from smartstart.disclosure._statements import Undeclared
 from smartstart.disclosure._suppress import Pattern, find_pattern
 from smartstart.disclosure._table import Table
+from smartstart.disclosure._untrusted import Unreadable, rules_from, settings_from
 
 __all__ = [
     "CheckResult",
     "Finding",
     "Inconsistent",
     "Undeclared",
+    "Unreadable",
+    "rules_from",
+    "settings_from",
     "Unsolved",
     "attack_register",
     "register_of",
