@@ -324,7 +324,13 @@ def test_the_clients_totals_give_no_hidden_year_back(group_demo):
     from smartstart.report._source import Source
 
     bundle = group_demo / "results" / "bundle"
-    assert "baseline" not in pd.read_parquet(bundle / "tables" / "effect_inference.parquet")
+    inference = pd.read_parquet(bundle / "tables" / "effect_inference.parquet")
+    estimates = pd.read_parquet(bundle / "tables" / "effect_estimates.parquet")
+    assert "baseline" not in inference
+    # nor a ratio to it (helper-38): mde / mde_relative and estimate / relative gave it back
+    # to 0.4 percentage points, and the headline finer than its published 0.1
+    assert not {"relative", "mde_relative"} & {*inference.columns, *estimates.columns}
+    assert inference["mde"].notna().all() and estimates["estimate"].notna().all()
     frame, _ = prepared(_work_panel(group_demo), 2015)
     treated = frame[frame["treated"]]
     totals = {"n": len(treated), "events": int(treated["event"].sum())}

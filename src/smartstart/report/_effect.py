@@ -235,7 +235,7 @@ def _figures(head: pd.Series, mine: pd.DataFrame, info: pd.Series, src: Source,
                                   "treated_households", lang) if is_group(src) else ""))]
     mde = info.get("mde")
     items.append((t("effect_term_mde", lang),
-                  t("effect_term_mde_is", lang, mde=_pp(mde, lang),
+                  t(_k(src, "effect_term_mde_is"), lang, mde=_pp(mde, lang),
                     relative=_relative(info.get("mde_relative"), lang))
                   if not missing(mde) else t("effect_term_mde_none", lang),
                   t("effect_term_mde_why", lang)))
