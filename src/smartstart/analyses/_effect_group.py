@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from smartstart.analyses._effect_panel import EffectInputError
 from smartstart.analyses._effect_types import Estimate, PreTrend
 
 #: treated households (clusters) below which clustered inference is not given / is coarse
@@ -112,9 +113,9 @@ def evaluate_group(panel: pd.DataFrame, first_start: int,
     spec = spec or GroupSpec()
     frame, dropped = prepared(panel, first_start)
     if not frame["treated"].any():
-        raise ValueError("no treated person-year: no client of the partner file lived in the "
-                         "pilot's municipalities at the plan's ages after their start, with a "
-                         "year before it")
+        raise EffectInputError(["no treated person-year: no client of the partner file lived "
+                                "in the pilot's municipalities at the plan's ages after their "
+                                "start, with a year before it"])
     overall = _imputation(frame, np.ones((int(frame["treated"].sum()), 1)))
     att, se = float(overall.att[0]), float(overall.se[0])
     status = ("too_small" if overall.clusters < MIN_CLUSTERS
@@ -193,8 +194,8 @@ def _imputation(frame: pd.DataFrame, columns: np.ndarray) -> _Fit:
     known = np.zeros(n_cell, bool)
     known[c0] = True
     if not known[cell[treated]].all():
-        raise ValueError("a treated person-year's birth year and year has no untreated "
-                         "person-year to compare it with")
+        raise EffectInputError(["a treated person-year's birth year and year has no untreated "
+                                "person-year to compare it with"])
     alpha, lam = _solve(p0, c0, shape, np.bincount(p0, y[untreated], n_person)[:, None],
                         np.bincount(c0, y[untreated], n_cell)[:, None])
     fitted = alpha[person, 0] + lam[cell, 0]

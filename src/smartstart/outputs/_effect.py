@@ -149,6 +149,7 @@ def evaluate_outcome(rows: pd.DataFrame, plan, donors: set[str] | None = None) -
     """The engine's evaluation and minimum detectable effect of one outcome's panel;
     ``donors``: the comparison buurten (None: every one of the analysis panel)."""
     from smartstart.analyses._effect import EffectSpec, evaluate
+    from smartstart.analyses._effect_panel import EffectInputError
 
     panel, lacking = analysis_panel(rows, plan)
     if lacking:
@@ -163,7 +164,7 @@ def evaluate_outcome(rows: pd.DataFrame, plan, donors: set[str] | None = None) -
                       synthetic=plan.synthetic)
     try:
         result = evaluate(panel, treated, plan.start, spec)
-    except ValueError as error:  # the engine's named input problems (too few donors, ...)
+    except EffectInputError as error:  # every reason the input cannot be evaluated, named
         raise LackOfData("other", str(error)) from None
     return {"result": result, "mde": _mde(panel, treated, plan, spec)}
 
@@ -183,6 +184,7 @@ def planned_outcome(rows: pd.DataFrame, plan, donors: set[str]) -> dict:
     detectable effect of treating the plan's buurten from its start for its planned years,
     by simulation from the observed years with the permutation test over ``donors``."""
     from smartstart.analyses._effect import EffectSpec, minimum_detectable_effect
+    from smartstart.analyses._effect_panel import EffectInputError
 
     panel, lacking = analysis_panel(rows, plan)
     if lacking:
@@ -196,7 +198,7 @@ def planned_outcome(rows: pd.DataFrame, plan, donors: set[str]) -> dict:
     try:
         mde = minimum_detectable_effect(panel, list(plan.treated.buurten), plan.start,
                                         planned_years(plan), spec)
-    except ValueError as error:  # the engine's named input problems (too few donors, ...)
+    except EffectInputError as error:  # every reason the input cannot be evaluated, named
         raise LackOfData("other", str(error)) from None
     return {"planned": mde, "donors": len(set(donors)),
             "observed": (int(panel["year"].min()), int(panel["year"].max()))}
@@ -204,16 +206,15 @@ def planned_outcome(rows: pd.DataFrame, plan, donors: set[str]) -> dict:
 
 def _mde(panel: pd.DataFrame, treated: list[str], plan, spec):
     """The minimum detectable effect over the plan's years after the start, from the years
-    before it (None while the engine has none)."""
-    try:
-        from smartstart.analyses._effect import minimum_detectable_effect
-    except ImportError:
-        return None
+    before it (None when those years cannot give one: too few of them, too few donors)."""
+    from smartstart.analyses._effect import minimum_detectable_effect
+    from smartstart.analyses._effect_panel import EffectInputError
+
     after = int(panel["year"].max()) - plan.start + 1
     pre = panel[panel["year"] < plan.start]
     try:
         return minimum_detectable_effect(pre, treated, plan.start, after, spec)
-    except (ValueError, TypeError):
+    except EffectInputError:
         return None
 
 

@@ -67,6 +67,7 @@ PERSON_COUNTS = ("treated_persons", "treated_households", "comparison_persons",
 def group_step(study, work, out) -> None:
     """The run's step for a treated group: per outcome the series, then the evaluation."""
     from smartstart.analyses._effect_group import GroupSpec, evaluate_group, prepared
+    from smartstart.analyses._effect_panel import EffectInputError
 
     plan = study.effect
     s = settings_of(study.disclosure)
@@ -83,7 +84,7 @@ def group_step(study, work, out) -> None:
         try:
             result = evaluate_group(rows, plan.start, spec)
             _enough(result, s.min_cell)
-        except (ValueError, LackOfData) as error:  # this outcome's series stays
+        except (EffectInputError, LackOfData) as error:  # this outcome's series stays
             lack = error if isinstance(error, LackOfData) else LackOfData("other", str(error))
             out.withheld.append((f"effect_{outcome}", f"analyse niet uitgevoerd: {lack}"))
             out.lacking.append((f"effect_{outcome}", lack.reason, lack.detail))
