@@ -114,3 +114,22 @@ def test_the_command_and_its_workers_skip_the_final_collection():
 
     with Workers(2) as workers:
         assert workers.pool(2)._initializer is worker_start
+
+
+def test_a_command_given_what_it_cannot_use_says_so_and_a_bug_keeps_its_trace(tmp_path,
+                                                                              monkeypatch):
+    """The CLI turns only named errors (UsageError, SourceError) into one line and exit 1;
+    any other ValueError is a bug and leaves with its traceback (before, every ValueError of
+    synth, run, demo, report and the scan commands became one line)."""
+    import smartstart.synth as synth
+
+    refused = runner.invoke(app, ["synth", str(tmp_path / "a"), "--regio", "nergens"])
+    assert refused.exit_code == 1 and "unknown region 'nergens'" in refused.output
+    assert not isinstance(refused.exception, ValueError)  # typer's Exit, after the line
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(synth, "generate", broken)
+    crashed = runner.invoke(app, ["synth", str(tmp_path / "b"), "--households", "300"])
+    assert isinstance(crashed.exception, ValueError) and str(crashed.exception) == "a bug"

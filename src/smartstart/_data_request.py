@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from smartstart._usage import UsageError
 from smartstart.features import Library, library
 from smartstart.linking._db import CORE
 from smartstart.linking._schools import KEY as SCHOOL_KEY
@@ -140,10 +141,10 @@ def request_markdown(catalog: Catalog | None = None, lib: Library | None = None)
 def _bounds(text: str) -> tuple[int, int]:
     """Where the block's content starts and ends in ``text``; a ValueError without one pair."""
     if text.count(BEGIN) != 1 or text.count(END) != 1:
-        raise ValueError(f"the text needs the markers {BEGIN} and {END}, each exactly once")
+        raise UsageError(f"the text needs the markers {BEGIN} and {END}, each exactly once")
     start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
     if end < start:
-        raise ValueError(f"{END} comes before {BEGIN}")
+        raise UsageError(f"{END} comes before {BEGIN}")
     return start, end
 
 

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from smartstart._exit import skip_final_collection
+from smartstart._usage import UsageError
 from smartstart.sources.errors import SourceError
 
 app = typer.Typer(
@@ -44,7 +45,7 @@ def _synth_municipalities(regio: str | None,
     from smartstart.sources._regions import find_region, municipality_names
 
     if regio and gemeenten:
-        raise ValueError("give --regio or --gemeenten, not both")
+        raise UsageError("give --regio or --gemeenten, not both")
     if regio:
         return tuple(find_region(regio)[1].municipalities.items())
     names = municipality_names()
@@ -87,7 +88,7 @@ def synth(
             **({"municipalities": places} if places else {}),
         )
         generate(out, spec, console=console)
-    except (SourceError, ValueError) as error:
+    except (SourceError, UsageError) as error:
         _fail(error)
 
 
@@ -155,7 +156,7 @@ def layout(
     if regio is not None:
         try:
             codes = find_region(regio)[1].codes
-        except ValueError as error:
+        except UsageError as error:
             _fail(SourceError(str(error), hint="name a region of sources/regions.yaml"))
     try:
         with Progress(*progress_columns(), console=console, transient=True) as bar:
@@ -211,7 +212,7 @@ def run(
 
     try:
         run_pilot(load_pilot(pilot, paths), console=console)
-    except (SourceError, ValueError) as error:
+    except (SourceError, UsageError) as error:
         _fail(error)
     except OSError as error:
         _fail_disk(error)
@@ -284,7 +285,7 @@ def report(
     try:
         path = write_report(bundle, out, lang=lang, notes=notes)  # type: ignore[arg-type]
         cards = write_cards(bundle, cards_path(out), lang=lang)  # type: ignore[arg-type]
-    except ValueError as error:
+    except UsageError as error:
         _fail(error)
     except OSError as error:
         _fail_disk(error)
@@ -307,7 +308,7 @@ def _team_notes(bundle: Path, url: str) -> dict:
 
     try:
         entry = open_bundles([bundle])[0]
-    except ValueError as error:
+    except UsageError as error:
         _fail(error)
     store = Store(make_engine(url))
     migrate(store.engine)
@@ -335,7 +336,7 @@ def demo(
 
     try:
         run_demo(out, seed=seed, console=console, pilot=pilot)
-    except (SourceError, ValueError) as error:
+    except (SourceError, UsageError) as error:
         _fail(error)
     except OSError as error:
         _fail_disk(error)
@@ -357,7 +358,7 @@ def data_request(
         return
     try:
         changed = write_block(write)
-    except (ValueError, OSError) as error:
+    except (UsageError, OSError) as error:
         _fail(error)
     console.print(f"{write}: " + ("aanvraag bijgewerkt" if changed else "aanvraag al actueel"))
 
@@ -425,7 +426,7 @@ def serve(
 
         try:
             written = write_static(bundles, static, url, lang)
-        except ValueError as error:
+        except UsageError as error:
             _fail(error)
         except OSError as error:
             _fail_disk(error)
@@ -438,7 +439,7 @@ def serve(
     try:
         run_server(ScanConfig(url=url, lang=lang, bundles=tuple(bundles)), host=host, port=port,
                    say=console.print)
-    except ValueError as error:
+    except UsageError as error:
         _fail(error)
 
 
@@ -455,7 +456,7 @@ def scan_password(
                             confirmation_prompt=True)
     try:
         set_password(url, password)
-    except ValueError as error:
+    except UsageError as error:
         _fail(error)
     console.print("[green]wachtwoord opgeslagen / password stored[/]")
 

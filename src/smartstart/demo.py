@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from smartstart._usage import UsageError
 from smartstart.pilot import load_pilot
 from smartstart.pipeline import run_pilot
 from smartstart.report import write_report
@@ -83,9 +84,9 @@ def run_demo(out: Path, *, seed: int = 1, households: int | None = None,
     out = Path(out)
     source, store = out / "cbs", out / "store"
     if source.exists() and not (source / MARKER).exists():
-        raise ValueError(f"{source} exists but is not demo data: choose another --out")
+        raise UsageError(f"{source} exists but is not demo data: choose another --out")
     if pilot not in example_pilots():
-        raise ValueError(f"--pilot {pilot}: not an example pilot; choose one of "
+        raise UsageError(f"--pilot {pilot}: not an example pilot; choose one of "
                          + ", ".join(example_pilots()))
     text = resources.files("smartstart.pilots").joinpath(f"{pilot}.yaml").read_text("utf-8")
     started = time.perf_counter()

@@ -5,6 +5,8 @@
   catches this type, and only this type, and the bundle, the summary and the report say why.
 * ``SourceError`` (from ``smartstart.sources.errors``): bad input or an empty result whose likely
   cause can be named (a municipality code, a date format). The CLI prints it and exits 1.
+* ``UsageError`` (a ValueError): a command given something it cannot use (a region, a folder
+  that is no bundle, a language). The CLI prints it and exits 1.
 * Anything else is a bug: it propagates and fails the run.
 """
 
@@ -12,9 +14,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+from smartstart._usage import UsageError
 from smartstart.sources.errors import SourceError, rebuilt
 
-__all__ = ["DuplicateKeys", "Empty", "EmptyStep", "LackOfData", "LackReason", "SourceError"]
+__all__ = ["DuplicateKeys", "Empty", "EmptyStep", "LackOfData", "LackReason", "SourceError",
+           "UsageError"]
 
 #: why an analysis could not run, as a typed status (translated at the edge: report, CLI)
 LackReason = Literal["too_few_households", "too_few_children", "too_few_events",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from smartstart._usage import UsageError
 from smartstart.bundle._write import CHECKSUMS, FILE_KINDS, MANIFEST, declared_path, sha256
 
 
@@ -145,7 +146,7 @@ def read_bundle(root: Path, *, verify: bool = True) -> Bundle:
         problems = verify_files(root)
         if problems:
             listing = "; ".join(f"{p.where}: {p.problem}" for p in problems[:5])
-            raise ValueError(f"{root} is not an intact bundle ({listing})")
+            raise UsageError(f"{root} is not an intact bundle ({listing})")
     manifest = json.loads((root / "manifest.json").read_text("utf-8"))
     log = json.loads((root / "disclosure_log.json").read_text("utf-8"))
     return Bundle(root, manifest, log)

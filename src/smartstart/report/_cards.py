@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jinja2
 
+from smartstart._usage import UsageError
 from smartstart.bundle import read_bundle
 from smartstart.report._source import Source
 from smartstart.report._text import t
@@ -123,7 +124,7 @@ def write_cards(bundle: Path, out: Path, lang: Lang = "nl") -> Path | None:
     """Write the persona cards of ``bundle`` to ``out``; None (nothing written) when the
     bundle has no persona cards. Raises ValueError for a bundle that is not intact."""
     if lang not in LANGS:
-        raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
+        raise UsageError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
     src = Source(read_bundle(Path(bundle)), lang)
     if not persona_cards(src, lang):
         return None

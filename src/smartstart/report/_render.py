@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 
 from smartstart import __version__
+from smartstart._usage import UsageError
 from smartstart.bundle import Bundle, read_bundle
 from smartstart.report._cells import small_label
 from smartstart.report._glossary import appendix, appendix_words
@@ -33,10 +34,10 @@ def write_report(bundle: Path, out: Path, lang: Lang = "nl",
     Raises ValueError when ``bundle`` is not an intact bundle or ``lang`` is unknown.
     """
     if lang not in LANGS:
-        raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
+        raise UsageError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
     bundle, out = Path(bundle), Path(out)
     if not (bundle / "manifest.json").is_file():
-        raise ValueError(f"{bundle} is not a bundle: it has no manifest.json")
+        raise UsageError(f"{bundle} is not a bundle: it has no manifest.json")
     html = render(Source(read_bundle(bundle), lang), lang, downloads(bundle, out, lang), notes)
     return write_html(out, html)
 

@@ -7,6 +7,7 @@ from importlib import resources
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from smartstart._usage import UsageError
 from smartstart._yaml import safe_load
 
 
@@ -47,11 +48,11 @@ def municipality_names() -> dict[str, str]:
 
 
 def find_region(name: str) -> tuple[str, Region]:
-    """The key and region ``name`` spells in any of ``region_key``'s ways; a ValueError that
+    """The key and region ``name`` spells in any of ``region_key``'s ways; a UsageError that
     lists the known regions when there is none."""
     key, known = region_key(name), load_regions()
     if key not in known:
-        raise ValueError(f"unknown region {name!r}; known regions: {', '.join(sorted(known))} "
+        raise UsageError(f"unknown region {name!r}; known regions: {', '.join(sorted(known))} "
                          "(sources/regions.yaml)")
     return key, known[key]
 

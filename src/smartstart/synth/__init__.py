@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.progress import Progress
 
+from smartstart._usage import UsageError
 from smartstart.sources._catalog import load_catalog
 from smartstart.synth import _dirt as dirt
 from smartstart.synth import _variants as variants
@@ -57,7 +58,7 @@ def generate(out: Path, spec: SynthSpec, console: Console | None = None) -> Synt
     spec.validate()
     out = Path(out)
     if out.exists() and any(out.iterdir()):
-        raise ValueError(f"{out} exists and is not empty: choose a new folder")
+        raise UsageError(f"{out} exists and is not empty: choose a new folder")
     staging = out.with_name(f".{out.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

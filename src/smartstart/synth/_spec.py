@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from smartstart._usage import UsageError
+
 SynthFormat = Literal["sav", "csv", "csv-labels", "parquet"]
 FORMATS: tuple[str, ...] = ("sav", "csv", "csv-labels", "parquet")
 
@@ -42,9 +44,12 @@ VARIANTS: dict[str, str] = {
     "partner-sav-dates": "the partner file as CBS returns it linked: <project><partner>CBKV1.sav "
                          "with dates as SPSS dates; unlinked rows S, an empty key or 000000000",
     "assumed-codes": "codes outside the code lists the catalog marks assumed (SOORTOBJECTNUMMER "
-                     "B, JGDBMAATREGEL 11/12/21-23, Wsnpsrtbeein 4, WMOVORM 6, HALTDELICT 5), "
+                     "B, JGDBMAATREGEL 11/12 for supervision and 21-23 for guardianship as a "
+                     "municipal script has them, Wsnpsrtbeein 4, WMOVORM 6, HALTDELICT 5), "
                      "counted in truth.json",
     "year-gap": "INHATAB of the year before the peildatum not delivered (the other years are)",
+    "protection-per-year": "JGDBESCHERMBUS as one file per year, each with the measures that "
+                           "ran in that year, as known at its end (later ends open)",
 }
 EXCLUSIVE_VARIANTS = ("partner-sav", "partner-sav-dates")
 
@@ -100,7 +105,7 @@ class SynthSpec:
     def from_size(cls, *, persons: int | None = None, households: int | None = None,
                   **kwargs: object) -> SynthSpec:
         if persons is not None and households is not None:
-            raise ValueError("give --persons or --households, not both")
+            raise UsageError("give --persons or --households, not both")
         if persons is not None:
             households = max(1, round(persons / PERSONS_PER_HOUSEHOLD))
         given = kwargs.get("municipalities")
@@ -112,19 +117,19 @@ class SynthSpec:
 
     def validate(self) -> None:
         if self.fmt not in FORMATS:
-            raise ValueError(f"unknown format {self.fmt!r}: choose one of {', '.join(FORMATS)}")
+            raise UsageError(f"unknown format {self.fmt!r}: choose one of {', '.join(FORMATS)}")
         if not self.foodbank_types or not set(self.foodbank_types) <= set(FOODBANK_TYPES):
-            raise ValueError(f"foodbank_types must be a non-empty subset of {set(FOODBANK_TYPES)}")
+            raise UsageError(f"foodbank_types must be a non-empty subset of {set(FOODBANK_TYPES)}")
         if self.households < 200:
-            raise ValueError("a synthetic municipality needs at least 200 households")
+            raise UsageError("a synthetic municipality needs at least 200 households")
         if not 1995 <= self.first_year < self.last_year - 3:
-            raise ValueError("need first_year >= 1995 and at least 5 years of data")
+            raise UsageError("need first_year >= 1995 and at least 5 years of data")
         unknown = [v for v in self.variants if v not in VARIANTS]
         if unknown:
-            raise ValueError(f"unknown variant {', '.join(map(repr, unknown))}: choose from "
+            raise UsageError(f"unknown variant {', '.join(map(repr, unknown))}: choose from "
                              f"{', '.join(VARIANTS)}")
         if all(v in self.variants for v in EXCLUSIVE_VARIANTS):
-            raise ValueError(f"choose one of {' and '.join(EXCLUSIVE_VARIANTS)}, not both")
+            raise UsageError(f"choose one of {' and '.join(EXCLUSIVE_VARIANTS)}, not both")
         self._validate_municipalities()
 
     def _validate_municipalities(self) -> None:
@@ -132,12 +137,12 @@ class SynthSpec:
         if not codes:
             return
         if any(not (len(c) == 4 and c.isdigit()) for c in codes) or len(set(codes)) < len(codes):
-            raise ValueError(f"municipalities must be distinct 4-digit codes, got {codes}")
+            raise UsageError(f"municipalities must be distinct 4-digit codes, got {codes}")
         if tuple(self.municipalities[0]) != tuple(self.municipality):
-            raise ValueError("the first of municipalities is the demo municipality: set "
+            raise UsageError("the first of municipalities is the demo municipality: set "
                              f"municipality to {tuple(self.municipalities[0])}")
         if self.households < 200 * len(codes):
-            raise ValueError(f"{len(codes)} municipalities need at least {200 * len(codes)} "
+            raise UsageError(f"{len(codes)} municipalities need at least {200 * len(codes)} "
                              "households (200 each)")
 
     @property

@@ -20,6 +20,7 @@ from functools import cached_property
 from multiprocessing import get_context
 from pathlib import Path
 
+from smartstart._usage import UsageError
 from smartstart.bundle import Bundle, ShownTable, read_bundle, shown
 
 #: a filter of the table pages: its name and the table columns it applies to, in order of
@@ -92,7 +93,7 @@ def open_bundles(paths: Sequence[Path], snapshot: Path | None = None) -> list[En
     checked and served from the copy, so a file changed in the bundle's folder after the start
     changes nothing that is shown or downloaded."""
     if not paths:
-        raise ValueError("no bundle given: name one or more bundle folders "
+        raise UsageError("no bundle given: name one or more bundle folders "
                          "(results/bundle of a run)")
     entries, problems, roots = [], [], []
     for n, path in enumerate(map(Path, paths)):
@@ -116,11 +117,11 @@ def open_bundles(paths: Sequence[Path], snapshot: Path | None = None) -> list[En
         digest = hashlib.sha256((root / "manifest.json").read_bytes()).hexdigest()
         entries.append(Entry(digest[:12], digest, root, read_bundle(root), path.resolve()))
     if problems:
-        raise ValueError("not every bundle can be opened; run `smartstart check` on it, or "
+        raise UsageError("not every bundle can be opened; run `smartstart check` on it, or "
                          "make it again with `smartstart run`:\n  " + "\n  ".join(problems))
     keys = [e.key for e in entries]
     if len(set(keys)) < len(keys):
-        raise ValueError("the same bundle is given twice: " + ", ".join(
+        raise UsageError("the same bundle is given twice: " + ", ".join(
             str(e.source) for e in entries if keys.count(e.key) > 1))
     return entries
 

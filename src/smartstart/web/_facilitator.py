@@ -88,15 +88,20 @@ def home(request: Request, deleted: Annotated[bool, Query()] = False) -> Respons
                                                 "bundles", ()))}, _lang(request))
 
 
+
+class Refused(ValueError):
+    """A form the facilitator filled in that cannot be used; the message is the text key."""
+
+
 def _organisations(text: str) -> list[str]:
-    """The names, one per line; a ValueError's message is the text key of what is wrong."""
+    """The names, one per line; a ``Refused``'s message is the text key of what is wrong."""
     names = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
     if not 1 <= len(names) <= MAX_ORGANISATIONS:
-        raise ValueError("orgs_count")
+        raise Refused("orgs_count")
     if any(len(name) > 80 for name in names):
-        raise ValueError("org_too_long")
+        raise Refused("org_too_long")
     if len({name.casefold() for name in names}) != len(names):
-        raise ValueError("org_twice")
+        raise Refused("org_twice")
     return names
 
 
@@ -108,8 +113,8 @@ def start(request: Request, title: Annotated[str, Form(min_length=1, max_length=
     try:
         names = _organisations(organisations)
         if not title.strip():
-            raise ValueError("title_empty")
-    except ValueError as error:
+            raise Refused("title_empty")
+    except Refused as error:
         lang = _lang(request)
         why = translate(lang, str(error), max=MAX_ORGANISATIONS)
         return render(request, "home.html.j2", {

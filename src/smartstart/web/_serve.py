@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import uvicorn
 
+from smartstart._usage import UsageError
 from smartstart.web._app import ScanConfig, create_app
 
 
@@ -52,7 +53,7 @@ def set_password(url: str, password: str) -> None:
     from smartstart.web._store import Store
 
     if len(password) < 10:
-        raise ValueError("a password of 10 characters or more")
+        raise UsageError("a password of 10 characters or more")
     store = Store(make_engine(url))
     migrate(store.engine)
     store.set_setting("password", hash_password(password))

@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 
 from smartstart import __version__
+from smartstart._usage import UsageError
 from smartstart.report import report_context, style, write_html
 from smartstart.web._app import HERE, translate
 from smartstart.web._bundles import chart_sources, open_bundles, provenance, relinker
@@ -23,7 +24,7 @@ def write_static(bundles: Sequence[Path], out: Path, url: str | None = None,
     """Write the pages of the newest of ``bundles`` (with two: and what changed since the
     other) to ``out``, the team's notes from the database at ``url`` beside the findings."""
     if len(bundles) > 2:
-        raise ValueError("--static takes one bundle, or two to compare (the older first "
+        raise UsageError("--static takes one bundle, or two to compare (the older first "
                          f"approved, the newer); {len(bundles)} were given")
     with tempfile.TemporaryDirectory(prefix="smartstart-static-") as snapshot:
         entries = sorted(open_bundles(bundles, Path(snapshot)), key=lambda e: e.made)
