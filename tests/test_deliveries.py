@@ -30,7 +30,7 @@ SEED = 11
 FIRST_YEAR = 2018  # the fewest years allowed (5; the demo has 11): a faster ingest, same peildatum
 STEPS = ("synth", "ingest", "run", "report")
 VARIANTS = ("names", "vslgwb-year", "absent-tables", "absent-columns", "partner-sav",
-            "partner-sav-dates", "assumed-codes", "year-gap")
+            "partner-sav-dates", "assumed-codes", "year-gap", "protection-per-year")
 ALL = "all"  # every variant at once (partner-sav-dates, not partner-sav: one partner file)
 TOGETHER = tuple(v for v in VARIANTS if v != "partner-sav")
 

@@ -107,7 +107,9 @@ class Database:
         A table outside the core that the store does not have becomes an empty view with the
         catalog's columns (``absent`` records it, the factors that need it are left out). With a
         fresh by-municipality layout (``smartstart layout``) the view reads only the parts of
-        the pilot's municipalities (each person once), unless ``full`` is asked for.
+        the pilot's municipalities (each person once), unless ``full`` is asked for. A table
+        whose spells come one file per year (``spells_per_year``) is read over every delivered
+        year, each key's row from the newest year that has it.
         """
         years = self.years(name)
         if not years:
@@ -115,11 +117,26 @@ class Database:
                 raise SourceError(f"{self.store}: table {name} is not in the store",
                                   hint="ingest the CBS delivery that holds it (smartstart ingest)")
             return self._absent(name)
+        spec = load_catalog().tables.get(name)
+        together = year is None and len(years) > 1 and spec is not None and spec.spells_per_year
         chosen = self._year(name, years, year)
         self.read[name] = chosen
-        view = f"{name.lower()}_{chosen}" + ("_full" if full else "")
-        path = self.store / self.manifest[(name, chosen)].store_path
-        parts = None if full else layout_parts(self.store, name, chosen, self.dates.gemeenten,
+        view = f"{name.lower()}_{'all' if together else chosen}" + ("_full" if full else "")
+        if together:
+            sources = [f"SELECT *, {y} AS _year FROM {self._source(name, y, full)}"
+                       for y in years]
+            by = ", ".join(f'"{k}"' for k in spec.key)
+            source = (f"(SELECT * EXCLUDE (_year) FROM ({' UNION ALL BY NAME '.join(sources)}) "
+                      f"QUALIFY row_number() OVER (PARTITION BY {by} ORDER BY _year DESC) = 1)")
+        else:
+            source = self._source(name, chosen, full)
+        self.con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}").fetchall()
+        return view
+
+    def _source(self, name: str, year: int, full: bool) -> str:
+        """SQL reading one delivered year of a store table: its layout parts, or the file."""
+        path = self.store / self.manifest[(name, year)].store_path
+        parts = None if full else layout_parts(self.store, name, year, self.dates.gemeenten,
                                                    self.dates.peildatum, self.manifest)
         if parts is None:
             source = f"read_parquet({path_literal(path)})"
@@ -132,9 +149,9 @@ class Database:
             source = f"(SELECT * FROM read_parquet({path_literal(path)}) LIMIT 0)"
         self._more_threads([path] if parts is None else
                            [f for part in parts for f in part.glob("*.parquet")])
-        self.con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}").fetchall()
-        self.sources[view] = "layout" if parts is not None else "full"
-        return view
+        self.sources[f"{name.lower()}_{year}" + ("_full" if full else "")] = \
+            "layout" if parts is not None else "full"
+        return source
 
     def absent_columns(self, name: str) -> tuple[str, ...]:
         """Catalog columns the delivered file of ``name`` (the year read) did not have."""

@@ -95,6 +95,9 @@ class TableSpec(BaseModel):
     #: the year of the table is the ``{year}`` of this column name (e.g. ``gem{year}``), not the
     #: year in the file name; the file name's year wins only when the file has that column too
     year_column: str | None = None
+    #: the spells come one file per year (each year's measures), not a newest file that holds
+    #: every year: a run reads every delivered year together, a key's row from the newest file
+    spells_per_year: bool = False
 
     @field_validator("columns", mode="before")
     @classmethod

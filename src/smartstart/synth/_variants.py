@@ -183,6 +183,29 @@ def _vslgwb_year(items: list[Item], ctx: Context) -> list[Item]:
 
 # --- what is delivered ----------------------------------------------------------------------------
 
+#: the spell table ``protection-per-year`` delivers one file per year
+PER_YEAR_TABLE = "JGDBESCHERMBUS"
+
+
+def _protection_per_year(items: list[Item], ctx: Context) -> list[Item]:
+    """The youth-protection spells one file per year, as researchers' scripts find them: each
+    year's file the measures that ran in it, ends after the year open (as known then)."""
+    out = []
+    for item in items:
+        if item.table.name != PER_YEAR_TABLE:
+            out.append(item)
+            continue
+        end = (item.table.spell or {})["end"]
+        for year in range(ctx.spec.first_year, item.year + 1):
+            yearly = _older_spells(item, ctx, year)
+            ends = np.asarray(yearly.frame[end]).astype(str)
+            ran = (ends == "") | (ends >= ymd(np.array([day(year, 1, 1)]))[0])
+            yearly.frame = {k: np.asarray(v)[ran] for k, v in yearly.frame.items()}
+            yearly.notes = {"protection-per-year": {"year": year, "rows": int(ran.sum())}}
+            out.append(yearly)
+    return out
+
+
 def _absent_tables(items: list[Item], ctx: Context) -> list[Item]:
     return [item for item in items if item.table.name not in ABSENT_TABLES]
 
@@ -224,14 +247,12 @@ def _soort(rng, values: np.ndarray, frame: Frame) -> np.ndarray:
 
 
 def _maatregel(rng, values: np.ndarray, frame: Frame) -> np.ndarray:
-    """A municipal script's codes: 11/12 supervision, 21-23 guardianship; only before the
-    planted peildatum, so the outcome (JGDBMAATREGEL 1 from the peildatum) is unchanged."""
-    start = np.asarray(frame["JGDBGELDIGHEIDBEGINDATUM"]).astype(str)
-    before = start < frame["_peildatum"]
-    ots = before & (values == "1") & (rng.random(len(values)) < 0.5)
+    """A municipal script's codes: half of the supervision orders 11 or 12, the guardianships
+    21-23, before and after the planted peildatum: the outcome counts 11 and 12 as supervision
+    orders (features/outcomes.yaml), so the planted events stay what they were."""
+    ots = (values == "1") & (rng.random(len(values)) < 0.5)
     out = np.where(ots, rng.choice(["11", "12"], len(values)), values)
-    guardian = before & (values == "2")
-    return np.where(guardian, rng.choice(["21", "22", "23"], len(values)), out)
+    return np.where(values == "2", rng.choice(["21", "22", "23"], len(values)), out)
 
 
 def _other(code: str, new: str):
@@ -345,6 +366,7 @@ def _days(ymd_text: np.ndarray) -> np.ndarray:
 _FILES: dict[str, Callable[[list[Item], Context], list[Item]]] = {
     "absent-tables": _absent_tables,
     "year-gap": _year_gap,
+    "protection-per-year": _protection_per_year,
     "absent-columns": _absent_columns,
     "assumed-codes": _assumed_codes,
     "names": _names,
