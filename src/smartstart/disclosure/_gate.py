@@ -397,8 +397,12 @@ def _check_groups(frame: pd.DataFrame, spec: tuple, s) -> CheckResult:
     from smartstart.disclosure._groups import check_groups
 
     sets, n, events, total_n, total_events = spec
-    groups = pd.concat([pd.DataFrame({sets: [""], n: [total_n], events: [total_events]}),
-                        frame[[sets, n, events]]], ignore_index=True)
+    # counts as numbers (a column wholly blank is object in a frame read back: pandas warns
+    # that concat will stop ignoring its dtype)
+    shown = frame[[sets, n, events]].astype({n: float, events: float})
+    groups = pd.concat([pd.DataFrame({sets: [""], n: [float(total_n)],
+                                      events: [float(total_events)]}), shown],
+                       ignore_index=True)
     names = sorted({p for v in groups[sets] for p in str(v).split("+") if p})
     return check_groups(groups, names, None, s, sets=sets, n=n, events=events)
 
