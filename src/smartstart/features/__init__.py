@@ -182,9 +182,7 @@ def build_features(db: Database, study: Study) -> FeatureTables:
         population=population.where))
     db.record("huishoudens", db.count("person_factors"), n_hh, "één rij per huishouden",
               ("households", "one row per household"))
-    db.record(population.nl_short, db.count("person_factors"), n_child,
-              f"inwoners in de populatie: {population.nl}",
-              (population.en_short, f"residents in the population: {population.en}"))
+    _record_population(db, population, study.population, n_child)
     if n_child == 0:
         checks.no_children(study)
     if not any(d.factor == "outcome" and d.unit == "child" for d in lacking):
@@ -194,6 +192,28 @@ def build_features(db: Database, study: Study) -> FeatureTables:
     return FeatureTables(_drop(households, lacking, "household"),
                          _drop(children, lacking, "child"), lacking,
                          tuple(db.years_used.values()))
+
+
+def _record_population(db: Database, population, name: str, n: int) -> None:
+    """The flow from the residents to the population: one step, or one per condition of its
+    ``steps``, so that everyone left out for a reason a reader may not expect is counted."""
+    residents = db.count("person_factors")
+    if not population.steps:
+        db.record(population.nl_short, residents, n, f"inwoners in de populatie: {population.nl}",
+                  (population.en_short, f"residents in the population: {population.en}"))
+        return
+    conditions = [f"({step.where})" for step in population.steps]
+    counts = db.frame("SELECT " + ", ".join(
+        f"count(*) FILTER (WHERE {' AND '.join(conditions[:i + 1])}) AS s{i}"
+        for i in range(len(conditions))) + " FROM person_factors AS c").iloc[0].tolist()
+    if counts[-1] != n:
+        raise SourceError(f"population {name}: its steps together select {counts[-1]} residents, "
+                          f"its filter (where) {n}",
+                          hint="the steps of a population are its where, one condition at a time")
+    before = residents
+    for step, after in zip(population.steps, counts, strict=True):
+        db.record(step.nl, before, int(after), step.why_nl, (step.en, step.why_en))
+        before = int(after)
 
 
 def _rule_target(db: Database, study: Study, lacking: tuple[NotDelivered, ...]) -> None:

@@ -122,14 +122,28 @@ class OutcomeDef(_Frozen):
         return tuple(dict.fromkeys(e.table for e in self.events))
 
 
+class PopulationStep(_Frozen):
+    """One condition of a population's filter, for the flow: who is left after it (``nl``,
+    ``en``) and who drops out at it (``why_nl``, ``why_en``)."""
+
+    where: str
+    nl: str
+    en: str
+    why_nl: str
+    why_en: str
+
+
 class PopulationDef(_Frozen):
-    """Whose rows the person table holds: a filter over a resident's person row, and words."""
+    """Whose rows the person table holds: a filter over a resident's person row, and words.
+    ``steps``: the filter one condition at a time (over ``c``, the person row, only), so that the
+    flow counts who drops out at each; together they are the filter (a run checks that)."""
 
     where: str
     nl: str
     en: str
     nl_short: str
     en_short: str
+    steps: tuple[PopulationStep, ...] = ()
 
 
 class Library(_Frozen):
