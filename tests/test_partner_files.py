@@ -137,3 +137,21 @@ def test_a_numeric_key_in_a_sav_is_read_as_nine_digits(world, tmp_path):
     linked = csv["RINPERSOONS"] == "R"
     assert (frame.loc[linked, "rinpersoon"] == csv.loc[linked, "RINPERSOON"]).all()
     assert _target_households(root, _study(), path)[0] == food["target_households"]
+
+
+def test_a_csv_key_that_lost_its_leading_zeros_links_as_nine_digits(world, tmp_path):
+    """A partner file saved from a spreadsheet: every key a number (012345678 became 12345678,
+    half of them 12345678.0); before, such keys were 'niet gevonden' (outsider helper-39).
+    Read back as the delivered keys, with the planted target group."""
+    root, csv, food = world
+    digits = csv["RINPERSOON"].str.fullmatch(r"\d{9}") & (csv["RINPERSOON"] != "000000000")
+    spreadsheet = csv["RINPERSOON"].where(~digits, csv["RINPERSOON"].str.lstrip("0"))
+    spreadsheet[1::2] = spreadsheet[1::2].where(~digits[1::2], spreadsheet[1::2] + ".0")
+    assert digits.sum() > 20 and spreadsheet.str.split(".").str[0].str.len().lt(9).any()
+    path = tmp_path / "spreadsheet.csv"
+    csv.assign(RINPERSOON=spreadsheet).to_csv(path, sep=";", index=False, encoding="latin-1")
+    frame = read_partner(path, _study().target_group)
+    assert (frame.loc[digits, "rinpersoon"] == csv.loc[digits, "RINPERSOON"]).all()
+    n, status = _target_households(root, _study(), path)
+    assert n == food["target_households"]
+    assert status["niet gekoppeld"] == food["unmatched_rows"]

@@ -119,11 +119,15 @@ def _text(column: pd.Series) -> pd.Series:
 
 
 def _key(column: pd.Series) -> pd.Series:
-    """RINPERSOON as 9-character text; an empty or all-zero key is an unlinked row (None)."""
+    """RINPERSOON as 9-character text; an empty or all-zero key is an unlinked row (None). A key
+    that lost its leading zeros (a number, or text after a spreadsheet: ``12345678``,
+    ``12345678.0``) gets them back, as ingest does for the delivery's files."""
     if pd.api.types.is_numeric_dtype(column.dtype):
         text = column.astype("Int64").astype("string").str.zfill(9).fillna("")
     else:
         text = _text(column)
+        number = text.str.fullmatch(r"\d{1,9}(\.0+)?").fillna(False)
+        text = text.where(~number, text.str.replace(r"\.0+$", "", regex=True).str.zfill(9))
     unlinked = (text == "") | text.str.fullmatch(r"0+").fillna(False)
     return text.astype(object).where(~unlinked, None)
 
