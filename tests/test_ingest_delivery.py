@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+from datetime import date
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -15,6 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from smartstart.cli import app
+from smartstart.linking import link
+from smartstart.pilot import Study
 from smartstart.sources import SourceError, _plan, delivered_years, ingest, load_catalog
 from smartstart.sources._catalog import Catalog
 from smartstart.sources._store import ParquetSink
@@ -314,7 +317,8 @@ def test_duplicate_person_is_an_error_with_its_count(ingest_source, ingest_perso
     assert not (tmp_path / "store" / "GBAPERSOONTAB").exists()
 
 
-def test_duplicate_spell_is_the_same_key_and_start(ingest_source, tmp_path):
+def test_duplicate_spell_is_the_same_key_and_start(ingest_source, ingest_persons, tmp_path):
+    ingest_source.sav(PERSONS + ".sav", ingest_persons)  # stored: the store has a manifest
     households = _households(4)
     households["RINPERSOON"][3] = None  # a row without a key is no duplicate
     households["RINPERSOON"][:3] = ["000000001"] * 3
@@ -322,6 +326,13 @@ def test_duplicate_spell_is_the_same_key_and_start(ingest_source, tmp_path):
     ingest_source.parquet("GBAHUISHOUDENS2022BUSV1.parquet", households)
     error = _fails(ingest_source.root, tmp_path / "store")
     assert [(p.kind, p.count) for p in error.problems] == [("duplicate_keys", 1)]
+    # a run on the store says why the table is not there (helper-39: it said only "lacks")
+    refused = _manifest(tmp_path / "store")["refused"]
+    assert [(r["table"], r["file"]) for r in refused] == [
+        ("GBAHUISHOUDENSBUS", "GBAHUISHOUDENS2022BUSV1.parquet")]
+    with pytest.raises(SourceError, match=r"did not store GBAHUISHOUDENS2022BUSV1\.parquet "
+                                          r"\(.*more than once"):
+        link(tmp_path / "store", Study(name="t", gemeente="0784", peildatum=date(2022, 1, 1)))
     households["DATUMAANVANGHH"] = ["20200101", "20210101", "20220101", "20200101"]
     ingest_source.parquet("GBAHUISHOUDENS2022BUSV1.parquet", households)
     assert ingest(ingest_source.root, tmp_path / "store").entry(

@@ -12,7 +12,7 @@ import duckdb
 from smartstart.linking._dates import StudyDates
 from smartstart.sources._catalog import CORE, load_catalog
 from smartstart.sources._layout import layout_parts, parts_source, path_literal
-from smartstart.sources._store import read_manifest
+from smartstart.sources._store import read_manifest, store_refused
 from smartstart.sources.errors import SourceError
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -91,12 +91,17 @@ class Database:
     def require_core(self) -> None:
         """Every core table the store lacks, named together (a run cannot link without them)."""
         missing = sorted(CORE - {name for name, _ in self.manifest})
-        if missing:
-            raise SourceError(
-                f"{self.store}: the store lacks {', '.join(missing)}; every run links on "
-                f"{'these tables' if len(missing) > 1 else 'this table'}",
-                hint="ingest the CBS delivery that holds "
-                     f"{'them' if len(missing) > 1 else 'it'} into this store (smartstart ingest)")
+        if not missing:
+            return
+        refused = [r for r in store_refused(self.store) if r.table in missing]
+        said = "".join(f"; the last ingest did not store {r.file} ({r.problem})" for r in refused)
+        raise SourceError(
+            f"{self.store}: the store lacks {', '.join(missing)}; every run links on "
+            f"{'these tables' if len(missing) > 1 else 'this table'}{said}",
+            hint=("correct the file (smartstart ingest --check lists every problem of the "
+                  "delivery) and ingest again" if refused else
+                  "ingest the CBS delivery that holds "
+                  f"{'them' if len(missing) > 1 else 'it'} into this store (smartstart ingest)"))
 
     def years(self, name: str) -> list[int]:
         return sorted(y for t, y in self.manifest if t == name)

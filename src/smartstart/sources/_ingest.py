@@ -42,6 +42,7 @@ from smartstart.sources._store import (
     MANIFEST_NAME,
     BackgroundHash,
     ParquetSink,
+    Refused,
     StoreWarning,
     TableRecord,
     not_writable,
@@ -190,6 +191,7 @@ def _run(run: _Run, pins: dict[tuple[str, int], int] | None) -> IngestReport:
         run.console.print("[yellow]note:[/] the names or headers of some files have problems; "
                           "every file is read first, then all problems are listed")
     status = "checked" if run.check else "ingested"
+    refused: list[Refused] = []
     with KeyCheck(run.work) as keys:
         for job in jobs:
             try:
@@ -197,11 +199,14 @@ def _run(run: _Run, pins: dict[tuple[str, int], int] | None) -> IngestReport:
             except SourceError as error:
                 if "not_writable" in error.kinds:
                     raise
-                problems.extend(as_problems(error, job.relative, job.file.path))
+                found = as_problems(error, job.relative, job.file.path)
+                problems.extend(found)
+                refused.append(Refused(table=job.file.table, year=job.file.year,
+                                       file=job.relative, problem=found[0].line()))
                 continue
             entries.append(IngestEntry(**record.model_dump(), status=status))
     if not run.check and (records or (run.store / MANIFEST_NAME).exists()):
-        write_manifest(run.store, records, warnings)
+        write_manifest(run.store, records, warnings, refused)
     entries.sort(key=lambda e: (e.table, e.year))
     every = tuple(warnings) + tuple(w for e in entries for w in e.warnings)
     report = IngestReport(run.source_dir, run.store, run.store / MANIFEST_NAME, tuple(entries),

@@ -92,12 +92,25 @@ class TableRecord(BaseModel):
         return sum(c.get(count, 0) for c in self.columns.values())
 
 
+class Refused(BaseModel):
+    """A file the last ingest did not store, with its first problem (a run that needs the
+    table says so, rather than only that the store lacks it)."""
+
+    model_config = ConfigDict(frozen=True)
+    table: str
+    year: int
+    file: str
+    problem: str
+
+
 class _ManifestFile(BaseModel):
     manifest_version: int = MANIFEST_VERSION
     updated_at: str
     entries: list[TableRecord]
     #: warnings of the last run that belong to no stored table (unrecognised files)
     warnings: list[StoreWarning] = []
+    #: files the last run did not store for their problems
+    refused: list[Refused] = []
 
 
 def now() -> str:
@@ -136,6 +149,14 @@ def store_warnings(store: Path) -> list[StoreWarning]:
     return _ManifestFile.model_validate_json(path.read_bytes()).warnings
 
 
+def store_refused(store: Path) -> list[Refused]:
+    """The files the last ingest into ``store`` did not store, with their first problem."""
+    path = store / MANIFEST_NAME
+    if not path.exists():
+        return []
+    return _ManifestFile.model_validate_json(path.read_bytes()).refused
+
+
 def not_writable(store: Path, error: OSError) -> SourceError:
     """A one-line error for a store that cannot be written: read-only, full, locked."""
     reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
@@ -148,15 +169,19 @@ def not_writable(store: Path, error: OSError) -> SourceError:
 
 
 def write_manifest(store: Path, records: dict[tuple[str, int], TableRecord],
-                   warnings: list[StoreWarning] | None = None) -> Path:
+                   warnings: list[StoreWarning] | None = None,
+                   refused: list[Refused] | None = None) -> Path:
     """Replace the manifest atomically with ``records``, sorted by table and year.
 
-    ``warnings`` (None: keep the manifest's) are the run's warnings outside any table.
+    ``warnings`` (None: keep the manifest's) are the run's warnings outside any table;
+    ``refused`` (None: keep the manifest's) the files it did not store for their problems.
     """
     if warnings is None:
         warnings = store_warnings(store)
+    if refused is None:
+        refused = store_refused(store)
     manifest = _ManifestFile(updated_at=now(), entries=[records[k] for k in sorted(records)],
-                             warnings=warnings)
+                             warnings=warnings, refused=refused)
     path = store / MANIFEST_NAME
     temp = store / f".{MANIFEST_NAME}.{uuid.uuid4().hex}.tmp"
     text = json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False)
