@@ -55,6 +55,7 @@ def link_residents(db: Database, study: Study) -> None:
     db.record("adres op peildatum", n_hist - undated, n_date,
               "één adres per persoon op de peildatum",
               ("address on the reference date", "one address per person on the reference date"))
+    n_date -= _unplaced(db, n_date)
     n_res = db.create("residents", sql_text("residents_on_date"))
     db.record("inwoners op peildatum", n_date, n_res,
               f"het adres op de peildatum ligt in {db.dates.places}",
@@ -62,6 +63,28 @@ def link_residents(db: Database, study: Study) -> None:
                f"the address on the reference date lies in {db.dates.places}"))
     if n_res == 0:
         checks.no_residents(db, study)
+
+
+def _unplaced(db: Database, n_date: int) -> int:
+    """The ever-residents whose address on the peildatum has no municipality in the area file
+    (a missing code, nulled at ingest): counted in a step of their own, not among those who
+    moved away. Read from the full area file, and only when ingest nulled such a code."""
+    year = db.read["VSLGWBTAB"]
+    gem = db.manifest[("VSLGWBTAB", year)].columns.get("gem", {})
+    if not sum(gem.get(k, 0) for k in ("missing_code_nulls", "empty_nulls",
+                                       "unknown_codes_nulled")):
+        return 0
+    full = db.table("VSLGWBTAB", year, full=True)
+    unplaced = db.count(f"address_on_date SEMI JOIN (SELECT SOORTOBJECTNUMMER, RINOBJECTNUMMER "
+                        f"FROM {full} WHERE gem IS NULL) USING (SOORTOBJECTNUMMER, "
+                        "RINOBJECTNUMMER)")
+    db.record("adres met een gemeente", n_date, n_date - unplaced,
+              f"een adres zonder gemeente in VSLGWBTAB {year} (ontbrekende code) ligt in geen "
+              "gemeente: wie daar woont, telt niet mee",
+              ("address with a municipality", f"an address without a municipality in "
+               f"VSLGWBTAB {year} (a missing code) lies in no municipality: who lives there "
+               "does not count"))
+    return unplaced
 
 
 def link_households(db: Database, study: Study) -> None:

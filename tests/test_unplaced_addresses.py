@@ -1,0 +1,67 @@
+"""An address without a municipality in the area file (a missing gem code, nulled at ingest):
+the ever-residents who live there on the peildatum are counted in a flow step of their own
+(outsider helper-39 finding 4), not silently among those who moved away."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+from run_variants import copy_world
+
+from smartstart.linking import link
+from smartstart.pilot import Study
+
+STUDY = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1))
+
+
+def _entry(store, table: str, year: int) -> dict:
+    manifest = json.loads((store / "manifest.json").read_text("utf-8"))
+    return next(e for e in manifest["entries"] if e["table"] == table and e["year"] == year)
+
+
+def test_residents_at_an_address_without_a_municipality_are_a_counted_step(run_world, tmp_path):
+    root = copy_world(run_world, tmp_path)
+    store = root / "store"
+    before = link(store, STUDY)
+    year = before.db.read["VSLGWBTAB"]
+    assert "adres met een gemeente" not in set(before.attrition["step"])  # no missing code
+    on_date = before.db.frame("SELECT * FROM address_on_date")
+    history = before.db.frame("SELECT * FROM address_history")
+    areas = pd.read_parquet(store / _entry(store, "VSLGWBTAB", year)["store_path"])
+    # residents who moved within the municipality: their address on the date loses its code
+    objects = ["SOORTOBJECTNUMMER", "RINOBJECTNUMMER"]
+    here = set(map(tuple, areas.loc[areas["gem"] == "0784", objects].to_numpy()))
+    moved = history.groupby(["RINPERSOONS", "RINPERSOON"])["RINOBJECTNUMMER"].nunique()
+    moved = moved[moved > 1].index
+    chosen = on_date.set_index(["RINPERSOONS", "RINPERSOON"]).loc[lambda f: f.index.isin(moved)]
+    chosen = chosen[[tuple(o) in here for o in chosen[objects].to_numpy()]].head(4)
+    blank = set(map(tuple, chosen[objects].to_numpy()))
+    assert len(blank) >= 2
+    at = [tuple(o) in blank for o in areas[objects].to_numpy()]
+    areas.loc[at, ["gem", "wc", "bc"]] = None
+    areas.to_parquet(store / _entry(store, "VSLGWBTAB", year)["store_path"], index=False)
+    manifest = json.loads((store / "manifest.json").read_text("utf-8"))
+    for e in manifest["entries"]:
+        if e["table"] == "VSLGWBTAB" and e["year"] == year:
+            e["columns"]["gem"]["missing_code_nulls"] = int(sum(at))
+    (store / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+
+    # the reference: everyone whose address on the date is one of those objects and who had
+    # another address in the municipality (still an ever-resident), by pandas over the tables
+    here -= blank
+    still = {k for k, rows in history.groupby(["RINPERSOONS", "RINPERSOON"])
+             if any(tuple(o) in here for o in rows[objects].to_numpy())}
+    expected = sum(1 for k, o in zip(map(tuple, on_date[["RINPERSOONS", "RINPERSOON"]].to_numpy()),
+                                     map(tuple, on_date[objects].to_numpy()), strict=True)
+                   if o in blank and k in still)
+    assert expected >= 2
+    after = link(store, STUDY)
+    flow = after.attrition.set_index("step")
+    step = flow.loc["adres met een gemeente"]
+    assert step["rows_in"] - step["rows_out"] == expected
+    assert flow.loc["inwoners op peildatum", "rows_in"] == step["rows_out"]
+    living = sum(1 for o in map(tuple, on_date[objects].to_numpy()) if o in blank)
+    assert before.db.count("residents") - after.db.count("residents") == living
+    assert living > expected  # those who never lived at another address here: not counted
