@@ -178,6 +178,27 @@ def test_no_small_count_is_narrowed_by_all_the_bundles_of_the_run_together(runs)
     assert [f.statement.where for f in findings if f.narrowed] == []
 
 
+def test_no_published_mean_gives_a_number_of_persons_back(runs):
+    """Red team (helper-40): a section's mean number of children under 18 per household times
+    its n (0.726 x 911: only 661 rounds to it) is the municipality's children, and with the
+    region's children per wijk it gave a hidden wijk's 9 exactly. The register counts units of
+    one kind at a time and cannot join the two, so no table of the run publishes the mean of
+    a count of persons (a factor of type count) with its n: the route has no input."""
+    from smartstart.features import factors
+
+    _, region, _ = runs
+    counts = {name for unit in factors().values() for name, f in unit.items()
+              if f.type == "count"}
+    assert {"children_under_18", "household_size"} <= counts
+    bundles = [region.bundle, *(region.bundle.parent / "gemeenten").glob("*/bundle")]
+    assert len(bundles) == 4
+    for bundle in bundles:
+        for name, frame in _tables(bundle).items():
+            if "statistic" in frame and "factor" in frame:
+                means = frame[(frame["statistic"] == "mean") & frame["factor"].isin(counts)]
+                assert means.empty, (bundle, name, means["factor"].tolist())
+
+
 def test_the_sections_own_variables_of_one_kind_are_one_variable_in_the_lp(runs, monkeypatch):
     """type@0784 and type@0855 never count the same units, so the register's LP takes them as
     one variable (a region of nine had not been solved in eight minutes): every blank count's
