@@ -37,9 +37,9 @@ def test_the_demo_bundles_register_has_the_old_bounds(demo_run, monkeypatch):
     units = []
     attack = _register._attack_unit
 
-    def recorded(statements, s, solver="highs", only=None, without=None):
+    def recorded(statements, s, solver="highs", only=None):
         units.append((statements, s))
-        return attack(statements, s, solver, only, without)
+        return attack(statements, s, solver, only)
 
     monkeypatch.setattr(_register, "_attack_unit", recorded)
     problems, _ = check_bundle(demo_run / "results" / "bundle")

@@ -31,8 +31,7 @@ and statistics that are not counts (coefficients, AUC: the precision rule covers
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -81,17 +80,15 @@ def attack_register(statements: Sequence[Statement],
                     same: Mapping[tuple[str, str], tuple[str, str]] | None = None,
                     settings: object | None = None,
                     within: Mapping[tuple[str, str], tuple[str, str]] | None = None,
-                    *, solver: str = "highs", only: frozenset[str] | None = None,
-                    without: frozenset[str] | None = None) -> list[Finding]:
+                    *, solver: str = "highs", only: frozenset[str] | None = None
+                    ) -> list[Finding]:
     """The attacker's interval of every small blank statement (labelled ``<10``: a blank
     labelled ``x`` is not small itself and need not stay vague), unit by unit. ``same``:
     identical levels (``same_as``); ``within``: nested levels, (factor, level) -> (factor,
     level) every such unit has too (the attacker knows the factor definitions). ``solver``:
     ``highs`` (one warm-started model per unit) or ``linprog`` (one cold LP per bound, the
     reference). ``only``: the small blank statements to bound, by ``Statement.where`` (None:
-    all; the others are constraints all the same). ``without``: outputs left out (their
-    statements are no constraint and not bounded); inside ``kept_models`` a unit solved before
-    with them is not built again: their rows are relaxed on its model (``_Solved``)."""
+    all; the others are constraints all the same)."""
     from smartstart.disclosure._sections import one_per_kind
 
     s = settings_of(settings)
@@ -104,7 +101,7 @@ def attack_register(statements: Sequence[Statement],
         mine += _nested(mine, within or {}, unit)
         if any(st.value is None and np.isfinite(st.upper)
                and (only is None or st.where in only) for st in mine):
-            found += _attack_unit(mine, s, solver, only, without)
+            found += _attack_unit(mine, s, solver, only)
     return found
 
 
@@ -167,11 +164,9 @@ def _domains(statements: Sequence[Statement]) -> dict[str, list[str]]:
 
 
 def _attack_unit(statements: list[Statement], s, solver: str = "highs",
-                 only: frozenset[str] | None = None,
-                 without: frozenset[str] | None = None) -> list[Finding]:
+                 only: frozenset[str] | None = None) -> list[Finding]:
     found = []
-    for st, low, high, (by_low, by_high) in _unit_bounds(tuple(statements), solver, only,
-                                                          without):
+    for st, low, high, (by_low, by_high) in _unit_bounds(tuple(statements), solver, only):
         # pinned at 0 (the attacker's LP holds the truth, so it is 0): a true zero under a
         # small label (a rest of the group next to a small total) tells no small count when
         # zeros are not disclosive
@@ -193,73 +188,18 @@ Bounds = tuple[tuple[Statement, float, float, tuple[Binding, Binding]], ...]
 
 @lru_cache(maxsize=64)
 def _unit_bounds(statements: tuple[Statement, ...], solver: str,
-                 only: frozenset[str] | None = None,
-                 without: frozenset[str] | None = None) -> Bounds:
+                 only: frozenset[str] | None = None) -> Bounds:
     """Each small blank count with its bounds, rounded inwards, and the outputs that bind each
     bound (None where a sum's LP settled it at its best). Cached: the run asks again for the
     same unit's statements while it withholds outputs, and the check once more."""
-    if without:
-        kept = _SOLVED.get(statements[0].unit) if statements else None
-        if kept is not None and kept[0] == statements:
-            return kept[1].bounds(without, only)
-        statements = tuple(st for st in statements if st.output not in without)
     try:
-        return _bounds(statements, solver, True, only, remember=not without)
+        return _bounds(statements, solver, True, only)
     except Inconsistent:  # the area codes do not nest as NESTED_PLACES says: without it
-        return _bounds(statements, solver, False, only, remember=not without)
-
-
-@dataclass
-class _Solved:
-    """A unit's model after its whole attack (``kept_models``): the same LP without some
-    outputs is this one with their rows relaxed, solved from its last basis.
-
-    Its bounds are never wider than those of the LP built again from the other outputs'
-    statements: both are the joint table's LP (the clique tables of a junction tree hold
-    exactly the margins a nonnegative joint table can have, whichever tree), and this one may
-    also keep the left-out outputs' cliques, whose cells the area codes rule out stay 0. A
-    try that ends the narrowing here ends it there too (``tests/test_register.py``)."""
-
-    problem: object
-    expressions: sparse.csr_matrix
-    blank: list[Statement]
-    owners: list[str | None]
-
-    def bounds(self, without: frozenset[str], only: frozenset[str] | None) -> Bounds:
-        small = [i for i, st in enumerate(self.blank) if np.isfinite(st.upper)
-                 and st.output not in without and (only is None or st.where in only)]
-        zero = np.zeros(len(self.blank))
-        upper = -np.array([st.upper for st in self.blank])
-        rows = [r for r, owner in enumerate(self.owners) if owner in without]
-        with self.problem.relaxed(rows):
-            lows = _extremes(self.expressions, small, self.problem, self.blank, zero,
-                             self.owners)
-            highs = _extremes(-self.expressions, small, self.problem, self.blank, upper,
-                              self.owners)
-        return _rounded(self.blank, small, lows, highs)
-
-
-#: each unit's last solved model while ``kept_models`` is open: unit -> (statements, model)
-_SOLVED: dict[str, tuple[tuple[Statement, ...], _Solved]] = {}
-_KEEPING: list[bool] = [False]
-
-
-@contextmanager
-def kept_models() -> Iterator[None]:
-    """Inside, every unit's solved model is kept for ``attack_register(..., without=...)``
-    (the run's tries while it withholds outputs), and let go at the end: a large unit's
-    model is gigabytes."""
-    _KEEPING[0] = True
-    try:
-        yield
-    finally:
-        _KEEPING[0] = False
-        _SOLVED.clear()
-        _unit_bounds.cache_clear()
+        return _bounds(statements, solver, False, only)
 
 
 def _bounds(statements: tuple[Statement, ...], solver: str, nested: bool,
-            only: frozenset[str] | None = None, remember: bool = False) -> Bounds:
+            only: frozenset[str] | None = None) -> Bounds:
     domains = _domains(statements) or {"~all": [OTHER]}
     tables = _Tables(_cliques(statements, sorted(domains)), domains)
     keep = ~tables.elsewhere() if nested else np.ones(tables.size, bool)
@@ -291,25 +231,19 @@ def _bounds(statements: tuple[Statement, ...], solver: str, nested: bool,
     # the consistency's rows may be substituted away (they are no output's, ``_register_lp``)
     model = (a_eq, b_eq, a_ub, b_ub, np.array([o is None for o in owners[:a_eq.shape[0]]], bool))
     zero, upper = np.zeros(len(blank)), -np.array([st.upper for st in blank])
-    problem = SOLVERS[solver](*model)
     if solver == "highs" and a_eq.shape[1] >= BESIDE_COLUMNS and len(small) > 1 \
             and (os.cpu_count() or 1) > 1:
-        lows, highs = _beside(model, problem, expressions, small, blank, (zero, upper), owners)
+        lows, highs = _beside(model, expressions, small, blank, (zero, upper), owners)
     else:
+        problem = SOLVERS[solver](*model)
         lows = _extremes(expressions, small, problem, blank, zero, owners)
         highs = _extremes(-expressions, small, problem, blank, upper, owners)
-    if remember and _KEEPING[0] and solver == "highs":
-        _SOLVED[statements[0].unit] = (statements, _Solved(problem, expressions, blank, owners))
-    return _rounded(blank, small, lows, highs)
-
-
-def _rounded(blank: list[Statement], small: list[int], lows: dict, highs: dict) -> Bounds:
     return tuple((blank[i], float(np.ceil(lows[i][0] - TOLERANCE)),
                   float(np.floor(-highs[i][0] + TOLERANCE)), (lows[i][1], highs[i][1]))
                  for i in small)
 
 
-def _beside(model: tuple, problem, expressions: sparse.csr_matrix, small: list[int],
+def _beside(model: tuple, expressions: sparse.csr_matrix, small: list[int],
             blank: list[Statement], best: tuple[np.ndarray, np.ndarray],
             owners: list[str | None]) -> tuple[dict, dict]:
     """The minima here and the maxima in a spawned process, at once: on a large model each
@@ -324,7 +258,7 @@ def _beside(model: tuple, problem, expressions: sparse.csr_matrix, small: list[i
                                               owners, answer), daemon=True)
     other.start()
     try:
-        lows = _extremes(expressions, small, problem, blank, best[0], owners)
+        lows = _extremes(expressions, small, SOLVERS["highs"](*model), blank, best[0], owners)
         ok, highs = _answer(answer, other)
     except BaseException:
         other.kill()

@@ -19,9 +19,6 @@ the reference the test and the benchmark compare with.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-
 import numpy as np
 from scipy import sparse
 
@@ -146,8 +143,8 @@ class Highs:
         lp.col_cost_ = np.zeros(rows.shape[1])
         lp.col_lower_ = np.zeros(rows.shape[1])
         lp.col_upper_ = np.full(rows.shape[1], highspy.kHighsInf)
-        lp.row_lower_ = self._lower = np.r_[b_eq, np.full(len(b_ub), -highspy.kHighsInf)]
-        lp.row_upper_ = self._upper = np.r_[b_eq, b_ub]
+        lp.row_lower_ = np.r_[b_eq, np.full(len(b_ub), -highspy.kHighsInf)]
+        lp.row_upper_ = np.r_[b_eq, b_ub]
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
         lp.a_matrix_.start_ = rows.indptr.astype(np.int32)
         lp.a_matrix_.index_ = rows.indices.astype(np.int32)
@@ -160,28 +157,6 @@ class Highs:
             self._model.setOptionValue("run_crossover", "on")  # a basis to start from
         self._model.passModel(lp)
         self._columns = np.arange(rows.shape[1], dtype=np.int32)
-
-    @contextmanager
-    def relaxed(self, rows: Sequence[int]) -> Iterator[None]:
-        """The LP without ``rows`` (indices as given: ``a_eq``'s, then ``a_ub``'s; none of them
-        substituted away) while inside: their bounds open, restored after. The last basis
-        stays primal feasible (the feasible set only grows), so the solves inside start from
-        it, not from scratch; after, the simplex finds its way back from the relaxed optimum."""
-        rows = np.asarray(rows, dtype=np.int64)
-        eq = rows[rows < self._equalities]
-        at = np.searchsorted(self._kept, eq)
-        if len(eq) and (at.max() >= len(self._kept) or np.any(self._kept[at] != eq)):
-            raise ValueError("a row substituted away cannot be relaxed")
-        index = np.r_[at, len(self._kept) + rows[rows >= self._equalities]
-                      - self._equalities].astype(np.int32)
-        inf = self._highspy.kHighsInf
-        self._model.changeRowsBounds(len(index), index, np.full(len(index), -inf),
-                                     np.full(len(index), inf))
-        try:
-            yield
-        finally:
-            self._model.changeRowsBounds(len(index), index, self._lower[index],
-                                         self._upper[index])
 
     def solve(self, objective: np.ndarray) -> tuple[float, np.ndarray]:
         """The minimum of ``objective @ x`` and a minimiser."""

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from smartstart import analyses as A
 from smartstart.disclosure import Published, Undeclared, attack_register, register_of
-from smartstart.disclosure._register import kept_models
 from smartstart.disclosure._sections import in_section, shared_variables
 from smartstart.errors import LackOfData
 from smartstart.features import factors, identical_levels, nested_levels
@@ -291,12 +290,6 @@ def register_together(parts: Mapping[str | None, Outputs], settings: object,
                 f"[{alone[0].lower:g}, {alone[0].upper:g}]",
                 hint="smartstart check on those bundles together names the counts; this run "
                 "cannot undo what was released")
-    with kept_models():  # a try relaxes an output's rows on the unit's model already solved
-        _withhold_until_sound(parts, settings, said, fixed)
-
-
-def _withhold_until_sound(parts: Mapping[str | None, Outputs], settings: object,
-                          said: dict[int, list], fixed: list) -> None:
     while True:
         held = [(code, p) for code, out in parts.items() for p in out.tables]
         findings = _findings(held, settings, said, fixed)
@@ -310,23 +303,22 @@ def _withhold_until_sound(parts: Mapping[str | None, Outputs], settings: object,
             # ends "the narrowing", and the last one goes
             _withhold(parts[candidates[0][0]], candidates[0][1])
             continue
-        # statements about other units never constrain these: only this unit is attacked
-        # again for each candidate (``only``: the same answer, a fraction of the LPs); and only
+        # statements about other units never constrain these: only this unit's tables are
+        # attacked again for each candidate (the same answer, a fraction of the LPs); and only
         # the candidates that bind every narrowed bound (``Finding.binding``): without any
-        # other, that bound stays where it is, so trying it cannot end the narrowing. A try
-        # is the unit's model with the candidate's rows relaxed (``kept_models``): never wider
-        # than the model built again without it, so what it ends, the check finds ended. Without
+        # other, that bound stays where it is, so trying it cannot end the narrowing. Without
         # a candidate every interval is as wide or wider: only the narrowed counts and those
         # pinned at 0 (not narrowed while 0, ``_attack_unit``) can be narrowed then, and only
         # they are bounded again. So a candidate whose try ends the narrowing leaves nothing
         # narrowed in the whole register (no other unit had any): withheld, the loop ends
         # without a whole attack more. When none does, the last one goes and the loop attacks
         # everything again.
+        mine = [q for q in held if _unit(q[1]) == unit]
         again = frozenset(f.statement.where for f in findings
                           if f.statement.unit == unit and (f.narrowed or f.upper <= 0))
         ends = next((c for c in candidates if _binds(c, narrowed)
-                     and not _narrowed(held, settings, said, fixed, again,
-                                       frozenset({_named(*c)}))), None)
+                     and not _narrowed([q for q in mine if q[1] is not c[1]], settings, said,
+                                       fixed, again)), None)
         code, last = ends or candidates[0]
         _withhold(parts[code], last)
         if ends is not None:
@@ -362,17 +354,14 @@ def _withhold(out: Outputs, last: Published) -> None:
 
 def _narrowed(held: list[tuple[str | None, Published]], settings: object,
               said: dict[int, list] | None = None, fixed: list | None = None,
-              only: frozenset[str] | None = None, without: frozenset[str] | None = None
-              ) -> list:
-    """The narrowed small counts of the register of ``held`` (``only``: of these counts;
-    ``without``: these outputs, by their name in the register, left out)."""
-    return [f for f in _findings(held, settings, said, fixed, only, without) if f.narrowed]
+              only: frozenset[str] | None = None) -> list:
+    """The narrowed small counts of the register of ``held`` (``only``: of these counts)."""
+    return [f for f in _findings(held, settings, said, fixed, only) if f.narrowed]
 
 
 def _findings(held: list[tuple[str | None, Published]], settings: object,
               said: dict[int, list] | None = None, fixed: list | None = None,
-              only: frozenset[str] | None = None, without: frozenset[str] | None = None
-              ) -> list:
+              only: frozenset[str] | None = None) -> list:
     statements, shared, said = list(fixed or ()), shared_variables(), {} if said is None else said
     for code, p in held:
         if id(p) not in said:
@@ -382,7 +371,7 @@ def _findings(held: list[tuple[str | None, Published]], settings: object,
                                                       for st in found]
         statements += said[id(p)]
     return attack_register(statements, identical_levels(), settings, nested_levels(),
-                           only=only, without=without)
+                           only=only)
 
 
 def _profile(study: Study, work: Work, out: Outputs) -> None:
