@@ -27,11 +27,20 @@ def peak_rss_mib() -> float:
         return psutil.Process().memory_info().peak_wset / 2**20
 
 
+def _watched(target, *args) -> None:
+    """``target`` in a process that ends with its parent (a benchmark stopped with Ctrl+C or
+    kill leaves no contender running, taking a core from the next run)."""
+    from smartstart._exit import worker_start
+
+    worker_start()
+    target(*args)
+
+
 def measure(target, *args):
     """Run ``target(*args, queue)`` in a fresh process (spawn: also on Windows); its result."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=target, args=(*args, queue))
+    proc = ctx.Process(target=_watched, args=(target, *args, queue))
     proc.start()
     while True:
         try:
