@@ -299,7 +299,8 @@ def test_rules_that_pass_validation_can_be_applied(demo):  # noqa: F811
         outcomes["validated"] += 1
 
     edited()
-    assert outcomes["named"] > 50 and outcomes["validated"] > 20, outcomes
+    # both ways taken: most random edits are named; 18-30 of 300 passed in the runs seen
+    assert outcomes["named"] > 50 and outcomes["validated"] >= 5, outcomes
 
 
 def test_rules_naming_what_the_table_lacks_are_named_and_the_rest_is_checked(bundle):
