@@ -432,6 +432,10 @@ def _check_derived(frame: pd.DataFrame, rules: Rules) -> CheckResult:
                   "while a count they rest on is suppressed")
 
 
+#: the rows of a regression table that ``regression_facts_of`` reads as numbers
+REGRESSION_NUMBERS = ("residual_dof", "min_cell")
+
+
 def regression_facts_of(frame: pd.DataFrame) -> RegressionFacts:
     """Model facts from a check/value table (``ModelChecks.to_frame()`` as published)."""
     values = dict(zip(frame["check"].astype(str), frame["value"], strict=True))

@@ -13,12 +13,10 @@ from collections.abc import Iterable
 import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
-from smartstart.disclosure._gate import Rules
+from smartstart.disclosure._gate import REGRESSION_NUMBERS, Rules
 from smartstart.disclosure._options import Settings
 
 _SETTINGS = TypeAdapter(Settings)
-#: the rows of a regression table that ``regression_facts_of`` reads as numbers
-_REGRESSION_NUMBERS = ("residual_dof", "min_cell")
 
 
 class Unreadable(ValueError):
@@ -102,7 +100,7 @@ def _against(rules: Rules, frame: pd.DataFrame) -> list[str]:
 
 def _regression(frame: pd.DataFrame) -> list[str]:
     values = dict(zip(frame["check"].astype(str), frame["value"], strict=True))
-    return [f"regression: no number for {row!r} in column 'value'" for row in _REGRESSION_NUMBERS
+    return [f"regression: no number for {row!r} in column 'value'" for row in REGRESSION_NUMBERS
             if row not in values or not _numbers(pd.Series([values[row]])) or pd.isna(values[row])]
 
 

@@ -112,6 +112,12 @@ def _factors(lib: Library) -> dict[str, dict[str, Factor]]:
     return units
 
 
+def person_counts() -> frozenset[str]:
+    """The household factors that count persons (type ``count``: household size, children
+    under 18): their mean times its n is a number of persons, a count of another unit."""
+    return frozenset(n for n, f in factors()["household"].items() if f.type == "count")
+
+
 def outcome_factor(name: str, unit: str = "child") -> Factor:
     """The pilot's outcome as a column of a unit's table, in the outcome's own words."""
     o = outcomes()[name]

@@ -17,7 +17,7 @@ from smartstart import analyses as A
 from smartstart.disclosure import Published, Undeclared, attack_register, register_of
 from smartstart.disclosure._sections import in_section, shared_variables
 from smartstart.errors import LackOfData
-from smartstart.features import factors, identical_levels, nested_levels
+from smartstart.features import factors, identical_levels, nested_levels, person_counts
 from smartstart.outputs._areas import areas_step
 from smartstart.outputs._compare import publish_comparison
 from smartstart.outputs._effect import effect_step
@@ -386,10 +386,9 @@ def _profile(study: Study, work: Work, out: Outputs) -> None:
     # n is the number of persons or children of the group, a count of another unit that the
     # register cannot join to the areas' counts of residents and children (a red team took
     # a section's children, 661, less the region's children per wijk: a hidden wijk's 9)
-    household = factors()["household"]
-    names = tuple(n for n in household if n in work.households
+    names = tuple(n for n in factors()["household"] if n in work.households
                   and n not in ({"wijk", "gemeente", "buurt"} - {place}) and n != "target_group"
-                  and household[n].type != "count")
+                  and n not in person_counts())
     spec = A.ProfileSpec(unit="household", factors=names,
                          label_nl=tg.label_nl if tg else "doelgroep",
                          label_en=tg.label_en if tg else "target group")

@@ -97,13 +97,12 @@ def _sizes(result: TypologyResult, settings: object) -> Published:
 
 
 def _profile(result: TypologyResult, settings: object, public: Public) -> Published:
-    from smartstart.features import factors
+    from smartstart.features import person_counts
 
     # no mean of a count of persons (as in the target-group profile): a type's mean children
     # times its size, summed over the types, is the municipality's number of children
-    persons = {name for name, f in factors()["household"].items() if f.type == "count"}
     frame = result.profile.drop(columns=list(DROPPED), errors="ignore")
-    frame = frame[~frame["factor"].isin(persons)].reset_index(drop=True)
+    frame = frame[~frame["factor"].isin(person_counts())].reset_index(drop=True)
     tables = [_levels(rows, public) for _, rows in frame[frame["kind"] == "level"].groupby(
         "factor", sort=False)]
     derived = [(c, ("count", "n")) for c in PROFILE_DERIVED]

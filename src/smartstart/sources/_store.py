@@ -141,20 +141,21 @@ def delivered_years(store: Path | str, table: str) -> list[int]:
     return sorted(year for name, year in read_manifest(Path(store)) if name == table)
 
 
+def _manifest_file(store: Path) -> _ManifestFile | None:
+    path = store / MANIFEST_NAME
+    return _ManifestFile.model_validate_json(path.read_bytes()) if path.exists() else None
+
+
 def store_warnings(store: Path) -> list[StoreWarning]:
     """The manifest's run-level warnings (unrecognised files of the last run)."""
-    path = store / MANIFEST_NAME
-    if not path.exists():
-        return []
-    return _ManifestFile.model_validate_json(path.read_bytes()).warnings
+    manifest = _manifest_file(store)
+    return manifest.warnings if manifest is not None else []
 
 
 def store_refused(store: Path) -> list[Refused]:
     """The files the last ingest into ``store`` did not store, with their first problem."""
-    path = store / MANIFEST_NAME
-    if not path.exists():
-        return []
-    return _ManifestFile.model_validate_json(path.read_bytes()).refused
+    manifest = _manifest_file(store)
+    return manifest.refused if manifest is not None else []
 
 
 def not_writable(store: Path, error: OSError) -> SourceError:
@@ -176,10 +177,10 @@ def write_manifest(store: Path, records: dict[tuple[str, int], TableRecord],
     ``warnings`` (None: keep the manifest's) are the run's warnings outside any table;
     ``refused`` (None: keep the manifest's) the files it did not store for their problems.
     """
-    if warnings is None:
-        warnings = store_warnings(store)
-    if refused is None:
-        refused = store_refused(store)
+    if warnings is None or refused is None:
+        before = _manifest_file(store) or _ManifestFile(updated_at="", entries=[])
+        warnings = before.warnings if warnings is None else warnings
+        refused = before.refused if refused is None else refused
     manifest = _ManifestFile(updated_at=now(), entries=[records[k] for k in sorted(records)],
                              warnings=warnings, refused=refused)
     path = store / MANIFEST_NAME
