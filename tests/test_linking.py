@@ -23,7 +23,7 @@ PREDICTORS = ["young_mother", "single_parent", "parent_no_work", "rent_allowance
 
 # --- the reference-date rule ----------------------------------------------------------------
 
-def _on_date(rows: list[tuple], when: date) -> dict[str, str]:
+def _on_date(rows: list[tuple], when: date, covering: bool = False):
     con = duckdb.connect()
     frame = pd.DataFrame(rows, columns=["RINPERSOON", "start", "end", "obj"])
     frame["RINPERSOONS"] = "R"
@@ -34,7 +34,8 @@ def _on_date(rows: list[tuple], when: date) -> dict[str, str]:
     sql = sql_text("spell_on_date", source="spells", start_col="start", end_col="end",
                    tiebreak="obj")
     got = con.execute(sql, {"peildatum": when}).df()
-    return dict(zip(got["RINPERSOON"], got["obj"], strict=True))
+    picked = dict(zip(got["RINPERSOON"], got["obj"], strict=True))
+    return (picked, int(got["_covering"].sum())) if covering else picked
 
 
 P = date(2020, 1, 1)
@@ -63,9 +64,10 @@ def test_reference_date_rule(rows, expected):
     assert _on_date(rows, P) == expected
 
 
-def _reference_on_date(rows: list[tuple], when: date) -> dict[str, str]:
-    """Rules 1-4 of spell_on_date.sql written out per person, without SQL."""
-    picked = {}
+def _reference_on_date(rows: list[tuple], when: date) -> tuple[dict[str, str], int]:
+    """Rules 1-4 of spell_on_date.sql written out per person, without SQL; and the spells
+    that cover the date (a person's overlapping spells each)."""
+    picked, spells = {}, 0
     for person in {r[0] for r in rows}:
         dated = sorted((r for r in rows if r[0] == person and r[1] is not None),
                        key=lambda r: (r[1], r[2] is None, r[2] or date.max))
@@ -78,7 +80,8 @@ def _reference_on_date(rows: list[tuple], when: date) -> dict[str, str]:
                 covering.append((start, end, obj))
         if covering:
             picked[person] = max(covering)[2]
-    return picked
+            spells += len(covering)
+    return picked, spells
 
 
 _DAYS = st.one_of(st.none(), st.integers(0, 40).map(lambda d: P + timedelta(days=d - 20)))
@@ -92,7 +95,7 @@ def test_reference_date_rule_against_a_rule_written_out(rows):
     # several persons, some with and some without a missing end, overlapping spells and ties
     # (a person's starts are unique: ingest refuses a BUS key that repeats with its start)
     strings = [(p, s and s.isoformat(), e and e.isoformat(), o) for p, s, e, o in rows]
-    assert _on_date(strings, P) == _reference_on_date(rows, P)
+    assert _on_date(strings, P, covering=True) == _reference_on_date(rows, P)
 
 
 # --- against the planted truth ------------------------------------------------------------

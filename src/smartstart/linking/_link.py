@@ -24,11 +24,19 @@ SPELLS = {  # table -> (start, end, tie-break column) of the reference-date rule
 
 
 def on_date(db: Database, table: str, source: str, target: str) -> int:
-    """Apply the reference-date rule to ``source`` (a relation of ``table`` rows)."""
+    """Apply the reference-date rule to ``source`` (a relation of ``table`` rows); returns
+    the persons with a spell on the peildatum."""
     start, end, tiebreak = SPELLS[table]
     sql = sql_text("spell_on_date", source=source, start_col=start, end_col=end,
                    tiebreak=tiebreak)
     return db.create(target, sql)
+
+
+def spells_on_date(db: Database, target: str) -> int:
+    """The spells on the peildatum behind ``target`` (``on_date``): more than its persons
+    where a person's spells overlap on the date and rule 4 kept the latest start."""
+    return int(db.con.execute(f"SELECT coalesce(sum(_covering), 0) FROM {target}"
+                              ).fetchall()[0][0])
 
 
 def link_residents(db: Database, study: Study) -> None:
@@ -48,13 +56,20 @@ def link_residents(db: Database, study: Study) -> None:
                f"at an address in {db.dates.places}"))
     undated = db.count("address_history WHERE GBADATUMAANVANGADRESHOUDING IS NULL")
     n_date = on_date(db, "GBAADRESOBJECTBUS", "address_history", "address_on_date")
+    covering = spells_on_date(db, "address_on_date")
     db.record("adresperioden met begindatum", n_hist, n_hist - undated,
               "perioden zonder begindatum kunnen niet op de peildatum vallen en tellen niet mee",
               ("address spells with a start date", "spells without a start date cannot cover "
                "the reference date and do not count"))
-    db.record("adres op peildatum", n_hist - undated, n_date,
-              "één adres per persoon op de peildatum",
-              ("address on the reference date", "one address per person on the reference date"))
+    db.record("adresperioden op peildatum", n_hist - undated, covering,
+              "alleen de perioden waarin de peildatum valt",
+              ("address spells on the reference date",
+               "only the spells that cover the reference date"))
+    db.record("adres op peildatum", covering, n_date,
+              "één adres per persoon: overlappen twee adresperioden op de peildatum, dan telt de "
+              "laatst begonnen periode",
+              ("address on the reference date", "one address per person: where two address "
+               "spells overlap on the reference date, the one that started last counts"))
     n_date -= _unplaced(db, n_date)
     n_res = db.create("residents", sql_text("residents_on_date"))
     db.record("inwoners op peildatum", n_date, n_res,

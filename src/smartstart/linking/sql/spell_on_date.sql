@@ -29,10 +29,23 @@ placed AS (
                              "{end_col}" NULLS LAST)
 ),
 covering AS (
-    SELECT *,
-           row_number() OVER (PARTITION BY RINPERSOONS, RINPERSOON
-                              ORDER BY "{start_col}" DESC, spell_end DESC, "{tiebreak}" DESC) AS pick
-    FROM placed
+    SELECT * FROM placed
     WHERE "{start_col}" <= $peildatum AND spell_end >= $peildatum
+),
+-- Rule 4 ranks only the persons with more than one spell on the peildatum (few): a window over
+-- everyone's spells took most of this step. _covering is the person's spells on the date, so
+-- that the overlaps settled here are counted (on_date).
+several AS (
+    SELECT RINPERSOONS, RINPERSOON, count(*) AS _covering
+    FROM covering GROUP BY RINPERSOONS, RINPERSOON HAVING count(*) > 1
 )
-SELECT * EXCLUDE (pick) FROM covering WHERE pick = 1
+SELECT *, 1 AS _covering FROM covering ANTI JOIN several USING (RINPERSOONS, RINPERSOON)
+UNION ALL BY NAME
+SELECT * EXCLUDE (pick) FROM (
+    SELECT c.*, s._covering,
+           row_number() OVER (PARTITION BY c.RINPERSOONS, c.RINPERSOON
+                              ORDER BY c."{start_col}" DESC, c.spell_end DESC,
+                                       c."{tiebreak}" DESC) AS pick
+    FROM covering AS c JOIN several AS s USING (RINPERSOONS, RINPERSOON)
+)
+WHERE pick = 1
