@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,8 +80,15 @@ def link(store: Path, study: Study,
     db = Database(Path(store), StudyDates.of(study), nearest_year=study.allow_nearest_year)
     db.require_core()
     link_residents(db, study)
-    link_households(db, study)
-    link_income_and_status(db, study)
+    # households and the income and status of the residents need only the residents: they run
+    # side by side, one connection each (a municipality's queries run on one DuckDB thread,
+    # so the second core is free; benchmarks/national.py --only one)
+    branch = db.branch()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        income = pool.submit(link_income_and_status, branch, study)
+        link_households(db, study)
+        income.result()  # its error, if any, is raised here
+    db.merge(branch)
     match = None
     if study.partner_groups and partner is not None:
         match = link_target_group(db, study, _paths(study, partner))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -190,10 +191,34 @@ class Database:
         self.absent.add(name)
         return view
 
+    def branch(self) -> Database:
+        """The same run on a second connection to its in-memory database, for linking steps
+        that run beside this one's on a thread (``linking.link``): the tables and views either
+        makes are the run's. What the branch reads is its own until ``merge``."""
+        other = copy.copy(self)
+        other.con = self.con.cursor()
+        other.attrition, other.sources, other.read = [], {}, {}
+        other.absent, other.years_used = set(), {}
+        other._bytes = 0
+        return other
+
+    def merge(self, other: Database) -> None:
+        """Take over what a ``branch`` read and recorded (after its steps), in a fixed order:
+        as if its steps had run after this connection's."""
+        self.attrition += other.attrition
+        self.sources.update(other.sources)
+        self.read.update(other.read)
+        self.absent |= other.absent
+        self.years_used.update(other.years_used)
+        self._bytes += other._bytes
+        self._threads = max(self._threads, other._threads)
+        other.con.close()
+
     def create(self, name: str, sql: str) -> int:
-        """Materialise ``sql`` as temp table ``name`` with the bound parameters it uses; returns
-        its rows (DuckDB's CREATE TABLE AS answers with the count it wrote)."""
-        return self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}",
+        """Materialise ``sql`` as table ``name`` of the run's in-memory database with the bound
+        parameters it uses; returns its rows (DuckDB's CREATE TABLE AS answers with the count
+        it wrote). Not a TEMP table: those are one connection's, and a ``branch`` reads them."""
+        return self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}",
                                 self._bound(sql)).fetchall()[0][0]
 
     def count(self, name: str) -> int:
