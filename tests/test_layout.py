@@ -300,3 +300,72 @@ def test_every_person_keyed_table_is_laid_out(laid_out):
     assert {"JGDRECLASSERINGBUS", "VERDACHTENBUS", "GBAADRESOBJECTBUS"} <= keyed
     missing = sorted(t for t in keyed if not (laid_out / "store" / "_gemeente" / t).is_dir())
     assert not missing
+
+
+def test_a_layout_from_a_later_year_serves_from_then(laid_out, tmp_path):
+    """``smartstart layout --vanaf Y``: the parts hold the persons with an address spell at an
+    address of the municipality (by the area files from Y on) lasting into Y, and of a yearly
+    table the years from Y - 1 and its newest; on a peildatum from 1 January Y every table is
+    read from the parts and the tables equal the full files'; a peildatum before Y reads the
+    full files; a year after the newest area file is an error that names the years."""
+    import duckdb
+    from typer.testing import CliRunner
+
+    from smartstart.cli import app
+    from smartstart.sources.errors import SourceError
+
+    store = tmp_path / "store"
+    shutil.copytree(laid_out / "store", store, ignore=shutil.ignore_patterns("_gemeente"))
+    shutil.copytree(laid_out / "cbs" / "Partner", tmp_path / "cbs" / "Partner")
+    years = sorted(int(p.stem) for p in (store / "VSLGWBTAB").glob("*.parquet"))
+    since = years[-2]
+    result = CliRunner().invoke(app, ["layout", "--store", str(store), "--vanaf", str(since)])
+    assert result.exit_code == 0, result.output
+    assert f"peildatum vanaf {since}-01-01" in " ".join(result.output.split())
+    parts = store / "_gemeente"
+    assert json.loads((parts / "layout.json").read_text())["from"] == f"{since}-01-01"
+    inha = sorted(int(p.name) for p in (parts / "INHATAB").iterdir())
+    assert inha == [y for y in years if y >= since - 1]
+    assert not (parts / "VSLGWBTAB" / str(since - 2)).exists()
+
+    def tables(study):
+        partner = tmp_path / "cbs" / "Partner" / "Voedselbank" / "voedselbank_klanten.csv"
+        linked = link(store, study, partner)
+        return build_features(linked.db, study), linked
+
+    on_since = STUDY.model_copy(update={"peildatum": date(since, 1, 1)})
+    here, linked = tables(on_since)
+    # (the partner's unknown keys are looked up in the full person file, as with any layout)
+    assert {k for k, v in linked.db.sources.items()
+            if v != "layout" and not k.endswith("_full")} == set()
+    earlier, linked_earlier = tables(STUDY.model_copy(update={"peildatum": date(since - 1,
+                                                                                 12, 31)}))
+    assert set(linked_earlier.db.sources.values()) == {"full"}
+    shutil.move(parts, tmp_path / "_gemeente")
+    try:
+        plain, _ = tables(on_since)
+    finally:
+        shutil.move(tmp_path / "_gemeente", parts)
+    assert len(here.households) > 0 and len(earlier.households) > 0
+    pd.testing.assert_frame_equal(here.households, plain.households)
+    pd.testing.assert_frame_equal(here.children, plain.children)
+    # the address part holds exactly the rule's persons, fewer than the whole layout's
+    address = max((store / "GBAADRESOBJECTBUS").glob("*.parquet"), key=lambda p: int(p.stem))
+    objects = "[" + ", ".join(f"'{(store / 'VSLGWBTAB' / f'{y}.parquet').as_posix()}'"
+                              for y in years if y >= since) + "]"
+    rule = duckdb.sql(f"""
+        SELECT DISTINCT RINPERSOONS, RINPERSOON FROM read_parquet('{address.as_posix()}') AS a
+        SEMI JOIN (SELECT * FROM read_parquet({objects}) WHERE gem = '0784') AS o
+            USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)
+        WHERE coalesce(GBADATUMEINDEADRESHOUDING, DATE '9999-12-31') >= DATE '{since}-01-01'
+        """).fetchall()
+
+    def persons(folder) -> set:
+        part = (folder / "GBAADRESOBJECTBUS" / address.stem / "_gem=0784").as_posix()
+        return set(duckdb.sql(f"SELECT DISTINCT RINPERSOONS, RINPERSOON "
+                              f"FROM '{part}/*.parquet'").fetchall())
+
+    assert len(rule) > 1000 and persons(parts) == set(rule)
+    assert len(persons(laid_out / "store" / "_gemeente")) > len(rule)
+    with pytest.raises(SourceError, match=f"{years[-1] + 1}.*delivered: {years[0]}"):
+        build_layout(store, since=years[-1] + 1)

@@ -139,6 +139,11 @@ def layout(
              "split the whole country. Pilots elsewhere read the full files.")] = None,
     regio: Annotated[str | None, typer.Option(
         help="Only the municipalities of this region (sources/regions.yaml).")] = None,
+    vanaf: Annotated[int | None, typer.Option(
+        help="Serve a peildatum from 1 January of this year on (e.g. 2021): only the persons "
+             "who lived there since then, and of the yearly tables only the years such a "
+             "peildatum reads. A faster, smaller layout; an earlier peildatum reads the full "
+             "files.")] = None,
 ) -> None:
     """Split the store by municipality so one municipality reads a small part of it."""
     import duckdb
@@ -165,7 +170,7 @@ def layout(
             def step(name: str, done: int, steps: int) -> None:
                 bar.update(task, description=f"indelen: {name}", completed=done, total=steps)
 
-            built = build_layout(store, codes, progress=step)
+            built = build_layout(store, codes, progress=step, since=vanaf)
     except SourceError as error:
         _fail(error)
     except (OSError, duckdb.IOException) as error:  # a full disk above all: one clear line
@@ -175,6 +180,8 @@ def layout(
                                "DuckDB's temporary files), or lay out fewer municipalities "
                                "(--gemeenten, --regio)"))
     which = "alle gemeenten" if codes is None else ", ".join(codes)
+    if vanaf is not None:
+        which += f", voor een peildatum vanaf {built.served}"
     console.print(f"[green]indeling per gemeente klaar[/] ({which}): {built.folder} "
                   f"({len(built.split)} bestanden ingedeeld, {len(built.kept)} ongewijzigd "
                   "overgenomen)")

@@ -49,38 +49,45 @@ def path_literal(path: Path) -> str:
 
 
 def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
-                 progress: Callable[[str, int, int], None] | None = None) -> LayoutBuild:
+                 progress: Callable[[str, int, int], None] | None = None,
+                 since: int | None = None) -> LayoutBuild:
     """(Re)build ``STORE/_gemeente``; written next to it first and swapped in when complete.
     A table whose file is unchanged since the last build keeps its parts (moved over, not
     split again) as long as the files that decide who belongs where (``MEMBERSHIP``) and the
     municipalities are unchanged too: adding one table splits that table only.
 
     ``gemeenten``: only these municipalities' parts (a region's team need not split the
-    country); a pilot of other municipalities then reads the full files. ``progress`` is
-    called with the step's name, the steps done and the steps in all."""
+    country); a pilot of other municipalities then reads the full files. ``since``: serve a
+    peildatum from 1 January of this year on, not from the first area year: the parts hold
+    the persons with an address there since then, and of a table delivered per year only the
+    years such a peildatum reads (``since`` - 1 on) and its newest; a peildatum before it
+    reads the full files. ``progress`` is called with the step's name, the steps done and the
+    steps in all."""
     store = Path(store)
     manifest = read_manifest(store)
     wanted = None if gemeenten is None else sorted(set(gemeenten))
     if wanted is not None:
         _known(store, manifest, wanted)
+    first = _first_served(store, manifest, since)
     target, staging = store / LAYOUT, store / f"{LAYOUT}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     started = time.perf_counter()
     sources = {f"{t}/{y}": manifest[(t, y)].sha256 for t, y in sorted(manifest)}
-    kept = _unchanged(target, sources, wanted)
+    kept = _unchanged(target, sources, wanted, since)
     con = duckdb.connect()
     con.execute(f"SET temp_directory = {path_literal(staging / '.tmp')}").fetchall()
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'").fetchall()  # spill to disk beyond it
     split: list[str] = []
     try:
-        files = {k: store / r.store_path for k, r in manifest.items()}
+        every = {k: store / r.store_path for k, r in manifest.items()}
+        files = {k: p for k, p in every.items() if _served(k, every, first)}
         todo = {k: p for k, p in files.items() if f"{k[0]}/{k[1]}" not in kept}
         steps = len(files) + 1
         if progress is not None:
             progress("wie woonde waar", 0, steps)
         if any(t in PERSON_TABLES or t in FAMILY_TABLES for t, _ in todo):
-            _membership(con, files, wanted)
+            _membership(con, every, wanted, first)
         # INHATAB follows the income households of KOPPELPERSOONHUISHOUDEN: split it last
         order = sorted(files.items(), key=lambda i: (i[0][0] == "INHATAB", i[0]))
         for done, ((table, year), path) in enumerate(order, start=1):
@@ -90,11 +97,10 @@ def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
                 _keep(target, staging, table, year)
             elif _split(con, table, year, path, staging, files, wanted):
                 split.append(f"{table}/{year}")
-        first = min((y for t, y in manifest if t == "VSLGWBTAB"), default=None)
         (staging / "layout.json").write_text(json.dumps(
             {"sources": sources, "from": None if first is None else f"{first}-01-01",
-             "gemeenten": wanted, "seconds": round(time.perf_counter() - started, 1)},
-            indent=1))
+             "since": since, "gemeenten": wanted,
+             "seconds": round(time.perf_counter() - started, 1)}, indent=1))
         if progress is not None:
             progress("klaar", steps, steps)
         shutil.rmtree(staging / ".tmp", ignore_errors=True)
@@ -105,7 +111,8 @@ def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
         raise
     finally:
         con.close()
-    return LayoutBuild(target, tuple(split), tuple(sorted(kept)))
+    return LayoutBuild(target, tuple(split), tuple(sorted(kept)),
+                       None if first is None else date(first, 1, 1))
 
 
 def _known(store: Path, manifest, wanted: list[str]) -> None:
@@ -128,6 +135,32 @@ def _known(store: Path, manifest, wanted: list[str]) -> None:
                                "as the pilot does")
 
 
+def _first_served(store: Path, manifest, since: int | None) -> int | None:
+    """The year from whose 1 January the layout serves a peildatum: the first area year, or
+    ``since`` when that is later; a ``since`` after the newest area year is an error."""
+    from smartstart.sources.errors import SourceError
+
+    years = sorted(y for t, y in manifest if t == "VSLGWBTAB")
+    if since is None or not years:
+        return years[0] if years else None
+    if since > years[-1]:
+        raise SourceError(f"{store}: no area file (VSLGWBTAB) of {since} or later (delivered: "
+                          f"{', '.join(map(str, years))})",
+                          hint=f"choose a year up to {years[-1]} (a peildatum's year)")
+    return max(since, years[0])
+
+
+def _served(key: tuple[str, int], files: dict[tuple[str, int], Path],
+            first: int | None) -> bool:
+    """Whether a layout serving peildatums from ``first`` on splits this table's year: a
+    table delivered per year is read for the peildatum's year or the year before it
+    (``StudyDates``), and its newest year for a table read without a year."""
+    table, year = key
+    if first is None or year >= first - 1:
+        return True
+    return year == max(y for t, y in files if t == table)
+
+
 @dataclass(frozen=True)
 class LayoutBuild:
     """A layout build: its folder, the tables split now and those kept from the last build
@@ -136,6 +169,8 @@ class LayoutBuild:
     folder: Path
     split: tuple[str, ...]
     kept: tuple[str, ...]
+    #: the first peildatum the layout serves (None: a store without area files)
+    served: date | None = None
 
 
 def _membership_keys(sources: dict[str, str]) -> dict[str, str]:
@@ -148,7 +183,7 @@ def _membership_keys(sources: dict[str, str]) -> dict[str, str]:
 
 
 def _unchanged(target: Path, sources: dict[str, str],
-               wanted: list[str] | None) -> set[str]:
+               wanted: list[str] | None, since: int | None = None) -> set[str]:
     """The tables of the last build (``target``) whose parts still hold: same file, same
     membership, same municipalities (and, for INHATAB, the same KOPPELPERSOONHUISHOUDEN of
     its year)."""
@@ -161,7 +196,7 @@ def _unchanged(target: Path, sources: dict[str, str],
         return set()
     old = recorded.get("sources", {})
     if _membership_keys(old) != _membership_keys(sources) or "from" not in recorded \
-            or recorded.get("gemeenten") != wanted:
+            or recorded.get("gemeenten") != wanted or recorded.get("since") != since:
         return set()
     same = {k for k, sha in sources.items() if old.get(k) == sha}
     return {k for k in same if not k.startswith("INHATAB/")
@@ -194,18 +229,20 @@ def _person(prefix: str = "", suffix: str = "") -> str:
 
 
 def _membership(con: duckdb.DuckDBPyConnection, files: dict[tuple[str, int], Path],
-                wanted: list[str] | None = None) -> None:
+                wanted: list[str] | None = None, first: int | None = None) -> None:
     """``person_gem`` (the hash ``p`` of a person, ``_gem``): everyone with an address spell
     in a municipality that lasts into the first year of the area files (VSLGWBTAB), by any
     year's area file; ``family_gem``: those and their parents and children.
 
-    Spells that ended before the area files begin are left out: they cannot place anyone on
-    a date the layout serves (``layout_parts``: a peildatum from 1 January of the first area
-    year; earlier dates read the full files). An address object keeps its municipality from year
+    Spells that ended before ``first`` (the first area year, or a later year the layout
+    serves from) are left out, and so are the area files before it: they cannot place anyone
+    on a date the layout serves (``layout_parts``: a peildatum from 1 January of ``first``;
+    earlier dates read the full files). An address object keeps its municipality from year
     to year except where municipalities merge, so the objects are the last year's plus the
     pairs an earlier year adds (one anti-join), not a distinct over every year's rows."""
-    years = [p for (t, _), p in sorted(files.items()) if t == "VSLGWBTAB"]
-    first = min(y for t, y in files if t == "VSLGWBTAB")
+    if first is None:
+        first = min(y for t, y in files if t == "VSLGWBTAB")
+    years = [p for (t, y), p in sorted(files.items()) if t == "VSLGWBTAB" and y >= first]
     addresses = max((k for k in files if k[0] == "GBAADRESOBJECTBUS"), key=lambda k: k[1])
     kinder = [p for (t, _), p in files.items() if t == "KINDOUDERTAB"]
     obj = "hash(SOORTOBJECTNUMMER, RINOBJECTNUMMER)"
