@@ -155,3 +155,32 @@ def test_a_csv_key_that_lost_its_leading_zeros_links_as_nine_digits(world, tmp_p
     n, status = _target_households(root, _study(), path)
     assert n == food["target_households"]
     assert status["niet gekoppeld"] == food["unmatched_rows"]
+
+
+@pytest.mark.parametrize(("sep", "encoding"), [(",", "latin-1"), ("\t", "latin-1"),
+                                               (";", "utf-8-sig"), (",", "utf-8-sig"),
+                                               (";", "utf-8")])
+def test_a_csv_as_excel_or_pandas_writes_it_gives_the_same_rows(world, tmp_path, sep, encoding):
+    """Excel's 'CSV UTF-8' (a byte-order mark) and a comma- or tab-separated file are read by
+    their header; before, the first was 'column ï»¿RINPERSOONS not found' and the second all
+    columns not found (outsider helper-41). The reference: the `;`-separated Latin-1 file."""
+    root, csv, _ = world
+    plain = tmp_path / "plain.csv"
+    csv.assign(naam="Zoë").to_csv(plain, sep=";", index=False, encoding="latin-1")
+    other = tmp_path / "other.csv"
+    csv.assign(naam="Zoë").to_csv(other, sep=sep, index=False, encoding=encoding)
+    expected = read_partner(plain, _study().target_group)
+    pd.testing.assert_frame_equal(read_partner(other, _study().target_group), expected)
+    assert len(expected) == len(csv) > 20
+
+
+def test_a_csv_whose_rows_use_another_separator_than_its_header_is_refused(world, tmp_path):
+    from smartstart.sources.errors import SourceError
+
+    _, csv, _ = world
+    path = tmp_path / "mixed.csv"
+    rows = csv.to_csv(sep=",", index=False).splitlines()[1:]
+    path.write_text(";".join(csv.columns) + "\n" + "\n".join(rows) + "\n", encoding="latin-1")
+    with pytest.raises(SourceError, match=rf"header is separated by ';', but {len(rows)} "
+                                          r"row\(s\) by ',' \(first: row 2\)"):
+        read_partner(path, _study().target_group)

@@ -1,5 +1,7 @@
-"""The partner file as CBS returns it: `.sav` (a "koppelversie"), `;`-separated Latin-1 CSV or
-parquet, with dates as text in the partner's format, `YYYYMMDD`, or typed (SPSS dates).
+"""The partner file as CBS returns it: `.sav` (a "koppelversie"), CSV or parquet, with dates
+as text in the partner's format, `YYYYMMDD`, or typed (SPSS dates). A CSV may be `;`-, `,`- or
+tab-separated (by its header) and Latin-1 or UTF-8, with or without the byte-order mark Excel's
+"CSV UTF-8" writes; a file whose rows use another separator than its header is refused.
 
 The result has one row per partner row: ``rinpersoons``, ``rinpersoon`` (None when CBS could
 not link the row: an empty key or ``000000000``), ``client_start`` and ``client_end`` (open:
@@ -8,6 +10,7 @@ not link the row: an empty key or ``000000000``), ``client_start`` and ``client_
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import pandas as pd
@@ -51,7 +54,38 @@ def read_table(path: Path) -> pd.DataFrame:
         return frame
     if path.suffix.lower() == ".parquet":
         return pd.read_parquet(path)
-    return pd.read_csv(path, sep=";", encoding="latin-1", dtype=str, keep_default_na=False)
+    return _read_csv(path)
+
+
+_SEPARATORS = {";": "';'", ",": "','", "\t": "a tab"}
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A partner CSV by its header: the separator it uses and its encoding (see the module)."""
+    data = path.read_bytes()
+    if data.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    else:
+        try:
+            data.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            encoding = "latin-1"
+    lines = data.decode(encoding).splitlines()
+    header = lines[0] if lines else ""
+    sep = next((s for s in _SEPARATORS if s in header), ";")
+    others = [s for s in _SEPARATORS if s != sep]
+    if sep in header:
+        mixed = [i for i, line in enumerate(lines[1:], start=2)
+                 if line.strip() and sep not in line and any(o in line for o in others)]
+        if mixed:
+            used = next(o for o in others if o in lines[mixed[0] - 1])
+            raise SourceError(
+                f"{path}: the header is separated by {_SEPARATORS[sep]}, but {len(mixed)} "
+                f"row(s) by {_SEPARATORS[used]} (first: row {mixed[0]})",
+                hint="save the file again with one separator throughout (in Excel: 'CSV "
+                     "(puntkommagescheiden)')")
+    return pd.read_csv(path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False)
 
 
 def _columns(raw: pd.DataFrame, path: Path, tg: TargetGroup) -> dict[str, str]:
