@@ -131,6 +131,11 @@ def test_the_risk_section_says_the_model_is_withheld(small, small_nl, small_en, 
     assert len(notes) == len({(e["kind"], tuple(e["rules"])) for e in mine}) and "<svg" not in risk
     for entry in mine:
         assert any(_title(entry, lang) in note for note in notes)
+    # the note points to the chapter that lists it by that chapter's own title, which is in
+    # the report (it said 'chapter 5' where that was another chapter; helper-41)
+    chapter = t("s5_title", lang)
+    assert all(f"‘{chapter}’" in note for note in notes)
+    assert chapter in unescape(_between(html, "controle"))
     if not any(e["name"].startswith(("attrition", "match")) for e in _withheld(small)):
         assert 'class="missing"' not in _between(html, "pilot", "doelgroep")
 

@@ -81,7 +81,8 @@ def notices(src: Source, owns: tuple[str, ...], lang: Lang) -> list[Note]:
         if any(entry["name"].startswith(prefix) for prefix in owns):
             by_reason.setdefault(explain(src, entry, lang), []).append(
                 title(entry["name"], lang, src))
-    return [Note(t("withheld_note", lang, names="; ".join(names), reason=why))
+    return [Note(t("withheld_note", lang, names="; ".join(names), reason=why,
+                   chapter=t("s5_title", lang)))
             for why, names in by_reason.items()]
 
 
