@@ -73,6 +73,17 @@ def test_invalid_study_is_a_clear_error(tmp_path, change, field):
     assert "pilot.yaml" in str(error.value) and field in str(error.value)
 
 
+@pytest.mark.parametrize("analysis", ["profile", "typology"])
+def test_an_analysis_of_the_target_group_without_one_is_refused_when_read(tmp_path, analysis):
+    """typology was accepted and withheld only after the whole run (helper-41)."""
+    study = {k: v for k, v in DEMO["study"].items() if k != "target_group"}
+    data = {**DEMO, "study": {**study, "analyses": [analysis]}}
+    with pytest.raises(SourceError) as error:
+        load_pilot(_write(tmp_path, data))
+    said = str(error.value)
+    assert "study.target_group" in said and f"remove {analysis} from study.analyses" in said
+
+
 def test_missing_or_broken_file(tmp_path):
     with pytest.raises(SourceError):
         load_pilot(tmp_path / "nope.yaml")

@@ -264,11 +264,16 @@ class Study(_Frozen):
 
     @model_validator(mode="after")
     def _profile_needs_a_group(self) -> Study:
-        if "profile" in self.analyses and self.target_group is None:
-            raise ValueError("the analysis profile compares the target group with the "
-                             "population: set study.target_group (a partner file, or a "
-                             "register rule such as rule: main_benefit, level: 3), or remove "
-                             "profile from study.analyses")
+        """profile and typology are about the target group: without one, say so when the
+        pilot is read, not after the run (typology was withheld at the end; helper-41)."""
+        what = {"profile": "compares the target group with the population",
+                "typology": "finds the household types of the target group"}
+        for analysis, does in what.items():
+            if analysis in self.analyses and self.target_group is None:
+                raise ValueError(f"the analysis {analysis} {does}: set study.target_group (a "
+                                 "partner file, or a register rule such as rule: "
+                                 f"main_benefit, level: 3), or remove {analysis} from "
+                                 "study.analyses")
         return self
 
     @model_validator(mode="after")
