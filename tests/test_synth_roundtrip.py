@@ -80,6 +80,13 @@ def test_dirt_is_counted_exactly(delivered):
     assert checked > 0
 
 
+def test_keys_have_the_catalog_width_so_ingest_does_not_warn_of_lost_zeros(delivered):
+    """synth wrote 12-digit object numbers where the catalog has 16: every synthetic ingest
+    warned that all of them had lost their leading zeros (helper-41)."""
+    _, _, _, _, report = delivered
+    assert [w.message for w in report.warnings if w.kind == "keys_zero_padded"] == []
+
+
 def test_impossible_dates_are_null_and_open_ends_are_2050(delivered):
     _, store, truth, manifest, _ = delivered
     entry = _entry(manifest, "GBAADRESOBJECTBUS", truth["spec"]["last_year"])

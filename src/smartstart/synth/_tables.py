@@ -36,7 +36,9 @@ class Keys:
         return rin(self.household_offset + np.asarray(idx), digits=12, salt=7_777_777)
 
     def obj(self, idx: np.ndarray) -> np.ndarray:
-        return rin(self.object_offset + np.asarray(idx), digits=12, salt=424_242)
+        # 16 digits, as the catalog (a BAG object number) has them: 12 made every synthetic
+        # ingest warn that all object keys had lost leading zeros (helper-41)
+        return rin(self.object_offset + np.asarray(idx), digits=16, salt=424_242)
 
 
 def person_frame(keys: Keys, person: np.ndarray) -> Frame:
