@@ -35,6 +35,16 @@ def test_synth_refuses_bad_arguments_and_writes_nothing(tmp_path):
         assert not list(tmp_path.iterdir())
 
 
+def test_synth_help_names_every_variant():
+    """protection-per-year was in the README but not in synth --help (helper-41)."""
+    from smartstart.cli import HELP
+    from smartstart.synth._spec import VARIANTS
+
+    named = {v.strip(" ;") for v in HELP["variant"].split(":", 1)[1].split("truth.json")[0]
+             .replace(";", ",").split(",")} - {""}
+    assert named == set(VARIANTS)
+
+
 def test_synth_refuses_a_folder_with_other_files(tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
     result = runner.invoke(app, ["synth", str(tmp_path), "--households", "300"])

@@ -30,7 +30,8 @@ HELP = {
     "demo_out": "Folder for the demo's data, store and results.",
     "paths": "A YAML file whose 'paths' section replaces the pilot's (paths of this machine).",
     "variant": "Deliver differently from the demo (repeatable): names, vslgwb-year, absent-tables, "
-               "absent-columns, partner-sav, partner-sav-dates, assumed-codes, year-gap; "
+               "absent-columns, partner-sav, partner-sav-dates, assumed-codes, year-gap, "
+               "protection-per-year; "
                "truth.json records what each changed.",
     "regio": "Write the municipalities of a named region (sources/regions.yaml, e.g. "
              "hart_van_brabant) with their real codes, the households split evenly over them.",
