@@ -37,3 +37,18 @@ def test_a_typed_value_stays_as_it_is_and_unpacks_as_a_pair():
     assert model.to_dict() == {"name": "risk_coefficients", "kind": "model",
                                "rules": ["dof", "separation"], "detail": "",
                                "reason": "model afgekeurd: dof, separation"}
+
+
+def test_the_console_says_why_in_the_reports_dutch_words():
+    """The run's summary said 'combinations (nested)' and English details (helper-41)."""
+    from smartstart.pipeline import reason_nl
+    from smartstart.report._text import term
+
+    assert reason_nl("combinations", "nested, zeros", {}) == \
+        f"{term('rule_why', 'nested', 'nl')}; {term('rule_why', 'zeros', 'nl')}"
+    assert reason_nl("risk_coefficients", "model afgekeurd: dof", {}) == \
+        f"model afgekeurd: {term('rule_why', 'dof', 'nl')}"
+    assert reason_nl("risk", "analyse niet uitgevoerd: no predictor has enough children",
+                     {"risk": "too_few_events"}) == \
+        f"analyse niet uitgevoerd: {term('lack_reason', 'too_few_events', 'nl')}"
+    assert reason_nl("typology", "geen doelgroep ingesteld", {}) == "geen doelgroep ingesteld"

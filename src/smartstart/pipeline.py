@@ -212,6 +212,22 @@ def place_words(study) -> dict[str, str]:
             "en": f"{', '.join(shown)} and {last}" if shown else last}
 
 
+def reason_nl(name: str, why: str, lacking: dict[str, str]) -> str:
+    """Why ``name`` is not in the bundle, in the report's Dutch words: the rules a table
+    failed, or the lack of data an analysis was not run for (the console said 'combinations
+    (nested)' and English details; helper-41). A reason without such words stays as it is."""
+    from smartstart.report._text import term, texts
+
+    if name in lacking:
+        return f"analyse niet uitgevoerd: {term('lack_reason', lacking[name], 'nl')}"
+    prefix, _, rules = why.rpartition("model afgekeurd: ")
+    names = [r.strip() for r in rules.split(",") if r.strip()]
+    if prefix or not names or not all(r in texts()["rule_why"] for r in names):
+        return why
+    said = "; ".join(term("rule_why", r, "nl") for r in names)
+    return f"model afgekeurd: {said}" if why.startswith("model afgekeurd: ") else said
+
+
 def withheld_of(pilot: Pilot, outputs: Outputs) -> list[Withheld]:
     """What the run withheld, as typed values (kind, rules, the lack of data's reason)."""
     lacking = {analysis: (reason, detail) for analysis, reason, detail in outputs.lacking}
@@ -352,8 +368,10 @@ def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) 
     if result.sections:
         console.print(f"{len(result.sections)} bundels per gemeente (mogen na controle naar "
                       f"buiten): {result.sections[0][1].parent.parent}")
+    lacking = {analysis: reason for analysis, reason, _ in result.lacking}
     for name, why in result.withheld:
-        console.print(f"[yellow]niet in de bundel[/]: {name} ({why})")
+        console.print(f"[yellow]niet in de bundel[/]: {TITLES.get(name, (name, name))[0]} "
+                      f"({reason_nl(name, why, lacking)})")
     for lack in result.not_delivered:
         console.print(f"[yellow]niet geleverd[/]: {lack.factor} ({lack.unit}) ontbreekt: "
                       f"{lack.missing} niet geleverd")
