@@ -76,13 +76,26 @@ def _paths(store: Path, year: int) -> dict[str, Path]:
             "spells": store / manifest[("GBAADRESOBJECTBUS", spells)].store_path}
 
 
+def _outcome(store: Path, peildatum: date) -> dict:
+    """The default outcome with a window of at most three years that the delivery covers (a
+    window past its newest year stops a run)."""
+    from smartstart.pilot import OutcomeSpec
+    from smartstart.sources._store import read_manifest
+
+    newest = max(y for t, y in read_manifest(store) if t == "JGDBESCHERMBUS")
+    later = peildatum > date(peildatum.year, 1, 1)
+    return {"name": OutcomeSpec().name,
+            "window_years": max(1, min(3, newest + 1 - peildatum.year - later))}
+
+
 def smartstart_one(store: Path, code: str, peildatum: date, out: mp.Queue) -> None:
     from smartstart.features import build_features
     from smartstart.linking import link
     from smartstart.pilot import Study
 
     started = time.perf_counter()
-    study = Study(name="bench", gemeente=code, peildatum=peildatum)
+    study = Study(name="bench", gemeente=code, peildatum=peildatum,
+                  outcome=_outcome(store, peildatum))
     linked = link(store, study)
     tables = build_features(linked.db, study)
     out.put((time.perf_counter() - started, peak_rss_mib(), linked.db.count("residents"),
@@ -149,8 +162,10 @@ def _profile(store: Path, codes: tuple[str, ...], peildatum: date) -> tuple[int,
     from smartstart.pilot import Study
     from smartstart.pipeline import without_keys
 
-    study = (Study(name="bench", gemeente=codes[0], peildatum=peildatum) if len(codes) == 1
-             else Study(name="bench", gemeenten=codes, peildatum=peildatum))
+    outcome = _outcome(store, peildatum)
+    study = (Study(name="bench", gemeente=codes[0], peildatum=peildatum, outcome=outcome)
+             if len(codes) == 1 else
+             Study(name="bench", gemeenten=codes, peildatum=peildatum, outcome=outcome))
     tables = build_features(link(store, study).db, study)
     households, children = without_keys(tables)
     out = Outputs()

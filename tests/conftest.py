@@ -172,7 +172,8 @@ def demo_later(demo_run, tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("later")
     data = yaml.safe_load((demo_run / "pilot.yaml").read_text("utf-8"))
-    data["study"].update(peildatum="2021-01-01", analyses=["profile"])
+    data["study"].update(peildatum="2021-01-01", analyses=["profile"],
+                         outcome={**data["study"]["outcome"], "window_years": 2})
     data["paths"] = {k: (str((demo_run / v).resolve()) if isinstance(v, str) else
                          {n: str((demo_run / p).resolve()) for n, p in v.items()})
                      for k, v in data["paths"].items()}

@@ -333,13 +333,15 @@ def test_a_layout_from_a_later_year_serves_from_then(laid_out, tmp_path):
         linked = link(store, study, partner)
         return build_features(linked.db, study), linked
 
-    on_since = STUDY.model_copy(update={"peildatum": date(since, 1, 1)})
+    # two years of outcome: the delivery ends in the year after ``since``
+    outcome = STUDY.outcome.model_copy(update={"window_years": 2})
+    on_since = STUDY.model_copy(update={"peildatum": date(since, 1, 1), "outcome": outcome})
     here, linked = tables(on_since)
     # (the partner's unknown keys are looked up in the full person file, as with any layout)
     assert {k for k, v in linked.db.sources.items()
             if v != "layout" and not k.endswith("_full")} == set()
-    earlier, linked_earlier = tables(STUDY.model_copy(update={"peildatum": date(since - 1,
-                                                                                 12, 31)}))
+    earlier, linked_earlier = tables(STUDY.model_copy(update={
+        "peildatum": date(since - 1, 12, 31), "outcome": outcome}))
     assert set(linked_earlier.db.sources.values()) == {"full"}
     shutil.move(parts, tmp_path / "_gemeente")
     try:

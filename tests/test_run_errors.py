@@ -83,8 +83,28 @@ def test_no_target_household_stops_with_the_link_statuses(world, tmp_path):
     assert not (root / "results").exists()
 
 
-def test_an_outcome_without_cases_stops_naming_its_tables(world, tmp_path):
-    """A peildatum after the delivery (nearest years allowed): no outcome can start."""
+def test_an_outcome_window_past_the_delivery_stops_naming_its_tables(world, tmp_path):
+    """A window that runs past the newest year of the outcome's tables would count their
+    later events as absent (helper-41: it ran without a word). The delivery ends in 2022."""
+    root = copy_world(world, tmp_path)
+    for peildatum, hint in (("2021-06-01", "window_years: 1"), ("2023-01-01", "2020-01-01")):
+        path = pilot(root, peildatum=peildatum, allow_nearest_year=True)
+        with pytest.raises(SourceError) as error:
+            run_pilot(load_pilot(path))
+        said = str(error.value) + " " + (error.value.hint or "")
+        assert "JGDHULPBUS (2022)" in said and "JGDBESCHERMBUS (2022)" in said, said
+        assert "2020-01-01 or earlier" in said and hint in said, said
+        assert _cli(path).exit_code == 1
+        assert not (root / "results").exists()
+
+
+def test_an_outcome_without_cases_stops_naming_its_tables(world, tmp_path, monkeypatch):
+    """A peildatum after the delivery (nearest years allowed; the window's check above left
+    out, as for a delivery whose outcome tables reach on but hold no case): no outcome can
+    start."""
+    import smartstart.features as features
+
+    monkeypatch.setattr(features, "_require_window", lambda *args: None)
     root = copy_world(world, tmp_path)
     path = pilot(root, peildatum="2023-01-01", allow_nearest_year=True)
     with pytest.raises(Empty) as error:

@@ -177,6 +177,7 @@ def build_features(db: Database, study: Study) -> FeatureTables:
     db.create("events", tables_sql.events_sql(lib.factors, outcome, _viewer(db)))
     lacking = _lacking(db, study)  # every table the run reads has been looked up by now
     require_outcome(study.outcome.name, study.analyses, lacking)
+    _require_window(db, study, outcome)
     db.create("person_factors", tables_sql.sql_file("person_factors"))
     checks.guard_unique(db, "person_factors")
     n_hh = db.create("household_factors", tables_sql.sql_file("household_table").format(
@@ -198,6 +199,33 @@ def build_features(db: Database, study: Study) -> FeatureTables:
     return FeatureTables(_drop(households, lacking, "household"),
                          _drop(children, lacking, "child"), lacking,
                          tuple(db.years_used.values()))
+
+
+def _require_window(db: Database, study: Study, outcome) -> None:
+    """The outcome counts what starts from the peildatum up to ``outcome_end``: each of its
+    delivered tables must reach that far. A window past the newest year of a table would
+    count its later events as absent, and every rate, profile and model would read too low
+    without a word (helper-41: a peildatum of 2021-06-01 with three years on a delivery up to
+    2022 ran). A table's year is read as the events up to 31 December of that year."""
+    from datetime import date, timedelta
+
+    last = db.dates.outcome_end - timedelta(days=1)
+    short = [(t, max(db.years(t))) for t in outcome.sources
+             if db.years(t) and date(max(db.years(t)), 12, 31) < last]
+    if not short:
+        return
+    newest = min(year for _, year in short)
+    tables = ", ".join(f"{t} ({y})" for t, y in short)
+    n = study.outcome.window_years
+    fits = max(newest + 1 - study.peildatum.year - (study.peildatum > date(
+        study.peildatum.year, 1, 1)), 0)
+    raise SourceError(
+        f"the outcome {study.outcome.name} counts what starts from {study.peildatum} up to "
+        f"{last} (window_years: {n}), but the delivery of {tables} ends in that year: later "
+        "events are not in it, so the outcome would be too rare",
+        hint=f"choose a peildatum of {newest + 1 - n}-01-01 or earlier"
+             + (f", or study.outcome.window_years: {fits}" if fits else "")
+             + ", or ingest the newer years")
 
 
 def _record_population(db: Database, population, name: str, n: int) -> None:
