@@ -222,3 +222,24 @@ def test_the_outcome_column_follows_the_pilots_outcome(world):
     placement, ots = outcome["uithuisplaatsing"]["outcome"], outcome["ots"]["outcome"]
     assert placement.sum() > 0 and ots.sum() > 0
     assert (either["outcome"] == (placement | ots)).all()
+
+
+def test_the_two_connections_of_linking_read_different_tables(world, monkeypatch):
+    """link() runs the households beside the income and status on a second connection: a
+    view of one table made by both at once would be a write-write conflict of DuckDB's
+    catalog, an error that comes and goes. Each reads its own tables."""
+    from smartstart.linking import Database
+
+    root, _ = world
+    seen: list[tuple[set, set]] = []
+    merge = Database.merge
+
+    def watched(self, other):
+        seen.append((set(self.read), set(other.read)))
+        merge(self, other)
+
+    monkeypatch.setattr(Database, "merge", watched)
+    link(root / "store", _study(date(2020, 1, 1)))
+    (main, branch), = seen
+    assert {"GBAHUISHOUDENSBUS", "GBAPERSOONTAB"} <= main and {"INHATAB", "SECMBUS"} <= branch
+    assert not main & branch

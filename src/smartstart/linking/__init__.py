@@ -82,7 +82,8 @@ def link(store: Path, study: Study,
     link_residents(db, study)
     # households and the income and status of the residents need only the residents: they run
     # side by side, one connection each (a municipality's queries run on one DuckDB thread,
-    # so the second core is free; benchmarks/national.py --only one)
+    # so the second core is free; benchmarks/national.py --only one). The two read different
+    # tables: a view both made at once would be a write-write conflict of DuckDB's catalog.
     branch = db.branch()
     with ThreadPoolExecutor(max_workers=1) as pool:
         income = pool.submit(link_income_and_status, branch, study)
