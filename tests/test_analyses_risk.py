@@ -284,3 +284,30 @@ def test_the_bootstrap_s_refits_at_once_are_each_fit_alone():
     for w in weights[1:6]:
         ref = sm.GLM(y, X, family=sm.families.Binomial(), freq_weights=w).fit().params
         np.testing.assert_allclose(newton_logits(X, y, w[None])[0], ref, rtol=1e-4, atol=1e-5)
+
+
+def test_an_interaction_limit_from_separated_resamples_is_not_a_number():
+    """A combination with a single child without the outcome: every resample that leaves that
+    child out separates the children, and Newton stops at an odds ratio of 1e7 or more, which
+    went to the team's Excel as an upper limit (helper-41). The limit is then NaN ('–'); the
+    point estimate on all children is finite and equals statsmodels' fit of the same model."""
+    import statsmodels.api as sm
+
+    from smartstart.analyses._combinations import LOG_OR_BOUND, _bootstrap
+
+    rng = np.random.default_rng(3)
+    n = 400
+    a, b = rng.random(n) < 0.4, rng.random(n) < 0.4
+    y = (rng.random(n) < 0.15).astype(int)
+    both = np.flatnonzero(a & b)
+    y[both] = 1
+    y[both[0]] = 0  # the one child of the combination without the outcome
+    X = np.column_stack([a, b]).astype(float)
+    spec = CombinationSpec(factors=("young_mother", "single_parent"), orders=(2,), n_boot=200,
+                           seed=1)
+    (got,) = _bootstrap(pd.Series([("young_mother", "single_parent")]), spec, X, y)
+    assert np.isnan(got["interaction_high"]) and got["confirmed"]
+    design = sm.add_constant(np.column_stack([a, b, a & b]).astype(float))
+    reference = sm.Logit(y, design).fit(disp=0).params[-1]
+    assert abs(reference) < LOG_OR_BOUND
+    assert got["interaction_or"] == pytest.approx(np.exp(reference), rel=1e-6)

@@ -166,7 +166,8 @@ def _rank(frame: pd.DataFrame, rank_by: RankBy) -> pd.DataFrame:
     elif rank_by == "lift_low":
         ordered = frame.sort_values(["lift_low", "lift"], ascending=False, kind="stable")
     else:
-        strength = frame["interaction_low"].where(frame["confirmed"], -np.inf)
+        # a confirmed lower bound beyond LOG_OR_BOUND is not published (NaN): it is the highest
+        strength = frame["interaction_low"].fillna(np.inf).where(frame["confirmed"], -np.inf)
         ordered = frame.assign(_s=strength).sort_values(
             ["confirmed", "_s", "lift_low"], ascending=False, kind="stable").drop(columns="_s")
     ordered = ordered.reset_index(drop=True)
@@ -198,11 +199,23 @@ def _bootstrap(groups: pd.Series, spec: CombinationSpec, X: np.ndarray, y: np.nd
     for j, d in enumerate(designs):
         point = newton_logit(d, yc, size)[-1]
         low, high = np.quantile(draws[:, j], [0.025, 0.975])
-        out.append({"interaction_or": np.exp(point), "interaction_low": np.exp(low),
-                    "interaction_high": np.exp(high),
+        out.append({"interaction_or": _bounded(point), "interaction_low": _bounded(low),
+                    "interaction_high": _bounded(high),
                     "confirm_share": float((draws[:, j] > 0).mean()),
                     "confirmed": bool(low > 0)})
     return out
+
+
+#: an interaction's log odds ratio beyond which its fit separated the children (a resample
+#: without a child of the combination lacking the outcome: Newton then stops wherever its steps
+#: got small, an odds ratio of 1e7 or 1e8): that bound of the interval is not estimable
+LOG_OR_BOUND = float(np.log(1000))
+
+
+def _bounded(log_or: float) -> float:
+    """The odds ratio, or NaN (shown as '–') where the fit ran off (``LOG_OR_BOUND``): a limit
+    of 100,994,907 went to the team's Excel (helper-41)."""
+    return float(np.exp(log_or)) if abs(log_or) <= LOG_OR_BOUND else float("nan")
 
 
 def _label(names: tuple[str, ...], lang: str) -> str:
