@@ -20,6 +20,10 @@ def test_synth_then_ingest_through_the_cli(tmp_path):
     assert result.exit_code == 0, result.output
     truth = json.loads((source / "truth.json").read_text("utf-8"))
     assert truth["spec"]["households"] == 300
+    # the households asked for are those living there on the peildatum (helper-41 read the
+    # count over the years as a mistake)
+    said = " ".join(result.output.split())
+    assert truth["demo"]["peildatum_households"] == 300 and "300 of them living there on" in said
     result = runner.invoke(app, ["ingest", str(source), "--store", str(store)])
     assert result.exit_code == 0, result.output
     manifest = json.loads((store / "manifest.json").read_text("utf-8"))
