@@ -84,6 +84,29 @@ def test_an_analysis_of_the_target_group_without_one_is_refused_when_read(tmp_pa
     assert "study.target_group" in said and f"remove {analysis} from study.analyses" in said
 
 
+def test_a_pilot_error_is_said_in_the_pilots_own_fields(tmp_path):
+    """A reversed window in target_group gave some eighteen fragments of all three kinds of
+    target group ('function-after[_distinct(), TargetGroups].partners: Field required', ...),
+    a date in another format only 'invalid character in year' (helper-41)."""
+    group = DEMO["study"]["target_group"]
+    reversed_window = {**group, "window": {"start": "2022-01-01", "end": "2015-01-01"}}
+    cases = [({"target_group": reversed_window},
+              "study.target_group.window: window ends (2015-01-01) before it starts "
+              "(2022-01-01)"),
+             ({"target_group": {**{k: v for k, v in group.items() if k != "start_column"},
+                                "start_colum": "startdatum"}},
+              "study.target_group.start_column: Field required; "
+              "study.target_group.start_colum: Extra inputs are not permitted"),
+             ({"peildatum": "01-01-2020"}, "(write a date as YYYY-MM-DD, e.g. 2020-01-01)")]
+    for change, expected in cases:
+        data = {**DEMO, "study": {**DEMO["study"], **change}}
+        with pytest.raises(SourceError) as error:
+            load_pilot(_write(tmp_path, data))
+        said = str(error.value).split("invalid pilot configuration: ", 1)[1]
+        assert expected in said and "[" not in said and "Value error" not in said, said
+        assert "partners" not in said and "rule" not in said, said
+
+
 def test_missing_or_broken_file(tmp_path):
     with pytest.raises(SourceError):
         load_pilot(tmp_path / "nope.yaml")

@@ -67,7 +67,21 @@ class DuplicateKeys(SourceError):
         self.table, self.file, self.columns, self.count = table, file, columns, count
 
 
+#: the names of the target group's kinds (``pilot.TargetKind``): pydantic puts the kind it
+#: validated in an error's path, which the pilot's writer did not write
+TARGET_KINDS = ("one partner file", "several partner files", "a register rule")
+UNION_TAGS = frozenset(TARGET_KINDS)
+
+
 def problems_of(error: object) -> str:
-    """A pydantic ValidationError's problems on one line: ``field.path: message; ...``."""
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                     for e in error.errors())  # type: ignore[attr-defined]
+    """A pydantic ValidationError's problems on one line: ``field.path: message; ...``, in the
+    pilot's own field names (no union tags or validator names), without pydantic's 'Value
+    error, ' and with the date format named where a date could not be read."""
+    said = []
+    for e in error.errors():  # type: ignore[attr-defined]
+        loc = ".".join(str(p) for p in e["loc"] if str(p) not in UNION_TAGS and "[" not in str(p))
+        msg = e["msg"].removeprefix("Value error, ")
+        if str(e.get("type", "")).startswith(("date_", "datetime_")):
+            msg += " (write a date as YYYY-MM-DD, e.g. 2020-01-01)"
+        said.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(dict.fromkeys(said))
