@@ -173,9 +173,16 @@ def test_a_target_group_by_register_rule_selects_the_households_with_the_level(d
     study = Study(name="t", gemeente="0784", peildatum=PEILDATUM,
                   target_group=TargetRule(rule="main_benefit", level=3,
                                           label_nl="huishoudens in de bijstand"))
-    tables = build_features(link(demo_run / "store", study).db, study)
+    linked = link(demo_run / "store", study)
+    tables = build_features(linked.db, study)
     households, children = tables.households, tables.children
     expected = households["main_benefit"].astype("string").eq("3").fillna(False)
+    # the flow says the rule in the pilot's label and the library's words (it said
+    # 'huishoudens met main_benefit = 3'; helper-41)
+    step = linked.attrition.set_index("step").loc["doelgroep: huishoudens"]
+    assert step["reason"] == ("huishoudens in de bijstand (belangrijkste uitkering is "
+                              "bijstandsuitkering; regel uit het register: main_benefit = 3)")
+    assert step["rows_out"] == expected.sum()
     assert households["target_group"].sum() > 100
     assert (households["target_group"] == expected).all()
     by_household = households.set_index("household_id")["target_group"]

@@ -266,14 +266,30 @@ def _rule_target(db: Database, study: Study, lacking: tuple[NotDelivered, ...]) 
     db.con.execute(f"UPDATE household_factors SET target_group = coalesce({column} = $level, "
                    "FALSE)", {"level": value}).fetchall()
     n = db.count("household_factors WHERE target_group")
+    nl, en = _rule_words(rule)
     db.record("doelgroep: huishoudens", db.count("household_factors"), n,
-              f"huishoudens met {rule.rule} = {rule.level} (regel uit het register)",
-              ("target group: households",
-               f"households with {rule.rule} = {rule.level} (rule from the register)"))
+              f"{rule.label_nl} ({nl}; regel uit het register: {rule.rule} = {rule.level})",
+              ("target group: households", f"{rule.label_en} ({en}; rule from the register: "
+               f"{rule.rule} = {rule.level})"))
     if n == 0:
         raise SourceError(f"no household has {rule.rule} = {rule.level} on "
                           f"{study.peildatum}: the target group is empty",
                           hint="check study.target_group.rule and level")
+
+
+def _rule_words(rule: TargetRule) -> tuple[str, str]:
+    """The rule in the library's words, Dutch and English: 'belangrijkste uitkering is
+    bijstandsuitkering' for main_benefit = 3, 'kind met jeugdhulp' for a binary factor that is
+    true (the flow said 'huishoudens met main_benefit = 3'; helper-41)."""
+    from smartstart.analyses._common import lower_first
+
+    factor = factors()["household"][rule.rule]
+    if factor.type == "binary":
+        no = factor.label_no or Words(nl=f"niet: {factor.nl}", en=f"not: {factor.en}")
+        words = Words(nl=factor.nl, en=factor.en) if rule.level == "True" else no
+        return lower_first(words.nl), lower_first(words.en)
+    level = factor.levels.get(rule.level, Words(nl=rule.level, en=rule.level))
+    return (f"{lower_first(factor.nl)} is {level.nl}", f"{lower_first(factor.en)} is {level.en}")
 
 
 def _viewer(db: Database):
