@@ -52,3 +52,17 @@ def test_the_console_says_why_in_the_reports_dutch_words():
                      {"risk": "too_few_events"}) == \
         f"analyse niet uitgevoerd: {term('lack_reason', 'too_few_events', 'nl')}"
     assert reason_nl("typology", "geen doelgroep ingesteld", {}) == "geen doelgroep ingesteld"
+
+
+def test_a_withheld_model_card_has_a_title():
+    """A municipality's report listed a withheld model card as 'model_card_nl' (helper-41):
+    outputs without a title of their own take the report's words for what may be withheld."""
+    from smartstart.outputs import TITLES
+    from smartstart.pipeline import titles
+    from smartstart.report._text import term
+
+    for name in ("model_card_nl", "model_card_en"):
+        assert titles(name) == (term("outputs", name, "nl"), term("outputs", name, "en"))
+        assert titles(name)[0] != name
+    assert titles("combinations") == TITLES["combinations"]
+    assert titles("nothing_like_this") == ("nothing_like_this", "nothing_like_this")

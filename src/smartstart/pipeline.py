@@ -168,8 +168,7 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
     whom = library().populations[pilot.study.population]
     study["population_words"] = {"nl": whom.nl, "en": whom.en, "nl_short": whom.nl_short,
                                  "en_short": whom.en_short}
-    withheld = [{**w.to_dict(), "title_nl": TITLES.get(w.name, (w.name, w.name))[0],
-                 "title_en": TITLES.get(w.name, (w.name, w.name))[1]}
+    withheld = [{**w.to_dict(), "title_nl": titles(w.name)[0], "title_en": titles(w.name)[1]}
                 for w in withheld_of(pilot, outputs)]
     # the areas' names and map from the boundaries file (public), for the published areas only
     maps = area_map(pilot.study, pilot.paths.boundaries, outputs.tables)
@@ -179,7 +178,7 @@ def write_bundle(pilot: Pilot, outputs: Outputs, target: Path,
                       labels=maps.labels(labels) if maps else labels) as writer:
         for published in outputs.tables:
             name = published.record.name
-            nl, en = TITLES.get(name, (name, name))
+            nl, en = titles(name)
             writer.add_table(CheckedTable(name, published.frame, published.record,
                                           outputs.variables.get(name, ()), nl, en,
                                           published.record.kind, published.rules.to_dict()))
@@ -210,6 +209,18 @@ def place_words(study) -> dict[str, str]:
     last = shown.pop()
     return {"nl": f"{', '.join(shown)} en {last}" if shown else last,
             "en": f"{', '.join(shown)} and {last}" if shown else last}
+
+
+def titles(name: str) -> tuple[str, str]:
+    """An output's or analysis's title, Dutch and English: the outputs' own, else the report's
+    words for what may be withheld, else the name (a withheld model card was listed as
+    'model_card_nl' in a municipality's report; helper-41)."""
+    from smartstart.report._text import texts
+
+    if name in TITLES:
+        return TITLES[name]
+    words = texts()["outputs"].get(name)
+    return (words["nl"], words["en"]) if words else (name, name)
 
 
 def reason_nl(name: str, why: str, lacking: dict[str, str]) -> str:
@@ -370,7 +381,7 @@ def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) 
                       f"buiten): {result.sections[0][1].parent.parent}")
     lacking = {analysis: reason for analysis, reason, _ in result.lacking}
     for name, why in result.withheld:
-        console.print(f"[yellow]niet in de bundel[/]: {TITLES.get(name, (name, name))[0]} "
+        console.print(f"[yellow]niet in de bundel[/]: {titles(name)[0]} "
                       f"({reason_nl(name, why, lacking)})")
     for lack in result.not_delivered:
         console.print(f"[yellow]niet geleverd[/]: {lack.factor} ({lack.unit}) ontbreekt: "
