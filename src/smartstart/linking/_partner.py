@@ -11,6 +11,7 @@ not link the row: an empty key or ``000000000``), ``client_start`` and ``client_
 from __future__ import annotations
 
 import codecs
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -71,7 +72,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
             encoding = "utf-8"
         except UnicodeDecodeError:
             encoding = "latin-1"
-    lines = data.decode(encoding).splitlines()
+    text = data.decode(encoding)
+    lines = text.splitlines()
     header = lines[0] if lines else ""
     sep = next((s for s in _SEPARATORS if s in header), ";")
     others = [s for s in _SEPARATORS if s != sep]
@@ -85,7 +87,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
                 f"row(s) by {_SEPARATORS[used]} (first: row {mixed[0]})",
                 hint="save the file again with one separator throughout (in Excel: 'CSV "
                      "(puntkommagescheiden)')")
-    return pd.read_csv(path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False)
+    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
 
 
 def _columns(raw: pd.DataFrame, path: Path, tg: TargetGroup) -> dict[str, str]:
