@@ -2,8 +2,10 @@
 front sheet, and where each language's files lie and how their CSV cells are written (the
 Dutch Excel dialect: ``;`` and a decimal comma; the English one: ``,`` and a decimal point).
 
-Cells inside the tables are the bundle's own (codes, and the texts the analyses wrote); only
-the headers, the front sheet and the names sheet change with the language."""
+Cells inside the tables are the bundle's own (codes, and the texts the analyses wrote), but for
+the words of a short list of columns (``VALUES``: a statistic's kind, a direction, a model
+check) that the analyses write as English codes; the headers, those words, the front sheet and
+the names sheet change with the language."""
 
 from __future__ import annotations
 
@@ -124,6 +126,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "traits": ("Kenmerken", "Traits"), "questions": ("Vragen", "Questions"),
     "area": ("Gebied (code)", "Area (code)"), "residents": ("Inwoners", "Residents"),
     "households": ("Huishoudens", "Households"),
+    "municipality": ("Gemeente", "Municipality"), "rest": ("Rest", "Rest"),
     "target_households": ("Huishoudens in de doelgroep", "Target group households"),
     "target": ("Doelgroep", "Target group"), "children": ("Kinderen", "Children"),
     "outcome": ("Uitkomst", "Outcome"), "outcome_events": ("Met uitkomst", "With outcome"),
@@ -170,6 +173,55 @@ HEADERS: dict[str, tuple[str, str]] = {
                        "Not counted: no year before their start"),
     "partner_rows": ("Rijen in het bestand van de partner", "Rows in the partner's file"),
     "partner_unlinked": ("Rijen zonder sleutel", "Rows without a key"),
+}
+#: the words of a column whose cells are codes the analyses write in English (``statistic``
+#: "share"), by column; a cell not listed stays as it is (a number, a name, a Dutch text)
+VALUES: dict[str, dict[str, tuple[str, str]]] = {
+    "type": {"numeric": ("getal", "number"), "category": ("categorie", "category"),
+             "binary": ("ja/nee", "yes/no")},
+    "kind": {"numeric": ("getal", "number"), "level": ("categorie", "category")},
+    "statistic": {"share": ("aandeel", "share"), "mean": ("gemiddelde", "mean")},
+    "direction": {"higher": ("hoger", "higher"), "lower": ("lager", "lower"),
+                  "similar": ("ongeveer gelijk", "similar")},
+    "status": {"chosen": ("gekozen", "chosen"),
+               "near_miss": ("net niet gekozen, niet te onderscheiden",
+                             "just missed, cannot be told apart"),
+               "eligible": ("niet gekozen", "not chosen"),
+               "too_few": ("te weinig kinderen voor de keuzeregel",
+                           "too few children for the selection rule"),
+               "few_schools": ("te weinig scholen voor de keuzeregel",
+                               "too few schools for the selection rule"),
+               "hidden": ("te klein om te tonen", "too small to show")},
+    "metric": {"selection_rate": ("aandeel gesignaleerd", "selection rate"),
+               "tpr": ("aandeel gevonden (TPR)", "true positive rate"),
+               "fpr": ("aandeel onterecht gesignaleerd (FPR)", "false positive rate"),
+               "ppv": ("aandeel terecht van gesignaleerd (PPV)", "precision (PPV)"),
+               "calibration": ("kalibratie", "calibration"), "auc": ("AUC", "AUC"),
+               "auc_cv": ("AUC (kruisvalidatie)", "AUC (cross-validated)"),
+               "auc_cv_low": ("AUC, ondergrens", "AUC, lower"),
+               "auc_cv_high": ("AUC, bovengrens", "AUC, upper"),
+               "auc_cv_se": ("AUC, standaardfout", "AUC, standard error"),
+               "auc_apparent": ("AUC op de eigen data", "AUC on the training data"),
+               "brier_cv": ("Brier-score (kruisvalidatie)", "Brier score (cross-validated)"),
+               "brier_null": ("Brier-score zonder model", "Brier score without a model"),
+               "calibration_intercept": ("kalibratie: intercept", "calibration intercept"),
+               "calibration_slope": ("kalibratie: helling", "calibration slope"),
+               "cv_folds": ("aantal delen kruisvalidatie", "cross-validation folds")},
+    "check": {"n": ("kinderen in het model", "children in the model"),
+              "events": ("kinderen met de uitkomst", "children with the outcome"),
+              "parameters": ("aantal parameters", "parameters"),
+              "residual_dof": ("vrijheidsgraden over", "residual degrees of freedom"),
+              "min_cell": ("kleinste cel", "smallest cell"),
+              "events_per_parameter": ("uitkomsten per parameter", "events per parameter"),
+              "converged": ("schatting geconvergeerd", "fit converged"),
+              "separation": ("scheiding", "separation"),
+              "separation_terms": ("termen met scheiding", "terms with separation"),
+              "aliased_terms": ("termen zonder eigen schatting", "aliased terms"),
+              "warnings": ("waarschuwingen", "warnings"),
+              "not_used": ("niet gebruikt", "not used"),
+              "level_not_used": ("categorie niet gebruikt", "level not used")},
+    "method": {"latent_class": ("latente klassen", "latent classes"),
+               "gower_pam": ("Gower-afstand met PAM", "Gower distance with PAM")},
 }
 SUFFIXES: dict[str, tuple[str, str]] = {
     "nl": ("Nederlands", "Dutch"), "en": ("Engels", "English"),

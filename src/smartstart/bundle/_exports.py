@@ -33,7 +33,9 @@ import pandas as pd
 from smartstart.bundle._export_words import (
     DECIMALS,
     EXPORTS,
+    LANGS,
     NOT_APPLICABLE,
+    VALUES,
     WORDS,
     ExportLang,
     header,
@@ -109,9 +111,14 @@ def in_language(columns: Sequence[object], rows: Sequence[Sequence[object]], lan
                 ) -> tuple[list[object], list[list[object]]]:
     """A table's columns in one language's exports: the other language's words left out where
     this language has its own (``label_nl`` beside ``label_en``; the Dutch ``step`` beside
-    ``step_en``), every other column kept."""
+    ``step_en``), every other column kept; a code the analyses write in English in the
+    language's word (``VALUES``: ``share`` is "aandeel")."""
     keep = language_columns([str(c) for c in columns], lang)
-    return [columns[i] for i in keep], [[row[i] for i in keep] for row in rows]
+    i = LANGS.index(lang)
+    words = [VALUES.get(str(columns[k]), {}) for k in keep]
+    return [columns[k] for k in keep], [
+        [w[v][i] if isinstance(v, str) and v in w else v
+         for v, w in zip((row[k] for k in keep), words, strict=True)] for row in rows]
 
 
 def language_columns(names: Sequence[str], lang: str) -> list[int]:
