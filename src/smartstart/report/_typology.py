@@ -102,9 +102,33 @@ def method(src: Source, lang: Lang) -> Part:
               (t("stability", lang), "stability", "num2"), (t("chosen", lang), "chosen", "bool")]
     part.blocks.append(data_table(selection, t("selection_caption", lang),
                                   [c for c in wanted if selection.has(c[1])]))
+    if rule := _rule(selection, lang):
+        part.blocks.append(Text(rule))
     if _rows(src, "typology_types") and (sentence := robustness(src, lang)):
         part.blocks.append(Text(sentence))
     return part
+
+
+def _rule(selection, lang: Lang) -> str | None:
+    """The choice in words with its numbers: BIC's and AIC's best number of types, and the
+    number between them chosen for its stability (a k chosen above the lowest BIC is the
+    rule, not a contradiction; helper-41). None when the table does not say."""
+    if not selection.has("k", "bic_best", "aic_best", "chosen", "stability"):
+        return None
+    frame = selection.frame
+
+    def k_of(column: str) -> str | None:
+        rows = frame.index[frame[column].map(lambda v: not missing(v) and bool(v))]
+        return None if len(rows) != 1 else number(frame.at[rows[0], "k"], lang)
+
+    k_bic, k_aic, k = k_of("bic_best"), k_of("aic_best"), k_of("chosen")
+    if None in (k_bic, k_aic, k):
+        return None
+    row = frame.index[frame["chosen"].map(lambda v: not missing(v) and bool(v))][0]
+    value = frame.at[row, "stability"]
+    stability = "–" if missing(value) else number(float(value), lang, 2)
+    key = "selection_same" if k_bic == k_aic else "selection_rule"
+    return t(key, lang, k_bic=k_bic, k_aic=k_aic, k=k, stability=stability)
 
 
 def robustness(src: Source, lang: Lang) -> str | None:
