@@ -98,13 +98,40 @@ def test_an_outcome_window_past_the_delivery_stops_naming_its_tables(world, tmp_
         assert not (root / "results").exists()
 
 
+def test_the_problems_of_the_inputs_come_at_once_before_linking(world, tmp_path, monkeypatch):
+    """A partner file whose dates do not fit the pilot's format and a window past the delivery:
+    both in one error, before anything is linked (helper-41: one run per problem)."""
+    import smartstart.pipeline as pipeline
+
+    def no_linking(*args, **kwargs):
+        raise AssertionError("linked before the inputs were checked")
+
+    monkeypatch.setattr(pipeline, "link", no_linking)
+    root = copy_world(world, tmp_path)
+    path = pilot(root, peildatum="2021-06-01", allow_nearest_year=True,
+                 target_group={**TARGET, "date_format": "%Y-%m-%d"})
+    with pytest.raises(SourceError) as error:
+        run_pilot(load_pilot(path))
+    said = str(error.value)
+    assert said.startswith("2 problems with the pilot's inputs:"), said
+    assert "startdatum" in said and "%Y-%m-%d" in said, said
+    assert "JGDHULPBUS (2022)" in said and "window_years: 1" in said, said
+    assert said.count("what to do:") == 2, said
+    result = _cli(path)
+    assert result.exit_code == 1
+    assert "startdatum" in result.output and "JGDHULPBUS (2022)" in result.output, result.output
+    assert not (root / "results").exists()
+
+
 def test_an_outcome_without_cases_stops_naming_its_tables(world, tmp_path, monkeypatch):
     """A peildatum after the delivery (nearest years allowed; the window's check above left
     out, as for a delivery whose outcome tables reach on but hold no case): no outcome can
     start."""
     import smartstart.features as features
+    import smartstart.pipeline as pipeline
 
-    monkeypatch.setattr(features, "_require_window", lambda *args: None)
+    for module in (features, pipeline):
+        monkeypatch.setattr(module, "require_window", lambda *args: None)
     root = copy_world(world, tmp_path)
     path = pilot(root, peildatum="2023-01-01", allow_nearest_year=True)
     with pytest.raises(Empty) as error:

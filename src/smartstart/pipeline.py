@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -30,10 +31,19 @@ from smartstart.features import (
     labels_frame,
     library,
     outcomes,
+    require_window,
     using,
 )
 from smartstart.features._panel import write_panel
-from smartstart.linking import Linked, YearUsed, every_municipality, link, sql_text
+from smartstart.linking import (
+    Linked,
+    StudyDates,
+    YearUsed,
+    every_municipality,
+    link,
+    read_partner,
+    sql_text,
+)
 from smartstart.linking._link import WITH_HOUSEHOLD
 from smartstart.linking._schools import school_branches
 from smartstart.outputs import TITLES, Outputs, publish, released_counts
@@ -50,6 +60,7 @@ from smartstart.pilot import Pilot
 from smartstart.report import ChartFile, bundle_charts
 from smartstart.sources._boundaries import read_boundaries
 from smartstart.sources._store import read_manifest
+from smartstart.sources.errors import SourceError
 
 KEYS = ("RINPERSOONS", "RINPERSOON", "household_id")
 
@@ -80,12 +91,44 @@ def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
         return _run(pilot, console or Console(quiet=True), drawer)
 
 
+def preflight(pilot: Pilot) -> None:
+    """What can be checked before linking, all at once (helper-41: a run stopped at the first
+    problem, and the next showed only after it was mended): each partner file reads with its
+    columns and dates, the boundaries file reads, the outcome's window fits the delivery.
+    Raises the one error as it is, or one SourceError with every problem."""
+    study, paths = pilot.study, pilot.paths
+    manifest = read_manifest(paths.store)
+    outcome = outcomes().get(study.outcome.name)  # the library checked the name at load
+
+    def years(table: str) -> list[int]:
+        return sorted(y for t, y in manifest if t == table)
+
+    checks: list[Callable[[], object]] = [
+        partial(read_partner, paths.partner_files[tg.partner_file], tg)
+        for tg in study.partner_groups]
+    if paths.boundaries is not None and "areas" in study.analyses:
+        checks.append(partial(read_boundaries, paths.boundaries, study.municipalities))
+    if outcome is not None:
+        checks.append(partial(require_window, study, outcome.sources, years,
+                              StudyDates.of(study).outcome_end))
+    errors: list[SourceError] = []
+    for check in checks:
+        try:
+            check()
+        except SourceError as error:  # only bad input is gathered; a bug still raises
+            errors.append(error)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise SourceError(f"{len(errors)} problems with the pilot's inputs", problems=[
+            p for error in errors for p in error.problems])
+
+
 def _run(pilot: Pilot, console: Console, drawer: BesideWorker) -> RunResult:
     study, paths = pilot.study, pilot.paths
     started = time.perf_counter()
-    if paths.boundaries is not None and "areas" in study.analyses:
-        read_boundaries(paths.boundaries, study.municipalities)  # a bad file fails before linking
-    elif "areas" in study.analyses:
+    preflight(pilot)  # a bad partner file, boundaries file or window fails before linking
+    if "areas" in study.analyses and paths.boundaries is None:
         console.print("[yellow]geen grenzenbestand (paths.boundaries)[/]: de gebieden houden "
                       "hun CBS-code en het rapport heeft geen kaart")
     partners = {tg.partner_file: paths.partner_files[tg.partner_file]

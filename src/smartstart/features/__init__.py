@@ -177,7 +177,7 @@ def build_features(db: Database, study: Study) -> FeatureTables:
     db.create("events", tables_sql.events_sql(lib.factors, outcome, _viewer(db)))
     lacking = _lacking(db, study)  # every table the run reads has been looked up by now
     require_outcome(study.outcome.name, study.analyses, lacking)
-    _require_window(db, study, outcome)
+    require_window(study, outcome.sources, db.years, db.dates.outcome_end)
     db.create("person_factors", tables_sql.sql_file("person_factors"))
     checks.guard_unique(db, "person_factors")
     n_hh = db.create("household_factors", tables_sql.sql_file("household_table").format(
@@ -201,17 +201,18 @@ def build_features(db: Database, study: Study) -> FeatureTables:
                          tuple(db.years_used.values()))
 
 
-def _require_window(db: Database, study: Study, outcome) -> None:
+def require_window(study: Study, sources, years, outcome_end) -> None:
     """The outcome counts what starts from the peildatum up to ``outcome_end``: each of its
-    delivered tables must reach that far. A window past the newest year of a table would
-    count its later events as absent, and every rate, profile and model would read too low
-    without a word (helper-41: a peildatum of 2021-06-01 with three years on a delivery up to
-    2022 ran). A table's year is read as the events up to 31 December of that year."""
+    delivered tables (``sources``; ``years(table)``: its delivered years) must reach that
+    far. A window past the newest year of a table would count its later events as absent, and
+    every rate, profile and model would read too low without a word (helper-41: a peildatum
+    of 2021-06-01 with three years on a delivery up to 2022 ran). A table's year is read as
+    the events up to 31 December of that year. ``pipeline.preflight`` checks it before
+    linking, from the store's manifest."""
     from datetime import date, timedelta
 
-    last = db.dates.outcome_end - timedelta(days=1)
-    short = [(t, max(db.years(t))) for t in outcome.sources
-             if db.years(t) and date(max(db.years(t)), 12, 31) < last]
+    last = outcome_end - timedelta(days=1)
+    short = [(t, max(years(t))) for t in sources if years(t) and date(max(years(t)), 12, 31) < last]
     if not short:
         return
     newest = min(year for _, year in short)
