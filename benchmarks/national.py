@@ -4,6 +4,8 @@ polars; and the layout build. Time and peak memory of each, every contender in a
 
     # once: a national synthetic delivery (about 16 GB of parquet for 18 M persons)
     smartstart synth /data/national --persons 18000000 --format parquet
+    # or, in minutes, nine side-by-side copies of a smaller store (26.5 M persons from 2.9 M)
+    .venv/bin/python benchmarks/replicate.py /data/small-store /data/store --copies 9
     # the store and its layout (both timed), then every contender
     .venv/bin/python benchmarks/national.py --store /data/store --prepare /data/national
     # polars is a contender only: pip install -e ".[bench]" (not a dependency of smartstart)
