@@ -119,12 +119,7 @@ def test_match_and_attrition_per_partner(files, both):
     assert food.reset_index(drop=True).equals(alone.match.drop(columns="partner"))
     steps = both.attrition.set_index("step")
     per = {p: steps.loc[f"doelgroep: huishoudens uit {p}"] for p in ("voedselbank", "schuldhulp")}
-    rows = {p: steps.loc[f"doelgroep: gekoppelde rijen uit {p}"]
-            for p in ("voedselbank", "schuldhulp")}
-    # partner rows -> linked rows -> households: one unit per count (helper-41)
-    assert rows["schuldhulp"]["rows_in"] == RESIDENTS + UNLINKED
-    assert rows["schuldhulp"]["rows_out"] == per["schuldhulp"]["rows_in"] == len(planted)
-    assert rows["voedselbank"]["rows_out"] == food.set_index("link_status")["n"]["doelgroep"]
+    assert per["schuldhulp"]["rows_in"] == RESIDENTS + UNLINKED
     assert per["schuldhulp"]["rows_out"] == planted["household_id"].nunique()
     assert per["voedselbank"]["rows_out"] == alone.db.count("target_households")
     union = steps.loc["doelgroep: huishoudens"]
@@ -133,19 +128,14 @@ def test_match_and_attrition_per_partner(files, both):
 
 
 def test_one_partner_file_links_as_always(files):
-    """TargetGroup: the partner's rows -> its linked rows -> their households, the match of
-    that file only."""
+    """TargetGroup: one attrition step worded as before, the match of that file only."""
     _, _, alone = files
     steps = alone.attrition
     target = steps[steps["step"].str.startswith("doelgroep")]
-    assert list(target["step"]) == ["doelgroep: gekoppelde rijen", "doelgroep: huishoudens"]
+    assert list(target["step"]) == ["doelgroep: huishoudens"]
     assert target["reason"].iloc[0] == (
-        "rijen van het partnerbestand van een inwoner met een huishouden op de peildatum en een "
-        "klantperiode die overlapt met 2015-01-01 t/m 2022-12-31; de andere rijen staan per "
-        "reden in de koppeling van het partnerbestand")
-    linked = alone.match.set_index("link_status")["n"]
-    assert list(target["rows_in"]) == [linked.sum(), linked["doelgroep"]]
-    assert list(target["rows_out"]) == [linked["doelgroep"], alone.db.count("target_households")]
+        "huishoudens op de peildatum met een lid in het partnerbestand van wie de klantperiode "
+        "overlapt met 2015-01-01 t/m 2022-12-31")
     assert set(alone.match["partner"]) == {"voedselbank"}
 
 

@@ -170,38 +170,30 @@ def _by_status(db: Database, order: list[str]) -> pd.DataFrame:
 
 def _record_target(db: Database, groups: tuple[TargetGroup, ...], frames: dict[str, pd.DataFrame],
                    n_target: int) -> None:
-    """Two attrition steps per partner file: its rows -> the rows linked to a household of
-    the target group (the others are counted by reason in the match table), then those rows
-    -> their households (one count per unit, never partner rows minus households); with
-    several files, one more step for the union."""
-    linked = db.frame("SELECT partner, count(*) AS n_rows, count(DISTINCT household_id) AS n "
-                      "FROM partner_clients WHERE link_status = 'doelgroep' GROUP BY 1")
-    rows = dict(zip(linked["partner"], linked["n_rows"], strict=True))
-    found = dict(zip(linked["partner"], linked["n"], strict=True))
-    one = len(groups) == 1
-    for tg in groups:
-        name, window = tg.partner_file, tg.window
-        of_nl, of_en = ("", "") if one else (f" uit {name}", f" from {name}")
-        file_nl, file_en = ("het partnerbestand", "the partner file") if one else (
-            f"het partnerbestand {name}", f"the partner file {name}")
-        db.record(f"doelgroep: gekoppelde rijen{of_nl}", len(frames[name]),
-                  int(rows.get(name, 0)),
-                  f"rijen van {file_nl} van een inwoner met een huishouden op de peildatum en "
-                  f"een klantperiode die overlapt met {window.start} t/m {window.end}; de "
-                  "andere rijen staan per reden in de koppeling van het partnerbestand",
-                  (f"target group: linked rows{of_en}", f"rows of {file_en} of a resident "
-                   "with a household on the reference date and a client period that overlaps "
-                   f"{window.start} to {window.end}; the other rows are counted by reason in "
-                   "the linking of the partner file"))
-        db.record(f"doelgroep: huishoudens{of_nl}", int(rows.get(name, 0)),
-                  n_target if one else int(found.get(name, 0)),
-                  "de huishoudens van die rijen: een huishouden met meer rijen (meer leden of "
-                  "meer klantperioden) telt één keer",
-                  (f"target group: households{of_en}", "the households of those rows: a "
-                   "household with several rows (several members or client periods) counts "
-                   "once"))
-    if one:
+    """One attrition step for one partner file (as it always was); with several, one step per
+    partner (its rows -> its target households) and one for the union."""
+    if len(groups) == 1:
+        tg = groups[0]
+        db.record("doelgroep: huishoudens", len(frames[tg.partner_file]), n_target,
+                  "huishoudens op de peildatum met een lid in het partnerbestand van wie de "
+                  f"klantperiode overlapt met {tg.window.start} t/m {tg.window.end}",
+                  ("target group: households", "households on the reference date with a "
+                   "member in the partner file whose client period overlaps "
+                   f"{tg.window.start} to {tg.window.end}"))
         return
+    per_partner = db.frame("SELECT partner, count(DISTINCT household_id) AS n FROM "
+                           "partner_clients WHERE link_status = 'doelgroep' GROUP BY 1")
+    found = dict(zip(per_partner["partner"], per_partner["n"], strict=True))
+    for tg in groups:
+        db.record(f"doelgroep: huishoudens uit {tg.partner_file}", len(frames[tg.partner_file]),
+                  int(found.get(tg.partner_file, 0)),
+                  f"huishoudens op de peildatum met een lid in het partnerbestand "
+                  f"{tg.partner_file} van wie de klantperiode overlapt met {tg.window.start} "
+                  f"t/m {tg.window.end}",
+                  (f"target group: households from {tg.partner_file}",
+                   "households on the reference date with a member in the partner file "
+                   f"{tg.partner_file} whose client period overlaps {tg.window.start} to "
+                   f"{tg.window.end}"))
     db.record("doelgroep: huishoudens", sum(int(v) for v in found.values()), n_target,
               "huishoudens met een lid in een of meer van de partnerbestanden "
               f"({', '.join(tg.partner_file for tg in groups)}); een huishouden in meer "
