@@ -333,3 +333,27 @@ def test_a_bug_in_a_rule_check_is_not_a_bundle_problem(bundle, monkeypatch):
     monkeypatch.setattr(_check, "check_published", broken)
     with pytest.raises(KeyError, match="a bug"):
         check_bundle(bundle)
+
+
+def test_a_bundle_written_before_the_codes_were_words_still_passes(bundle):
+    """A bundle written before its exports said the analyses' English codes in words
+    ("higher" -> "hoger"; no ``export_words`` in its manifest) shows the codes, and check reads
+    it as written (helper-42: every such bundle failed check, and the dashboard said so). The
+    same files under a manifest that claims the words are found."""
+    from smartstart.bundle._exports import rewrite_derived
+
+    manifest = _json(bundle / "manifest.json")
+    assert manifest.pop("export_words") is True
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+    rewrite_derived(bundle)  # the exports as the earlier version wrote them: codes
+    _fit_hashes(bundle)
+    with open(bundle / "exports" / "csv" / "profile_households.csv", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f, delimiter=";"))
+    said = {r["Richting"] for r in rows} - {"x"}  # x: a cell the gate withheld
+    assert "higher" in said and said <= {"higher", "lower", "similar"}, said
+    assert _checked(bundle) == (set(), 0)
+    manifest["export_words"] = True
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+    _fit_hashes(bundle)
+    kinds, code = _checked(bundle)
+    assert code == 1 and kinds, kinds

@@ -2,7 +2,8 @@
 and as a CSV for Excel, in Dutch (``exports/tabellen.xlsx``, ``exports/csv/NAME.csv``: ``;``
 and a decimal comma) and in English (``exports/en/tables.xlsx``, ``exports/en/csv/NAME.csv``:
 ``,`` and a decimal point). The languages differ in headers, the front and names sheets and the
-CSV dialect (``bundle._export_words``); the cells are the same.
+CSV dialect (``bundle._export_words``); the cells are the same but for the words of the codes
+the analyses write in English (``VALUES``, in a bundle written since ``EXPORT_WORDS``).
 
 All are written into the bundle when it is written, from the staged tables as published (the
 parquet) and their verdicts, so they are declared in the manifest and ``smartstart check``
@@ -42,6 +43,9 @@ from smartstart.bundle._export_words import (
 )
 
 _SHEET_LEN = 31
+#: the manifest's flag of a bundle whose exports say the analyses' English codes in words
+#: (``VALUES``); a bundle written before it shows the codes, and check reads it so
+EXPORT_WORDS = "export_words"
 NOT_TABLES = ("text", "chart", "map")
 
 
@@ -107,18 +111,19 @@ def rounded(value: float, digits: int) -> float | int:
     return round(value, digits)
 
 
-def in_language(columns: Sequence[object], rows: Sequence[Sequence[object]], lang: str
-                ) -> tuple[list[object], list[list[object]]]:
+def in_language(columns: Sequence[object], rows: Sequence[Sequence[object]], lang: str,
+                words: bool = True) -> tuple[list[object], list[list[object]]]:
     """A table's columns in one language's exports: the other language's words left out where
     this language has its own (``label_nl`` beside ``label_en``; the Dutch ``step`` beside
     ``step_en``), every other column kept; a code the analyses write in English in the
-    language's word (``VALUES``: ``share`` is "aandeel")."""
+    language's word (``VALUES``: ``share`` is "aandeel") unless ``words`` is False (a bundle
+    written before ``EXPORT_WORDS``)."""
     keep = language_columns([str(c) for c in columns], lang)
     i = LANGS.index(lang)
-    words = [VALUES.get(str(columns[k]), {}) for k in keep]
+    said = [VALUES.get(str(columns[k]), {}) if words else {} for k in keep]
     return [columns[k] for k in keep], [
         [w[v][i] if isinstance(v, str) and v in w else v
-         for v, w in zip((row[k] for k in keep), words, strict=True)] for row in rows]
+         for v, w in zip((row[k] for k in keep), said, strict=True)] for row in rows]
 
 
 def language_columns(names: Sequence[str], lang: str) -> list[int]:
@@ -228,12 +233,13 @@ def table_outputs(outputs: Sequence[Mapping]) -> list[Mapping]:
 
 
 def write_exports(root: Path, outputs: Sequence[Mapping], log: Sequence[Mapping],
-                  labels: pd.DataFrame | None, pilot: Mapping[str, object]
-                  ) -> list[tuple[str, str, str | None]]:
+                  labels: pd.DataFrame | None, pilot: Mapping[str, object],
+                  said: bool = True) -> list[tuple[str, str, str | None]]:
     """Write the workbook and the Excel CSVs of every table output of the staged bundle at
     ``root`` (read from its parquet files) in every language of ``EXPORTS``: the bundle is
     checked once and leaves once, so a report in either language finds its own tables.
-    Returns (path, kind, output) of every file."""
+    Returns (path, kind, output) of every file. ``said``: the analyses' English codes in
+    words (``in_language``; every bundle written now)."""
     verdicts = {v.get("name"): v for v in log}
     tables = []
     for output in table_outputs(outputs):
@@ -242,13 +248,13 @@ def write_exports(root: Path, outputs: Sequence[Mapping], log: Sequence[Mapping]
         tables.append((output, display(frame, verdicts.get(name), output.get("rules") or {})))
     written: list[tuple[str, str, str | None]] = []
     for dialect in EXPORTS.values():
-        written += _write_lang(root, dialect, tables, log, labels, pilot)
+        written += _write_lang(root, dialect, tables, log, labels, pilot, said)
     return written
 
 
 def _write_lang(root: Path, dialect: ExportLang, tables: Sequence[tuple[Mapping, tuple]],
-                log: Sequence[Mapping], labels: pd.DataFrame | None, pilot: Mapping
-                ) -> list[tuple[str, str, str | None]]:
+                log: Sequence[Mapping], labels: pd.DataFrame | None, pilot: Mapping,
+                said: bool = True) -> list[tuple[str, str, str | None]]:
     """One language's workbook and CSVs of the tables as ``display`` shows them."""
     from openpyxl import Workbook
 
@@ -263,7 +269,7 @@ def _write_lang(root: Path, dialect: ExportLang, tables: Sequence[tuple[Mapping,
     listing = []
     for output, shown in tables:
         name = str(output["name"])
-        columns, rows = in_language(*shown, lang)
+        columns, rows = in_language(*shown, lang, said)
         heads = [header(c, words, lang) for c in columns]
         _table_sheet(book.create_sheet(sheets[name]), heads, rows)
         path = dialect.csv.format(name=name)
@@ -382,7 +388,8 @@ def rewrite_derived(root: Path) -> None:
             root / "tables" / f"{name}.csv", index=csv_index(frame))
     labels = (pd.read_csv(root / "labels.csv", dtype=str, keep_default_na=False)
               if (root / "labels.csv").exists() else None)
-    write_exports(root, manifest.get("outputs", []), log, labels, manifest.get("pilot") or {})
+    write_exports(root, manifest.get("outputs", []), log, labels, manifest.get("pilot") or {},
+                  bool(manifest.get(EXPORT_WORDS)))
 
 
 @dataclass(frozen=True)
@@ -407,7 +414,8 @@ def shown_table(root: Path, manifest: Mapping, log: Mapping, labels: pd.DataFram
     output = next(o for o in manifest.get("outputs", ()) if o.get("name") == name)
     verdict = next((v for v in log.get("outputs", ()) if v.get("name") == name), None)
     frame = pd.read_parquet(root / "tables" / f"{name}.parquet")
-    columns, rows = in_language(*display(frame, verdict, output.get("rules") or {}), lang)
+    columns, rows = in_language(*display(frame, verdict, output.get("rules") or {}), lang,
+                                bool(manifest.get(EXPORT_WORDS)))
     words = label_words(labels)
     hidden = {(int(r), str(c)): str(label) for r, c, label in (verdict or {}).get("shown") or ()}
     cell = EXPORTS[lang].cell
