@@ -127,8 +127,11 @@ def _rule(selection, lang: Lang) -> str | None:
     row = frame.index[frame["chosen"].map(lambda v: not missing(v) and bool(v))][0]
     value = frame.at[row, "stability"]
     stability = "–" if missing(value) else number(float(value), lang, 2)
-    key = "selection_same" if k_bic == k_aic else "selection_rule"
-    return t(key, lang, k_bic=k_bic, k_aic=k_aic, k=k, stability=stability)
+    if k_bic == k_aic:
+        return t("selection_same", lang, k=k, stability=stability)
+    higher = "" if k == k_bic else t("selection_higher", lang, k_bic=k_bic)
+    return t("selection_rule", lang, k_bic=k_bic, k_aic=k_aic, k=k, stability=stability,
+             higher=higher)
 
 
 def robustness(src: Source, lang: Lang) -> str | None:
