@@ -10,7 +10,8 @@ script copies every table of STORE ``--copies`` times into TARGET:
   renumbering of the keys of the store, ``c * n + i`` written with the catalog's width), so
   no two copies share a person, an address or a household, and families, income households
   and address spells stay linked within a copy;
-- copy 0's municipalities keep their codes;
+- copy 0's municipalities keep their codes, but its keys are renumbered too (the delivery's
+  partner files and truth.json no longer link to it);
 - copy c's municipalities get the codes 2000 + (c - 1) * m + i (no real municipality has a
   code from 2000 on), and its wijk and buurt codes follow.
 
@@ -81,8 +82,12 @@ def replicate(source: Path, target: Path, copies: int) -> None:
              for d in (*DOMAINS, "gem")}
     print(f"keys: {sizes} ({time.perf_counter() - started:.0f} s)", flush=True)
     gems = sizes["gem"]
-    if 2000 + (copies - 1) * gems > 9999:
+    if 2000 + (copies - 1) * gems - 1 > 9999:
         raise SystemExit(f"{copies} copies of {gems} municipalities do not fit four digits")
+    for domain, (_, width) in DOMAINS.items():  # lpad would cut a longer key: no collisions
+        if copies * sizes[domain] > 10 ** width:
+            raise SystemExit(f"{copies} copies of {sizes[domain]:,} {domain} keys do not fit "
+                             f"{width} digits")
     entries = []
     for entry in manifest["entries"]:
         key = (entry["table"], entry["year"])

@@ -119,9 +119,9 @@ def preflight(pilot: Pilot) -> None:
             errors.append(error)
     if len(errors) == 1:
         raise errors[0]
+    problems = [p for error in errors for p in error.problems]
     if errors:
-        raise SourceError(f"{len(errors)} problems with the pilot's inputs", problems=[
-            p for error in errors for p in error.problems])
+        raise SourceError(f"{len(problems)} problems with the pilot's inputs", problems=problems)
 
 
 def _run(pilot: Pilot, console: Console, drawer: BesideWorker) -> RunResult:
