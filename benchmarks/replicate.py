@@ -25,13 +25,15 @@ are exact twins, so the figures of a national run on it say nothing about the an
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import time
 from pathlib import Path
 
 import duckdb
+
+from smartstart.sources._layout import path_literal as literal
+from smartstart.sources._store import sha256_file
 
 #: key domains: the columns that hold one, and the width of its text
 DOMAINS = {
@@ -41,21 +43,9 @@ DOMAINS = {
 }
 
 
-def literal(path: Path) -> str:
-    return "'" + path.as_posix().replace("'", "''") + "'"
-
-
 def _columns(con, path: Path) -> list[str]:
     return [row[0] for row in con.execute(
         f"DESCRIBE SELECT * FROM read_parquet({literal(path)})").fetchall()]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def replicate(source: Path, target: Path, copies: int) -> None:
@@ -94,6 +84,8 @@ def replicate(source: Path, target: Path, copies: int) -> None:
         path, out = files[key], target / entry["store_path"]
         out.parent.mkdir(parents=True, exist_ok=True)
         select, joins = [], []
+        if key[0] == "VSLGWBTAB":  # its municipality, wijk and buurt codes follow the copy
+            joins.append("LEFT JOIN map_gem AS g ON g.k = t.gem")
         for n, column in enumerate(columns[key]):
             domain = next((d for d, (names, _) in DOMAINS.items() if column in names), None)
             if domain is not None:
@@ -103,8 +95,7 @@ def replicate(source: Path, target: Path, copies: int) -> None:
                               f"lpad(CAST(c.c * {sizes[domain]} + m{n}.i AS VARCHAR), {width},"
                               f" '0') END AS \"{column}\"")
             elif column in ("gem", "wc", "bc") and key[0] == "VSLGWBTAB":
-                joins.append(f"LEFT JOIN map_gem AS g{n} ON g{n}.k = t.gem")
-                code = f"CAST(2000 + (c.c - 1) * {gems} + g{n}.i AS VARCHAR)"
+                code = f"CAST(2000 + (c.c - 1) * {gems} + g.i AS VARCHAR)"
                 rest = "" if column == "gem" else f" || substr(t.\"{column}\", 5)"
                 select.append(f"CASE WHEN c.c = 0 OR t.gem IS NULL THEN t.\"{column}\" ELSE "
                               f"{code}{rest} END AS \"{column}\"")
@@ -119,8 +110,9 @@ def replicate(source: Path, target: Path, copies: int) -> None:
         if rows != copies * entry["rows_written"]:
             raise SystemExit(f"{out}: {rows} rows, expected {copies} x {entry['rows_written']}")
         stat = out.stat()
-        entries.append({**entry, "sha256": _sha256(out), "rows_read": rows, "rows_written": rows,
-                        "size_bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+        entries.append({**entry, "sha256": sha256_file(out), "rows_read": rows,
+                        "rows_written": rows, "size_bytes": stat.st_size,
+                        "mtime_ns": stat.st_mtime_ns,
                         "row_groups": con.execute(
                             f"SELECT count(DISTINCT row_group_id) FROM "
                             f"parquet_metadata({literal(out)})").fetchone()[0]})

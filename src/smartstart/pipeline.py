@@ -59,7 +59,7 @@ from smartstart.outputs._work import Work
 from smartstart.pilot import Pilot
 from smartstart.report import ChartFile, bundle_charts
 from smartstart.sources._boundaries import read_boundaries
-from smartstart.sources._store import read_manifest
+from smartstart.sources._store import delivered_years, read_manifest
 from smartstart.sources.errors import SourceError
 
 KEYS = ("RINPERSOONS", "RINPERSOON", "household_id")
@@ -97,19 +97,15 @@ def preflight(pilot: Pilot) -> None:
     columns and dates, the boundaries file reads, the outcome's window fits the delivery.
     Raises the one error as it is, or one SourceError with every problem."""
     study, paths = pilot.study, pilot.paths
-    manifest = read_manifest(paths.store)
     outcome = outcomes().get(study.outcome.name)  # the library checked the name at load
-
-    def years(table: str) -> list[int]:
-        return sorted(y for t, y in manifest if t == table)
-
     checks: list[Callable[[], object]] = [
         partial(read_partner, paths.partner_files[tg.partner_file], tg)
         for tg in study.partner_groups]
     if paths.boundaries is not None and "areas" in study.analyses:
         checks.append(partial(read_boundaries, paths.boundaries, study.municipalities))
     if outcome is not None:
-        checks.append(partial(require_window, study, outcome.sources, years,
+        checks.append(partial(require_window, study, outcome.sources,
+                              partial(delivered_years, paths.store),
                               StudyDates.of(study).outcome_end))
     errors: list[SourceError] = []
     for check in checks:

@@ -112,18 +112,18 @@ def rounded(value: float, digits: int) -> float | int:
 
 
 def in_language(columns: Sequence[object], rows: Sequence[Sequence[object]], lang: str,
-                words: bool = True) -> tuple[list[object], list[list[object]]]:
+                said: bool = True) -> tuple[list[object], list[list[object]]]:
     """A table's columns in one language's exports: the other language's words left out where
     this language has its own (``label_nl`` beside ``label_en``; the Dutch ``step`` beside
     ``step_en``), every other column kept; a code the analyses write in English in the
-    language's word (``VALUES``: ``share`` is "aandeel") unless ``words`` is False (a bundle
+    language's word (``VALUES``: ``share`` is "aandeel") unless ``said`` is False (a bundle
     written before ``EXPORT_WORDS``)."""
     keep = language_columns([str(c) for c in columns], lang)
     i = LANGS.index(lang)
-    said = [VALUES.get(str(columns[k]), {}) if words else {} for k in keep]
+    words = [VALUES.get(str(columns[k]), {}) if said else {} for k in keep]
     return [columns[k] for k in keep], [
         [w[v][i] if isinstance(v, str) and v in w else v
-         for v, w in zip((row[k] for k in keep), said, strict=True)] for row in rows]
+         for v, w in zip((row[k] for k in keep), words, strict=True)] for row in rows]
 
 
 def language_columns(names: Sequence[str], lang: str) -> list[int]:
