@@ -343,7 +343,7 @@ def test_a_bundle_written_before_the_codes_were_words_still_passes(bundle):
     from smartstart.bundle._exports import rewrite_derived
 
     manifest = _json(bundle / "manifest.json")
-    assert manifest.pop("export_words") is True
+    assert manifest.pop("export_words") == 2
     (bundle / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
     rewrite_derived(bundle)  # the exports as the earlier version wrote them: codes
     _fit_hashes(bundle)
@@ -352,7 +352,7 @@ def test_a_bundle_written_before_the_codes_were_words_still_passes(bundle):
     said = {r["Richting"] for r in rows} - {"x"}  # x: a cell the gate withheld
     assert "higher" in said and said <= {"higher", "lower", "similar"}, said
     assert _checked(bundle) == (set(), 0)
-    manifest["export_words"] = True
+    manifest["export_words"] = 2
     (bundle / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
     _fit_hashes(bundle)
     kinds, code = _checked(bundle)

@@ -6,6 +6,8 @@ numbers compared, not sentences)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -102,3 +104,48 @@ def test_the_report_holds_the_section_in_both_languages(effect_demo, tmp_path):
                             tmp_path / f"effect_{lang}.html", lang=lang).read_text("utf-8")
         assert 'id="werkt-het"' in html and t("s7_title", lang) in html
         assert html.count("<svg") >= 2
+
+
+def test_the_estimators_are_words_in_the_exports_and_older_bundles_still_check(effect_demo,
+                                                                               tmp_path):
+    """The effect table's estimators are words in each language's CSV ("imputation" is
+    "verschil-in-verschillen (imputatie)"), as in the report. A bundle of the first words'
+    version (``export_words: true``, methods as codes) is still checked as written, and the
+    same files under a manifest of the current version are found."""
+    import json
+    import shutil
+
+    from bundle_checked import checked
+    from test_check_tamper import _fit_hashes
+
+    from smartstart.bundle._exports import rewrite_derived
+
+    root = Path(shutil.copytree(effect_demo / "results" / "bundle", tmp_path / "bundle"))
+    name = next(p.stem for p in sorted((root / "tables").glob("*.parquet"))
+                if "imputation" in set(pd.read_parquet(p).get("method", ())))
+
+    def methods(lang: str) -> set[str]:
+        folder, sep = ("exports/csv", ";") if lang == "nl" else ("exports/en/csv", ",")
+        shown = pd.read_csv(root / folder / f"{name}.csv", sep=sep, encoding="utf-8-sig",
+                            dtype=str)
+        return set(shown[{"nl": "Methode", "en": "Method"}[lang]])
+
+    assert "verschil-in-verschillen (imputatie)" in methods("nl"), methods("nl")
+    assert "difference-in-differences (imputation)" in methods("en"), methods("en")
+    assert not methods("nl") & {"imputation", "twfe", "sdid", "placebo_time", "horizon"}
+    found = checked(root)
+    assert (found.kinds, found.code) == (set(), 0)
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    assert manifest["export_words"] == 2
+    manifest["export_words"] = True  # as the first version wrote it
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+    rewrite_derived(root)
+    _fit_hashes(root)
+    assert "imputation" in methods("nl")
+    found = checked(root)
+    assert (found.kinds, found.code) == (set(), 0)
+    manifest["export_words"] = 2
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+    _fit_hashes(root)
+    found = checked(root)
+    assert found.code == 1 and found.kinds, found.kinds

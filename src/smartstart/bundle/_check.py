@@ -58,7 +58,7 @@ import pandas as pd
 from smartstart.bundle._check_charts import TOLERANCE, chart_problems
 from smartstart.bundle._check_effect import effect_problems
 from smartstart.bundle._check_exports import KEY_LIKE, export_problems
-from smartstart.bundle._exports import EXPORT_WORDS, csv_index, script_csv
+from smartstart.bundle._exports import csv_index, script_csv, words_version
 from smartstart.bundle._maps import map_problems
 from smartstart.bundle._read import BundleProblem, verify_files
 from smartstart.bundle._write import (
@@ -152,7 +152,7 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
     problems += effect_problems(manifest, tables)
     problems += export_problems(root, outputs, tables, verdicts, declared,
                                 _labels_frame(root, bad_files), bad_files,
-                                bool(manifest.get(EXPORT_WORDS)))
+                                words_version(manifest))
     return problems, checked
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from smartstart.bundle._export_words import WORDS_VERSION
 from smartstart.bundle._exports import (
     EXPORTS,
     ExportLang,
@@ -32,11 +33,12 @@ KEY_LIKE = re.compile(r"(?<!\d)\d{9,16}(?!\d)")
 def export_problems(root: Path, outputs: Sequence[Mapping], tables: Mapping[str, pd.DataFrame],
                     verdicts: Mapping[str, Mapping], declared: Mapping[object, Mapping[str, str]],
                     labels: pd.DataFrame | None, bad_files: set[str],
-                    said: bool = True) -> list:
+                    said: int = WORDS_VERSION) -> list:
     """Check's reading of the exports: in each language, the workbook holds exactly a front
     sheet, one sheet per table output and the names sheet, and every cell of a table's sheet
-    and CSV is the published table's cell as ``display`` shows it (with the codes in words,
-    ``said``, in a bundle written since ``EXPORT_WORDS``); no text holds a linking key."""
+    and CSV is the published table's cell as ``display`` shows it (with the codes in words as
+    far as the bundle's version of the words ``said`` gives them, ``words_version``); no text
+    holds a linking key."""
     tabled = [o for o in table_outputs(outputs) if str(o.get("name")) in tables]
     shown = {str(o["name"]): display(tables[str(o["name"])], verdicts.get(str(o["name"])),
                                      o.get("rules") or {}) for o in tabled}

@@ -190,7 +190,15 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
                "too_few": ("te weinig voor de keuzeregel", "too few for the selection rule"),
                "few_schools": ("te weinig scholen voor de keuzeregel",
                                "too few schools for the selection rule"),
-               "hidden": ("niet gerangschikt", "not ranked")},
+               "hidden": ("niet gerangschikt", "not ranked"),
+               # the match table's link statuses, which linking writes in Dutch
+               "doelgroep": ("doelgroep", "target group"),
+               "niet gekoppeld": ("niet gekoppeld", "not linked"),
+               "niet gevonden": ("niet gevonden", "not found"),
+               "buiten de gemeente": ("buiten de gemeente", "outside the municipality"),
+               "buiten het venster": ("buiten het venster", "outside the window"),
+               "geen huishouden": ("geen huishouden", "no household"),
+               "totaal": ("totaal", "total")},
     "metric": {"selection_rate": ("aandeel gesignaleerd", "selection rate"),
                "tpr": ("aandeel gevonden (TPR)", "true positive rate"),
                "fpr": ("aandeel gesignaleerd zonder de uitkomst (FPR)", "false positive rate"),
@@ -222,8 +230,29 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
               "level_not_used": ("categorie niet gebruikt", "level not used")},
     "action": {"merged": ("samengevoegd", "merged"), "withheld": ("niet getoond", "withheld")},
     "method": {"latent_class": ("latente klassen", "latent classes"),
-               "gower_pam": ("Gower-afstand met PAM", "Gower distance with PAM")},
+               "gower_pam": ("Gower-afstand met PAM", "Gower distance with PAM"),
+               # the effect evaluation's estimators (the report's words, text.yaml)
+               "imputation": ("verschil-in-verschillen (imputatie)",
+                              "difference-in-differences (imputation)"),
+               "twfe": ("verschil-in-verschillen (twee vaste effecten)",
+                        "difference-in-differences (two-way fixed effects)"),
+               "sdid": ("synthetische verschil-in-verschillen",
+                        "synthetic difference-in-differences"),
+               "placebo_time": ("schijnstart", "pretend start"),
+               "event": ("per jaar voor en na de start", "per year before and after the start"),
+               "horizon": ("per jaar na de start", "per year after the start")},
 }
+#: the words' version a bundle's manifest records (``EXPORT_WORDS``): 1 gave the words above
+#: but the effect evaluation's methods and the match table's statuses, 2 these too. A bundle is
+#: checked with the words of its own version: its exports are not rewritten when a later
+#: version says more codes in words.
+WORDS_VERSION = 2
+VALUES_SINCE: dict[tuple[str, str], int] = {
+    **{("method", code): 2 for code in ("imputation", "twfe", "sdid", "placebo_time", "event",
+                                        "horizon")},
+    **{("status", code): 2 for code in ("doelgroep", "niet gekoppeld", "niet gevonden",
+                                        "buiten de gemeente", "buiten het venster",
+                                        "geen huishouden", "totaal")}}
 SUFFIXES: dict[str, tuple[str, str]] = {
     "nl": ("Nederlands", "Dutch"), "en": ("Engels", "English"),
     "rate": ("aandeel", "share"), "low": ("ondergrens", "lower"), "high": ("bovengrens", "upper"),

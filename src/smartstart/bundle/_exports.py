@@ -37,15 +37,25 @@ from smartstart.bundle._export_words import (
     LANGS,
     NOT_APPLICABLE,
     VALUES,
+    VALUES_SINCE,
     WORDS,
+    WORDS_VERSION,
     ExportLang,
     header,
 )
 
 _SHEET_LEN = 31
-#: the manifest's flag of a bundle whose exports say the analyses' English codes in words
-#: (``VALUES``); a bundle written before it shows the codes, and check reads it so
+#: the manifest's record of the words a bundle's exports give for the analyses' English codes
+#: (``VALUES``, ``WORDS_VERSION``); a bundle written before it shows the codes, and check reads
+#: every bundle with the words of its own version
 EXPORT_WORDS = "export_words"
+
+
+def words_version(manifest: Mapping) -> int:
+    """The version of the words a bundle's exports give for the codes: 0 (none, written before
+    ``EXPORT_WORDS``), 1 (``true``: the first words), or the number recorded."""
+    recorded = manifest.get(EXPORT_WORDS)
+    return int(recorded) if isinstance(recorded, (bool, int)) else 0
 NOT_TABLES = ("text", "chart", "map")
 
 
@@ -112,15 +122,16 @@ def rounded(value: float, digits: int) -> float | int:
 
 
 def in_language(columns: Sequence[object], rows: Sequence[Sequence[object]], lang: str,
-                said: bool = True) -> tuple[list[object], list[list[object]]]:
+                said: int = WORDS_VERSION) -> tuple[list[object], list[list[object]]]:
     """A table's columns in one language's exports: the other language's words left out where
     this language has its own (``label_nl`` beside ``label_en``; the Dutch ``step`` beside
     ``step_en``), every other column kept; a code the analyses write in English in the
-    language's word (``VALUES``: ``share`` is "aandeel") unless ``said`` is False (a bundle
-    written before ``EXPORT_WORDS``)."""
+    language's word (``VALUES``: ``share`` is "aandeel") as far as the words' version ``said``
+    gives them (``words_version``: 0 in a bundle written before ``EXPORT_WORDS``)."""
     keep = language_columns([str(c) for c in columns], lang)
     i = LANGS.index(lang)
-    words = [VALUES.get(str(columns[k]), {}) if said else {} for k in keep]
+    words = [{code: word for code, word in VALUES.get(str(columns[k]), {}).items()
+              if VALUES_SINCE.get((str(columns[k]), code), 1) <= said} for k in keep]
     return [columns[k] for k in keep], [
         [w[v][i] if isinstance(v, str) and v in w else v
          for v, w in zip((row[k] for k in keep), words, strict=True)] for row in rows]
@@ -234,12 +245,12 @@ def table_outputs(outputs: Sequence[Mapping]) -> list[Mapping]:
 
 def write_exports(root: Path, outputs: Sequence[Mapping], log: Sequence[Mapping],
                   labels: pd.DataFrame | None, pilot: Mapping[str, object],
-                  said: bool = True) -> list[tuple[str, str, str | None]]:
+                  said: int = WORDS_VERSION) -> list[tuple[str, str, str | None]]:
     """Write the workbook and the Excel CSVs of every table output of the staged bundle at
     ``root`` (read from its parquet files) in every language of ``EXPORTS``: the bundle is
     checked once and leaves once, so a report in either language finds its own tables.
-    Returns (path, kind, output) of every file. ``said``: the analyses' English codes in
-    words (``in_language``; every bundle written now)."""
+    Returns (path, kind, output) of every file. ``said``: the version of the words for the
+    analyses' English codes (``in_language``; every bundle written now: ``WORDS_VERSION``)."""
     verdicts = {v.get("name"): v for v in log}
     tables = []
     for output in table_outputs(outputs):
@@ -254,7 +265,7 @@ def write_exports(root: Path, outputs: Sequence[Mapping], log: Sequence[Mapping]
 
 def _write_lang(root: Path, dialect: ExportLang, tables: Sequence[tuple[Mapping, tuple]],
                 log: Sequence[Mapping], labels: pd.DataFrame | None, pilot: Mapping,
-                said: bool = True) -> list[tuple[str, str, str | None]]:
+                said: int = WORDS_VERSION) -> list[tuple[str, str, str | None]]:
     """One language's workbook and CSVs of the tables as ``display`` shows them."""
     from openpyxl import Workbook
 
@@ -389,7 +400,7 @@ def rewrite_derived(root: Path) -> None:
     labels = (pd.read_csv(root / "labels.csv", dtype=str, keep_default_na=False)
               if (root / "labels.csv").exists() else None)
     write_exports(root, manifest.get("outputs", []), log, labels, manifest.get("pilot") or {},
-                  bool(manifest.get(EXPORT_WORDS)))
+                  words_version(manifest))
 
 
 @dataclass(frozen=True)
@@ -415,7 +426,7 @@ def shown_table(root: Path, manifest: Mapping, log: Mapping, labels: pd.DataFram
     verdict = next((v for v in log.get("outputs", ()) if v.get("name") == name), None)
     frame = pd.read_parquet(root / "tables" / f"{name}.parquet")
     columns, rows = in_language(*display(frame, verdict, output.get("rules") or {}), lang,
-                                bool(manifest.get(EXPORT_WORDS)))
+                                words_version(manifest))
     words = label_words(labels)
     hidden = {(int(r), str(c)): str(label) for r, c, label in (verdict or {}).get("shown") or ()}
     cell = EXPORTS[lang].cell

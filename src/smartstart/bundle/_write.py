@@ -18,6 +18,7 @@ from smartstart import __version__
 from smartstart.bundle._exports import (
     EXPORT_WORDS,
     EXPORTS,
+    WORDS_VERSION,
     csv_index,
     script_csv,
     write_exports,
@@ -250,7 +251,7 @@ class BundleWriter:
                  for path, kind, output in sorted(self.files, key=lambda f: f[0])]
         self._write_json(MANIFEST, {
             "bundle_version": BUNDLE_VERSION, "smartstart_version": __version__,
-            EXPORT_WORDS: True, "pilot": self.pilot,
+            EXPORT_WORDS: WORDS_VERSION, "pilot": self.pilot,
             "inputs": dict(self.inputs), "seed": self.seed, "started_at": self.started,
             "finished_at": _now(), "outputs": self.outputs,
             "withheld": [dict(w) if isinstance(w, Mapping) else {"name": w[0], "reason": w[1]}
