@@ -257,3 +257,26 @@ def test_the_choice_of_the_number_of_types_is_said_with_its_rule(chosen, stabili
         f"BIC en AIC wijzen allebei 3 typen aan; dat aantal is gekozen (stabiliteit "
         f"{stability[1]:.2f}).".replace("0.", "0,"))
     assert _rule(Published(frame.drop(columns="aic_best"), None, "nl"), "nl") is None
+
+
+@pytest.mark.parametrize(("actions", "said"), [
+    (["merged"], " Daarna zijn kleine typen samengevoegd of weggelaten: er blijven 3 typen over."),
+    (["merged", "withheld"],
+     " Daarna zijn kleine typen samengevoegd of weggelaten: er blijven 2 typen over."),
+    (["kept"], ""), ([], "")])
+def test_the_rule_says_how_many_types_remain_after_small_ones_went(actions, said):
+    """The rule's sentence names the chosen number; when small types were merged or withheld
+    after it, the number left is said too (the chosen number less those types, both published),
+    so the sentence does not name more types than the section shows."""
+    from smartstart.report._typology import _after_small
+
+    selection = Published(pd.DataFrame({"k": [3, 4, 5], "chosen": [False, True, False]}),
+                          None, "nl")
+    table = Published(pd.DataFrame({"type": list(range(1, len(actions) + 1)),
+                                    "action": actions}), None, "nl")
+
+    class Src:
+        def table(self, name):
+            return table if name == "typology_actions" else None
+
+    assert _after_small(Src(), selection, "nl") == said

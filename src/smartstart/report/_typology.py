@@ -103,7 +103,7 @@ def method(src: Source, lang: Lang) -> Part:
     part.blocks.append(data_table(selection, t("selection_caption", lang),
                                   [c for c in wanted if selection.has(c[1])]))
     if rule := _rule(selection, lang):
-        part.blocks.append(Text(rule))
+        part.blocks.append(Text(rule + _after_small(src, selection, lang)))
     if _rows(src, "typology_types") and (sentence := robustness(src, lang)):
         part.blocks.append(Text(sentence))
     return part
@@ -132,6 +132,23 @@ def _rule(selection, lang: Lang) -> str | None:
     higher = "" if k == k_bic else t("selection_higher", lang, k_bic=k_bic)
     return t("selection_rule", lang, k_bic=k_bic, k_aic=k_aic, k=k, stability=stability,
              higher=higher)
+
+
+def _after_small(src: Source, selection, lang: Lang) -> str:
+    """The number of types shown when small types were merged or left out after the choice
+    (the chosen number less the actions table's merged and withheld types), else nothing: the
+    rule's number is not the number of types the section shows (helper-42)."""
+    table = src.table("typology_actions")
+    if table is None or not table.has("action") or not selection.has("chosen"):
+        return ""
+    frame = selection.frame
+    chosen = frame.index[frame["chosen"].map(lambda v: not missing(v) and bool(v))]
+    gone = sum(str(table.value(i, "action")) in ("merged", "withheld")
+               for i in range(len(table)))
+    if len(chosen) != 1 or not gone:
+        return ""
+    shown = int(frame.at[chosen[0], "k"]) - gone
+    return " " + t("selection_after_small", lang, shown=number(shown, lang))
 
 
 def robustness(src: Source, lang: Lang) -> str | None:
