@@ -131,6 +131,26 @@ def test_a_flow_whose_end_is_stated_exactly_elsewhere_keeps_its_rounding(out, dr
                               int(row["rows_in"]) + half - out))  # the rounding, no narrower
 
 
+def test_a_step_that_changes_its_unit_drops_nothing_it_could_count():
+    """Partner rows -> households and persons -> households: the difference is no number of
+    anything that was lost (helper-41 read 520 -> 190 as 330 dropped), so it is empty; a step
+    of one unit keeps its difference, and so does every step of a work folder written before
+    the flag."""
+    flow = pd.DataFrame({"step": ["inwoners met huishouden", "doelgroep: huishoudens",
+                                  "huishoudens"],
+                         "rows_in": [26591, 523, 26583], "rows_out": [26583, 188, 11634],
+                         "reason": ["r"] * 3, "changes_unit": [False, True, True]})
+    published = publish_attrition(flow, None)
+    dropped = published.frame["dropped"].tolist()
+    assert dropped[0] == 10 and np.isnan(dropped[1]) and np.isnan(dropped[2])
+    assert published.frame["rows_in"].tolist() == [26590, 520, 26580]
+    assert published.frame["rows_out"].tolist() == [26580, 190, 11630]
+    assert published.record.status == "pass"
+    assert "changes_unit" not in published.frame
+    before = publish_attrition(flow.drop(columns="changes_unit"), None).frame
+    assert before["dropped"].tolist() == [10, 330, 14950]
+
+
 def test_linked_margins_are_fixed_unless_a_margin_of_their_kind_is_small():
     from smartstart.disclosure._gate import linked_margins
 

@@ -127,7 +127,11 @@ def test_run_writes_tables_without_keys_and_the_flow(run_world, tmp_path):
         assert not {"RINPERSOONS", "RINPERSOON", "household_id"} & set(frame.columns)
     assert set(children["household"]) <= set(households["household"])
     flow = pd.read_csv(work / "attrition.csv")
-    assert {"step", "rows_in", "rows_out", "reason", "step_en", "reason_en"} == set(flow.columns)
+    assert {"step", "rows_in", "rows_out", "reason", "step_en", "reason_en",
+            "changes_unit"} == set(flow.columns)
+    # partner rows -> households and persons -> households: no count of what was dropped
+    assert set(flow.loc[flow["changes_unit"], "step"]) == {"doelgroep: huishoudens",
+                                                            "huishoudens"}
     assert (tmp_path / "results" / "work" / "match.csv").exists()
     assert not (tmp_path / "results" / "work.partial").exists()
 

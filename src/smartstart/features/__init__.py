@@ -188,7 +188,7 @@ def build_features(db: Database, study: Study) -> FeatureTables:
         columns=tables_sql.unit_columns(lib.factors, "child", outcome),
         population=population.where))
     db.record("huishoudens", db.count("person_factors"), n_hh, "één rij per huishouden",
-              ("households", "one row per household"))
+              ("households", "one row per household"), changes_unit=True)
     _record_population(db, population, study.population, n_child)
     if n_child == 0:
         checks.no_children(study)

@@ -38,6 +38,9 @@ class Step:
     #: the same in English (the English report's words; "" where a step has none)
     step_en: str = ""
     reason_en: str = ""
+    #: the rows out are of another unit than the rows in (partner rows -> households,
+    #: persons -> households): what the step "dropped" is no count of anything
+    changes_unit: bool = False
 
 
 #: the parquet a run's views may read on one thread (``Database._more_threads``). Measured on
@@ -225,9 +228,10 @@ class Database:
         return self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
 
     def record(self, step: str, rows_in: int, rows_out: int, reason: str,
-               en: tuple[str, str] = ("", "")) -> None:
-        """One step of the flow; ``en``: its step and reason in English."""
-        self.attrition.append(Step(step, rows_in, rows_out, reason, *en))
+               en: tuple[str, str] = ("", ""), changes_unit: bool = False) -> None:
+        """One step of the flow; ``en``: its step and reason in English; ``changes_unit``:
+        its rows out are of another unit than its rows in (``Step``)."""
+        self.attrition.append(Step(step, rows_in, rows_out, reason, *en, changes_unit))
 
     def frame(self, sql: str):
         return self.con.execute(sql, self._bound(sql)).df()

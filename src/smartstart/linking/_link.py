@@ -179,7 +179,7 @@ def _record_target(db: Database, groups: tuple[TargetGroup, ...], frames: dict[s
                   f"klantperiode overlapt met {tg.window.start} t/m {tg.window.end}",
                   ("target group: households", "households on the reference date with a "
                    "member in the partner file whose client period overlaps "
-                   f"{tg.window.start} to {tg.window.end}"))
+                   f"{tg.window.start} to {tg.window.end}"), changes_unit=True)
         return
     per_partner = db.frame("SELECT partner, count(DISTINCT household_id) AS n FROM "
                            "partner_clients WHERE link_status = 'doelgroep' GROUP BY 1")
@@ -193,7 +193,7 @@ def _record_target(db: Database, groups: tuple[TargetGroup, ...], frames: dict[s
                   (f"target group: households from {tg.partner_file}",
                    "households on the reference date with a member in the partner file "
                    f"{tg.partner_file} whose client period overlaps {tg.window.start} to "
-                   f"{tg.window.end}"))
+                   f"{tg.window.end}"), changes_unit=True)
     db.record("doelgroep: huishoudens", sum(int(v) for v in found.values()), n_target,
               "huishoudens met een lid in een of meer van de partnerbestanden "
               f"({', '.join(tg.partner_file for tg in groups)}); een huishouden in meer "

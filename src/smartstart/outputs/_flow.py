@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from smartstart.analyses import DurationResult
@@ -25,12 +26,19 @@ def publish_attrition(attrition: pd.DataFrame, settings: object) -> Published:
     """The flow with every count rounded to ``FLOW_BASE``. What a step dropped is the difference
     of its rounded ends, not its own count rounded: rounded on its own, its interval and that of
     an end another output states exactly (the residents with a household, in every areas table)
-    together narrowed it below the rounding base."""
+    together narrowed it below the rounding base.
+
+    A step whose rows out are of another unit than its rows in (``changes_unit``: partner rows
+    to households, persons to households) drops nothing it could count: its "dropped" is empty
+    (helper-41: 520 partner rows -> 190 households read as 330 lost). A work folder written
+    before the flag has none: every step then keeps its difference, as it did."""
     words = [c for c in ("step_en", "reason_en") if c in attrition]  # the English report's
     frame = attrition[["step", "rows_in", "rows_out", "reason", *words]].copy()
     for column in ("rows_in", "rows_out"):
         frame[column] = round_to_base(frame[column].to_numpy(dtype=float), FLOW_BASE)
-    frame.insert(3, "dropped", frame["rows_in"] - frame["rows_out"])
+    changes = (attrition["changes_unit"].fillna(False).astype(bool).to_numpy()
+               if "changes_unit" in attrition else np.zeros(len(frame), bool))
+    frame.insert(3, "dropped", (frame["rows_in"] - frame["rows_out"]).where(~changes))
     return protect_rounded("attrition", frame, ("rows_in", "rows_out", "dropped"), FLOW_BASE,
                            settings)
 
