@@ -261,6 +261,30 @@ def test_two_bundles_compared_as_pandas_diffs_them(client, bundle, later):
     assert {t.state for t in same.tables} == {"same"} and not same.pilot
 
 
+def test_a_bundle_of_earlier_export_words_compares_as_the_same(bundle, tmp_path):
+    """The last approved bundle, written before the match table's statuses were English words
+    in the English exports (export words' version 1), against the same tables now: no table
+    changed in either language (helper-43: every English match row was removed and added)."""
+    import shutil
+
+    from test_check_tamper import _fit_hashes
+
+    from smartstart.bundle._exports import rewrite_derived
+
+    old = Path(shutil.copytree(bundle, tmp_path / "old"))
+    manifest = json.loads((old / "manifest.json").read_text("utf-8"))
+    manifest["export_words"] = True
+    (old / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+    rewrite_derived(old)
+    _fit_hashes(old)
+    with open(old / "exports" / "en" / "csv" / "match.csv", encoding="utf-8-sig") as f:
+        assert "doelgroep" in f.read()  # as version 1 wrote it; version 2: "target group"
+    before, after = open_bundles([old, bundle])
+    for lang in ("nl", "en"):
+        result = compare(before, after, lang)
+        assert {t.output: t.state for t in result.tables if t.state != "same"} == {}, lang
+
+
 def test_the_static_export_holds_the_same_pages(bundle, later, tmp_path):
     from typer.testing import CliRunner
 

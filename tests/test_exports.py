@@ -391,3 +391,18 @@ def test_an_english_report_of_a_bundle_without_english_exports_links_the_dutch_o
     links = re.findall(r'<ul class="downloads">(.*?)</ul>', report.read_text("utf-8"), re.S)
     assert re.findall(r'href="([^"]+)"', links[0]) == ["bundle/exports/tabellen.xlsx",
                                                         "bundle/exports/csv"]
+
+
+def test_the_exports_say_the_statuses_and_estimators_as_the_report_does():
+    """The words the exports give the match table's statuses and the effect evaluation's
+    estimators are the report's own (text.yaml), in both languages: one name for one thing."""
+    from smartstart.bundle._export_words import VALUES, VALUES_SINCE
+    from smartstart.report._text import t, term
+
+    assert {c for (_, c) in VALUES_SINCE} <= set(VALUES["status"]) | set(VALUES["method"])
+    for lang in ("nl", "en"):
+        i = ("nl", "en").index(lang)
+        for status in MATCH_STATUSES:
+            assert VALUES["status"][status][i] == term("status", status, lang), status
+        for method in ("imputation", "twfe", "sdid", "placebo_time"):
+            assert VALUES["method"][method][i] == t(f"effect_method_{method}", lang), method

@@ -125,6 +125,9 @@ def test_match_and_attrition_per_partner(files, both):
     union = steps.loc["doelgroep: huishoudens"]
     assert union["rows_in"] == per["voedselbank"]["rows_out"] + per["schuldhulp"]["rows_out"]
     assert union["rows_out"] == both.db.count("target_households")
+    # partner rows -> households: no "dropped"; the union is households -> households
+    assert per["voedselbank"]["changes_unit"] and per["schuldhulp"]["changes_unit"]
+    assert not union["changes_unit"]
 
 
 def test_one_partner_file_links_as_always(files):

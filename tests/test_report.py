@@ -259,24 +259,31 @@ def test_the_choice_of_the_number_of_types_is_said_with_its_rule(chosen, stabili
     assert _rule(Published(frame.drop(columns="aic_best"), None, "nl"), "nl") is None
 
 
-@pytest.mark.parametrize(("actions", "said"), [
-    (["merged"], " Daarna zijn kleine typen samengevoegd of weggelaten: er blijven 3 typen over."),
-    (["merged", "withheld"],
-     " Daarna zijn kleine typen samengevoegd of weggelaten: er blijven 2 typen over."),
-    (["kept"], ""), ([], "")])
-def test_the_rule_says_how_many_types_remain_after_small_ones_went(actions, said):
+@pytest.mark.parametrize(("k", "actions", "lang", "said"), [
+    (4, ["merged"], "nl",
+     " Te kleine typen: 1 is samengevoegd met een ander type. Het rapport toont daarom 3 typen."),
+    (4, ["merged", "merged", "withheld"], "nl",
+     " Te kleine typen: 2 zijn samengevoegd met een ander type en 1 wordt niet getoond. Het "
+     "rapport toont daarom 1 type."),
+    (2, ["merged"], "en",
+     " Types that were too small: 1 was merged into another type. The report therefore shows "
+     "1 type."),
+    (2, ["withheld", "withheld"], "nl",
+     " Te kleine typen: 2 worden niet getoond. Het rapport toont daarom geen typen."),
+    (4, ["kept"], "nl", ""), (4, [], "nl", "")])
+def test_the_rule_says_how_many_types_remain_after_small_ones_went(k, actions, lang, said):
     """The rule's sentence names the chosen number; when small types were merged or withheld
     after it, the number left is said too (the chosen number less those types, both published),
     so the sentence does not name more types than the section shows."""
     from smartstart.report._typology import _after_small
 
-    selection = Published(pd.DataFrame({"k": [3, 4, 5], "chosen": [False, True, False]}),
-                          None, "nl")
+    selection = Published(pd.DataFrame({"k": [k - 1, k, k + 1], "chosen": [False, True, False]}),
+                          None, lang)
     table = Published(pd.DataFrame({"type": list(range(1, len(actions) + 1)),
-                                    "action": actions}), None, "nl")
+                                    "action": actions}), None, lang)
 
     class Src:
         def table(self, name):
             return table if name == "typology_actions" else None
 
-    assert _after_small(Src(), selection, "nl") == said
+    assert _after_small(Src(), selection, lang) == said

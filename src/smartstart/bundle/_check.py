@@ -58,6 +58,7 @@ import pandas as pd
 from smartstart.bundle._check_charts import TOLERANCE, chart_problems
 from smartstart.bundle._check_effect import effect_problems
 from smartstart.bundle._check_exports import KEY_LIKE, export_problems
+from smartstart.bundle._export_words import WORDS_VERSION
 from smartstart.bundle._exports import csv_index, script_csv, words_version
 from smartstart.bundle._maps import map_problems
 from smartstart.bundle._read import BundleProblem, verify_files
@@ -115,6 +116,12 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
                                       "smartstart whose tables do not say what their counts "
                                       "count, so they cannot be checked together; run the "
                                       "pilot again", "version"))
+    said = words_version(manifest)
+    if said > WORDS_VERSION:  # its words are not this version's: every cell would differ
+        problems.append(BundleProblem(MANIFEST, f"export words version {said}: made by a "
+                                      f"newer smartstart (this one knows {WORDS_VERSION}), so "
+                                      "its workbooks and CSVs are not checked; check it with "
+                                      "the smartstart that wrote it", "version"))
     problems += _bookkeeping(outputs, verdicts)
     problems += _variables(root, outputs, bad_files)
     problems += _labels(root, outputs, bad_files)
@@ -150,9 +157,9 @@ def check_bundle(root: Path) -> tuple[list[BundleProblem], int]:
                                      tables, _labels_frame(root, bad_files))
     problems += _register(outputs, tables, verdicts, floor)
     problems += effect_problems(manifest, tables)
-    problems += export_problems(root, outputs, tables, verdicts, declared,
-                                _labels_frame(root, bad_files), bad_files,
-                                words_version(manifest))
+    if said <= WORDS_VERSION:
+        problems += export_problems(root, outputs, tables, verdicts, declared,
+                                    _labels_frame(root, bad_files), bad_files, said)
     return problems, checked
 
 

@@ -191,7 +191,8 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
                "few_schools": ("te weinig scholen voor de keuzeregel",
                                "too few schools for the selection rule"),
                "hidden": ("niet gerangschikt", "not ranked"),
-               # the match table's link statuses, which linking writes in Dutch
+               # the match table's link statuses, which linking writes in Dutch (text.yaml's
+               # status: words, kept the same by a test)
                "doelgroep": ("doelgroep", "target group"),
                "niet gekoppeld": ("niet gekoppeld", "not linked"),
                "niet gevonden": ("niet gevonden", "not found"),
@@ -231,16 +232,15 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
     "action": {"merged": ("samengevoegd", "merged"), "withheld": ("niet getoond", "withheld")},
     "method": {"latent_class": ("latente klassen", "latent classes"),
                "gower_pam": ("Gower-afstand met PAM", "Gower distance with PAM"),
-               # the effect evaluation's estimators (the report's words, text.yaml)
+               # the effect evaluation's estimators (the report's words, text.yaml; a test
+               # keeps them the same)
                "imputation": ("verschil-in-verschillen (imputatie)",
                               "difference-in-differences (imputation)"),
                "twfe": ("verschil-in-verschillen (twee vaste effecten)",
                         "difference-in-differences (two-way fixed effects)"),
-               "sdid": ("synthetische verschil-in-verschillen",
+               "sdid": ("synthetisch verschil-in-verschillen",
                         "synthetic difference-in-differences"),
-               "placebo_time": ("schijnstart", "pretend start"),
-               "event": ("per jaar voor en na de start", "per year before and after the start"),
-               "horizon": ("per jaar na de start", "per year after the start")},
+               "placebo_time": ("schijnstart", "pretend start")},
 }
 #: the words' version a bundle's manifest records (``EXPORT_WORDS``): 1 gave the words above
 #: but the effect evaluation's methods and the match table's statuses, 2 these too. A bundle is
@@ -248,8 +248,7 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
 #: version says more codes in words.
 WORDS_VERSION = 2
 VALUES_SINCE: dict[tuple[str, str], int] = {
-    **{("method", code): 2 for code in ("imputation", "twfe", "sdid", "placebo_time", "event",
-                                        "horizon")},
+    **{("method", code): 2 for code in ("imputation", "twfe", "sdid", "placebo_time")},
     **{("status", code): 2 for code in ("doelgroep", "niet gekoppeld", "niet gevonden",
                                         "buiten de gemeente", "buiten het venster",
                                         "geen huishouden", "totaal")}}

@@ -419,14 +419,16 @@ class ShownTable:
 
 
 def shown_table(root: Path, manifest: Mapping, log: Mapping, labels: pd.DataFrame | None,
-                name: str, lang: str = "nl") -> ShownTable:
+                name: str, lang: str = "nl", said: int | None = None) -> ShownTable:
     """The table ``name`` of the bundle at ``root`` exactly as its exports in ``lang`` show it
-    (the workbook's sheet, the CSV's cells)."""
+    (the workbook's sheet, the CSV's cells). ``said``: the codes in the words of this version
+    rather than the bundle's own (``words_version``), so that two bundles of different versions
+    are compared in the same words."""
     output = next(o for o in manifest.get("outputs", ()) if o.get("name") == name)
     verdict = next((v for v in log.get("outputs", ()) if v.get("name") == name), None)
     frame = pd.read_parquet(root / "tables" / f"{name}.parquet")
     columns, rows = in_language(*display(frame, verdict, output.get("rules") or {}), lang,
-                                words_version(manifest))
+                                words_version(manifest) if said is None else said)
     words = label_words(labels)
     hidden = {(int(r), str(c)): str(label) for r, c, label in (verdict or {}).get("shown") or ()}
     cell = EXPORTS[lang].cell

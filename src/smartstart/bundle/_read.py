@@ -132,11 +132,13 @@ class Bundle:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def shown(bundle: Bundle, name: str, lang: str = "nl"):
-    """The table ``name`` as the bundle's exports in ``lang`` show it (``ShownTable``)."""
+def shown(bundle: Bundle, name: str, lang: str = "nl", said: int | None = None):
+    """The table ``name`` as the bundle's exports in ``lang`` show it (``ShownTable``); with
+    ``said``, its codes in the words of that version (``shown_table``)."""
     from smartstart.bundle._exports import shown_table
 
-    return shown_table(bundle.root, bundle.manifest, bundle.log, bundle.labels(), name, lang)
+    return shown_table(bundle.root, bundle.manifest, bundle.log, bundle.labels(), name, lang,
+                       said)
 
 
 def read_bundle(root: Path, *, verify: bool = True) -> Bundle:

@@ -143,12 +143,16 @@ def _after_small(src: Source, selection, lang: Lang) -> str:
         return ""
     frame = selection.frame
     chosen = frame.index[frame["chosen"].map(lambda v: not missing(v) and bool(v))]
-    gone = sum(str(table.value(i, "action")) in ("merged", "withheld")
-               for i in range(len(table)))
+    done = [str(table.value(i, "action")) for i in range(len(table))]
+    gone = {action: done.count(action) for action in ("merged", "withheld") if action in done}
     if len(chosen) != 1 or not gone:
         return ""
-    shown = int(frame.at[chosen[0], "k"]) - gone
-    return " " + t("selection_after_small", lang, shown=number(shown, lang))
+    parts = [t(f"small_{action}_{'one' if n == 1 else 'many'}", lang, n=number(n, lang))
+             for action, n in gone.items()]
+    shown = int(frame.at[chosen[0], "k"]) - sum(gone.values())
+    words = t(f"shown_types_{shown if shown in (0, 1) else 'n'}", lang, n=number(shown, lang))
+    return " " + t("selection_after_small", lang, parts=f" {t('sum_and', lang)} ".join(parts),
+                   shown=words)
 
 
 def robustness(src: Source, lang: Lang) -> str | None:

@@ -71,17 +71,19 @@ class Entry:
         found = next((o for o in self.bundle.outputs if o.get("name") == output), {})
         return str(found.get(f"title_{lang}") or found.get("title") or output)
 
-    def shown(self, output: str, lang: str) -> ShownTable:
-        return _shown(self, output, lang)
+    def shown(self, output: str, lang: str, said: int | None = None) -> ShownTable:
+        """The table as the bundle's exports show it; ``said``: in the words of that version
+        of the export words (``compare``), not the bundle's own."""
+        return _shown(self, output, lang, said)
 
 
-_CACHE: dict[tuple[str, str, str], ShownTable] = {}
+_CACHE: dict[tuple[str, str, str, int | None], ShownTable] = {}
 
 
-def _shown(entry: Entry, output: str, lang: str) -> ShownTable:
-    key = (entry.digest, output, lang)
+def _shown(entry: Entry, output: str, lang: str, said: int | None = None) -> ShownTable:
+    key = (entry.digest, output, lang, said)
     if key not in _CACHE:
-        _CACHE[key] = shown(entry.bundle, output, lang)
+        _CACHE[key] = shown(entry.bundle, output, lang, said)
     return _CACHE[key]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from smartstart.bundle import ShownTable
+from smartstart.bundle._exports import words_version
 from smartstart.web._bundles import Entry, level_words
 
 #: the pilot's fields a comparison names when they differ
@@ -76,19 +77,22 @@ def compare(before: Entry, after: Entry, lang: str = "nl") -> Comparison:
     pilot = tuple((k, _words(before.pilot.get(k), lang), _words(after.pilot.get(k), lang))
                   for k in PILOT_FIELDS if before.pilot.get(k) != after.pilot.get(k))
     names = list(dict.fromkeys([*after.tables, *before.tables]))
-    tables = tuple(_table(before, after, name, lang) for name in names)
+    # both in the newer bundle's words: a code said in words since (export words' version) is
+    # no change of the table
+    said = max(words_version(before.bundle.manifest), words_version(after.bundle.manifest))
+    tables = tuple(_table(before, after, name, lang, said) for name in names)
     held = [{str(w.get("name")) for w in e.bundle.manifest.get("withheld") or ()
              if isinstance(w, dict)} for e in (before, after)]
     return Comparison(before, after, pilot, tables, tuple(sorted(held[1] - held[0])),
                       tuple(sorted(held[0] - held[1])))
 
 
-def _table(before: Entry, after: Entry, name: str, lang: str) -> TableChange:
+def _table(before: Entry, after: Entry, name: str, lang: str, said: int) -> TableChange:
     if name not in before.tables:
         return TableChange(name, after.title(name, lang), "new")
     if name not in after.tables:
         return TableChange(name, before.title(name, lang), "gone")
-    old, new = before.shown(name, lang), after.shown(name, lang)
+    old, new = before.shown(name, lang, said), after.shown(name, lang, said)
     change = TableChange(name, after.title(name, lang), "same")
     status = [_status(e, name) for e in (before, after)]
     if status[0] != status[1]:
