@@ -13,6 +13,7 @@ from smartstart.features import build_features
 from smartstart.linking import link
 from smartstart.pilot import Study, TargetGroup, Window
 from smartstart.sources import build_layout, ingest
+from smartstart.sources._layout import layout_unused
 from smartstart.synth import SynthSpec, generate
 
 TWO = (("0784", "Gilze en Rijen"), ("0001", "gemeente 0001"))
@@ -74,8 +75,13 @@ def test_a_changed_store_makes_the_layout_stale(laid_out, tmp_path):
     try:
         _, linked = _tables(laid_out)
         assert set(linked.db.sources.values()) == {"full"}
+        # the run's summary says why, and what to do
+        assert "opslag is veranderd" in layout_unused(laid_out / "store", ("0784",),
+                                                      STUDY.peildatum)
     finally:
         manifest.write_text(original, "utf-8")
+    assert layout_unused(laid_out / "store", ("0784", "0001"), STUDY.peildatum) is None
+    assert layout_unused(laid_out / "cbs", ("0784",), STUDY.peildatum) is None  # none there
 
 
 def test_a_partner_person_from_elsewhere_is_outside_not_unknown(laid_out, tmp_path):
@@ -171,6 +177,9 @@ def test_the_layout_serves_from_the_first_area_year(laid_out, tmp_path):
     assert "layout" in linked.db.sources.values()
     early, linked_early = tables(before)
     assert set(linked_early.db.sources.values()) == {"full"}
+    assert layout_unused(store, ("0784",), before.peildatum) == (
+        f"de indeling per gemeente dient peildatums vanaf {years[0]}-01-01; een eerdere "
+        "peildatum leest altijd de volledige bestanden")
     shutil.move(store / "_gemeente", tmp_path / "_gemeente")
     try:
         plain, _ = tables(first)
@@ -251,6 +260,7 @@ def test_a_layout_of_named_municipalities_serves_those_only(laid_out, tmp_path):
     shutil.copytree(laid_out / "cbs" / "Partner", tmp_path / "cbs" / "Partner")
     _, other = _tables(tmp_path, "0784")
     assert set(other.db.sources.values()) == {"full"}
+    assert "heeft gemeente 0784 niet" in layout_unused(store, ("0001", "0784"), STUDY.peildatum)
     with pytest.raises(SourceError, match="9999"):
         build_layout(store, ("0001", "9999"))
     bad = CliRunner().invoke(app, ["layout", "--store", str(store), "--regio", "nergens"])
@@ -343,6 +353,7 @@ def test_a_layout_from_a_later_year_serves_from_then(laid_out, tmp_path):
     earlier, linked_earlier = tables(STUDY.model_copy(update={
         "peildatum": date(since - 1, 12, 31), "outcome": outcome}))
     assert set(linked_earlier.db.sources.values()) == {"full"}
+    assert f"--vanaf {since - 1}" in layout_unused(store, ("0784",), date(since - 1, 12, 31))
     shutil.move(parts, tmp_path / "_gemeente")
     try:
         plain, _ = tables(on_since)

@@ -59,6 +59,7 @@ from smartstart.outputs._work import Work
 from smartstart.pilot import Pilot
 from smartstart.report import ChartFile, bundle_charts
 from smartstart.sources._boundaries import read_boundaries
+from smartstart.sources._layout import layout_unused
 from smartstart.sources._store import delivered_years, read_manifest
 from smartstart.sources.errors import SourceError
 
@@ -407,6 +408,11 @@ def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) 
                           "dan 3%); controleer of RINPERSOON in GBAADRESOBJECTBUS en "
                           "GBAHUISHOUDENSBUS op dezelfde manier geschreven is (bijvoorbeeld "
                           "voorloopnullen) en of beide tabellen de peildatum dekken")
+    dates = linked.db.dates
+    if "full" in linked.db.sources.values() and (
+            why := layout_unused(pilot.paths.store, dates.gemeenten, dates.peildatum)):
+        console.print(f"[yellow]volledige bestanden gelezen[/] (trager, dezelfde uitkomsten): "
+                      f"{why}")
     console.print(f"[green]klaar in {result.seconds:.1f} s[/]: {result.households:,} huishoudens, "
                   f"{result.children:,} "
                   f"{library().populations[pilot.study.population].nl_short} -> "

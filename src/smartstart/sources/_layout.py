@@ -325,20 +325,56 @@ def layout_parts(store: Path, table: str, year: int, gemeenten: tuple[str, ...],
     except FileNotFoundError:
         return None
     recorded = _recorded(info, stat.st_mtime_ns, stat.st_size)
-    served = recorded.get("from")
-    if peildatum is not None and served and peildatum < date.fromisoformat(served):
-        return None
-    holds = recorded.get("gemeenten")
-    if holds is not None and not set(gemeenten) <= set(holds):
-        return None  # a layout of other municipalities: their absent parts are not "no rows"
-    sources = recorded.get("sources", {})
-    manifest = read_manifest(Path(store)) if manifest is None else manifest
-    if sources != {f"{t}/{y}": manifest[(t, y)].sha256 for t, y in sorted(manifest)}:
+    if _unserved(recorded, Path(store), gemeenten, peildatum, manifest) is not None:
         return None
     folder = root / table / str(year)
     if not folder.exists():
         return None
     return [folder / f"_gem={g}" for g in gemeenten if (folder / f"_gem={g}").exists()]
+
+
+def _unserved(recorded: dict, store: Path, gemeenten: tuple[str, ...], peildatum: date | None,
+              manifest: dict | None) -> str | None:
+    """Why a layout (its ``layout.json``) does not serve a run, or None: ``early`` (a peildatum
+    before the first it serves), ``elsewhere`` (a layout of other municipalities: their absent
+    parts are not "no rows") or ``stale`` (a store file changed since)."""
+    served = recorded.get("from")
+    if peildatum is not None and served and peildatum < date.fromisoformat(served):
+        return "early"
+    holds = recorded.get("gemeenten")
+    if holds is not None and not set(gemeenten) <= set(holds):
+        return "elsewhere"
+    manifest = read_manifest(store) if manifest is None else manifest
+    if recorded.get("sources", {}) != {f"{t}/{y}": manifest[(t, y)].sha256
+                                       for t, y in sorted(manifest)}:
+        return "stale"
+    return None
+
+
+def layout_unused(store: Path, gemeenten: tuple[str, ...], peildatum: date) -> str | None:
+    """Why the store's layout does not serve a run, in Dutch with what to do (the run's
+    summary says it: linking then read the full files, correct but slower), or None: no
+    layout, or it serves."""
+    info = Path(store) / LAYOUT / "layout.json"
+    if not info.exists():
+        return None
+    recorded = json.loads(info.read_text())
+    why = _unserved(recorded, Path(store), gemeenten, peildatum, None)
+    if why == "early":
+        served = recorded["from"]
+        if recorded.get("since") is None:  # it starts at the first area year: none can serve
+            return (f"de indeling per gemeente dient peildatums vanaf {served}; een eerdere "
+                    "peildatum leest altijd de volledige bestanden")
+        return (f"de indeling per gemeente dient peildatums vanaf {served}; maak die opnieuw "
+                f"met smartstart layout --vanaf {peildatum.year} (of zonder --vanaf)")
+    if why == "elsewhere":
+        missing = ", ".join(sorted(set(gemeenten) - set(recorded["gemeenten"])))
+        return (f"de indeling per gemeente heeft gemeente {missing} niet; maak die opnieuw "
+                "met deze gemeenten (smartstart layout --gemeenten of --regio)")
+    if why == "stale":
+        return ("de opslag is veranderd sinds de indeling per gemeente; maak die opnieuw "
+                "(smartstart layout)")
+    return None
 
 
 @lru_cache(maxsize=8)
