@@ -260,7 +260,8 @@ def test_a_layout_of_named_municipalities_serves_those_only(laid_out, tmp_path):
     shutil.copytree(laid_out / "cbs" / "Partner", tmp_path / "cbs" / "Partner")
     _, other = _tables(tmp_path, "0784")
     assert set(other.db.sources.values()) == {"full"}
-    assert "heeft gemeente 0784 niet" in layout_unused(store, ("0001", "0784"), STUDY.peildatum)
+    assert "heeft gemeente 0784 van deze pilot niet" in layout_unused(store, ("0001", "0784"),
+                                                                      STUDY.peildatum)
     with pytest.raises(SourceError, match="9999"):
         build_layout(store, ("0001", "9999"))
     bad = CliRunner().invoke(app, ["layout", "--store", str(store), "--regio", "nergens"])
@@ -382,3 +383,16 @@ def test_a_layout_from_a_later_year_serves_from_then(laid_out, tmp_path):
     assert len(persons(laid_out / "store" / "_gemeente")) > len(rule)
     with pytest.raises(SourceError, match=f"{years[-1] + 1}.*delivered: {years[0]}"):
         build_layout(store, since=years[-1] + 1)
+
+
+def test_a_vanaf_before_the_first_area_year_is_the_layout_of_every_year(laid_out, tmp_path):
+    """``--vanaf`` at or before the first area year serves what the layout of every year
+    serves: recorded as that layout, so switching between the two splits nothing again
+    (helper-44: every switch re-split every file)."""
+    store = tmp_path / "store"
+    shutil.copytree(laid_out / "store", store)
+    years = sorted(int(p.stem) for p in (store / "VSLGWBTAB").glob("*.parquet"))
+    built = build_layout(store, since=years[0] - 20)
+    assert built.split == () and len(built.kept) > 20
+    assert built.served == date(years[0], 1, 1)
+    assert json.loads((store / "_gemeente" / "layout.json").read_text())["since"] is None

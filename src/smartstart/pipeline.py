@@ -411,8 +411,7 @@ def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) 
     dates = linked.db.dates
     if "full" in linked.db.sources.values() and (
             why := layout_unused(pilot.paths.store, dates.gemeenten, dates.peildatum)):
-        console.print(f"[yellow]volledige bestanden gelezen[/] (trager, dezelfde uitkomsten): "
-                      f"{why}")
+        console.print(f"[yellow]volledige bestanden gelezen[/] (dezelfde uitkomsten): {why}")
     console.print(f"[green]klaar in {result.seconds:.1f} s[/]: {result.households:,} huishoudens, "
                   f"{result.children:,} "
                   f"{library().populations[pilot.study.population].nl_short} -> "

@@ -69,6 +69,8 @@ def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
     if wanted is not None:
         _known(store, manifest, wanted)
     first = _first_served(store, manifest, since)
+    if since is not None and first == _first_served(store, manifest, None):
+        since = None  # from the first area year (or before it): the layout of every year
     target, staging = store / LAYOUT, store / f"{LAYOUT}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -368,9 +370,13 @@ def layout_unused(store: Path, gemeenten: tuple[str, ...], peildatum: date) -> s
         return (f"de indeling per gemeente dient peildatums vanaf {served}; maak die opnieuw "
                 f"met smartstart layout --vanaf {peildatum.year} (of zonder --vanaf)")
     if why == "elsewhere":
-        missing = ", ".join(sorted(set(gemeenten) - set(recorded["gemeenten"])))
-        return (f"de indeling per gemeente heeft gemeente {missing} niet; maak die opnieuw "
-                "met deze gemeenten (smartstart layout --gemeenten of --regio)")
+        missing = sorted(set(gemeenten) - set(recorded["gemeenten"]))
+        which = (f"gemeente {missing[0]}" if len(missing) == 1 else
+                 f"de gemeenten {', '.join(missing)}" if len(missing) <= 5 else
+                 f"{len(missing)} van de {len(gemeenten)} gemeenten")
+        return (f"de indeling per gemeente heeft {which} van deze pilot niet; maak die opnieuw "
+                "voor alle gemeenten van de pilot (smartstart layout zonder --gemeenten, of "
+                "met --gemeenten of --regio)")
     if why == "stale":
         return ("de opslag is veranderd sinds de indeling per gemeente; maak die opnieuw "
                 "(smartstart layout)")
