@@ -429,3 +429,34 @@ def test_a_released_bundle_whose_counts_cannot_be_read_is_an_error(runs, tmp_pat
         released_counts((copy,), (ALONE[1],), "2020-01-01", settings)
     assert str(copy) in str(error.value)
     assert f"{output['name']}: cells.unit is not a name" in str(error.value)
+
+
+def test_the_run_says_what_each_section_withheld(runs, tmp_path):
+    """The run's result (and its summary) names every output a section's bundle withheld, with
+    the sections that withheld it: exactly what the sections' manifests list (helper-44: a
+    municipality's profile was withheld and the summary did not say so)."""
+    from rich.console import Console
+
+    from smartstart.pipeline import _summary, titles
+
+    root, region, _ = runs
+    listed: dict[str, list[str]] = {}
+    for code, folder in region.sections:
+        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        for name in dict.fromkeys(str(w["name"]) for w in manifest.get("withheld") or ()):
+            listed.setdefault(name, []).append(code)
+    assert dict(region.section_withheld) == {k: tuple(v) for k, v in listed.items()}
+    assert listed, "the fixture's sections withhold something (else this test says nothing)"
+    console = Console(record=True, width=200)
+    pilot = load_pilot(root / "regio.yaml")
+
+    class Linked:
+        class db:
+            attrition = []
+            sources: dict = {}
+
+    _summary(console, pilot, Linked, region)
+    said = console.export_text()
+    for name, codes in listed.items():
+        assert f"niet in de bundel van {len(codes)} gemeente(n): {titles(name)[0]}" in said
+        assert codes[0] in said

@@ -83,6 +83,9 @@ class RunResult:
     lacking: tuple[tuple[str, str, str], ...] = ()
     #: ``per_gemeente``: each municipality's section bundle, (code, folder)
     sections: tuple[tuple[str, Path], ...] = ()
+    #: ``per_gemeente``: each output some sections withheld, with those sections' codes
+    #: (each section's bundle and report say why)
+    section_withheld: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def run_pilot(pilot: Pilot, console: Console | None = None) -> RunResult:
@@ -161,12 +164,17 @@ def _run(pilot: Pilot, console: Console, drawer: BesideWorker) -> RunResult:
         written = write_sections(pilot, sections, console, workers, {
             **{k: v for k, v in notes.items() if k != "lack_of_data"}, **region}) \
             if sections else {}
+    held: dict[str, list[str]] = {}
+    for code, own in sorted(sections.items()):
+        for name in dict.fromkeys(name for name, _ in own.withheld):
+            held.setdefault(name, []).append(code)
     seconds = time.perf_counter() - started
     result = RunResult(work, len(tables.households), len(tables.children), seconds, bundle,
                        len(outputs.tables) + len(outputs.texts),
                        tuple((w.name, w.sentence()) for w in withheld_of(pilot, outputs)),
                        tables.not_delivered, tables.years_used, tuple(outputs.lacking),
-                       tuple(sorted(written.items())))
+                       tuple(sorted(written.items())),
+                       tuple((name, tuple(codes)) for name, codes in held.items()))
     _summary(console, pilot, linked, result)
     return result
 
@@ -408,9 +416,9 @@ def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) 
                           "dan 3%); controleer of RINPERSOON in GBAADRESOBJECTBUS en "
                           "GBAHUISHOUDENSBUS op dezelfde manier geschreven is (bijvoorbeeld "
                           "voorloopnullen) en of beide tabellen de peildatum dekken")
-    dates = linked.db.dates
-    if "full" in linked.db.sources.values() and (
-            why := layout_unused(pilot.paths.store, dates.gemeenten, dates.peildatum)):
+    db = linked.db
+    if "full" in db.sources.values() and (
+            why := layout_unused(pilot.paths.store, db.dates.gemeenten, db.dates.peildatum)):
         console.print(f"[yellow]volledige bestanden gelezen[/] (dezelfde uitkomsten): {why}")
     console.print(f"[green]klaar in {result.seconds:.1f} s[/]: {result.households:,} huishoudens, "
                   f"{result.children:,} "
@@ -423,6 +431,10 @@ def _summary(console: Console, pilot: Pilot, linked: Linked, result: RunResult) 
     if result.sections:
         console.print(f"{len(result.sections)} bundels per gemeente (mogen na controle naar "
                       f"buiten): {result.sections[0][1].parent.parent}")
+    for name, codes in result.section_withheld:
+        shown = ", ".join(codes[:8]) + (f" en {len(codes) - 8} meer" if len(codes) > 8 else "")
+        console.print(f"[yellow]niet in de bundel van {len(codes)} gemeente(n)[/]: "
+                      f"{titles(name)[0]} ({shown}; de reden staat in hun bundel en rapport)")
     lacking = {analysis: reason for analysis, reason, _ in result.lacking}
     for name, why in result.withheld:
         console.print(f"[yellow]niet in de bundel[/]: {titles(name)[0]} "
