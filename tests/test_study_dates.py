@@ -104,3 +104,18 @@ def test_linking_and_features_read_one_unchanged_object(store):
     other = study.model_copy(update={"peildatum": date(2019, 1, 1)})
     with pytest.raises(ValueError, match="another study"):
         build_features(linked.db, other)
+
+
+@pytest.mark.parametrize(("codes", "nl", "en"), [
+    (("0784",), "0784", "0784"),
+    (("0784", "0855", "0785", "0797", "0798"), "0784, 0855, 0785, 0797, 0798",
+     "0784, 0855, 0785, 0797, 0798"),
+    (tuple(f"{i:04d}" for i in range(1, 49)), "een van de 48 gemeenten van de pilot",
+     "one of the pilot's 48 municipalities")])
+def test_the_flow_names_a_few_municipalities_and_counts_many(codes, nl, en):
+    """The flow's reasons name up to five municipalities by code and count more (helper-44:
+    a national run listed 48 codes twice in the terminal and the report)."""
+    study = (Study(name="t", gemeente=codes[0], peildatum=date(2020, 1, 1)) if len(codes) == 1
+             else Study(name="t", gemeenten=codes, peildatum=date(2020, 1, 1)))
+    dates = StudyDates.of(study)
+    assert (dates.places, dates.places_en) == (nl, en)

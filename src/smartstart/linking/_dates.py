@@ -19,6 +19,8 @@ from smartstart.pilot import Study
 #: the days before the peildatum the "in the last 12 months" factors look back (synth's truth
 #: defines them over the same 365 days)
 LOOKBACK_DAYS = 365
+#: the most municipalities the flow's reasons name by code (more: their number)
+NAMED = 5
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,18 @@ class StudyDates:
 
     @property
     def places(self) -> str:
-        """The municipality codes for messages: ``0784`` or ``0784, 0855``."""
-        return ", ".join(self.gemeenten)
+        """The municipalities for the flow's Dutch reasons: ``0784`` or ``0784, 0855``; more
+        than ``NAMED`` as their number (helper-44: a national run listed 48 codes, twice)."""
+        if len(self.gemeenten) <= NAMED:
+            return ", ".join(self.gemeenten)
+        return f"een van de {len(self.gemeenten)} gemeenten van de pilot"
+
+    @property
+    def places_en(self) -> str:
+        """``places`` in English."""
+        if len(self.gemeenten) <= NAMED:
+            return ", ".join(self.gemeenten)
+        return f"one of the pilot's {len(self.gemeenten)} municipalities"
 
 
 def _sql_value(value: object) -> object:

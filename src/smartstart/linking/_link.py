@@ -53,7 +53,7 @@ def link_residents(db: Database, study: Study) -> None:
               f"adresperioden van personen die ooit op een adres in {db.dates.places} "
               "woonden",
               ("address spells of ever-residents", "address spells of persons who ever lived "
-               f"at an address in {db.dates.places}"))
+               f"at an address in {db.dates.places_en}"))
     undated = db.count("address_history WHERE GBADATUMAANVANGADRESHOUDING IS NULL")
     n_date = on_date(db, "GBAADRESOBJECTBUS", "address_history", "address_on_date")
     covering = spells_on_date(db, "address_on_date")
@@ -75,7 +75,7 @@ def link_residents(db: Database, study: Study) -> None:
     db.record("inwoners op peildatum", n_date, n_res,
               f"het adres op de peildatum ligt in {db.dates.places}",
               ("residents on the reference date",
-               f"the address on the reference date lies in {db.dates.places}"))
+               f"the address on the reference date lies in {db.dates.places_en}"))
     if n_res == 0:
         checks.no_residents(db, study)
 
