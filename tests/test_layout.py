@@ -244,9 +244,13 @@ def test_a_layout_of_named_municipalities_serves_those_only(laid_out, tmp_path):
 
     store = tmp_path / "store"
     shutil.copytree(laid_out / "store", store, ignore=shutil.ignore_patterns("_gemeente"))
+    shutil.copytree(laid_out / "store" / "_gemeente", store / "_gemeente")
     result = CliRunner().invoke(app, ["layout", "--store", str(store), "--gemeenten", "0001"])
     assert result.exit_code == 0, result.output
     assert "klaar" in result.output and "0001" in result.output
+    said = " ".join(result.output.split())  # the layout of all it replaced, said (helper-44)
+    assert "vorige indeling vervangen: die diende alle gemeenten, peildatums vanaf" in said
+    assert "deze dient gemeente 0001, peildatums vanaf" in said
     assert json.loads((store / "_gemeente" / "layout.json").read_text())["gemeenten"] == ["0001"]
     assert not list((store / "_gemeente").glob("*/*/_gem=0784"))
     fresh = laid_out / "store" / "_gemeente"

@@ -152,6 +152,7 @@ def layout(
 
     from smartstart.outputs._sections import progress_columns
     from smartstart.sources import build_layout
+    from smartstart.sources._layout import served_by
     from smartstart.sources._regions import find_region
 
     codes: tuple[str, ...] | None = None
@@ -164,6 +165,7 @@ def layout(
             codes = find_region(regio)[1].codes
         except UsageError as error:
             _fail(SourceError(str(error), hint="name a region of sources/regions.yaml"))
+    before = served_by(store)  # what the layout there now serves, to say what is replaced
     try:
         with Progress(*progress_columns(), console=console, transient=True) as bar:
             task = bar.add_task("opslag per gemeente indelen", total=None)
@@ -186,6 +188,10 @@ def layout(
     console.print(f"[green]indeling per gemeente klaar[/] ({which}): {built.folder} "
                   f"({len(built.split)} bestanden ingedeeld, {len(built.kept)} ongewijzigd "
                   "overgenomen)")
+    after = served_by(store)
+    if before is not None and after is not None and before != after:
+        console.print(f"[yellow]vorige indeling vervangen[/]: die diende {before}; deze dient "
+                      f"{after}")
 
 
 @app.command()

@@ -371,8 +371,7 @@ def layout_unused(store: Path, gemeenten: tuple[str, ...], peildatum: date) -> s
                 f"met smartstart layout --vanaf {peildatum.year} (of zonder --vanaf)")
     if why == "elsewhere":
         missing = sorted(set(gemeenten) - set(recorded["gemeenten"]))
-        which = (f"gemeente {missing[0]}" if len(missing) == 1 else
-                 f"de gemeenten {', '.join(missing)}" if len(missing) <= 5 else
+        which = (_named(missing) if len(missing) <= 5 else
                  f"{len(missing)} van de {len(gemeenten)} gemeenten")
         return (f"de indeling per gemeente heeft {which} van deze pilot niet; maak die opnieuw "
                 "voor alle gemeenten van de pilot (smartstart layout zonder --gemeenten, of "
@@ -381,6 +380,27 @@ def layout_unused(store: Path, gemeenten: tuple[str, ...], peildatum: date) -> s
         return ("de opslag is veranderd sinds de indeling per gemeente; maak die opnieuw "
                 "(smartstart layout)")
     return None
+
+
+def _named(codes: list[str]) -> str:
+    """Municipalities in Dutch: by code up to five, else their number."""
+    if len(codes) == 1:
+        return f"gemeente {codes[0]}"
+    return f"de gemeenten {', '.join(codes)}" if len(codes) <= 5 else f"{len(codes)} gemeenten"
+
+
+def served_by(store: Path) -> str | None:
+    """What the store's layout serves, in Dutch (``smartstart layout`` says what a new build
+    replaced; helper-44: a layout of all municipalities went without a word), or None."""
+    info = Path(store) / LAYOUT / "layout.json"
+    try:
+        recorded = json.loads(info.read_text())
+    except (OSError, ValueError):  # none there, or half written: nothing to compare
+        return None
+    holds = recorded.get("gemeenten")
+    which = "alle gemeenten" if holds is None else _named(holds)
+    served = recorded.get("from")
+    return which + (f", peildatums vanaf {served}" if served else "")
 
 
 @lru_cache(maxsize=8)
