@@ -114,8 +114,8 @@ def test_a_section_s_report_points_to_the_region_for_the_linking(runs):
 
     for lang in ("nl", "en"):
         said = notes(bundle, lang)
-        pointer = t("missing_section", lang, names="NAMES", region=words[lang])
-        assert any(pointer.split("NAMES")[1] in n for n in said), said
+        assert t("missing_section_linking", lang, region=words[lang]) in said, said
+        assert not any("attrition" in n or "effect" in n for n in said), said
         not_asked = t("missing", lang, names="NAMES").split("NAMES")[1]
         assert not any(not_asked in n for n in said), said
     assert not any(words["nl"] in n for n in notes(alone[code].bundle, "nl"))

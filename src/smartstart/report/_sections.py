@@ -123,13 +123,15 @@ def technical_appendix(chapters: list[Section], lang: Lang) -> Section | None:
 
 def _missing(src: Source, names: str, lang: Lang) -> str:
     """Why a chapter's outputs are absent: in a municipality's section of a region run, the
-    region's bundle holds the linking and the effect evaluation (``section_of``)."""
+    region's bundle holds the linking (``section_of``); the section's note names no output
+    (helper-44: "(attrition, match)" and an effect evaluation no one asked for)."""
     region = src.bundle.manifest.get("section_of")
     if isinstance(region, dict):
         place = region.get("place_words") or {}
         where = place.get(lang) if isinstance(place, dict) else None
-        return t("missing_section", lang, names=names,
-                 region=str(where or region.get("name") or "?"))
+        key = ("missing_section_linking"
+               if set(names.split(", ")) <= {"attrition", "match"} else "missing_section")
+        return t(key, lang, region=str(where or region.get("name") or "?"))
     return t("missing", lang, names=names)
 
 
