@@ -134,6 +134,12 @@ def test_every_named_municipality_without_addresses_is_named_at_once(region, stu
         link(region / "store", study)
     named = str(error.value).split(" in VSLGWBTAB")[0]
     assert sorted(re.findall(r"\d{4}", named)) == missing
+    # the delivery's codes: eight named, and how many there are (helper-44: 8 of 48, unsaid)
+    areas = pd.read_parquet(next((region / "cbs").rglob(f"VSLGWB{P.year}TAB*.parquet")))
+    codes = areas[f"gem{P.year}"].dropna().nunique()
+    assert codes > 8
+    assert re.search(rf"codes there: {codes} codes, the largest (\d{{4}}, ){{7}}\d{{4}}\)",
+                     str(error.value))
 
 
 # --- the pilot's three forms -------------------------------------------------------------

@@ -27,7 +27,10 @@ ONE_PER_PERSON = (("GBAPERSOONTAB", "RINPERSOONS", "RINPERSOON"),
 def no_objects(db: Database, study: Study, missing: list[str], year: int) -> None:
     """Every named municipality without an address object in VSLGWBTAB, named at once."""
     full = db.table("VSLGWBTAB", year, full=True)  # the codes the delivery does hold
-    listed = ", ".join(db.frame(sql_text("municipality_codes", vslgwb=full))["gem"]) or "none"
+    codes = db.frame(sql_text("municipality_codes", vslgwb=full))
+    listed = ", ".join(codes["gem"]) or "none"
+    if len(codes) and int(codes["codes"].iloc[0]) > len(codes):  # helper-44: 8 of 48, unsaid
+        listed = f"{int(codes['codes'].iloc[0])} codes, the largest {listed}"
     which = "municipality" if len(missing) == 1 else "municipalities"
     raise Empty("residents", f"no address of {which} {', '.join(missing)} in VSLGWBTAB {year} "
                 f"(codes there: {listed})",
