@@ -31,8 +31,9 @@ TITLES: dict[str, tuple[str, str]] = {
     "attrition": ("Van bestanden naar huishoudens: wat bij elke stap afviel",
                   "From files to households: what each step left out"),
     "match": ("Koppeling van het partnerbestand", "Linking the partner file"),
-    "profile_households": ("De doelgroep vergeleken met de rest van de gemeente",
-                           "The target group compared with the rest of the municipality"),
+    # the other households: of the municipality, or of all the region's (helper-44)
+    "profile_households": ("De doelgroep vergeleken met de andere huishoudens",
+                           "The target group compared with the other households"),
     "duration": ("Hoe lang huishoudens al in de doelgroep zitten",
                  "How long households have been in the target group"),
     "risk_coefficients": ("Risicofactoren: odds ratio's", "Risk factors: odds ratios"),
