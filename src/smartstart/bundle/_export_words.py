@@ -58,6 +58,25 @@ EXPORTS: dict[str, ExportLang] = {
                      "workbook_en", "table_csv_en", "About", "Names", ",", ".", "yes", "no"),
 }
 
+#: the match table's link statuses, which linking writes in Dutch (text.yaml's ``status:``
+#: words, kept the same by a test)
+MATCH_STATUSES: dict[str, tuple[str, str]] = {
+    "doelgroep": ("doelgroep", "target group"),
+    "niet gekoppeld": ("niet gekoppeld", "not linked"),
+    "niet gevonden": ("niet gevonden", "not found"),
+    "buiten de gemeente": ("buiten de gemeente", "outside the municipality"),
+    "buiten het venster": ("buiten het venster", "outside the window"),
+    "geen huishouden": ("geen huishouden", "no household"),
+    "totaal": ("totaal", "total")}
+#: the effect evaluation's estimators (the report's words, text.yaml; a test keeps them the same)
+EFFECT_METHODS: dict[str, tuple[str, str]] = {
+    "imputation": ("verschil-in-verschillen (imputatie)",
+                   "difference-in-differences (imputation)"),
+    "twfe": ("verschil-in-verschillen (twee vaste effecten)",
+             "difference-in-differences (two-way fixed effects)"),
+    "sdid": ("synthetisch verschil-in-verschillen", "synthetic difference-in-differences"),
+    "placebo_time": ("schijnstart", "pretend start")}
+
 #: column names of the package's tables in words (nl, en); a column made of a variable and
 #: suffixes (``young_mother_rate_low``) is named from labels.csv and ``SUFFIXES``
 HEADERS: dict[str, tuple[str, str]] = {
@@ -190,16 +209,7 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
                "too_few": ("te weinig voor de keuzeregel", "too few for the selection rule"),
                "few_schools": ("te weinig scholen voor de keuzeregel",
                                "too few schools for the selection rule"),
-               "hidden": ("niet gerangschikt", "not ranked"),
-               # the match table's link statuses, which linking writes in Dutch (text.yaml's
-               # status: words, kept the same by a test)
-               "doelgroep": ("doelgroep", "target group"),
-               "niet gekoppeld": ("niet gekoppeld", "not linked"),
-               "niet gevonden": ("niet gevonden", "not found"),
-               "buiten de gemeente": ("buiten de gemeente", "outside the municipality"),
-               "buiten het venster": ("buiten het venster", "outside the window"),
-               "geen huishouden": ("geen huishouden", "no household"),
-               "totaal": ("totaal", "total")},
+               "hidden": ("niet gerangschikt", "not ranked"), **MATCH_STATUSES},
     "metric": {"selection_rate": ("aandeel gesignaleerd", "selection rate"),
                "tpr": ("aandeel gevonden (TPR)", "true positive rate"),
                "fpr": ("aandeel gesignaleerd zonder de uitkomst (FPR)", "false positive rate"),
@@ -232,15 +242,7 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
     "action": {"merged": ("samengevoegd", "merged"), "withheld": ("niet getoond", "withheld")},
     "method": {"latent_class": ("latente klassen", "latent classes"),
                "gower_pam": ("Gower-afstand met PAM", "Gower distance with PAM"),
-               # the effect evaluation's estimators (the report's words, text.yaml; a test
-               # keeps them the same)
-               "imputation": ("verschil-in-verschillen (imputatie)",
-                              "difference-in-differences (imputation)"),
-               "twfe": ("verschil-in-verschillen (twee vaste effecten)",
-                        "difference-in-differences (two-way fixed effects)"),
-               "sdid": ("synthetisch verschil-in-verschillen",
-                        "synthetic difference-in-differences"),
-               "placebo_time": ("schijnstart", "pretend start")},
+               **EFFECT_METHODS},
 }
 #: the words' version a bundle's manifest records (``EXPORT_WORDS``): 1 gave the words above
 #: but the effect evaluation's methods and the match table's statuses, 2 these too. A bundle is
@@ -248,10 +250,8 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
 #: version says more codes in words.
 WORDS_VERSION = 2
 VALUES_SINCE: dict[tuple[str, str], int] = {
-    **{("method", code): 2 for code in ("imputation", "twfe", "sdid", "placebo_time")},
-    **{("status", code): 2 for code in ("doelgroep", "niet gekoppeld", "niet gevonden",
-                                        "buiten de gemeente", "buiten het venster",
-                                        "geen huishouden", "totaal")}}
+    **{("status", code): 2 for code in MATCH_STATUSES},
+    **{("method", code): 2 for code in EFFECT_METHODS}}
 SUFFIXES: dict[str, tuple[str, str]] = {
     "nl": ("Nederlands", "Dutch"), "en": ("Engels", "English"),
     "rate": ("aandeel", "share"), "low": ("ondergrens", "lower"), "high": ("bovengrens", "upper"),

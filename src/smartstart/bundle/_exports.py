@@ -56,6 +56,8 @@ def words_version(manifest: Mapping) -> int:
     ``EXPORT_WORDS``), 1 (``true``: the first words), or the number recorded."""
     recorded = manifest.get(EXPORT_WORDS)
     return int(recorded) if isinstance(recorded, (bool, int)) else 0
+
+
 NOT_TABLES = ("text", "chart", "map")
 
 

@@ -29,8 +29,9 @@ def no_objects(db: Database, study: Study, missing: list[str], year: int) -> Non
     full = db.table("VSLGWBTAB", year, full=True)  # the codes the delivery does hold
     codes = db.frame(sql_text("municipality_codes", vslgwb=full))
     listed = ", ".join(codes["gem"]) or "none"
-    if len(codes) and int(codes["codes"].iloc[0]) > len(codes):  # helper-44: 8 of 48, unsaid
-        listed = f"{int(codes['codes'].iloc[0])} codes, the largest {listed}"
+    held = int(codes["codes"].iloc[0]) if len(codes) else 0
+    if held > len(codes):  # helper-44: 8 of 48, unsaid
+        listed = f"{held} codes, the largest {listed}"
     which = "municipality" if len(missing) == 1 else "municipalities"
     raise Empty("residents", f"no address of {which} {', '.join(missing)} in VSLGWBTAB {year} "
                 f"(codes there: {listed})",

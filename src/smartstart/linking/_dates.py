@@ -74,16 +74,17 @@ class StudyDates:
     def places(self) -> str:
         """The municipalities for the flow's Dutch reasons: ``0784`` or ``0784, 0855``; more
         than ``NAMED`` as their number (helper-44: a national run listed 48 codes, twice)."""
-        if len(self.gemeenten) <= NAMED:
-            return ", ".join(self.gemeenten)
-        return f"een van de {len(self.gemeenten)} gemeenten van de pilot"
+        return self._places("een van de {n} gemeenten van de pilot")
 
     @property
     def places_en(self) -> str:
         """``places`` in English."""
+        return self._places("one of the pilot's {n} municipalities")
+
+    def _places(self, many: str) -> str:
         if len(self.gemeenten) <= NAMED:
             return ", ".join(self.gemeenten)
-        return f"one of the pilot's {len(self.gemeenten)} municipalities"
+        return many.format(n=len(self.gemeenten))
 
 
 def _sql_value(value: object) -> object:

@@ -357,10 +357,9 @@ def layout_unused(store: Path, gemeenten: tuple[str, ...], peildatum: date) -> s
     """Why the store's layout does not serve a run, in Dutch with what to do (the run's
     summary says it: linking then read the full files, correct but slower), or None: no
     layout, or it serves."""
-    info = Path(store) / LAYOUT / "layout.json"
-    if not info.exists():
+    recorded = _layout_json(store)
+    if recorded is None:
         return None
-    recorded = json.loads(info.read_text())
     why = _unserved(recorded, Path(store), gemeenten, peildatum, None)
     if why == "early":
         served = recorded["from"]
@@ -370,9 +369,7 @@ def layout_unused(store: Path, gemeenten: tuple[str, ...], peildatum: date) -> s
         return (f"de indeling per gemeente dient peildatums vanaf {served}; maak die opnieuw "
                 f"met smartstart layout --vanaf {peildatum.year} (of zonder --vanaf)")
     if why == "elsewhere":
-        missing = sorted(set(gemeenten) - set(recorded["gemeenten"]))
-        which = (_named(missing) if len(missing) <= 5 else
-                 f"{len(missing)} van de {len(gemeenten)} gemeenten")
+        which = _named(sorted(set(gemeenten) - set(recorded["gemeenten"])), len(gemeenten))
         return (f"de indeling per gemeente heeft {which} van deze pilot niet; maak die opnieuw "
                 "voor alle gemeenten van de pilot (smartstart layout zonder --gemeenten, of "
                 "met --gemeenten of --regio)")
@@ -382,20 +379,28 @@ def layout_unused(store: Path, gemeenten: tuple[str, ...], peildatum: date) -> s
     return None
 
 
-def _named(codes: list[str]) -> str:
-    """Municipalities in Dutch: by code up to five, else their number."""
+def _named(codes: list[str], of: int | None = None) -> str:
+    """Municipalities in Dutch: by code up to five, else their number (of ``of``)."""
     if len(codes) == 1:
         return f"gemeente {codes[0]}"
-    return f"de gemeenten {', '.join(codes)}" if len(codes) <= 5 else f"{len(codes)} gemeenten"
+    if len(codes) <= 5:
+        return f"de gemeenten {', '.join(codes)}"
+    return f"{len(codes)} {'' if of is None else f'van de {of} '}gemeenten"
+
+
+def _layout_json(store: Path) -> dict | None:
+    """The store's ``layout.json``, or None: no layout (or one half written)."""
+    try:
+        return json.loads((Path(store) / LAYOUT / "layout.json").read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def served_by(store: Path) -> str | None:
     """What the store's layout serves, in Dutch (``smartstart layout`` says what a new build
     replaced; helper-44: a layout of all municipalities went without a word), or None."""
-    info = Path(store) / LAYOUT / "layout.json"
-    try:
-        recorded = json.loads(info.read_text())
-    except (OSError, ValueError):  # none there, or half written: nothing to compare
+    recorded = _layout_json(store)
+    if recorded is None:
         return None
     holds = recorded.get("gemeenten")
     which = "alle gemeenten" if holds is None else _named(holds)
