@@ -133,17 +133,8 @@ def _run(pilot: Pilot, console: Console, drawer: BesideWorker) -> RunResult:
                       "hun CBS-code en het rapport heeft geen kaart")
     partners = {tg.partner_file: paths.partner_files[tg.partner_file]
                 for tg in study.partner_groups}
-    with console.status("koppelen en kenmerken berekenen"):
-        linked = link(paths.store, study, partners or None)
-        tables = build_features(linked.db, study)
-        # schools per buurt (issue 14): the pupils' schools joined to the user's locations
-        schools = (school_branches(linked.db, paths.schools, paths.boundaries)
-                   if paths.schools is not None and "areas" in study.analyses else None)
     work = paths.output / "work"
-    _write_atomically(work, linked, tables, schools)
-    if "effect" in study.analyses:  # the effect monitor's area x year counts (issue 15)
-        treated = study.effect.treated
-        write_panel(linked.db, study, work, paths.partner_files.get(treated.partner_file or ""))
+    linked, tables = _link_to_work(pilot, console, partners, work)
     released = released_counts(paths.released, study.municipalities,
                                study.peildatum.isoformat(), study.disclosure)
     if released is not None:
@@ -169,7 +160,7 @@ def _run(pilot: Pilot, console: Console, drawer: BesideWorker) -> RunResult:
         for name in dict.fromkeys(name for name, _ in own.withheld):
             held.setdefault(name, []).append(code)
     seconds = time.perf_counter() - started
-    result = RunResult(work, len(tables.households), len(tables.children), seconds, bundle,
+    result = RunResult(work, *tables.rows, seconds, bundle,
                        len(outputs.tables) + len(outputs.texts),
                        tuple((w.name, w.sentence()) for w in withheld_of(pilot, outputs)),
                        tables.not_delivered, tables.years_used, tuple(outputs.lacking),
@@ -177,6 +168,28 @@ def _run(pilot: Pilot, console: Console, drawer: BesideWorker) -> RunResult:
                        tuple((name, tuple(codes)) for name, codes in held.items()))
     _summary(console, pilot, linked, result)
     return result
+
+
+def _link_to_work(pilot: Pilot, console: Console, partners: dict[str, Path],
+                  work: Path) -> tuple[Linked, FeatureTables]:
+    """Link, build the factor tables and write the run's work tables (and the effect panel);
+    returns the linking with its connection closed and the factor tables without their rows
+    (``FeatureTables.counted``): the analyses read the work tables, and a national run's
+    DuckDB tables and frames would otherwise stay in memory beside them."""
+    study, paths = pilot.study, pilot.paths
+    paths.output.mkdir(parents=True, exist_ok=True)
+    with console.status("koppelen en kenmerken berekenen"):
+        linked = link(paths.store, study, partners or None, spill=paths.output)
+        tables = build_features(linked.db, study)
+        # schools per buurt (issue 14): the pupils' schools joined to the user's locations
+        schools = (school_branches(linked.db, paths.schools, paths.boundaries)
+                   if paths.schools is not None and "areas" in study.analyses else None)
+    _write_atomically(work, linked, tables, schools)
+    if "effect" in study.analyses:  # the effect monitor's area x year counts (issue 15)
+        treated = study.effect.treated
+        write_panel(linked.db, study, work, paths.partner_files.get(treated.partner_file or ""))
+    linked.db.close()
+    return linked, tables.counted()
 
 
 def resolve_places(pilot: Pilot) -> Pilot:

@@ -9,11 +9,12 @@ outside the core that the delivery lacks is read as an empty view, and the facto
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from smartstart._frames import compact
 from smartstart.errors import SourceError
 from smartstart.features import _tables as tables_sql
 from smartstart.features._available import NotDelivered, not_delivered, require_outcome
@@ -159,6 +160,19 @@ class FeatureTables:
     not_delivered: tuple[NotDelivered, ...] = ()
     #: yearly tables read for another year than wanted (``study.allow_nearest_year``)
     years_used: tuple[YearUsed, ...] = ()
+    #: (households, children) when the frames were let go (``counted``)
+    counts: tuple[int, int] | None = None
+
+    @property
+    def rows(self) -> tuple[int, int]:
+        """The households and children the tables have (or had, before ``counted``)."""
+        return self.counts or (len(self.households), len(self.children))
+
+    def counted(self) -> FeatureTables:
+        """The same without rows: what a run keeps once the work tables are written."""
+        # a copy: a slice of the frames would keep their arrays
+        return replace(self, households=self.households.iloc[:0].copy(),
+                       children=self.children.iloc[:0].copy(), counts=self.rows)
 
 
 def build_features(db: Database, study: Study) -> FeatureTables:
@@ -194,8 +208,8 @@ def build_features(db: Database, study: Study) -> FeatureTables:
         checks.no_children(study)
     if not any(d.factor == "outcome" and d.unit == "child" for d in lacking):
         _require_cases(db, study, outcome)
-    households = db.frame("SELECT * FROM household_factors ORDER BY household_id")
-    children = db.frame("SELECT * FROM child_factors ORDER BY household_id, RINPERSOON")
+    households = compact(db.frame("SELECT * FROM household_factors ORDER BY household_id"))
+    children = compact(db.frame("SELECT * FROM child_factors ORDER BY household_id, RINPERSOON"))
     return FeatureTables(_drop(households, lacking, "household"),
                          _drop(children, lacking, "child"), lacking,
                          tuple(db.years_used.values()))

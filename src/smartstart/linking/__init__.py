@@ -72,12 +72,14 @@ class Linked:
 
 
 def link(store: Path, study: Study,
-         partner: Path | Mapping[str, Path] | None = None) -> Linked:
+         partner: Path | Mapping[str, Path] | None = None, spill: Path | None = None) -> Linked:
     """Run every linking step on one DuckDB connection over the store. The run's dates are
     computed here once (``StudyDates.of(study)``) and stay with the connection (``db.dates``),
     where the factor library reads them. ``partner``: the path of each partner file of the
-    target group (partner_file -> path), or the one path when there is one partner file."""
-    db = Database(Path(store), StudyDates.of(study), nearest_year=study.allow_nearest_year)
+    target group (partner_file -> path), or the one path when there is one partner file;
+    ``spill``: where DuckDB may put tables beyond its memory (``Database.spill``)."""
+    db = Database(Path(store), StudyDates.of(study), nearest_year=study.allow_nearest_year,
+                  spill=spill)
     db.require_core()
     link_residents(db, study)
     # households and the income and status of the residents need only the residents: they run

@@ -78,6 +78,7 @@ def link_residents(db: Database, study: Study) -> None:
                f"the address on the reference date lies in {db.dates.places_en}"))
     if n_res == 0:
         checks.no_residents(db, study)
+    db.drop("address_history", "address_on_date", "objects")  # residents holds what follows needs
 
 
 def _unplaced(db: Database, n_date: int) -> int:
@@ -118,6 +119,7 @@ def link_households(db: Database, study: Study) -> None:
                "date drop out"))
     if n == without:
         checks.no_households(db, study)
+    db.drop("household_history", "household_on_date")
     checks.guard_unique(db, "persons_on_date")
     db.create("mothers", sql_text("mothers_first_child", persons=persons, kindouder=kindouder))
 
@@ -132,6 +134,7 @@ def link_income_and_status(db: Database, study: Study) -> None:
                                     education=db.table("HOOGSTEOPLTAB", year)))
     db.create("status_history", sql_text("history_of_residents", source=db.table("SECMBUS")))
     on_date(db, "SECMBUS", "status_history", "status_on_date")
+    db.drop("status_history")
 
 
 def link_target_group(db: Database, study: Study, partners: Mapping[str, Path]) -> pd.DataFrame:

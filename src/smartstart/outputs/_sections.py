@@ -33,6 +33,7 @@ from rich.progress import (
 )
 
 from smartstart._exit import worker_start
+from smartstart._frames import compact
 from smartstart.outputs._work import Work
 
 __all__ = ["Workers", "progress_columns", "publish_sections", "section_folder", "workers_of",
@@ -48,7 +49,7 @@ def section_work(folder: Path, code: str) -> Work:
 
     def rows(name: str) -> pd.DataFrame | None:
         path = folder / f"{name}.parquet"
-        return pd.read_parquet(path, filters=here) if path.exists() else None
+        return compact(pd.read_parquet(path, filters=here)) if path.exists() else None
 
     households, children = rows("households"), rows("children")
     if households is None or children is None:

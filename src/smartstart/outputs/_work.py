@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from smartstart._frames import compact
 from smartstart.features._panel import read_panel
 
 
@@ -35,8 +36,8 @@ class Work:
                            if (folder / f"{name}.parquet").exists() else None)
                     for name in ("match", "durations", "schools", "residents")}
         durations = optional["durations"]
-        return cls(pd.read_parquet(folder / "households.parquet"),
-                   pd.read_parquet(folder / "children.parquet"),
+        return cls(compact(pd.read_parquet(folder / "households.parquet")),
+                   compact(pd.read_parquet(folder / "children.parquet")),
                    pd.read_parquet(folder / "attrition.parquet"), optional["match"],
                    None if durations is None else durations["days"], optional["schools"],
                    *read_panel(folder), residents=optional["residents"])
