@@ -239,8 +239,31 @@ def test_a_region_pilot_publishes_its_profile_per_municipality_by_name(region, t
         assert areas.loc[code, "target_households"] == here["target_group"].sum()
     html = write_report(result.bundle, tmp_path / "rapport.html").read_text("utf-8")
     assert "Gilze en Rijen, Tilburg en Goirle" in html
+    # the target group is compared with the region's households, and the report says so
+    # (helper-44: "in de gemeente" in a region run)
+    assert "naast alle huishoudens in de hele regio, op dezelfde kenmerken" in html
+    assert "in de hele gemeente" not in html
     section = html[html.index('id="gebieden"'):html.index('id="controle"')]
     assert "Goirle" in section and "ontbreekt" not in section
+
+
+@pytest.mark.parametrize(("study", "kind", "nl", "en"), [
+    ({"gemeente": "0784"}, "one", "in de hele gemeente", "in the whole municipality"),
+    ({"gemeenten": CODES}, "region", "in de hele regio", "in the whole region"),
+    ({"regio": "hart_van_brabant"}, "region", "in de hele regio", "in the whole region"),
+    ({"gemeenten": CODES, "all_of_store": True}, "all", "in alle gemeenten",
+     "in all municipalities"),
+    # a municipality's section of a region run compares with that municipality
+    (Study(name="r", gemeenten=tuple(CODES), peildatum=P).section("0785").model_dump(
+        mode="json"), "one", "in de hele gemeente", "in the whole municipality")])
+def test_the_report_compares_with_the_place_the_run_covers(study, kind, nl, en):
+    from types import SimpleNamespace
+
+    from smartstart.report._pilot import whole
+    from smartstart.report._text import term
+
+    assert whole(SimpleNamespace(pilot=study)) == kind
+    assert (term("whole", kind, "nl"), term("whole", kind, "en")) == (nl, en)
 
 
 # --- gemeenten: all (issue 18) ------------------------------------------------------------

@@ -316,6 +316,10 @@ class Paths(_Frozen):
     #: worker processes for a ``per_gemeente`` run's sections (None: at most 2, at most the
     #: machine's cores); each holds one municipality's tables
     workers: int | None = Field(default=None, ge=1)
+    #: GiB that DuckDB may hold while linking and building the factor tables; beyond it, its
+    #: tables go to a folder in ``output`` (``linking.Database``). More is faster for a
+    #: national run on a machine that has it
+    memory_gib: float = Field(default=2.0, ge=0.25)
     #: bundles released before (a region's, its sections, a municipality's run alone) on this
     #: run's peildatum: whoever receives this run's bundle may hold them too, so the run's
     #: counts are registered together with theirs and withheld until no small count is
@@ -330,7 +334,8 @@ class Paths(_Frozen):
                      partner_files={k: fix(v) for k, v in self.partner_files.items()},
                      boundaries=fix(self.boundaries) if self.boundaries else None,
                      schools=fix(self.schools) if self.schools else None,
-                     workers=self.workers, released=tuple(fix(r) for r in self.released))
+                     workers=self.workers, memory_gib=self.memory_gib,
+                     released=tuple(fix(r) for r in self.released))
 
 
 class Pilot(_Frozen):
@@ -381,7 +386,8 @@ def load_pilot(path: Path | str, paths_file: Path | str | None = None) -> Pilot:
         if paths_file is not None and errors and all(e["loc"][:1] == ("paths",) for e in errors):
             raise SourceError(f"{paths_file}: invalid paths: {problems_of(error)}",
                               hint="the file holds a 'paths:' section (or only its keys: "
-                              "store, output, partner_files, boundaries, schools, workers); "
+                              "store, output, partner_files, boundaries, schools, workers, "
+                              "memory_gib); "
                               "see the README") from None
         raise SourceError(f"{path}: invalid pilot configuration: {problems_of(error)}",
                           hint="see the example pilot in the README") from None

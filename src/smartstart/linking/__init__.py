@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from smartstart.linking._dates import PartnerWindow, StudyDates
-from smartstart.linking._db import CORE, Database, Step, YearUsed, sql_text
+from smartstart.linking._db import CORE, MEMORY_GIB, Database, Step, YearUsed, sql_text
 from smartstart.linking._link import (
     link_households,
     link_income_and_status,
@@ -72,14 +72,18 @@ class Linked:
 
 
 def link(store: Path, study: Study,
-         partner: Path | Mapping[str, Path] | None = None, spill: Path | None = None) -> Linked:
+         partner: Path | Mapping[str, Path] | None = None, spill: Path | None = None,
+         on_step: Callable[[str], None] | None = None,
+         memory_gib: float = MEMORY_GIB) -> Linked:
     """Run every linking step on one DuckDB connection over the store. The run's dates are
     computed here once (``StudyDates.of(study)``) and stay with the connection (``db.dates``),
     where the factor library reads them. ``partner``: the path of each partner file of the
     target group (partner_file -> path), or the one path when there is one partner file;
-    ``spill``: where DuckDB may put tables beyond its memory (``Database.spill``)."""
+    ``spill``: where DuckDB may put tables beyond its memory (``Database.spill``);
+    ``on_step``: told each step's name when it is done (``Database.on_step``);
+    ``memory_gib``: DuckDB's memory (``paths.memory_gib``)."""
     db = Database(Path(store), StudyDates.of(study), nearest_year=study.allow_nearest_year,
-                  spill=spill)
+                  spill=spill, on_step=on_step, memory_gib=memory_gib)
     db.require_core()
     link_residents(db, study)
     # households and the income and status of the residents need only the residents: they run

@@ -7,12 +7,14 @@ import itertools
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 
+from smartstart._usage import UsageError
 from smartstart.linking._dates import StudyDates
 from smartstart.sources._catalog import CORE, load_catalog
 from smartstart.sources._layout import layout_parts, parts_source, path_literal
@@ -51,12 +53,12 @@ class Step:
 #: about 5 MB) took 0.47-0.68 s on one thread against 0.58-0.72 s on two; a municipality with
 #: six times its address spells took 2.3-2.5 s on one against 1.8-2.1 s on two.
 ONE_THREAD_BYTES = 8 * 2**20
-#: DuckDB's memory for a run's tables (``memory_limit``); beyond it they go to a spill folder
-#: on disk, which DuckDB makes when it first needs it and removes when the connection closes.
-#: Without a bound DuckDB takes up to 80 % of the machine beside the run's pandas frames and
-#: models: ``gemeenten: all`` on 2.9 M persons held 3.6 GB of tables and peaked at 6.6 GiB.
-#: One municipality or a region of nine stays far below it.
-MEMORY_LIMIT = "2GiB"
+#: GiB of DuckDB's memory for a run's tables (``memory_limit``; ``paths.memory_gib``); beyond
+#: it they go to a spill folder on disk, which DuckDB makes when it first needs it and removes
+#: when the connection closes. Without a bound DuckDB takes up to 80 % of the machine beside
+#: the run's pandas frames and models: ``gemeenten: all`` on 2.9 M persons held 3.6 GB of
+#: tables and peaked at 6.6 GiB. One municipality or a region of nine stays far below it.
+MEMORY_GIB = 2.0
 _spills = itertools.count()
 _SQL_TYPES = {"key": "VARCHAR", "code": "VARCHAR", "str": "VARCHAR", "date": "DATE",
               "int": "BIGINT", "float": "DOUBLE"}
@@ -90,6 +92,10 @@ class Database:
     #: the folder in which DuckDB's spill folder is made (the system's temporary folder when
     #: None; a run gives its output folder, so the microdata stay beside its work tables)
     spill: Path | None = None
+    #: DuckDB's memory in GiB (``MEMORY_GIB``)
+    memory_gib: float = MEMORY_GIB
+    #: told each step's name as it is recorded (a run's progress; ``link``'s ``on_step``)
+    on_step: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         self.manifest = read_manifest(self.store)
@@ -98,7 +104,7 @@ class Database:
         folder = Path(self.spill or tempfile.gettempdir()) / \
             f"smartstart-duckdb-{os.getpid()}-{next(_spills)}"
         self.con.execute(f"SET temp_directory = {path_literal(folder)}").fetchall()
-        self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'").fetchall()
+        self.con.execute(f"SET memory_limit = '{round(self.memory_gib * 1024)}MiB'").fetchall()
         # the run shows its own progress; DuckDB's bar would print into it
         self.con.execute("SET enable_progress_bar = false").fetchall()
         self._threads, self._bytes = 1, 0  # see _more_threads
@@ -251,8 +257,23 @@ class Database:
         """Materialise ``sql`` as table ``name`` of the run's in-memory database with the bound
         parameters it uses; returns its rows (DuckDB's CREATE TABLE AS answers with the count
         it wrote). Not a TEMP table: those are one connection's, and a ``branch`` reads them."""
-        return self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}",
-                                self._bound(sql)).fetchall()[0][0]
+        try:
+            return self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}",
+                                    self._bound(sql)).fetchall()[0][0]
+        except duckdb.OutOfMemoryException as error:
+            raise UsageError(
+                f"linking: the table {name} needed more than the {self.memory_gib:g} GiB that "
+                f"DuckDB may use (paths.memory_gib): {str(error).splitlines()[0]}. Give more "
+                "(paths.memory_gib: 4 in the pilot's paths) if the machine has it") from None
+        except duckdb.IOException as error:
+            if "smartstart-duckdb-" not in str(error) and "No space left" not in str(error):
+                raise  # a store file that cannot be read: its own message
+            raise UsageError(  # the spill folder's disk is full
+                f"linking: the table {name} could not be written to DuckDB's spill folder "
+                f"in {self.spill or tempfile.gettempdir()}: {str(error).splitlines()[0]}. A "
+                "run of every municipality spills about 1.5 GB per million persons at "
+                "paths.memory_gib 2: free that much disk there, or give DuckDB more memory "
+                "(paths.memory_gib)") from None
 
     def count(self, name: str) -> int:
         return self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
@@ -262,6 +283,8 @@ class Database:
         """One step of the flow; ``en``: its step and reason in English; ``changes_unit``:
         its rows out are of another unit than its rows in (``Step``)."""
         self.attrition.append(Step(step, rows_in, rows_out, reason, *en, changes_unit))
+        if self.on_step is not None:
+            self.on_step(step)
 
     def frame(self, sql: str):
         return self.con.execute(sql, self._bound(sql)).df()

@@ -95,7 +95,8 @@ def match_rate(counts: dict[str, float]) -> tuple[float, float] | None:
 def profile(src: Source, lang: Lang) -> Part:
     table = src.require("profile_households", "statistic", "value_target", "value_all",
                         "direction", "smd_rest")
-    part = Part(t("profile_title", lang), "profiel", [t("profile_text", lang)])
+    where, label = term("whole", whole(src), lang), term("whole_label", whole(src), lang)
+    part = Part(t("profile_title", lang), "profiel", [t("profile_text", lang, whole=where)])
     table = table.assign(label=label_column(table.frame, lang, "factor"))
     frame = table.frame
     clear = clear_differences(frame)
@@ -103,17 +104,17 @@ def profile(src: Source, lang: Lang) -> Part:
     if clear.empty:
         part.paragraphs.append(t("no_differences", lang))
         return part
-    caption = t("profile_caption", lang)
+    caption = t("profile_caption", lang, whole=where)
     if not shares.empty:
-        chart = charts.dots(_long(shares, t("target", lang), t("municipality", lang)), "label",
+        chart = charts.dots(_long(shares, t("target", lang), label), "label",
                             "series", "value", t("share", lang), low="low", high="high")
         part.blocks.append(_figure("fig-profiel", caption, chart,
-                                   _share_table(src, table, shares, caption, lang), lang,
-                                   table.withheld))
+                                   _share_table(src, table, shares, caption, lang,
+                                                everyone=label), lang, table.withheld))
     means = clear[clear["statistic"] == "mean"]
     if not means.empty:
-        part.blocks.append(_share_table(src, table, means, t("means_caption", lang), lang,
-                                        kind="auto"))
+        part.blocks.append(_share_table(src, table, means, t("means_caption", lang, whole=where),
+                                        lang, kind="auto", everyone=label))
     phrases = list(dict.fromkeys(clear[f"phrase_{lang}"].dropna())) if (
         f"phrase_{lang}" in clear.columns) else []
     if phrases:
@@ -151,6 +152,16 @@ def _long(rows: pd.DataFrame, target: str, everyone: str) -> pd.DataFrame:
                          "low": rows.get("ci_low_target"), "high": rows.get("ci_high_target")})
     all_ = pd.DataFrame({"label": rows["label"], "series": everyone, "value": rows["value_all"]})
     return pd.concat([mine, all_], ignore_index=True).dropna(subset=["value"])
+
+
+def whole(src: Source) -> str:
+    """What the target group is compared with (a key of text.yaml's ``whole``): ``one``
+    municipality (a municipality's own run or its section of a region run), a ``region`` (a
+    list or a named region), or ``all`` the delivery's municipalities (``gemeenten: all``)."""
+    pilot = src.pilot
+    if pilot.get("all_of_store") or pilot.get("gemeenten") in (["all"], "all"):
+        return "all"
+    return "region" if pilot.get("gemeenten") or pilot.get("regio") else "one"
 
 
 def _share_table(src: Source, table, rows: pd.DataFrame, caption: str, lang: Lang,

@@ -19,7 +19,7 @@ from smartstart.report import (
     _typology,
 )
 from smartstart.report._source import Source, broken
-from smartstart.report._text import t, texts
+from smartstart.report._text import t, term, texts
 from smartstart.report._types import Lang, Note, Part, Pointer, Section
 
 Builder = Callable[[Source, Lang], Part | None]  # None: nothing to show (an empty table)
@@ -137,7 +137,8 @@ def _missing(src: Source, names: str, lang: Lang) -> str:
 
 def section(spec: SectionSpec, src: Source, lang: Lang) -> Section:
     words = {"target": _target(src, lang), "outcome": _outcome(src, lang),
-             "population": _population(src, lang)}
+             "population": _population(src, lang),
+             "whole": term("whole", _pilot.whole(src), lang)}
     intro = spec.intro
     if f"{intro}_no_partner" in texts() and not _has_partner(src):
         intro = f"{intro}_no_partner"

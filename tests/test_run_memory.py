@@ -1,0 +1,78 @@
+"""A national run's memory (issue 18, helper-44: ``gemeenten: all`` held every DuckDB table
+and frame of 2.9 M persons in one process, 6.6-7.1 GiB): DuckDB is bounded by
+``paths.memory_gib`` and spills into the run's output, a bound too small for a step is a clear
+error, the linking's progress shows without a terminal, and text columns are held as Arrow
+strings."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from rich.console import Console
+from run_variants import pilot
+
+from smartstart._frames import TEXT, compact
+from smartstart._usage import UsageError
+from smartstart.features import build_features
+from smartstart.linking import link
+from smartstart.pilot import Study, load_pilot
+from smartstart.pipeline import run_pilot
+
+STUDY = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1))
+
+
+def test_duckdb_is_bounded_and_spills_into_the_given_folder(run_world, tmp_path):
+    linked = link(run_world / "store", STUDY, spill=tmp_path, memory_gib=0.5)
+    (limit, folder), = linked.db.con.execute(
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchall()
+    assert limit == "512.0 MiB"
+    assert folder.startswith(tmp_path.as_posix() + "/smartstart-duckdb-")
+    # the histories no later step reads are freed; what the factors read is there
+    tables = {t for (t,) in linked.db.con.execute("SHOW TABLES").fetchall()}
+    assert not tables & {"address_history", "household_history", "status_history",
+                         "address_on_date", "household_on_date", "objects"}
+    assert {"residents", "persons_on_date", "income", "status_on_date", "mothers"} <= tables
+    build_features(linked.db, STUDY)
+    linked.db.close()
+    assert not list(tmp_path.glob("smartstart-duckdb-*"))  # DuckDB removes its spill folder
+    assert linked.attrition["step"].iloc[0] == "adresperioden van ooit-bewoners"  # still read
+
+
+def test_a_bound_too_small_for_a_step_names_the_setting(run_world, tmp_path):
+    # 20 MiB: less than one factor query of 600 households needs at once
+    with pytest.raises(UsageError, match=r"more than the 0.02 GiB .*paths.memory_gib") as error:
+        linked = link(run_world / "store", STUDY, spill=tmp_path, memory_gib=0.02)
+        build_features(linked.db, STUDY)
+    assert "linking: the table " in str(error.value)
+
+
+def test_the_linking_steps_show_without_a_terminal_and_no_spill_folder_stays(run_world,
+                                                                             tmp_path):
+    path = pilot(run_world, "memory_pilot.yaml", analyses=["profile"])
+    loaded = load_pilot(path)
+    loaded = loaded.model_copy(update={"paths": loaded.paths.model_copy(
+        update={"output": tmp_path / "out"})})
+    out = io.StringIO()
+    result = run_pilot(loaded, Console(file=out, force_terminal=False, width=200))
+    said = out.getvalue()
+    # each step as it is done, in order, before the run's summary
+    for step in ("adres op peildatum", "inwoners met huishouden", "huishoudens"):
+        assert f"koppelen en kenmerken berekenen: {step} klaar (" in said
+    assert said.index("inwoners op peildatum klaar") < said.index("klaar in ")
+    assert not list((tmp_path / "out").glob("smartstart-duckdb-*"))
+    assert result.households > 0 and result.children > 0  # counted, though the rows are let go
+
+
+def test_compact_holds_text_as_arrow_strings_with_the_same_values():
+    frame = pd.DataFrame({"gemeente": ["0784", None, "0785"], "n": [1, 2, 3],
+                          "mixed": ["a", 1, None], "flag": [True, False, None]})
+    held = compact(frame)
+    assert held["gemeente"].dtype == TEXT and held["n"].dtype == np.int64
+    assert held["mixed"].dtype == object and held["flag"].dtype == object  # not text: as is
+    assert held["gemeente"].isna().tolist() == [False, True, False]
+    assert held["gemeente"].eq("0784").tolist() == [True, False, False]
+    assert held.drop(columns="gemeente").equals(frame.drop(columns="gemeente"))
