@@ -204,8 +204,8 @@ def _step_said(console: Console, status) -> Callable[[str], None]:
         line = f"koppelen en kenmerken berekenen: {step} klaar ({seconds:.0f} s)"
         if console.is_terminal:
             status.update(line)
-        else:
-            console.print(line)
+        else:  # one line each in a log, however long
+            console.print(line, soft_wrap=True)
     return said
 
 
