@@ -177,14 +177,20 @@ def _link_to_work(pilot: Pilot, console: Console, partners: dict[str, Path],
     (``FeatureTables.counted``): the analyses read the work tables, and a national run's
     DuckDB tables and frames would otherwise stay in memory beside them."""
     study, paths = pilot.study, pilot.paths
+    made = not paths.output.exists()  # DuckDB's spill folder is made in it
     paths.output.mkdir(parents=True, exist_ok=True)
-    with console.status("koppelen en kenmerken berekenen") as status:
-        linked = link(paths.store, study, partners or None, spill=paths.output,
-                      on_step=_step_said(console, status), memory_gib=paths.memory_gib)
-        tables = build_features(linked.db, study)
-        # schools per buurt (issue 14): the pupils' schools joined to the user's locations
-        schools = (school_branches(linked.db, paths.schools, paths.boundaries)
-                   if paths.schools is not None and "areas" in study.analyses else None)
+    try:
+        with console.status("koppelen en kenmerken berekenen") as status:
+            linked = link(paths.store, study, partners or None, spill=paths.output,
+                          on_step=_step_said(console, status), memory_gib=paths.memory_gib)
+            tables = build_features(linked.db, study)
+            # schools per buurt (issue 14): the pupils' schools joined to the user's locations
+            schools = (school_branches(linked.db, paths.schools, paths.boundaries)
+                       if paths.schools is not None and "areas" in study.analyses else None)
+    except BaseException:  # a run stopped by its input leaves no output folder it made
+        if made:
+            shutil.rmtree(paths.output, ignore_errors=True)
+        raise
     _write_atomically(work, linked, tables, schools)
     if "effect" in study.analyses:  # the effect monitor's area x year counts (issue 15)
         treated = study.effect.treated
