@@ -251,8 +251,10 @@ def test_a_region_pilot_publishes_its_profile_per_municipality_by_name(region, t
     ({"gemeente": "0784"}, "one", "in de hele gemeente", "in the whole municipality"),
     ({"gemeenten": CODES}, "region", "in de hele regio", "in the whole region"),
     ({"regio": "hart_van_brabant"}, "region", "in de hele regio", "in the whole region"),
-    ({"gemeenten": CODES, "all_of_store": True}, "all", "in alle gemeenten",
-     "in all municipalities"),
+    ({"gemeenten": CODES, "all_of_store": True}, "all", "in alle gemeenten van de levering",
+     "in all municipalities of the delivery"),
+    # a list of one code is one municipality (helper-45)
+    ({"gemeenten": ["0784"]}, "one", "in de hele gemeente", "in the whole municipality"),
     # a municipality's section of a region run compares with that municipality
     (Study(name="r", gemeenten=tuple(CODES), peildatum=P).section("0785").model_dump(
         mode="json"), "one", "in de hele gemeente", "in the whole municipality")])

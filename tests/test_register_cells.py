@@ -63,3 +63,10 @@ def test_a_rows_cost_is_the_cells_it_names_not_the_table():
     wijk = len(domains["wijk"])
     assert at.tolist() == [(7 * wijk + 700) * 2 + 1, (7 * wijk + 701) * 2 + 1]
     assert values.tolist() == [1.0, 1.0]
+
+
+def test_a_statement_about_nothing_has_no_cells():
+    # a hand-made bundle's statement without terms: an empty row, as before (helper-45)
+    domains = {"v0": ["0", OTHER]}
+    at, values = _Tables([(list(domains), None)], domains)._local_row(0, ())
+    assert at.tolist() == [] and values.tolist() == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,7 +19,7 @@ from run_variants import pilot
 from smartstart._frames import TEXT, compact
 from smartstart._usage import UsageError
 from smartstart.features import build_features
-from smartstart.linking import link
+from smartstart.linking import Database, StudyDates, link
 from smartstart.pilot import Study, load_pilot
 from smartstart.pipeline import run_pilot
 
@@ -76,3 +77,29 @@ def test_compact_holds_text_as_arrow_strings_with_the_same_values():
     assert held["gemeente"].isna().tolist() == [False, True, False]
     assert held["gemeente"].eq("0784").tolist() == [True, False, False]
     assert held.drop(columns="gemeente").equals(frame.drop(columns="gemeente"))
+
+
+@pytest.mark.parametrize(("error", "said"), [
+    # DuckDB stops at max_temp_directory_size (90 % of the free disk) with an out-of-memory
+    # error: the disk is short, not the memory (helper-45)
+    (duckdb.OutOfMemoryException("Out of Memory Error: failed to offload data block: could "
+                                 "not write, max_temp_directory_size (10 GiB) exceeded"),
+     r"spill folder in .*free that much disk"),
+    (duckdb.IOException("IO Error: Could not write file \"x.tmp\": No space left on device"),
+     r"spill folder in .*free that much disk"),
+    (duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block"),
+     r"needed more than the 2 GiB .*paths.memory_gib"),
+    (duckdb.IOException('IO Error: Failed to create directory "/o/smartstart-duckdb-1-0": '
+                        "Permission denied"), r"could not use its spill folder .*writable"),
+])
+def test_duckdbs_memory_and_disk_errors_say_which_and_what_to_do(run_world, tmp_path, error,
+                                                                 said):
+    db = Database(run_world / "store", StudyDates.of(STUDY), spill=tmp_path)
+    with pytest.raises(UsageError, match=said), db.translated("the table residents"):
+        raise error
+
+
+def test_a_store_file_that_cannot_be_read_keeps_its_own_error(run_world, tmp_path):
+    db = Database(run_world / "store", StudyDates.of(STUDY), spill=tmp_path)
+    with pytest.raises(duckdb.IOException, match="No files found"), db.translated("x"):
+        raise duckdb.IOException('IO Error: No files found that match the pattern "a.parquet"')

@@ -170,6 +170,8 @@ class _Tables:
     def _local_row(self, k: int, terms: tuple) -> tuple[np.ndarray, np.ndarray]:
         """The statement's cells in clique ``k``'s table (ascending) with their coefficients,
         none of them 0."""
+        if not terms:  # a statement about nothing (a hand-made bundle's): no cell
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
         if len(terms) == 1 and terms[0][0]:
             sign, conds = terms[0]
             at = self._cells(k, conds)

@@ -84,21 +84,26 @@ def link(store: Path, study: Study,
     ``memory_gib``: DuckDB's memory (``paths.memory_gib``)."""
     db = Database(Path(store), StudyDates.of(study), nearest_year=study.allow_nearest_year,
                   spill=spill, on_step=on_step, memory_gib=memory_gib)
-    db.require_core()
-    link_residents(db, study)
-    # households and the income and status of the residents need only the residents: they run
-    # side by side, one connection each (a municipality's queries run on one DuckDB thread,
-    # so the second core is free; benchmarks/national.py --only one). The two read different
-    # tables: a view both made at once would be a write-write conflict of DuckDB's catalog.
-    branch = db.branch()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        income = pool.submit(link_income_and_status, branch, study)
-        link_households(db, study)
-        income.result()  # its error, if any, is raised here
-    db.merge(branch)
-    match = None
-    if study.partner_groups and partner is not None:
-        match = link_target_group(db, study, _paths(study, partner))
+    try:
+        db.require_core()
+        link_residents(db, study)
+        # households and the income and status of the residents need only the residents: they
+        # run side by side, one connection each (a municipality's queries run on one DuckDB
+        # thread, so the second core is free; benchmarks/national.py --only one). The two read
+        # different tables: a view both made at once would be a write-write conflict of
+        # DuckDB's catalog.
+        branch = db.branch()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            income = pool.submit(link_income_and_status, branch, study)
+            link_households(db, study)
+            income.result()  # its error, if any, is raised here
+        db.merge(branch)
+        match = None
+        if study.partner_groups and partner is not None:
+            match = link_target_group(db, study, _paths(study, partner))
+    except BaseException:  # its tables and spill folder go now, not when collected
+        db.close()
+        raise
     return Linked(db, match)
 
 

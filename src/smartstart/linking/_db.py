@@ -7,7 +7,8 @@ import itertools
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -257,26 +258,43 @@ class Database:
         """Materialise ``sql`` as table ``name`` of the run's in-memory database with the bound
         parameters it uses; returns its rows (DuckDB's CREATE TABLE AS answers with the count
         it wrote). Not a TEMP table: those are one connection's, and a ``branch`` reads them."""
-        try:
+        with self.translated(f"the table {name}"):
             return self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}",
                                     self._bound(sql)).fetchall()[0][0]
-        except duckdb.OutOfMemoryException as error:
-            raise UsageError(
-                f"linking: the table {name} needed more than the {self.memory_gib:g} GiB that "
-                f"DuckDB may use (paths.memory_gib): {str(error).splitlines()[0]}. Give more "
-                "(paths.memory_gib: 4 in the pilot's paths) if the machine has it") from None
-        except duckdb.IOException as error:
-            if "smartstart-duckdb-" not in str(error) and "No space left" not in str(error):
-                raise  # a store file that cannot be read: its own message
-            raise UsageError(  # the spill folder's disk is full
-                f"linking: the table {name} could not be written to DuckDB's spill folder "
-                f"in {self.spill or tempfile.gettempdir()}: {str(error).splitlines()[0]}. A "
-                "run of every municipality spills about 1.5 GB per million persons at "
-                "paths.memory_gib 2: free that much disk there, or give DuckDB more memory "
-                "(paths.memory_gib)") from None
+
+    @contextmanager
+    def translated(self, what: str) -> Iterator[None]:
+        """DuckDB's errors of its memory bound and spill folder as a clear error (``what``:
+        the step's table or output); any other error as it is (a store file that cannot be
+        read says so itself)."""
+        try:
+            yield
+        except (duckdb.OutOfMemoryException, duckdb.IOException) as error:
+            text = str(error)
+            first = text.splitlines()[0]
+            folder = self.spill or Path(tempfile.gettempdir())
+            disk = ("max_temp_directory_size" in text or "No space left" in text
+                    or "not enough space" in text.lower())
+            if disk:  # the spill folder's disk is full (DuckDB stops at 90 % of what is free)
+                raise UsageError(
+                    f"linking: {what} could not be written to DuckDB's spill folder in "
+                    f"{folder}: {first}. A run of every municipality spills about 1.5 GB per "
+                    "million persons at paths.memory_gib 2: free that much disk there, or give "
+                    "DuckDB more memory (paths.memory_gib)") from None
+            if isinstance(error, duckdb.OutOfMemoryException):
+                raise UsageError(
+                    f"linking: {what} needed more than the {self.memory_gib:g} GiB that DuckDB "
+                    f"may use (paths.memory_gib): {first}. Give more (paths.memory_gib: 4 in "
+                    "the pilot's paths) if the machine has it") from None
+            if "smartstart-duckdb-" in text:  # the spill folder cannot be made or written
+                raise UsageError(
+                    f"linking: DuckDB could not use its spill folder in {folder} for {what}: "
+                    f"{first}. The run's output folder must be writable") from None
+            raise
 
     def count(self, name: str) -> int:
-        return self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+        with self.translated(f"counting {name}"):
+            return self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
 
     def record(self, step: str, rows_in: int, rows_out: int, reason: str,
                en: tuple[str, str] = ("", ""), changes_unit: bool = False) -> None:
@@ -287,7 +305,8 @@ class Database:
             self.on_step(step)
 
     def frame(self, sql: str):
-        return self.con.execute(sql, self._bound(sql)).df()
+        with self.translated("a query"):
+            return self.con.execute(sql, self._bound(sql)).df()
 
     def _bound(self, sql: str) -> dict[str, object]:
         """The parameters ``sql`` uses (DuckDB refuses unused named parameters)."""

@@ -159,9 +159,11 @@ def whole(src: Source) -> str:
     municipality (a municipality's own run or its section of a region run), a ``region`` (a
     list or a named region), or ``all`` the delivery's municipalities (``gemeenten: all``)."""
     pilot = src.pilot
-    if pilot.get("all_of_store") or pilot.get("gemeenten") in (["all"], "all"):
+    codes = pilot.get("gemeenten")
+    if pilot.get("all_of_store") or codes in (["all"], "all"):
         return "all"
-    return "region" if pilot.get("gemeenten") or pilot.get("regio") else "one"
+    several = isinstance(codes, list | tuple) and len(codes) > 1
+    return "region" if several or pilot.get("regio") else "one"
 
 
 def _share_table(src: Source, table, rows: pd.DataFrame, caption: str, lang: Lang,
