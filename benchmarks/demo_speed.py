@@ -86,6 +86,7 @@ def import_time() -> tuple[float, list[tuple[float, str]]]:
 
 def run(out: Path, seed: int, households: int | None, pilot_name: str) -> dict:
     with timed("import smartstart (this process)"):
+        from smartstart import _to_work as to_work
         from smartstart import demo, pipeline
         from smartstart.disclosure import _groups, _register
         from smartstart.pilot import load_pilot
@@ -96,11 +97,11 @@ def run(out: Path, seed: int, households: int | None, pilot_name: str) -> dict:
     units: list = []
     attack = wrap(_register, "_attack_unit", "  register LPs (per unit)", units)
     wrap(_groups, "settled", "  combinations' group LPs")
-    wrap(pipeline, "link", "linking")
-    wrap(pipeline, "build_features", "features")
-    wrap(pipeline, "school_branches", "schools per buurt")
-    wrap(pipeline, "_write_atomically", "work/ written")
-    wrap(pipeline, "write_panel", "effect panel")
+    wrap(to_work, "link", "linking")
+    wrap(to_work, "build_features", "features")
+    wrap(to_work, "school_branches", "schools per buurt")
+    wrap(to_work, "_write_atomically", "work/ written")
+    wrap(to_work, "write_panel", "effect panel")
     wrap(pipeline, "_charts", "  charts of the bundle (nl, en)")
     wrap(pipeline, "write_bundle", "bundle (incl. charts)")
     renders: list = []

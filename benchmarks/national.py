@@ -157,12 +157,12 @@ def polars_one(store: Path, code: str, peildatum: date, out: mp.Queue) -> None:
 def _profile(store: Path, codes: tuple[str, ...], peildatum: date) -> tuple[int, int, int]:
     """Link + factor tables + the household profile through the gate for ``codes`` in one
     pass: (households, children, profile rows published)."""
+    from smartstart._to_work import without_keys
     from smartstart.features import build_features
     from smartstart.linking import link
     from smartstart.outputs import Outputs, _profile
     from smartstart.outputs._work import Work
     from smartstart.pilot import Study
-    from smartstart.pipeline import without_keys
 
     outcome = _outcome(store, peildatum)
     study = (Study(name="bench", gemeente=codes[0], peildatum=peildatum, outcome=outcome)

@@ -101,12 +101,12 @@ def test_an_outcome_window_past_the_delivery_stops_naming_its_tables(world, tmp_
 def test_the_problems_of_the_inputs_come_at_once_before_linking(world, tmp_path, monkeypatch):
     """A partner file whose dates do not fit the pilot's format and a window past the delivery:
     both in one error, before anything is linked (helper-41: one run per problem)."""
-    import smartstart.pipeline as pipeline
+    import smartstart._to_work as to_work
 
     def no_linking(*args, **kwargs):
         raise AssertionError("linked before the inputs were checked")
 
-    monkeypatch.setattr(pipeline, "link", no_linking)
+    monkeypatch.setattr(to_work, "link", no_linking)
     root = copy_world(world, tmp_path)
     path = pilot(root, peildatum="2021-06-01", allow_nearest_year=True,
                  target_group={**TARGET, "date_format": "%Y-%m-%d"})
@@ -163,12 +163,12 @@ def test_the_effect_analysis_without_a_plan_is_refused_at_load(tmp_path):
 
 
 def test_a_full_disk_is_one_line_not_a_traceback(world, tmp_path, monkeypatch):
-    import smartstart.pipeline as pipeline
+    import smartstart._to_work as to_work
 
     def full(work, *args):
         raise OSError(errno.ENOSPC, "No space left on device", str(work))
 
-    monkeypatch.setattr(pipeline, "_write_atomically", full)
+    monkeypatch.setattr(to_work, "_write_atomically", full)
     root = copy_world(world, tmp_path)
     result = _cli(pilot(root, analyses=["profile"]))
     assert result.exit_code == 1
