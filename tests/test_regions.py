@@ -243,6 +243,8 @@ def test_a_region_pilot_publishes_its_profile_per_municipality_by_name(region, t
     # (helper-44: "in de gemeente" in a region run)
     assert "naast alle huishoudens in de hele regio, op dezelfde kenmerken" in html
     assert "in de hele gemeente" not in html
+    # the areas are shrunk towards the region's figure, and the report says so
+    assert "meer op naar het gemiddelde van de regio." in " ".join(html.split())
     section = html[html.index('id="gebieden"'):html.index('id="controle"')]
     assert "Goirle" in section and "ontbreekt" not in section
 
@@ -266,6 +268,13 @@ def test_the_report_compares_with_the_place_the_run_covers(study, kind, nl, en):
 
     assert whole(SimpleNamespace(pilot=study)) == kind
     assert (term("whole", kind, "nl"), term("whole", kind, "en")) == (nl, en)
+    # the areas' rule "above the figure of ..." names the same place
+    from smartstart.report._areas import _rule
+
+    rule = _rule({"select": {"above_municipality": True}, "level": "wijk", "whole": kind,
+                  "measure": "outcome"}, "nl")
+    assert rule.endswith(f"boven het cijfer van {term('whole_of', kind, 'nl')} ligt.")
+    assert term("whole_of", kind, "nl") == nl.removeprefix("in ").replace("de hele ", "de ")
 
 
 # --- gemeenten: all (issue 18) ------------------------------------------------------------

@@ -14,9 +14,10 @@ import pandas as pd
 
 from smartstart.report import _charts as charts
 from smartstart.report._map import map_blocks
+from smartstart.report._pilot import whole
 from smartstart.report._risk import factor_labels
 from smartstart.report._source import Source
-from smartstart.report._text import interval, missing, number, percent, t
+from smartstart.report._text import interval, missing, number, percent, t, term
 from smartstart.report._types import Bullets, DataTable, Lang, Part, Text
 
 #: the measure's table and its columns: (output, n, events, rate prefix)
@@ -38,6 +39,8 @@ def _config(src: Source) -> dict:
     named = words[(words["variable"] == level) & (words["level"] != "")]
     return {"level": level, "measure": areas.get("measure", "outcome"),
             "select": areas.get("select") or {},
+            # what an area is compared with: the municipality, the region or all of them
+            "whole": whole(src),
             # the library's names of the level's codes (municipalities), from labels.csv
             "names": {lang: dict(zip(named["level"], named[f"label_{lang}"], strict=True))
                       for lang in ("nl", "en")}}
@@ -68,7 +71,8 @@ def ranking(src: Source, lang: Lang) -> Part | None:
     frame = table.frame
     ranked = frame[frame["status"].isin(RANKED) & frame["rank"].notna()].sort_values("rank")
     words = {"measure": _measure(src, cfg, lang),
-             "level": t(f"areas_level_{cfg['level']}", lang)}
+             "level": t(f"areas_level_{cfg['level']}", lang),
+             "whole_of": term("whole_of", cfg["whole"], lang)}
     part = Part(t("areas_ranking_title", lang, **words), "gebieden-rangorde",
                 [t("areas_ranking_text", lang, **words)])
     part.blocks.extend(map_blocks(src, cfg, lang, words))  # the map, or why there is none
@@ -189,7 +193,8 @@ def _rule(cfg: dict, lang: Lang) -> str:
     top, above = select.get("top"), bool(select.get("above_municipality"))
     level = t(f"areas_level_{cfg['level']}", lang)
     if above:
-        text = t("areas_rule_above", lang, level=level)
+        text = t("areas_rule_above", lang, level=level,
+                 whole_of=term("whole_of", cfg["whole"], lang))
         if top:
             text += " " + t("areas_rule_above_top", lang, top=top)
     else:
@@ -208,7 +213,7 @@ def _why(row: pd.Series, cfg: dict, lang: Lang, context=()) -> str:
     text = t(key, lang, area=_name(cfg, row["area"], lang),
              rate=percent(row["shrunk"], lang, 1),
              ci=interval(row["shrunk_low"], row["shrunk_high"], lang, "pct", 1),
-             rank=_rank(row, lang))
+             rank=_rank(row, lang), whole_of=term("whole_of", cfg["whole"], lang))
     counts = [t(f"{key}_count", lang, n=cell) for (_, _, key), cell
               in zip(context, _counts(context, row["area"]), strict=True) if cell]
     if counts:
