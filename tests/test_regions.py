@@ -325,3 +325,24 @@ def test_a_run_of_all_says_so_in_the_bundle(region, tmp_path):
     codes = sorted(areas[f"gem{P.year}"].dropna().unique())
     assert study["gemeenten"] == codes and study["all_of_store"] is True
     assert study["place_words"]["nl"] == f"alle gemeenten van de levering ({len(codes)})"
+
+
+@pytest.mark.parametrize(("place", "words"), [
+    ({}, "vielen buiten de gemeente of het venster"),
+    ({"gemeenten": CODES}, "vielen buiten de regio of het venster"),
+    ({"gemeenten": CODES, "all_of_store": True},
+     "vielen buiten alle gemeenten van de levering of het venster")])
+def test_the_partner_rows_fell_outside_the_place_the_run_covers(demo_run, place, words):
+    """The demo's partner match, read as if its pilot were one municipality, a region or all of
+    them: the rows that did not count fell outside that place (a region run said 'buiten de
+    gemeente')."""
+    from smartstart.bundle import read_bundle
+    from smartstart.report._pilot import match
+    from smartstart.report._source import Source
+
+    bundle = read_bundle(demo_run / "results" / "bundle")
+    study = bundle.manifest["pilot"]["study"]
+    bundle.manifest["pilot"]["study"] = {**study, **place}
+    part = match(Source(bundle, "nl"), "nl")
+    said = " ".join(str(block) for block in part.blocks)
+    assert words in said

@@ -44,8 +44,10 @@ def match(src: Source, lang: Lang) -> Part:
     table = table.assign(shown=[term("status", s, lang) for s in table.frame["status"]])
     partners = (list(dict.fromkeys(table.frame["partner"].astype(str)))
                 if table.has("partner") else [])
-    if len(partners) <= 1:
-        _match_block(part, table, list(range(len(table))), lang, None, "fig-koppeling")
+    if len(partners) <= 1:  # the rows outside the municipality, the region or all of them
+        where = term("whole_of", whole(src), lang)
+        _match_block(part, table, list(range(len(table))), lang, None, "fig-koppeling",
+                     whole_of=where)
         return part
     part.paragraphs.append(t("match_partners_text", lang, n=len(partners)))
     column = table.frame["partner"].astype(str).to_numpy()
@@ -56,9 +58,10 @@ def match(src: Source, lang: Lang) -> Part:
 
 
 def _match_block(part: Part, table, rows: list[int], lang: Lang, partner: str | None,
-                 id: str) -> None:
+                 id: str, **words: str) -> None:
     """One partner file's rate (when published), chart and data table; ``partner`` None: the
-    only partner file, in the words of one."""
+    only partner file, in the words of one, with ``words`` (``whole_of``: the place its rows
+    fell outside of)."""
     frame = table.frame.iloc[rows]
     counts = dict(zip(frame["status"].astype(str), frame["count"], strict=True))
     rate = match_rate(counts)
@@ -70,7 +73,7 @@ def _match_block(part: Part, table, rows: list[int], lang: Lang, partner: str | 
                                      percent(rate[0], lang, 1),
                                      t("match_rate_text" + suffix, lang,
                                        target=number(target, lang),
-                                       total=number(total, lang), **named)),)))
+                                       total=number(total, lang), **named, **words)),)))
     caption = t("match_caption" + suffix, lang, **named)
     shown = frame[(frame["status"] != "totaal") & ~frame["count"].map(missing)]
     chart = charts.bars(shown, "shown", "count", t("count", lang))
