@@ -30,42 +30,29 @@ def link_to_work(pilot: Pilot, console: Console, partners: dict[str, Path],
     study, paths = pilot.study, pilot.paths
     made = not paths.output.exists()  # DuckDB's spill folder is made in it
     paths.output.mkdir(parents=True, exist_ok=True)
-    with console.status("koppelen en kenmerken berekenen") as status:
-        try:
+    linked: Linked | None = None
+    try:
+        with console.status("koppelen en kenmerken berekenen") as status:
             linked = link(paths.store, study, partners or None, spill=paths.output,
                           on_step=_step_said(console, status), memory_gib=paths.memory_gib)
-        except BaseException:  # a run stopped by its input leaves no output folder it made
-            if made:  # (link closed its connection: nothing of DuckDB's is open in it)
-                shutil.rmtree(paths.output, ignore_errors=True)
-            raise
-        try:
             tables = build_features(linked.db, study)
             # schools per buurt (issue 14): the pupils' schools joined to the user's locations
             schools = (school_branches(linked.db, paths.schools, paths.boundaries)
                        if paths.schools is not None and "areas" in study.analyses else None)
-        except BaseException:
-            _stopped(linked, paths.output, made)
-            raise
-    try:
         _write_atomically(work, linked, tables, schools)
         if "effect" in study.analyses:  # the effect monitor's area x year counts (issue 15)
             treated = study.effect.treated
             with linked.db.translated("the effect panel"):
                 write_panel(linked.db, study, work,
                             paths.partner_files.get(treated.partner_file or ""))
-    except BaseException:
-        _stopped(linked, paths.output, made)
+    except BaseException:  # a stopped run leaves no output folder it made
+        if linked is not None:  # closed first: DuckDB's open spill files are in that folder
+            linked.db.close()  # (link closes its own when it fails)
+        if made:
+            shutil.rmtree(paths.output, ignore_errors=True)
         raise
     linked.db.close()
     return linked, tables.counted()
-
-
-def _stopped(linked: Linked, output: Path, made: bool) -> None:
-    """A run stopped after linking: DuckDB closed first (its open spill files are in the
-    output folder), then the output folder, when this run made it."""
-    linked.db.close()
-    if made:
-        shutil.rmtree(output, ignore_errors=True)
 
 
 def _step_said(console: Console, status) -> Callable[[str], None]:
