@@ -85,6 +85,18 @@ def without_keys(tables: FeatureTables) -> tuple[pd.DataFrame, pd.DataFrame]:
     return numbered(tables.households), numbered(tables.children)
 
 
+#: rows per row group of the work tables: a region's section reads the row groups of its
+#: municipality only (``by_place``; parquet keeps each group's lowest and highest code)
+ROW_GROUP = 16_384
+
+
+def by_place(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows by municipality, each municipality's rows in the order they had: a section of
+    a national run read all 7.7 M households to find its own (0.5 s of its 1 s), and its rows
+    are the same rows in the same order as when the municipality runs alone."""
+    return frame.sort_values("gemeente", kind="stable", ignore_index=True)
+
+
 def _write_atomically(work: Path, linked: Linked, tables: FeatureTables,
                       schools: pd.DataFrame | None = None) -> None:
     staging = work.with_name(work.name + ".partial")
@@ -92,8 +104,10 @@ def _write_atomically(work: Path, linked: Linked, tables: FeatureTables,
     staging.mkdir(parents=True)
     try:
         households, children = without_keys(tables)
-        households.to_parquet(staging / "households.parquet", index=False)
-        children.to_parquet(staging / "children.parquet", index=False)
+        by_place(households).to_parquet(staging / "households.parquet", index=False,
+                                        row_group_size=ROW_GROUP)
+        by_place(children).to_parquet(staging / "children.parquet", index=False,
+                                      row_group_size=ROW_GROUP)
         linked.attrition.to_csv(staging / "attrition.csv", index=False)
         linked.attrition.to_parquet(staging / "attrition.parquet", index=False)
         if schools is not None:  # branches by a run-local number: no school key

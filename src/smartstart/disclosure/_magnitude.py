@@ -47,10 +47,14 @@ class Contributions:
         codes = [pd.Index(table.labels[i]).get_indexer(frame[b]) for i, b in enumerate(by)]
         arrays = {name: np.zeros(table.shape) for name in
                   ("count", "top", "first", "second", "negative")}
+        values = frame[value].to_numpy(float)
+        # rows are the contributors without a unit: sorted once (largest first, NaN last, as
+        # pandas sorts) for every margin, not once per margin (12 s of a national profile)
+        order = np.argsort(-values, kind="stable") if unit is None else None
         for kept in product((True, False), repeat=len(by)):
             keys = [c if keep else np.full(len(frame), size - 1)
                     for c, keep, size in zip(codes, kept, table.shape, strict=True)]
-            _fill_cells(arrays, keys, frame[value].to_numpy(float), frame, unit, top_n)
+            _fill_cells(arrays, keys, values, frame, unit, top_n, order)
         arrays["negative"] = arrays["negative"] > 0
         return cls(table, **arrays)
 
@@ -66,13 +70,20 @@ class Contributions:
 
 
 def _fill_cells(arrays: dict[str, np.ndarray], keys: list[np.ndarray], values: np.ndarray,
-                frame: pd.DataFrame, unit: str | None, top_n: int) -> None:
+                frame: pd.DataFrame, unit: str | None, top_n: int,
+                order: np.ndarray | None = None) -> None:
+    """Each cell's contributors, largest first; ``order``: the rows' order by value when the
+    rows are the contributors (no ``unit``)."""
     names = [f"k{i}" for i in range(len(keys))]
-    parts = pd.DataFrame(dict(zip(names, keys, strict=True)) | {"v": values})
-    if unit is not None:
-        parts = parts.assign(u=frame[unit].to_numpy()).groupby([*names, "u"], as_index=False,
-                                                                   sort=False)["v"].sum()
-    parts = parts.sort_values("v", ascending=False, kind="stable")
+    if order is not None:
+        parts = pd.DataFrame({name: key[order] for name, key in zip(names, keys, strict=True)}
+                             | {"v": values[order]})
+    else:
+        parts = pd.DataFrame(dict(zip(names, keys, strict=True)) | {"v": values})
+        if unit is not None:
+            parts = parts.assign(u=frame[unit].to_numpy()).groupby(
+                [*names, "u"], as_index=False, sort=False)["v"].sum()
+        parts = parts.sort_values("v", ascending=False, kind="stable")
     rank = parts.groupby(names, sort=False).cumcount().to_numpy()
     cells = parts.groupby(names, sort=False)
     sizes = cells.size()
