@@ -80,7 +80,10 @@ def test_one_pass_equals_each_municipality_alone_and_the_raw_tables(region):
     assert expected["0784"] == truth["demo"]["on_date"][P.isoformat()]["residents"]
 
 
-def test_the_layout_reads_every_named_part_once(region, tmp_path):
+def test_the_layout_reads_every_named_part_once(region, tmp_path, monkeypatch):
+    from smartstart.linking import _db
+
+    monkeypatch.setattr(_db, "PARTS_SHARE", 2.0)  # the parts, however much of the store
     store = tmp_path / "store"
     shutil.copytree(region / "store", store)
     build_layout(store)
@@ -96,6 +99,15 @@ def test_the_layout_reads_every_named_part_once(region, tmp_path):
     assert set(full.db.sources.values()) == {"full"}
     pd.testing.assert_frame_equal(_persons(with_layout), _persons(full))
     pd.testing.assert_frame_equal(with_layout.match, full.match)
+    # parts that hold most of a table (a national run) are read as the full file, once: the
+    # same persons and match
+    monkeypatch.setattr(_db, "PARTS_SHARE", 0.0)
+    most = link(store, study, partner)
+    assert set(most.db.sources.values()) == {"full"}
+    pd.testing.assert_frame_equal(_persons(most), _persons(full))
+    pd.testing.assert_frame_equal(most.match, full.match)
+    # one municipality's part is read as a part, whatever its share
+    assert "layout" in link(store, _study(CODES[:1]), None).db.sources.values()
 
 
 def test_outside_means_outside_every_named_municipality(region, tmp_path):

@@ -208,8 +208,13 @@ def build_features(db: Database, study: Study) -> FeatureTables:
         checks.no_children(study)
     if not any(d.factor == "outcome" and d.unit == "child" for d in lacking):
         _require_cases(db, study, outcome)
-    households = compact(db.frame("SELECT * FROM household_factors ORDER BY household_id"))
-    children = compact(db.frame("SELECT * FROM child_factors ORDER BY household_id, RINPERSOON"))
+    # by municipality first (a library with the factor gemeente): the order of the work
+    # tables (``_to_work.by_place``), made here rather than by sorting a national frame again
+    place = "gemeente, " if "gemeente" in lib.factors else ""
+    households = compact(db.frame(f"SELECT * FROM household_factors "
+                                  f"ORDER BY {place}household_id"))
+    children = compact(db.frame(f"SELECT * FROM child_factors "
+                                f"ORDER BY {place}household_id, RINPERSOON"))
     return FeatureTables(_drop(households, lacking, "household"),
                          _drop(children, lacking, "child"), lacking,
                          tuple(db.years_used.values()))
