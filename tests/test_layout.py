@@ -358,6 +358,10 @@ def test_a_layout_from_a_later_year_serves_from_then(laid_out, tmp_path):
     earlier, linked_earlier = tables(STUDY.model_copy(update={
         "peildatum": date(since - 1, 12, 31), "outcome": outcome}))
     assert set(linked_earlier.db.sources.values()) == {"full"}
+    # the ever-residents are those with a spell there lasting into the day the layout serves
+    # from (its parts hold them), else into the first area year: the flow says which
+    assert f"sinds 01-01-{since} op een adres" in linked.attrition["reason"].iloc[0]
+    assert f"sinds 01-01-{years[0]} op een adres" in linked_earlier.attrition["reason"].iloc[0]
     assert f"--vanaf {since - 1}" in layout_unused(store, ("0784",), date(since - 1, 12, 31))
     shutil.move(parts, tmp_path / "_gemeente")
     try:

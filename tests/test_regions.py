@@ -106,6 +106,10 @@ def test_the_layout_reads_every_named_part_once(region, tmp_path, monkeypatch):
     assert set(most.db.sources.values()) == {"full"}
     pd.testing.assert_frame_equal(_persons(most), _persons(full))
     pd.testing.assert_frame_equal(most.match, full.match)
+    # and the same flow, step by step, whichever files were read (helper-46: the first steps
+    # counted persons who lived there only before the layout's first year)
+    for other in (most, full):
+        pd.testing.assert_frame_equal(other.attrition, with_layout.attrition)
     # one municipality's part is read as a part, whatever its share
     assert "layout" in link(store, _study(CODES[:1]), None).db.sources.values()
 

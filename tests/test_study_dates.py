@@ -71,14 +71,19 @@ def _parameters(package: str, skip: tuple[str, ...] = (), only: tuple[str, ...] 
 #: the effect panels' parameters come from the evaluation plan (its years, ages, pool,
 #: outcomes and whether a client's household is treated), bound by features/_panel.py: no
 #: study date among them
+#: linking SQL with a value from the store: ``_link.ever_since``
+STORE_BOUND = ("persons_ever_here.sql",)
 PLAN = ("effect_panel_placed.sql", "effect_panel_clash.sql", "effect_panel_at_risk.sql",
         "effect_panel.sql", "effect_panel_year.sql", "effect_panel_persons.sql")
 
 
 def test_every_sql_parameter_is_a_study_date():
-    used = _parameters("smartstart.linking") | _parameters("smartstart.features", skip=PLAN)
+    used = (_parameters("smartstart.linking", skip=STORE_BOUND)
+            | _parameters("smartstart.features", skip=PLAN))
     dates = StudyDates.of(_study(date(2020, 1, 1)))
     assert used and set(dates.bound(used)) == used
+    # the first day of the ever-residents comes from the store (its layout), not the study
+    assert _parameters("smartstart.linking", only=STORE_BOUND) == {"since"}
     plan = _parameters("smartstart.features", only=PLAN)
     assert plan == {"years", "year", "day", "pool_all", "pool", "min_age", "max_age", "outcomes",
                     "household", "household_outcomes"}

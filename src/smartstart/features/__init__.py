@@ -210,11 +210,13 @@ def build_features(db: Database, study: Study) -> FeatureTables:
         _require_cases(db, study, outcome)
     # by municipality first (a library with the factor gemeente): the order of the work
     # tables (``_to_work.by_place``), made here rather than by sorting a national frame again
-    place = "gemeente, " if "gemeente" in lib.factors else ""
-    households = compact(db.frame(f"SELECT * FROM household_factors "
-                                  f"ORDER BY {place}household_id"))
-    children = compact(db.frame(f"SELECT * FROM child_factors "
-                                f"ORDER BY {place}household_id, RINPERSOON"))
+    units = lib.factors["gemeente"].units if "gemeente" in lib.factors else {}
+    households = compact(db.frame("SELECT * FROM household_factors ORDER BY "
+                                  + ("gemeente, " if "household" in units else "")
+                                  + "household_id"))
+    children = compact(db.frame("SELECT * FROM child_factors ORDER BY "
+                                + ("gemeente, " if "child" in units else "")
+                                + "household_id, RINPERSOON"))
     return FeatureTables(_drop(households, lacking, "household"),
                          _drop(children, lacking, "child"), lacking,
                          tuple(db.years_used.values()))

@@ -190,7 +190,7 @@ class Database:
         path = self.store / self.manifest[(name, year)].store_path
         parts = None if full else layout_parts(self.store, name, year, self.dates.gemeenten,
                                                    self.dates.peildatum, self.manifest)
-        if parts is not None and len(parts) > 1 and sum(
+        if parts is not None and len(parts) > 1 and path.is_file() and sum(
                 f.stat().st_size for part in parts for f in part.glob("*.parquet")
         ) >= PARTS_SHARE * path.stat().st_size:
             parts = None  # most of the table (a national run): the full file, read once
@@ -264,13 +264,14 @@ class Database:
         self._threads = max(self._threads, other._threads)
         other.con.close()
 
-    def create(self, name: str, sql: str) -> int:
+    def create(self, name: str, sql: str, values: dict[str, object] | None = None) -> int:
         """Materialise ``sql`` as table ``name`` of the run's in-memory database with the bound
-        parameters it uses; returns its rows (DuckDB's CREATE TABLE AS answers with the count
-        it wrote). Not a TEMP table: those are one connection's, and a ``branch`` reads them."""
+        parameters it uses (the study's dates, and ``values``); returns its rows (DuckDB's
+        CREATE TABLE AS answers with the count it wrote). Not a TEMP table: those are one
+        connection's, and a ``branch`` reads them."""
         with self.translated(f"the table {name}"):
             return self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}",
-                                    self._bound(sql)).fetchall()[0][0]
+                                    self._bound(sql, values)).fetchall()[0][0]
 
     @contextmanager
     def translated(self, what: str) -> Iterator[None]:
@@ -318,6 +319,9 @@ class Database:
         with self.translated("a query"):
             return self.con.execute(sql, self._bound(sql)).df()
 
-    def _bound(self, sql: str) -> dict[str, object]:
-        """The parameters ``sql`` uses (DuckDB refuses unused named parameters)."""
-        return self.dates.bound(_PARAM.findall(sql))
+    def _bound(self, sql: str, values: dict[str, object] | None = None) -> dict[str, object]:
+        """The parameters ``sql`` uses (DuckDB refuses unused named parameters): the study's
+        dates, and ``values`` by name."""
+        values = values or {}
+        return {**self.dates.bound([n for n in _PARAM.findall(sql) if n not in values]),
+                **values}

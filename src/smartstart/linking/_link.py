@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -11,9 +12,13 @@ from smartstart.linking import _checks as checks
 from smartstart.linking._db import Database, sql_text
 from smartstart.linking._partner import read_partner
 from smartstart.pilot import Study, TargetGroup
+from smartstart.sources._layout import served_from
 
 #: the step whose loss the run's summary watches (residents that link to no household)
 WITH_HOUSEHOLD = "inwoners met huishouden"
+#: the flow's first step: the address spells of everyone who lived in the pilot's
+#: municipalities since the first day the store serves (``ever_since``)
+EVER_HERE = "adresperioden van ooit-bewoners"
 
 SPELLS = {  # table -> (start, end, tie-break column) of the reference-date rule
     "GBAADRESOBJECTBUS": ("GBADATUMAANVANGADRESHOUDING", "GBADATUMEINDEADRESHOUDING",
@@ -47,13 +52,17 @@ def link_residents(db: Database, study: Study) -> None:
     if missing:  # every named municipality without an address, at once
         checks.no_objects(db, study, missing, db.read["VSLGWBTAB"])
     addresses = db.table("GBAADRESOBJECTBUS")
-    total = db.count(addresses)
-    n_hist = db.create("address_history", sql_text("persons_ever_here", addresses=addresses))
-    db.record("adresperioden van ooit-bewoners", total, n_hist,
-              f"adresperioden van personen die ooit op een adres in {db.dates.places} "
-              "woonden",
-              ("address spells of ever-residents", "address spells of persons who ever lived "
-               f"at an address in {db.dates.places_en}"))
+    # the delivery's spells (as ingest wrote them), not those of the parts read: the same flow
+    # either way
+    total = db.manifest[("GBAADRESOBJECTBUS", db.read["GBAADRESOBJECTBUS"])].rows_written
+    since = ever_since(db)
+    n_hist = db.create("address_history", sql_text("persons_ever_here", addresses=addresses),
+                       {"since": since})
+    db.record(EVER_HERE, total, n_hist,
+              f"adresperioden van personen die sinds {since:%d-%m-%Y} op een adres in "
+              f"{db.dates.places} woonden",
+              ("address spells of ever-residents", "address spells of persons who lived at an "
+               f"address in {db.dates.places_en} since {since:%Y-%m-%d}"))
     undated = db.count("address_history WHERE GBADATUMAANVANGADRESHOUDING IS NULL")
     n_date = on_date(db, "GBAADRESOBJECTBUS", "address_history", "address_on_date")
     covering = spells_on_date(db, "address_on_date")
@@ -79,6 +88,17 @@ def link_residents(db: Database, study: Study) -> None:
     if n_res == 0:
         checks.no_residents(db, study)
     db.drop("address_history", "address_on_date", "objects")  # residents holds what follows needs
+
+
+def ever_since(db: Database) -> date:
+    """From when an address spell in the pilot's municipalities makes someone an ever-resident:
+    the first day the store's layout serves when it serves the run (its parts hold exactly
+    those persons), else 1 January of the first area file's year (what a layout of every year
+    serves from); never after the peildatum. The same whether the parts or the full files are
+    read (a national run reads the full files, ``PARTS_SHARE``), so the flow is too."""
+    served = served_from(db.store, db.dates.gemeenten, db.dates.peildatum, db.manifest)
+    first = served or date(min(db.years("VSLGWBTAB")), 1, 1)
+    return min(first, db.dates.peildatum)
 
 
 def _unplaced(db: Database, n_date: int) -> int:

@@ -408,6 +408,22 @@ def served_by(store: Path) -> str | None:
     return which + (f", peildatums vanaf {served}" if served else "")
 
 
+def served_from(store: Path, gemeenten: tuple[str, ...], peildatum: date,
+                manifest: dict | None = None) -> date | None:
+    """The first day the store's layout serves when it serves this run (its ``from``), else
+    None. Its parts hold everyone whose address spell in a municipality lasts into that day."""
+    info = Path(store) / LAYOUT / "layout.json"
+    try:
+        stat = info.stat()
+    except FileNotFoundError:
+        return None
+    recorded = _recorded(info, stat.st_mtime_ns, stat.st_size)
+    if _unserved(recorded, Path(store), gemeenten, peildatum, manifest) is not None:
+        return None
+    served = recorded.get("from")
+    return date.fromisoformat(served) if served else None
+
+
 @lru_cache(maxsize=8)
 def _recorded(info: Path, mtime_ns: int, size: int) -> dict:
     """layout.json, read once while it is unchanged (a run asks for some thirty tables)."""

@@ -1,10 +1,13 @@
--- Every address spell of every person who ever had a spell at an address of the pilot's
--- municipalities: the whole history of those persons is needed to close spells with a missing
--- end date.
+-- Every address spell of every person with a spell at an address of the pilot's municipalities
+-- that lasted into $since: the whole history of those persons is needed to close spells with a
+-- missing end date. $since is the first day the store's layout serves (its parts hold those
+-- persons), else the first day of the area files; never after the peildatum. So the same
+-- persons, and the same flow, whether the layout's parts or the full files are read.
 SELECT a.*
 FROM {addresses} AS a
 WHERE (a.RINPERSOONS, a.RINPERSOON) IN (
     SELECT DISTINCT s.RINPERSOONS, s.RINPERSOON
     FROM {addresses} AS s
     JOIN objects AS o USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)
+    WHERE coalesce(s.GBADATUMEINDEADRESHOUDING, DATE '9999-12-31') >= $since
 )
