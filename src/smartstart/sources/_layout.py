@@ -320,16 +320,9 @@ def layout_parts(store: Path, table: str, year: int, gemeenten: tuple[str, ...],
 
     A layout serves a peildatum from 1 January of its first area year (``from`` in
     layout.json, ``_membership``); a layout without ``from`` holds every spell and serves any."""
-    root = Path(store) / LAYOUT
-    info = root / "layout.json"
-    try:
-        stat = info.stat()
-    except FileNotFoundError:
+    if _serving(store, gemeenten, peildatum, manifest) is None:
         return None
-    recorded = _recorded(info, stat.st_mtime_ns, stat.st_size)
-    if _unserved(recorded, Path(store), gemeenten, peildatum, manifest) is not None:
-        return None
-    folder = root / table / str(year)
+    folder = Path(store) / LAYOUT / table / str(year)
     if not folder.exists():
         return None
     return [folder / f"_gem={g}" for g in gemeenten if (folder / f"_gem={g}").exists()]
@@ -412,6 +405,14 @@ def served_from(store: Path, gemeenten: tuple[str, ...], peildatum: date,
                 manifest: dict | None = None) -> date | None:
     """The first day the store's layout serves when it serves this run (its ``from``), else
     None. Its parts hold everyone whose address spell in a municipality lasts into that day."""
+    recorded = _serving(store, gemeenten, peildatum, manifest)
+    served = None if recorded is None else recorded.get("from")
+    return date.fromisoformat(served) if served else None
+
+
+def _serving(store: Path, gemeenten: tuple[str, ...], peildatum: date | None,
+             manifest: dict | None) -> dict | None:
+    """The store's layout.json when its layout serves this run, else None."""
     info = Path(store) / LAYOUT / "layout.json"
     try:
         stat = info.stat()
@@ -420,8 +421,7 @@ def served_from(store: Path, gemeenten: tuple[str, ...], peildatum: date,
     recorded = _recorded(info, stat.st_mtime_ns, stat.st_size)
     if _unserved(recorded, Path(store), gemeenten, peildatum, manifest) is not None:
         return None
-    served = recorded.get("from")
-    return date.fromisoformat(served) if served else None
+    return recorded
 
 
 @lru_cache(maxsize=8)
