@@ -404,3 +404,32 @@ def test_a_vanaf_before_the_first_area_year_is_the_layout_of_every_year(laid_out
     assert built.split == () and len(built.kept) > 20
     assert built.served == date(years[0], 1, 1)
     assert json.loads((store / "_gemeente" / "layout.json").read_text())["since"] is None
+
+
+def test_parts_written_in_several_files_give_the_full_files_tables(laid_out, tmp_path):
+    """The build hands rows to DuckDB's partitioned writer in small batches (``FLUSH_ROWS``),
+    and at national size a municipality's part is then often two files or more (30,505 files
+    for 288 municipalities); linking reads every file of a part. Here each part of 0784 is
+    rewritten as two files, half its rows each."""
+    import pyarrow.parquet as pq
+
+    shutil.copytree(laid_out / "cbs", tmp_path / "cbs")
+    shutil.copytree(laid_out / "store", tmp_path / "store")
+    parts = list((tmp_path / "store" / "_gemeente").glob("*/*/_gem=0784"))
+    assert parts
+    for part in parts:
+        (only,) = part.glob("*.parquet")
+        rows = pq.read_table(only)
+        only.unlink()
+        half = rows.num_rows // 2
+        pq.write_table(rows.slice(0, half), part / "a.parquet")
+        pq.write_table(rows.slice(half), part / "b.parquet")
+    with_layout, linked = _tables(tmp_path)
+    assert "layout" in linked.db.sources.values()
+    shutil.rmtree(tmp_path / "store" / "_gemeente")
+    without, plain = _tables(tmp_path)
+    assert set(plain.db.sources.values()) == {"full"}
+    assert len(with_layout.children) > 0
+    pd.testing.assert_frame_equal(with_layout.households, without.households)
+    pd.testing.assert_frame_equal(with_layout.children, without.children)
+    pd.testing.assert_frame_equal(linked.match, plain.match)
