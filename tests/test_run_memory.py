@@ -12,11 +12,14 @@ from datetime import date
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 from run_variants import pilot
 
-from smartstart._frames import TEXT, compact
+from smartstart._frames import TEXT, compact, compact_arrow
 from smartstart._usage import UsageError
 from smartstart.features import build_features
 from smartstart.linking import Database, StudyDates, link
@@ -78,6 +81,41 @@ def test_compact_holds_text_as_arrow_strings_with_the_same_values():
     assert held["gemeente"].isna().tolist() == [False, True, False]
     assert held["gemeente"].eq("0784").tolist() == [True, False, False]
     assert held.drop(columns="gemeente").equals(frame.drop(columns="gemeente"))
+
+
+_KINDS = {"text": (pa.string(), st.text("abé0 ", max_size=4)),
+          "integer": (pa.int32(), st.integers(-5, 5)), "big": (pa.int64(), st.integers(0, 9)),
+          "flag": (pa.bool_(), st.booleans()), "number": (pa.float64(), st.floats(-1, 1)),
+          "day": (pa.date32(), st.dates())}
+
+
+@st.composite
+def _results(draw):
+    """A query result of 0-20 rows: columns of each kind, with or without NULLs (or all)."""
+    rows = draw(st.integers(0, 20))
+    kinds = draw(st.lists(st.sampled_from(sorted(_KINDS)), min_size=1, max_size=6))
+    columns = {}
+    for n, kind in enumerate(kinds):
+        kind_type, values = _KINDS[kind]
+        cells = draw(st.lists(st.none() | values if draw(st.booleans()) else values,
+                              min_size=rows, max_size=rows))
+        columns[f"{kind}{n}"] = pa.array(cells, type=kind_type)
+    return pa.table(columns)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_results())
+def test_compact_arrow_gives_compact_of_duckdbs_frame(result):
+    """The household and child tables are fetched as Arrow (``Database.compact_frame``): the
+    frame must be the one ``compact(.df())`` gave (same dtypes, including DuckDB's Int32 or
+    int32 by whether a NULL occurs, and object for a text column without a value)."""
+    con = duckdb.connect()
+    con.register("result", result)
+    expected = compact(con.sql("SELECT * FROM result").df())
+    got = compact_arrow(con.sql("SELECT * FROM result").to_arrow_table(),
+                        lambda rest: con.from_arrow(rest).df())
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert list(got.columns) == result.column_names
 
 
 @pytest.mark.parametrize(("error", "said"), [

@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from smartstart._frames import compact
 from smartstart.errors import SourceError
 from smartstart.features import _tables as tables_sql
 from smartstart.features._available import NotDelivered, not_delivered, require_outcome
@@ -211,12 +210,12 @@ def build_features(db: Database, study: Study) -> FeatureTables:
     # by municipality first (a library with the factor gemeente): the order of the work
     # tables (``_to_work.by_place``), made here rather than by sorting a national frame again
     units = lib.factors["gemeente"].units if "gemeente" in lib.factors else {}
-    households = compact(db.frame("SELECT * FROM household_factors ORDER BY "
+    households = db.compact_frame("SELECT * FROM household_factors ORDER BY "
                                   + ("gemeente, " if "household" in units else "")
-                                  + "household_id"))
-    children = compact(db.frame("SELECT * FROM child_factors ORDER BY "
+                                  + "household_id")
+    children = db.compact_frame("SELECT * FROM child_factors ORDER BY "
                                 + ("gemeente, " if "child" in units else "")
-                                + "household_id, RINPERSOON"))
+                                + "household_id, RINPERSOON")
     return FeatureTables(_drop(households, lacking, "household"),
                          _drop(children, lacking, "child"), lacking,
                          tuple(db.years_used.values()))

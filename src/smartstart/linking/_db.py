@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from smartstart._frames import compact_arrow
 from smartstart._usage import UsageError
 from smartstart.linking._dates import StudyDates
 from smartstart.sources._catalog import CORE, load_catalog
@@ -318,6 +319,15 @@ class Database:
     def frame(self, sql: str):
         with self.translated("a query"):
             return self.con.execute(sql, self._bound(sql)).df()
+
+    def compact_frame(self, sql: str):
+        """``compact(self.frame(sql))`` in the memory of the finished frame: the result is
+        fetched as Arrow and its text never held as Python objects (``compact_arrow``)."""
+        with self.translated("a query"):
+            result = self.con.sql(sql, params=self._bound(sql))  # a relation: no extra copy
+            table = (result.to_arrow_table() if hasattr(result, "to_arrow_table")
+                     else result.arrow())  # DuckDB before 1.4
+            return compact_arrow(table, lambda rest: self.con.from_arrow(rest).df())
 
     def _bound(self, sql: str, values: dict[str, object] | None = None) -> dict[str, object]:
         """The parameters ``sql`` uses (DuckDB refuses unused named parameters): the study's
