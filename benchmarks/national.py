@@ -176,7 +176,8 @@ def _profile(store: Path, codes: tuple[str, ...], peildatum: date) -> tuple[int,
     tables = build_features(link(store, study).db, study)
     households, children = without_keys(tables)
     out = Outputs()
-    households = households.assign(target_group=households["main_benefit"].eq("3"))
+    # a column of its own, as the product's target group (household_factors), not a copy
+    households["target_group"] = households["main_benefit"].eq("3")
     _profile(study, Work(households, children, None, None, None), out)
     return len(households), len(children), sum(len(p.frame) for p in out.tables)
 

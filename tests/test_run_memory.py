@@ -20,6 +20,7 @@ from rich.console import Console
 from run_variants import pilot
 
 from smartstart._frames import TEXT, compact, compact_arrow
+from smartstart._to_work import without_keys
 from smartstart._usage import UsageError
 from smartstart.features import build_features
 from smartstart.linking import Database, StudyDates, link
@@ -116,6 +117,33 @@ def test_compact_arrow_gives_compact_of_duckdbs_frame(result):
                         lambda rest: con.from_arrow(rest).df())
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert list(got.columns) == result.column_names
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text("0123456789é", min_size=1, max_size=4), unique=True, max_size=25),
+       st.lists(st.integers(0, 30), max_size=30), st.booleans())
+def test_without_keys_numbers_households_in_the_order_of_their_keys(ids, picks, as_text):
+    """Reference: a dict from each household key, in sorted order, to 1, 2, ...; a child of a
+    household that is not in the table gets no number (NaN). The keys go, the rest stays."""
+    households = pd.DataFrame({"household_id": pd.Series(ids, dtype=TEXT if as_text else object),
+                               "size": np.arange(len(ids))})
+    pool = ids + ["not a household"]
+    children = pd.DataFrame({"RINPERSOONS": "R", "RINPERSOON": [str(i) for i in range(len(picks))],
+                             "household_id": [pool[i % len(pool)] for i in picks],
+                             "age": np.arange(len(picks))})
+
+    class Tables:
+        pass
+
+    tables = Tables()
+    tables.households, tables.children = households, children
+    got_households, got_children = without_keys(tables)
+    number = {key: n for n, key in enumerate(sorted(ids), start=1)}
+    assert got_households["household"].tolist() == [number[k] for k in ids]
+    assert got_households["size"].tolist() == list(range(len(ids)))
+    expected = [number.get(k, np.nan) for k in children["household_id"]]
+    assert got_children["household"].astype(float).tolist() == pytest.approx(expected, nan_ok=True)
+    assert list(got_children.columns) == ["age", "household"]
 
 
 @pytest.mark.parametrize(("error", "said"), [

@@ -324,9 +324,14 @@ class Database:
         """``compact(self.frame(sql))`` in the memory of the finished frame: the result is
         fetched as Arrow and its text never held as Python objects (``compact_arrow``)."""
         with self.translated("a query"):
-            result = self.con.sql(sql, params=self._bound(sql))  # a relation: no extra copy
-            table = (result.to_arrow_table() if hasattr(result, "to_arrow_table")
-                     else result.arrow())  # DuckDB before 1.4
+            # large strings: what pandas holds, so the text is not copied once more
+            self.con.execute("SET arrow_large_buffer_size = true").fetchall()
+            try:
+                result = self.con.sql(sql, params=self._bound(sql))  # a relation: no copy
+                table = (result.to_arrow_table() if hasattr(result, "to_arrow_table")
+                         else result.arrow())  # DuckDB before 1.4
+            finally:
+                self.con.execute("RESET arrow_large_buffer_size").fetchall()
             return compact_arrow(table, lambda rest: self.con.from_arrow(rest).df())
 
     def _bound(self, sql: str, values: dict[str, object] | None = None) -> dict[str, object]:
