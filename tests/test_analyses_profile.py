@@ -185,3 +185,21 @@ def test_a_level_that_is_an_absence_reads_without_a_double_negative():
     assert phrases["3"] == "vaker bijstandsuitkering"
     english = dict(zip(result.table["level"], result.table["phrase_en"], strict=True))
     assert english["0"].startswith("less often without")
+
+
+def test_a_category_held_as_text_gives_the_same_profile_as_python_strings():
+    """The work tables hold their codes as TEXT (Arrow strings); the profile counts them as
+    they are, without a Python object per value: the same table as from object columns."""
+    from smartstart._frames import TEXT
+
+    rng = np.random.default_rng(7)
+    n = 2_000
+    table = pd.DataFrame({"target": rng.random(n) < 0.3,
+                          "place": rng.choice(["0784", "0855", "1719", None], n),
+                          "kind": rng.choice(["paar", "eenouder", "alleen"], n)})
+    spec = ProfileSpec(target="target", factors=("place", "kind"))
+    as_objects = profile(table, spec).table
+    as_text = profile(table.astype({"place": TEXT, "kind": TEXT}), spec).table
+    pd.testing.assert_frame_equal(as_text, as_objects)
+    assert as_objects["level"].tolist() == ["0784", "0855", "1719", "alleen", "eenouder", "paar"]
+    assert as_objects.loc[0, "missing_all"] == (table["place"].isna()).sum()
