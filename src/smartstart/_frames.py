@@ -40,10 +40,7 @@ def compact_arrow(table: pa.Table, rest: Callable[[pa.Table], pd.DataFrame]) -> 
     frame = (rest(others) if others.num_columns
              else pd.DataFrame(index=pd.RangeIndex(table.num_rows)))
     del others
-    for name in table.column_names:
-        if name in text:
-            column = table.column(name)
-            frame.insert(table.column_names.index(name), name,
-                         TEXT.__from_arrow__(column) if column.num_chunks else
-                         pd.array([], dtype=TEXT))
+    for position, name in enumerate(table.column_names):
+        if name in text:  # a value, so at least one row and chunk
+            frame.insert(position, name, TEXT.__from_arrow__(table.column(name)))
     return compact(frame)
