@@ -43,6 +43,9 @@ def test_duckdb_is_bounded_and_spills_into_the_given_folder(run_world, tmp_path)
                          "address_on_date", "household_on_date", "objects"}
     assert {"residents", "persons_on_date", "income", "status_on_date", "mothers"} <= tables
     build_features(linked.db, STUDY)
+    # half of it beside the work frames: DuckDB gives back what it held above that
+    assert linked.db.con.execute("SELECT current_setting('memory_limit')").fetchall() == [
+        ("256.0 MiB",)]
     linked.db.close()
     assert not list(tmp_path.glob("smartstart-duckdb-*"))  # DuckDB removes its spill folder
     assert linked.attrition["step"].iloc[0] == EVER_HERE  # still read
@@ -155,7 +158,7 @@ def test_without_keys_numbers_households_in_the_order_of_their_keys(ids, picks, 
     (duckdb.IOException("IO Error: Could not write file \"x.tmp\": No space left on device"),
      r"spill folder in .*free that much disk"),
     (duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block"),
-     r"needed more than the 2 GiB .*paths.memory_gib"),
+     r"needed more than the 4 GiB .*paths.memory_gib 4.*paths.memory_gib: 8"),
     (duckdb.IOException('IO Error: Failed to create directory "/o/smartstart-duckdb-1-0": '
                         "Permission denied"), r"could not use its spill folder .*writable"),
 ])
@@ -164,6 +167,22 @@ def test_duckdbs_memory_and_disk_errors_say_which_and_what_to_do(run_world, tmp_
     db = Database(run_world / "store", StudyDates.of(STUDY), spill=tmp_path)
     with pytest.raises(UsageError, match=said), db.translated("the table residents"):
         raise error
+
+
+def test_after_the_frames_a_memory_error_names_the_bound_then_in_force(run_world, tmp_path):
+    db = Database(run_world / "store", StudyDates.of(STUDY), spill=tmp_path, memory_gib=3)
+    db.beside_frames()
+    with pytest.raises(UsageError, match=r"more than the 1.5 GiB .*memory_gib 3, half .*"
+                                         r"paths.memory_gib: 6"), db.translated("a query"):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block")
+    db.close()
+
+
+def test_the_pilots_default_memory_is_the_linkings():
+    from smartstart.linking import MEMORY_GIB
+    from smartstart.pilot import Paths
+
+    assert Paths.model_fields["memory_gib"].default == MEMORY_GIB
 
 
 def test_a_store_file_that_cannot_be_read_keeps_its_own_error(run_world, tmp_path):

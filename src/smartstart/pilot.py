@@ -316,10 +316,11 @@ class Paths(_Frozen):
     #: worker processes for a ``per_gemeente`` run's sections (None: at most 2, at most the
     #: machine's cores); each holds one municipality's tables
     workers: int | None = Field(default=None, ge=1)
-    #: GiB that DuckDB may hold while linking and building the factor tables; beyond it, its
-    #: tables go to a folder in ``output`` (``linking.Database``). More is faster for a
-    #: national run on a machine that has it
-    memory_gib: float = Field(default=2.0, ge=0.25)
+    #: GiB that DuckDB may hold while linking and building the factor tables, and half of it
+    #: beside the work frames after; beyond it, its tables go to a folder in ``output``
+    #: (``linking.Database``; the default is ``linking.MEMORY_GIB``, not imported here: it
+    #: would load DuckDB with the pilot). More is faster for a national run
+    memory_gib: float = Field(default=4.0, ge=0.25)
     #: bundles released before (a region's, its sections, a municipality's run alone) on this
     #: run's peildatum: whoever receives this run's bundle may hold them too, so the run's
     #: counts are registered together with theirs and withheld until no small count is

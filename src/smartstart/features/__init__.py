@@ -210,6 +210,7 @@ def build_features(db: Database, study: Study) -> FeatureTables:
     # by municipality first (a library with the factor gemeente): the order of the work
     # tables (``_to_work.by_place``), made here rather than by sorting a national frame again
     units = lib.factors["gemeente"].units if "gemeente" in lib.factors else {}
+    db.beside_frames()  # the frames come now: DuckDB gives back half of its memory
     households = db.compact_frame("SELECT * FROM household_factors ORDER BY "
                                   + ("gemeente, " if "household" in units else "")
                                   + "household_id")

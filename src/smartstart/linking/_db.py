@@ -55,12 +55,16 @@ class Step:
 #: about 5 MB) took 0.47-0.68 s on one thread against 0.58-0.72 s on two; a municipality with
 #: six times its address spells took 2.3-2.5 s on one against 1.8-2.1 s on two.
 ONE_THREAD_BYTES = 8 * 2**20
-#: GiB of DuckDB's memory for a run's tables (``memory_limit``; ``paths.memory_gib``); beyond
-#: it they go to a spill folder on disk, which DuckDB makes when it first needs it and removes
-#: when the connection closes. Without a bound DuckDB takes up to 80 % of the machine beside
-#: the run's pandas frames and models: ``gemeenten: all`` on 2.9 M persons held 3.6 GB of
-#: tables and peaked at 6.6 GiB. One municipality or a region of nine stays far below it.
-MEMORY_GIB = 2.0
+#: GiB of DuckDB's memory for a run's tables while it links and builds the factor tables
+#: (``memory_limit``; ``paths.memory_gib``); beyond it they go to a spill folder on disk, which
+#: DuckDB makes when it first needs it and removes when the connection closes. Without a bound
+#: DuckDB takes up to 80 % of the machine beside the run's pandas frames and models:
+#: ``gemeenten: all`` on 2.9 M persons held 3.6 GB of tables and peaked at 6.6 GiB. One
+#: municipality or a region of nine stays far below it. Once the work frames are fetched
+#: DuckDB keeps half of it (``beside_frames``). Measured on 26.5 M persons (every
+#: municipality, 2 cores): linking and factor tables 483 s at 2 GiB, 410 s at 4 GiB (less
+#: spilled: 124 GB written instead of 158 GB), the process's peak the same (the frames').
+MEMORY_GIB = 4.0
 #: several municipalities' layout parts are read while their files hold less than this share
 #: of the full file's bytes; past it one read of the full file is cheaper. Parts overlap (a
 #: person who lived in two municipalities is in both), and their union is deduplicated over
@@ -116,6 +120,17 @@ class Database:
         # the run shows its own progress; DuckDB's bar would print into it
         self.con.execute("SET enable_progress_bar = false").fetchall()
         self._threads, self._bytes = 1, 0  # see _more_threads
+        self._limit_gib = self.memory_gib  # DuckDB's memory_limit now (``beside_frames``)
+
+    def beside_frames(self) -> None:
+        """DuckDB's memory held to half of ``memory_gib`` from here on: the run's pandas
+        frames come next, and DuckDB gives back what it held above that (its tables beyond
+        it go to the spill folder). At 26.5 M persons the process's RSS at the first frame
+        was 3.6 GiB after this against 4.6 GiB while linking (benchmarks/national.py)."""
+        self._limit_gib = self.memory_gib / 2
+        with self.translated("giving back memory"):
+            self.con.execute(f"SET memory_limit = '{round(self._limit_gib * 1024)}MiB'"
+                             ).fetchall()
 
     def close(self) -> None:
         """Free the run's tables and end the connection (its spill folder goes with it); what
@@ -290,14 +305,16 @@ class Database:
             if disk:  # the spill folder's disk is full (DuckDB stops at 90 % of what is free)
                 raise UsageError(
                     f"linking: {what} could not be written to DuckDB's spill folder in "
-                    f"{folder}: {first}. A run of every municipality spills about 1.5 GB per "
-                    "million persons at paths.memory_gib 2: free that much disk there, or give "
-                    "DuckDB more memory (paths.memory_gib)") from None
+                    f"{folder}: {first}. A run of every municipality spills up to about 1.5 GB "
+                    "per million persons: free that much disk there, or give DuckDB more "
+                    "memory (paths.memory_gib)") from None
             if isinstance(error, duckdb.OutOfMemoryException):
                 raise UsageError(
-                    f"linking: {what} needed more than the {self.memory_gib:g} GiB that DuckDB "
-                    f"may use (paths.memory_gib): {first}. Give more (paths.memory_gib: 4 in "
-                    "the pilot's paths) if the machine has it") from None
+                    f"linking: {what} needed more than the {self._limit_gib:g} GiB that DuckDB "
+                    f"may use (paths.memory_gib {self.memory_gib:g}, half of it once the "
+                    f"tables are fetched): {first}. Give more (paths.memory_gib: "
+                    f"{2 * self.memory_gib:g} in the pilot's paths) if the machine has "
+                    "it") from None
             if "smartstart-duckdb-" in text:  # the spill folder cannot be made or written
                 raise UsageError(
                     f"linking: DuckDB could not use its spill folder in {folder} for {what}: "
