@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
@@ -203,3 +205,33 @@ def test_a_category_held_as_text_gives_the_same_profile_as_python_strings():
     pd.testing.assert_frame_equal(as_text, as_objects)
     assert as_objects["level"].tolist() == ["0784", "0855", "1719", "alleen", "eenouder", "paar"]
     assert as_objects.loc[0, "missing_all"] == (table["place"].isna()).sum()
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.sampled_from(["0784", "0855", "é", "Z", "a b", "ß", "", None]),
+                       min_size=1, max_size=60),
+       seed=st.integers(0, 2**16), as_text=st.booleans())
+def test_category_levels_against_a_count_of_python_strings(values, seed, as_text):
+    """Each level's count per group, the missing and the levels' order (Python's sorted) as a
+    plain count gives them, whether the column is TEXT or Python strings."""
+    from collections import Counter
+
+    from smartstart._frames import TEXT
+
+    target = np.random.default_rng(seed).random(len(values)) < 0.4
+    table = pd.DataFrame({"target": target, "place": pd.Series(values, dtype=object)})
+    if as_text:
+        table = table.astype({"place": TEXT})
+    got = profile(table, ProfileSpec(target="target", factors=("place",))).table
+    known = sorted({v for v in values if v is not None})
+    if not known:  # nothing known: no level, no row
+        assert got.empty
+        return
+    assert got["level"].tolist() == known
+    for group, mask in {"target": target, "rest": ~target,
+                        "all": np.ones(len(values), bool)}.items():
+        counted = Counter(v for v, m in zip(values, mask, strict=True) if m and v is not None)
+        missing = sum(1 for v, m in zip(values, mask, strict=True) if m and v is None)
+        assert got[f"count_{group}"].tolist() == [counted[k] for k in known]
+        assert set(got[f"n_{group}"]) <= {sum(counted.values())}
+        assert set(got[f"missing_{group}"]) <= {missing}
