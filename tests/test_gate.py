@@ -318,3 +318,30 @@ def test_a_withheld_block_leaves_no_trace_of_its_cells_in_the_log():
     assert published.frame["factor"].tolist() == ["g", "g"]
     assert logged["suppressed"] == [] and logged["shown"] == []
     assert published.record.status == "pass"
+
+
+def test_a_profile_mean_dominated_by_one_household_is_found_in_its_group_only():
+    """The NK rule over a profile's mean rows (``_dominance``): one target household holding
+    nearly all of a factor's sum fails that row, in the target group or in the rest, and a
+    row of ordinary values passes; a group column with NULLs counts them as the rest."""
+    from datetime import date
+
+    from smartstart.analyses import ProfileSpec, profile
+    from smartstart.outputs._compare import _dominance
+    from smartstart.pilot import Study
+
+    rules = Study(name="t", gemeente="0784", peildatum=date(2020, 1, 1)).disclosure
+    rng = np.random.default_rng(3)
+    n = 400
+    target = rng.random(n) < 0.3
+    table = pd.DataFrame({"target_group": pd.array(target, dtype="boolean"),
+                          "in_target": rng.normal(1000, 50, n),
+                          "in_rest": rng.normal(1000, 50, n),
+                          "ordinary": rng.normal(1000, 50, n)})
+    table.loc[np.flatnonzero(target)[0], "in_target"] = 1e9
+    table.loc[np.flatnonzero(~target)[0], "in_rest"] = 1e9
+    table.loc[np.flatnonzero(~target)[1], "target_group"] = pd.NA  # not in the target group
+    result = profile(table, ProfileSpec(factors=("in_target", "in_rest", "ordinary")))
+    rows = result.table[result.table["statistic"] == "mean"]
+    failed = _dominance(rows, table, "target_group", rules)
+    assert rows.loc[failed, "factor"].tolist() == ["in_target", "in_rest"]

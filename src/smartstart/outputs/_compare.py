@@ -112,7 +112,11 @@ def _dominance(rows: pd.DataFrame, data: pd.DataFrame, group: str, settings: obj
     failed = []
     # the two columns each row needs, not a copy of the whole table (a national region's
     # households took 4 s to copy)
-    marked = np.where(data[group].fillna(False).astype(bool), "target", "rest")
+    # each row's group as one of two shared Python strings: np.where's fixed-width text
+    # became a new Python string per row in every mean row's frame (11.6 M households: +1.15
+    # GiB and 3.0 s a mean row; this +0.27 GiB, 0.6 s; the national pass's peak)
+    groups = data[group].fillna(False).astype(bool).to_numpy()
+    marked = np.array(["rest", "target"], dtype=object)[groups.astype(np.intp)]
     for index, row in rows.iterrows():
         values = pd.DataFrame({"_group": marked, "_v": data[row["factor"]]},
                               index=data.index).dropna()
