@@ -116,10 +116,9 @@ def _factor_rows(column: pd.Series, info: FactorInfo, masks: dict[str, np.ndarra
         return [{**base, "level": None, "label_nl": info.nl, "label_en": info.en, **row}]
     # a category: each level's count per group in one pass (a national region's profile has
     # a level per municipality, and comparing the text once per level took 130 s)
-    # text already held as text stays so: "string" would make a Python object of every value
-    # (about 1 GiB a column at 11.6 M households). factorize codes Arrow text in Arrow
-    # (Categorical made a Python object of every value: 11.6 M values of 432 levels 2.5 s,
-    # +1,015 MiB; this 0.27 s, +286 MiB, the same codes); levels in sorted order, NULL -1
+    # text already held as text stays so, and factorize codes Arrow text in Arrow: "string"
+    # and Categorical each made a Python object of every value (11.6 M values of 432 levels:
+    # 2.5 s, +1,015 MiB; this 0.27 s, +286 MiB, the same codes); levels sorted, NULL -1
     text = column if isinstance(column.dtype, pd.StringDtype) else column.astype("string")
     codes, uniques = pd.factorize(text, sort=True)
     levels = list(uniques)

@@ -116,21 +116,23 @@ class Database:
         folder = Path(self.spill or tempfile.gettempdir()) / \
             f"smartstart-duckdb-{os.getpid()}-{next(_spills)}"
         self.con.execute(f"SET temp_directory = {path_literal(folder)}").fetchall()
-        self.con.execute(f"SET memory_limit = '{round(self.memory_gib * 1024)}MiB'").fetchall()
+        self._hold_to(self.memory_gib)
         # the run shows its own progress; DuckDB's bar would print into it
         self.con.execute("SET enable_progress_bar = false").fetchall()
         self._threads, self._bytes = 1, 0  # see _more_threads
-        self._limit_gib = self.memory_gib  # DuckDB's memory_limit now (``beside_frames``)
+
+    def _hold_to(self, gib: float) -> None:
+        """DuckDB's ``memory_limit``, kept as ``_limit_gib``: the bound a memory error names."""
+        self._limit_gib = gib
+        self.con.execute(f"SET memory_limit = '{round(gib * 1024)}MiB'").fetchall()
 
     def beside_frames(self) -> None:
         """DuckDB's memory held to half of ``memory_gib`` from here on: the run's pandas
         frames come next, and DuckDB gives back what it held above that (its tables beyond
-        it go to the spill folder). At 26.5 M persons the process's RSS at the first frame
-        was 3.6 GiB after this against 4.6 GiB while linking (benchmarks/national.py)."""
-        self._limit_gib = self.memory_gib / 2
+        it go to the spill folder). At 26.5 M persons the process's RSS went from 3.5 to
+        2.5 GiB here (benchmarks/national.py --only national, peak per phase)."""
         with self.translated("giving back memory"):
-            self.con.execute(f"SET memory_limit = '{round(self._limit_gib * 1024)}MiB'"
-                             ).fetchall()
+            self._hold_to(self.memory_gib / 2)
 
     def close(self) -> None:
         """Free the run's tables and end the connection (its spill folder goes with it); what
