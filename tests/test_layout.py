@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from datetime import date
 
 import pandas as pd
@@ -432,3 +433,20 @@ def test_parts_written_in_several_files_give_the_full_files_tables(laid_out, tmp
         pq.write_table(rows.slice(half), part / "b.parquet")
     (tmp_path / "aside").mkdir()
     _equal_to_full_files(tmp_path, tmp_path / "aside")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no resource module on Windows")
+@pytest.mark.parametrize(("soft", "expected"), [(256, 128), (1024, 512), (20_000, 1_000),
+                                                (None, 1_000), (1, 1)])
+def test_the_writer_keeps_a_file_per_municipality_open_within_the_process_limit(
+        monkeypatch, soft, expected):
+    """One open file per municipality (so a part is one file), at most half the process's limit
+    on open files (macOS: 256 by default), and all of ``OPEN_FILES`` without a limit."""
+    import resource
+
+    from smartstart.sources import _layout
+
+    limit = resource.RLIM_INFINITY if soft is None else soft
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (limit, resource.RLIM_INFINITY))
+    assert _layout.OPEN_FILES == 1_000
+    assert _layout._open_files() == expected

@@ -40,8 +40,15 @@ ZSTD_LEVEL = 1
 #: rows a thread collects before handing them to the partitioned writer (DuckDB's default:
 #: 524,288). Smaller hands-over kept the build's memory at 1.1 GiB instead of 2.6 GiB on the
 #: 2.9 M-person store and wrote the 288 municipalities' GBAHUISHOUDENSBUS in 29 s instead of
-#: 53-60 s (session 31; some parts get two files instead of one)
-FLUSH_ROWS = 30_000
+#: 53-60 s (session 31, at 30,000). At 26.5 M persons, 432 municipalities and every file kept
+#: open (``OPEN_FILES``), its 70 M rows took 45 s at 10,000, 49-50 s at 15,000-20,000 and 55 s
+#: at 30,000; the whole ``--vanaf 2021`` build 344 s instead of 395 s (session 34)
+FLUSH_ROWS = 10_000
+#: files the partitioned writer keeps open (DuckDB's default: 100): one per municipality, so a
+#: part is one file (the country has 342 municipalities); with 100 the writer closed and reopened
+#: them, 1,087 files for 432 municipalities' GBAHUISHOUDENSBUS. At most half the process's limit
+#: on open files (``_open_files``)
+OPEN_FILES = 1_000
 FAMILY_TABLES = ("GBAPERSOONTAB", "KINDOUDERTAB")
 #: tables whose rows follow their person's municipalities: every catalog table keyed on the
 #: person but the family's (a table added to the catalog is laid out without a change here)
@@ -92,6 +99,7 @@ def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
     if con.execute("SELECT count(*) FROM duckdb_settings() "
                    "WHERE name = 'partitioned_write_flush_threshold'").fetchall()[0][0]:
         con.execute(f"SET partitioned_write_flush_threshold = {FLUSH_ROWS}").fetchall()
+        con.execute(f"SET partitioned_write_max_open_files = {_open_files()}").fetchall()
     split: list[str] = []
     try:
         every = {k: store / r.store_path for k, r in manifest.items()}
@@ -127,6 +135,19 @@ def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
         con.close()
     return LayoutBuild(target, tuple(split), tuple(sorted(kept)),
                        None if first is None else date(first, 1, 1))
+
+
+def _open_files() -> int:
+    """``OPEN_FILES``, or half the process's limit on open files when that is lower (macOS's
+    default is 256; DuckDB closes and reopens files beyond it, an error at the system's limit)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no per-process limit of this kind on file handles
+        return OPEN_FILES
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return OPEN_FILES
+    return max(1, min(OPEN_FILES, soft // 2))
 
 
 def _known(store: Path, manifest, wanted: list[str]) -> None:
