@@ -14,7 +14,8 @@ polars; and the layout build. Time and peak memory of each, every contender in a
     # a layout that serves a peildatum from 2021 on (smaller and faster to build)
     .venv/bin/python benchmarks/national.py --store /data/store --only layout,one --vanaf 2021 \
         --peildatum 2021-01-01 --repeat 9
-    # a region's layout alone (it replaces the store's layout: run it on a copy or first)
+    # a region's layout alone (it replaces the store's layout: run it on a copy or first);
+    # every layout build is timed from scratch, each step printed
     .venv/bin/python benchmarks/national.py --store /data/store --only layout-region
     # every municipality in one pass (gemeenten: all), as the run does it
     .venv/bin/python benchmarks/national.py --store /data/store --only national \
@@ -68,9 +69,21 @@ def layout(store: Path, since: int | None, out: mp.Queue) -> None:
 def region_layout(store: Path, codes: tuple[str, ...] | None, out: mp.Queue,
                   since: int | None = None) -> None:
     from smartstart.sources import build_layout
+    from smartstart.sources._layout import LAYOUT
+
+    # a build from scratch: without its layout.json the last build's parts are not kept (a
+    # second run on an unchanged store would otherwise keep every table and time nothing)
+    (store / LAYOUT / "layout.json").unlink(missing_ok=True)
+    last = [time.perf_counter(), ""]
+
+    def step(name: str, done: int, steps: int) -> None:
+        now = time.perf_counter()
+        if last[1]:
+            print(f"   {last[1]:<40}{now - last[0]:>7.1f} s", flush=True)
+        last[:] = [now, name]
 
     started = time.perf_counter()
-    built = build_layout(store, codes, since=since)
+    built = build_layout(store, codes, progress=step, since=since)
     out.put((time.perf_counter() - started, peak_rss_mib(), len(built.split), len(built.kept)))
 
 

@@ -417,9 +417,10 @@ def test_a_vanaf_before_the_first_area_year_is_the_layout_of_every_year(laid_out
 
 
 def test_parts_written_in_several_files_give_the_full_files_tables(laid_out, tmp_path):
-    """The build hands rows to DuckDB's partitioned writer in small batches (``FLUSH_ROWS``),
-    and at national size a municipality's part is then often two files or more (30,505 files
-    for 288 municipalities); linking reads every file of a part. Here each part of 0784 is
+    """A part may be several files: DuckDB's partitioned writer closes and reopens files
+    beyond ``partitioned_write_max_open_files`` (``_open_files``: half the process's limit
+    where that is below one per municipality; with DuckDB's default of 100, 30,505 files for
+    288 municipalities); linking reads every file of a part. Here each part of 0784 is
     rewritten as two files, half its rows each."""
     import pyarrow.parquet as pq
 
