@@ -68,22 +68,22 @@ def layout(store: Path, since: int | None, out: mp.Queue) -> None:
 
 def region_layout(store: Path, codes: tuple[str, ...] | None, out: mp.Queue,
                   since: int | None = None) -> None:
-    from smartstart.sources import build_layout
-    from smartstart.sources._layout import LAYOUT
+    from smartstart.sources import _layout, build_layout
 
-    # a build from scratch: without its layout.json the last build's parts are not kept (a
-    # second run on an unchanged store would otherwise keep every table and time nothing)
-    (store / LAYOUT / "layout.json").unlink(missing_ok=True)
-    last = [time.perf_counter(), ""]
+    # a build from scratch: nothing is kept from the last build (a second run on an unchanged
+    # store would otherwise keep every table and time nothing); the store's layout stays whole
+    # until the new one is swapped in, as in any build
+    _layout._unchanged = lambda *args, **kwargs: set()
+    started = time.perf_counter()
+    last = [started, "start"]
 
     def step(name: str, done: int, steps: int) -> None:
         now = time.perf_counter()
-        if last[1]:
-            print(f"   {last[1]:<40}{now - last[0]:>7.1f} s", flush=True)
+        print(f"   {last[1]:<40}{now - last[0]:>7.1f} s", flush=True)
         last[:] = [now, name]
 
-    started = time.perf_counter()
     built = build_layout(store, codes, progress=step, since=since)
+    step("", 0, 0)  # the last step: the old layout removed, the new one swapped in
     out.put((time.perf_counter() - started, peak_rss_mib(), len(built.split), len(built.kept)))
 
 

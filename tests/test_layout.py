@@ -452,5 +452,12 @@ def test_the_writer_keeps_a_file_per_municipality_open_within_the_process_limit(
 
     limit = resource.RLIM_INFINITY if soft is None else soft
     monkeypatch.setattr(resource, "getrlimit", lambda which: (limit, resource.RLIM_INFINITY))
-    assert _layout.OPEN_FILES == 1_000
     assert _layout._open_files() == expected
+
+
+def test_without_a_process_limit_on_open_files_the_writer_keeps_them_all(monkeypatch):
+    """Windows has no ``resource`` module: all of ``OPEN_FILES``."""
+    from smartstart.sources import _layout
+
+    monkeypatch.setitem(sys.modules, "resource", None)  # import resource: ImportError
+    assert _layout._open_files() == _layout.OPEN_FILES == 1_000

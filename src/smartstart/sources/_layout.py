@@ -76,9 +76,9 @@ def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
     country); a pilot of other municipalities then reads the full files. ``since``: serve a
     peildatum from 1 January of this year on, not from the first area year: the parts hold
     the persons with an address there since then, and of a table delivered per year only the
-    years such a peildatum reads (``since`` - 1 on) and its newest; a peildatum before it
-    reads the full files. ``progress`` is called with the step's name, the steps done and the
-    steps in all."""
+    years such a peildatum reads (``since`` - 1 on, the area file VSLGWBTAB from ``since``)
+    and its newest; a peildatum before it reads the full files. ``progress`` is called with
+    the step's name, the steps done and the steps in all."""
     store = Path(store)
     manifest = read_manifest(store)
     wanted = None if gemeenten is None else sorted(set(gemeenten))
@@ -96,10 +96,12 @@ def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
     con = duckdb.connect()
     con.execute(f"SET temp_directory = {path_literal(staging / '.tmp')}").fetchall()
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'").fetchall()  # spill to disk beyond it
-    if con.execute("SELECT count(*) FROM duckdb_settings() "
-                   "WHERE name = 'partitioned_write_flush_threshold'").fetchall()[0][0]:
-        con.execute(f"SET partitioned_write_flush_threshold = {FLUSH_ROWS}").fetchall()
-        con.execute(f"SET partitioned_write_max_open_files = {_open_files()}").fetchall()
+    known = {name for (name,) in con.execute(
+        "SELECT name FROM duckdb_settings() WHERE name LIKE 'partitioned_write_%'").fetchall()}
+    for name, value in (("partitioned_write_flush_threshold", FLUSH_ROWS),
+                        ("partitioned_write_max_open_files", _open_files())):
+        if name in known:  # each a speed setting only: a DuckDB without it writes the same
+            con.execute(f"SET {name} = {value}").fetchall()
     split: list[str] = []
     try:
         every = {k: store / r.store_path for k, r in manifest.items()}
@@ -192,8 +194,10 @@ def _served(key: tuple[str, int], files: dict[tuple[str, int], Path],
     (``area_year``; the years before it only from the full files); another table delivered
     per year for the year before it (``data_year``) or the years of the outcome window; the
     newest year for a table read without a year. A year not split is read from the full
-    file (correct, slower). VSLGWBTAB of the year before ``first`` was split until session
-    34 and never read from the parts: 38 M rows, 10 s of the national build."""
+    file (correct, slower): so is the area file of a year before ``first`` that
+    ``allow_nearest_year`` picks for a peildatum year the delivery lacks. VSLGWBTAB of the
+    year before ``first`` was split until session 34 and never read from the parts: 38 M
+    rows, 10 s of the national build."""
     table, year = key
     if first is None or year >= first - (table != "VSLGWBTAB"):
         return True
