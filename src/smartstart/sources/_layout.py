@@ -195,11 +195,12 @@ def _served(key: tuple[str, int], files: dict[tuple[str, int], Path],
     per year for the year before it (``data_year``) or the years of the outcome window; the
     newest year for a table read without a year. A year not split is read from the full
     file (correct, slower): so is the area file of a year before ``first`` that
-    ``allow_nearest_year`` picks for a peildatum year the delivery lacks. VSLGWBTAB of the
-    year before ``first`` was split until session 34 and never read from the parts: 38 M
-    rows, 10 s of the national build."""
+    ``allow_nearest_year`` picks for a peildatum year the delivery lacks."""
     table, year = key
-    if first is None or year >= first - (table != "VSLGWBTAB"):
+    if first is None:
+        return True
+    earliest = first if table == "VSLGWBTAB" else first - 1
+    if year >= earliest:
         return True
     return year == max(y for t, y in files if t == table)
 
@@ -317,8 +318,7 @@ def _membership(con: duckdb.DuckDBPyConnection, files: dict[tuple[str, int], Pat
             UNION SELECT k.c, m._gem FROM kin AS k JOIN person_gem AS m ON m.p = k.parent
             UNION SELECT k.parent, m._gem FROM kin AS k JOIN person_gem AS m ON m.p = k.c"""
     con.execute(f"CREATE TABLE family_gem AS {family}").fetchall()
-    if kin:
-        con.execute("DROP TABLE kin").fetchall()
+    con.execute("DROP TABLE IF EXISTS kin").fetchall()
 
 
 def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
