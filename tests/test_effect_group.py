@@ -358,3 +358,39 @@ def test_the_clients_totals_give_no_hidden_year_back(group_demo):
             assert ranges == [0, 9], (column, series.loc[hidden[k], "year"], ranges)
             checked += 1
     assert checked >= 2  # the demo's clients have small hidden years (2015, 2016)
+
+
+def test_a_layout_from_a_later_year_gives_the_same_panel(group_demo, tmp_path, monkeypatch):
+    """``smartstart layout --vanaf`` at the peildatum's year holds only the persons who lived in
+    the municipality since then; the panel's earlier years need those who left before it too.
+    The run reads them from the full files: the same person panel as without a layout. Read
+    from the parts, the panel lacks person-years, all of them before that year."""
+    import shutil
+
+    from rich.console import Console
+
+    from smartstart.features import _panel
+    from smartstart.pilot import load_pilot
+    from smartstart.pipeline import run_pilot
+    from smartstart.sources._layout import build_layout, layout_unused
+
+    shutil.copytree(group_demo / "store", tmp_path / "store")
+    (tmp_path / "cbs").symlink_to(group_demo / "cbs")
+    shutil.copy(group_demo / "pilot.yaml", tmp_path / "pilot.yaml")
+    pilot = load_pilot(tmp_path / "pilot.yaml")
+    since = pilot.study.peildatum.year
+    build_layout(tmp_path / "store", since=since)
+    assert layout_unused(tmp_path / "store", ("0784",), pilot.study.peildatum) is None
+
+    def panel() -> pd.DataFrame:
+        run_pilot(load_pilot(tmp_path / "pilot.yaml"), console=Console(quiet=True))
+        return pd.read_parquet(tmp_path / "results" / "work" / "effect_panel.parquet")
+
+    alone = pd.read_parquet(group_demo / "results" / "work" / "effect_panel.parquet")
+    pd.testing.assert_frame_equal(panel(), alone)
+    with monkeypatch.context() as patch:  # the parts read for every year
+        patch.setattr(_panel, "_before_parts", lambda db, years: False)
+        parts = panel()
+    per_year = parts.groupby("year").size().sub(alone.groupby("year").size())
+    assert (per_year[per_year.index >= since] == 0).all()
+    assert (per_year[per_year.index < since] < 0).all()

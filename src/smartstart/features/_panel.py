@@ -24,6 +24,7 @@ from smartstart.features._library import library
 from smartstart.features._tables import sql_file
 from smartstart.linking import Database, sql_text
 from smartstart.sources._catalog import load_catalog
+from smartstart.sources._layout import served_from
 
 #: the panel's columns (one row per outcome, year and buurt)
 COLUMNS = ("outcome", "year", "gemeente", "wijk", "area", "n", "events")
@@ -59,9 +60,9 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
     years = PanelYears.of(db, plan).years
     areas = _areas_view(db, years)
     pool = pool_municipalities(plan, municipalities, regio)
-    # a by-municipality layout holds the persons who ever lived in the pilot's municipalities:
-    # a pool beyond them (the region's or the delivery's buurten) reads the full files
-    full = pool is None or not set(pool) <= set(db.dates.gemeenten)
+    # a by-municipality layout holds the persons who lived in the pilot's municipalities: a
+    # pool beyond them (the region's or the delivery's buurten) reads the full files
+    full = pool is None or not set(pool) <= set(db.dates.gemeenten) or _before_parts(db, years)
     events, last = _events_view(db, plan, full=full)
     parameters = _parameters(plan, years, pool)
     # the events of the years read once, not once a year
@@ -130,13 +131,15 @@ def group_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...],
     (the clusters)."""
     years = PanelYears.of(db, plan).years
     areas = _areas_view(db, years)
-    events, last = _events_view(db, plan)
+    full = _before_parts(db, years)
+    events, last = _events_view(db, plan, full=full)
     db.con.register("effect_clients", clients[["rinpersoons", "rinpersoon", "client_start"]])
     try:
         parameters = _parameters(plan, years, municipalities)
-        _at_risk(db, areas, parameters)
+        _at_risk(db, areas, parameters, full=full)
         sql = (sql_file("effect_panel") + sql_file("effect_panel_persons")).format(
-            events=events, clients="effect_clients", households=db.table("GBAHUISHOUDENSBUS"))
+            events=events, clients="effect_clients",
+            households=db.table("GBAHUISHOUDENSBUS", full=full))
         frame = db.con.execute(sql, {**_rest(parameters),
                                      "household": plan.treated.household}).df()
     finally:
@@ -152,17 +155,27 @@ def group_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...],
     return frame.loc[keep, list(PERSON_COLUMNS)].reset_index(drop=True)
 
 
+def _before_parts(db: Database, years: tuple[int, ...]) -> bool:
+    """Whether the panel's first year is before the first day the store's layout serves
+    (``smartstart layout --vanaf``): its parts hold only the persons who lived in the
+    municipalities since that day, not those of the years before who left, so the panel reads
+    the full files. A layout of every year serves from the first area year, the panel's
+    earliest possible year."""
+    served = served_from(db.store, db.dates.gemeenten, db.dates.peildatum, db.manifest)
+    return served is not None and date(min(years), 1, 1) < served
+
+
 def _rest(parameters: dict) -> dict:
     """The parameters of the query after ``_at_risk`` (DuckDB refuses unused ones)."""
     return {k: parameters[k] for k in ("years", "outcomes", "household_outcomes")}
 
 
-def _at_risk(db: Database, areas: str, parameters: dict) -> None:
+def _at_risk(db: Database, areas: str, parameters: dict, *, full: bool = False) -> None:
     """``panel_at_risk``: the residents at risk of every year of the plan (year, person, gem,
     wc, bc, cohort), for a treated group's person panel: a year at a time over the address
     spells found once (one query over every year held all years' residents in one window and
-    spilled over 17 GB nationally)."""
-    _placed(db, areas, parameters)
+    spilled over 17 GB nationally); ``full``: from the full files, not the pilot's parts."""
+    _placed(db, areas, parameters, full=full)
     _new_at_risk(db)
     for year in parameters["years"]:
         _add_year(db, areas, parameters, year)
