@@ -98,6 +98,48 @@ def test_reference_date_rule_against_a_rule_written_out(rows):
     assert _on_date(strings, P, covering=True) == _reference_on_date(rows, P)
 
 
+_SINCE = P - timedelta(days=8)
+_ANY_DAY = st.one_of(st.none(), st.integers(0, 40).map(lambda d: P + timedelta(days=d - 20)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcd"), _ANY_DAY, _ANY_DAY, st.sampled_from("xyz")),
+                max_size=12, unique_by=lambda r: (r[0], r[1])))
+def test_the_spells_a_layout_from_vanaf_keeps_give_every_later_peildatum_the_same(rows):
+    """``lasting_sql`` (a ``--vanaf`` layout's address, household and status spells, and the
+    flow's address spells): on its rows the reference-date rule gives every peildatum from
+    ``$since`` on what the rule written out gives on all rows, ends before starts included;
+    every spell that starts on or after ``$since`` or covers it stays (the outcome windows and
+    the on-date checks of events); applied again it keeps every row."""
+    from smartstart.sources._layout import lasting_sql
+
+    con = duckdb.connect()
+    frame = pd.DataFrame(rows, columns=["RINPERSOON", "start", "end", "obj"])
+    con.register("frame", frame)
+    con.execute("CREATE TABLE spells AS SELECT 'R' AS RINPERSOONS, CAST(RINPERSOON AS VARCHAR) "
+                "AS RINPERSOON, CAST(start AS DATE) AS GBADATUMAANVANGADRESHOUDING, CAST(\"end\" "
+                "AS DATE) AS GBADATUMEINDEADRESHOUDING, CAST(obj AS VARCHAR) AS RINOBJECTNUMMER "
+                "FROM frame")
+    keep = lasting_sql("spells", "GBAADRESOBJECTBUS")
+    con.execute(f"CREATE TABLE kept AS {keep}", {"since": _SINCE})
+    columns = "RINPERSOON, GBADATUMAANVANGADRESHOUDING, GBADATUMEINDEADRESHOUDING, RINOBJECTNUMMER"
+    kept = con.execute(f"SELECT {columns} FROM kept").fetchall()
+    again = con.execute(f"SELECT {columns} FROM ({lasting_sql('kept', 'GBAADRESOBJECTBUS')})",
+                        {"since": _SINCE}).fetchall()
+    assert sorted(again, key=str) == sorted(kept, key=str)
+    assert len(kept) <= len(rows)
+    sql = sql_text("spell_on_date", source="kept", start_col="GBADATUMAANVANGADRESHOUDING",
+                   end_col="GBADATUMEINDEADRESHOUDING", tiebreak="RINOBJECTNUMMER")
+    for day in range(0, 30, 3):
+        when = _SINCE + timedelta(days=day)
+        got = con.execute(sql, {"peildatum": when}).df()
+        picked = dict(zip(got["RINPERSOON"], got["RINOBJECTNUMMER"], strict=True))
+        assert (picked, int(got["_covering"].sum())) == _reference_on_date(rows, when), when
+    stays = {r for r in rows if r[1] is not None and (
+        r[1] >= _SINCE or (r[1] <= _SINCE and (r[2] is None or r[2] >= _SINCE)))}
+    assert stays <= set(kept)
+
+
 # --- against the planted truth ------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -62,7 +62,7 @@ def effect_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...]
     pool = pool_municipalities(plan, municipalities, regio)
     # a by-municipality layout holds the persons who lived in the pilot's municipalities: a
     # pool beyond them (the region's or the delivery's buurten) reads the full files
-    full = pool is None or not set(pool) <= set(db.dates.gemeenten) or _before_parts(db, years)
+    full = pool is None or not set(pool) <= set(db.dates.gemeenten) or _from_vanaf(db)
     events, last = _events_view(db, plan, full=full)
     parameters = _parameters(plan, years, pool)
     # the events of the years read once, not once a year
@@ -131,7 +131,7 @@ def group_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...],
     (the clusters)."""
     years = PanelYears.of(db, plan).years
     areas = _areas_view(db, years)
-    full = _before_parts(db, years)
+    full = _from_vanaf(db)
     events, last = _events_view(db, plan, full=full)
     db.con.register("effect_clients", clients[["rinpersoons", "rinpersoon", "client_start"]])
     try:
@@ -155,14 +155,16 @@ def group_panel(db: Database, plan: EffectPlan, municipalities: tuple[str, ...],
     return frame.loc[keep, list(PERSON_COLUMNS)].reset_index(drop=True)
 
 
-def _before_parts(db: Database, years: tuple[int, ...]) -> bool:
-    """Whether the panel's first year is before the first day the store's layout serves
-    (``smartstart layout --vanaf``): its parts hold only the persons who lived in the
-    municipalities since that day, not those of the years before who left, so the panel reads
-    the full files. A layout of every year serves from the first area year, the panel's
-    earliest possible year."""
+def _from_vanaf(db: Database) -> bool:
+    """Whether the store's layout serves this run from a later day than the first area year
+    (``smartstart layout --vanaf``). Then the panel reads the full files: the parts hold only
+    the persons who lived in the municipalities since that day (not those of the years before
+    who left), and of their address, household and status spells only those that can matter
+    from that day on (``LASTING``), while the panel reads the days of every year and a
+    client's household on the day of their start. A layout of every year holds every spell of
+    everyone who lived there from the first area year, the panel's earliest year."""
     served = served_from(db.store, db.dates.gemeenten, db.dates.peildatum, db.manifest)
-    return served is not None and date(min(years), 1, 1) < served
+    return served is not None and served > date(min(db.years("VSLGWBTAB")), 1, 1)
 
 
 def _rest(parameters: dict) -> dict:

@@ -12,7 +12,7 @@ from smartstart.linking import _checks as checks
 from smartstart.linking._db import Database, sql_text
 from smartstart.linking._partner import read_partner
 from smartstart.pilot import Study, TargetGroup
-from smartstart.sources._layout import served_from
+from smartstart.sources._layout import lasting_sql, served_from
 
 #: the step whose loss the run's summary watches (residents that link to no household)
 WITH_HOUSEHOLD = "inwoners met huishouden"
@@ -56,13 +56,17 @@ def link_residents(db: Database, study: Study) -> None:
     # either way
     total = db.manifest[("GBAADRESOBJECTBUS", db.read["GBAADRESOBJECTBUS"])].rows_written
     since = ever_since(db)
-    n_hist = db.create("address_history", sql_text("persons_ever_here", addresses=addresses),
-                       {"since": since})
+    # of their spells those that can matter from ``since`` on, as a layout from --vanaf holds
+    # them (``lasting_sql``): the same flow from its parts and from the full files
+    ever = sql_text("persons_ever_here", addresses=addresses)
+    n_hist = db.create("address_history",
+                       lasting_sql(f"({ever})", "GBAADRESOBJECTBUS"), {"since": since})
     db.record(EVER_HERE, total, n_hist,
-              f"adresperioden van personen die sinds {since:%d-%m-%Y} op een adres in "
-              f"{db.dates.places} woonden",
-              ("address spells of ever-residents", "address spells of persons who lived at an "
-               f"address in {db.dates.places_en} since {since:%Y-%m-%d}"))
+              f"adresperioden die duren tot {since:%d-%m-%Y} of later, van personen die "
+              f"sinds {since:%d-%m-%Y} op een adres in {db.dates.places} woonden",
+              ("address spells of ever-residents", "address spells lasting to "
+               f"{since:%Y-%m-%d} or later of persons who lived at an address in "
+               f"{db.dates.places_en} since {since:%Y-%m-%d}"))
     undated = db.count("address_history WHERE GBADATUMAANVANGADRESHOUDING IS NULL")
     n_date = on_date(db, "GBAADRESOBJECTBUS", "address_history", "address_on_date")
     covering = spells_on_date(db, "address_on_date")

@@ -54,6 +54,11 @@ FAMILY_TABLES = ("GBAPERSOONTAB", "KINDOUDERTAB")
 #: person but the family's (a table added to the catalog is laid out without a change here)
 PERSON_TABLES = tuple(name for name, spec in load_catalog().tables.items()
                       if spec.key[:2] == PERSON_KEY and name not in FAMILY_TABLES)
+#: spell tables read only on a peildatum and after it (the reference-date rule; the outcome
+#: windows, which start on the peildatum): a layout from ``--vanaf`` keeps only the spells that
+#: can matter from its first day on (``lasting_sql``). Not the tables a factor reads in the
+#: months before the peildatum (JGDHULPBUS, WSNPPERSBUS, ...)
+LASTING = ("GBAADRESOBJECTBUS", "GBAHUISHOUDENSBUS", "SECMBUS")
 #: tables whose parts are not keyed on the person (``part_key``)
 PART_KEYS: dict[str, tuple[str, ...]] = {"INHATAB": ("RINPERSOONSHKW", "RINPERSOONHKW"),
                                          "VSLGWBTAB": ()}
@@ -62,6 +67,40 @@ PART_KEYS: dict[str, tuple[str, ...]] = {"INHATAB": ("RINPERSOONSHKW", "RINPERSO
 def path_literal(path: Path) -> str:
     """A file path as an SQL string literal (paths are not values of the study)."""
     return "'" + path.as_posix().replace("'", "''") + "'"
+
+
+def lasting_sql(source: str, table: str) -> str:
+    """SQL selecting the rows of ``source`` (a relation of ``table``'s rows, a ``LASTING``
+    table) that can matter on a day from ``$since`` on: spells without a start (the flow counts
+    them), without an end, or that end or start on ``$since`` or later, and the spells whose
+    start closes a spell without an end (``spell_on_date.sql``, rule 2: such a spell ends the
+    day before the person's next spell starts). On these rows the reference-date rule gives
+    every peildatum from ``$since`` on the same spell as on all of them, and so do the windows
+    that start on the peildatum; applied to its own result it keeps every row. The closing
+    starts are looked up for the persons with an open spell only (few)."""
+    spell = load_catalog().tables[table].spell
+    start, end = f'"{spell["start"]}"', f'"{spell["end"]}"'
+    key = ", ".join(PERSON_KEY)
+    lasts = (f"s.{start} IS NULL OR s.{end} IS NULL OR s.{end} >= $since "
+             f"OR s.{start} >= $since")
+    return f"""WITH _spells AS (SELECT * FROM {source}),
+_closing AS (
+    SELECT DISTINCT {key}, _next FROM (
+        SELECT {key}, {end} IS NULL AS _open,
+               lead({start}) OVER (PARTITION BY {key} ORDER BY {start}, {end} NULLS LAST)
+                   AS _next
+        FROM _spells
+        SEMI JOIN (SELECT DISTINCT {key} FROM _spells
+                   WHERE {start} IS NOT NULL AND {end} IS NULL) USING ({key})
+        WHERE {start} IS NOT NULL)
+    WHERE _open AND _next IS NOT NULL
+)
+SELECT s.* FROM _spells AS s WHERE {lasts}
+UNION ALL
+SELECT s.* FROM _spells AS s
+SEMI JOIN _closing AS c ON c.RINPERSOONS = s.RINPERSOONS AND c.RINPERSOON = s.RINPERSOON
+                       AND c._next = s.{start}
+WHERE NOT ({lasts})"""
 
 
 def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
@@ -119,7 +158,8 @@ def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
                 progress(f"{table} {year}", done, steps)
             if f"{table}/{year}" in kept:
                 _keep(target, staging, table, year)
-            elif _split(con, table, year, path, staging, files, wanted):
+            elif _split(con, table, year, path, staging, files, wanted,
+                        None if since is None else date(first, 1, 1)):
                 split.append(f"{table}/{year}")
         (staging / "layout.json").write_text(json.dumps(
             {"sources": sources, "from": None if first is None else f"{first}-01-01",
@@ -323,9 +363,14 @@ def _membership(con: duckdb.DuckDBPyConnection, files: dict[tuple[str, int], Pat
 
 def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
            staging: Path, files: dict[tuple[str, int], Path],
-           wanted: list[str] | None = None) -> bool:
+           wanted: list[str] | None = None, lasting: date | None = None) -> bool:
+    """Split one table-year into ``staging``; False where it has no parts. ``lasting``: the
+    first day a ``--vanaf`` layout serves; a ``LASTING`` table keeps only the spells that can
+    matter from it on (``lasting_sql``)."""
     source = f"read_parquet({path_literal(path)})"
     named: dict = {}
+    if lasting is not None and table in LASTING:
+        source, named = f"({lasting_sql(source, table)})", {"since": lasting}
     if table == "VSLGWBTAB":
         select = f"SELECT *, gem AS _gem FROM {source} WHERE gem IS NOT NULL"
         if wanted is not None:
