@@ -142,9 +142,10 @@ def layout(
         help="Only the municipalities of this region (sources/regions.yaml).")] = None,
     vanaf: Annotated[int | None, typer.Option(
         help="Serve a peildatum from 1 January of this year on (e.g. 2021): only the persons "
-             "who lived there since then, and of the yearly tables only the years such a "
-             "peildatum reads. A faster, smaller layout; an earlier peildatum reads the full "
-             "files.")] = None,
+             "who lived there since then, of their address, household and status spells those "
+             "that can matter from then on, and of the yearly tables only the years such a "
+             "peildatum reads. A faster, smaller layout; an earlier peildatum and an effect "
+             "evaluation read the full files.")] = None,
 ) -> None:
     """Split the store by municipality so one municipality reads a small part of it."""
     import duckdb

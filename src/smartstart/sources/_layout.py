@@ -5,7 +5,9 @@ an address in ``g`` (by any year's VSLGWBTAB) on or after 1 January of the first
 reference-date rule still sees each person's whole history. The person and parent tables also
 hold those persons' parents and children (a mother's first child may never have lived in ``g``);
 INHATAB holds the income households those persons belong to; VSLGWBTAB is split by its own
-municipality column. A peildatum before the first area year reads the full files.
+municipality column. A peildatum before the first area year reads the full files. A layout
+from a later year (``since``, ``smartstart layout --vanaf``) holds the persons with an address
+there from that year on, and of the ``LASTING`` spells only those that can matter from then on.
 
 Rows are duplicated for persons who lived in several municipalities (1.6x in the national
 synthetic store, whose people move more than real ones). A pilot of several municipalities reads
