@@ -126,7 +126,9 @@ def test_the_spells_a_layout_from_vanaf_keeps_give_every_later_peildatum_the_sam
     kept = con.execute(f"SELECT {columns} FROM kept").fetchall()
     again = con.execute(f"SELECT {columns} FROM ({lasting_sql('kept', 'GBAADRESOBJECTBUS')})",
                         {"since": _SINCE}).fetchall()
-    assert sorted(again, key=str) == sorted(kept, key=str)
+    scan = lasting_sql("spells", "GBAADRESOBJECTBUS", scan=True)
+    scanned = con.execute(f"SELECT {columns} FROM ({scan})", {"since": _SINCE}).fetchall()
+    assert sorted(again, key=str) == sorted(kept, key=str) == sorted(scanned, key=str)
     assert len(kept) <= len(rows)
     sql = sql_text("spell_on_date", source="kept", start_col="GBADATUMAANVANGADRESHOUDING",
                    end_col="GBADATUMEINDEADRESHOUDING", tiebreak="RINOBJECTNUMMER")

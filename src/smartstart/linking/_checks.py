@@ -40,10 +40,15 @@ def no_objects(db: Database, study: Study, missing: list[str], year: int) -> Non
 
 
 def no_residents(db: Database, study: Study) -> None:
-    r = spell_range(db, "address_history", "GBADATUMAANVANGADRESHOUDING",
+    """No resident on the peildatum: stop, with the dates of every address spell at an address
+    of the pilot's municipalities (the full file: a layout holds only later ones)."""
+    full = db.table("GBAADRESOBJECTBUS", full=True)
+    db.con.execute(f"CREATE OR REPLACE TEMP VIEW spells_here AS SELECT a.* FROM {full} AS a "
+                   "SEMI JOIN objects USING (SOORTOBJECTNUMMER, RINOBJECTNUMMER)").fetchall()
+    r = spell_range(db, "spells_here", "GBADATUMAANVANGADRESHOUDING",
                     "GBADATUMEINDEADRESHOUDING")
     raise Empty("residents", f"no resident of {_places(study)} on {study.peildatum}: the "
-                f"{r['spells']:,} address spells of everyone who ever lived there run from "
+                f"{r['spells']:,} address spells at an address there run from "
                 f"{r['first_start']} to {r['last_end']} ({r['undated']:,} without a start date)",
                 hint="choose a peildatum within those dates; if most spells have no start date, "
                      "the date columns of GBAADRESOBJECTBUS were in an unexpected format "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -12,13 +11,14 @@ from smartstart.linking import _checks as checks
 from smartstart.linking._db import Database, sql_text
 from smartstart.linking._partner import read_partner
 from smartstart.pilot import Study, TargetGroup
-from smartstart.sources._layout import lasting_sql, served_from
+from smartstart.sources._layout import lasting_sql
 
 #: the step whose loss the run's summary watches (residents that link to no household)
 WITH_HOUSEHOLD = "inwoners met huishouden"
-#: the flow's first step: the address spells of everyone who lived in the pilot's
-#: municipalities since the first day the store serves (``ever_since``)
-EVER_HERE = "adresperioden van ooit-bewoners"
+#: the flow's first step: the address spells of everyone with an address in the pilot's
+#: municipalities on or after the peildatum (the same with or without a layout, in a region or
+#: a national run)
+EVER_HERE = "adresperioden van bewoners op of na de peildatum"
 
 SPELLS = {  # table -> (start, end, tie-break column) of the reference-date rule
     "GBAADRESOBJECTBUS": ("GBADATUMAANVANGADRESHOUDING", "GBADATUMEINDEADRESHOUDING",
@@ -55,18 +55,19 @@ def link_residents(db: Database, study: Study) -> None:
     # the delivery's spells (as ingest wrote them), not those of the parts read: the same flow
     # either way
     total = db.manifest[("GBAADRESOBJECTBUS", db.read["GBAADRESOBJECTBUS"])].rows_written
-    since = ever_since(db)
-    # of their spells those that can matter from ``since`` on, as a layout from --vanaf holds
-    # them (``lasting_sql``): the same flow from its parts and from the full files
+    # the persons with an address there on or after the peildatum and of their spells those
+    # that can matter from it on (``lasting_sql``): what every layout that serves the
+    # peildatum holds, so the same flow from its parts and from the full files
+    since = db.dates.peildatum
     ever = sql_text("persons_ever_here", addresses=addresses)
     n_hist = db.create("address_history",
                        lasting_sql(f"({ever})", "GBAADRESOBJECTBUS"), {"since": since})
     db.record(EVER_HERE, total, n_hist,
-              f"adresperioden die duren tot {since:%d-%m-%Y} of later, van personen die "
-              f"sinds {since:%d-%m-%Y} op een adres in {db.dates.places} woonden",
-              ("address spells of ever-residents", "address spells lasting to "
-               f"{since:%Y-%m-%d} or later of persons who lived at an address in "
-               f"{db.dates.places_en} since {since:%Y-%m-%d}"))
+              f"adresperioden die duren tot de peildatum ({since:%d-%m-%Y}) of later, van "
+              f"personen met een adres in {db.dates.places} op of na de peildatum",
+              ("address spells of residents on or after the reference date", "address spells "
+               f"lasting to the reference date ({since:%Y-%m-%d}) or later, of persons with an "
+               f"address in {db.dates.places_en} on or after it"))
     undated = db.count("address_history WHERE GBADATUMAANVANGADRESHOUDING IS NULL")
     n_date = on_date(db, "GBAADRESOBJECTBUS", "address_history", "address_on_date")
     covering = spells_on_date(db, "address_on_date")
@@ -92,17 +93,6 @@ def link_residents(db: Database, study: Study) -> None:
     if n_res == 0:
         checks.no_residents(db, study)
     db.drop("address_history", "address_on_date", "objects")  # residents holds what follows needs
-
-
-def ever_since(db: Database) -> date:
-    """From when an address spell in the pilot's municipalities makes someone an ever-resident:
-    the first day the store's layout serves when it serves the run (its parts hold exactly
-    those persons), else 1 January of the first area file's year (what a layout of every year
-    serves from); never after the peildatum. The same whether the parts or the full files are
-    read (a national run reads the full files, ``PARTS_SHARE``), so the flow is too."""
-    served = served_from(db.store, db.dates.gemeenten, db.dates.peildatum, db.manifest)
-    first = served or date(min(db.years("VSLGWBTAB")), 1, 1)
-    return min(first, db.dates.peildatum)
 
 
 def _unplaced(db: Database, n_date: int) -> int:

@@ -33,7 +33,9 @@ def school_branches(db: Database, path: Path, boundaries: Path | None = None
     place = _placer(boundaries, db.dates.gemeenten) if boundaries is not None else None
     locations = read_school_locations(path, place)
     year = db.dates.data_year
-    view = db.table(TABLE, year)
+    # every pupil registered at a school, wherever they live: the full file (a layout's parts
+    # hold only the pupils who live in the pilot's municipalities)
+    view = db.table(TABLE, year, full=True)
     pupils = db.frame(f"SELECT trim({KEY}) AS key, count(DISTINCT (RINPERSOONS, RINPERSOON)) "
                       f"AS pupils FROM {view} WHERE {KEY} IS NOT NULL GROUP BY ALL")
     found = locations.located

@@ -71,38 +71,24 @@ def path_literal(path: Path) -> str:
     return "'" + path.as_posix().replace("'", "''") + "'"
 
 
-def lasting_sql(source: str, table: str) -> str:
+def lasting_sql(source: str, table: str, *, scan: bool = False) -> str:
     """SQL selecting the rows of ``source`` (a relation of ``table``'s rows, a ``LASTING``
     table) that can matter on a day from ``$since`` on: spells without a start (the flow counts
-    them), without an end, or that end or start on ``$since`` or later, and the spells whose
-    start closes a spell without an end (``spell_on_date.sql``, rule 2: such a spell ends the
-    day before the person's next spell starts). On these rows the reference-date rule gives
-    every peildatum from ``$since`` on the same spell as on all of them, and so do the windows
-    that start on the peildatum; applied to its own result it keeps every row. The closing
-    starts are looked up for the persons with an open spell only (few)."""
+    them), without an end, or that end or start on ``$since`` or later, and every spell of a
+    person with a spell that has a start but no end (``spell_on_date.sql``, rule 2: such a
+    spell ends the day before the person's next spell starts; few, as ingest gives an open end
+    its date). On these rows the reference-date rule gives every peildatum from ``$since`` on
+    the same spell as on all of them, and so do the windows that start on the peildatum;
+    applied to its own result it keeps every row. ``scan``: ``source`` is a file, read twice,
+    not held (a query is computed once)."""
     spell = load_catalog().tables[table].spell
     start, end = f'"{spell["start"]}"', f'"{spell["end"]}"'
     key = ", ".join(PERSON_KEY)
-    lasts = (f"s.{start} IS NULL OR s.{end} IS NULL OR s.{end} >= $since "
-             f"OR s.{start} >= $since")
-    return f"""WITH _spells AS (SELECT * FROM {source}),
-_closing AS (
-    SELECT DISTINCT {key}, _next FROM (
-        SELECT {key}, {end} IS NULL AS _open,
-               lead({start}) OVER (PARTITION BY {key} ORDER BY {start}, {end} NULLS LAST)
-                   AS _next
-        FROM _spells
-        SEMI JOIN (SELECT DISTINCT {key} FROM _spells
-                   WHERE {start} IS NOT NULL AND {end} IS NULL) USING ({key})
-        WHERE {start} IS NOT NULL)
-    WHERE _open AND _next IS NOT NULL
-)
-SELECT s.* FROM _spells AS s WHERE {lasts}
-UNION ALL
-SELECT s.* FROM _spells AS s
-SEMI JOIN _closing AS c ON c.RINPERSOONS = s.RINPERSOONS AND c.RINPERSOON = s.RINPERSOON
-                       AND c._next = s.{start}
-WHERE NOT ({lasts})"""
+    held = "NOT MATERIALIZED" if scan else "MATERIALIZED"
+    return f"""WITH _spells AS {held} (SELECT * FROM {source})
+SELECT * FROM _spells
+WHERE {start} IS NULL OR {end} IS NULL OR {end} >= $since OR {start} >= $since
+   OR ({key}) IN (SELECT {key} FROM _spells WHERE {start} IS NOT NULL AND {end} IS NULL)"""
 
 
 def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
@@ -372,7 +358,7 @@ def _split(con: duckdb.DuckDBPyConnection, table: str, year: int, path: Path,
     source = f"read_parquet({path_literal(path)})"
     named: dict = {}
     if lasting is not None and table in LASTING:
-        source, named = f"({lasting_sql(source, table)})", {"since": lasting}
+        source, named = f"({lasting_sql(source, table, scan=True)})", {"since": lasting}
     if table == "VSLGWBTAB":
         select = f"SELECT *, gem AS _gem FROM {source} WHERE gem IS NOT NULL"
         if wanted is not None:
