@@ -61,6 +61,10 @@ PERSON_TABLES = tuple(name for name, spec in load_catalog().tables.items()
 #: can matter from its first day on (``lasting_sql``). Not the tables a factor reads in the
 #: months before the peildatum (JGDHULPBUS, WSNPPERSBUS, ...)
 LASTING = ("GBAADRESOBJECTBUS", "GBAHUISHOUDENSBUS", "SECMBUS")
+#: yearly tables read only for the year before the peildatum (``link_income_and_status``), never
+#: without a year or over an outcome window: their newest year, after the last area year's
+#: data year, is read by no peildatum a layout serves (``_served``)
+DATA_YEAR = ("KOPPELPERSOONHUISHOUDEN", "INHATAB", "HOOGSTEOPLTAB")
 #: tables whose parts are not keyed on the person (``part_key``)
 PART_KEYS: dict[str, tuple[str, ...]] = {"INHATAB": ("RINPERSOONSHKW", "RINPERSOONHKW"),
                                          "VSLGWBTAB": ()}
@@ -132,7 +136,9 @@ def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
     split: list[str] = []
     try:
         every = {k: store / r.store_path for k, r in manifest.items()}
-        files = {k: p for k, p in every.items() if _served(k, every, first)}
+        unread = _unread()
+        files = {k: p for k, p in every.items()
+                 if k[0] not in unread and _served(k, every, first)}
         todo = {k: p for k, p in files.items() if f"{k[0]}/{k[1]}" not in kept}
         steps = len(files) + 1
         if progress is not None:
@@ -223,14 +229,31 @@ def _served(key: tuple[str, int], files: dict[tuple[str, int], Path],
     per year for the year before it (``data_year``) or the years of the outcome window; the
     newest year for a table read without a year. A year not split is read from the full
     file (correct, slower): so is the area file of a year before ``first`` that
-    ``allow_nearest_year`` picks for a peildatum year the delivery lacks."""
+    ``allow_nearest_year`` picks for a peildatum year the delivery lacks. The income and
+    education tables (``DATA_YEAR``) are read for the year before the peildatum only: their
+    years from ``first`` - 1 to the year before the last area year."""
     table, year = key
     if first is None:
         return True
+    if table in DATA_YEAR:  # the year before a peildatum from ``first`` up to the last area year
+        last = max((y for t, y in files if t == "VSLGWBTAB"), default=year + 1)
+        return first - 1 <= year <= last - 1
     earliest = first if table == "VSLGWBTAB" else first - 1
     if year >= earliest:
         return True
     return year == max(y for t, y in files if t == table)
+
+
+def _unread() -> frozenset[str]:
+    """The catalog's tables that no factor, outcome or linking step reads (the data request
+    says not to ask for them, ``_data_request.table_uses``): a delivery may hold them, the
+    layout does not split them."""
+    from smartstart._data_request import table_uses  # above sources/: it joins the library
+    from smartstart.features import library
+
+    catalog = load_catalog()
+    return frozenset(t for t, uses in table_uses(library(), catalog).items()
+                     if not uses and t not in FAMILY_TABLES)
 
 
 @dataclass(frozen=True)
