@@ -7,3 +7,4 @@ FROM partner_clients AS c
 JOIN partner_windows AS w ON w.partner = c.partner
 WHERE c.link_status = 'doelgroep'
 GROUP BY c.household_id
+ORDER BY c.household_id  -- one order from run to run (helper-48: it varied)
