@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 from _effect_reference import person_years, treated_starts
+from run_variants import copy_world
 
 from smartstart.analyses._effect_group import GroupSpec, evaluate_group
 
@@ -375,8 +376,7 @@ def test_a_layout_from_a_later_year_gives_the_same_panel(group_demo, tmp_path):
     from smartstart.pipeline import run_pilot
     from smartstart.sources._layout import build_layout, layout_unused
 
-    shutil.copytree(group_demo / "store", tmp_path / "store")
-    (tmp_path / "cbs").symlink_to(group_demo / "cbs")
+    copy_world(group_demo, tmp_path)  # the store copied, the CBS files shared
     shutil.copy(group_demo / "pilot.yaml", tmp_path / "pilot.yaml")
     pilot = load_pilot(tmp_path / "pilot.yaml")
     since = pilot.study.peildatum.year

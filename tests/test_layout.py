@@ -9,6 +9,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from run_variants import copy_world
 
 from smartstart.features import build_features
 from smartstart.linking import link
@@ -477,8 +478,7 @@ def test_the_demo_from_a_vanaf_layout_equals_the_demo_without_one(demo_run, tmp_
     from smartstart.pilot import load_pilot
     from smartstart.pipeline import run_pilot
 
-    shutil.copytree(demo_run / "store", tmp_path / "store")
-    (tmp_path / "cbs").symlink_to(demo_run / "cbs")
+    copy_world(demo_run, tmp_path)  # the store copied, the CBS files shared
     shutil.copy(demo_run / "pilot.yaml", tmp_path / "pilot.yaml")
     study = load_pilot(tmp_path / "pilot.yaml").study
     build_layout(tmp_path / "store", since=study.peildatum.year)

@@ -108,8 +108,9 @@ def build_layout(store: Path, gemeenten: tuple[str, ...] | None = None,
     peildatum from 1 January of this year on, not from the first area year: the parts hold
     the persons with an address there since then, and of a table delivered per year only the
     years such a peildatum reads (``since`` - 1 on, the area file VSLGWBTAB from ``since``)
-    and its newest; a peildatum before it reads the full files. ``progress`` is called with
-    the step's name, the steps done and the steps in all."""
+    and its newest (``_served``), and of the address, household and status spells those that
+    can matter from then on (``LASTING``); a peildatum before it reads the full files.
+    ``progress`` is called with the step's name, the steps done and the steps in all."""
     store = Path(store)
     manifest = read_manifest(store)
     wanted = None if gemeenten is None else sorted(set(gemeenten))
@@ -236,7 +237,7 @@ def _served(key: tuple[str, int], files: dict[tuple[str, int], Path],
     if first is None:
         return True
     if table in DATA_YEAR:  # the year before a peildatum from ``first`` up to the last area year
-        last = max((y for t, y in files if t == "VSLGWBTAB"), default=year + 1)
+        last = max(y for t, y in files if t == "VSLGWBTAB")  # there are some: ``first``
         return first - 1 <= year <= last - 1
     earliest = first if table == "VSLGWBTAB" else first - 1
     if year >= earliest:
